@@ -1,0 +1,366 @@
+//! Bytes to normalised plain text. PURE: no I/O.
+//!
+//! Owns the character encoding (UTF-8, UTF-16 with BOM, GB18030/GBK), HTML (tables become
+//! tab-separated rows, rowspan/colspan leave empty cells, `&nbsp;` cells stay empty), and the
+//! character normalisation every later step relies on: full-width ASCII forms to ASCII,
+//! exotic spaces to a plain space, form feeds and CR to line breaks.
+
+use encoding_rs::{Encoding, GB18030, UTF_16BE, UTF_16LE};
+use scraper::{ElementRef, Html, Node};
+
+/// The most cells one HTML table row may expand to; wider rows are clamped, so a hostile
+/// `colspan` cannot allocate without bound.
+const MAX_COLS: usize = 64;
+/// The most rows one HTML table may expand to through rowspan.
+const MAX_ROWS: usize = 4096;
+
+/// What the client said the content is, when it said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ContentHint {
+    #[default]
+    Unknown,
+    Text,
+    Html,
+}
+
+/// What [`decode`] found out about the bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    /// Normalised text: tables as tab-separated rows, one line per row or paragraph.
+    pub text: String,
+    /// The encoding the bytes were read in ("UTF-8", "GB18030", "UTF-16LE", ...).
+    pub encoding: &'static str,
+    /// True when the bytes were read as HTML.
+    pub html: bool,
+    /// True when some bytes were not valid in the detected encoding (replaced by U+FFFD).
+    pub had_errors: bool,
+}
+
+/// Decodes `bytes`: the encoding is detected (BOM, then valid UTF-8, then GB18030, which
+/// covers GBK and GB2312); `encoding_hint` (a WHATWG label such as "gbk") wins when given.
+pub fn decode(bytes: &[u8], encoding_hint: Option<&str>, content: ContentHint) -> Decoded {
+    let (raw, encoding, had_errors) = to_unicode(bytes, encoding_hint);
+    let html = match content {
+        ContentHint::Html => true,
+        ContentHint::Text => false,
+        ContentHint::Unknown => looks_like_html(&raw),
+    };
+    let flat = if html { html_to_text(&raw) } else { raw };
+    Decoded {
+        text: normalize(&flat),
+        encoding,
+        html,
+        had_errors,
+    }
+}
+
+fn to_unicode(bytes: &[u8], hint: Option<&str>) -> (String, &'static str, bool) {
+    if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
+        let (text, errors) = enc.decode_without_bom_handling(&bytes[bom_len..]);
+        return (text.into_owned(), enc.name(), errors);
+    }
+    if let Some(enc) = hint.and_then(|h| Encoding::for_label(h.trim().as_bytes())) {
+        let (text, errors) = enc.decode_without_bom_handling(bytes);
+        return (text.into_owned(), enc.name(), errors);
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return (text.to_owned(), "UTF-8", false);
+    }
+    if looks_like_utf16(bytes) {
+        let enc = if bytes.iter().step_by(2).filter(|b| **b == 0).count() > bytes.len() / 4 {
+            UTF_16BE
+        } else {
+            UTF_16LE
+        };
+        let (text, errors) = enc.decode_without_bom_handling(bytes);
+        return (text.into_owned(), enc.name(), errors);
+    }
+    let (text, errors) = GB18030.decode_without_bom_handling(bytes);
+    (text.into_owned(), GB18030.name(), errors)
+}
+
+/// UTF-16 without a BOM: many zero bytes, which neither UTF-8 text nor GB18030 text has.
+fn looks_like_utf16(bytes: &[u8]) -> bool {
+    bytes.len() >= 4 && bytes.len() % 2 == 0 && memchr::memchr_iter(0, bytes).count() * 3 > bytes.len()
+}
+
+fn looks_like_html(text: &str) -> bool {
+    let head: String = text
+        .chars()
+        .take(4096)
+        .flat_map(char::to_lowercase)
+        .collect();
+    ["<html", "<!doctype html", "<body", "<table", "<div", "<p>", "<p ", "<td", "<br"]
+        .iter()
+        .any(|tag| head.contains(tag))
+}
+
+/// Maps the characters later steps must not care about: full-width ASCII forms, exotic
+/// spaces, minus signs, CR and form feeds. Zero-width characters are dropped.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            // Full-width ASCII forms U+FF01..U+FF5E map to U+0021..U+007E, except the
+            // parentheses-like punctuation which labels use as it is written.
+            '\u{FF01}'..='\u{FF5E}' => {
+                out.push(char::from_u32(c as u32 - 0xFF01 + 0x21).unwrap_or(c));
+            }
+            '\u{3000}' | '\u{00A0}' | '\u{2002}'..='\u{200A}' | '\u{202F}' | '\u{205F}' => {
+                out.push(' ')
+            }
+            '\u{200B}'..='\u{200D}' | '\u{FEFF}' | '\u{00AD}' => {}
+            '\u{2212}' | '\u{2013}' => out.push('-'),
+            // CRLF becomes one break; a lone CR (old Mac files) is a break of its own.
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' => out.push('\n'),
+            '\u{000C}' | '\u{000B}' | '\u{2028}' | '\u{2029}' | '\u{0085}' => out.push('\n'),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Flattens an HTML page to text: block elements become lines, each innermost `<table>`
+/// becomes tab-separated rows laid out on its grid (spanned slots are empty cells).
+pub fn html_to_text(html: &str) -> String {
+    let doc = Html::parse_document(html);
+    let mut out = String::with_capacity(html.len() / 2);
+    // Iterative walk: deeply nested pages must not overflow the stack.
+    let mut stack: Vec<Step> = vec![Step::Enter(doc.tree.root().id())];
+    while let Some(step) = stack.pop() {
+        let id = match step {
+            Step::Enter(id) => id,
+            Step::Break => {
+                line_break(&mut out);
+                continue;
+            }
+        };
+        let Some(node) = doc.tree.get(id) else { continue };
+        match node.value() {
+            Node::Text(t) => out.push_str(&collapse_ws(t)),
+            Node::Element(el) => {
+                let name = el.name();
+                if matches!(name, "script" | "style" | "head" | "noscript" | "template" | "title") {
+                    continue;
+                }
+                if name == "br" {
+                    line_break(&mut out);
+                    continue;
+                }
+                if name == "table" {
+                    if let Some(table) = ElementRef::wrap(node) {
+                        if !has_nested_table(table) {
+                            line_break(&mut out);
+                            write_table(table, &mut out);
+                            line_break(&mut out);
+                            continue;
+                        }
+                    }
+                }
+                let block = is_block(name);
+                if block {
+                    line_break(&mut out);
+                    stack.push(Step::Break);
+                } else if matches!(name, "td" | "th") {
+                    // A cell of a layout table: keep its words apart from the next cell's.
+                    stack.push(Step::Break);
+                }
+                let children: Vec<_> = node.children().map(|c| c.id()).collect();
+                stack.extend(children.into_iter().rev().map(Step::Enter));
+            }
+            _ => {
+                let children: Vec<_> = node.children().map(|c| c.id()).collect();
+                stack.extend(children.into_iter().rev().map(Step::Enter));
+            }
+        }
+    }
+    out
+}
+
+enum Step {
+    Enter(ego_tree::NodeId),
+    Break,
+}
+
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div" | "section" | "article" | "header" | "footer" | "li" | "ul" | "ol" | "h1"
+            | "h2" | "h3" | "h4" | "h5" | "h6" | "tr" | "table" | "tbody" | "thead" | "tfoot"
+            | "blockquote" | "pre" | "center" | "dl" | "dt" | "dd" | "form" | "main" | "nav"
+            | "aside" | "figure" | "figcaption" | "caption" | "hr" | "body" | "html"
+    )
+}
+
+fn line_break(out: &mut String) {
+    while out.ends_with(' ') {
+        out.pop();
+    }
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+}
+
+/// HTML whitespace (including the line breaks of the source) collapses to one space;
+/// `&nbsp;` (U+00A0) is kept for [`normalize`] to turn into a space.
+fn collapse_ws(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars() {
+        if matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{000C}') {
+            space = true;
+        } else {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(c);
+        }
+    }
+    if space && !out.is_empty() {
+        out.push(' ');
+    }
+    out
+}
+
+fn has_nested_table(table: ElementRef<'_>) -> bool {
+    table
+        .descendants()
+        .skip(1)
+        .any(|n| matches!(n.value(), Node::Element(e) if e.name() == "table"))
+}
+
+fn span(el: &scraper::node::Element, attr: &str, max: usize) -> usize {
+    el.attr(attr)
+        .and_then(|v| v.trim().trim_end_matches(';').parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, max)
+}
+
+/// Lays the rows of one table out on a grid and writes them tab-separated.
+fn write_table(table: ElementRef<'_>, out: &mut String) {
+    // Rows of this table only (through thead/tbody/tfoot), in document order.
+    let rows: Vec<ElementRef<'_>> = table
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| e.value().name() == "tr")
+        .take(MAX_ROWS)
+        .collect();
+    // `pending[c]` = how many more rows column c stays covered by a rowspan from above.
+    let mut pending: Vec<usize> = Vec::new();
+    for row in rows {
+        let mut cells: Vec<String> = Vec::new();
+        let mut col = 0;
+        let mut place = |cells: &mut Vec<String>, pending: &mut Vec<usize>, col: &mut usize| {
+            while *col < pending.len() && pending[*col] > 0 {
+                pending[*col] -= 1;
+                cells.push(String::new());
+                *col += 1;
+            }
+        };
+        for cell in row
+            .children()
+            .filter_map(ElementRef::wrap)
+            .filter(|e| matches!(e.value().name(), "td" | "th"))
+        {
+            place(&mut cells, &mut pending, &mut col);
+            if col >= MAX_COLS {
+                break;
+            }
+            let text = cell_text(cell);
+            let colspan = span(cell.value(), "colspan", MAX_COLS - col);
+            let rowspan = span(cell.value(), "rowspan", MAX_ROWS);
+            for k in 0..colspan {
+                cells.push(if k == 0 { text.clone() } else { String::new() });
+                if pending.len() <= col + k {
+                    pending.resize(col + k + 1, 0);
+                }
+                pending[col + k] = rowspan - 1;
+            }
+            col += colspan;
+        }
+        place(&mut cells, &mut pending, &mut col);
+        line_break(out);
+        out.push_str(&cells.join("\t"));
+        line_break(out);
+    }
+}
+
+/// The text of one cell on one line: inner line breaks become spaces.
+fn cell_text(cell: ElementRef<'_>) -> String {
+    let mut s = String::new();
+    for t in cell.text() {
+        s.push_str(&collapse_ws(t));
+    }
+    s.replace(['\t', '\n'], " ").trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_encodings() {
+        let text = "二、主动公开政府信息情况 规章 ３";
+        let (gbk, _, _) = GB18030.encode(text);
+        let cases: &[(&[u8], Option<&str>, &str)] = &[
+            (text.as_bytes(), None, "UTF-8"),
+            (&gbk, None, "gb18030"),
+            (&gbk, Some("gbk"), "GBK"),
+            (b"\xEF\xBB\xBFabc", None, "UTF-8"),
+        ];
+        for (bytes, hint, enc) in cases {
+            let d = decode(bytes, *hint, ContentHint::Unknown);
+            assert!(d.encoding.eq_ignore_ascii_case(enc), "{} vs {enc}", d.encoding);
+            assert!(!d.had_errors);
+        }
+        let d = decode(&gbk, None, ContentHint::Unknown);
+        assert_eq!(d.text, "二、主动公开政府信息情况 规章 3");
+    }
+
+    #[test]
+    fn normalizes_full_width_and_spaces() {
+        let cases = [
+            ("（一）予以公开", "(一)予以公开"),
+            ("１２３，４５６", "123,456"),
+            ("a\u{3000}b\u{00A0}c", "a b c"),
+            ("x\r\ny", "x\ny"),
+            ("x\u{000C}y", "x\ny"),
+            ("－１０５", "-105"),
+            ("a\u{200B}b", "ab"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(normalize(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn html_tables_become_tab_rows_with_spans() {
+        let html = r#"<html><body><p>二、主动公开政府信息情况</p>
+            <table><tr><td rowspan="2">其他对外管理服务事项</td><td>行政检查</td><td>0</td></tr>
+            <tr><td>行政确认</td><td>&nbsp;</td></tr>
+            <tr><td colspan="2">规章</td><td>3</td></tr></table><p>五、存在的主要问题</p></body></html>"#;
+        let d = decode(html.as_bytes(), None, ContentHint::Unknown);
+        assert!(d.html);
+        assert_eq!(
+            d.text,
+            "二、主动公开政府信息情况\n其他对外管理服务事项\t行政检查\t0\n\t行政确认\t\n规章\t\t3\n五、存在的主要问题\n"
+        );
+    }
+
+    #[test]
+    fn hostile_spans_are_clamped() {
+        let html = r#"<table><tr><td colspan="99999999" rowspan="99999999">x</td></tr><tr><td>1</td></tr></table>"#;
+        let d = decode(html.as_bytes(), None, ContentHint::Html);
+        assert!(d.text.lines().all(|l| l.split('\t').count() <= MAX_COLS + 1));
+    }
+
+    #[test]
+    fn deeply_nested_html_does_not_overflow() {
+        let html = "<div>".repeat(2_000) + "规章" + &"</div>".repeat(2_000);
+        let d = decode(html.as_bytes(), None, ContentHint::Html);
+        assert!(d.text.contains("规章"));
+    }
+}

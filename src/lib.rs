@@ -1,0 +1,39 @@
+//! nianbao (年报): parse, validate, store and aggregate the yearly government-information-
+//! disclosure reports (政府信息公开工作年度报告) of Chinese government bodies.
+//!
+//! # Layout
+//!
+//! Data flows one way; each module owns one step.
+//!
+//! - [`pb`]: the prost-generated messages of `proto/nianbao/v1`; [`pb::Report`] is the field
+//!   catalogue.
+//! - [`catalogue`]: the metric table derived from the proto at build time (paths, labels,
+//!   formats) and path-based access to a Report's cells.
+//! - [`decode`]: PURE. Bytes (UTF-8, GB18030/GBK, HTML or text) to normalised plain text.
+//! - [`parse`]: PURE. Plain text to a [`pb::Report`]: metadata, tables 二/三/四, section 一 and
+//!   六 figures, and the findings of reading (blank, fused or unplaceable cells).
+//! - [`validate`]: PURE. A Report to the findings of the domain rules, and the cross-year
+//!   check over two reports of one body.
+//! - [`finding`]: the stable finding codes, their severities and the Finding constructor.
+//! - [`output`]: proto3 JSON and the `--facts` JSON shape.
+//! - [`config`]: the command line, one clap struct per command.
+
+pub mod catalogue;
+pub mod config;
+pub mod decode;
+pub mod finding;
+pub mod output;
+pub mod parse;
+pub mod validate;
+
+/// The generated protobuf messages (package `nianbao.v1`).
+#[allow(clippy::all, missing_docs)]
+pub mod pb {
+    include!(concat!(env!("OUT_DIR"), "/nianbao.v1.rs"));
+
+    /// The encoded FileDescriptorSet of every proto (for reflection and JSON).
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/nianbao_descriptor.bin"));
+}
+
+
