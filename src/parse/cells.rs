@@ -1,0 +1,352 @@
+//! Text of one table region to a stream of cells. PURE.
+//!
+//! Lines split into cells on tabs, on pipes, or on runs of two or more spaces (the layouts of
+//! domain.md). A cell is a number, a blank marker or text; text with trailing numbers
+//! (`规章 1 0 11`, `规范性文件898989`) splits into its label and its numbers, the latter marked
+//! as fused when no separator stood between them. Page numbers (`-4-`) are dropped.
+
+/// A number as printed in a cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Number<'a> {
+    pub value: f64,
+    /// No decimal point was printed.
+    pub integer: bool,
+    /// The digits as printed (without sign or unit).
+    pub raw: &'a str,
+    /// Printed glued to other digits or text, or with a leading zero (`000023`): the cell
+    /// boundaries inside it are unknown.
+    pub fused: bool,
+    /// The cell gave its unit: 1 for none/元, 10_000 for 万元.
+    pub scale: f64,
+}
+
+/// One cell of the stream.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tok<'a> {
+    Text(&'a str),
+    Num(Number<'a>),
+    /// An empty cell or a blank marker (—, /, 无).
+    Blank,
+}
+
+/// A cell with its place: `line` counts lines of the region, `col` cells within the line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cell<'a> {
+    pub tok: Tok<'a>,
+    pub line: u32,
+    pub col: u16,
+    /// The line was split on tabs or pipes, so its empty cells are real cells.
+    pub gridded: bool,
+}
+
+/// Splits a region into cells, line by line.
+pub fn cells(region: &str) -> Vec<Cell<'_>> {
+    let mut out = Vec::with_capacity(region.len() / 4);
+    for (line_no, line) in region.lines().enumerate() {
+        let line_no = line_no as u32;
+        let trimmed = line.trim();
+        if trimmed.is_empty() || is_page_number(trimmed) || is_rule_line(trimmed) {
+            continue;
+        }
+        let (gridded, parts): (bool, Vec<&str>) = if line.contains('\t') {
+            (true, line.split('\t').collect())
+        } else if trimmed.matches('|').count() >= 2 {
+            let inner = trimmed.strip_prefix('|').unwrap_or(trimmed);
+            let inner = inner.strip_suffix('|').unwrap_or(inner);
+            (true, inner.split('|').collect())
+        } else {
+            (false, split_spaces(trimmed))
+        };
+        let mut col: u16 = 0;
+        for part in parts {
+            let part = part.trim();
+            let before = out.len();
+            split_cell(part, line_no, col, gridded, &mut out);
+            if out.len() == before && gridded {
+                out.push(Cell { tok: Tok::Blank, line: line_no, col, gridded });
+            }
+            col = col.saturating_add(1);
+        }
+    }
+    out
+}
+
+/// Page numbers of PDF text: `-4-`, `— 4 —`, `第 4 页`, `4/12`.
+fn is_page_number(s: &str) -> bool {
+    let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    let inner = t
+        .trim_start_matches(['-', '—', '–', '─'])
+        .trim_end_matches(['-', '—', '–', '─']);
+    let dashed = inner.len() < t.len() && t.starts_with(['-', '—', '–', '─']) && t.ends_with(['-', '—', '–', '─']);
+    if dashed && !inner.is_empty() && inner.len() <= 4 && inner.bytes().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    if let Some(rest) = t.strip_prefix('第') {
+        let rest = rest.split("共").next().unwrap_or(rest);
+        if let Some(n) = rest.strip_suffix('页') {
+            return !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+        }
+    }
+    false
+}
+
+/// Markdown table rules (`|---|:--|`) and box-drawing lines carry no cells.
+fn is_rule_line(s: &str) -> bool {
+    s.len() >= 3 && s.chars().all(|c| matches!(c, '|' | '-' | ':' | '+' | '=' | ' ' | '─' | '━' | '┼' | '│'))
+}
+
+/// Splits on runs of two or more spaces (pdftotext -layout columns).
+fn split_spaces(s: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b' ' && i + 1 < bytes.len() && bytes[i + 1] == b' ' {
+            if i > start {
+                parts.push(&s[start..i]);
+            }
+            while i < bytes.len() && bytes[i] == b' ' {
+                i += 1;
+            }
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    if start < bytes.len() {
+        parts.push(&s[start..]);
+    }
+    parts
+}
+
+fn is_blank_marker(s: &str) -> bool {
+    matches!(s, "" | "-" | "--" | "—" | "——" | "/" | "／" | "\\" | "无" | "空" | "空白" | "-—")
+}
+
+/// One separator-delimited cell, possibly several tokens.
+fn split_cell<'a>(part: &'a str, line: u32, col: u16, gridded: bool, out: &mut Vec<Cell<'a>>) {
+    let push = |out: &mut Vec<Cell<'a>>, tok| out.push(Cell { tok, line, col, gridded });
+    if part.is_empty() {
+        return;
+    }
+    if is_blank_marker(part) {
+        push(out, Tok::Blank);
+        return;
+    }
+    if let Some(n) = read_number(part) {
+        push(out, Tok::Num(n));
+        return;
+    }
+    // Space-separated words: trailing numeric words are cells of their own.
+    let words: Vec<&str> = part.split(' ').filter(|w| !w.is_empty()).collect();
+    let mut numeric_tail = words.len();
+    while numeric_tail > 0 && read_number(words[numeric_tail - 1]).is_some() {
+        numeric_tail -= 1;
+    }
+    if numeric_tail < words.len() && numeric_tail > 0 {
+        // The label is the text before the first numeric word.
+        let first_num = words[numeric_tail];
+        let offset = subslice_offset(part, first_num);
+        split_glued(part[..offset].trim_end(), line, col, gridded, out);
+        for w in &words[numeric_tail..] {
+            if let Some(n) = read_number(w) {
+                push(out, Tok::Num(n));
+            }
+        }
+        return;
+    }
+    if numeric_tail == 0 && words.len() > 1 {
+        for w in words {
+            if let Some(n) = read_number(w) {
+                push(out, Tok::Num(n));
+            }
+        }
+        return;
+    }
+    split_glued(part, line, col, gridded, out);
+}
+
+fn subslice_offset(whole: &str, part: &str) -> usize {
+    part.as_ptr() as usize - whole.as_ptr() as usize
+}
+
+/// Text with digits glued to it (`规范性文件898989`, crawler text) splits into alternating text
+/// and fused-number tokens. Digits that belong to the text stay there: item numbers at the
+/// start of a label (`1.属于`, `3、其他`), dates (`2019年`), ordinals (`第20条`), percentages.
+fn split_glued<'a>(s: &'a str, line: u32, col: u16, gridded: bool, out: &mut Vec<Cell<'a>>) {
+    let bytes = s.as_bytes();
+    let mut text_start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len()
+            && (bytes[i].is_ascii_digit()
+                || (bytes[i] == b'.' && i + 1 < bytes.len() && bytes[i + 1].is_ascii_digit()))
+        {
+            i += 1;
+        }
+        let before = s[text_start..start].trim();
+        let rest = &s[i..];
+        let part_of_text = before.is_empty()
+            || before.ends_with('第')
+            || before.ends_with('(')
+            || rest.starts_with(['.', '、', ')', '．', '%', '年', '月', '日', '号']);
+        if part_of_text {
+            continue;
+        }
+        out.push(Cell { tok: Tok::Text(before), line, col, gridded });
+        let run = &s[start..i];
+        let mut n = read_number(run).unwrap_or(Number {
+            value: 0.0,
+            integer: true,
+            raw: run,
+            fused: true,
+            scale: 1.0,
+        });
+        n.fused = true;
+        if rest.starts_with("万元") {
+            n.scale = 10_000.0;
+            i += "万元".len();
+        } else if rest.starts_with(['元', '件', '条', '个', '项']) {
+            i += rest.chars().next().map_or(0, char::len_utf8);
+        }
+        out.push(Cell { tok: Tok::Num(n), line, col, gridded });
+        text_start = i;
+    }
+    let text = s[text_start..].trim();
+    if !text.is_empty() {
+        out.push(Cell { tok: Tok::Text(text), line, col, gridded });
+    }
+}
+
+/// Reads a cell that is exactly one number: `12`, `-105`, `5.2898`, `1,234`, `3件`, `5.2万元`.
+pub fn read_number(cell: &str) -> Option<Number<'_>> {
+    let s = cell.trim();
+    let (s, scale) = if let Some(x) = s.strip_suffix("万元") {
+        (x, 10_000.0)
+    } else if let Some(x) = s.strip_suffix(['元', '件', '条', '个', '项']) {
+        (x, 1.0)
+    } else {
+        (s, 1.0)
+    };
+    let s = s.trim_end();
+    let (negative, digits) = match s.as_bytes().first()? {
+        b'-' => (true, s[1..].trim_start()),
+        b'+' => (false, s[1..].trim_start()),
+        _ => (false, s),
+    };
+    let bytes = digits.as_bytes();
+    if bytes.is_empty() || !bytes[0].is_ascii_digit() || !bytes[bytes.len() - 1].is_ascii_digit() {
+        return None;
+    }
+    let mut dots = 0;
+    let mut commas = 0;
+    for &b in bytes {
+        match b {
+            b'0'..=b'9' => {}
+            b'.' => dots += 1,
+            b',' => commas += 1,
+            _ => return None,
+        }
+    }
+    if dots > 1 {
+        return None;
+    }
+    let plain: std::borrow::Cow<'_, str> = if commas > 0 {
+        // Thousands separators only: 1,234,567(.89)
+        let int_part = digits.split('.').next().unwrap_or("");
+        let groups: Vec<&str> = int_part.split(',').collect();
+        if groups[0].is_empty() || groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3) {
+            return None;
+        }
+        digits.replace(',', "").into()
+    } else {
+        digits.into()
+    };
+    let value: f64 = plain.parse().ok()?;
+    let int_digits = plain.split('.').next().unwrap_or("");
+    Some(Number {
+        value: if negative { -value } else { value },
+        integer: dots == 0,
+        raw: digits,
+        fused: int_digits.len() > 1 && int_digits.starts_with('0'),
+        scale,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<String> {
+        cells(s)
+            .into_iter()
+            .map(|c| match c.tok {
+                Tok::Text(t) => format!("T:{t}"),
+                Tok::Num(n) if n.fused => format!("F:{}", n.raw),
+                Tok::Num(n) => format!("N:{}", n.value * n.scale),
+                Tok::Blank => "B".to_owned(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reads_numbers() {
+        let cases: &[(&str, Option<(f64, bool, bool)>)] = &[
+            ("0", Some((0.0, true, false))),
+            ("2209", Some((2209.0, true, false))),
+            ("-105", Some((-105.0, true, false))),
+            ("+3", Some((3.0, true, false))),
+            ("5.2898", Some((5.2898, false, false))),
+            ("16265.755", Some((16265.755, false, false))),
+            ("1,234,567", Some((1234567.0, true, false))),
+            ("000023", Some((23.0, true, true))),
+            ("3件", Some((3.0, true, false))),
+            ("12,34", None),
+            ("1.2.3", None),
+            ("100%", None),
+            ("规章", None),
+            ("1.", None),
+            ("", None),
+            ("-", None),
+        ];
+        for (input, want) in cases {
+            let got = read_number(input).map(|n| (n.value, n.integer, n.fused));
+            assert_eq!(got, *want, "{input:?}");
+        }
+        assert_eq!(read_number("5.2万元").map(|n| n.value * n.scale), Some(52_000.0));
+    }
+
+    #[test]
+    fn splits_the_layouts_of_domain_md() {
+        let cases: &[(&str, &[&str])] = &[
+            ("规章\t0\t0\t0", &["T:规章", "N:0", "N:0", "N:0"]),
+            ("行政事业性收费\t0\t0\t", &["T:行政事业性收费", "N:0", "N:0", "B"]),
+            ("| 规章 | 0 | 0 | 0 |", &["T:规章", "N:0", "N:0", "N:0"]),
+            ("|||规章|1|", &["B", "B", "T:规章", "N:1"]),
+            ("规章            1          0        11", &["T:规章", "N:1", "N:0", "N:11"]),
+            ("规章 1 0 11", &["T:规章", "N:1", "N:0", "N:11"]),
+            ("规范性文件898989", &["T:规范性文件", "F:898989"]),
+            ("230 000023", &["N:230", "F:000023"]),
+            ("1.属于国家秘密", &["T:1.属于国家秘密"]),
+            ("3、其他\t5", &["T:3、其他", "N:5"]),
+            ("(三) 1. 属于国家秘密\t0", &["T:(三) 1. 属于国家秘密", "N:0"]),
+            ("第二十条第(九)项", &["T:第二十条第(九)项"]),
+            ("-4-", &[]),
+            ("第 3 页", &[]),
+            ("|---|---|", &[]),
+            ("\t95", &["B", "N:95"]),
+            ("采购总金额（万元，保留四位小数）", &["T:采购总金额（万元，保留四位小数）"]),
+            ("行政处罚\t177\t-105\t73", &["T:行政处罚", "N:177", "N:-105", "N:73"]),
+            ("规章000规范性文件898989", &["T:规章", "F:000", "T:规范性文件", "F:898989"]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(toks(input), *want, "{input:?}");
+        }
+    }
+}

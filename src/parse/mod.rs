@@ -1,0 +1,2 @@
+//! Plain text to a Report. PURE.
+pub mod cells;
