@@ -253,7 +253,7 @@ fn write_table(table: ElementRef<'_>, out: &mut String) {
     for row in rows {
         let mut cells: Vec<String> = Vec::new();
         let mut col = 0;
-        let mut place = |cells: &mut Vec<String>, pending: &mut Vec<usize>, col: &mut usize| {
+        let place = |cells: &mut Vec<String>, pending: &mut Vec<usize>, col: &mut usize| {
             while *col < pending.len() && pending[*col] > 0 {
                 pending[*col] -= 1;
                 cells.push(String::new());

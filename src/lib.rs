@@ -37,3 +37,4 @@ pub mod pb {
 }
 
 
+pub use parse::{parse_document, Hints};

@@ -1,1 +1,302 @@
-//! todo
+//! The rules of domain.md over a Report. PURE.
+//!
+//! [`validate`] appends the findings of rules 1-9 (and the blank cells of rule 5) to a
+//! report; rule 11's missing pieces are found while parsing. [`cross_year`] is rule 10, over
+//! two reports of one body; the service calls it with what the store holds. A finding never
+//! rejects a report. A sum with an absent addend is unverifiable, never failed.
+
+use crate::catalogue::{self, MetricKind, METRICS};
+use crate::finding::{finding, Code};
+use crate::parse::labels::{t3_outcome_rows, t3_rows, APPLICANT_COLUMNS};
+use crate::parse::tables::T4_PATHS;
+use crate::pb::{Finding, Report, Template};
+
+const EPS: f64 = 1e-6;
+
+fn value(report: &Report, path: &str) -> Option<f64> {
+    catalogue::index_of(path).and_then(|i| catalogue::get(report, i))
+}
+
+fn app(report: &Report, row: &str, column: &str) -> Option<f64> {
+    value(report, &format!("applications.{row}.{column}"))
+}
+
+fn template_of(report: &Report) -> Template {
+    Template::try_from(report.template).unwrap_or(Template::Unknown)
+}
+
+fn has_prefix(report: &Report, prefix: &str) -> bool {
+    catalogue::facts(report).iter().any(|(p, _)| p.starts_with(prefix))
+}
+
+/// Appends the findings of the single-report rules to `report.findings`.
+pub fn validate(report: &mut Report) {
+    let mut out = Vec::new();
+    let template = template_of(report);
+    let t3_present = has_prefix(report, "applications.");
+    let t4_present = T4_PATHS.iter().any(|p| value(report, p).is_some());
+    if t3_present {
+        arithmetic_t3(report, template, &mut out);
+        blanks(report, template, &mut out);
+    }
+    if t4_present {
+        arithmetic_t4(report, &mut out);
+    }
+    signs(report, &mut out);
+    narrative(report, &mut out);
+    format_year(report, template, &mut out);
+    regulations(report, &mut out);
+    report.findings.extend(out);
+}
+
+/// Compares a sum of addends with a printed total: a finding when they differ, an
+/// unverifiable note when an addend or the total is absent but something was printed.
+#[allow(clippy::too_many_arguments)]
+fn check_sum(
+    out: &mut Vec<Finding>,
+    code: Code,
+    path: String,
+    addends: &[Option<f64>],
+    total: Option<f64>,
+    what: &str,
+) {
+    let sum: Option<f64> = addends.iter().copied().sum();
+    match (sum, total) {
+        (Some(s), Some(t)) if (s - t).abs() > EPS => out.push(finding(
+            code,
+            path,
+            Some(s),
+            Some(t),
+            format!("{what}：分项之和为 {}，表中为 {}", fmt(s), fmt(t)),
+        )),
+        (Some(_), Some(_)) => {}
+        _ => {
+            let printed = addends.iter().flatten().count() + usize::from(total.is_some());
+            if printed > 0 {
+                out.push(finding(Code::Unverifiable, path, None, total, format!("{what}：有空缺单元格，无法核对")));
+            }
+        }
+    }
+}
+
+fn fmt(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Rules 1-3 on table 三.
+fn arithmetic_t3(report: &Report, template: Template, out: &mut Vec<Finding>) {
+    let rows = t3_rows(template);
+    let outcomes = t3_outcome_rows(template);
+    for column in APPLICANT_COLUMNS {
+        // Rule 1: new_received + carried_over = closed_total + carried_forward.
+        let inflow = [app(report, "new_received", column), app(report, "carried_over", column)];
+        let outflow = [app(report, "closed_total", column), app(report, "carried_forward", column)];
+        let outflow_sum: Option<f64> = outflow.iter().copied().sum();
+        check_sum(
+            out,
+            Code::Balance,
+            format!("applications.carried_forward.{column}"),
+            &inflow,
+            outflow_sum,
+            &format!("勾稽关系（{column}）：新收+上年结转 应等于 办结总计+结转下年"),
+        );
+        // Rule 2: closed_total = the outcome rows.
+        let addends: Vec<Option<f64>> = outcomes.iter().map(|r| app(report, r, column)).collect();
+        check_sum(
+            out,
+            Code::OutcomesSum,
+            format!("applications.closed_total.{column}"),
+            &addends,
+            app(report, "closed_total", column),
+            &format!("办理结果合计（{column}）：各办理结果之和应等于（七）总计"),
+        );
+    }
+    // Rule 3: each row's total = its six applicant columns.
+    for row in rows {
+        let addends: Vec<Option<f64>> = APPLICANT_COLUMNS[..6].iter().map(|c| app(report, row, c)).collect();
+        let total = app(report, row, "total");
+        if addends.iter().all(Option::is_none) && total.is_none() {
+            continue;
+        }
+        check_sum(out, Code::RowTotal, format!("applications.{row}.total"), &addends, total, &format!("行合计（{row}）：六类申请人之和应等于总计"));
+    }
+}
+
+/// Rule 4 on table 四.
+fn arithmetic_t4(report: &Report, out: &mut Vec<Finding>) {
+    for group in ["review", "litigation_direct", "litigation_after_review"] {
+        let addends: Vec<Option<f64>> = ["upheld", "corrected", "other", "pending"]
+            .iter()
+            .map(|c| value(report, &format!("{group}.{c}")))
+            .collect();
+        let total = value(report, &format!("{group}.total"));
+        if addends.iter().all(Option::is_none) && total.is_none() {
+            continue;
+        }
+        check_sum(out, Code::GroupTotal, format!("{group}.total"), &addends, total, &format!("{group}：维持+纠正+其他+尚未审结 应等于总计"));
+    }
+}
+
+/// Rule 5: every cell of a present table that is absent, unless reading already said why.
+fn blanks(report: &Report, template: Template, out: &mut Vec<Finding>) {
+    let explained = |path: &str| {
+        report.findings.iter().any(|f| {
+            (f.path == path || path.starts_with(&format!("{}.", f.path)))
+                && matches!(Code::parse(&f.code), Some(Code::CellBlank | Code::RowUnreadable | Code::NotInteger | Code::TableMissing))
+        })
+    };
+    let mut rows: Vec<&str> = t3_rows(template).to_vec();
+    if template == Template::Unknown {
+        rows.retain(|r| !r.starts_with("other_handling"));
+    }
+    for row in rows {
+        let row_path = format!("applications.{row}");
+        let missing: Vec<&str> = APPLICANT_COLUMNS.iter().copied().filter(|c| app(report, row, c).is_none()).collect();
+        if missing.is_empty() || explained(&row_path) {
+            continue;
+        }
+        if missing.len() == 7 {
+            out.push(finding(Code::CellBlank, row_path, None, None, format!("表三「{row}」整行未印出或无法读取")));
+            continue;
+        }
+        for c in missing {
+            let path = format!("{row_path}.{c}");
+            if !explained(&path) {
+                out.push(finding(Code::CellBlank, path, None, None, "表三该单元格为空"));
+            }
+        }
+    }
+    if T4_PATHS.iter().any(|p| value(report, p).is_some()) {
+        for path in T4_PATHS {
+            if value(report, path).is_none() && !explained(path) {
+                out.push(finding(Code::CellBlank, path, None, None, "表四该单元格为空"));
+            }
+        }
+    }
+}
+
+/// Rule 6: counts are non-negative; only the 2019 本年增/减 columns are signed.
+fn signs(report: &Report, out: &mut Vec<Finding>) {
+    for (i, m) in METRICS.iter().enumerate() {
+        if m.kind != MetricKind::Count {
+            continue;
+        }
+        if let Some(v) = catalogue::get(report, i) {
+            if v < 0.0 {
+                out.push(finding(Code::NegativeCount, m.path, None, Some(v), format!("「{}」为负数 {}", m.label, fmt(v))));
+            }
+        }
+    }
+}
+
+/// Rule 7: section 一's stated total of received applications against table 三.
+fn narrative(report: &Report, out: &mut Vec<Finding>) {
+    let Some(stated) = value(report, "overview.applications_received") else { return };
+    let Some(new) = app(report, "new_received", "total") else { return };
+    let with_carried = app(report, "carried_over", "total").map(|c| c + new);
+    if (stated - new).abs() > EPS && with_carried.is_none_or(|w| (stated - w).abs() > EPS) {
+        out.push(finding(
+            Code::NarrativeMismatch,
+            "overview.applications_received",
+            Some(new),
+            Some(stated),
+            format!("总体情况称收到申请 {} 件，表三本年新收为 {} 件", fmt(stated), fmt(new)),
+        ));
+    }
+}
+
+/// Rule 8: the 2021 format from the 2021 reports on; the 2019 format before.
+fn format_year(report: &Report, template: Template, out: &mut Vec<Finding>) {
+    let Some(year) = report.year else { return };
+    match template {
+        Template::Template2019 if year >= 2021 => out.push(finding(
+            Code::FormatYear,
+            "template",
+            Some(2021.0),
+            Some(2019.0),
+            format!("{year} 年度报告仍使用 2019 年版表格（应使用国办公开办函〔2021〕30号格式）"),
+        )),
+        Template::Template2021 if year <= 2020 => out.push(finding(
+            Code::FormatYear,
+            "template",
+            Some(2019.0),
+            Some(2021.0),
+            format!("{year} 年度报告使用了 2021 年版表格"),
+        )),
+        _ => {}
+    }
+}
+
+/// Rule 9: only governments of cities with districts and above make 规章.
+fn regulations(report: &Report, out: &mut Vec<Finding>) {
+    let Some(region) = report.region.as_ref() else { return };
+    let level = if !region.township.is_empty() {
+        "乡镇、街道"
+    } else if !region.county.is_empty() {
+        "县级"
+    } else {
+        return;
+    };
+    for column in ["new_made", "new_published", "total_published", "issued", "in_force"] {
+        let path = format!("proactive.regulations.{column}");
+        if let Some(v) = value(report, &path) {
+            if v > 0.0 {
+                out.push(finding(
+                    Code::RegulationsImplausible,
+                    path,
+                    Some(0.0),
+                    Some(v),
+                    format!("{level}机关「{}」报告了规章 {} 件，规章只能由设区的市级以上政府制定", report.agency, fmt(v)),
+                ));
+            }
+        }
+    }
+}
+
+/// Rule 10, over two reports of one body: `previous` for year N-1, `current` for year N.
+pub fn cross_year(previous: &Report, current: &Report) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let (Some(p), Some(c)) = (previous.year, current.year) {
+        if c != p + 1 {
+            return out;
+        }
+    }
+    for column in APPLICANT_COLUMNS {
+        let forward = app(previous, "carried_forward", column);
+        let over = app(current, "carried_over", column);
+        if let (Some(f), Some(o)) = (forward, over) {
+            if (f - o).abs() > EPS {
+                out.push(finding(
+                    Code::CarryOverMismatch,
+                    format!("applications.carried_over.{column}"),
+                    Some(f),
+                    Some(o),
+                    format!("上年结转（{column}）为 {}，而上一年度报告的结转下年度为 {}", fmt(o), fmt(f)),
+                ));
+            }
+        }
+    }
+    let tables = |r: &Report| -> Vec<(&'static str, f64)> {
+        catalogue::facts(r)
+            .into_iter()
+            .filter(|(p, _)| !p.starts_with("overview.") && !p.starts_with("fee_collection."))
+            .collect()
+    };
+    let (a, b) = (tables(previous), tables(current));
+    // All-zero tables repeat honestly; a copy needs figures worth copying.
+    let nonzero = b.iter().filter(|(_, v)| *v != 0.0).count();
+    if !b.is_empty() && a == b && nonzero >= 3 {
+        out.push(finding(
+            Code::CopiedReport,
+            "applications",
+            None,
+            None,
+            format!("{} 年度报告的表格与上一年度完全相同（{} 个非零单元格），疑为照抄", current.year.unwrap_or_default(), nonzero),
+        ));
+    }
+    out
+}

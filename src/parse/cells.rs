@@ -16,8 +16,18 @@ pub struct Number<'a> {
     /// Printed glued to other digits or text, or with a leading zero (`000023`): the cell
     /// boundaries inside it are unknown.
     pub fused: bool,
-    /// The cell gave its unit: 1 for none/元, 10_000 for 万元.
-    pub scale: f64,
+    /// The unit printed in the cell, if any.
+    pub unit: Unit,
+}
+
+/// A unit printed inside a cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    None,
+    Yuan,
+    WanYuan,
+    /// 件, 条, 个, 项: a count.
+    Count,
 }
 
 /// One cell of the stream.
@@ -206,13 +216,17 @@ fn split_glued<'a>(s: &'a str, line: u32, col: u16, gridded: bool, out: &mut Vec
             integer: true,
             raw: run,
             fused: true,
-            scale: 1.0,
+            unit: Unit::None,
         });
         n.fused = true;
         if rest.starts_with("万元") {
-            n.scale = 10_000.0;
+            n.unit = Unit::WanYuan;
             i += "万元".len();
-        } else if rest.starts_with(['元', '件', '条', '个', '项']) {
+        } else if rest.starts_with('元') {
+            n.unit = Unit::Yuan;
+            i += '元'.len_utf8();
+        } else if rest.starts_with(['件', '条', '个', '项']) {
+            n.unit = Unit::Count;
             i += rest.chars().next().map_or(0, char::len_utf8);
         }
         out.push(Cell { tok: Tok::Num(n), line, col, gridded });
@@ -227,12 +241,14 @@ fn split_glued<'a>(s: &'a str, line: u32, col: u16, gridded: bool, out: &mut Vec
 /// Reads a cell that is exactly one number: `12`, `-105`, `5.2898`, `1,234`, `3件`, `5.2万元`.
 pub fn read_number(cell: &str) -> Option<Number<'_>> {
     let s = cell.trim();
-    let (s, scale) = if let Some(x) = s.strip_suffix("万元") {
-        (x, 10_000.0)
-    } else if let Some(x) = s.strip_suffix(['元', '件', '条', '个', '项']) {
-        (x, 1.0)
+    let (s, unit) = if let Some(x) = s.strip_suffix("万元") {
+        (x, Unit::WanYuan)
+    } else if let Some(x) = s.strip_suffix('元') {
+        (x, Unit::Yuan)
+    } else if let Some(x) = s.strip_suffix(['件', '条', '个', '项']) {
+        (x, Unit::Count)
     } else {
-        (s, 1.0)
+        (s, Unit::None)
     };
     let s = s.trim_end();
     let (negative, digits) = match s.as_bytes().first()? {
@@ -275,7 +291,7 @@ pub fn read_number(cell: &str) -> Option<Number<'_>> {
         integer: dots == 0,
         raw: digits,
         fused: int_digits.len() > 1 && int_digits.starts_with('0'),
-        scale,
+        unit,
     })
 }
 
@@ -289,7 +305,7 @@ mod tests {
             .map(|c| match c.tok {
                 Tok::Text(t) => format!("T:{t}"),
                 Tok::Num(n) if n.fused => format!("F:{}", n.raw),
-                Tok::Num(n) => format!("N:{}", n.value * n.scale),
+                Tok::Num(n) => format!("N:{}", n.value),
                 Tok::Blank => "B".to_owned(),
             })
             .collect()
@@ -319,7 +335,8 @@ mod tests {
             let got = read_number(input).map(|n| (n.value, n.integer, n.fused));
             assert_eq!(got, *want, "{input:?}");
         }
-        assert_eq!(read_number("5.2万元").map(|n| n.value * n.scale), Some(52_000.0));
+        assert_eq!(read_number("5.2万元").map(|n| (n.value, n.unit)), Some((5.2, Unit::WanYuan)));
+        assert_eq!(read_number("3940元").map(|n| (n.value, n.unit)), Some((3940.0, Unit::Yuan)));
     }
 
     #[test]

@@ -1,2 +1,280 @@
-//! Plain text to a Report. PURE.
+//! One report document to a [`Report`]. PURE: no I/O, no tonic, no sled.
+//!
+//! The steps: decode the bytes ([`crate::decode`]), find the sections and tables by their
+//! headings (table 三's own rows 三、本年度办理结果 and 四、结转下年度继续办理 do not cut it),
+//! decide the format from the headers, read each table ([`tables`]), read the metadata and
+//! the narrative figures ([`meta`]), then run the validator ([`crate::validate`]).
+
 pub mod cells;
+pub mod labels;
+pub mod meta;
+pub mod sheet;
+pub mod solve;
+pub mod tables;
+
+use crate::decode::{self, ContentHint};
+use crate::finding::Code;
+use crate::pb::{Report, Template};
+use crate::validate;
+use sheet::Sheet;
+
+/// What the client knows about a document; the text wins where it says otherwise.
+#[derive(Debug, Clone, Default)]
+pub struct Hints {
+    pub agency: Option<String>,
+    pub year: Option<i32>,
+    /// A WHATWG encoding label such as "gbk".
+    pub encoding: Option<String>,
+    pub content: ContentHint,
+    pub source: Option<String>,
+}
+
+/// Decodes, parses and validates one document.
+pub fn parse_document(bytes: &[u8], hints: &Hints) -> Report {
+    let decoded = decode::decode(bytes, hints.encoding.as_deref(), hints.content);
+    let mut report = parse_text(&decoded.text, hints);
+    if decoded.had_errors {
+        report.findings.push(crate::finding::finding(
+            Code::EncodingErrors,
+            "",
+            None,
+            None,
+            format!("部分字节不是合法的 {} 编码，已替换", decoded.encoding),
+        ));
+    }
+    report
+}
+
+/// Where the sections and tables of a report start and end (byte offsets into the text).
+#[derive(Debug, Default, Clone)]
+pub struct Sections {
+    /// Narrative before table 二 (section 一 and anything above it).
+    pub overview: (usize, usize),
+    pub t2: Option<(usize, usize)>,
+    pub t3: Option<(usize, usize)>,
+    pub t4: Option<(usize, usize)>,
+    pub s5: Option<usize>,
+    pub s6: Option<(usize, usize)>,
+    /// Which headings were found (for the missing-section findings).
+    pub headings: [bool; 6],
+}
+
+fn find_from(text: &str, from: usize, needle: &str) -> Option<(usize, usize)> {
+    text.get(from..)?.find(needle).map(|i| (from + i, from + i + needle.len()))
+}
+
+/// Table 四's heading: 行政复议 and 行政诉讼 close together, then 情况.
+fn find_t4_heading(text: &str, from: usize) -> Option<(usize, usize)> {
+    let mut at = from;
+    while let Some((s, e)) = find_from(text, at, "行政复议") {
+        let window_end = (e + 40).min(text.len());
+        let mut we = window_end;
+        while !text.is_char_boundary(we) {
+            we -= 1;
+        }
+        let window = &text[e..we];
+        if let Some(i) = window.find("行政诉讼") {
+            let after = &window[i..];
+            if let Some(j) = after.find("情况") {
+                return Some((s, e + i + j + "情况".len()));
+            }
+        }
+        at = e;
+    }
+    None
+}
+
+/// Locates the sections by their headings, with fallbacks on table contents.
+pub fn sections(text: &str) -> Sections {
+    let mut s = Sections::default();
+    let t3 = find_from(text, 0, "收到和处理政府信息公开申请情况")
+        .or_else(|| find_from(text, 0, "收到和处理政府信息公开申请"))
+        .or_else(|| find_from(text, 0, "申请人情况"))
+        .or_else(|| find_from(text, 0, "本年新收"));
+    // Table 二's heading: the last one before table 三 (a caption may repeat it).
+    let t2_limit = t3.map_or(text.len(), |t| t.0);
+    let t2 = text[..t2_limit]
+        .rfind("主动公开政府信息情况")
+        .map(|i| (i, i + "主动公开政府信息情况".len()))
+        .or_else(|| find_from(&text[..t2_limit], 0, "第二十条"));
+    let t4_from = t3.map_or(t2.map_or(0, |t| t.1), |t| t.1);
+    let t4 = find_t4_heading(text, t4_from).or_else(|| {
+        // No heading: the header row of the table itself, after table 三's last row.
+        let after = find_from(text, t4_from, "结转下年度").map_or(t4_from, |x| x.1);
+        find_from(text, after, "行政复议")
+    });
+    let s5_from = t4.or(t3).or(t2).map_or(0, |t| t.1);
+    let s5 = find_from(text, s5_from, "存在的主要问题").or_else(|| find_from(text, s5_from, "主要问题及改进"));
+    let s6_from = s5.map_or(s5_from, |x| x.1);
+    let s6 = find_from(text, s6_from, "其他需要报告的事项");
+
+    let overview_end = t2.or(t3).or(t4).map_or(text.len(), |t| t.0);
+    s.overview = (0, overview_end);
+    let next_after = |start: usize, candidates: &[Option<(usize, usize)>]| -> usize {
+        candidates
+            .iter()
+            .flatten()
+            .map(|c| c.0)
+            .filter(|c| *c >= start)
+            .min()
+            .unwrap_or(text.len())
+    };
+    s.t2 = t2.map(|t| (t.1, next_after(t.1, &[t3, t4, s5, s6])));
+    s.t3 = t3.map(|t| (t.0, next_after(t.1, &[t4, s5, s6])));
+    s.t4 = t4.map(|t| (t.1, next_after(t.1, &[s5, s6])));
+    s.s5 = s5.map(|x| x.0);
+    s.s6 = s6.map(|x| (x.1, text.len()));
+    s.headings = [
+        text[..overview_end].contains("总体情况"),
+        t2.is_some(),
+        t3.is_some(),
+        t4.is_some(),
+        s5.is_some(),
+        s6.is_some(),
+    ];
+    s
+}
+
+/// The format the tables print, by the words of their headers and labels.
+pub fn template(tables_text: &str) -> Template {
+    let (v2019, v2021) = labels::template_votes(tables_text);
+    match v2019.cmp(&v2021) {
+        std::cmp::Ordering::Greater => Template::Template2019,
+        std::cmp::Ordering::Less => Template::Template2021,
+        std::cmp::Ordering::Equal => Template::Unknown,
+    }
+}
+
+/// Parses normalised text (see [`decode::normalize`]) and validates the result.
+pub fn parse_text(text: &str, hints: &Hints) -> Report {
+    let sec = sections(text);
+    let mut sheet = Sheet::default();
+    let slice = |r: Option<(usize, usize)>| r.map_or("", |(a, b)| &text[a..b.max(a)]);
+
+    let tables_text = format!("{}{}", slice(sec.t2), slice(sec.t3));
+    let mut template = template(&tables_text);
+
+    let t3_region = slice(sec.t3);
+    if template == Template::Unknown && !t3_region.is_empty() {
+        // Labels alone do not tell; 25 rows of seven numbers do.
+        let count = cells::cells(t3_region).iter().filter(|c| matches!(c.tok, cells::Tok::Num(_))).count();
+        template = match count {
+            175 => Template::Template2021,
+            161 => Template::Template2019,
+            _ => Template::Unknown,
+        };
+    }
+
+    let t2 = tables::read_t2(slice(sec.t2), template, &mut sheet);
+    let t3 = tables::read_t3(t3_region, template, &mut sheet);
+    let t4 = tables::read_t4(slice(sec.t4), &mut sheet);
+    let found = [t2.numbers > 0, t3.numbers > 0, t4.numbers > 0];
+    let table_paths: [&[&str]; 3] = [&["proactive"], &["applications"], &["review", "litigation_direct", "litigation_after_review"]];
+    for (i, (ok, paths)) in found.iter().zip(table_paths).enumerate() {
+        if *ok {
+            continue;
+        }
+        let name = ["表二（主动公开）", "表三（依申请公开）", "表四（行政复议、行政诉讼）"][i];
+        let why = if sec.headings[i + 1] {
+            "仅存标题，表格可能为图片"
+        } else {
+            "未找到该表"
+        };
+        for p in paths {
+            sheet.note(Code::TableMissing, *p, format!("{name}缺失：{why}"));
+        }
+    }
+    if !found.iter().any(|f| *f) {
+        template = Template::Unknown;
+    }
+
+    let (proactive, received) = meta::overview(&text[sec.overview.0..sec.overview.1]);
+    if let Some(v) = proactive {
+        sheet.set("overview.proactive_published", v as f64);
+    }
+    if let Some(v) = received {
+        sheet.set("overview.applications_received", v as f64);
+    }
+    if let Some((a, b)) = sec.s6 {
+        let (notices, billed, collected) = meta::fees(&text[a..b]);
+        if let Some(v) = notices {
+            sheet.set("fee_collection.notices", v as f64);
+        }
+        if let Some(v) = billed {
+            sheet.set("fee_collection.billed_yuan", v);
+        }
+        if let Some(v) = collected {
+            sheet.set("fee_collection.collected_yuan", v);
+        }
+    }
+
+    let mut report = Report { template: template as i32, ..Default::default() };
+    let text_agency = meta::agency(text);
+    let text_year = meta::year(text);
+    resolve_meta(&mut report, &mut sheet, text_agency, text_year, hints);
+    report.region = Some(meta::region(&report.agency));
+    report.source = hints.source.clone().unwrap_or_default();
+    for (i, name) in ["一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "四、行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项"]
+        .iter()
+        .enumerate()
+    {
+        if !sec.headings[i] && (i == 0 || i >= 4 || !found[i - 1]) {
+            sheet.note(Code::SectionMissing, "", format!("未找到「{name}」部分"));
+        }
+    }
+    sheet.fill(&mut report);
+    derive_other_handling_total(&mut report);
+    validate::validate(&mut report);
+    report
+}
+
+/// Agency and year: the text wins; a hint fills what the text lacks; a disagreement is noted.
+fn resolve_meta(report: &mut Report, sheet: &mut Sheet, agency: Option<String>, year: Option<i32>, hints: &Hints) {
+    let hint_agency = hints.agency.as_deref().map(str::trim).filter(|a| !a.is_empty());
+    match (agency, hint_agency) {
+        (Some(a), Some(h)) => {
+            if !a.contains(h) && !h.contains(a.as_str()) {
+                sheet.note(Code::HintMismatch, "agency", format!("正文机关「{a}」与提示「{h}」不一致，以正文为准"));
+            }
+            report.agency = a;
+        }
+        (Some(a), None) => report.agency = a,
+        (None, Some(h)) => report.agency = h.to_owned(),
+        (None, None) => sheet.note(Code::AgencyMissing, "agency", "未能识别报告机关"),
+    }
+    match (year, hints.year) {
+        (Some(y), Some(h)) => {
+            if y != h {
+                sheet.note_values(Code::HintMismatch, "year", Some(f64::from(h)), Some(f64::from(y)), format!("正文年度 {y} 与提示年度 {h} 不一致，以正文为准"));
+            }
+            report.year = Some(y);
+        }
+        (Some(y), None) => report.year = Some(y),
+        (None, Some(h)) => report.year = Some(h),
+        (None, None) => sheet.note(Code::YearMissing, "year", "未能识别报告年度"),
+    }
+}
+
+/// 2021 prints three 其他处理 rows; `other_handling.total` is their sum, marked inferred, so
+/// that aggregates over both formats can use one path.
+fn derive_other_handling_total(report: &mut Report) {
+    use crate::catalogue::{get, index_of, set};
+    if report.template != Template::Template2021 as i32 {
+        return;
+    }
+    for column in labels::APPLICANT_COLUMNS {
+        let path = format!("applications.other_handling.total.{column}");
+        let Some(target) = index_of(&path) else { continue };
+        if get(report, target).is_some() {
+            continue;
+        }
+        let sum: Option<f64> = ["overdue_correction", "unpaid_fee", "other"]
+            .iter()
+            .map(|row| index_of(&format!("applications.other_handling.{row}.{column}")).and_then(|i| get(report, i)))
+            .sum();
+        if let Some(sum) = sum {
+            set(report, target, Some(sum));
+            report.inferred.push(path);
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! Metadata and narrative figures: the agency, the year, the region path, the section 一
+//! totals and the section 六 fee figures. PURE.
+//!
+//! A narrative figure is read only when the text states one exact figure: `5500余条`,
+//! `约`, `近`, `超过`, `万条` are not exact, and two different stated figures cancel out.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::pb::Region;
+
+fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).expect("static pattern"))
+}
+
+/// The report year stated by the title or the statistics period.
+pub fn year(text: &str) -> Option<i32> {
+    static TITLE: OnceLock<Regex> = OnceLock::new();
+    static PERIOD: OnceLock<Regex> = OnceLock::new();
+    let head = prefix(text, 6000);
+    let title = re(&TITLE, r"((?:19|20)\d\d)\s*年\s*度?\s*[^\n。,]{0,12}?信息公开(?:工作)?\s*(?:年度)?\s*(?:工作)?\s*报告");
+    if let Some(c) = title.captures(head) {
+        return c[1].parse().ok();
+    }
+    let period = re(&PERIOD, r"((?:19|20)\d\d)\s*年\s*0?1\s*月\s*0?1\s*日\s*(?:起)?\s*(?:至|到|—|-)");
+    period.captures(text).and_then(|c| c[1].parse().ok())
+}
+
+fn prefix(text: &str, bytes: usize) -> &str {
+    if text.len() <= bytes {
+        return text;
+    }
+    let mut end = bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Suffixes that end the name of a reporting body.
+const BODY_SUFFIXES: &[&str] = &[
+    "人民政府办公厅", "人民政府办公室", "人民政府", "街道办事处", "地区办事处", "办事处", "委员会", "管理委员会", "办公厅",
+    "办公室", "局", "厅", "委", "署", "院", "中心", "街道", "乡", "镇", "政府", "部", "会", "处", "所", "队", "站", "馆",
+];
+
+fn looks_like_body(name: &str) -> bool {
+    let n = name.chars().count();
+    (2..=40).contains(&n)
+        && BODY_SUFFIXES.iter().any(|s| name.ends_with(s))
+        && name.chars().all(|c| is_han(c) || matches!(c, '(' | ')' | '（' | '）' | '·'))
+}
+
+fn is_han(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
+}
+
+/// The reporting body as printed: in the title, on the line above the title, in a
+/// 发布机构 field, or, for reports without a title, the body the narrative names most.
+pub fn agency(text: &str) -> Option<String> {
+    let head = prefix(text, 8000);
+    let lines: Vec<&str> = head.lines().map(str::trim).filter(|l| !l.is_empty()).take(40).collect();
+    for (i, line) in lines.iter().enumerate() {
+        let compact: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+        let Some(pos) = compact.find("信息公开") else { continue };
+        if !compact.contains("报告") || compact.chars().count() > 60 {
+            continue;
+        }
+        // The title: `<agency><year>年…年度报告`.
+        let before = &compact[..pos];
+        let name = before
+            .trim_end_matches(|c: char| !c.is_ascii_digit() && c != '年')
+            .trim_end_matches(['年', '度'])
+            .trim_end_matches(|c: char| c.is_ascii_digit());
+        let name = name.trim_start_matches(['《', '"', '“']);
+        if looks_like_body(name) {
+            return Some(name.to_owned());
+        }
+        if i > 0 {
+            let prev: String = lines[i - 1].chars().filter(|c| !c.is_whitespace()).collect();
+            if looks_like_body(&prev) {
+                return Some(prev);
+            }
+        }
+    }
+    static PUBLISHER: OnceLock<Regex> = OnceLock::new();
+    let publisher = re(&PUBLISHER, r"(?:发布机构|来源|发文机关)\s*[:|｜]?\s*\|?\s*([\p{Han}（）()]{2,40})");
+    if let Some(c) = publisher.captures(head) {
+        let name = c[1].trim();
+        if looks_like_body(name) {
+            return Some(name.to_owned());
+        }
+    }
+    narrative_body(text)
+}
+
+/// The body named most often in the narrative, e.g. 常营地区办事处 or 左家庄街道.
+fn narrative_body(text: &str) -> Option<String> {
+    static BODY: OnceLock<Regex> = OnceLock::new();
+    let body = re(&BODY, r"\p{Han}{2,8}?(?:街道办事处|地区办事处|乡人民政府|镇人民政府|街道|办事处)");
+    const FUNCTION_CHARS: &[char] = &['我', '本', '全', '在', '由', '对', '经', '为', '与', '和', '了', '即', '各', '该', '此', '的', '是', '及', '到'];
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for m in body.find_iter(text) {
+        let mut name = m.as_str();
+        // Strip leading function words so 《左家庄街道 and 了左家庄街道 count alike.
+        while let Some(c) = name.chars().next() {
+            if FUNCTION_CHARS.contains(&c) {
+                name = &name[c.len_utf8()..];
+            } else {
+                break;
+            }
+        }
+        let stem = name
+            .trim_end_matches("办事处")
+            .trim_end_matches("街道")
+            .trim_end_matches("地区")
+            .trim_end_matches("乡人民政府")
+            .trim_end_matches("镇人民政府");
+        if stem.chars().count() < 2 || stem.chars().count() > 6 {
+            continue;
+        }
+        match counts.iter_mut().find(|(n, _)| n == name) {
+            Some((_, k)) => *k += 1,
+            None => counts.push((name.to_owned(), 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.chars().count().cmp(&a.0.chars().count())));
+    counts.into_iter().next().map(|(n, _)| n)
+}
+
+/// Provincial-level names, full and as commonly printed.
+const PROVINCES: &[&str] = &[
+    "北京市", "天津市", "上海市", "重庆市", "河北省", "山西省", "辽宁省", "吉林省", "黑龙江省", "江苏省", "浙江省", "安徽省",
+    "福建省", "江西省", "山东省", "河南省", "湖北省", "湖南省", "广东省", "海南省", "四川省", "贵州省", "云南省", "陕西省",
+    "甘肃省", "青海省", "台湾省", "内蒙古自治区", "广西壮族自治区", "西藏自治区", "宁夏回族自治区", "新疆维吾尔自治区",
+    "香港特别行政区", "澳门特别行政区",
+];
+const MUNICIPALITIES: &[&str] = &["北京市", "天津市", "上海市", "重庆市"];
+
+/// The region path the agency's name spells out: province, city, county-level, township-level.
+pub fn region(agency: &str) -> Region {
+    let mut rest = agency;
+    let mut region = Region::default();
+    if let Some(p) = PROVINCES.iter().find(|p| rest.starts_with(*p)) {
+        region.province = (*p).to_owned();
+        rest = &rest[p.len()..];
+        if MUNICIPALITIES.contains(p) {
+            region.city = (*p).to_owned();
+        }
+    }
+    if region.city.is_empty() {
+        if let Some((name, tail)) = take_unit(rest, &["自治州", "地区", "盟", "市", "州"], 8) {
+            region.city = name.to_owned();
+            rest = tail;
+        }
+    }
+    if let Some((name, tail)) = take_unit(rest, &["自治县", "自治旗", "新区", "区", "县", "旗", "市"], 8) {
+        region.county = name.to_owned();
+        rest = tail;
+    }
+    if let Some((name, tail)) = take_unit(rest, &["街道办事处", "地区办事处", "街道", "乡", "镇", "苏木"], 8) {
+        region.township = name.to_owned();
+        let _ = tail;
+    }
+    region
+}
+
+/// The shortest prefix of at least two characters (and at most `max`) ending in one of
+/// `suffixes`, and what follows it.
+fn take_unit<'a>(s: &'a str, suffixes: &[&str], max: usize) -> Option<(&'a str, &'a str)> {
+    let mut chars = 0;
+    for (i, c) in s.char_indices() {
+        if !is_han(c) {
+            return None;
+        }
+        chars += 1;
+        if chars > max {
+            return None;
+        }
+        if chars < 2 {
+            continue;
+        }
+        let end = i + c.len_utf8();
+        let head = &s[..end];
+        for suf in suffixes {
+            if head.ends_with(suf) && head.chars().count() > suf.chars().count() {
+                // 市场监督管理局: a 市 that starts a word is not a city.
+                let tail = &s[end..];
+                if tail.starts_with(['场', '政', '民', '委', '级', '直', '属', '域']) {
+                    continue;
+                }
+                return Some((head, tail));
+            }
+        }
+    }
+    None
+}
+
+/// Section 一 totals: (proactive_published, applications_received).
+pub fn overview(section_one: &str) -> (Option<i64>, Option<i64>) {
+    static PROACTIVE: OnceLock<Regex> = OnceLock::new();
+    static RECEIVED: OnceLock<Regex> = OnceLock::new();
+    let proactive = re(
+        &PROACTIVE,
+        r"主动公开[^,;。!?\n]{0,20}?信息[^,;。!?\n\d]{0,8}?(\d[\d,]*(?:\.\d+)?)\s*(余|多|万)?\s*条",
+    );
+    let received = re(
+        &RECEIVED,
+        r"(?:收到|受理|新收|接收)([^,;。!?\n]{0,40}?)申请[^,;。!?\n\d]{0,6}?(\d[\d,]*)\s*(余|多)?\s*件",
+    );
+    let p = exact_unique(proactive.captures_iter(section_one).map(|c| {
+        let qualifier = c.get(2).is_some() || hedged(section_one, c.get(0).map_or(0, |m| m.start()));
+        (c[1].to_owned(), qualifier)
+    }));
+    let r = exact_unique(received.captures_iter(section_one).filter_map(|c| {
+        let middle = &c[1];
+        if middle.contains("复议") || middle.contains("诉讼") || middle.contains("咨询") {
+            return None;
+        }
+        let qualifier = c.get(3).is_some() || hedged(section_one, c.get(0).map_or(0, |m| m.start()));
+        Some((c[2].to_owned(), qualifier))
+    }));
+    (p, r)
+}
+
+/// 约/近/超过/逾 just before a figure make it inexact.
+fn hedged(text: &str, at: usize) -> bool {
+    let before = &text[..at];
+    let tail: String = before.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    ["约", "近", "超过", "逾", "大约"].iter().any(|w| tail.contains(w))
+}
+
+/// One exact figure: inexact figures are ignored, two different exact ones cancel out.
+fn exact_unique(found: impl Iterator<Item = (String, bool)>) -> Option<i64> {
+    let mut value: Option<i64> = None;
+    for (digits, inexact) in found {
+        if inexact || digits.contains('.') {
+            continue;
+        }
+        let Ok(v) = digits.replace(',', "").parse::<i64>() else { continue };
+        match value {
+            None => value = Some(v),
+            Some(old) if old == v => {}
+            Some(_) => return None,
+        }
+    }
+    value
+}
+
+/// Section 六 fee figures: (notices, billed 元, collected 元).
+pub fn fees(section_six: &str) -> (Option<i64>, Option<f64>, Option<f64>) {
+    static NOTICES: OnceLock<Regex> = OnceLock::new();
+    static NOTICES2: OnceLock<Regex> = OnceLock::new();
+    static BILLED: OnceLock<Regex> = OnceLock::new();
+    static COLLECTED: OnceLock<Regex> = OnceLock::new();
+    static NONE: OnceLock<Regex> = OnceLock::new();
+    let notices = re(&NOTICES, r"(?:发出|开具|送达|出具)[^,;。\n\d]{0,8}?(\d+)\s*(?:个|份|件|次)[^,;。\n\d]{0,6}?收费通知");
+    let notices2 = re(&NOTICES2, r"收费通知(?:书)?[^,;。\n\d]{0,6}?(\d+)\s*(?:个|份|件|次)");
+    let billed = re(&BILLED, r"通知[^,;。\n\d]{0,12}?金额[^,;。\n\d]{0,6}?(\d[\d,]*(?:\.\d+)?)\s*(万元|元)");
+    let collected = re(&COLLECTED, r"(?:实际收取|实收|收取|收缴)([^,;。\n\d]{0,24}?)(\d[\d,]*(?:\.\d+)?)\s*(万元|元)");
+    let none = re(&NONE, r"(?:未|没有|无)(?:收取|产生)[^,;。\n]{0,10}?(?:信息处理费|费用)");
+
+    let n = exact_unique(
+        notices
+            .captures_iter(section_six)
+            .chain(notices2.captures_iter(section_six))
+            .map(|c| (c[1].to_owned(), false)),
+    );
+    let money = |digits: &str, unit: &str| -> Option<f64> {
+        let v: f64 = digits.replace(',', "").parse().ok()?;
+        Some(if unit == "万元" { v * 10_000.0 } else { v })
+    };
+    let unique_money = |values: Vec<f64>| -> Option<f64> {
+        let first = *values.first()?;
+        values.iter().all(|v| (v - first).abs() < 1e-9).then_some(first)
+    };
+    let b = unique_money(billed.captures_iter(section_six).filter_map(|c| money(&c[1], &c[2])).collect());
+    let mut collected_values: Vec<f64> = collected
+        .captures_iter(section_six)
+        .filter(|c| !c[1].contains("通知"))
+        .filter_map(|c| money(&c[2], &c[3]))
+        .collect();
+    if collected_values.is_empty() && none.is_match(section_six) {
+        collected_values.push(0.0);
+    }
+    (n, b, unique_money(collected_values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_years() {
+        let cases: &[(&str, Option<i32>)] = &[
+            ("北京市朝阳区人民政府2019年政府信息公开工作年度报告", Some(2019)),
+            ("淮安市人民政府\n2024 年政府信息公开工作年度报告", Some(2024)),
+            ("XX局2021年度政府信息公开工作年度报告", Some(2021)),
+            ("本报告所列数据的统计期限，自 2019 年 1 月 1 日起至 12 月 31 日止。", Some(2019)),
+            ("没有年份", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(year(text), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn reads_agencies() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("北京市朝阳区人民政府2019年政府信息公开工作年度报告\n日期:2020", Some("北京市朝阳区人民政府")),
+            ("北京市朝阳区黑庄户乡人民政府\n2020年政府信息公开工作年度报告", Some("北京市朝阳区黑庄户乡人民政府")),
+            ("名 称 | 淮安市人民政府2024年政府信息公开工作年度报告 |", Some("淮安市人民政府")),
+            ("为方便公众了解信息，常营地区办事处在主动公开。2019 年，常营地区办事处继续", Some("常营地区办事处")),
+            ("制定了《左家庄街道信息公开制度》、《左家庄街道政务公开》，我街道领导", Some("左家庄街道")),
+        ];
+        for (text, want) in cases {
+            assert_eq!(agency(text).as_deref(), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn reads_region_paths() {
+        let cases: &[(&str, [&str; 4])] = &[
+            ("北京市朝阳区黑庄户乡人民政府", ["北京市", "北京市", "朝阳区", "黑庄户乡"]),
+            ("淮安市人民政府", ["", "淮安市", "", ""]),
+            ("江苏省淮安市洪泽区人民政府", ["江苏省", "淮安市", "洪泽区", ""]),
+            ("淮安市市场监督管理局", ["", "淮安市", "", ""]),
+            ("北京市朝阳区市场监督管理局", ["北京市", "北京市", "朝阳区", ""]),
+            ("常营地区办事处", ["", "", "", "常营地区办事处"]),
+            ("苏州市昆山市人民政府", ["", "苏州市", "昆山市", ""]),
+            ("中华人民共和国生态环境部", ["", "", "", ""]),
+        ];
+        for (name, want) in cases {
+            let r = region(name);
+            assert_eq!([r.province.as_str(), &r.city, &r.county, &r.township], *want, "{name}");
+        }
+    }
+
+    #[test]
+    fn reads_exact_overview_figures_only() {
+        let cases: &[(&str, (Option<i64>, Option<i64>))] = &[
+            ("本单位 2019 年共主动公开政府信息 66 条,全文电子化率达 100%。本单位 2019 年度共收到政府信息公开申请 2 件", (Some(66), Some(2))),
+            ("市政府网站主动公开各类政府信息5500余条", (None, None)),
+            ("动态更新主动公开全清单目录4411条,以全清单为公开标准,在区政府网站主动公开信息26164条", (Some(26164), None)),
+            ("受理公民、法人或其他组织提出的政府信息公开申请2493件。", (None, Some(2493))),
+            ("共收到政府信息公开申请 3 件,接受咨询 0 人次,政府信息公开的行政复议申请 0 件。", (None, Some(3))),
+            ("在主动公开信息中,机构职能类信息 1 条", (None, None)),
+            ("主动公开政府信息约300条", (None, None)),
+            ("收到申请5件。另收到申请6件", (None, None)),
+        ];
+        for (text, want) in cases {
+            assert_eq!(overview(text), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn reads_fee_figures() {
+        let cases: &[(&str, (Option<i64>, Option<f64>, Option<f64>))] = &[
+            ("本年度朝阳区发出16个收费通知,发出缴费通知金额为1653元,收取信息处理费总金额为240元。", (Some(16), Some(1653.0), Some(240.0))),
+            ("全年收取政府信息公开信息处理费 3940 元。", (None, None, Some(3940.0))),
+            ("本年度未收取信息处理费。", (None, None, Some(0.0))),
+            ("本报告的电子版可登录网站下载查阅。", (None, None, None)),
+        ];
+        for (text, want) in cases {
+            assert_eq!(fees(text), *want, "{text}");
+        }
+    }
+}

@@ -1,0 +1,622 @@
+//! Tables 二, 三 and 四: a region's cells to catalogue values. PURE.
+//!
+//! Rows are anchored on their labels where the labels are readable; numbers that follow no
+//! label of their own (PDF text scrambles merged label cells) take the next rows in the
+//! official order; a row that prints fewer cells than it has is placed by its grid position
+//! when the line is gridded, else by the arithmetic rules when they force a single reading,
+//! else left absent with a finding.
+
+use super::cells::{cells, Cell, Number, Tok, Unit};
+use super::labels::{t2_label, t3_label, t3_outcome_rows, t3_rows, T2Row, T3Label, APPLICANT_COLUMNS};
+use super::sheet::Sheet;
+use super::solve;
+use crate::finding::Code;
+use crate::pb::{ExtraRow, Template};
+
+/// How many numbers a region held, so the caller can tell a missing table.
+pub struct Read {
+    pub numbers: usize,
+}
+
+fn numbers_of<'a>(toks: &[Cell<'a>]) -> Vec<Number<'a>> {
+    toks.iter()
+        .filter_map(|c| match c.tok {
+            Tok::Num(n) => Some(n),
+            _ => None,
+        })
+        .collect()
+}
+
+fn printed(nums: &[Number<'_>]) -> String {
+    nums.iter().map(|n| n.raw).collect::<Vec<_>>().join(" ")
+}
+
+/// The cells after a label on the label's own gridded line, when every number of the row is
+/// on that line: trailing blanks dropped, and leading blanks (merged label columns) dropped
+/// while the row is wider than `width`. `None` unless exactly `width` cells remain.
+fn grid_cells<'a>(label: Option<(u32, u16)>, toks: &[Cell<'a>], width: usize) -> Option<Vec<Option<Number<'a>>>> {
+    let (line, _) = label?;
+    if toks.is_empty() || toks.iter().any(|c| c.line != line || !c.gridded) {
+        return None;
+    }
+    let mut row: Vec<Option<Number<'a>>> = toks
+        .iter()
+        .map(|c| match c.tok {
+            Tok::Num(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    while row.last().is_some_and(Option::is_none) {
+        row.pop();
+    }
+    while row.len() > width && row.first().is_some_and(Option::is_none) {
+        row.remove(0);
+    }
+    (row.len() == width).then_some(row)
+}
+
+// ---------------------------------------------------------------------------------------
+// Table 二
+// ---------------------------------------------------------------------------------------
+
+enum T2Target {
+    Row(T2Row),
+    Extra { label: String },
+}
+
+/// Reads table 二 into `sheet`.
+pub fn read_t2(region: &str, template: Template, sheet: &mut Sheet) -> Read {
+    let toks = cells(region);
+    let amounts_in_yuan = amount_header_in_yuan(region);
+    let mut read = Read { numbers: 0 };
+    let mut target: Option<(T2Target, Option<(u32, u16)>)> = None;
+    let mut row_toks: Vec<Cell<'_>> = Vec::new();
+    let mut seen: Vec<T2Row> = Vec::new();
+
+    for c in &toks {
+        match c.tok {
+            Tok::Text(t) => {
+                if let Some(row) = t2_label(t) {
+                    flush_t2(target.take(), &row_toks, template, amounts_in_yuan, sheet, &mut seen);
+                    row_toks.clear();
+                    target = Some((T2Target::Row(row), Some((c.line, c.col))));
+                    continue;
+                }
+                let has_numbers = row_toks.iter().any(|c| matches!(c.tok, Tok::Num(_)));
+                match &mut target {
+                    // A label under a row that printed no numbers: a split row (行政检查).
+                    Some((T2Target::Row(parent), at)) if !has_numbers && !is_t2_header(t) => {
+                        let label = format!("{}/{}", row_label(*parent), t.trim());
+                        *at = Some((c.line, c.col));
+                        target = Some((T2Target::Extra { label }, *at));
+                        row_toks.clear();
+                    }
+                    // A label broken across cells.
+                    Some((T2Target::Extra { label }, at)) if !has_numbers && !is_t2_header(t) => {
+                        label.push_str(t.trim());
+                        *at = Some((c.line, c.col));
+                    }
+                    _ => {
+                        flush_t2(target.take(), &row_toks, template, amounts_in_yuan, sheet, &mut seen);
+                        row_toks.clear();
+                        if !is_t2_header(t) {
+                            target = Some((T2Target::Extra { label: t.trim().to_owned() }, Some((c.line, c.col))));
+                        }
+                    }
+                }
+            }
+            Tok::Num(_) | Tok::Blank => {
+                if matches!(c.tok, Tok::Num(_)) {
+                    read.numbers += 1;
+                }
+                if target.is_some() {
+                    row_toks.push(*c);
+                }
+            }
+        }
+    }
+    flush_t2(target.take(), &row_toks, template, amounts_in_yuan, sheet, &mut seen);
+    read
+}
+
+/// Header cells of table 二 (column titles, 第二十条 markers) are not row labels.
+fn is_t2_header(t: &str) -> bool {
+    let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+    ["信息内容", "数量", "件数", "第二十条", "金额", "增/减", "增减", "项目", "单位"]
+        .iter()
+        .any(|w| compact.contains(w))
+}
+
+fn row_label(row: T2Row) -> &'static str {
+    match row {
+        T2Row::Regulations => "规章",
+        T2Row::NormativeDocuments => "规范性文件",
+        T2Row::Licensing => "行政许可",
+        T2Row::OtherServices => "其他对外管理服务事项",
+        T2Row::Penalty => "行政处罚",
+        T2Row::Enforcement => "行政强制",
+        T2Row::Fees => "行政事业性收费",
+        T2Row::Procurement => "政府集中采购",
+    }
+}
+
+/// True when the amount headers of table 二 say 元 rather than 万元.
+fn amount_header_in_yuan(region: &str) -> bool {
+    let compact: String = region.chars().filter(|c| !c.is_whitespace()).collect();
+    let mentions_yuan = compact.contains("(元)") || compact.contains("（元）") || compact.contains("单位:元") || compact.contains("单位：元");
+    mentions_yuan && !compact.contains("万元")
+}
+
+fn flush_t2(
+    target: Option<(T2Target, Option<(u32, u16)>)>,
+    toks: &[Cell<'_>],
+    template: Template,
+    amounts_in_yuan: bool,
+    sheet: &mut Sheet,
+    seen: &mut Vec<T2Row>,
+) {
+    let Some((target, at)) = target else { return };
+    let nums = numbers_of(toks);
+    match target {
+        T2Target::Extra { label } => {
+            if nums.is_empty() {
+                return;
+            }
+            let cells: Vec<String> = toks
+                .iter()
+                .map(|c| match c.tok {
+                    Tok::Num(n) => n.raw.to_owned(),
+                    _ => String::new(),
+                })
+                .collect();
+            sheet.note(Code::ExtraRow, "proactive", format!("表二有目录外的行「{label}」：{}", printed(&nums)));
+            sheet.extra_rows.push(ExtraRow { table: "proactive".into(), label, cells });
+        }
+        T2Target::Row(row) => {
+            let columns = row.columns(template);
+            if columns.is_empty() {
+                if !nums.is_empty() {
+                    sheet.extra_rows.push(ExtraRow {
+                        table: "proactive".into(),
+                        label: row_label(row).into(),
+                        cells: nums.iter().map(|n| n.raw.to_owned()).collect(),
+                    });
+                }
+                return;
+            }
+            if seen.contains(&row) {
+                if !nums.is_empty() {
+                    sheet.note(Code::RowUnreadable, row.path(), format!("「{}」行重复出现，后一行（{}）未采用", row_label(row), printed(&nums)));
+                }
+                return;
+            }
+            if nums.is_empty() {
+                // A parent row whose figures are in split rows, or a label repeated in a header.
+                return;
+            }
+            seen.push(row);
+            let values: Option<Vec<Option<Number<'_>>>> = if nums.len() == columns.len() && nums.iter().all(|n| !n.fused || columns.len() == 1) {
+                Some(nums.iter().copied().map(Some).collect())
+            } else if let Some(grid) = grid_cells(at, toks, columns.len()) {
+                Some(grid)
+            } else {
+                forced_split(&nums, columns.len())
+            };
+            let Some(values) = values else {
+                sheet.note(
+                    Code::RowUnreadable,
+                    row.path(),
+                    format!("「{}」行印有 {} 个数（{}），应有 {} 列，无法确定各列取值", row_label(row), nums.len(), printed(&nums), columns.len()),
+                );
+                return;
+            };
+            for (col, value) in columns.iter().zip(values) {
+                let path = format!("{}.{col}", row.path());
+                match value {
+                    None => sheet.note(Code::CellBlank, path, format!("「{}」行该列为空", row_label(row))),
+                    Some(n) => store_t2_cell(sheet, &path, col, n, amounts_in_yuan),
+                }
+            }
+        }
+    }
+}
+
+/// A fused token split into `width` cells when exactly one split exists.
+fn forced_split<'a>(nums: &[Number<'a>], width: usize) -> Option<Vec<Option<Number<'a>>>> {
+    let readings = solve::distinct(solve::splits(nums, width)?);
+    match readings.as_slice() {
+        [one] => Some(
+            one.iter()
+                .map(|v| Some(Number { value: *v, integer: true, raw: nums[0].raw, fused: true, unit: Unit::None }))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+fn store_t2_cell(sheet: &mut Sheet, path: &str, column: &str, n: Number<'_>, amounts_in_yuan: bool) {
+    if column == "amount_wan_yuan" {
+        let wan = match n.unit {
+            Unit::WanYuan => n.value,
+            Unit::Yuan => n.value / 10_000.0,
+            _ if amounts_in_yuan => n.value / 10_000.0,
+            _ => n.value,
+        };
+        sheet.set(path, wan);
+        return;
+    }
+    if !n.integer {
+        sheet.note_values(Code::NotInteger, path, None, Some(n.value), format!("计数「{}」不是整数，未采用", n.raw));
+        return;
+    }
+    sheet.set(path, n.value);
+    if n.fused {
+        sheet.note(Code::CellInferred, path, format!("数字「{}」粘连，按列数唯一拆分", n.raw));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Table 三
+// ---------------------------------------------------------------------------------------
+
+struct Segment<'a> {
+    label: Option<T3Label>,
+    at: Option<(u32, u16)>,
+    toks: Vec<Cell<'a>>,
+}
+
+/// A row whose printed cells did not fill its seven columns directly.
+struct Pending<'a> {
+    row: &'static str,
+    nums: Vec<Number<'a>>,
+}
+
+/// Reads table 三 into `sheet`.
+pub fn read_t3(region: &str, template: Template, sheet: &mut Sheet) -> Read {
+    let toks = cells(region);
+    let mut segments: Vec<Segment<'_>> = Vec::new();
+    let mut started = false;
+    let mut numbers = 0;
+    for c in &toks {
+        match c.tok {
+            Tok::Text(t) => {
+                let Some(label) = t3_label(t) else { continue };
+                // Column headers (总计, 其他) precede the first row label.
+                let header_word = matches!(label, T3Label::Total | T3Label::Row("other_handling.other"));
+                if !started && header_word {
+                    continue;
+                }
+                started = true;
+                segments.push(Segment { label: Some(label), at: Some((c.line, c.col)), toks: Vec::new() });
+            }
+            Tok::Num(_) | Tok::Blank => {
+                if matches!(c.tok, Tok::Num(_)) {
+                    numbers += 1;
+                    started = true;
+                }
+                if segments.is_empty() {
+                    segments.push(Segment { label: None, at: None, toks: Vec::new() });
+                }
+                if let Some(seg) = segments.last_mut() {
+                    seg.toks.push(*c);
+                }
+            }
+        }
+    }
+    if numbers == 0 {
+        return Read { numbers };
+    }
+
+    let rows = t3_rows(template);
+    let position = |p: &str| rows.iter().position(|r| *r == p);
+    let mut placed: Vec<Option<[Option<f64>; 7]>> = vec![None; rows.len()];
+    let mut subtotal_2021: Option<[Option<f64>; 7]> = None;
+    let mut pending: Vec<Pending<'_>> = Vec::new();
+    let mut by_order = 0usize;
+    let mut cursor = 0usize;
+
+    for seg in &segments {
+        let nums = numbers_of(&seg.toks);
+        if nums.is_empty() {
+            continue;
+        }
+        let k = nums.len();
+        let start = match seg.label {
+            Some(T3Label::Row(p)) => position(p),
+            Some(T3Label::Total) => position("closed_total"),
+            Some(T3Label::OtherHandling) if template == Template::Template2021 => {
+                if k == 7 {
+                    // A 2021 table printing the 其他处理 subtotal row.
+                    subtotal_2021 = to_row(&nums, sheet, "other_handling.total");
+                    continue;
+                }
+                position("other_handling.overdue_correction")
+            }
+            Some(T3Label::OtherHandling) => position("other_handling.total"),
+            None => Some(cursor),
+        };
+        let Some(start) = start else {
+            sheet.note(Code::RowUnreadable, "applications", format!("表三的行标签与表格式不符，其数字（{}）未采用", printed(&nums)));
+            continue;
+        };
+        let clean = nums.iter().all(|n| !n.fused);
+        if k % 7 == 0 && clean {
+            let m = k / 7;
+            for (j, chunk) in nums.chunks(7).enumerate() {
+                let r = start + j;
+                if r >= rows.len() {
+                    sheet.note(Code::RowUnreadable, "applications", format!("表三多出一行数字（{}），未采用", printed(chunk)));
+                    continue;
+                }
+                if placed[r].is_some() {
+                    sheet.note(Code::RowUnreadable, format!("applications.{}", rows[r]), format!("该行重复出现，后一行（{}）未采用", printed(chunk)));
+                    continue;
+                }
+                placed[r] = to_row(chunk, sheet, rows[r]);
+            }
+            if m > 1 || seg.label.is_none() {
+                by_order += m - usize::from(seg.label.is_some());
+            }
+            cursor = start + m;
+        } else if k < 7 {
+            if let Some(grid) = grid_cells(seg.at, &seg.toks, 7) {
+                placed[start] = Some(grid_row(&grid, sheet, rows[start]));
+            } else if placed[start].is_none() {
+                pending.push(Pending { row: rows[start], nums });
+            }
+            cursor = start + 1;
+        } else {
+            // More than one row's numbers, but not whole rows: which row lost a cell, or
+            // where fused digits split, only arithmetic could tell; try row by row is unsound.
+            let span = k.div_ceil(7);
+            if span == 1 || !clean {
+                pending.push(Pending { row: rows[start], nums });
+            } else {
+                for r in start..(start + span).min(rows.len()) {
+                    sheet.note(Code::RowUnreadable, format!("applications.{}", rows[r]), format!("连续 {span} 行共印有 {k} 个数（{}），无法确定各行取值", printed(&nums)));
+                }
+            }
+            cursor = start + span;
+        }
+    }
+    if by_order > 0 {
+        sheet.note(Code::OrderRecovered, "applications", format!("表三有 {by_order} 行数字前无可读行标签，按官方行序放置"));
+    }
+
+    resolve_pending(&mut placed, pending, template, sheet);
+
+    for (r, values) in placed.iter().enumerate() {
+        if let Some(values) = values {
+            for (c, v) in values.iter().enumerate() {
+                if let Some(v) = v {
+                    sheet.set(&format!("applications.{}.{}", rows[r], APPLICANT_COLUMNS[c]), *v);
+                }
+            }
+        }
+    }
+    if let Some(values) = subtotal_2021 {
+        for (c, v) in values.iter().enumerate() {
+            if let Some(v) = v {
+                sheet.set(&format!("applications.other_handling.total.{}", APPLICANT_COLUMNS[c]), *v);
+            }
+        }
+    }
+    Read { numbers }
+}
+
+/// Seven printed numbers as a row; a non-integer count is absent with a finding.
+fn to_row(nums: &[Number<'_>], sheet: &mut Sheet, row: &str) -> Option<[Option<f64>; 7]> {
+    let grid: Vec<Option<Number<'_>>> = nums.iter().copied().map(Some).collect();
+    Some(grid_row(&grid, sheet, row))
+}
+
+fn grid_row(grid: &[Option<Number<'_>>], sheet: &mut Sheet, row: &str) -> [Option<f64>; 7] {
+    let mut out = [None; 7];
+    for (c, cell) in grid.iter().enumerate().take(7) {
+        let path = format!("applications.{row}.{}", APPLICANT_COLUMNS[c]);
+        match cell {
+            None => sheet.note(Code::CellBlank, path, "该单元格为空"),
+            Some(n) if !n.integer => {
+                sheet.note_values(Code::NotInteger, path, None, Some(n.value), format!("申请件数「{}」不是整数，未采用", n.raw))
+            }
+            Some(n) => out[c] = Some(n.value),
+        }
+    }
+    out
+}
+
+/// Places the rows that printed fewer (or fused) cells, where the rules force one reading.
+fn resolve_pending(placed: &mut [Option<[Option<f64>; 7]>], pending: Vec<Pending<'_>>, template: Template, sheet: &mut Sheet) {
+    let rows = t3_rows(template);
+    for p in pending {
+        let Some(r) = rows.iter().position(|x| *x == p.row) else { continue };
+        let mut candidates: Vec<Vec<f64>> = Vec::new();
+        // Fused digits split into seven cells whose total is the sum of the six.
+        if let Some(found) = solve::splits(&p.nums, 7) {
+            candidates.extend(found.into_iter().filter(row_total_holds));
+        }
+        // One dropped cell: each position in turn, its value forced by the row total.
+        if p.nums.len() == 6 && p.nums.iter().all(|n| !n.fused && n.integer) {
+            let printed_values: Vec<f64> = p.nums.iter().map(|n| n.value).collect();
+            for gap in 0..7 {
+                let mut v = printed_values.clone();
+                if gap == 6 {
+                    // The total is the dropped cell: it is the sum of the six printed.
+                    v.push(printed_values.iter().sum());
+                } else {
+                    // The last printed number is the total; the dropped column is the rest.
+                    let missing = printed_values[5] - printed_values[..5].iter().sum::<f64>();
+                    v.insert(gap, missing);
+                }
+                if v[gap] >= 0.0 {
+                    candidates.push(v);
+                }
+            }
+        }
+        let survivors: Vec<Vec<f64>> = solve::distinct(candidates)
+            .into_iter()
+            .filter(|v| columns_hold(placed, rows, template, r, v))
+            .collect();
+        let path = format!("applications.{}", p.row);
+        match survivors.as_slice() {
+            [one] => {
+                let mut row = [None; 7];
+                for (c, v) in one.iter().enumerate() {
+                    row[c] = Some(*v);
+                    sheet.set_inferred(&format!("{path}.{}", APPLICANT_COLUMNS[c]), *v);
+                }
+                placed[r] = Some(row);
+                sheet.note(Code::CellInferred, &path, format!("该行只印出 {} 个数（{}），按行列合计唯一确定为 {:?}", p.nums.len(), printed(&p.nums), one));
+            }
+            [] => sheet.note(Code::RowUnreadable, &path, format!("该行印有 {} 个数（{}），应有 7 个，且没有满足合计关系的读法", p.nums.len(), printed(&p.nums))),
+            many => sheet.note(Code::RowUnreadable, &path, format!("该行印有 {} 个数（{}），应有 7 个，有 {} 种满足合计关系的读法，无法确定", p.nums.len(), printed(&p.nums), many.len())),
+        }
+    }
+}
+
+fn row_total_holds(v: &Vec<f64>) -> bool {
+    v.len() == 7 && (v[..6].iter().sum::<f64>() - v[6]).abs() < 1e-9
+}
+
+/// The column sums (outcomes and balance) that involve row `r`, checked where every
+/// other addend is known; an unknown addend leaves the check open.
+fn columns_hold(placed: &[Option<[Option<f64>; 7]>], rows: &[&str], template: Template, r: usize, v: &[f64]) -> bool {
+    let cell = |row: &str, c: usize| -> Option<f64> {
+        let i = rows.iter().position(|x| *x == row)?;
+        if i == r {
+            return Some(v[c]);
+        }
+        placed[i].and_then(|vals| vals[c])
+    };
+    let outcomes = t3_outcome_rows(template);
+    let in_outcomes = outcomes.contains(&rows[r]) || rows[r] == "closed_total";
+    let in_balance = matches!(rows[r], "new_received" | "carried_over" | "closed_total" | "carried_forward");
+    for c in 0..7 {
+        if in_outcomes {
+            let sum: Option<f64> = outcomes.iter().map(|o| cell(o, c)).sum();
+            if let (Some(sum), Some(total)) = (sum, cell("closed_total", c)) {
+                if (sum - total).abs() > 1e-9 {
+                    return false;
+                }
+            }
+        }
+        if in_balance {
+            let parts = [cell("new_received", c), cell("carried_over", c), cell("closed_total", c), cell("carried_forward", c)];
+            if let [Some(a), Some(b), Some(x), Some(y)] = parts {
+                if (a + b - x - y).abs() > 1e-9 {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+// ---------------------------------------------------------------------------------------
+// Table 四
+// ---------------------------------------------------------------------------------------
+
+/// The fifteen cells of table 四, in printed order.
+pub const T4_PATHS: [&str; 15] = [
+    "review.upheld",
+    "review.corrected",
+    "review.other",
+    "review.pending",
+    "review.total",
+    "litigation_direct.upheld",
+    "litigation_direct.corrected",
+    "litigation_direct.other",
+    "litigation_direct.pending",
+    "litigation_direct.total",
+    "litigation_after_review.upheld",
+    "litigation_after_review.corrected",
+    "litigation_after_review.other",
+    "litigation_after_review.pending",
+    "litigation_after_review.total",
+];
+
+/// Reads table 四 into `sheet`.
+pub fn read_t4(region: &str, sheet: &mut Sheet) -> Read {
+    let toks = cells(region);
+    let nums = numbers_of(&toks);
+    let numbers = nums.len();
+    if numbers == 0 {
+        return Read { numbers };
+    }
+    let clean = nums.iter().all(|n| !n.fused && n.integer);
+    if numbers == 15 && clean {
+        let stream: Vec<f64> = nums.iter().map(|n| n.value).collect();
+        if groups_hold(&stream) {
+            store_t4(sheet, stream.iter().map(|v| Some(*v)));
+            return Read { numbers };
+        }
+        let readings = solve::recover_group_order(&stream);
+        if let [one] = readings.as_slice() {
+            if one.as_slice() != stream.as_slice() {
+                sheet.note(Code::OrderRecovered, "review", format!("表四的数字未按表格顺序排列（{}），按各组合计关系唯一确定各格", printed(&nums)));
+            }
+            store_t4(sheet, one.iter().map(|v| Some(*v)));
+        } else {
+            // As printed: the validator reports the sums that fail.
+            store_t4(sheet, stream.iter().map(|v| Some(*v)));
+        }
+        return Read { numbers };
+    }
+    // A gridded data row: its empty cells are blank cells.
+    let mut lines: Vec<u32> = toks.iter().map(|c| c.line).collect();
+    lines.dedup();
+    for line in lines {
+        let row: Vec<&Cell<'_>> = toks.iter().filter(|c| c.line == line).collect();
+        let data = row.iter().all(|c| !matches!(c.tok, Tok::Text(_))) && row.iter().all(|c| c.gridded);
+        if !data {
+            continue;
+        }
+        let mut grid: Vec<Option<Number<'_>>> = row
+            .iter()
+            .map(|c| match c.tok {
+                Tok::Num(n) => Some(n),
+                _ => None,
+            })
+            .collect();
+        while grid.len() > 15 && grid.last().is_some_and(Option::is_none) {
+            grid.pop();
+        }
+        if grid.len() == 15 && grid.iter().flatten().count() == numbers {
+            for (path, cell) in T4_PATHS.iter().zip(&grid) {
+                match cell {
+                    Some(n) if n.integer && !n.fused => sheet.set(path, n.value),
+                    Some(n) => sheet.note(Code::NotInteger, *path, format!("「{}」不是可读的整数", n.raw)),
+                    None => sheet.note(Code::CellBlank, *path, "该单元格为空"),
+                }
+            }
+            return Read { numbers };
+        }
+    }
+    // Fused digits that split one way only.
+    if let Some(found) = solve::splits(&nums, 15) {
+        let ok: Vec<Vec<f64>> = solve::distinct(found).into_iter().filter(|v| groups_hold(v)).collect();
+        if let [one] = ok.as_slice() {
+            for (path, v) in T4_PATHS.iter().zip(one) {
+                sheet.set_inferred(path, *v);
+            }
+            sheet.note(Code::CellInferred, "review", format!("表四数字粘连（{}），按各组合计关系唯一拆分", printed(&nums)));
+            return Read { numbers };
+        }
+    }
+    for group in ["review", "litigation_direct", "litigation_after_review"] {
+        sheet.note(Code::RowUnreadable, group, format!("表四印有 {numbers} 个数（{}），应有 15 个，无法确定各格", printed(&nums)));
+    }
+    Read { numbers }
+}
+
+fn groups_hold(v: &[f64]) -> bool {
+    v.len() == 15 && (0..3).all(|g| (v[g * 5..g * 5 + 4].iter().sum::<f64>() - v[g * 5 + 4]).abs() < 1e-9)
+}
+
+fn store_t4(sheet: &mut Sheet, values: impl Iterator<Item = Option<f64>>) {
+    for (path, v) in T4_PATHS.iter().zip(values) {
+        if let Some(v) = v {
+            sheet.set(path, v);
+        }
+    }
+}
