@@ -6,7 +6,7 @@ Prints one line per file and exits non-zero when any check fails.
 """
 import json, os, subprocess, sys
 
-corpus = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus")
+corpus = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "corpus")
 binary = sys.argv[2] if len(sys.argv) > 2 else "target/release/nianbao"
 failed = 0
 totals = [0, 0]

@@ -72,6 +72,25 @@ pub fn index_of(path: &str) -> Option<usize> {
     index().get(path).copied()
 }
 
+/// The printed label of a metric or of a row prefix (`applications.disclosed` → （一）予以公开,
+/// `applications.disclosed.total` → （一）予以公开 / 总计); the path itself when unknown.
+pub fn label_of(path: &str) -> String {
+    if let Some(i) = index_of(path) {
+        // Drop the table-level label: the rest names the row and the column.
+        let label = METRICS[i].label;
+        return label.split_once(" / ").map_or(label, |(_, rest)| rest).to_owned();
+    }
+    let prefix = format!("{path}.");
+    match METRICS.iter().find(|m| m.path.starts_with(&prefix)) {
+        Some(m) => {
+            let depth = path.split('.').count();
+            let parts: Vec<&str> = m.label.split(" / ").collect();
+            parts[1.min(depth)..depth.min(parts.len())].join(" / ")
+        }
+        None => path.to_owned(),
+    }
+}
+
 /// Every present cell of `report` as (path, value), in catalogue order.
 pub fn facts(report: &Report) -> Vec<(&'static str, f64)> {
     METRICS
@@ -105,6 +124,15 @@ mod tests {
             assert!(index_of(p).is_some(), "{p}");
         }
         assert_eq!(METRICS[index_of("proactive.penalty.change").unwrap()].kind, MetricKind::SignedCount);
+    }
+
+    #[test]
+    fn labels_of_paths_and_rows() {
+        assert_eq!(label_of("applications.disclosed.total"), "（一）予以公开 / 总计");
+        assert_eq!(label_of("applications.disclosed"), "（一）予以公开");
+        assert_eq!(label_of("applications.withheld.state_secret"), "（三）不予公开 / 1.属于国家秘密");
+        assert_eq!(label_of("review.total"), "总计");
+        assert_eq!(label_of("nope"), "nope");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! two reports of one body; the service calls it with what the store holds. A finding never
 //! rejects a report. A sum with an absent addend is unverifiable, never failed.
 
-use crate::catalogue::{self, MetricKind, METRICS};
+use crate::catalogue::{self, label_of, MetricKind, METRICS};
 use crate::finding::{finding, Code};
 use crate::parse::labels::{t3_outcome_rows, t3_rows, APPLICANT_COLUMNS};
 use crate::parse::tables::T4_PATHS;
@@ -79,6 +79,18 @@ fn check_sum(
     }
 }
 
+fn col_label(column: &str) -> String {
+    label_of(&format!("applications.new_received.{column}")).rsplit(" / ").next().unwrap_or(column).to_owned()
+}
+
+fn group_label(group: &str) -> &'static str {
+    match group {
+        "review" => "行政复议",
+        "litigation_direct" => "行政诉讼（未经复议直接起诉）",
+        _ => "行政诉讼（复议后起诉）",
+    }
+}
+
 fn fmt(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
@@ -102,7 +114,7 @@ fn arithmetic_t3(report: &Report, template: Template, out: &mut Vec<Finding>) {
             format!("applications.carried_forward.{column}"),
             &inflow,
             outflow_sum,
-            &format!("勾稽关系（{column}）：新收+上年结转 应等于 办结总计+结转下年"),
+            &format!("勾稽关系（{}）：本年新收+上年结转 应等于 办理结果总计+结转下年度", col_label(column)),
         );
         // Rule 2: closed_total = the outcome rows.
         let addends: Vec<Option<f64>> = outcomes.iter().map(|r| app(report, r, column)).collect();
@@ -112,7 +124,7 @@ fn arithmetic_t3(report: &Report, template: Template, out: &mut Vec<Finding>) {
             format!("applications.closed_total.{column}"),
             &addends,
             app(report, "closed_total", column),
-            &format!("办理结果合计（{column}）：各办理结果之和应等于（七）总计"),
+            &format!("办理结果（{}）：（一）至（六）之和应等于（七）总计", col_label(column)),
         );
     }
     // Rule 3: each row's total = its six applicant columns.
@@ -122,7 +134,7 @@ fn arithmetic_t3(report: &Report, template: Template, out: &mut Vec<Finding>) {
         if addends.iter().all(Option::is_none) && total.is_none() {
             continue;
         }
-        check_sum(out, Code::RowTotal, format!("applications.{row}.total"), &addends, total, &format!("行合计（{row}）：六类申请人之和应等于总计"));
+        check_sum(out, Code::RowTotal, format!("applications.{row}.total"), &addends, total, &format!("「{}」行：六类申请人之和应等于总计", label_of(&format!("applications.{row}"))));
     }
 }
 
@@ -137,7 +149,7 @@ fn arithmetic_t4(report: &Report, out: &mut Vec<Finding>) {
         if addends.iter().all(Option::is_none) && total.is_none() {
             continue;
         }
-        check_sum(out, Code::GroupTotal, format!("{group}.total"), &addends, total, &format!("{group}：维持+纠正+其他+尚未审结 应等于总计"));
+        check_sum(out, Code::GroupTotal, format!("{group}.total"), &addends, total, &format!("{}：结果维持+结果纠正+其他结果+尚未审结 应等于总计", group_label(group)));
     }
 }
 
@@ -160,7 +172,7 @@ fn blanks(report: &Report, template: Template, out: &mut Vec<Finding>) {
             continue;
         }
         if missing.len() == 7 {
-            out.push(finding(Code::CellBlank, row_path, None, None, format!("表三「{row}」整行未印出或无法读取")));
+            out.push(finding(Code::CellBlank, row_path, None, None, format!("表三「{}」整行未印出或无法读取", label_of(&format!("applications.{row}")))));
             continue;
         }
         for c in missing {
@@ -275,7 +287,7 @@ pub fn cross_year(previous: &Report, current: &Report) -> Vec<Finding> {
                     format!("applications.carried_over.{column}"),
                     Some(f),
                     Some(o),
-                    format!("上年结转（{column}）为 {}，而上一年度报告的结转下年度为 {}", fmt(o), fmt(f)),
+                    format!("上年结转（{}）为 {}，而上一年度报告的结转下年度为 {}", col_label(column), fmt(o), fmt(f)),
                 ));
             }
         }

@@ -13,6 +13,10 @@ use super::solve;
 use crate::finding::Code;
 use crate::pb::{ExtraRow, Template};
 
+/// The most extra rows one report keeps: a real table 二 has a handful; more is not a
+/// report, and must not grow the stored report without bound.
+const MAX_EXTRA_ROWS: usize = 64;
+
 /// How many numbers a region held, so the caller can tell a missing table.
 pub struct Read {
     pub numbers: usize,
@@ -49,10 +53,9 @@ fn grid_cells<'a>(label: Option<(u32, u16)>, toks: &[Cell<'a>], width: usize) ->
     while row.last().is_some_and(Option::is_none) {
         row.pop();
     }
-    while row.len() > width && row.first().is_some_and(Option::is_none) {
-        row.remove(0);
-    }
-    (row.len() == width).then_some(row)
+    let leading = row.iter().take_while(|c| c.is_none()).count();
+    let skip = leading.min(row.len().saturating_sub(width));
+    (row.len() - skip == width).then(|| row.split_off(skip))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -72,6 +75,8 @@ pub fn read_t2(region: &str, template: Template, sheet: &mut Sheet) -> Read {
     let mut target: Option<(T2Target, Option<(u32, u16)>)> = None;
     let mut row_toks: Vec<Cell<'_>> = Vec::new();
     let mut seen: Vec<T2Row> = Vec::new();
+    // The row whose split rows (行政检查, 行政确认) are being read.
+    let mut split_parent: Option<T2Row> = None;
 
     for c in &toks {
         match c.tok {
@@ -79,6 +84,7 @@ pub fn read_t2(region: &str, template: Template, sheet: &mut Sheet) -> Read {
                 if let Some(row) = t2_label(t) {
                     flush_t2(target.take(), &row_toks, template, amounts_in_yuan, sheet, &mut seen);
                     row_toks.clear();
+                    split_parent = None;
                     target = Some((T2Target::Row(row), Some((c.line, c.col))));
                     continue;
                 }
@@ -86,6 +92,7 @@ pub fn read_t2(region: &str, template: Template, sheet: &mut Sheet) -> Read {
                 match &mut target {
                     // A label under a row that printed no numbers: a split row (行政检查).
                     Some((T2Target::Row(parent), at)) if !has_numbers && !is_t2_header(t) => {
+                        split_parent = Some(*parent);
                         let label = format!("{}/{}", row_label(*parent), t.trim());
                         *at = Some((c.line, c.col));
                         target = Some((T2Target::Extra { label }, *at));
@@ -99,8 +106,15 @@ pub fn read_t2(region: &str, template: Template, sheet: &mut Sheet) -> Read {
                     _ => {
                         flush_t2(target.take(), &row_toks, template, amounts_in_yuan, sheet, &mut seen);
                         row_toks.clear();
-                        if !is_t2_header(t) {
-                            target = Some((T2Target::Extra { label: t.trim().to_owned() }, Some((c.line, c.col))));
+                        if is_t2_header(t) {
+                            split_parent = None;
+                        } else {
+                            // The next split row of the same parent, or a row of its own.
+                            let label = match split_parent {
+                                Some(parent) => format!("{}/{}", row_label(parent), t.trim()),
+                                None => t.trim().to_owned(),
+                            };
+                            target = Some((T2Target::Extra { label }, Some((c.line, c.col))));
                         }
                     }
                 }
@@ -160,6 +174,13 @@ fn flush_t2(
     match target {
         T2Target::Extra { label } => {
             if nums.is_empty() {
+                return;
+            }
+            if sheet.extra_rows.len() >= MAX_EXTRA_ROWS {
+                if sheet.extra_rows.len() == MAX_EXTRA_ROWS {
+                    sheet.note(Code::ExtraRow, "proactive", format!("表二目录外的行超过 {MAX_EXTRA_ROWS} 行，其余未保留"));
+                    sheet.extra_rows.push(ExtraRow { table: "proactive".into(), label: "…".into(), cells: Vec::new() });
+                }
                 return;
             }
             let cells: Vec<String> = toks
@@ -361,7 +382,7 @@ pub fn read_t3(region: &str, template: Template, sheet: &mut Sheet) -> Read {
         } else if k < 7 {
             if let Some(grid) = grid_cells(seg.at, &seg.toks, 7) {
                 placed[start] = Some(grid_row(&grid, sheet, rows[start]));
-            } else if placed[start].is_none() {
+            } else if placed[start].is_none() && !pending.iter().any(|p| p.row == rows[start]) {
                 pending.push(Pending { row: rows[start], nums });
             }
             cursor = start + 1;
@@ -370,7 +391,9 @@ pub fn read_t3(region: &str, template: Template, sheet: &mut Sheet) -> Read {
             // where fused digits split, only arithmetic could tell; try row by row is unsound.
             let span = k.div_ceil(7);
             if span == 1 || !clean {
-                pending.push(Pending { row: rows[start], nums });
+                if !pending.iter().any(|p| p.row == rows[start]) {
+                    pending.push(Pending { row: rows[start], nums });
+                }
             } else {
                 for r in start..(start + span).min(rows.len()) {
                     sheet.note(Code::RowUnreadable, format!("applications.{}", rows[r]), format!("连续 {span} 行共印有 {k} 个数（{}），无法确定各行取值", printed(&nums)));
@@ -563,10 +586,7 @@ pub fn read_t4(region: &str, sheet: &mut Sheet) -> Read {
         return Read { numbers };
     }
     // A gridded data row: its empty cells are blank cells.
-    let mut lines: Vec<u32> = toks.iter().map(|c| c.line).collect();
-    lines.dedup();
-    for line in lines {
-        let row: Vec<&Cell<'_>> = toks.iter().filter(|c| c.line == line).collect();
+    for row in toks.chunk_by(|a, b| a.line == b.line) {
         let data = row.iter().all(|c| !matches!(c.tok, Tok::Text(_))) && row.iter().all(|c| c.gridded);
         if !data {
             continue;

@@ -1,0 +1,136 @@
+//! Every corpus file against its expected reading, through the real binary:
+//! `nianbao parse --facts FILE`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
+}
+
+/// Cells where the expected file and the printed document disagree (tests/corpus/README.md):
+/// (file, path, the value the document's column positions give).
+const DISPUTED: &[(&str, &str, f64)] = &[
+    ("huaian-city-2024-layout.txt", "litigation_direct.upheld", 13.0),
+    ("huaian-city-2024-layout.txt", "litigation_direct.corrected", 4.0),
+    ("huaian-city-2024-layout.txt", "litigation_direct.other", 8.0),
+    ("huaian-city-2024-layout.txt", "litigation_direct.pending", 1.0),
+    ("huaian-city-2024-layout.txt", "litigation_direct.total", 26.0),
+    ("huaian-city-2024-layout.txt", "litigation_after_review.upheld", 12.0),
+    ("huaian-city-2024-layout.txt", "litigation_after_review.corrected", 1.0),
+    ("huaian-city-2024-layout.txt", "litigation_after_review.other", 1.0),
+    ("huaian-city-2024-layout.txt", "litigation_after_review.pending", 6.0),
+    ("huaian-city-2024-layout.txt", "litigation_after_review.total", 20.0),
+];
+
+fn parse_facts(file: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .arg("parse")
+        .arg("--facts")
+        .arg(file)
+        .output()
+        .expect("run nianbao");
+    assert!(out.status.success(), "nianbao failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("facts JSON")
+}
+
+fn check(expected_name: &str) -> Vec<String> {
+    let exp: Value = serde_json::from_str(&std::fs::read_to_string(corpus().join("expected").join(expected_name)).unwrap()).unwrap();
+    let file = exp["file"].as_str().unwrap();
+    let got = parse_facts(&corpus().join(file));
+    let facts = &got["facts"];
+    let mut problems = Vec::new();
+    let num = |v: &Value| v.as_f64();
+    for (path, want) in exp["facts"].as_object().unwrap() {
+        let want = match DISPUTED.iter().find(|(f, p, _)| *f == file && p == path) {
+            Some((_, _, printed)) => *printed,
+            None => want.as_f64().unwrap(),
+        };
+        match num(&facts[path]) {
+            Some(have) if (have - want).abs() < 1e-9 => {}
+            have => problems.push(format!("{file}: fact {path} want {want} got {have:?}")),
+        }
+    }
+    for (path, want) in exp["optional"].as_object().unwrap() {
+        if let Some(have) = num(&facts[path]) {
+            if (have - want.as_f64().unwrap()).abs() > 1e-9 {
+                problems.push(format!("{file}: optional {path} want {want} got {have}"));
+            }
+        }
+    }
+    for path in exp["absent"].as_array().unwrap() {
+        let path = path.as_str().unwrap();
+        if !facts[path].is_null() {
+            problems.push(format!("{file}: {path} must be absent, got {}", facts[path]));
+        }
+    }
+    for issue in exp["issues"].as_array().unwrap() {
+        let prefix = issue["path_prefix"].as_str().unwrap();
+        let reported = got["findings"].as_array().unwrap().iter().any(|f| f["path"].as_str().unwrap().starts_with(prefix));
+        if !reported {
+            problems.push(format!("{file}: no finding at {prefix} ({})", issue["why"]));
+        }
+    }
+    let agency = got["agency"].as_str().unwrap_or("");
+    if !agency.contains(exp["agency_contains"].as_str().unwrap()) {
+        problems.push(format!("{file}: agency {agency:?} lacks {}", exp["agency_contains"]));
+    }
+    if got["year"] != exp["year"] {
+        problems.push(format!("{file}: year {} != {}", got["year"], exp["year"]));
+    }
+    if got["template"] != exp["template"] {
+        problems.push(format!("{file}: template {} != {}", got["template"], exp["template"]));
+    }
+    problems
+}
+
+macro_rules! corpus_test {
+    ($name:ident, $file:literal) => {
+        #[test]
+        fn $name() {
+            let problems = check($file);
+            assert!(problems.is_empty(), "{}", problems.join("\n"));
+        }
+    };
+}
+
+corpus_test!(changying_2019_dropped_cell_is_inferred_or_reported, "beijing-chaoyang-changying-2019.json");
+corpus_test!(district_2019_image_tables_stay_absent, "beijing-chaoyang-district-2019.json");
+corpus_test!(district_2022_one_cell_per_line, "beijing-chaoyang-district-2022.json");
+corpus_test!(heizhuanghu_2020_signed_change_and_split_rows, "beijing-chaoyang-heizhuanghu-2020.json");
+corpus_test!(zuojiazhuang_2019_blank_review_and_bad_sums, "beijing-chaoyang-zuojiazhuang-2019.json");
+corpus_test!(huaian_2024_pdf_text_scrambled_labels, "huaian-city-2024.json");
+corpus_test!(huaian_2024_pdftotext_layout, "huaian-city-2024-layout.json");
+
+#[test]
+fn every_expected_file_has_a_test() {
+    let mut names: Vec<String> = std::fs::read_dir(corpus().join("expected"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 7, "a new corpus file needs its corpus_test! line: {names:?}");
+}
+
+#[test]
+fn parse_prints_proto3_json() {
+    let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(["parse"])
+        .arg(corpus().join("beijing-chaoyang-district-2022.txt"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["template"], "TEMPLATE_2021");
+    assert_eq!(v["applications"]["newReceived"]["total"], "2209");
+    assert_eq!(v["proactive"]["fees"]["amountWanYuan"], 16265.755);
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_nianbao")).args(["parse", "/nonexistent/report.txt"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/report.txt"));
+}
