@@ -207,6 +207,32 @@ impl T2Row {
     }
 }
 
+/// The full printed label of each table 二 row, as [`core_label`] leaves it.
+const T2_FULL_LABELS: &[(T2Row, &str)] = &[
+    (T2Row::NormativeDocuments, "规范性文件"),
+    (T2Row::Regulations, "规章"),
+    (T2Row::Licensing, "行政许可"),
+    (T2Row::OtherServices, "其他对外管理服务事项"),
+    (T2Row::Penalty, "行政处罚"),
+    (T2Row::Enforcement, "行政强制"),
+    (T2Row::Fees, "行政事业性收费"),
+    (T2Row::Procurement, "政府集中采购"),
+];
+
+/// Matches one text cell of table 二, and says what the cell prints after the row's name:
+/// `其他对外管理服务事项行政检查` is the split row 行政检查 of 其他对外管理服务事项.
+pub fn t2_label_split(text: &str) -> Option<(T2Row, Option<String>)> {
+    let row = t2_label(text)?;
+    let core = core_label(text);
+    let full = T2_FULL_LABELS.iter().find(|(r, _)| *r == row).map_or("", |(_, l)| *l);
+    let rest = core.find(full).map_or("", |i| &core[i + full.len()..]);
+    let harmless = ["", "事项", "类", "情况", "数量", "(件)", "件"];
+    if rest.chars().count() >= 2 && !harmless.contains(&rest) {
+        return Some((row, Some(rest.to_owned())));
+    }
+    Some((row, None))
+}
+
 /// Matches one text cell of table 二.
 pub fn t2_label(text: &str) -> Option<T2Row> {
     let core = core_label(text);
@@ -334,6 +360,17 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(t2_label(input), *want, "{input}");
         }
+    }
+
+    #[test]
+    fn split_rows_glued_to_their_parent() {
+        assert_eq!(
+            t2_label_split("其他对外管理服务事项行政检查"),
+            Some((T2Row::OtherServices, Some("行政检查".to_owned())))
+        );
+        assert_eq!(t2_label_split("其他对外管理服务事项"), Some((T2Row::OtherServices, None)));
+        assert_eq!(t2_label_split("行政规范性文件"), Some((T2Row::NormativeDocuments, None)));
+        assert_eq!(t2_label_split("行政许可事项"), Some((T2Row::Licensing, None)));
     }
 
     #[test]

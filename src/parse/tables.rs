@@ -7,7 +7,7 @@
 //! else left absent with a finding.
 
 use super::cells::{cells, Cell, Number, Tok, Unit};
-use super::labels::{t2_label, t3_label, t3_outcome_rows, t3_rows, T2Row, T3Label, APPLICANT_COLUMNS};
+use super::labels::{t2_label_split, t3_label, t3_outcome_rows, t3_rows, T2Row, T3Label, APPLICANT_COLUMNS};
 use super::sheet::Sheet;
 use super::solve;
 use crate::finding::Code;
@@ -81,11 +81,17 @@ pub fn read_t2(region: &str, template: Template, sheet: &mut Sheet) -> Read {
     for c in &toks {
         match c.tok {
             Tok::Text(t) => {
-                if let Some(row) = t2_label(t) {
+                if let Some((row, sub)) = t2_label_split(t) {
                     flush_t2(target.take(), &row_toks, template, amounts_in_yuan, sheet, &mut seen);
                     row_toks.clear();
                     split_parent = None;
-                    target = Some((T2Target::Row(row), Some((c.line, c.col))));
+                    target = Some(match sub {
+                        Some(sub) => {
+                            split_parent = Some(row);
+                            (T2Target::Extra { label: format!("{}/{sub}", row_label(row)) }, Some((c.line, c.col)))
+                        }
+                        None => (T2Target::Row(row), Some((c.line, c.col))),
+                    });
                     continue;
                 }
                 let has_numbers = row_toks.iter().any(|c| matches!(c.tok, Tok::Num(_)));
