@@ -312,3 +312,122 @@ pub fn cross_year(previous: &Report, current: &Report) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pb::Region;
+
+    fn set(r: &mut Report, path: &str, v: f64) {
+        catalogue::set(r, catalogue::index_of(path).expect(path), Some(v));
+    }
+
+    fn clear(r: &mut Report, path: &str) {
+        catalogue::set(r, catalogue::index_of(path).expect(path), None);
+    }
+
+    /// A report whose every sum holds: one natural-person application per outcome row.
+    fn consistent(template: Template) -> Report {
+        let year = if template == Template::Template2021 { 2022 } else { 2020 };
+        let mut r = Report { template: template as i32, year: Some(year), agency: "某市人民政府".into(), ..Default::default() };
+        for row in t3_rows(template) {
+            for c in APPLICANT_COLUMNS {
+                set(&mut r, &format!("applications.{row}.{c}"), 0.0);
+            }
+        }
+        let outcomes = t3_outcome_rows(template);
+        for row in outcomes {
+            set(&mut r, &format!("applications.{row}.natural_person"), 1.0);
+            set(&mut r, &format!("applications.{row}.total"), 1.0);
+        }
+        let n = outcomes.len() as f64;
+        for row in ["new_received", "closed_total"] {
+            set(&mut r, &format!("applications.{row}.natural_person"), n);
+            set(&mut r, &format!("applications.{row}.total"), n);
+        }
+        for (i, p) in T4_PATHS.iter().enumerate() {
+            set(&mut r, p, if i % 5 == 0 || i % 5 == 4 { 2.0 } else { 0.0 });
+        }
+        r
+    }
+
+    fn codes(mut r: Report) -> Vec<(String, String)> {
+        validate(&mut r);
+        r.findings.into_iter().map(|f| (f.code, f.path)).collect()
+    }
+
+    fn has(found: &[(String, String)], code: Code, path: &str) -> bool {
+        found.iter().any(|(c, p)| c == code.as_str() && p == path)
+    }
+
+    #[test]
+    fn a_consistent_report_has_no_findings() {
+        for t in [Template::Template2019, Template::Template2021] {
+            assert_eq!(codes(consistent(t)), vec![], "{t:?}");
+        }
+    }
+
+    #[test]
+    fn each_rule_reports_at_its_path() {
+        type Break = fn(&mut Report);
+        let cases: &[(&str, Break, Code, &str)] = &[
+            ("balance", |r| {
+                set(r, "applications.carried_over.legal_service_org", 1.0);
+                set(r, "applications.carried_over.total", 1.0);
+            }, Code::Balance, "applications.carried_forward.legal_service_org"),
+            ("outcomes", |r| set(r, "applications.closed_total.natural_person", 7.0), Code::OutcomesSum, "applications.closed_total.natural_person"),
+            ("row total", |r| set(r, "applications.disclosed.total", 5.0), Code::RowTotal, "applications.disclosed.total"),
+            ("group total", |r| set(r, "litigation_direct.total", 9.0), Code::GroupTotal, "litigation_direct.total"),
+            ("blank t3", |r| clear(r, "applications.withheld.state_secret.other_org"), Code::CellBlank, "applications.withheld.state_secret.other_org"),
+            ("unverifiable", |r| clear(r, "applications.withheld.state_secret.other_org"), Code::Unverifiable, "applications.withheld.state_secret.total"),
+            ("blank row", |r| {
+                for c in APPLICANT_COLUMNS {
+                    clear(r, &format!("applications.disclosed.{c}"));
+                }
+            }, Code::CellBlank, "applications.disclosed"),
+            ("blank t4", |r| clear(r, "review.pending"), Code::CellBlank, "review.pending"),
+            ("negative", |r| set(r, "proactive.penalty.decisions", -3.0), Code::NegativeCount, "proactive.penalty.decisions"),
+            ("narrative", |r| set(r, "overview.applications_received", 5.0), Code::NarrativeMismatch, "overview.applications_received"),
+            ("format year", |r| r.year = Some(2022), Code::FormatYear, "template"),
+            ("regulations", |r| {
+                r.region = Some(Region { township: "黑庄户乡".into(), ..Default::default() });
+                set(r, "proactive.regulations.new_made", 2.0);
+            }, Code::RegulationsImplausible, "proactive.regulations.new_made"),
+        ];
+        for (name, break_it, code, path) in cases {
+            let mut r = consistent(Template::Template2019);
+            break_it(&mut r);
+            let found = codes(r);
+            assert!(has(&found, *code, path), "{name}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn signed_change_and_matching_narrative_are_fine() {
+        let mut r = consistent(Template::Template2019);
+        set(&mut r, "proactive.penalty.change", -105.0);
+        set(&mut r, "overview.applications_received", 19.0);
+        set(&mut r, "proactive.regulations.new_made", 2.0);
+        assert_eq!(codes(r), vec![]);
+    }
+
+    #[test]
+    fn cross_year_carry_over_and_copies() {
+        let prev = consistent(Template::Template2019);
+        let mut cur = consistent(Template::Template2019);
+        cur.year = Some(2021);
+        // Identical tables with figures: a copy.
+        let found: Vec<String> = cross_year(&prev, &cur).into_iter().map(|f| f.code).collect();
+        assert!(found.contains(&"COPIED_REPORT".to_owned()), "{found:?}");
+        // A carry-over that does not match the previous carry-forward.
+        set(&mut cur, "applications.carried_over.natural_person", 4.0);
+        let found = cross_year(&prev, &cur);
+        let f = found.iter().find(|f| f.code == "CARRY_OVER_MISMATCH").expect("carry-over finding");
+        assert_eq!(f.path, "applications.carried_over.natural_person");
+        assert_eq!((f.expected, f.actual), (Some(0.0), Some(4.0)));
+        assert!(!found.iter().any(|f| f.code == "COPIED_REPORT"));
+        // Years that are not consecutive are not compared.
+        cur.year = Some(2023);
+        assert!(cross_year(&prev, &cur).is_empty());
+    }
+}

@@ -72,7 +72,13 @@ pub fn agency(text: &str) -> Option<String> {
             .trim_end_matches(|c: char| !c.is_ascii_digit() && c != '年')
             .trim_end_matches(['年', '度'])
             .trim_end_matches(|c: char| c.is_ascii_digit());
-        let name = name.trim_start_matches(['《', '"', '“']);
+        // Breadcrumbs or field names may precede the title on its line (名称 | ...).
+        let start = name
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(is_han(*c) || matches!(c, '(' | ')' | '（' | '）')))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let name = &name[start..];
         if looks_like_body(name) {
             return Some(name.to_owned());
         }
@@ -186,7 +192,13 @@ fn take_unit<'a>(s: &'a str, suffixes: &[&str], max: usize) -> Option<(&'a str, 
             if head.ends_with(suf) && head.chars().count() > suf.chars().count() {
                 // 市场监督管理局: a 市 that starts a word is not a city.
                 let tail = &s[end..];
-                if tail.starts_with(['场', '政', '民', '委', '级', '直', '属', '域']) {
+                if starts_word(tail) || tail.starts_with("办事处") {
+                    continue;
+                }
+                // 苏州|市: the unit goes on when a unit character follows, unless that
+                // character starts a word of its own (淮安市|市场监督管理局).
+                let mut next = tail.chars();
+                if next.next().is_some_and(|c| "市州县区旗".contains(c)) && !starts_word(next.as_str()) {
                     continue;
                 }
                 return Some((head, tail));
@@ -194,6 +206,11 @@ fn take_unit<'a>(s: &'a str, suffixes: &[&str], max: usize) -> Option<(&'a str, 
         }
     }
     None
+}
+
+/// Characters that, after 市 or 区, make a word (市场, 市政, 区域) rather than end a unit.
+fn starts_word(s: &str) -> bool {
+    s.starts_with(['场', '政', '民', '委', '级', '直', '属', '域'])
 }
 
 /// Section 一 totals: (proactive_published, applications_received).
@@ -209,7 +226,9 @@ pub fn overview(section_one: &str) -> (Option<i64>, Option<i64>) {
         r"(?:收到|受理|新收|接收)([^,;。!?\n]{0,40}?)申请[^,;。!?\n\d]{0,6}?(\d[\d,]*)\s*(余|多)?\s*件",
     );
     let p = exact_unique(proactive.captures_iter(section_one).map(|c| {
-        let qualifier = c.get(2).is_some() || hedged(section_one, c.get(0).map_or(0, |m| m.start()));
+        let whole = c.get(0).map_or(0..0, |m| m.start()..m.start());
+        let inside = &section_one[whole.start..c.get(1).map_or(whole.start, |m| m.start())];
+        let qualifier = c.get(2).is_some() || hedged(section_one, whole.start) || is_hedge(inside);
         (c[1].to_owned(), qualifier)
     }));
     let r = exact_unique(received.captures_iter(section_one).filter_map(|c| {
@@ -217,7 +236,9 @@ pub fn overview(section_one: &str) -> (Option<i64>, Option<i64>) {
         if middle.contains("复议") || middle.contains("诉讼") || middle.contains("咨询") {
             return None;
         }
-        let qualifier = c.get(3).is_some() || hedged(section_one, c.get(0).map_or(0, |m| m.start()));
+        let start = c.get(0).map_or(0, |m| m.start());
+        let inside = &section_one[start..c.get(2).map_or(start, |m| m.start())];
+        let qualifier = c.get(3).is_some() || hedged(section_one, start) || is_hedge(inside);
         Some((c[2].to_owned(), qualifier))
     }));
     (p, r)
@@ -227,7 +248,11 @@ pub fn overview(section_one: &str) -> (Option<i64>, Option<i64>) {
 fn hedged(text: &str, at: usize) -> bool {
     let before = &text[..at];
     let tail: String = before.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-    ["约", "近", "超过", "逾", "大约"].iter().any(|w| tail.contains(w))
+    is_hedge(&tail)
+}
+
+fn is_hedge(s: &str) -> bool {
+    ["约", "近", "超过", "逾", "大约", "左右"].iter().any(|w| s.contains(w))
 }
 
 /// One exact figure: inexact figures are ignored, two different exact ones cancel out.
