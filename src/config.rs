@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "nianbao", version, about = "政府信息公开工作年度报告: parse, validate, store, aggregate")]
+#[command(
+    name = "nianbao",
+    version,
+    about = "政府信息公开工作年度报告: parse, validate, store, aggregate"
+)]
 pub struct Cli {
     /// Log as JSON lines instead of text.
     #[arg(long, global = true, env = "NIANBAO_LOG_JSON")]

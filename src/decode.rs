@@ -39,6 +39,20 @@ pub struct Decoded {
 /// Decodes `bytes`: the encoding is detected (BOM, then valid UTF-8, then GB18030, which
 /// covers GBK and GB2312); `encoding_hint` (a WHATWG label such as "gbk") wins when given.
 pub fn decode(bytes: &[u8], encoding_hint: Option<&str>, content: ContentHint) -> Decoded {
+    // The common case, UTF-8 text, is normalised straight from the input bytes.
+    if encoding_hint.is_none() && content != ContentHint::Html && Encoding::for_bom(bytes).is_none()
+    {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            if content == ContentHint::Text || !looks_like_html(text) {
+                return Decoded {
+                    text: normalize(text),
+                    encoding: "UTF-8",
+                    html: false,
+                    had_errors: false,
+                };
+            }
+        }
+    }
     let (raw, encoding, had_errors) = to_unicode(bytes, encoding_hint);
     let html = match content {
         ContentHint::Html => true,
@@ -81,45 +95,122 @@ fn to_unicode(bytes: &[u8], hint: Option<&str>) -> (String, &'static str, bool) 
 
 /// UTF-16 without a BOM: many zero bytes, which neither UTF-8 text nor GB18030 text has.
 fn looks_like_utf16(bytes: &[u8]) -> bool {
-    bytes.len() >= 4 && bytes.len() % 2 == 0 && memchr::memchr_iter(0, bytes).count() * 3 > bytes.len()
+    bytes.len() >= 4
+        && bytes.len() % 2 == 0
+        && memchr::memchr_iter(0, bytes).count() * 3 > bytes.len()
 }
 
 fn looks_like_html(text: &str) -> bool {
-    let head: String = text
-        .chars()
-        .take(4096)
-        .flat_map(char::to_lowercase)
-        .collect();
-    ["<html", "<!doctype html", "<body", "<table", "<div", "<p>", "<p ", "<td", "<br"]
-        .iter()
-        .any(|tag| head.contains(tag))
+    let mut head = text.as_bytes()[..text.len().min(4096)].to_vec();
+    head.make_ascii_lowercase();
+    [
+        &b"<html"[..],
+        b"<!doctype html",
+        b"<body",
+        b"<table",
+        b"<div",
+        b"<p>",
+        b"<p ",
+        b"<td",
+        b"<br",
+    ]
+    .iter()
+    .any(|tag| memchr::memmem::find(&head, tag).is_some())
 }
+
+/// Bytes that may start a sequence [`normalize`] replaces.
+const LEADS: [bool; 256] = {
+    let mut t = [false; 256];
+    t[0x0B] = true;
+    t[0x0C] = true;
+    t[b'\r' as usize] = true;
+    t[0xC2] = true;
+    t[0xE2] = true;
+    t[0xE3] = true;
+    t[0xEF] = true;
+    t
+};
 
 /// Maps the characters later steps must not care about: full-width ASCII forms, exotic
 /// spaces, minus signs, CR and form feeds. Zero-width characters are dropped.
+///
+/// Works on bytes: runs of bytes that need no change (all of ASCII but CR/VT/FF, and every
+/// UTF-8 sequence outside the lead bytes C2, E2, E3, EF) are copied as they are.
 pub fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            // Full-width ASCII forms U+FF01..U+FF5E map to U+0021..U+007E, except the
-            // parentheses-like punctuation which labels use as it is written.
-            '\u{FF01}'..='\u{FF5E}' => {
-                out.push(char::from_u32(c as u32 - 0xFF01 + 0x21).unwrap_or(c));
-            }
-            '\u{3000}' | '\u{00A0}' | '\u{2002}'..='\u{200A}' | '\u{202F}' | '\u{205F}' => {
-                out.push(' ')
-            }
-            '\u{200B}'..='\u{200D}' | '\u{FEFF}' | '\u{00AD}' => {}
-            '\u{2212}' | '\u{2013}' => out.push('-'),
-            // CRLF becomes one break; a lone CR (old Mac files) is a break of its own.
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\r' => out.push('\n'),
-            '\u{000C}' | '\u{000B}' | '\u{2028}' | '\u{2029}' | '\u{0085}' => out.push('\n'),
-            _ => out.push(c),
+    let b = text.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        // Skip to the next byte that may start a sequence to replace.
+        match b[i..].iter().position(|&x| LEADS[x as usize]) {
+            Some(k) => i += k,
+            None => break,
         }
+        let lead = b[i];
+        // The replacement for the sequence at i, and its length.
+        let (replacement, len): (&[u8], usize) = match lead {
+            b'\r' if b.get(i + 1) == Some(&b'\n') => (b"", 1),
+            b'\r' | 0x0B | 0x0C => (b"\n", 1),
+            0xC2 => match b.get(i + 1) {
+                Some(0xA0) => (b" ", 2),
+                Some(0xAD) => (b"", 2),
+                Some(0x85) => (b"\n", 2),
+                _ => (&[], 0),
+            },
+            0xE2 => match (b.get(i + 1), b.get(i + 2)) {
+                // U+2002..U+200A spaces, U+202F, U+205F.
+                (Some(0x80), Some(0x82..=0x8A | 0xAF)) | (Some(0x81), Some(0x9F)) => (b" ", 3),
+                // U+200B..U+200D zero-width.
+                (Some(0x80), Some(0x8B..=0x8D)) => (b"", 3),
+                // U+2013 en dash and U+2212 minus: a minus sign.
+                (Some(0x80), Some(0x93)) | (Some(0x88), Some(0x92)) => (b"-", 3),
+                // U+2028, U+2029 line and paragraph separators.
+                (Some(0x80), Some(0xA8 | 0xA9)) => (b"\n", 3),
+                _ => (&[], 0),
+            },
+            // U+3000 ideographic space.
+            0xE3 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0x80) => (b" ", 3),
+            0xEF => match (b.get(i + 1), b.get(i + 2)) {
+                (Some(0xBB), Some(0xBF)) => (b"", 3),
+                // U+FF01..U+FF3F (EF BC 81..BF) and U+FF40..U+FF5E (EF BD 80..9E): ASCII forms.
+                (Some(0xBC), Some(&c @ 0x81..=0xBF)) => {
+                    flush(&mut out, &b[copied..i]);
+                    out.push(c - 0x81 + 0x21);
+                    i += 3;
+                    copied = i;
+                    continue;
+                }
+                (Some(0xBD), Some(&c @ 0x80..=0x9E)) => {
+                    flush(&mut out, &b[copied..i]);
+                    out.push(c - 0x80 + 0x60);
+                    i += 3;
+                    copied = i;
+                    continue;
+                }
+                _ => (&[], 0),
+            },
+            _ => (&[], 0),
+        };
+        if len == 0 {
+            i += 1;
+            continue;
+        }
+        flush(&mut out, &b[copied..i]);
+        out.extend_from_slice(replacement);
+        i += len;
+        copied = i;
     }
-    out
+    flush(&mut out, &b[copied..]);
+    debug_assert!(std::str::from_utf8(&out).is_ok());
+    // SAFETY: `out` is `text` (valid UTF-8) with some whole UTF-8 sequences replaced by ASCII
+    // bytes or removed; sequences are only ever matched from a lead byte through their last
+    // continuation byte, so no sequence is split and the result is valid UTF-8.
+    unsafe { String::from_utf8_unchecked(out) }
+}
+
+fn flush(out: &mut Vec<u8>, run: &[u8]) {
+    out.extend_from_slice(run);
 }
 
 /// Flattens an HTML page to text: block elements become lines, each innermost `<table>`
@@ -137,12 +228,17 @@ pub fn html_to_text(html: &str) -> String {
                 continue;
             }
         };
-        let Some(node) = doc.tree.get(id) else { continue };
+        let Some(node) = doc.tree.get(id) else {
+            continue;
+        };
         match node.value() {
             Node::Text(t) => out.push_str(&collapse_ws(t)),
             Node::Element(el) => {
                 let name = el.name();
-                if matches!(name, "script" | "style" | "head" | "noscript" | "template" | "title") {
+                if matches!(
+                    name,
+                    "script" | "style" | "head" | "noscript" | "template" | "title"
+                ) {
                     continue;
                 }
                 if name == "br" {
@@ -187,10 +283,41 @@ enum Step {
 fn is_block(name: &str) -> bool {
     matches!(
         name,
-        "p" | "div" | "section" | "article" | "header" | "footer" | "li" | "ul" | "ol" | "h1"
-            | "h2" | "h3" | "h4" | "h5" | "h6" | "tr" | "table" | "tbody" | "thead" | "tfoot"
-            | "blockquote" | "pre" | "center" | "dl" | "dt" | "dd" | "form" | "main" | "nav"
-            | "aside" | "figure" | "figcaption" | "caption" | "hr" | "body" | "html"
+        "p" | "div"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "li"
+            | "ul"
+            | "ol"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "tr"
+            | "table"
+            | "tbody"
+            | "thead"
+            | "tfoot"
+            | "blockquote"
+            | "pre"
+            | "center"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "form"
+            | "main"
+            | "nav"
+            | "aside"
+            | "figure"
+            | "figcaption"
+            | "caption"
+            | "hr"
+            | "body"
+            | "html"
     )
 }
 
@@ -313,7 +440,11 @@ mod tests {
         ];
         for (bytes, hint, enc) in cases {
             let d = decode(bytes, *hint, ContentHint::Unknown);
-            assert!(d.encoding.eq_ignore_ascii_case(enc), "{} vs {enc}", d.encoding);
+            assert!(
+                d.encoding.eq_ignore_ascii_case(enc),
+                "{} vs {enc}",
+                d.encoding
+            );
             assert!(!d.had_errors);
         }
         let d = decode(&gbk, None, ContentHint::Unknown);
@@ -330,6 +461,10 @@ mod tests {
             ("x\u{000C}y", "x\ny"),
             ("－１０５", "-105"),
             ("a\u{200B}b", "ab"),
+            ("ｚ～！", "z~!"),
+            ("x\ry", "x\ny"),
+            ("\u{FEFF}规章\u{2028}3", "规章\n3"),
+            ("中文（１）\u{2013}", "中文(1)-"),
         ];
         for (input, want) in cases {
             assert_eq!(normalize(input), want, "{input}");
@@ -354,7 +489,10 @@ mod tests {
     fn hostile_spans_are_clamped() {
         let html = r#"<table><tr><td colspan="99999999" rowspan="99999999">x</td></tr><tr><td>1</td></tr></table>"#;
         let d = decode(html.as_bytes(), None, ContentHint::Html);
-        assert!(d.text.lines().all(|l| l.split('\t').count() <= MAX_COLS + 1));
+        assert!(d
+            .text
+            .lines()
+            .all(|l| l.split('\t').count() <= MAX_COLS + 1));
     }
 
     #[test]

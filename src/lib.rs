@@ -36,5 +36,4 @@ pub mod pb {
         include_bytes!(concat!(env!("OUT_DIR"), "/nianbao_descriptor.bin"));
 }
 
-
 pub use parse::{parse_document, Hints};

@@ -23,8 +23,11 @@ fn main() -> ExitCode {
 }
 
 fn init_tracing(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -48,13 +51,29 @@ fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
             agency: args.agency.clone(),
             year: args.year,
             encoding: args.encoding.clone(),
-            content: if args.html { ContentHint::Html } else { ContentHint::Unknown },
+            content: if args.html {
+                ContentHint::Html
+            } else {
+                ContentHint::Unknown
+            },
             source: Some(file.display().to_string()),
         };
         let report = parse_document(&bytes, &hints);
-        let value = if args.facts { output::facts_json(&report) } else { output::report_json(&report) };
-        let text = if args.facts { serde_json::to_string(&value)? } else { serde_json::to_string_pretty(&value)? };
+        let value = if args.facts {
+            output::facts_json(&report)
+        } else {
+            output::report_json(&report)
+        };
+        let text = if args.facts {
+            serde_json::to_string(&value)?
+        } else {
+            serde_json::to_string_pretty(&value)?
+        };
         writeln!(stdout, "{text}").context("writing to stdout")?;
     }
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -13,7 +13,9 @@ use crate::pb::{self, Report, Template};
 /// The descriptor pool of every nianbao proto (built once).
 pub fn pool() -> &'static DescriptorPool {
     static POOL: OnceLock<DescriptorPool> = OnceLock::new();
-    POOL.get_or_init(|| DescriptorPool::decode(pb::FILE_DESCRIPTOR_SET).expect("descriptor set built by build.rs"))
+    POOL.get_or_init(|| {
+        DescriptorPool::decode(pb::FILE_DESCRIPTOR_SET).expect("descriptor set built by build.rs")
+    })
 }
 
 /// Any generated message as proto3 JSON, by its full name (e.g. "nianbao.v1.Report").

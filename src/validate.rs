@@ -17,16 +17,25 @@ fn value(report: &Report, path: &str) -> Option<f64> {
     catalogue::index_of(path).and_then(|i| catalogue::get(report, i))
 }
 
-fn app(report: &Report, row: &str, column: &str) -> Option<f64> {
-    value(report, &format!("applications.{row}.{column}"))
+/// Column `c` (0..7, [`APPLICANT_COLUMNS`] order) of table 三's row `row` (a full path).
+fn app(report: &Report, row: &str, c: usize) -> Option<f64> {
+    catalogue::children(row)
+        .get(c)
+        .and_then(|&i| catalogue::get(report, i))
 }
+
+const NEW: &str = "applications.new_received";
+const CARRIED_OVER: &str = "applications.carried_over";
+const CLOSED: &str = "applications.closed_total";
+const FORWARD: &str = "applications.carried_forward";
 
 fn template_of(report: &Report) -> Template {
     Template::try_from(report.template).unwrap_or(Template::Unknown)
 }
 
 fn has_prefix(report: &Report, prefix: &str) -> bool {
-    catalogue::facts(report).iter().any(|(p, _)| p.starts_with(prefix))
+    (0..METRICS.len())
+        .any(|i| METRICS[i].path.starts_with(prefix) && catalogue::get(report, i).is_some())
 }
 
 /// Appends the findings of the single-report rules to `report.findings`.
@@ -51,36 +60,55 @@ pub fn validate(report: &mut Report) {
 
 /// Compares a sum of addends with a printed total: a finding when they differ, an
 /// unverifiable note when an addend or the total is absent but something was printed.
-#[allow(clippy::too_many_arguments)]
+/// `describe` gives the finding's path and what the sum is; it runs only when a finding is
+/// made, so a report whose sums hold costs no formatting.
 fn check_sum(
     out: &mut Vec<Finding>,
     code: Code,
-    path: String,
     addends: &[Option<f64>],
     total: Option<f64>,
-    what: &str,
+    describe: impl FnOnce() -> (String, String),
 ) {
     let sum: Option<f64> = addends.iter().copied().sum();
     match (sum, total) {
-        (Some(s), Some(t)) if (s - t).abs() > EPS => out.push(finding(
-            code,
-            path,
-            Some(s),
-            Some(t),
-            format!("{what}：分项之和为 {}，表中为 {}", fmt(s), fmt(t)),
-        )),
+        (Some(s), Some(t)) if (s - t).abs() > EPS => {
+            let (path, what) = describe();
+            out.push(finding(
+                code,
+                path,
+                Some(s),
+                Some(t),
+                format!("{what}：分项之和为 {}，表中为 {}", fmt(s), fmt(t)),
+            ))
+        }
         (Some(_), Some(_)) => {}
         _ => {
             let printed = addends.iter().flatten().count() + usize::from(total.is_some());
             if printed > 0 {
-                out.push(finding(Code::Unverifiable, path, None, total, format!("{what}：有空缺单元格，无法核对")));
+                let (path, what) = describe();
+                out.push(finding(
+                    Code::Unverifiable,
+                    path,
+                    None,
+                    total,
+                    format!("{what}：有空缺单元格，无法核对"),
+                ));
             }
         }
     }
 }
 
-fn col_label(column: &str) -> String {
-    label_of(&format!("applications.new_received.{column}")).rsplit(" / ").next().unwrap_or(column).to_owned()
+fn col_label(c: usize) -> &'static str {
+    const LABELS: [&str; 7] = [
+        "自然人",
+        "商业企业",
+        "科研机构",
+        "社会公益组织",
+        "法律服务机构",
+        "其他组织",
+        "总计",
+    ];
+    LABELS[c]
 }
 
 fn group_label(group: &str) -> &'static str {
@@ -103,89 +131,157 @@ fn fmt(v: f64) -> String {
 fn arithmetic_t3(report: &Report, template: Template, out: &mut Vec<Finding>) {
     let rows = t3_rows(template);
     let outcomes = t3_outcome_rows(template);
-    for column in APPLICANT_COLUMNS {
+    for (c, column) in APPLICANT_COLUMNS.iter().enumerate() {
         // Rule 1: new_received + carried_over = closed_total + carried_forward.
-        let inflow = [app(report, "new_received", column), app(report, "carried_over", column)];
-        let outflow = [app(report, "closed_total", column), app(report, "carried_forward", column)];
-        let outflow_sum: Option<f64> = outflow.iter().copied().sum();
-        check_sum(
-            out,
-            Code::Balance,
-            format!("applications.carried_forward.{column}"),
-            &inflow,
-            outflow_sum,
-            &format!("勾稽关系（{}）：本年新收+上年结转 应等于 办理结果总计+结转下年度", col_label(column)),
-        );
+        let inflow = [app(report, NEW, c), app(report, CARRIED_OVER, c)];
+        let outflow: Option<f64> = [app(report, CLOSED, c), app(report, FORWARD, c)]
+            .into_iter()
+            .sum();
+        check_sum(out, Code::Balance, &inflow, outflow, || {
+            (
+                format!("{FORWARD}.{column}"),
+                format!(
+                    "勾稽关系（{}）：本年新收+上年结转 应等于 办理结果总计+结转下年度",
+                    col_label(c)
+                ),
+            )
+        });
         // Rule 2: closed_total = the outcome rows.
-        let addends: Vec<Option<f64>> = outcomes.iter().map(|r| app(report, r, column)).collect();
+        let mut addends = [None; 21];
+        for (slot, r) in addends.iter_mut().zip(outcomes) {
+            *slot = app(report, r, c);
+        }
         check_sum(
             out,
             Code::OutcomesSum,
-            format!("applications.closed_total.{column}"),
-            &addends,
-            app(report, "closed_total", column),
-            &format!("办理结果（{}）：（一）至（六）之和应等于（七）总计", col_label(column)),
+            &addends[..outcomes.len()],
+            app(report, CLOSED, c),
+            || {
+                (
+                    format!("{CLOSED}.{column}"),
+                    format!(
+                        "办理结果（{}）：（一）至（六）之和应等于（七）总计",
+                        col_label(c)
+                    ),
+                )
+            },
         );
     }
     // Rule 3: each row's total = its six applicant columns.
     for row in rows {
-        let addends: Vec<Option<f64>> = APPLICANT_COLUMNS[..6].iter().map(|c| app(report, row, c)).collect();
-        let total = app(report, row, "total");
+        let cells = catalogue::children(row);
+        let mut values = [None; 7];
+        for (v, &i) in values.iter_mut().zip(cells) {
+            *v = catalogue::get(report, i);
+        }
+        let (addends, total) = (&values[..6], values[6]);
         if addends.iter().all(Option::is_none) && total.is_none() {
             continue;
         }
-        check_sum(out, Code::RowTotal, format!("applications.{row}.total"), &addends, total, &format!("「{}」行：六类申请人之和应等于总计", label_of(&format!("applications.{row}"))));
+        check_sum(out, Code::RowTotal, addends, total, || {
+            (
+                format!("{row}.total"),
+                format!("「{}」行：六类申请人之和应等于总计", label_of(row)),
+            )
+        });
     }
 }
 
 /// Rule 4 on table 四.
 fn arithmetic_t4(report: &Report, out: &mut Vec<Finding>) {
     for group in ["review", "litigation_direct", "litigation_after_review"] {
-        let addends: Vec<Option<f64>> = ["upheld", "corrected", "other", "pending"]
-            .iter()
-            .map(|c| value(report, &format!("{group}.{c}")))
-            .collect();
-        let total = value(report, &format!("{group}.total"));
+        let mut cells = [None; 5];
+        for (v, &i) in cells.iter_mut().zip(catalogue::children(group)) {
+            *v = catalogue::get(report, i);
+        }
+        let (addends, total) = (&cells[..4], cells[4]);
         if addends.iter().all(Option::is_none) && total.is_none() {
             continue;
         }
-        check_sum(out, Code::GroupTotal, format!("{group}.total"), &addends, total, &format!("{}：结果维持+结果纠正+其他结果+尚未审结 应等于总计", group_label(group)));
+        check_sum(out, Code::GroupTotal, addends, total, || {
+            (
+                format!("{group}.total"),
+                format!(
+                    "{}：结果维持+结果纠正+其他结果+尚未审结 应等于总计",
+                    group_label(group)
+                ),
+            )
+        });
     }
 }
 
 /// Rule 5: every cell of a present table that is absent, unless reading already said why.
 fn blanks(report: &Report, template: Template, out: &mut Vec<Finding>) {
-    let explained = |path: &str| {
-        report.findings.iter().any(|f| {
-            (f.path == path || path.starts_with(&format!("{}.", f.path)))
-                && matches!(Code::parse(&f.code), Some(Code::CellBlank | Code::RowUnreadable | Code::NotInteger | Code::TableMissing))
+    let explained: std::collections::HashSet<&str> = report
+        .findings
+        .iter()
+        .filter(|f| {
+            matches!(
+                Code::parse(&f.code),
+                Some(Code::CellBlank | Code::RowUnreadable | Code::NotInteger | Code::TableMissing)
+            )
         })
+        .map(|f| f.path.as_str())
+        .collect();
+    // A path is explained when it or one of its ancestors was reported.
+    let is_explained = |path: &str| {
+        let mut p = path;
+        loop {
+            if explained.contains(p) {
+                return true;
+            }
+            match p.rsplit_once('.') {
+                Some((parent, _)) => p = parent,
+                None => return false,
+            }
+        }
     };
-    let mut rows: Vec<&str> = t3_rows(template).to_vec();
-    if template == Template::Unknown {
-        rows.retain(|r| !r.starts_with("other_handling"));
-    }
-    for row in rows {
-        let row_path = format!("applications.{row}");
-        let missing: Vec<&str> = APPLICANT_COLUMNS.iter().copied().filter(|c| app(report, row, c).is_none()).collect();
-        if missing.is_empty() || explained(&row_path) {
+    for &row in t3_rows(template) {
+        if template == Template::Unknown && row.starts_with("applications.other_handling") {
             continue;
         }
-        if missing.len() == 7 {
-            out.push(finding(Code::CellBlank, row_path, None, None, format!("表三「{}」整行未印出或无法读取", label_of(&format!("applications.{row}")))));
+        let cells = catalogue::children(row);
+        let missing: Vec<usize> = cells
+            .iter()
+            .copied()
+            .filter(|&i| catalogue::get(report, i).is_none())
+            .collect();
+        if missing.is_empty() || is_explained(row) {
             continue;
         }
-        for c in missing {
-            let path = format!("{row_path}.{c}");
-            if !explained(&path) {
-                out.push(finding(Code::CellBlank, path, None, None, "表三该单元格为空"));
+        if missing.len() == cells.len() {
+            out.push(finding(
+                Code::CellBlank,
+                row,
+                None,
+                None,
+                format!("表三「{}」整行未印出或无法读取", label_of(row)),
+            ));
+            continue;
+        }
+        for i in missing {
+            let path = METRICS[i].path;
+            if !is_explained(path) {
+                out.push(finding(
+                    Code::CellBlank,
+                    path,
+                    None,
+                    None,
+                    "表三该单元格为空",
+                ));
             }
         }
     }
     if T4_PATHS.iter().any(|p| value(report, p).is_some()) {
         for path in T4_PATHS {
-            if value(report, path).is_none() && !explained(path) {
-                out.push(finding(Code::CellBlank, path, None, None, "表四该单元格为空"));
+            if value(report, path).is_none() && !is_explained(path) {
+                out.push(finding(
+                    Code::CellBlank,
+                    path,
+                    None,
+                    None,
+                    "表四该单元格为空",
+                ));
             }
         }
     }
@@ -199,7 +295,13 @@ fn signs(report: &Report, out: &mut Vec<Finding>) {
         }
         if let Some(v) = catalogue::get(report, i) {
             if v < 0.0 {
-                out.push(finding(Code::NegativeCount, m.path, None, Some(v), format!("「{}」为负数 {}", m.label, fmt(v))));
+                out.push(finding(
+                    Code::NegativeCount,
+                    m.path,
+                    None,
+                    Some(v),
+                    format!("「{}」为负数 {}", m.label, fmt(v)),
+                ));
             }
         }
     }
@@ -207,16 +309,24 @@ fn signs(report: &Report, out: &mut Vec<Finding>) {
 
 /// Rule 7: section 一's stated total of received applications against table 三.
 fn narrative(report: &Report, out: &mut Vec<Finding>) {
-    let Some(stated) = value(report, "overview.applications_received") else { return };
-    let Some(new) = app(report, "new_received", "total") else { return };
-    let with_carried = app(report, "carried_over", "total").map(|c| c + new);
+    let Some(stated) = value(report, "overview.applications_received") else {
+        return;
+    };
+    let Some(new) = app(report, NEW, 6) else {
+        return;
+    };
+    let with_carried = app(report, CARRIED_OVER, 6).map(|c| c + new);
     if (stated - new).abs() > EPS && with_carried.is_none_or(|w| (stated - w).abs() > EPS) {
         out.push(finding(
             Code::NarrativeMismatch,
             "overview.applications_received",
             Some(new),
             Some(stated),
-            format!("总体情况称收到申请 {} 件，表三本年新收为 {} 件", fmt(stated), fmt(new)),
+            format!(
+                "总体情况称收到申请 {} 件，表三本年新收为 {} 件",
+                fmt(stated),
+                fmt(new)
+            ),
         ));
     }
 }
@@ -245,7 +355,9 @@ fn format_year(report: &Report, template: Template, out: &mut Vec<Finding>) {
 
 /// Rule 9: only governments of cities with districts and above make 规章.
 fn regulations(report: &Report, out: &mut Vec<Finding>) {
-    let Some(region) = report.region.as_ref() else { return };
+    let Some(region) = report.region.as_ref() else {
+        return;
+    };
     let level = if !region.township.is_empty() {
         "乡镇、街道"
     } else if !region.county.is_empty() {
@@ -253,7 +365,13 @@ fn regulations(report: &Report, out: &mut Vec<Finding>) {
     } else {
         return;
     };
-    for column in ["new_made", "new_published", "total_published", "issued", "in_force"] {
+    for column in [
+        "new_made",
+        "new_published",
+        "total_published",
+        "issued",
+        "in_force",
+    ] {
         let path = format!("proactive.regulations.{column}");
         if let Some(v) = value(report, &path) {
             if v > 0.0 {
@@ -262,7 +380,11 @@ fn regulations(report: &Report, out: &mut Vec<Finding>) {
                     path,
                     Some(0.0),
                     Some(v),
-                    format!("{level}机关「{}」报告了规章 {} 件，规章只能由设区的市级以上政府制定", report.agency, fmt(v)),
+                    format!(
+                        "{level}机关「{}」报告了规章 {} 件，规章只能由设区的市级以上政府制定",
+                        report.agency,
+                        fmt(v)
+                    ),
                 ));
             }
         }
@@ -277,17 +399,22 @@ pub fn cross_year(previous: &Report, current: &Report) -> Vec<Finding> {
             return out;
         }
     }
-    for column in APPLICANT_COLUMNS {
-        let forward = app(previous, "carried_forward", column);
-        let over = app(current, "carried_over", column);
+    for (c, column) in APPLICANT_COLUMNS.iter().enumerate() {
+        let forward = app(previous, FORWARD, c);
+        let over = app(current, CARRIED_OVER, c);
         if let (Some(f), Some(o)) = (forward, over) {
             if (f - o).abs() > EPS {
                 out.push(finding(
                     Code::CarryOverMismatch,
-                    format!("applications.carried_over.{column}"),
+                    format!("{CARRIED_OVER}.{column}"),
                     Some(f),
                     Some(o),
-                    format!("上年结转（{}）为 {}，而上一年度报告的结转下年度为 {}", col_label(column), fmt(o), fmt(f)),
+                    format!(
+                        "上年结转（{}）为 {}，而上一年度报告的结转下年度为 {}",
+                        col_label(c),
+                        fmt(o),
+                        fmt(f)
+                    ),
                 ));
             }
         }
@@ -307,7 +434,11 @@ pub fn cross_year(previous: &Report, current: &Report) -> Vec<Finding> {
             "applications",
             None,
             None,
-            format!("{} 年度报告的表格与上一年度完全相同（{} 个非零单元格），疑为照抄", current.year.unwrap_or_default(), nonzero),
+            format!(
+                "{} 年度报告的表格与上一年度完全相同（{} 个非零单元格），疑为照抄",
+                current.year.unwrap_or_default(),
+                nonzero
+            ),
         ));
     }
     out
@@ -328,22 +459,31 @@ mod tests {
 
     /// A report whose every sum holds: one natural-person application per outcome row.
     fn consistent(template: Template) -> Report {
-        let year = if template == Template::Template2021 { 2022 } else { 2020 };
-        let mut r = Report { template: template as i32, year: Some(year), agency: "某市人民政府".into(), ..Default::default() };
+        let year = if template == Template::Template2021 {
+            2022
+        } else {
+            2020
+        };
+        let mut r = Report {
+            template: template as i32,
+            year: Some(year),
+            agency: "某市人民政府".into(),
+            ..Default::default()
+        };
         for row in t3_rows(template) {
             for c in APPLICANT_COLUMNS {
-                set(&mut r, &format!("applications.{row}.{c}"), 0.0);
+                set(&mut r, &format!("{row}.{c}"), 0.0);
             }
         }
         let outcomes = t3_outcome_rows(template);
         for row in outcomes {
-            set(&mut r, &format!("applications.{row}.natural_person"), 1.0);
-            set(&mut r, &format!("applications.{row}.total"), 1.0);
+            set(&mut r, &format!("{row}.natural_person"), 1.0);
+            set(&mut r, &format!("{row}.total"), 1.0);
         }
         let n = outcomes.len() as f64;
-        for row in ["new_received", "closed_total"] {
-            set(&mut r, &format!("applications.{row}.natural_person"), n);
-            set(&mut r, &format!("applications.{row}.total"), n);
+        for row in [NEW, CLOSED] {
+            set(&mut r, &format!("{row}.natural_person"), n);
+            set(&mut r, &format!("{row}.total"), n);
         }
         for (i, p) in T4_PATHS.iter().enumerate() {
             set(&mut r, p, if i % 5 == 0 || i % 5 == 4 { 2.0 } else { 0.0 });
@@ -371,28 +511,91 @@ mod tests {
     fn each_rule_reports_at_its_path() {
         type Break = fn(&mut Report);
         let cases: &[(&str, Break, Code, &str)] = &[
-            ("balance", |r| {
-                set(r, "applications.carried_over.legal_service_org", 1.0);
-                set(r, "applications.carried_over.total", 1.0);
-            }, Code::Balance, "applications.carried_forward.legal_service_org"),
-            ("outcomes", |r| set(r, "applications.closed_total.natural_person", 7.0), Code::OutcomesSum, "applications.closed_total.natural_person"),
-            ("row total", |r| set(r, "applications.disclosed.total", 5.0), Code::RowTotal, "applications.disclosed.total"),
-            ("group total", |r| set(r, "litigation_direct.total", 9.0), Code::GroupTotal, "litigation_direct.total"),
-            ("blank t3", |r| clear(r, "applications.withheld.state_secret.other_org"), Code::CellBlank, "applications.withheld.state_secret.other_org"),
-            ("unverifiable", |r| clear(r, "applications.withheld.state_secret.other_org"), Code::Unverifiable, "applications.withheld.state_secret.total"),
-            ("blank row", |r| {
-                for c in APPLICANT_COLUMNS {
-                    clear(r, &format!("applications.disclosed.{c}"));
-                }
-            }, Code::CellBlank, "applications.disclosed"),
-            ("blank t4", |r| clear(r, "review.pending"), Code::CellBlank, "review.pending"),
-            ("negative", |r| set(r, "proactive.penalty.decisions", -3.0), Code::NegativeCount, "proactive.penalty.decisions"),
-            ("narrative", |r| set(r, "overview.applications_received", 5.0), Code::NarrativeMismatch, "overview.applications_received"),
-            ("format year", |r| r.year = Some(2022), Code::FormatYear, "template"),
-            ("regulations", |r| {
-                r.region = Some(Region { township: "黑庄户乡".into(), ..Default::default() });
-                set(r, "proactive.regulations.new_made", 2.0);
-            }, Code::RegulationsImplausible, "proactive.regulations.new_made"),
+            (
+                "balance",
+                |r| {
+                    set(r, "applications.carried_over.legal_service_org", 1.0);
+                    set(r, "applications.carried_over.total", 1.0);
+                },
+                Code::Balance,
+                "applications.carried_forward.legal_service_org",
+            ),
+            (
+                "outcomes",
+                |r| set(r, "applications.closed_total.natural_person", 7.0),
+                Code::OutcomesSum,
+                "applications.closed_total.natural_person",
+            ),
+            (
+                "row total",
+                |r| set(r, "applications.disclosed.total", 5.0),
+                Code::RowTotal,
+                "applications.disclosed.total",
+            ),
+            (
+                "group total",
+                |r| set(r, "litigation_direct.total", 9.0),
+                Code::GroupTotal,
+                "litigation_direct.total",
+            ),
+            (
+                "blank t3",
+                |r| clear(r, "applications.withheld.state_secret.other_org"),
+                Code::CellBlank,
+                "applications.withheld.state_secret.other_org",
+            ),
+            (
+                "unverifiable",
+                |r| clear(r, "applications.withheld.state_secret.other_org"),
+                Code::Unverifiable,
+                "applications.withheld.state_secret.total",
+            ),
+            (
+                "blank row",
+                |r| {
+                    for c in APPLICANT_COLUMNS {
+                        clear(r, &format!("applications.disclosed.{c}"));
+                    }
+                },
+                Code::CellBlank,
+                "applications.disclosed",
+            ),
+            (
+                "blank t4",
+                |r| clear(r, "review.pending"),
+                Code::CellBlank,
+                "review.pending",
+            ),
+            (
+                "negative",
+                |r| set(r, "proactive.penalty.decisions", -3.0),
+                Code::NegativeCount,
+                "proactive.penalty.decisions",
+            ),
+            (
+                "narrative",
+                |r| set(r, "overview.applications_received", 5.0),
+                Code::NarrativeMismatch,
+                "overview.applications_received",
+            ),
+            (
+                "format year",
+                |r| r.year = Some(2022),
+                Code::FormatYear,
+                "template",
+            ),
+            (
+                "regulations",
+                |r| {
+                    r.region = Some(Region {
+                        township: "黑庄户乡".into(),
+                        ..Default::default()
+                    });
+                    set(r, "proactive.regulations.new_made", 2.0);
+                },
+                Code::RegulationsImplausible,
+                "proactive.regulations.new_made",
+            ),
         ];
         for (name, break_it, code, path) in cases {
             let mut r = consistent(Template::Template2019);
@@ -417,12 +620,18 @@ mod tests {
         let mut cur = consistent(Template::Template2019);
         cur.year = Some(2021);
         // Identical tables with figures: a copy.
-        let found: Vec<String> = cross_year(&prev, &cur).into_iter().map(|f| f.code).collect();
+        let found: Vec<String> = cross_year(&prev, &cur)
+            .into_iter()
+            .map(|f| f.code)
+            .collect();
         assert!(found.contains(&"COPIED_REPORT".to_owned()), "{found:?}");
         // A carry-over that does not match the previous carry-forward.
         set(&mut cur, "applications.carried_over.natural_person", 4.0);
         let found = cross_year(&prev, &cur);
-        let f = found.iter().find(|f| f.code == "CARRY_OVER_MISMATCH").expect("carry-over finding");
+        let f = found
+            .iter()
+            .find(|f| f.code == "CARRY_OVER_MISMATCH")
+            .expect("carry-over finding");
         assert_eq!(f.path, "applications.carried_over.natural_person");
         assert_eq!((f.expected, f.actual), (Some(0.0), Some(4.0)));
         assert!(!found.iter().any(|f| f.code == "COPIED_REPORT"));

@@ -13,16 +13,56 @@ fn corpus() -> PathBuf {
 /// Cells where the expected file and the printed document disagree (tests/corpus/README.md):
 /// (file, path, the value the document's column positions give).
 const DISPUTED: &[(&str, &str, f64)] = &[
-    ("huaian-city-2024-layout.txt", "litigation_direct.upheld", 13.0),
-    ("huaian-city-2024-layout.txt", "litigation_direct.corrected", 4.0),
-    ("huaian-city-2024-layout.txt", "litigation_direct.other", 8.0),
-    ("huaian-city-2024-layout.txt", "litigation_direct.pending", 1.0),
-    ("huaian-city-2024-layout.txt", "litigation_direct.total", 26.0),
-    ("huaian-city-2024-layout.txt", "litigation_after_review.upheld", 12.0),
-    ("huaian-city-2024-layout.txt", "litigation_after_review.corrected", 1.0),
-    ("huaian-city-2024-layout.txt", "litigation_after_review.other", 1.0),
-    ("huaian-city-2024-layout.txt", "litigation_after_review.pending", 6.0),
-    ("huaian-city-2024-layout.txt", "litigation_after_review.total", 20.0),
+    (
+        "huaian-city-2024-layout.txt",
+        "litigation_direct.upheld",
+        13.0,
+    ),
+    (
+        "huaian-city-2024-layout.txt",
+        "litigation_direct.corrected",
+        4.0,
+    ),
+    (
+        "huaian-city-2024-layout.txt",
+        "litigation_direct.other",
+        8.0,
+    ),
+    (
+        "huaian-city-2024-layout.txt",
+        "litigation_direct.pending",
+        1.0,
+    ),
+    (
+        "huaian-city-2024-layout.txt",
+        "litigation_direct.total",
+        26.0,
+    ),
+    (
+        "huaian-city-2024-layout.txt",
+        "litigation_after_review.upheld",
+        12.0,
+    ),
+    (
+        "huaian-city-2024-layout.txt",
+        "litigation_after_review.corrected",
+        1.0,
+    ),
+    (
+        "huaian-city-2024-layout.txt",
+        "litigation_after_review.other",
+        1.0,
+    ),
+    (
+        "huaian-city-2024-layout.txt",
+        "litigation_after_review.pending",
+        6.0,
+    ),
+    (
+        "huaian-city-2024-layout.txt",
+        "litigation_after_review.total",
+        20.0,
+    ),
 ];
 
 fn parse_facts(file: &Path) -> Value {
@@ -32,12 +72,19 @@ fn parse_facts(file: &Path) -> Value {
         .arg(file)
         .output()
         .expect("run nianbao");
-    assert!(out.status.success(), "nianbao failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "nianbao failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("facts JSON")
 }
 
 fn check(expected_name: &str) -> Vec<String> {
-    let exp: Value = serde_json::from_str(&std::fs::read_to_string(corpus().join("expected").join(expected_name)).unwrap()).unwrap();
+    let exp: Value = serde_json::from_str(
+        &std::fs::read_to_string(corpus().join("expected").join(expected_name)).unwrap(),
+    )
+    .unwrap();
     let file = exp["file"].as_str().unwrap();
     let got = parse_facts(&corpus().join(file));
     let facts = &got["facts"];
@@ -63,25 +110,38 @@ fn check(expected_name: &str) -> Vec<String> {
     for path in exp["absent"].as_array().unwrap() {
         let path = path.as_str().unwrap();
         if !facts[path].is_null() {
-            problems.push(format!("{file}: {path} must be absent, got {}", facts[path]));
+            problems.push(format!(
+                "{file}: {path} must be absent, got {}",
+                facts[path]
+            ));
         }
     }
     for issue in exp["issues"].as_array().unwrap() {
         let prefix = issue["path_prefix"].as_str().unwrap();
-        let reported = got["findings"].as_array().unwrap().iter().any(|f| f["path"].as_str().unwrap().starts_with(prefix));
+        let reported = got["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"].as_str().unwrap().starts_with(prefix));
         if !reported {
             problems.push(format!("{file}: no finding at {prefix} ({})", issue["why"]));
         }
     }
     let agency = got["agency"].as_str().unwrap_or("");
     if !agency.contains(exp["agency_contains"].as_str().unwrap()) {
-        problems.push(format!("{file}: agency {agency:?} lacks {}", exp["agency_contains"]));
+        problems.push(format!(
+            "{file}: agency {agency:?} lacks {}",
+            exp["agency_contains"]
+        ));
     }
     if got["year"] != exp["year"] {
         problems.push(format!("{file}: year {} != {}", got["year"], exp["year"]));
     }
     if got["template"] != exp["template"] {
-        problems.push(format!("{file}: template {} != {}", got["template"], exp["template"]));
+        problems.push(format!(
+            "{file}: template {} != {}",
+            got["template"], exp["template"]
+        ));
     }
     problems
 }
@@ -96,12 +156,30 @@ macro_rules! corpus_test {
     };
 }
 
-corpus_test!(changying_2019_dropped_cell_is_inferred_or_reported, "beijing-chaoyang-changying-2019.json");
-corpus_test!(district_2019_image_tables_stay_absent, "beijing-chaoyang-district-2019.json");
-corpus_test!(district_2022_one_cell_per_line, "beijing-chaoyang-district-2022.json");
-corpus_test!(heizhuanghu_2020_signed_change_and_split_rows, "beijing-chaoyang-heizhuanghu-2020.json");
-corpus_test!(zuojiazhuang_2019_blank_review_and_bad_sums, "beijing-chaoyang-zuojiazhuang-2019.json");
-corpus_test!(huaian_2024_pdf_text_scrambled_labels, "huaian-city-2024.json");
+corpus_test!(
+    changying_2019_dropped_cell_is_inferred_or_reported,
+    "beijing-chaoyang-changying-2019.json"
+);
+corpus_test!(
+    district_2019_image_tables_stay_absent,
+    "beijing-chaoyang-district-2019.json"
+);
+corpus_test!(
+    district_2022_one_cell_per_line,
+    "beijing-chaoyang-district-2022.json"
+);
+corpus_test!(
+    heizhuanghu_2020_signed_change_and_split_rows,
+    "beijing-chaoyang-heizhuanghu-2020.json"
+);
+corpus_test!(
+    zuojiazhuang_2019_blank_review_and_bad_sums,
+    "beijing-chaoyang-zuojiazhuang-2019.json"
+);
+corpus_test!(
+    huaian_2024_pdf_text_scrambled_labels,
+    "huaian-city-2024.json"
+);
 corpus_test!(huaian_2024_pdftotext_layout, "huaian-city-2024-layout.json");
 
 #[test]
@@ -111,7 +189,11 @@ fn every_expected_file_has_a_test() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 7, "a new corpus file needs its corpus_test! line: {names:?}");
+    assert_eq!(
+        names.len(),
+        7,
+        "a new corpus file needs its corpus_test! line: {names:?}"
+    );
 }
 
 #[test]
@@ -130,7 +212,10 @@ fn parse_prints_proto3_json() {
 
 #[test]
 fn missing_file_is_a_clear_error() {
-    let out = Command::new(env!("CARGO_BIN_EXE_nianbao")).args(["parse", "/nonexistent/report.txt"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(["parse", "/nonexistent/report.txt"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/report.txt"));
 }

@@ -12,7 +12,12 @@ fn corpus_texts() -> Vec<(String, String)> {
         .unwrap()
         .filter_map(|e| {
             let p = e.unwrap().path();
-            (p.extension()? == "txt").then(|| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+            (p.extension()? == "txt").then(|| {
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    std::fs::read_to_string(&p).unwrap(),
+                )
+            })
         })
         .collect();
     out.sort();
@@ -24,19 +29,30 @@ fn facts(bytes: &[u8]) -> BTreeMap<&'static str, f64> {
     catalogue::facts(&report).into_iter().collect()
 }
 
-fn same_facts(name: &str, layout: &str, original: &BTreeMap<&str, f64>, variant: &BTreeMap<&str, f64>) {
+fn same_facts(
+    name: &str,
+    layout: &str,
+    original: &BTreeMap<&str, f64>,
+    variant: &BTreeMap<&str, f64>,
+) {
     assert!(!original.is_empty() || variant.is_empty());
     for (path, v) in original {
         assert_eq!(variant.get(path), Some(v), "{name} as {layout}: {path}");
     }
     for (path, v) in variant {
-        assert!(original.contains_key(path), "{name} as {layout}: extra {path} = {v}");
+        assert!(
+            original.contains_key(path),
+            "{name} as {layout}: extra {path} = {v}"
+        );
     }
 }
 
 /// Tab-separated files only: the other transforms re-render tab cells.
 fn tabbed() -> Vec<(String, String)> {
-    corpus_texts().into_iter().filter(|(_, t)| t.contains('\t')).collect()
+    corpus_texts()
+        .into_iter()
+        .filter(|(_, t)| t.contains('\t'))
+        .collect()
 }
 
 #[test]
@@ -52,12 +68,28 @@ fn gb18030_bytes_read_the_same() {
 fn crlf_and_full_width_digits_read_the_same() {
     for (name, text) in corpus_texts() {
         let crlf = text.replace('\n', "\r\n");
-        same_facts(&name, "CRLF", &facts(text.as_bytes()), &facts(crlf.as_bytes()));
+        same_facts(
+            &name,
+            "CRLF",
+            &facts(text.as_bytes()),
+            &facts(crlf.as_bytes()),
+        );
         let wide: String = text
             .chars()
-            .map(|c| if c.is_ascii_digit() { char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap() } else { c })
+            .map(|c| {
+                if c.is_ascii_digit() {
+                    char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap()
+                } else {
+                    c
+                }
+            })
             .collect();
-        same_facts(&name, "full-width digits", &facts(text.as_bytes()), &facts(wide.as_bytes()));
+        same_facts(
+            &name,
+            "full-width digits",
+            &facts(text.as_bytes()),
+            &facts(wide.as_bytes()),
+        );
     }
 }
 
@@ -66,17 +98,29 @@ fn pipe_rows_read_the_same() {
     for (name, text) in tabbed() {
         let piped: String = text
             .lines()
-            .map(|l| if l.contains('\t') { format!("| {} |", l.split('\t').collect::<Vec<_>>().join(" | ")) } else { l.to_owned() })
+            .map(|l| {
+                if l.contains('\t') {
+                    format!("| {} |", l.split('\t').collect::<Vec<_>>().join(" | "))
+                } else {
+                    l.to_owned()
+                }
+            })
             .collect::<Vec<_>>()
             .join("\n");
-        same_facts(&name, "pipe rows", &facts(text.as_bytes()), &facts(piped.as_bytes()));
+        same_facts(
+            &name,
+            "pipe rows",
+            &facts(text.as_bytes()),
+            &facts(piped.as_bytes()),
+        );
     }
 }
 
 #[test]
 fn html_tables_read_the_same() {
     for (name, text) in tabbed() {
-        let mut html = String::from("<html><head><meta charset=\"utf-8\"><title>t</title></head><body>\n");
+        let mut html =
+            String::from("<html><head><meta charset=\"utf-8\"><title>t</title></head><body>\n");
         let mut in_table = false;
         for line in text.lines() {
             if line.contains('\t') {
@@ -86,7 +130,11 @@ fn html_tables_read_the_same() {
                 }
                 html.push_str("<tr>");
                 for cell in line.split('\t') {
-                    let cell = if cell.trim().is_empty() { "&nbsp;".to_owned() } else { cell.replace('&', "&amp;").replace('<', "&lt;") };
+                    let cell = if cell.trim().is_empty() {
+                        "&nbsp;".to_owned()
+                    } else {
+                        cell.replace('&', "&amp;").replace('<', "&lt;")
+                    };
                     html.push_str(&format!("<td>{cell}</td>"));
                 }
                 html.push_str("</tr>\n");
@@ -96,7 +144,10 @@ fn html_tables_read_the_same() {
                     in_table = false;
                 }
                 if !line.trim().is_empty() {
-                    html.push_str(&format!("<p>{}</p>\n", line.replace('&', "&amp;").replace('<', "&lt;")));
+                    html.push_str(&format!(
+                        "<p>{}</p>\n",
+                        line.replace('&', "&amp;").replace('<', "&lt;")
+                    ));
                 }
             }
         }
@@ -104,7 +155,12 @@ fn html_tables_read_the_same() {
             html.push_str("</table>\n");
         }
         html.push_str("</body></html>\n");
-        same_facts(&name, "HTML", &facts(text.as_bytes()), &facts(html.as_bytes()));
+        same_facts(
+            &name,
+            "HTML",
+            &facts(text.as_bytes()),
+            &facts(html.as_bytes()),
+        );
     }
 }
 
@@ -113,7 +169,13 @@ fn one_cell_per_line_reads_the_same_where_rows_are_whole() {
     for (name, text) in tabbed() {
         let flat: String = text
             .lines()
-            .flat_map(|l| l.split('\t').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect::<Vec<_>>())
+            .flat_map(|l| {
+                l.split('\t')
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
             .collect::<Vec<_>>()
             .join("\n");
         let original = facts(text.as_bytes());
@@ -121,9 +183,18 @@ fn one_cell_per_line_reads_the_same_where_rows_are_whole() {
         // Gridded blanks lose their position once cells are on their own lines: such cells
         // may go absent, but every figure read must be the same figure.
         for (path, v) in &variant {
-            assert_eq!(original.get(path), Some(v), "{name} one cell per line: {path}");
+            assert_eq!(
+                original.get(path),
+                Some(v),
+                "{name} one cell per line: {path}"
+            );
         }
-        assert!(variant.len() * 10 >= original.len() * 9, "{name}: {} of {} facts", variant.len(), original.len());
+        assert!(
+            variant.len() * 10 >= original.len() * 9,
+            "{name}: {} of {} facts",
+            variant.len(),
+            original.len()
+        );
     }
 }
 
@@ -131,14 +202,22 @@ fn one_cell_per_line_reads_the_same_where_rows_are_whole() {
 fn crawler_glued_cells_never_change_a_figure() {
     for (name, text) in tabbed() {
         // Cells concatenated with no separator at all, as some crawlers store tables.
-        let glued: String = text.lines().map(|l| l.replace('\t', "")).collect::<Vec<_>>().join("\n");
+        let glued: String = text
+            .lines()
+            .map(|l| l.replace('\t', ""))
+            .collect::<Vec<_>>()
+            .join("\n");
         let original = facts(text.as_bytes());
         let variant = facts(glued.as_bytes());
         for (path, v) in &variant {
             if path.starts_with("overview.") || path.starts_with("fee_collection.") {
                 continue;
             }
-            assert_eq!(original.get(path), Some(v), "{name} glued: {path} read as {v}");
+            assert_eq!(
+                original.get(path),
+                Some(v),
+                "{name} glued: {path} read as {v}"
+            );
         }
     }
 }
@@ -153,6 +232,11 @@ fn space_aligned_columns_never_change_a_figure() {
         for (path, v) in &variant {
             assert_eq!(original.get(path), Some(v), "{name} space-aligned: {path}");
         }
-        assert!(variant.len() * 10 >= original.len() * 9, "{name}: {} of {} facts", variant.len(), original.len());
+        assert!(
+            variant.len() * 10 >= original.len() * 9,
+            "{name}: {} of {} facts",
+            variant.len(),
+            original.len()
+        );
     }
 }

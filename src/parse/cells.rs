@@ -58,14 +58,20 @@ pub fn cells(region: &str) -> Vec<Cell<'_>> {
         if trimmed.is_empty() || is_page_number(trimmed) || is_rule_line(trimmed) {
             continue;
         }
-        let (gridded, parts): (bool, Vec<&str>) = if line.contains('\t') {
-            (true, line.split('\t').collect())
-        } else if trimmed.matches('|').count() >= 2 {
+        let has_tab = memchr::memchr(b'\t', line.as_bytes()).is_some();
+        let pipes = !has_tab
+            && memchr::memchr_iter(b'|', trimmed.as_bytes())
+                .nth(1)
+                .is_some();
+        let gridded = has_tab || pipes;
+        let parts: Box<dyn Iterator<Item = &str>> = if has_tab {
+            Box::new(line.split('\t'))
+        } else if pipes {
             let inner = trimmed.strip_prefix('|').unwrap_or(trimmed);
             let inner = inner.strip_suffix('|').unwrap_or(inner);
-            (true, inner.split('|').collect())
+            Box::new(inner.split('|'))
         } else {
-            (false, split_spaces(trimmed))
+            Box::new(SpaceSplit { rest: trimmed })
         };
         let mut col: u16 = 0;
         for part in parts {
@@ -73,7 +79,12 @@ pub fn cells(region: &str) -> Vec<Cell<'_>> {
             let before = out.len();
             split_cell(part, line_no, col, gridded, &mut out);
             if out.len() == before && gridded {
-                out.push(Cell { tok: Tok::Blank, line: line_no, col, gridded });
+                out.push(Cell {
+                    tok: Tok::Blank,
+                    line: line_no,
+                    col,
+                    gridded,
+                });
             }
             col = col.saturating_add(1);
         }
@@ -83,12 +94,19 @@ pub fn cells(region: &str) -> Vec<Cell<'_>> {
 
 /// Page numbers of PDF text: `-4-`, `— 4 —`, `第 4 页`, `4/12`.
 fn is_page_number(s: &str) -> bool {
+    // Page numbers are short and hold digits; most lines are neither.
+    if s.len() > 24 || !s.bytes().any(|b| b.is_ascii_digit()) {
+        return false;
+    }
     let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
     let inner = t
         .trim_start_matches(['-', '—', '–', '─'])
         .trim_end_matches(['-', '—', '–', '─']);
-    let dashed = inner.len() < t.len() && t.starts_with(['-', '—', '–', '─']) && t.ends_with(['-', '—', '–', '─']);
-    if dashed && !inner.is_empty() && inner.len() <= 4 && inner.bytes().all(|b| b.is_ascii_digit()) {
+    let dashed = inner.len() < t.len()
+        && t.starts_with(['-', '—', '–', '─'])
+        && t.ends_with(['-', '—', '–', '─']);
+    if dashed && !inner.is_empty() && inner.len() <= 4 && inner.bytes().all(|b| b.is_ascii_digit())
+    {
         return true;
     }
     if let Some(rest) = t.strip_prefix('第') {
@@ -102,41 +120,52 @@ fn is_page_number(s: &str) -> bool {
 
 /// Markdown table rules (`|---|:--|`) and box-drawing lines carry no cells.
 fn is_rule_line(s: &str) -> bool {
-    s.len() >= 3 && s.chars().all(|c| matches!(c, '|' | '-' | ':' | '+' | '=' | ' ' | '─' | '━' | '┼' | '│'))
+    s.len() >= 3
+        && matches!(s.as_bytes()[0], b'|' | b'-' | b':' | b'+' | b'=' | 0xE2)
+        && s.chars()
+            .all(|c| matches!(c, '|' | '-' | ':' | '+' | '=' | ' ' | '─' | '━' | '┼' | '│'))
 }
 
 /// Splits on runs of two or more spaces (pdftotext -layout columns).
-fn split_spaces(s: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b' ' && i + 1 < bytes.len() && bytes[i + 1] == b' ' {
-            if i > start {
-                parts.push(&s[start..i]);
+struct SpaceSplit<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for SpaceSplit<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        match memchr::memmem::find(self.rest.as_bytes(), b"  ") {
+            Some(i) => {
+                let part = &self.rest[..i];
+                self.rest = self.rest[i..].trim_start_matches(' ');
+                Some(part)
             }
-            while i < bytes.len() && bytes[i] == b' ' {
-                i += 1;
-            }
-            start = i;
-        } else {
-            i += 1;
+            None => Some(std::mem::take(&mut self.rest)),
         }
     }
-    if start < bytes.len() {
-        parts.push(&s[start..]);
-    }
-    parts
 }
 
 fn is_blank_marker(s: &str) -> bool {
-    matches!(s, "" | "-" | "--" | "—" | "——" | "/" | "／" | "\\" | "无" | "空" | "空白" | "-—")
+    matches!(
+        s,
+        "" | "-" | "--" | "—" | "——" | "/" | "／" | "\\" | "无" | "空" | "空白" | "-—"
+    )
 }
 
 /// One separator-delimited cell, possibly several tokens.
 fn split_cell<'a>(part: &'a str, line: u32, col: u16, gridded: bool, out: &mut Vec<Cell<'a>>) {
-    let push = |out: &mut Vec<Cell<'a>>, tok| out.push(Cell { tok, line, col, gridded });
+    let push = |out: &mut Vec<Cell<'a>>, tok| {
+        out.push(Cell {
+            tok,
+            line,
+            col,
+            gridded,
+        })
+    };
     if part.is_empty() {
         return;
     }
@@ -149,36 +178,34 @@ fn split_cell<'a>(part: &'a str, line: u32, col: u16, gridded: bool, out: &mut V
         return;
     }
     // Space-separated words: trailing numeric words are cells of their own.
-    let words: Vec<&str> = part.split(' ').filter(|w| !w.is_empty()).collect();
-    let mut numeric_tail = words.len();
-    while numeric_tail > 0 && read_number(words[numeric_tail - 1]).is_some() {
-        numeric_tail -= 1;
-    }
-    if numeric_tail < words.len() && numeric_tail > 0 {
-        // The label is the text before the first numeric word.
-        let first_num = words[numeric_tail];
-        let offset = subslice_offset(part, first_num);
-        split_glued(part[..offset].trim_end(), line, col, gridded, out);
-        for w in &words[numeric_tail..] {
-            if let Some(n) = read_number(w) {
-                push(out, Tok::Num(n));
+    if part.contains(' ') && part.as_bytes().last().is_some_and(u8::is_ascii_digit) {
+        let mut head = part;
+        let mut tail_start = part.len();
+        while let Some(i) = head.rfind(' ') {
+            let word = &head[i + 1..];
+            if !word.is_empty() && read_number(word).is_none() {
+                break;
+            }
+            tail_start = i + 1;
+            head = head[..i].trim_end();
+            if !head.contains(' ') && read_number(head).is_some() {
+                tail_start = 0;
+                break;
             }
         }
-        return;
-    }
-    if numeric_tail == 0 && words.len() > 1 {
-        for w in words {
-            if let Some(n) = read_number(w) {
-                push(out, Tok::Num(n));
+        if tail_start < part.len() {
+            if tail_start > 0 {
+                split_glued(part[..tail_start].trim_end(), line, col, gridded, out);
             }
+            for w in part[tail_start..].split(' ').filter(|w| !w.is_empty()) {
+                if let Some(n) = read_number(w) {
+                    push(out, Tok::Num(n));
+                }
+            }
+            return;
         }
-        return;
     }
     split_glued(part, line, col, gridded, out);
-}
-
-fn subslice_offset(whole: &str, part: &str) -> usize {
-    part.as_ptr() as usize - whole.as_ptr() as usize
 }
 
 /// Text with digits glued to it (`规范性文件898989`, crawler text) splits into alternating text
@@ -209,7 +236,12 @@ fn split_glued<'a>(s: &'a str, line: u32, col: u16, gridded: bool, out: &mut Vec
         if part_of_text {
             continue;
         }
-        out.push(Cell { tok: Tok::Text(before), line, col, gridded });
+        out.push(Cell {
+            tok: Tok::Text(before),
+            line,
+            col,
+            gridded,
+        });
         let run = &s[start..i];
         let mut n = read_number(run).unwrap_or(Number {
             value: 0.0,
@@ -229,12 +261,22 @@ fn split_glued<'a>(s: &'a str, line: u32, col: u16, gridded: bool, out: &mut Vec
             n.unit = Unit::Count;
             i += rest.chars().next().map_or(0, char::len_utf8);
         }
-        out.push(Cell { tok: Tok::Num(n), line, col, gridded });
+        out.push(Cell {
+            tok: Tok::Num(n),
+            line,
+            col,
+            gridded,
+        });
         text_start = i;
     }
     let text = s[text_start..].trim();
     if !text.is_empty() {
-        out.push(Cell { tok: Tok::Text(text), line, col, gridded });
+        out.push(Cell {
+            tok: Tok::Text(text),
+            line,
+            col,
+            gridded,
+        });
     }
 }
 
@@ -296,6 +338,7 @@ pub fn read_number(cell: &str) -> Option<Number<'_>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)]
 mod tests {
     use super::*;
 
@@ -335,32 +378,56 @@ mod tests {
             let got = read_number(input).map(|n| (n.value, n.integer, n.fused));
             assert_eq!(got, *want, "{input:?}");
         }
-        assert_eq!(read_number("5.2万元").map(|n| (n.value, n.unit)), Some((5.2, Unit::WanYuan)));
-        assert_eq!(read_number("3940元").map(|n| (n.value, n.unit)), Some((3940.0, Unit::Yuan)));
+        assert_eq!(
+            read_number("5.2万元").map(|n| (n.value, n.unit)),
+            Some((5.2, Unit::WanYuan))
+        );
+        assert_eq!(
+            read_number("3940元").map(|n| (n.value, n.unit)),
+            Some((3940.0, Unit::Yuan))
+        );
     }
 
     #[test]
     fn splits_the_layouts_of_domain_md() {
         let cases: &[(&str, &[&str])] = &[
             ("规章\t0\t0\t0", &["T:规章", "N:0", "N:0", "N:0"]),
-            ("行政事业性收费\t0\t0\t", &["T:行政事业性收费", "N:0", "N:0", "B"]),
+            (
+                "行政事业性收费\t0\t0\t",
+                &["T:行政事业性收费", "N:0", "N:0", "B"],
+            ),
             ("| 规章 | 0 | 0 | 0 |", &["T:规章", "N:0", "N:0", "N:0"]),
             ("|||规章|1|", &["B", "B", "T:规章", "N:1"]),
-            ("规章            1          0        11", &["T:规章", "N:1", "N:0", "N:11"]),
+            (
+                "规章            1          0        11",
+                &["T:规章", "N:1", "N:0", "N:11"],
+            ),
             ("规章 1 0 11", &["T:规章", "N:1", "N:0", "N:11"]),
             ("规范性文件898989", &["T:规范性文件", "F:898989"]),
             ("230 000023", &["N:230", "F:000023"]),
             ("1.属于国家秘密", &["T:1.属于国家秘密"]),
             ("3、其他\t5", &["T:3、其他", "N:5"]),
-            ("(三) 1. 属于国家秘密\t0", &["T:(三) 1. 属于国家秘密", "N:0"]),
+            (
+                "(三) 1. 属于国家秘密\t0",
+                &["T:(三) 1. 属于国家秘密", "N:0"],
+            ),
             ("第二十条第(九)项", &["T:第二十条第(九)项"]),
             ("-4-", &[]),
             ("第 3 页", &[]),
             ("|---|---|", &[]),
             ("\t95", &["B", "N:95"]),
-            ("采购总金额（万元，保留四位小数）", &["T:采购总金额（万元，保留四位小数）"]),
-            ("行政处罚\t177\t-105\t73", &["T:行政处罚", "N:177", "N:-105", "N:73"]),
-            ("规章000规范性文件898989", &["T:规章", "F:000", "T:规范性文件", "F:898989"]),
+            (
+                "采购总金额（万元，保留四位小数）",
+                &["T:采购总金额（万元，保留四位小数）"],
+            ),
+            (
+                "行政处罚\t177\t-105\t73",
+                &["T:行政处罚", "N:177", "N:-105", "N:73"],
+            ),
+            (
+                "规章000规范性文件898989",
+                &["T:规章", "F:000", "T:规范性文件", "F:898989"],
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(toks(input), *want, "{input:?}");

@@ -4,6 +4,10 @@
 //! punctuation, item numbers (`（三）`, `1.`, `3、`) and typos; matching strips all of that and
 //! looks for a distinctive keyword, so a fragment of a broken label still finds its row.
 
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+
 use crate::pb::Template;
 
 /// The seven columns of table 三, in printed order.
@@ -19,58 +23,58 @@ pub const APPLICANT_COLUMNS: [&str; 7] = [
 
 /// Table 三's rows in printed order, 2019 format (23 rows).
 pub const T3_ROWS_2019: &[&str] = &[
-    "new_received",
-    "carried_over",
-    "disclosed",
-    "partially_disclosed",
-    "withheld.state_secret",
-    "withheld.prohibited_by_law",
-    "withheld.security_stability",
-    "withheld.third_party_rights",
-    "withheld.internal_affairs",
-    "withheld.process_information",
-    "withheld.enforcement_case_file",
-    "withheld.administrative_query",
-    "unavailable.not_held",
-    "unavailable.needs_creation",
-    "unavailable.unclear_after_correction",
-    "not_processed.complaint_petition",
-    "not_processed.repeated_application",
-    "not_processed.publication_request",
-    "not_processed.mass_repetitive",
-    "not_processed.reconfirmation",
-    "other_handling.total",
-    "closed_total",
-    "carried_forward",
+    "applications.new_received",
+    "applications.carried_over",
+    "applications.disclosed",
+    "applications.partially_disclosed",
+    "applications.withheld.state_secret",
+    "applications.withheld.prohibited_by_law",
+    "applications.withheld.security_stability",
+    "applications.withheld.third_party_rights",
+    "applications.withheld.internal_affairs",
+    "applications.withheld.process_information",
+    "applications.withheld.enforcement_case_file",
+    "applications.withheld.administrative_query",
+    "applications.unavailable.not_held",
+    "applications.unavailable.needs_creation",
+    "applications.unavailable.unclear_after_correction",
+    "applications.not_processed.complaint_petition",
+    "applications.not_processed.repeated_application",
+    "applications.not_processed.publication_request",
+    "applications.not_processed.mass_repetitive",
+    "applications.not_processed.reconfirmation",
+    "applications.other_handling.total",
+    "applications.closed_total",
+    "applications.carried_forward",
 ];
 
 /// Table 三's rows in printed order, 2021 format (25 rows).
 pub const T3_ROWS_2021: &[&str] = &[
-    "new_received",
-    "carried_over",
-    "disclosed",
-    "partially_disclosed",
-    "withheld.state_secret",
-    "withheld.prohibited_by_law",
-    "withheld.security_stability",
-    "withheld.third_party_rights",
-    "withheld.internal_affairs",
-    "withheld.process_information",
-    "withheld.enforcement_case_file",
-    "withheld.administrative_query",
-    "unavailable.not_held",
-    "unavailable.needs_creation",
-    "unavailable.unclear_after_correction",
-    "not_processed.complaint_petition",
-    "not_processed.repeated_application",
-    "not_processed.publication_request",
-    "not_processed.mass_repetitive",
-    "not_processed.reconfirmation",
-    "other_handling.overdue_correction",
-    "other_handling.unpaid_fee",
-    "other_handling.other",
-    "closed_total",
-    "carried_forward",
+    "applications.new_received",
+    "applications.carried_over",
+    "applications.disclosed",
+    "applications.partially_disclosed",
+    "applications.withheld.state_secret",
+    "applications.withheld.prohibited_by_law",
+    "applications.withheld.security_stability",
+    "applications.withheld.third_party_rights",
+    "applications.withheld.internal_affairs",
+    "applications.withheld.process_information",
+    "applications.withheld.enforcement_case_file",
+    "applications.withheld.administrative_query",
+    "applications.unavailable.not_held",
+    "applications.unavailable.needs_creation",
+    "applications.unavailable.unclear_after_correction",
+    "applications.not_processed.complaint_petition",
+    "applications.not_processed.repeated_application",
+    "applications.not_processed.publication_request",
+    "applications.not_processed.mass_repetitive",
+    "applications.not_processed.reconfirmation",
+    "applications.other_handling.overdue_correction",
+    "applications.other_handling.unpaid_fee",
+    "applications.other_handling.other",
+    "applications.closed_total",
+    "applications.carried_forward",
 ];
 
 /// The rows of table 三 for a format (2019 when unknown: it is the subset both share best).
@@ -100,40 +104,64 @@ pub enum T3Label {
 /// Keywords of table 三's row labels, most distinctive first. Each keyword appears in one
 /// official label only, and is short enough to survive a label broken across cells.
 const T3_KEYWORDS: &[(&str, &str)] = &[
-    ("新收", "new_received"),
-    ("上年结转", "carried_over"),
-    ("上年度结转", "carried_over"),
-    ("结转下年", "carried_forward"),
-    ("结转下一年", "carried_forward"),
-    ("国家秘密", "withheld.state_secret"),
-    ("法律行政法规", "withheld.prohibited_by_law"),
-    ("法律法规禁止", "withheld.prohibited_by_law"),
-    ("三安全", "withheld.security_stability"),
-    ("一稳定", "withheld.security_stability"),
-    ("第三方", "withheld.third_party_rights"),
-    ("内部事务", "withheld.internal_affairs"),
-    ("过程性", "withheld.process_information"),
-    ("执法案卷", "withheld.enforcement_case_file"),
-    ("查询事项", "withheld.administrative_query"),
-    ("不掌握", "unavailable.not_held"),
-    ("现成信息", "unavailable.needs_creation"),
-    ("另行制作", "unavailable.needs_creation"),
-    ("补正后", "unavailable.unclear_after_correction"),
-    ("仍不明确", "unavailable.unclear_after_correction"),
-    ("信访", "not_processed.complaint_petition"),
-    ("举报投诉", "not_processed.complaint_petition"),
-    ("重复申请", "not_processed.repeated_application"),
-    ("出版物", "not_processed.publication_request"),
-    ("大量反复", "not_processed.mass_repetitive"),
-    ("重新出具", "not_processed.reconfirmation"),
-    ("确认或重新", "not_processed.reconfirmation"),
-    ("逾期不补正", "other_handling.overdue_correction"),
-    ("逾期不补", "other_handling.overdue_correction"),
-    ("缴纳费用", "other_handling.unpaid_fee"),
-    ("收费通知", "other_handling.unpaid_fee"),
-    ("部分公开", "partially_disclosed"),
-    ("予以公开", "disclosed"),
+    ("新收", "applications.new_received"),
+    ("上年结转", "applications.carried_over"),
+    ("上年度结转", "applications.carried_over"),
+    ("结转下年", "applications.carried_forward"),
+    ("结转下一年", "applications.carried_forward"),
+    ("国家秘密", "applications.withheld.state_secret"),
+    ("法律行政法规", "applications.withheld.prohibited_by_law"),
+    ("法律法规禁止", "applications.withheld.prohibited_by_law"),
+    ("三安全", "applications.withheld.security_stability"),
+    ("一稳定", "applications.withheld.security_stability"),
+    ("第三方", "applications.withheld.third_party_rights"),
+    ("内部事务", "applications.withheld.internal_affairs"),
+    ("过程性", "applications.withheld.process_information"),
+    ("执法案卷", "applications.withheld.enforcement_case_file"),
+    ("查询事项", "applications.withheld.administrative_query"),
+    ("不掌握", "applications.unavailable.not_held"),
+    ("现成信息", "applications.unavailable.needs_creation"),
+    ("另行制作", "applications.unavailable.needs_creation"),
+    (
+        "补正后",
+        "applications.unavailable.unclear_after_correction",
+    ),
+    (
+        "仍不明确",
+        "applications.unavailable.unclear_after_correction",
+    ),
+    ("信访", "applications.not_processed.complaint_petition"),
+    ("举报投诉", "applications.not_processed.complaint_petition"),
+    (
+        "重复申请",
+        "applications.not_processed.repeated_application",
+    ),
+    ("出版物", "applications.not_processed.publication_request"),
+    ("大量反复", "applications.not_processed.mass_repetitive"),
+    ("重新出具", "applications.not_processed.reconfirmation"),
+    ("确认或重新", "applications.not_processed.reconfirmation"),
+    (
+        "逾期不补正",
+        "applications.other_handling.overdue_correction",
+    ),
+    ("逾期不补", "applications.other_handling.overdue_correction"),
+    ("缴纳费用", "applications.other_handling.unpaid_fee"),
+    ("收费通知", "applications.other_handling.unpaid_fee"),
+    ("部分公开", "applications.partially_disclosed"),
+    ("予以公开", "applications.disclosed"),
 ];
+
+/// One automaton over every keyword of [`T3_KEYWORDS`], then 其他处理 as the last pattern.
+fn t3_automaton() -> &'static AhoCorasick {
+    static AC: OnceLock<AhoCorasick> = OnceLock::new();
+    AC.get_or_init(|| {
+        let patterns = T3_KEYWORDS
+            .iter()
+            .map(|(k, _)| *k)
+            .chain(std::iter::once("其他处理"));
+        AhoCorasick::new(patterns).expect("static patterns")
+    })
+}
 
 /// Matches one text cell of table 三.
 pub fn t3_label(text: &str) -> Option<T3Label> {
@@ -141,16 +169,18 @@ pub fn t3_label(text: &str) -> Option<T3Label> {
     if core.is_empty() {
         return None;
     }
-    for (key, row) in T3_KEYWORDS {
-        if core.contains(key) {
-            return Some(T3Label::Row(row));
-        }
-    }
-    if core.contains("其他处理") {
-        return Some(T3Label::OtherHandling);
+    // The keyword earliest in the list wins, wherever it stands in the label.
+    let best = t3_automaton()
+        .find_overlapping_iter(&core)
+        .map(|m| m.pattern().as_usize())
+        .min();
+    match best {
+        Some(i) if i < T3_KEYWORDS.len() => return Some(T3Label::Row(T3_KEYWORDS[i].1)),
+        Some(_) => return Some(T3Label::OtherHandling),
+        None => {}
     }
     if core == "其他" {
-        return Some(T3Label::Row("other_handling.other"));
+        return Some(T3Label::Row("applications.other_handling.other"));
     }
     if core == "总计" || core == "七总计" || core == "合计" {
         return Some(T3Label::Total);
@@ -195,9 +225,10 @@ impl T2Row {
             (T2Row::Regulations | T2Row::NormativeDocuments, true) => {
                 &["issued", "repealed", "in_force"]
             }
-            (T2Row::Licensing | T2Row::OtherServices | T2Row::Penalty | T2Row::Enforcement, false) => {
-                &["previous", "change", "decisions"]
-            }
+            (
+                T2Row::Licensing | T2Row::OtherServices | T2Row::Penalty | T2Row::Enforcement,
+                false,
+            ) => &["previous", "change", "decisions"],
             (T2Row::Licensing | T2Row::Penalty | T2Row::Enforcement, true) => &["decisions"],
             (T2Row::Fees, false) => &["previous", "change"],
             (T2Row::Fees, true) => &["amount_wan_yuan"],
@@ -224,7 +255,10 @@ const T2_FULL_LABELS: &[(T2Row, &str)] = &[
 pub fn t2_label_split(text: &str) -> Option<(T2Row, Option<String>)> {
     let row = t2_label(text)?;
     let core = core_label(text);
-    let full = T2_FULL_LABELS.iter().find(|(r, _)| *r == row).map_or("", |(_, l)| *l);
+    let full = T2_FULL_LABELS
+        .iter()
+        .find(|(r, _)| *r == row)
+        .map_or("", |(_, l)| *l);
     let rest = core.find(full).map_or("", |i| &core[i + full.len()..]);
     let harmless = ["", "事项", "类", "情况", "数量", "(件)", "件"];
     if rest.chars().count() >= 2 && !harmless.contains(&rest) {
@@ -242,7 +276,8 @@ pub fn t2_label(text: &str) -> Option<T2Row> {
         T2Row::Regulations
     } else if core.contains("行政许可") {
         T2Row::Licensing
-    } else if core.contains("其他对外管理服务") || core.contains("对外管理服务事项") {
+    } else if core.contains("其他对外管理服务") || core.contains("对外管理服务事项")
+    {
         T2Row::OtherServices
     } else if core.contains("行政处罚") {
         T2Row::Penalty
@@ -261,10 +296,8 @@ pub fn t2_label(text: &str) -> Option<T2Row> {
 /// A label without spaces, punctuation and leading item numbers: `（三）不 予 公开` → `不予公开`,
 /// `3、其他` → `其他`, `(七) 总计` → `七总计`... the enumerator survives only for (七).
 pub fn core_label(text: &str) -> String {
-    let mut s: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && !is_punct(*c))
-        .collect();
+    let mut s = String::with_capacity(text.len());
+    s.extend(text.chars().filter(|c| !c.is_whitespace() && !is_punct(*c)));
     // Leading item numbers: ASCII digits, or one Chinese numeral before the label proper.
     let trimmed = s.trim_start_matches(|c: char| c.is_ascii_digit());
     if trimmed.len() != s.len() {
@@ -273,7 +306,11 @@ pub fn core_label(text: &str) -> String {
     // (一)..(六) prefixes: a single numeral followed by more text.
     let mut chars = s.chars();
     if let (Some(first), Some(second)) = (chars.next(), chars.next()) {
-        if "一二三四五六八九十".contains(first) && second != '类' && second != '稳' && s.chars().count() > 2 {
+        if "一二三四五六八九十".contains(first)
+            && second != '类'
+            && second != '稳'
+            && s.chars().count() > 2
+        {
             s = s[first.len_utf8()..].to_owned();
         }
     }
@@ -284,22 +321,68 @@ fn is_punct(c: char) -> bool {
     c.is_ascii_punctuation()
         || matches!(
             c,
-            '、' | '，' | '。' | '：' | '；' | '（' | '）' | '“' | '”' | '‘' | '’' | '《' | '》' | '·' | '．' | '【' | '】' | '—' | '…'
+            '、' | '，'
+                | '。'
+                | '：'
+                | '；'
+                | '（'
+                | '）'
+                | '“'
+                | '”'
+                | '‘'
+                | '’'
+                | '《'
+                | '》'
+                | '·'
+                | '．'
+                | '【'
+                | '】'
+                | '—'
+                | '…'
         )
 }
 
 /// Header words of table 二 that tell the format.
-const T2_2019_WORDS: &[&str] = &["新制作数量", "新公开数量", "对外公开总数量", "上一年项目数量", "本年增", "采购项目数量", "采购总金额", "其他对外管理服务", "集中采购"];
-const T2_2021_WORDS: &[&str] = &["制发件数", "废止件数", "现行有效件数", "本年处理决定数量", "本年收费金额"];
+const T2_2019_WORDS: &[&str] = &[
+    "新制作数量",
+    "新公开数量",
+    "对外公开总数量",
+    "上一年项目数量",
+    "本年增",
+    "采购项目数量",
+    "采购总金额",
+    "其他对外管理服务",
+    "集中采购",
+];
+const T2_2021_WORDS: &[&str] = &[
+    "制发件数",
+    "废止件数",
+    "现行有效件数",
+    "本年处理决定数量",
+    "本年收费金额",
+];
 /// Row labels of table 三 that only the 2021 format prints.
 const T3_2021_WORDS: &[&str] = &["逾期不补正", "逾期不补", "缴纳费用", "收费通知要求"];
 
 /// Votes on the format from the table headers and labels: (2019 votes, 2021 votes).
+/// One automaton pass over the text; each word votes once.
 pub fn template_votes(tables: &str) -> (usize, usize) {
-    let compact: String = tables.chars().filter(|c| !c.is_whitespace()).collect();
-    let v2019 = T2_2019_WORDS.iter().filter(|w| compact.contains(*w)).count();
-    let v2021 = T2_2021_WORDS.iter().filter(|w| compact.contains(*w)).count()
-        + 2 * T3_2021_WORDS.iter().filter(|w| compact.contains(*w)).count().min(1);
+    static AC: OnceLock<AhoCorasick> = OnceLock::new();
+    let words = || {
+        T2_2019_WORDS
+            .iter()
+            .chain(T2_2021_WORDS)
+            .chain(T3_2021_WORDS)
+    };
+    let ac = AC.get_or_init(|| AhoCorasick::new(words()).expect("static patterns"));
+    let mut seen = [false; 32];
+    for m in ac.find_overlapping_iter(tables) {
+        seen[m.pattern().as_usize()] = true;
+    }
+    let (a, b) = (T2_2019_WORDS.len(), T2_2021_WORDS.len());
+    let v2019 = seen[..a].iter().filter(|s| **s).count();
+    let v2021 = seen[a..a + b].iter().filter(|s| **s).count()
+        + 2 * usize::from(seen[a + b..a + b + T3_2021_WORDS.len()].iter().any(|s| *s));
     (v2019, v2021)
 }
 
@@ -310,22 +393,72 @@ mod tests {
     #[test]
     fn matches_table_three_labels_as_printed() {
         let cases: &[(&str, Option<T3Label>)] = &[
-            ("一、本年新收政府信息公开申请数量", Some(T3Label::Row("new_received"))),
-            ("二、上年结转政府信息公开申请数量", Some(T3Label::Row("carried_over"))),
-            ("四、结转下年度继续办理", Some(T3Label::Row("carried_forward"))),
-            ("(一) 予以公开", Some(T3Label::Row("disclosed"))),
-            ("（二）部分公开（区分处理的，只计这一情形，不计其他情形）", Some(T3Label::Row("partially_disclosed"))),
-            ("2.其他法律行政法规禁", Some(T3Label::Row("withheld.prohibited_by_law"))),
-            ("3.危及“三安 全一稳定”", Some(T3Label::Row("withheld.security_stability"))),
-            ("5.属于三类 内部事务信 息", Some(T3Label::Row("withheld.internal_affairs"))),
-            ("1.本机关不 掌握相关政 府信息", Some(T3Label::Row("unavailable.not_held"))),
-            ("1. 本机关不掌握相关信息", Some(T3Label::Row("unavailable.not_held"))),
-            ("2.没有现成 信息需要另 行制作", Some(T3Label::Row("unavailable.needs_creation"))),
-            ("5.要求行政机关确认或重新出", Some(T3Label::Row("not_processed.reconfirmation"))),
-            ("1、申请人无正当理由逾期不补", Some(T3Label::Row("other_handling.overdue_correction"))),
-            ("2、申请人逾期未按收费通知要", Some(T3Label::Row("other_handling.unpaid_fee"))),
-            ("3、其他", Some(T3Label::Row("other_handling.other"))),
-            ("3.其他", Some(T3Label::Row("other_handling.other"))),
+            (
+                "一、本年新收政府信息公开申请数量",
+                Some(T3Label::Row("applications.new_received")),
+            ),
+            (
+                "二、上年结转政府信息公开申请数量",
+                Some(T3Label::Row("applications.carried_over")),
+            ),
+            (
+                "四、结转下年度继续办理",
+                Some(T3Label::Row("applications.carried_forward")),
+            ),
+            (
+                "(一) 予以公开",
+                Some(T3Label::Row("applications.disclosed")),
+            ),
+            (
+                "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
+                Some(T3Label::Row("applications.partially_disclosed")),
+            ),
+            (
+                "2.其他法律行政法规禁",
+                Some(T3Label::Row("applications.withheld.prohibited_by_law")),
+            ),
+            (
+                "3.危及“三安 全一稳定”",
+                Some(T3Label::Row("applications.withheld.security_stability")),
+            ),
+            (
+                "5.属于三类 内部事务信 息",
+                Some(T3Label::Row("applications.withheld.internal_affairs")),
+            ),
+            (
+                "1.本机关不 掌握相关政 府信息",
+                Some(T3Label::Row("applications.unavailable.not_held")),
+            ),
+            (
+                "1. 本机关不掌握相关信息",
+                Some(T3Label::Row("applications.unavailable.not_held")),
+            ),
+            (
+                "2.没有现成 信息需要另 行制作",
+                Some(T3Label::Row("applications.unavailable.needs_creation")),
+            ),
+            (
+                "5.要求行政机关确认或重新出",
+                Some(T3Label::Row("applications.not_processed.reconfirmation")),
+            ),
+            (
+                "1、申请人无正当理由逾期不补",
+                Some(T3Label::Row(
+                    "applications.other_handling.overdue_correction",
+                )),
+            ),
+            (
+                "2、申请人逾期未按收费通知要",
+                Some(T3Label::Row("applications.other_handling.unpaid_fee")),
+            ),
+            (
+                "3、其他",
+                Some(T3Label::Row("applications.other_handling.other")),
+            ),
+            (
+                "3.其他",
+                Some(T3Label::Row("applications.other_handling.other")),
+            ),
             ("(六) 其他处理", Some(T3Label::OtherHandling)),
             ("（七）总计", Some(T3Label::Total)),
             ("总计", Some(T3Label::Total)),
@@ -333,7 +466,10 @@ mod tests {
             ("（三）不予公开", None),
             ("三、本 年 度 办 理 结 果", None),
             ("法人或其他组织", None),
-            ("其他", Some(T3Label::Row("other_handling.other"))),
+            (
+                "其他",
+                Some(T3Label::Row("applications.other_handling.other")),
+            ),
             ("商业企业", None),
         ];
         for (input, want) in cases {
@@ -368,16 +504,31 @@ mod tests {
             t2_label_split("其他对外管理服务事项行政检查"),
             Some((T2Row::OtherServices, Some("行政检查".to_owned())))
         );
-        assert_eq!(t2_label_split("其他对外管理服务事项"), Some((T2Row::OtherServices, None)));
-        assert_eq!(t2_label_split("行政规范性文件"), Some((T2Row::NormativeDocuments, None)));
-        assert_eq!(t2_label_split("行政许可事项"), Some((T2Row::Licensing, None)));
+        assert_eq!(
+            t2_label_split("其他对外管理服务事项"),
+            Some((T2Row::OtherServices, None))
+        );
+        assert_eq!(
+            t2_label_split("行政规范性文件"),
+            Some((T2Row::NormativeDocuments, None))
+        );
+        assert_eq!(
+            t2_label_split("行政许可事项"),
+            Some((T2Row::Licensing, None))
+        );
     }
 
     #[test]
     fn outcome_rows_per_format() {
         assert_eq!(t3_outcome_rows(Template::Template2019).len(), 19);
         assert_eq!(t3_outcome_rows(Template::Template2021).len(), 21);
-        assert_eq!(t3_outcome_rows(Template::Template2021)[0], "disclosed");
-        assert_eq!(*t3_outcome_rows(Template::Template2021).last().unwrap(), "other_handling.other");
+        assert_eq!(
+            t3_outcome_rows(Template::Template2021)[0],
+            "applications.disclosed"
+        );
+        assert_eq!(
+            *t3_outcome_rows(Template::Template2021).last().unwrap(),
+            "applications.other_handling.other"
+        );
     }
 }

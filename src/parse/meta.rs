@@ -19,11 +19,17 @@ pub fn year(text: &str) -> Option<i32> {
     static TITLE: OnceLock<Regex> = OnceLock::new();
     static PERIOD: OnceLock<Regex> = OnceLock::new();
     let head = prefix(text, 6000);
-    let title = re(&TITLE, r"((?:19|20)\d\d)\s*年\s*度?\s*[^\n。,]{0,12}?信息公开(?:工作)?\s*(?:年度)?\s*(?:工作)?\s*报告");
+    let title = re(
+        &TITLE,
+        r"((?:19|20)\d\d)\s*年\s*度?\s*[^\n。,]{0,12}?信息公开(?:工作)?\s*(?:年度)?\s*(?:工作)?\s*报告",
+    );
     if let Some(c) = title.captures(head) {
         return c[1].parse().ok();
     }
-    let period = re(&PERIOD, r"((?:19|20)\d\d)\s*年\s*0?1\s*月\s*0?1\s*日\s*(?:起)?\s*(?:至|到|—|-)");
+    let period = re(
+        &PERIOD,
+        r"((?:19|20)\d\d)\s*年\s*0?1\s*月\s*0?1\s*日\s*(?:起)?\s*(?:至|到|—|-)",
+    );
     period.captures(text).and_then(|c| c[1].parse().ok())
 }
 
@@ -40,15 +46,42 @@ fn prefix(text: &str, bytes: usize) -> &str {
 
 /// Suffixes that end the name of a reporting body.
 const BODY_SUFFIXES: &[&str] = &[
-    "人民政府办公厅", "人民政府办公室", "人民政府", "街道办事处", "地区办事处", "办事处", "委员会", "管理委员会", "办公厅",
-    "办公室", "局", "厅", "委", "署", "院", "中心", "街道", "乡", "镇", "政府", "部", "会", "处", "所", "队", "站", "馆",
+    "人民政府办公厅",
+    "人民政府办公室",
+    "人民政府",
+    "街道办事处",
+    "地区办事处",
+    "办事处",
+    "委员会",
+    "管理委员会",
+    "办公厅",
+    "办公室",
+    "局",
+    "厅",
+    "委",
+    "署",
+    "院",
+    "中心",
+    "街道",
+    "乡",
+    "镇",
+    "政府",
+    "部",
+    "会",
+    "处",
+    "所",
+    "队",
+    "站",
+    "馆",
 ];
 
 fn looks_like_body(name: &str) -> bool {
     let n = name.chars().count();
     (2..=40).contains(&n)
         && BODY_SUFFIXES.iter().any(|s| name.ends_with(s))
-        && name.chars().all(|c| is_han(c) || matches!(c, '(' | ')' | '（' | '）' | '·'))
+        && name
+            .chars()
+            .all(|c| is_han(c) || matches!(c, '(' | ')' | '（' | '）' | '·'))
 }
 
 fn is_han(c: char) -> bool {
@@ -59,10 +92,17 @@ fn is_han(c: char) -> bool {
 /// 发布机构 field, or, for reports without a title, the body the narrative names most.
 pub fn agency(text: &str) -> Option<String> {
     let head = prefix(text, 8000);
-    let lines: Vec<&str> = head.lines().map(str::trim).filter(|l| !l.is_empty()).take(40).collect();
+    let lines: Vec<&str> = head
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(40)
+        .collect();
     for (i, line) in lines.iter().enumerate() {
         let compact: String = line.chars().filter(|c| !c.is_whitespace()).collect();
-        let Some(pos) = compact.find("信息公开") else { continue };
+        let Some(pos) = compact.find("信息公开") else {
+            continue;
+        };
         if !compact.contains("报告") || compact.chars().count() > 60 {
             continue;
         }
@@ -83,14 +123,20 @@ pub fn agency(text: &str) -> Option<String> {
             return Some(name.to_owned());
         }
         if i > 0 {
-            let prev: String = lines[i - 1].chars().filter(|c| !c.is_whitespace()).collect();
+            let prev: String = lines[i - 1]
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
             if looks_like_body(&prev) {
                 return Some(prev);
             }
         }
     }
     static PUBLISHER: OnceLock<Regex> = OnceLock::new();
-    let publisher = re(&PUBLISHER, r"(?:发布机构|来源|发文机关)\s*[:|｜]?\s*\|?\s*([\p{Han}（）()]{2,40})");
+    let publisher = re(
+        &PUBLISHER,
+        r"(?:发布机构|来源|发文机关)\s*[:|｜]?\s*\|?\s*([\p{Han}（）()]{2,40})",
+    );
     if let Some(c) = publisher.captures(head) {
         let name = c[1].trim();
         if looks_like_body(name) {
@@ -103,8 +149,14 @@ pub fn agency(text: &str) -> Option<String> {
 /// The body named most often in the narrative, e.g. 常营地区办事处 or 左家庄街道.
 fn narrative_body(text: &str) -> Option<String> {
     static BODY: OnceLock<Regex> = OnceLock::new();
-    let body = re(&BODY, r"\p{Han}{2,8}?(?:街道办事处|地区办事处|乡人民政府|镇人民政府|街道|办事处)");
-    const FUNCTION_CHARS: &[char] = &['我', '本', '全', '在', '由', '对', '经', '为', '与', '和', '了', '即', '各', '该', '此', '的', '是', '及', '到'];
+    let body = re(
+        &BODY,
+        r"\p{Han}{2,8}?(?:街道办事处|地区办事处|乡人民政府|镇人民政府|街道|办事处)",
+    );
+    const FUNCTION_CHARS: &[char] = &[
+        '我', '本', '全', '在', '由', '对', '经', '为', '与', '和', '了', '即', '各', '该', '此',
+        '的', '是', '及', '到',
+    ];
     let mut counts: Vec<(String, usize)> = Vec::new();
     for m in body.find_iter(text) {
         let mut name = m.as_str();
@@ -130,16 +182,49 @@ fn narrative_body(text: &str) -> Option<String> {
             None => counts.push((name.to_owned(), 1)),
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.chars().count().cmp(&a.0.chars().count())));
+    counts.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then(b.0.chars().count().cmp(&a.0.chars().count()))
+    });
     counts.into_iter().next().map(|(n, _)| n)
 }
 
 /// Provincial-level names, full and as commonly printed.
 const PROVINCES: &[&str] = &[
-    "北京市", "天津市", "上海市", "重庆市", "河北省", "山西省", "辽宁省", "吉林省", "黑龙江省", "江苏省", "浙江省", "安徽省",
-    "福建省", "江西省", "山东省", "河南省", "湖北省", "湖南省", "广东省", "海南省", "四川省", "贵州省", "云南省", "陕西省",
-    "甘肃省", "青海省", "台湾省", "内蒙古自治区", "广西壮族自治区", "西藏自治区", "宁夏回族自治区", "新疆维吾尔自治区",
-    "香港特别行政区", "澳门特别行政区",
+    "北京市",
+    "天津市",
+    "上海市",
+    "重庆市",
+    "河北省",
+    "山西省",
+    "辽宁省",
+    "吉林省",
+    "黑龙江省",
+    "江苏省",
+    "浙江省",
+    "安徽省",
+    "福建省",
+    "江西省",
+    "山东省",
+    "河南省",
+    "湖北省",
+    "湖南省",
+    "广东省",
+    "海南省",
+    "四川省",
+    "贵州省",
+    "云南省",
+    "陕西省",
+    "甘肃省",
+    "青海省",
+    "台湾省",
+    "内蒙古自治区",
+    "广西壮族自治区",
+    "西藏自治区",
+    "宁夏回族自治区",
+    "新疆维吾尔自治区",
+    "香港特别行政区",
+    "澳门特别行政区",
 ];
 const MUNICIPALITIES: &[&str] = &["北京市", "天津市", "上海市", "重庆市"];
 
@@ -155,16 +240,25 @@ pub fn region(agency: &str) -> Region {
         }
     }
     if region.city.is_empty() {
-        if let Some((name, tail)) = take_unit(rest, &["自治州", "地区", "盟", "市", "州"], 8) {
+        if let Some((name, tail)) = take_unit(rest, &["自治州", "地区", "盟", "市", "州"], 8)
+        {
             region.city = name.to_owned();
             rest = tail;
         }
     }
-    if let Some((name, tail)) = take_unit(rest, &["自治县", "自治旗", "新区", "区", "县", "旗", "市"], 8) {
+    if let Some((name, tail)) = take_unit(
+        rest,
+        &["自治县", "自治旗", "新区", "区", "县", "旗", "市"],
+        8,
+    ) {
         region.county = name.to_owned();
         rest = tail;
     }
-    if let Some((name, tail)) = take_unit(rest, &["街道办事处", "地区办事处", "街道", "乡", "镇", "苏木"], 8) {
+    if let Some((name, tail)) = take_unit(
+        rest,
+        &["街道办事处", "地区办事处", "街道", "乡", "镇", "苏木"],
+        8,
+    ) {
         region.township = name.to_owned();
         let _ = tail;
     }
@@ -198,7 +292,9 @@ fn take_unit<'a>(s: &'a str, suffixes: &[&str], max: usize) -> Option<(&'a str, 
                 // 苏州|市: the unit goes on when a unit character follows, unless that
                 // character starts a word of its own (淮安市|市场监督管理局).
                 let mut next = tail.chars();
-                if next.next().is_some_and(|c| "市州县区旗".contains(c)) && !starts_word(next.as_str()) {
+                if next.next().is_some_and(|c| "市州县区旗".contains(c))
+                    && !starts_word(next.as_str())
+                {
                     continue;
                 }
                 return Some((head, tail));
@@ -247,12 +343,21 @@ pub fn overview(section_one: &str) -> (Option<i64>, Option<i64>) {
 /// 约/近/超过/逾 just before a figure make it inexact.
 fn hedged(text: &str, at: usize) -> bool {
     let before = &text[..at];
-    let tail: String = before.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    let tail: String = before
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     is_hedge(&tail)
 }
 
 fn is_hedge(s: &str) -> bool {
-    ["约", "近", "超过", "逾", "大约", "左右"].iter().any(|w| s.contains(w))
+    ["约", "近", "超过", "逾", "大约", "左右"]
+        .iter()
+        .any(|w| s.contains(w))
 }
 
 /// One exact figure: inexact figures are ignored, two different exact ones cancel out.
@@ -262,7 +367,9 @@ fn exact_unique(found: impl Iterator<Item = (String, bool)>) -> Option<i64> {
         if inexact || digits.contains('.') {
             continue;
         }
-        let Ok(v) = digits.replace(',', "").parse::<i64>() else { continue };
+        let Ok(v) = digits.replace(',', "").parse::<i64>() else {
+            continue;
+        };
         match value {
             None => value = Some(v),
             Some(old) if old == v => {}
@@ -279,11 +386,26 @@ pub fn fees(section_six: &str) -> (Option<i64>, Option<f64>, Option<f64>) {
     static BILLED: OnceLock<Regex> = OnceLock::new();
     static COLLECTED: OnceLock<Regex> = OnceLock::new();
     static NONE: OnceLock<Regex> = OnceLock::new();
-    let notices = re(&NOTICES, r"(?:发出|开具|送达|出具)[^,;。\n\d]{0,8}?(\d+)\s*(?:个|份|件|次)[^,;。\n\d]{0,6}?收费通知");
-    let notices2 = re(&NOTICES2, r"收费通知(?:书)?[^,;。\n\d]{0,6}?(\d+)\s*(?:个|份|件|次)");
-    let billed = re(&BILLED, r"通知[^,;。\n\d]{0,12}?金额[^,;。\n\d]{0,6}?(\d[\d,]*(?:\.\d+)?)\s*(万元|元)");
-    let collected = re(&COLLECTED, r"(?:实际收取|实收|收取|收缴)([^,;。\n\d]{0,24}?)(\d[\d,]*(?:\.\d+)?)\s*(万元|元)");
-    let none = re(&NONE, r"(?:未|没有|无)(?:收取|产生)[^,;。\n]{0,10}?(?:信息处理费|费用)");
+    let notices = re(
+        &NOTICES,
+        r"(?:发出|开具|送达|出具)[^,;。\n\d]{0,8}?(\d+)\s*(?:个|份|件|次)[^,;。\n\d]{0,6}?收费通知",
+    );
+    let notices2 = re(
+        &NOTICES2,
+        r"收费通知(?:书)?[^,;。\n\d]{0,6}?(\d+)\s*(?:个|份|件|次)",
+    );
+    let billed = re(
+        &BILLED,
+        r"通知[^,;。\n\d]{0,12}?金额[^,;。\n\d]{0,6}?(\d[\d,]*(?:\.\d+)?)\s*(万元|元)",
+    );
+    let collected = re(
+        &COLLECTED,
+        r"(?:实际收取|实收|收取|收缴)([^,;。\n\d]{0,24}?)(\d[\d,]*(?:\.\d+)?)\s*(万元|元)",
+    );
+    let none = re(
+        &NONE,
+        r"(?:未|没有|无)(?:收取|产生)[^,;。\n]{0,10}?(?:信息处理费|费用)",
+    );
 
     let n = exact_unique(
         notices
@@ -297,9 +419,17 @@ pub fn fees(section_six: &str) -> (Option<i64>, Option<f64>, Option<f64>) {
     };
     let unique_money = |values: Vec<f64>| -> Option<f64> {
         let first = *values.first()?;
-        values.iter().all(|v| (v - first).abs() < 1e-9).then_some(first)
+        values
+            .iter()
+            .all(|v| (v - first).abs() < 1e-9)
+            .then_some(first)
     };
-    let b = unique_money(billed.captures_iter(section_six).filter_map(|c| money(&c[1], &c[2])).collect());
+    let b = unique_money(
+        billed
+            .captures_iter(section_six)
+            .filter_map(|c| money(&c[1], &c[2]))
+            .collect(),
+    );
     let mut collected_values: Vec<f64> = collected
         .captures_iter(section_six)
         .filter(|c| !c[1].contains("通知"))
@@ -312,16 +442,26 @@ pub fn fees(section_six: &str) -> (Option<i64>, Option<f64>, Option<f64>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)]
 mod tests {
     use super::*;
 
     #[test]
     fn reads_years() {
         let cases: &[(&str, Option<i32>)] = &[
-            ("北京市朝阳区人民政府2019年政府信息公开工作年度报告", Some(2019)),
-            ("淮安市人民政府\n2024 年政府信息公开工作年度报告", Some(2024)),
+            (
+                "北京市朝阳区人民政府2019年政府信息公开工作年度报告",
+                Some(2019),
+            ),
+            (
+                "淮安市人民政府\n2024 年政府信息公开工作年度报告",
+                Some(2024),
+            ),
             ("XX局2021年度政府信息公开工作年度报告", Some(2021)),
-            ("本报告所列数据的统计期限，自 2019 年 1 月 1 日起至 12 月 31 日止。", Some(2019)),
+            (
+                "本报告所列数据的统计期限，自 2019 年 1 月 1 日起至 12 月 31 日止。",
+                Some(2019),
+            ),
             ("没有年份", None),
         ];
         for (text, want) in cases {
@@ -332,11 +472,26 @@ mod tests {
     #[test]
     fn reads_agencies() {
         let cases: &[(&str, Option<&str>)] = &[
-            ("北京市朝阳区人民政府2019年政府信息公开工作年度报告\n日期:2020", Some("北京市朝阳区人民政府")),
-            ("北京市朝阳区黑庄户乡人民政府\n2020年政府信息公开工作年度报告", Some("北京市朝阳区黑庄户乡人民政府")),
-            ("名 称 | 淮安市人民政府2024年政府信息公开工作年度报告 |", Some("淮安市人民政府")),
-            ("为方便公众了解信息，常营地区办事处在主动公开。2019 年，常营地区办事处继续", Some("常营地区办事处")),
-            ("制定了《左家庄街道信息公开制度》、《左家庄街道政务公开》，我街道领导", Some("左家庄街道")),
+            (
+                "北京市朝阳区人民政府2019年政府信息公开工作年度报告\n日期:2020",
+                Some("北京市朝阳区人民政府"),
+            ),
+            (
+                "北京市朝阳区黑庄户乡人民政府\n2020年政府信息公开工作年度报告",
+                Some("北京市朝阳区黑庄户乡人民政府"),
+            ),
+            (
+                "名 称 | 淮安市人民政府2024年政府信息公开工作年度报告 |",
+                Some("淮安市人民政府"),
+            ),
+            (
+                "为方便公众了解信息，常营地区办事处在主动公开。2019 年，常营地区办事处继续",
+                Some("常营地区办事处"),
+            ),
+            (
+                "制定了《左家庄街道信息公开制度》、《左家庄街道政务公开》，我街道领导",
+                Some("左家庄街道"),
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(agency(text).as_deref(), *want, "{text}");
@@ -346,18 +501,31 @@ mod tests {
     #[test]
     fn reads_region_paths() {
         let cases: &[(&str, [&str; 4])] = &[
-            ("北京市朝阳区黑庄户乡人民政府", ["北京市", "北京市", "朝阳区", "黑庄户乡"]),
+            (
+                "北京市朝阳区黑庄户乡人民政府",
+                ["北京市", "北京市", "朝阳区", "黑庄户乡"],
+            ),
             ("淮安市人民政府", ["", "淮安市", "", ""]),
-            ("江苏省淮安市洪泽区人民政府", ["江苏省", "淮安市", "洪泽区", ""]),
+            (
+                "江苏省淮安市洪泽区人民政府",
+                ["江苏省", "淮安市", "洪泽区", ""],
+            ),
             ("淮安市市场监督管理局", ["", "淮安市", "", ""]),
-            ("北京市朝阳区市场监督管理局", ["北京市", "北京市", "朝阳区", ""]),
+            (
+                "北京市朝阳区市场监督管理局",
+                ["北京市", "北京市", "朝阳区", ""],
+            ),
             ("常营地区办事处", ["", "", "", "常营地区办事处"]),
             ("苏州市昆山市人民政府", ["", "苏州市", "昆山市", ""]),
             ("中华人民共和国生态环境部", ["", "", "", ""]),
         ];
         for (name, want) in cases {
             let r = region(name);
-            assert_eq!([r.province.as_str(), &r.city, &r.county, &r.township], *want, "{name}");
+            assert_eq!(
+                [r.province.as_str(), &r.city, &r.county, &r.township],
+                *want,
+                "{name}"
+            );
         }
     }
 

@@ -60,7 +60,9 @@ pub struct Sections {
 }
 
 fn find_from(text: &str, from: usize, needle: &str) -> Option<(usize, usize)> {
-    text.get(from..)?.find(needle).map(|i| (from + i, from + i + needle.len()))
+    text.get(from..)?
+        .find(needle)
+        .map(|i| (from + i, from + i + needle.len()))
 }
 
 /// Table 四's heading: 行政复议 and 行政诉讼 close together, then 情况.
@@ -104,7 +106,8 @@ pub fn sections(text: &str) -> Sections {
         find_from(text, after, "行政复议")
     });
     let s5_from = t4.or(t3).or(t2).map_or(0, |t| t.1);
-    let s5 = find_from(text, s5_from, "存在的主要问题").or_else(|| find_from(text, s5_from, "主要问题及改进"));
+    let s5 = find_from(text, s5_from, "存在的主要问题")
+        .or_else(|| find_from(text, s5_from, "主要问题及改进"));
     let s6_from = s5.map_or(s5_from, |x| x.1);
     let s6 = find_from(text, s6_from, "其他需要报告的事项");
 
@@ -151,13 +154,20 @@ pub fn parse_text(text: &str, hints: &Hints) -> Report {
     let mut sheet = Sheet::default();
     let slice = |r: Option<(usize, usize)>| r.map_or("", |(a, b)| &text[a..b.max(a)]);
 
-    let tables_text = format!("{}{}", slice(sec.t2), slice(sec.t3));
-    let mut template = template(&tables_text);
+    let tables_text = match (sec.t2, sec.t3) {
+        (Some((a, _)), Some((_, b))) if a <= b => &text[a..b],
+        (Some(r), _) | (None, Some(r)) => &text[r.0..r.1],
+        (None, None) => "",
+    };
+    let mut template = template(tables_text);
 
     let t3_region = slice(sec.t3);
     if template == Template::Unknown && !t3_region.is_empty() {
         // Labels alone do not tell; 25 rows of seven numbers do.
-        let count = cells::cells(t3_region).iter().filter(|c| matches!(c.tok, cells::Tok::Num(_))).count();
+        let count = cells::cells(t3_region)
+            .iter()
+            .filter(|c| matches!(c.tok, cells::Tok::Num(_)))
+            .count();
         template = match count {
             175 => Template::Template2021,
             161 => Template::Template2019,
@@ -169,12 +179,20 @@ pub fn parse_text(text: &str, hints: &Hints) -> Report {
     let t3 = tables::read_t3(t3_region, template, &mut sheet);
     let t4 = tables::read_t4(slice(sec.t4), &mut sheet);
     let found = [t2.numbers > 0, t3.numbers > 0, t4.numbers > 0];
-    let table_paths: [&[&str]; 3] = [&["proactive"], &["applications"], &["review", "litigation_direct", "litigation_after_review"]];
+    let table_paths: [&[&str]; 3] = [
+        &["proactive"],
+        &["applications"],
+        &["review", "litigation_direct", "litigation_after_review"],
+    ];
     for (i, (ok, paths)) in found.iter().zip(table_paths).enumerate() {
         if *ok {
             continue;
         }
-        let name = ["表二（主动公开）", "表三（依申请公开）", "表四（行政复议、行政诉讼）"][i];
+        let name = [
+            "表二（主动公开）",
+            "表三（依申请公开）",
+            "表四（行政复议、行政诉讼）",
+        ][i];
         let why = if sec.headings[i + 1] {
             "仅存标题，表格可能为图片"
         } else {
@@ -208,15 +226,25 @@ pub fn parse_text(text: &str, hints: &Hints) -> Report {
         }
     }
 
-    let mut report = Report { template: template as i32, ..Default::default() };
+    let mut report = Report {
+        template: template as i32,
+        ..Default::default()
+    };
     let text_agency = meta::agency(text);
     let text_year = meta::year(text);
     resolve_meta(&mut report, &mut sheet, text_agency, text_year, hints);
     report.region = Some(meta::region(&report.agency));
     report.source = hints.source.clone().unwrap_or_default();
-    for (i, name) in ["一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "四、行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项"]
-        .iter()
-        .enumerate()
+    for (i, name) in [
+        "一、总体情况",
+        "二、主动公开政府信息情况",
+        "三、收到和处理政府信息公开申请情况",
+        "四、行政复议、行政诉讼情况",
+        "五、存在的主要问题及改进情况",
+        "六、其他需要报告的事项",
+    ]
+    .iter()
+    .enumerate()
     {
         if !sec.headings[i] && (i == 0 || i >= 4 || !found[i - 1]) {
             sheet.note(Code::SectionMissing, "", format!("未找到「{name}」部分"));
@@ -229,12 +257,26 @@ pub fn parse_text(text: &str, hints: &Hints) -> Report {
 }
 
 /// Agency and year: the text wins; a hint fills what the text lacks; a disagreement is noted.
-fn resolve_meta(report: &mut Report, sheet: &mut Sheet, agency: Option<String>, year: Option<i32>, hints: &Hints) {
-    let hint_agency = hints.agency.as_deref().map(str::trim).filter(|a| !a.is_empty());
+fn resolve_meta(
+    report: &mut Report,
+    sheet: &mut Sheet,
+    agency: Option<String>,
+    year: Option<i32>,
+    hints: &Hints,
+) {
+    let hint_agency = hints
+        .agency
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
     match (agency, hint_agency) {
         (Some(a), Some(h)) => {
             if !a.contains(h) && !h.contains(a.as_str()) {
-                sheet.note(Code::HintMismatch, "agency", format!("正文机关「{a}」与提示「{h}」不一致，以正文为准"));
+                sheet.note(
+                    Code::HintMismatch,
+                    "agency",
+                    format!("正文机关「{a}」与提示「{h}」不一致，以正文为准"),
+                );
             }
             report.agency = a;
         }
@@ -245,7 +287,13 @@ fn resolve_meta(report: &mut Report, sheet: &mut Sheet, agency: Option<String>, 
     match (year, hints.year) {
         (Some(y), Some(h)) => {
             if y != h {
-                sheet.note_values(Code::HintMismatch, "year", Some(f64::from(h)), Some(f64::from(y)), format!("正文年度 {y} 与提示年度 {h} 不一致，以正文为准"));
+                sheet.note_values(
+                    Code::HintMismatch,
+                    "year",
+                    Some(f64::from(h)),
+                    Some(f64::from(y)),
+                    format!("正文年度 {y} 与提示年度 {h} 不一致，以正文为准"),
+                );
             }
             report.year = Some(y);
         }
@@ -258,23 +306,24 @@ fn resolve_meta(report: &mut Report, sheet: &mut Sheet, agency: Option<String>, 
 /// 2021 prints three 其他处理 rows; `other_handling.total` is their sum, marked inferred, so
 /// that aggregates over both formats can use one path.
 fn derive_other_handling_total(report: &mut Report) {
-    use crate::catalogue::{get, index_of, set};
+    use crate::catalogue;
     if report.template != Template::Template2021 as i32 {
         return;
     }
-    for column in labels::APPLICANT_COLUMNS {
-        let path = format!("applications.other_handling.total.{column}");
-        let Some(target) = index_of(&path) else { continue };
-        if get(report, target).is_some() {
+    let target = catalogue::children("applications.other_handling.total");
+    let parts = ["overdue_correction", "unpaid_fee", "other"]
+        .map(|r| catalogue::children_of("applications.other_handling", r));
+    for (c, &t) in target.iter().enumerate() {
+        if catalogue::get(report, t).is_some() {
             continue;
         }
-        let sum: Option<f64> = ["overdue_correction", "unpaid_fee", "other"]
+        let sum: Option<f64> = parts
             .iter()
-            .map(|row| index_of(&format!("applications.other_handling.{row}.{column}")).and_then(|i| get(report, i)))
+            .map(|row| row.get(c).and_then(|&i| catalogue::get(report, i)))
             .sum();
         if let Some(sum) = sum {
-            set(report, target, Some(sum));
-            report.inferred.push(path);
+            catalogue::set(report, t, Some(sum));
+            report.inferred.push(catalogue::METRICS[t].path.to_owned());
         }
     }
 }

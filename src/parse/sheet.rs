@@ -35,6 +35,20 @@ impl Sheet {
         }
     }
 
+    /// Sets the cell of metric `index` (see [`catalogue::children`]).
+    pub fn set_at(&mut self, index: usize, value: f64) {
+        if let Some(slot) = self.values.get_mut(index) {
+            *slot = Some(value);
+        }
+    }
+
+    pub fn set_inferred_at(&mut self, index: usize, value: f64) {
+        self.set_at(index, value);
+        if let Some(flag) = self.inferred.get_mut(index) {
+            *flag = true;
+        }
+    }
+
     pub fn set_inferred(&mut self, path: &str, value: f64) {
         self.set(path, value);
         if let Some(i) = catalogue::index_of(path) {
@@ -58,7 +72,8 @@ impl Sheet {
         actual: Option<f64>,
         message: impl Into<String>,
     ) {
-        self.findings.push(finding(code, path, expected, actual, message));
+        self.findings
+            .push(finding(code, path, expected, actual, message));
     }
 
     /// Moves everything read into `report` (cells, inferred paths, extra rows, findings).

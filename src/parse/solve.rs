@@ -7,6 +7,8 @@ use super::cells::Number;
 
 /// The most candidate readings one row may produce; beyond it the row is unreadable.
 const MAX_CANDIDATES: usize = 20_000;
+/// The most digits one cell may have: no count or amount of one body's year is longer.
+const MAX_CELL_DIGITS: usize = 12;
 
 /// Every way to read `tokens` as exactly `parts` cells. A token printed on its own is one
 /// cell; a fused token (digits printed without separators) may be several cells, split at
@@ -19,7 +21,12 @@ pub fn splits(tokens: &[Number<'_>], parts: usize) -> Option<Vec<Vec<f64>>> {
     ok.then_some(out)
 }
 
-fn split_rec(tokens: &[Number<'_>], parts: usize, current: &mut Vec<f64>, out: &mut Vec<Vec<f64>>) -> bool {
+fn split_rec(
+    tokens: &[Number<'_>],
+    parts: usize,
+    current: &mut Vec<f64>,
+    out: &mut Vec<Vec<f64>>,
+) -> bool {
     let Some((first, rest)) = tokens.split_first() else {
         if current.len() == parts {
             out.push(current.clone());
@@ -61,13 +68,17 @@ fn split_digits(
     if start == digits.len() {
         return acc.is_empty() || emit(acc);
     }
-    if acc.len() == max_cells {
+    // The cells left cannot hold the digits left: no split down this path.
+    if acc.len() == max_cells || digits.len() - start > (max_cells - acc.len()) * MAX_CELL_DIGITS {
         return true;
     }
     // A cell starting with 0 is the single digit 0.
-    let longest = if digits[start] == b'0' { 1 } else { digits.len() - start };
-    // Cells longer than 12 digits are not counts of one body's year.
-    for len in 1..=longest.min(12) {
+    let longest = if digits[start] == b'0' {
+        1
+    } else {
+        digits.len() - start
+    };
+    for len in 1..=longest.min(MAX_CELL_DIGITS) {
         let value = digits[start..start + len]
             .iter()
             .fold(0f64, |v, d| v * 10.0 + f64::from(d - b'0'));
@@ -106,28 +117,37 @@ pub fn recover_group_order(stream: &[f64]) -> Vec<[f64; 15]> {
     let mut best_breaks = usize::MAX;
     let mut owner = [usize::MAX; 15];
     let mut slot = [0usize; 15];
-    assign(stream, 0, &mut owner, &mut slot, &mut [0; 3], &mut |owner, slot| {
-        let mut reading = [0f64; 15];
-        let mut official_pos = [0usize; 15];
-        for i in 0..15 {
-            official_pos[i] = owner[i] * 5 + slot[i];
-            reading[official_pos[i]] = stream[i];
-        }
-        for g in 0..3 {
-            let sum: f64 = reading[g * 5..g * 5 + 4].iter().sum();
-            if (sum - reading[g * 5 + 4]).abs() > 1e-9 {
-                return;
+    assign(
+        stream,
+        0,
+        &mut owner,
+        &mut slot,
+        &mut [0; 3],
+        &mut |owner, slot| {
+            let mut reading = [0f64; 15];
+            let mut official_pos = [0usize; 15];
+            for i in 0..15 {
+                official_pos[i] = owner[i] * 5 + slot[i];
+                reading[official_pos[i]] = stream[i];
             }
-        }
-        let breaks = (1..15).filter(|&i| official_pos[i] != official_pos[i - 1] + 1).count();
-        if breaks < best_breaks {
-            best_breaks = breaks;
-            best.clear();
-        }
-        if breaks == best_breaks && !best.contains(&reading) {
-            best.push(reading);
-        }
-    });
+            for g in 0..3 {
+                let sum: f64 = reading[g * 5..g * 5 + 4].iter().sum();
+                if (sum - reading[g * 5 + 4]).abs() > 1e-9 {
+                    return;
+                }
+            }
+            let breaks = (1..15)
+                .filter(|&i| official_pos[i] != official_pos[i - 1] + 1)
+                .count();
+            if breaks < best_breaks {
+                best_breaks = breaks;
+                best.clear();
+            }
+            if breaks == best_breaks && !best.contains(&reading) {
+                best.push(reading);
+            }
+        },
+    );
     best
 }
 
@@ -196,10 +216,15 @@ mod tests {
     #[test]
     fn recovers_table_four_blocks_moved_by_pdf_text() {
         // huaian-city-2024.txt prints 72 64 178 37, then 12 1 1 6, then 351, ...
-        let stream = [72., 64., 178., 37., 12., 1., 1., 6., 351., 13., 4., 8., 1., 26., 20.];
+        let stream = [
+            72., 64., 178., 37., 12., 1., 1., 6., 351., 13., 4., 8., 1., 26., 20.,
+        ];
         let r = recover_group_order(&stream);
         assert_eq!(r.len(), 1);
-        assert_eq!(r[0], [72., 64., 178., 37., 351., 12., 1., 1., 6., 20., 13., 4., 8., 1., 26.]);
+        assert_eq!(
+            r[0],
+            [72., 64., 178., 37., 351., 12., 1., 1., 6., 20., 13., 4., 8., 1., 26.]
+        );
         // In printed order, the printed order wins with no block moved.
         let printed = [1., 0., 0., 0., 1., 0., 0., 0., 2., 2., 0., 0., 0., 0., 0.];
         assert_eq!(recover_group_order(&printed), vec![printed]);

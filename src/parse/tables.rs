@@ -7,11 +7,19 @@
 //! else left absent with a finding.
 
 use super::cells::{cells, Cell, Number, Tok, Unit};
-use super::labels::{t2_label_split, t3_label, t3_outcome_rows, t3_rows, T2Row, T3Label, APPLICANT_COLUMNS};
+use super::labels::{
+    t2_label_split, t3_label, t3_outcome_rows, t3_rows, T2Row, T3Label, APPLICANT_COLUMNS,
+};
 use super::sheet::Sheet;
 use super::solve;
+use crate::catalogue;
 use crate::finding::Code;
 use crate::pb::{ExtraRow, Template};
+
+const NEW: &str = "applications.new_received";
+const CARRIED_OVER: &str = "applications.carried_over";
+const CLOSED: &str = "applications.closed_total";
+const FORWARD: &str = "applications.carried_forward";
 
 /// The most extra rows one report keeps: a real table 二 has a handful; more is not a
 /// report, and must not grow the stored report without bound.
@@ -38,7 +46,11 @@ fn printed(nums: &[Number<'_>]) -> String {
 /// The cells after a label on the label's own gridded line, when every number of the row is
 /// on that line: trailing blanks dropped, and leading blanks (merged label columns) dropped
 /// while the row is wider than `width`. `None` unless exactly `width` cells remain.
-fn grid_cells<'a>(label: Option<(u32, u16)>, toks: &[Cell<'a>], width: usize) -> Option<Vec<Option<Number<'a>>>> {
+fn grid_cells<'a>(
+    label: Option<(u32, u16)>,
+    toks: &[Cell<'a>],
+    width: usize,
+) -> Option<Vec<Option<Number<'a>>>> {
     let (line, _) = label?;
     if toks.is_empty() || toks.iter().any(|c| c.line != line || !c.gridded) {
         return None;
@@ -82,13 +94,25 @@ pub fn read_t2(region: &str, template: Template, sheet: &mut Sheet) -> Read {
         match c.tok {
             Tok::Text(t) => {
                 if let Some((row, sub)) = t2_label_split(t) {
-                    flush_t2(target.take(), &row_toks, template, amounts_in_yuan, sheet, &mut seen);
+                    flush_t2(
+                        target.take(),
+                        &row_toks,
+                        template,
+                        amounts_in_yuan,
+                        sheet,
+                        &mut seen,
+                    );
                     row_toks.clear();
                     split_parent = None;
                     target = Some(match sub {
                         Some(sub) => {
                             split_parent = Some(row);
-                            (T2Target::Extra { label: format!("{}/{sub}", row_label(row)) }, Some((c.line, c.col)))
+                            (
+                                T2Target::Extra {
+                                    label: format!("{}/{sub}", row_label(row)),
+                                },
+                                Some((c.line, c.col)),
+                            )
                         }
                         None => (T2Target::Row(row), Some((c.line, c.col))),
                     });
@@ -110,7 +134,14 @@ pub fn read_t2(region: &str, template: Template, sheet: &mut Sheet) -> Read {
                         *at = Some((c.line, c.col));
                     }
                     _ => {
-                        flush_t2(target.take(), &row_toks, template, amounts_in_yuan, sheet, &mut seen);
+                        flush_t2(
+                            target.take(),
+                            &row_toks,
+                            template,
+                            amounts_in_yuan,
+                            sheet,
+                            &mut seen,
+                        );
                         row_toks.clear();
                         if is_t2_header(t) {
                             split_parent = None;
@@ -135,16 +166,33 @@ pub fn read_t2(region: &str, template: Template, sheet: &mut Sheet) -> Read {
             }
         }
     }
-    flush_t2(target.take(), &row_toks, template, amounts_in_yuan, sheet, &mut seen);
+    flush_t2(
+        target.take(),
+        &row_toks,
+        template,
+        amounts_in_yuan,
+        sheet,
+        &mut seen,
+    );
     read
 }
 
 /// Header cells of table 二 (column titles, 第二十条 markers) are not row labels.
 fn is_t2_header(t: &str) -> bool {
     let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
-    ["信息内容", "数量", "件数", "第二十条", "金额", "增/减", "增减", "项目", "单位"]
-        .iter()
-        .any(|w| compact.contains(w))
+    [
+        "信息内容",
+        "数量",
+        "件数",
+        "第二十条",
+        "金额",
+        "增/减",
+        "增减",
+        "项目",
+        "单位",
+    ]
+    .iter()
+    .any(|w| compact.contains(w))
 }
 
 fn row_label(row: T2Row) -> &'static str {
@@ -163,7 +211,10 @@ fn row_label(row: T2Row) -> &'static str {
 /// True when the amount headers of table 二 say 元 rather than 万元.
 fn amount_header_in_yuan(region: &str) -> bool {
     let compact: String = region.chars().filter(|c| !c.is_whitespace()).collect();
-    let mentions_yuan = compact.contains("(元)") || compact.contains("（元）") || compact.contains("单位:元") || compact.contains("单位：元");
+    let mentions_yuan = compact.contains("(元)")
+        || compact.contains("（元）")
+        || compact.contains("单位:元")
+        || compact.contains("单位：元");
     mentions_yuan && !compact.contains("万元")
 }
 
@@ -184,8 +235,16 @@ fn flush_t2(
             }
             if sheet.extra_rows.len() >= MAX_EXTRA_ROWS {
                 if sheet.extra_rows.len() == MAX_EXTRA_ROWS {
-                    sheet.note(Code::ExtraRow, "proactive", format!("表二目录外的行超过 {MAX_EXTRA_ROWS} 行，其余未保留"));
-                    sheet.extra_rows.push(ExtraRow { table: "proactive".into(), label: "…".into(), cells: Vec::new() });
+                    sheet.note(
+                        Code::ExtraRow,
+                        "proactive",
+                        format!("表二目录外的行超过 {MAX_EXTRA_ROWS} 行，其余未保留"),
+                    );
+                    sheet.extra_rows.push(ExtraRow {
+                        table: "proactive".into(),
+                        label: "…".into(),
+                        cells: Vec::new(),
+                    });
                 }
                 return;
             }
@@ -196,8 +255,16 @@ fn flush_t2(
                     _ => String::new(),
                 })
                 .collect();
-            sheet.note(Code::ExtraRow, "proactive", format!("表二有目录外的行「{label}」：{}", printed(&nums)));
-            sheet.extra_rows.push(ExtraRow { table: "proactive".into(), label, cells });
+            sheet.note(
+                Code::ExtraRow,
+                "proactive",
+                format!("表二有目录外的行「{label}」：{}", printed(&nums)),
+            );
+            sheet.extra_rows.push(ExtraRow {
+                table: "proactive".into(),
+                label,
+                cells,
+            });
         }
         T2Target::Row(row) => {
             let columns = row.columns(template);
@@ -213,7 +280,15 @@ fn flush_t2(
             }
             if seen.contains(&row) {
                 if !nums.is_empty() {
-                    sheet.note(Code::RowUnreadable, row.path(), format!("「{}」行重复出现，后一行（{}）未采用", row_label(row), printed(&nums)));
+                    sheet.note(
+                        Code::RowUnreadable,
+                        row.path(),
+                        format!(
+                            "「{}」行重复出现，后一行（{}）未采用",
+                            row_label(row),
+                            printed(&nums)
+                        ),
+                    );
                 }
                 return;
             }
@@ -222,7 +297,9 @@ fn flush_t2(
                 return;
             }
             seen.push(row);
-            let values: Option<Vec<Option<Number<'_>>>> = if nums.len() == columns.len() && nums.iter().all(|n| !n.fused || columns.len() == 1) {
+            let values: Option<Vec<Option<Number<'_>>>> = if nums.len() == columns.len()
+                && nums.iter().all(|n| !n.fused || columns.len() == 1)
+            {
                 Some(nums.iter().copied().map(Some).collect())
             } else if let Some(grid) = grid_cells(at, toks, columns.len()) {
                 Some(grid)
@@ -233,14 +310,24 @@ fn flush_t2(
                 sheet.note(
                     Code::RowUnreadable,
                     row.path(),
-                    format!("「{}」行印有 {} 个数（{}），应有 {} 列，无法确定各列取值", row_label(row), nums.len(), printed(&nums), columns.len()),
+                    format!(
+                        "「{}」行印有 {} 个数（{}），应有 {} 列，无法确定各列取值",
+                        row_label(row),
+                        nums.len(),
+                        printed(&nums),
+                        columns.len()
+                    ),
                 );
                 return;
             };
             for (col, value) in columns.iter().zip(values) {
                 let path = format!("{}.{col}", row.path());
                 match value {
-                    None => sheet.note(Code::CellBlank, path, format!("「{}」行该列为空", row_label(row))),
+                    None => sheet.note(
+                        Code::CellBlank,
+                        path,
+                        format!("「{}」行该列为空", row_label(row)),
+                    ),
                     Some(n) => store_t2_cell(sheet, &path, col, n, amounts_in_yuan),
                 }
             }
@@ -254,14 +341,28 @@ fn forced_split<'a>(nums: &[Number<'a>], width: usize) -> Option<Vec<Option<Numb
     match readings.as_slice() {
         [one] => Some(
             one.iter()
-                .map(|v| Some(Number { value: *v, integer: true, raw: nums[0].raw, fused: true, unit: Unit::None }))
+                .map(|v| {
+                    Some(Number {
+                        value: *v,
+                        integer: true,
+                        raw: nums[0].raw,
+                        fused: true,
+                        unit: Unit::None,
+                    })
+                })
                 .collect(),
         ),
         _ => None,
     }
 }
 
-fn store_t2_cell(sheet: &mut Sheet, path: &str, column: &str, n: Number<'_>, amounts_in_yuan: bool) {
+fn store_t2_cell(
+    sheet: &mut Sheet,
+    path: &str,
+    column: &str,
+    n: Number<'_>,
+    amounts_in_yuan: bool,
+) {
     if column == "amount_wan_yuan" {
         let wan = match n.unit {
             Unit::WanYuan => n.value,
@@ -273,12 +374,22 @@ fn store_t2_cell(sheet: &mut Sheet, path: &str, column: &str, n: Number<'_>, amo
         return;
     }
     if !n.integer {
-        sheet.note_values(Code::NotInteger, path, None, Some(n.value), format!("计数「{}」不是整数，未采用", n.raw));
+        sheet.note_values(
+            Code::NotInteger,
+            path,
+            None,
+            Some(n.value),
+            format!("计数「{}」不是整数，未采用", n.raw),
+        );
         return;
     }
     sheet.set(path, n.value);
     if n.fused {
-        sheet.note(Code::CellInferred, path, format!("数字「{}」粘连，按列数唯一拆分", n.raw));
+        sheet.note(
+            Code::CellInferred,
+            path,
+            format!("数字「{}」粘连，按列数唯一拆分", n.raw),
+        );
     }
 }
 
@@ -309,12 +420,19 @@ pub fn read_t3(region: &str, template: Template, sheet: &mut Sheet) -> Read {
             Tok::Text(t) => {
                 let Some(label) = t3_label(t) else { continue };
                 // Column headers (总计, 其他) precede the first row label.
-                let header_word = matches!(label, T3Label::Total | T3Label::Row("other_handling.other"));
+                let header_word = matches!(
+                    label,
+                    T3Label::Total | T3Label::Row("applications.other_handling.other")
+                );
                 if !started && header_word {
                     continue;
                 }
                 started = true;
-                segments.push(Segment { label: Some(label), at: Some((c.line, c.col)), toks: Vec::new() });
+                segments.push(Segment {
+                    label: Some(label),
+                    at: Some((c.line, c.col)),
+                    toks: Vec::new(),
+                });
             }
             Tok::Num(_) | Tok::Blank => {
                 if matches!(c.tok, Tok::Num(_)) {
@@ -322,7 +440,11 @@ pub fn read_t3(region: &str, template: Template, sheet: &mut Sheet) -> Read {
                     started = true;
                 }
                 if segments.is_empty() {
-                    segments.push(Segment { label: None, at: None, toks: Vec::new() });
+                    segments.push(Segment {
+                        label: None,
+                        at: None,
+                        toks: Vec::new(),
+                    });
                 }
                 if let Some(seg) = segments.last_mut() {
                     seg.toks.push(*c);
@@ -350,20 +472,27 @@ pub fn read_t3(region: &str, template: Template, sheet: &mut Sheet) -> Read {
         let k = nums.len();
         let start = match seg.label {
             Some(T3Label::Row(p)) => position(p),
-            Some(T3Label::Total) => position("closed_total"),
+            Some(T3Label::Total) => position("applications.closed_total"),
             Some(T3Label::OtherHandling) if template == Template::Template2021 => {
                 if k == 7 {
                     // A 2021 table printing the 其他处理 subtotal row.
-                    subtotal_2021 = to_row(&nums, sheet, "other_handling.total");
+                    subtotal_2021 = to_row(&nums, sheet, "applications.other_handling.total");
                     continue;
                 }
-                position("other_handling.overdue_correction")
+                position("applications.other_handling.overdue_correction")
             }
-            Some(T3Label::OtherHandling) => position("other_handling.total"),
+            Some(T3Label::OtherHandling) => position("applications.other_handling.total"),
             None => Some(cursor),
         };
         let Some(start) = start else {
-            sheet.note(Code::RowUnreadable, "applications", format!("表三的行标签与表格式不符，其数字（{}）未采用", printed(&nums)));
+            sheet.note(
+                Code::RowUnreadable,
+                "applications",
+                format!(
+                    "表三的行标签与表格式不符，其数字（{}）未采用",
+                    printed(&nums)
+                ),
+            );
             continue;
         };
         let clean = nums.iter().all(|n| !n.fused);
@@ -372,11 +501,19 @@ pub fn read_t3(region: &str, template: Template, sheet: &mut Sheet) -> Read {
             for (j, chunk) in nums.chunks(7).enumerate() {
                 let r = start + j;
                 if r >= rows.len() {
-                    sheet.note(Code::RowUnreadable, "applications", format!("表三多出一行数字（{}），未采用", printed(chunk)));
+                    sheet.note(
+                        Code::RowUnreadable,
+                        "applications",
+                        format!("表三多出一行数字（{}），未采用", printed(chunk)),
+                    );
                     continue;
                 }
                 if placed[r].is_some() {
-                    sheet.note(Code::RowUnreadable, format!("applications.{}", rows[r]), format!("该行重复出现，后一行（{}）未采用", printed(chunk)));
+                    sheet.note(
+                        Code::RowUnreadable,
+                        rows[r],
+                        format!("该行重复出现，后一行（{}）未采用", printed(chunk)),
+                    );
                     continue;
                 }
                 placed[r] = to_row(chunk, sheet, rows[r]);
@@ -389,7 +526,10 @@ pub fn read_t3(region: &str, template: Template, sheet: &mut Sheet) -> Read {
             if let Some(grid) = grid_cells(seg.at, &seg.toks, 7) {
                 placed[start] = Some(grid_row(&grid, sheet, rows[start]));
             } else if placed[start].is_none() && !pending.iter().any(|p| p.row == rows[start]) {
-                pending.push(Pending { row: rows[start], nums });
+                pending.push(Pending {
+                    row: rows[start],
+                    nums,
+                });
             }
             cursor = start + 1;
         } else {
@@ -398,27 +538,42 @@ pub fn read_t3(region: &str, template: Template, sheet: &mut Sheet) -> Read {
             let span = k.div_ceil(7);
             if span == 1 || !clean {
                 if !pending.iter().any(|p| p.row == rows[start]) {
-                    pending.push(Pending { row: rows[start], nums });
+                    pending.push(Pending {
+                        row: rows[start],
+                        nums,
+                    });
                 }
             } else {
-                for r in start..(start + span).min(rows.len()) {
-                    sheet.note(Code::RowUnreadable, format!("applications.{}", rows[r]), format!("连续 {span} 行共印有 {k} 个数（{}），无法确定各行取值", printed(&nums)));
+                for row in rows.iter().skip(start).take(span) {
+                    sheet.note(
+                        Code::RowUnreadable,
+                        *row,
+                        format!(
+                            "连续 {span} 行共印有 {k} 个数（{}），无法确定各行取值",
+                            printed(&nums)
+                        ),
+                    );
                 }
             }
             cursor = start + span;
         }
     }
     if by_order > 0 {
-        sheet.note(Code::OrderRecovered, "applications", format!("表三有 {by_order} 行数字前无可读行标签，按官方行序放置"));
+        sheet.note(
+            Code::OrderRecovered,
+            "applications",
+            format!("表三有 {by_order} 行数字前无可读行标签，按官方行序放置"),
+        );
     }
 
     resolve_pending(&mut placed, pending, template, sheet);
 
     for (r, values) in placed.iter().enumerate() {
         if let Some(values) = values {
-            for (c, v) in values.iter().enumerate() {
+            let cells = catalogue::children(rows[r]);
+            for (&i, v) in cells.iter().zip(values) {
                 if let Some(v) = v {
-                    sheet.set(&format!("applications.{}.{}", rows[r], APPLICANT_COLUMNS[c]), *v);
+                    sheet.set_at(i, *v);
                 }
             }
         }
@@ -426,7 +581,10 @@ pub fn read_t3(region: &str, template: Template, sheet: &mut Sheet) -> Read {
     if let Some(values) = subtotal_2021 {
         for (c, v) in values.iter().enumerate() {
             if let Some(v) = v {
-                sheet.set(&format!("applications.other_handling.total.{}", APPLICANT_COLUMNS[c]), *v);
+                sheet.set_at(
+                    catalogue::children("applications.other_handling.total")[c],
+                    *v,
+                );
             }
         }
     }
@@ -442,12 +600,16 @@ fn to_row(nums: &[Number<'_>], sheet: &mut Sheet, row: &str) -> Option<[Option<f
 fn grid_row(grid: &[Option<Number<'_>>], sheet: &mut Sheet, row: &str) -> [Option<f64>; 7] {
     let mut out = [None; 7];
     for (c, cell) in grid.iter().enumerate().take(7) {
-        let path = format!("applications.{row}.{}", APPLICANT_COLUMNS[c]);
+        let path = || format!("{row}.{}", APPLICANT_COLUMNS[c]);
         match cell {
-            None => sheet.note(Code::CellBlank, path, "该单元格为空"),
-            Some(n) if !n.integer => {
-                sheet.note_values(Code::NotInteger, path, None, Some(n.value), format!("申请件数「{}」不是整数，未采用", n.raw))
-            }
+            None => sheet.note(Code::CellBlank, path(), "该单元格为空"),
+            Some(n) if !n.integer => sheet.note_values(
+                Code::NotInteger,
+                path(),
+                None,
+                Some(n.value),
+                format!("申请件数「{}」不是整数，未采用", n.raw),
+            ),
             Some(n) => out[c] = Some(n.value),
         }
     }
@@ -455,14 +617,21 @@ fn grid_row(grid: &[Option<Number<'_>>], sheet: &mut Sheet, row: &str) -> [Optio
 }
 
 /// Places the rows that printed fewer (or fused) cells, where the rules force one reading.
-fn resolve_pending(placed: &mut [Option<[Option<f64>; 7]>], pending: Vec<Pending<'_>>, template: Template, sheet: &mut Sheet) {
+fn resolve_pending(
+    placed: &mut [Option<[Option<f64>; 7]>],
+    pending: Vec<Pending<'_>>,
+    template: Template,
+    sheet: &mut Sheet,
+) {
     let rows = t3_rows(template);
     for p in pending {
-        let Some(r) = rows.iter().position(|x| *x == p.row) else { continue };
+        let Some(r) = rows.iter().position(|x| *x == p.row) else {
+            continue;
+        };
         let mut candidates: Vec<Vec<f64>> = Vec::new();
         // Fused digits split into seven cells whose total is the sum of the six.
         if let Some(found) = solve::splits(&p.nums, 7) {
-            candidates.extend(found.into_iter().filter(row_total_holds));
+            candidates.extend(found.into_iter().filter(|v| row_total_holds(v)));
         }
         // One dropped cell: each position in turn, its value forced by the row total.
         if p.nums.len() == 6 && p.nums.iter().all(|n| !n.fused && n.integer) {
@@ -486,30 +655,62 @@ fn resolve_pending(placed: &mut [Option<[Option<f64>; 7]>], pending: Vec<Pending
             .into_iter()
             .filter(|v| columns_hold(placed, rows, template, r, v))
             .collect();
-        let path = format!("applications.{}", p.row);
+        let path = p.row;
         match survivors.as_slice() {
             [one] => {
                 let mut row = [None; 7];
                 for (c, v) in one.iter().enumerate() {
                     row[c] = Some(*v);
-                    sheet.set_inferred(&format!("{path}.{}", APPLICANT_COLUMNS[c]), *v);
+                    sheet.set_inferred_at(catalogue::children(path)[c], *v);
                 }
                 placed[r] = Some(row);
-                sheet.note(Code::CellInferred, &path, format!("该行只印出 {} 个数（{}），按行列合计唯一确定为 {:?}", p.nums.len(), printed(&p.nums), one));
+                sheet.note(
+                    Code::CellInferred,
+                    path,
+                    format!(
+                        "该行只印出 {} 个数（{}），按行列合计唯一确定为 {:?}",
+                        p.nums.len(),
+                        printed(&p.nums),
+                        one
+                    ),
+                );
             }
-            [] => sheet.note(Code::RowUnreadable, &path, format!("该行印有 {} 个数（{}），应有 7 个，且没有满足合计关系的读法", p.nums.len(), printed(&p.nums))),
-            many => sheet.note(Code::RowUnreadable, &path, format!("该行印有 {} 个数（{}），应有 7 个，有 {} 种满足合计关系的读法，无法确定", p.nums.len(), printed(&p.nums), many.len())),
+            [] => sheet.note(
+                Code::RowUnreadable,
+                path,
+                format!(
+                    "该行印有 {} 个数（{}），应有 7 个，且没有满足合计关系的读法",
+                    p.nums.len(),
+                    printed(&p.nums)
+                ),
+            ),
+            many => sheet.note(
+                Code::RowUnreadable,
+                path,
+                format!(
+                    "该行印有 {} 个数（{}），应有 7 个，有 {} 种满足合计关系的读法，无法确定",
+                    p.nums.len(),
+                    printed(&p.nums),
+                    many.len()
+                ),
+            ),
         }
     }
 }
 
-fn row_total_holds(v: &Vec<f64>) -> bool {
+fn row_total_holds(v: &[f64]) -> bool {
     v.len() == 7 && (v[..6].iter().sum::<f64>() - v[6]).abs() < 1e-9
 }
 
 /// The column sums (outcomes and balance) that involve row `r`, checked where every
 /// other addend is known; an unknown addend leaves the check open.
-fn columns_hold(placed: &[Option<[Option<f64>; 7]>], rows: &[&str], template: Template, r: usize, v: &[f64]) -> bool {
+fn columns_hold(
+    placed: &[Option<[Option<f64>; 7]>],
+    rows: &[&str],
+    template: Template,
+    r: usize,
+    v: &[f64],
+) -> bool {
     let cell = |row: &str, c: usize| -> Option<f64> {
         let i = rows.iter().position(|x| *x == row)?;
         if i == r {
@@ -518,19 +719,24 @@ fn columns_hold(placed: &[Option<[Option<f64>; 7]>], rows: &[&str], template: Te
         placed[i].and_then(|vals| vals[c])
     };
     let outcomes = t3_outcome_rows(template);
-    let in_outcomes = outcomes.contains(&rows[r]) || rows[r] == "closed_total";
-    let in_balance = matches!(rows[r], "new_received" | "carried_over" | "closed_total" | "carried_forward");
+    let in_outcomes = outcomes.contains(&rows[r]) || rows[r] == CLOSED;
+    let in_balance = [NEW, CARRIED_OVER, CLOSED, FORWARD].contains(&rows[r]);
     for c in 0..7 {
         if in_outcomes {
             let sum: Option<f64> = outcomes.iter().map(|o| cell(o, c)).sum();
-            if let (Some(sum), Some(total)) = (sum, cell("closed_total", c)) {
+            if let (Some(sum), Some(total)) = (sum, cell(CLOSED, c)) {
                 if (sum - total).abs() > 1e-9 {
                     return false;
                 }
             }
         }
         if in_balance {
-            let parts = [cell("new_received", c), cell("carried_over", c), cell("closed_total", c), cell("carried_forward", c)];
+            let parts = [
+                cell(NEW, c),
+                cell(CARRIED_OVER, c),
+                cell(CLOSED, c),
+                cell(FORWARD, c),
+            ];
             if let [Some(a), Some(b), Some(x), Some(y)] = parts {
                 if (a + b - x - y).abs() > 1e-9 {
                     return false;
@@ -582,7 +788,14 @@ pub fn read_t4(region: &str, sheet: &mut Sheet) -> Read {
         let readings = solve::recover_group_order(&stream);
         if let [one] = readings.as_slice() {
             if one.as_slice() != stream.as_slice() {
-                sheet.note(Code::OrderRecovered, "review", format!("表四的数字未按表格顺序排列（{}），按各组合计关系唯一确定各格", printed(&nums)));
+                sheet.note(
+                    Code::OrderRecovered,
+                    "review",
+                    format!(
+                        "表四的数字未按表格顺序排列（{}），按各组合计关系唯一确定各格",
+                        printed(&nums)
+                    ),
+                );
             }
             store_t4(sheet, one.iter().map(|v| Some(*v)));
         } else {
@@ -593,7 +806,8 @@ pub fn read_t4(region: &str, sheet: &mut Sheet) -> Read {
     }
     // A gridded data row: its empty cells are blank cells.
     for row in toks.chunk_by(|a, b| a.line == b.line) {
-        let data = row.iter().all(|c| !matches!(c.tok, Tok::Text(_))) && row.iter().all(|c| c.gridded);
+        let data =
+            row.iter().all(|c| !matches!(c.tok, Tok::Text(_))) && row.iter().all(|c| c.gridded);
         if !data {
             continue;
         }
@@ -611,7 +825,11 @@ pub fn read_t4(region: &str, sheet: &mut Sheet) -> Read {
             for (path, cell) in T4_PATHS.iter().zip(&grid) {
                 match cell {
                     Some(n) if n.integer && !n.fused => sheet.set(path, n.value),
-                    Some(n) => sheet.note(Code::NotInteger, *path, format!("「{}」不是可读的整数", n.raw)),
+                    Some(n) => sheet.note(
+                        Code::NotInteger,
+                        *path,
+                        format!("「{}」不是可读的整数", n.raw),
+                    ),
                     None => sheet.note(Code::CellBlank, *path, "该单元格为空"),
                 }
             }
@@ -620,23 +838,38 @@ pub fn read_t4(region: &str, sheet: &mut Sheet) -> Read {
     }
     // Fused digits that split one way only.
     if let Some(found) = solve::splits(&nums, 15) {
-        let ok: Vec<Vec<f64>> = solve::distinct(found).into_iter().filter(|v| groups_hold(v)).collect();
+        let ok: Vec<Vec<f64>> = solve::distinct(found)
+            .into_iter()
+            .filter(|v| groups_hold(v))
+            .collect();
         if let [one] = ok.as_slice() {
             for (path, v) in T4_PATHS.iter().zip(one) {
                 sheet.set_inferred(path, *v);
             }
-            sheet.note(Code::CellInferred, "review", format!("表四数字粘连（{}），按各组合计关系唯一拆分", printed(&nums)));
+            sheet.note(
+                Code::CellInferred,
+                "review",
+                format!("表四数字粘连（{}），按各组合计关系唯一拆分", printed(&nums)),
+            );
             return Read { numbers };
         }
     }
     for group in ["review", "litigation_direct", "litigation_after_review"] {
-        sheet.note(Code::RowUnreadable, group, format!("表四印有 {numbers} 个数（{}），应有 15 个，无法确定各格", printed(&nums)));
+        sheet.note(
+            Code::RowUnreadable,
+            group,
+            format!(
+                "表四印有 {numbers} 个数（{}），应有 15 个，无法确定各格",
+                printed(&nums)
+            ),
+        );
     }
     Read { numbers }
 }
 
 fn groups_hold(v: &[f64]) -> bool {
-    v.len() == 15 && (0..3).all(|g| (v[g * 5..g * 5 + 4].iter().sum::<f64>() - v[g * 5 + 4]).abs() < 1e-9)
+    v.len() == 15
+        && (0..3).all(|g| (v[g * 5..g * 5 + 4].iter().sum::<f64>() - v[g * 5 + 4]).abs() < 1e-9)
 }
 
 fn store_t4(sheet: &mut Sheet, values: impl Iterator<Item = Option<f64>>) {
