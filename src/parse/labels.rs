@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 
+use crate::catalogue::METRICS;
 use crate::pb::Template;
 
 /// The seven columns of table 三, in printed order.
@@ -21,67 +22,38 @@ pub const APPLICANT_COLUMNS: [&str; 7] = [
     "total",
 ];
 
-/// Table 三's rows in printed order, 2019 format (23 rows).
-pub const T3_ROWS_2019: &[&str] = &[
-    "applications.new_received",
-    "applications.carried_over",
-    "applications.disclosed",
-    "applications.partially_disclosed",
-    "applications.withheld.state_secret",
-    "applications.withheld.prohibited_by_law",
-    "applications.withheld.security_stability",
-    "applications.withheld.third_party_rights",
-    "applications.withheld.internal_affairs",
-    "applications.withheld.process_information",
-    "applications.withheld.enforcement_case_file",
-    "applications.withheld.administrative_query",
-    "applications.unavailable.not_held",
-    "applications.unavailable.needs_creation",
-    "applications.unavailable.unclear_after_correction",
-    "applications.not_processed.complaint_petition",
-    "applications.not_processed.repeated_application",
-    "applications.not_processed.publication_request",
-    "applications.not_processed.mass_repetitive",
-    "applications.not_processed.reconfirmation",
-    "applications.other_handling.total",
-    "applications.closed_total",
-    "applications.carried_forward",
-];
-
-/// Table 三's rows in printed order, 2021 format (25 rows).
-pub const T3_ROWS_2021: &[&str] = &[
-    "applications.new_received",
-    "applications.carried_over",
-    "applications.disclosed",
-    "applications.partially_disclosed",
-    "applications.withheld.state_secret",
-    "applications.withheld.prohibited_by_law",
-    "applications.withheld.security_stability",
-    "applications.withheld.third_party_rights",
-    "applications.withheld.internal_affairs",
-    "applications.withheld.process_information",
-    "applications.withheld.enforcement_case_file",
-    "applications.withheld.administrative_query",
-    "applications.unavailable.not_held",
-    "applications.unavailable.needs_creation",
-    "applications.unavailable.unclear_after_correction",
-    "applications.not_processed.complaint_petition",
-    "applications.not_processed.repeated_application",
-    "applications.not_processed.publication_request",
-    "applications.not_processed.mass_repetitive",
-    "applications.not_processed.reconfirmation",
-    "applications.other_handling.overdue_correction",
-    "applications.other_handling.unpaid_fee",
-    "applications.other_handling.other",
-    "applications.closed_total",
-    "applications.carried_forward",
-];
-
-/// The rows of table 三 for a format (2019 when unknown: it is the subset both share best).
+/// Table 三's rows in printed order for a format, derived from the catalogue (proto field
+/// order is the printed order): 23 rows in 2019, 25 in 2021, where `other_handling.total` is
+/// not printed but derived. Unknown formats read as 2019, the rows both formats share best.
 pub fn t3_rows(template: Template) -> &'static [&'static str] {
+    static ROWS_2019: OnceLock<Vec<&'static str>> = OnceLock::new();
+    static ROWS_2021: OnceLock<Vec<&'static str>> = OnceLock::new();
+    let build = |is2021: bool| {
+        let mut rows: Vec<&'static str> = Vec::new();
+        for m in METRICS
+            .iter()
+            .filter(|m| m.path.starts_with("applications."))
+        {
+            let printed = if is2021 {
+                m.formats.f2021
+            } else {
+                m.formats.f2019
+            };
+            let Some((row, _)) = m.path.rsplit_once('.') else {
+                continue;
+            };
+            if printed
+                && !(is2021 && row == "applications.other_handling.total")
+                && rows.last() != Some(&row)
+            {
+                rows.push(row);
+            }
+        }
+        rows
+    };
     match template {
-        Template::Template2021 => T3_ROWS_2021,
-        _ => T3_ROWS_2019,
+        Template::Template2021 => ROWS_2021.get_or_init(|| build(true)),
+        _ => ROWS_2019.get_or_init(|| build(false)),
     }
 }
 
@@ -516,6 +488,24 @@ mod tests {
             t2_label_split("行政许可事项"),
             Some((T2Row::Licensing, None))
         );
+    }
+
+    #[test]
+    fn rows_per_format_in_printed_order() {
+        let r2019 = t3_rows(Template::Template2019);
+        let r2021 = t3_rows(Template::Template2021);
+        assert_eq!((r2019.len(), r2021.len()), (23, 25));
+        assert_eq!(r2019[0], "applications.new_received");
+        assert_eq!(r2019[20], "applications.other_handling.total");
+        assert_eq!(
+            r2021[20..23],
+            [
+                "applications.other_handling.overdue_correction",
+                "applications.other_handling.unpaid_fee",
+                "applications.other_handling.other"
+            ]
+        );
+        assert_eq!(*r2021.last().unwrap(), "applications.carried_forward");
     }
 
     #[test]
