@@ -8,7 +8,11 @@ use std::path::PathBuf;
 
 use prost_reflect::{DescriptorPool, Kind, MessageDescriptor, Value};
 
-const PROTOS: &[&str] = &["proto/nianbao/v1/report.proto"];
+const PROTOS: &[&str] = &[
+    "proto/nianbao/v1/report.proto",
+    "proto/nianbao/v1/service.proto",
+    "proto/nianbao/v1/store.proto",
+];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");

@@ -16,14 +16,18 @@
 //!   check over two reports of one body.
 //! - [`finding`]: the stable finding codes, their severities and the Finding constructor.
 //! - [`output`]: proto3 JSON and the `--facts` JSON shape.
+//! - [`aggregate`]: PURE. The in-memory index of stored reports: sums, rates, finding counts.
+//! - [`store`]: the ONLY module that names sled; durable group commit, revisions, reindex.
 //! - [`config`]: the command line, one clap struct per command.
 
+pub mod aggregate;
 pub mod catalogue;
 pub mod config;
 pub mod decode;
 pub mod finding;
 pub mod output;
 pub mod parse;
+pub mod store;
 pub mod validate;
 
 /// The generated protobuf messages (package `nianbao.v1`).

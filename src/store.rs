@@ -1,0 +1,477 @@
+//! Durable storage of reports in sled, and the in-memory [`Index`] fed from it. The ONLY
+//! module that names sled.
+//!
+//! # Key layout
+//!
+//! | tree        | key                         | value                                  |
+//! |-------------|-----------------------------|----------------------------------------|
+//! | `documents` | id (32 bytes, SHA-256)      | `StoredDocument` (zstd bytes + hints)  |
+//! | `reports`   | id                          | `Report` as parsed, with its findings  |
+//! | `cross`     | id                          | `CrossYearFindings` (rule 10)          |
+//! | `order`     | seq (u64 big-endian)        | id                                     |
+//! | default     | `next_seq`                  | u64 big-endian                         |
+//!
+//! A report exists once its `order` entry does: `order` is written last in a batch, so a
+//! crash mid-batch leaves at most unreferenced `documents`/`reports` entries, overwritten
+//! when the same bytes come again.
+//!
+//! # Durability
+//!
+//! sled 0.34's `flush()` writes its log with `sync_file_range`, which does not sync file
+//! metadata, and writes large values to blob files without syncing them. [`Store::commit`]
+//! therefore follows `flush()` with `fsync` of the log file, of every blob file not yet
+//! synced, and of the blob directory, before it returns: whatever it reports as stored
+//! survives power loss. One call commits a whole batch (group commit).
+
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+
+use prost::Message;
+use sha2::{Digest, Sha256};
+
+use crate::aggregate::{body_key, Index};
+use crate::decode::{self, ContentHint};
+use crate::pb::{CrossYearFindings, Finding, Report, StoredDocument};
+use crate::validate;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// sled failed (I/O underneath, or corruption it detected).
+    #[error("database error: {0}")]
+    Db(#[from] sled::Error),
+    /// A file system call failed (open, fsync, directory listing).
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    /// A stored record does not decode.
+    #[error("corrupt record {key}: {why}")]
+    Corrupt { key: String, why: String },
+    /// An id that is not 64 hex digits.
+    #[error("not a report id: {0:?} (want 64 hex digits)")]
+    BadId(String),
+}
+
+impl StoreError {
+    /// True when the disk is full: the caller should refuse new work, not fail.
+    pub fn is_disk_full(&self) -> bool {
+        let io = match self {
+            StoreError::Io(e) => Some(e),
+            StoreError::Db(sled::Error::Io(e)) => Some(e),
+            _ => None,
+        };
+        io.is_some_and(|e| e.raw_os_error() == Some(28) || e.kind() == std::io::ErrorKind::StorageFull)
+    }
+}
+
+/// The hex SHA-256 of a document's bytes: its report id.
+pub fn report_id(content: &[u8]) -> String {
+    hex::encode(Sha256::digest(content))
+}
+
+fn id_key(id: &str) -> Result<[u8; 32], StoreError> {
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(id, &mut key).map_err(|_| StoreError::BadId(id.to_owned()))?;
+    Ok(key)
+}
+
+/// What the client sent with a document.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentHints {
+    pub source: String,
+    pub agency: Option<String>,
+    pub year: Option<i32>,
+    pub content_type: String,
+}
+
+impl DocumentHints {
+    /// The parser's hints for these.
+    pub fn parse_hints(&self) -> crate::Hints {
+        let ct = self.content_type.trim().to_ascii_lowercase();
+        let (content, encoding) = match ct.as_str() {
+            "" => (ContentHint::Unknown, None),
+            "text" | "text/plain" => (ContentHint::Text, None),
+            "html" | "text/html" => (ContentHint::Html, None),
+            other => (ContentHint::Unknown, Some(other.to_owned())),
+        };
+        crate::Hints { agency: self.agency.clone(), year: self.year, encoding, content, source: Some(self.source.clone()) }
+    }
+}
+
+/// A parsed document on its way into the store.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub id: String,
+    pub content: Vec<u8>,
+    pub hints: DocumentHints,
+    /// The parsed report (its `id` is set by the store).
+    pub report: Report,
+}
+
+/// What committing one document did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Committed {
+    Stored,
+    Duplicate,
+    /// A new version of a body's report for a year already stored.
+    Revision { supersedes: String },
+}
+
+/// One committed document: the outcome and the report as stored.
+#[derive(Debug, Clone)]
+pub struct CommitResult {
+    pub committed: Committed,
+    pub report: Report,
+}
+
+struct Inner {
+    db: sled::Db,
+    documents: sled::Tree,
+    reports: sled::Tree,
+    cross: sled::Tree,
+    order: sled::Tree,
+    index: RwLock<Index>,
+    dir: PathBuf,
+    log_file: File,
+    synced_blobs: Mutex<HashSet<OsString>>,
+    /// Serialises commits: one writer at a time keeps seq numbers and revisions in order.
+    commit_lock: Mutex<()>,
+}
+
+/// A cheap, cloneable handle on the database.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+const NEXT_SEQ: &[u8] = b"next_seq";
+/// zstd level for stored documents: level 3 is zstd's default balance of speed and size.
+const ZSTD_LEVEL: i32 = 3;
+
+impl Store {
+    /// Opens (or creates) the database under `dir` and loads the index.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir)?;
+        let db = sled::Config::new().path(dir).open()?;
+        let log_file = File::open(dir.join("db"))?;
+        File::open(dir)?.sync_all()?;
+        let store = Store {
+            inner: Arc::new(Inner {
+                documents: db.open_tree("documents")?,
+                reports: db.open_tree("reports")?,
+                cross: db.open_tree("cross")?,
+                order: db.open_tree("order")?,
+                db,
+                index: RwLock::new(Index::new()),
+                dir: dir.to_owned(),
+                log_file,
+                synced_blobs: Mutex::new(HashSet::new()),
+                commit_lock: Mutex::new(()),
+            }),
+        };
+        store.load_index()?;
+        Ok(store)
+    }
+
+    fn load_index(&self) -> Result<(), StoreError> {
+        let mut index = Index::new();
+        for entry in self.inner.order.iter() {
+            let (seq, id) = entry?;
+            let seq = u64::from_be_bytes(seq.as_ref().try_into().map_err(|_| corrupt("order", "key is not a u64"))?);
+            let Some(bytes) = self.inner.reports.get(&id)? else {
+                return Err(corrupt(&hex::encode(&id), "order names a report that is not stored"));
+            };
+            let report = Report::decode(bytes.as_ref()).map_err(|e| corrupt(&hex::encode(&id), &e.to_string()))?;
+            let cross = self.cross_of(&id)?;
+            index.insert(&report, seq, &cross);
+        }
+        *self.inner.index.write().unwrap_or_else(|p| p.into_inner()) = index;
+        Ok(())
+    }
+
+    fn cross_of(&self, key: &[u8]) -> Result<Vec<Finding>, StoreError> {
+        match self.inner.cross.get(key)? {
+            Some(b) => Ok(CrossYearFindings::decode(b.as_ref()).map_err(|e| corrupt(&hex::encode(key), &e.to_string()))?.findings),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The in-memory index, for queries. Hold the guard briefly: a commit waits for it.
+    pub fn index(&self) -> RwLockReadGuard<'_, Index> {
+        self.inner.index.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// True when a report with this id is stored (and durable).
+    pub fn contains(&self, id: &str) -> bool {
+        self.index().contains(id)
+    }
+
+    /// A stored report with every finding, its own and the cross-year ones.
+    pub fn get(&self, id: &str) -> Result<Option<Report>, StoreError> {
+        let key = id_key(id)?;
+        if !self.contains(id) {
+            return Ok(None);
+        }
+        let Some(bytes) = self.inner.reports.get(key)? else { return Ok(None) };
+        let mut report = Report::decode(bytes.as_ref()).map_err(|e| corrupt(id, &e.to_string()))?;
+        report.findings.extend(self.cross_of(&key)?);
+        Ok(Some(report))
+    }
+
+    /// The stored document's bytes and hints.
+    pub fn document(&self, id: &str) -> Result<Option<(Vec<u8>, DocumentHints)>, StoreError> {
+        let key = id_key(id)?;
+        let Some(bytes) = self.inner.documents.get(key)? else { return Ok(None) };
+        let doc = StoredDocument::decode(bytes.as_ref()).map_err(|e| corrupt(id, &e.to_string()))?;
+        let content = zstd::decode_all(doc.content_zstd.as_slice()).map_err(|e| corrupt(id, &e.to_string()))?;
+        let hints = DocumentHints { source: doc.source, agency: doc.agency, year: doc.year, content_type: doc.content_type };
+        Ok(Some((content, hints)))
+    }
+
+    /// The stored document as normalised text.
+    pub fn text(&self, id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.document(id)?.map(|(content, hints)| {
+            let h = hints.parse_hints();
+            decode::decode(&content, h.encoding.as_deref(), h.content).text
+        }))
+    }
+
+    /// Commits a batch durably: every document is stored (or found a duplicate), the
+    /// data are synced to disk, and only then is the index updated. On error nothing in
+    /// the batch may be acknowledged.
+    pub fn commit(&self, docs: Vec<NewDocument>) -> Result<Vec<CommitResult>, StoreError> {
+        let _writer = self.inner.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut next_seq = match self.inner.db.get(NEXT_SEQ)? {
+            Some(b) => u64::from_be_bytes(b.as_ref().try_into().map_err(|_| corrupt("next_seq", "not a u64"))?),
+            None => 1,
+        };
+        let mut results = Vec::with_capacity(docs.len());
+        // Reports of this batch not yet in the index: (seq, report, cross findings).
+        let mut fresh: Vec<(u64, Report, Vec<Finding>)> = Vec::new();
+        for doc in docs {
+            let key = id_key(&doc.id)?;
+            let known = self.contains(&doc.id) || fresh.iter().any(|(_, r, _)| r.id == doc.id);
+            if known {
+                let report = match fresh.iter().find(|(_, r, _)| r.id == doc.id) {
+                    Some((_, r, _)) => r.clone(),
+                    None => self.get(&doc.id)?.unwrap_or_default(),
+                };
+                results.push(CommitResult { committed: Committed::Duplicate, report });
+                continue;
+            }
+            let mut report = doc.report;
+            report.id = doc.id.clone();
+            report.source = doc.hints.source.clone();
+            let committed = match self.latest_before(&report, &fresh)? {
+                Some(prev) => Committed::Revision { supersedes: prev },
+                None => Committed::Stored,
+            };
+            let stored = StoredDocument {
+                content_len: doc.content.len() as u64,
+                content_zstd: zstd::encode_all(doc.content.as_slice(), ZSTD_LEVEL)?,
+                source: doc.hints.source,
+                agency: doc.hints.agency,
+                year: doc.hints.year,
+                content_type: doc.hints.content_type,
+                seq: next_seq,
+            };
+            self.inner.documents.insert(key, stored.encode_to_vec())?;
+            self.inner.reports.insert(key, report.encode_to_vec())?;
+            // Rule 10 against the neighbouring years, and the next year's against this one.
+            let cross = self.cross_findings(&report, &fresh)?;
+            self.inner.cross.insert(key, CrossYearFindings { findings: cross.clone() }.encode_to_vec())?;
+            if let Some((next_id, next_cross)) = self.next_year_cross(&report, &fresh)? {
+                self.inner.cross.insert(id_key(&next_id)?, CrossYearFindings { findings: next_cross.clone() }.encode_to_vec())?;
+                if let Some(entry) = fresh.iter_mut().find(|(_, r, _)| r.id == next_id) {
+                    entry.2 = next_cross;
+                }
+            }
+            self.inner.order.insert(next_seq.to_be_bytes(), &key)?;
+            fresh.push((next_seq, report.clone(), cross));
+            next_seq += 1;
+            results.push(CommitResult { committed, report });
+        }
+        self.inner.db.insert(NEXT_SEQ, &next_seq.to_be_bytes())?;
+        self.sync()?;
+
+        let mut index = self.inner.index.write().unwrap_or_else(|p| p.into_inner());
+        for (seq, report, cross) in &fresh {
+            index.insert(report, *seq, cross);
+        }
+        // Cross-year findings recomputed for reports stored earlier.
+        for (_, report, _) in &fresh {
+            if let Some((year, agency)) = report.year.zip(Some(report.agency.trim())) {
+                if let Some(next) = index.latest_of(agency, year + 1).map(|r| r.id.clone()) {
+                    if !fresh.iter().any(|(_, r, _)| r.id == next) {
+                        let cross = self.cross_of(&id_key(&next)?)?;
+                        index.set_cross(&next, &cross);
+                    }
+                }
+            }
+        }
+        Ok(results)
+    }
+
+    /// The latest stored revision of `report`'s body and year, in the index or the batch.
+    fn latest_before(&self, report: &Report, fresh: &[(u64, Report, Vec<Finding>)]) -> Result<Option<String>, StoreError> {
+        let Some((agency, year)) = body_key(report) else { return Ok(None) };
+        if let Some((_, r, _)) = fresh.iter().rev().find(|(_, r, _)| body_key(r).as_ref() == Some(&(agency.clone(), year))) {
+            return Ok(Some(r.id.clone()));
+        }
+        Ok(self.index().latest_of(&agency, year).map(|r| r.id.clone()))
+    }
+
+    /// The latest report of `agency` for `year`, from the batch or the store.
+    fn latest_report(&self, agency: &str, year: i32, fresh: &[(u64, Report, Vec<Finding>)]) -> Result<Option<Report>, StoreError> {
+        let key = (agency.to_owned(), year);
+        if let Some((_, r, _)) = fresh.iter().rev().find(|(_, r, _)| body_key(r).as_ref() == Some(&key)) {
+            return Ok(Some(r.clone()));
+        }
+        let id = self.index().latest_of(agency, year).map(|r| r.id.clone());
+        match id {
+            Some(id) => {
+                let Some(bytes) = self.inner.reports.get(id_key(&id)?)? else { return Ok(None) };
+                Ok(Some(Report::decode(bytes.as_ref()).map_err(|e| corrupt(&id, &e.to_string()))?))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn cross_findings(&self, report: &Report, fresh: &[(u64, Report, Vec<Finding>)]) -> Result<Vec<Finding>, StoreError> {
+        let Some((agency, year)) = body_key(report) else { return Ok(Vec::new()) };
+        Ok(match self.latest_report(&agency, year - 1, fresh)? {
+            Some(prev) => validate::cross_year(&prev, report),
+            None => Vec::new(),
+        })
+    }
+
+    fn next_year_cross(&self, report: &Report, fresh: &[(u64, Report, Vec<Finding>)]) -> Result<Option<(String, Vec<Finding>)>, StoreError> {
+        let Some((agency, year)) = body_key(report) else { return Ok(None) };
+        Ok(self.latest_report(&agency, year + 1, fresh)?.map(|next| {
+            let cross = validate::cross_year(report, &next);
+            (next.id.clone(), cross)
+        }))
+    }
+
+    /// Makes everything written so far durable (see the module doc).
+    pub fn sync(&self) -> Result<(), StoreError> {
+        self.inner.db.flush()?;
+        self.inner.log_file.sync_all()?;
+        let blobs = self.inner.dir.join("blobs");
+        if blobs.is_dir() {
+            let mut synced = self.inner.synced_blobs.lock().unwrap_or_else(|p| p.into_inner());
+            let mut any = false;
+            for entry in std::fs::read_dir(&blobs)? {
+                let entry = entry?;
+                if !synced.contains(&entry.file_name()) {
+                    File::open(entry.path())?.sync_all()?;
+                    synced.insert(entry.file_name());
+                    any = true;
+                }
+            }
+            if any {
+                File::open(&blobs)?.sync_all()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses every stored document again with `parse` and rewrites its report in place,
+    /// then rebuilds the cross-year findings and the index. Returns how many were reparsed.
+    pub fn reindex(&self, parse: impl Fn(&[u8], &crate::Hints) -> Report) -> Result<usize, StoreError> {
+        let _writer = self.inner.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut count = 0;
+        let mut reports: Vec<Report> = Vec::new();
+        for entry in self.inner.order.iter() {
+            let (_, key) = entry?;
+            let id = hex::encode(&key);
+            let Some((content, hints)) = self.document(&id)? else {
+                return Err(corrupt(&id, "document missing for a stored report"));
+            };
+            let mut report = parse(&content, &hints.parse_hints());
+            report.id = id;
+            report.source = hints.source;
+            self.inner.reports.insert(&key, report.encode_to_vec())?;
+            reports.push(report);
+            count += 1;
+        }
+        // Cross-year findings: each report against the latest of the year before.
+        let mut index = Index::new();
+        let mut seqs = Vec::new();
+        for entry in self.inner.order.iter() {
+            let (seq, _) = entry?;
+            seqs.push(u64::from_be_bytes(seq.as_ref().try_into().map_err(|_| corrupt("order", "key is not a u64"))?));
+        }
+        for (report, seq) in reports.iter().zip(&seqs) {
+            index.insert(report, *seq, &[]);
+        }
+        for report in &reports {
+            let cross = match body_key(report) {
+                Some((agency, year)) => match index.latest_of(&agency, year - 1).map(|r| r.id.clone()) {
+                    Some(prev_id) => reports.iter().find(|r| r.id == prev_id).map(|prev| validate::cross_year(prev, report)).unwrap_or_default(),
+                    None => Vec::new(),
+                },
+                None => Vec::new(),
+            };
+            self.inner.cross.insert(id_key(&report.id)?, CrossYearFindings { findings: cross.clone() }.encode_to_vec())?;
+            index.set_cross(&report.id, &cross);
+        }
+        self.sync()?;
+        *self.inner.index.write().unwrap_or_else(|p| p.into_inner()) = index;
+        Ok(count)
+    }
+
+    /// Bytes the database occupies on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.inner.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+fn corrupt(key: &str, why: &str) -> StoreError {
+    StoreError::Corrupt { key: key.to_owned(), why: why.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> NewDocument {
+        let report = crate::parse_document(text.as_bytes(), &crate::Hints::default());
+        NewDocument { id: report_id(text.as_bytes()), content: text.as_bytes().to_vec(), hints: DocumentHints::default(), report }
+    }
+
+    fn tempdir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("nianbao-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn stores_dedupes_revises_and_survives_reopen() {
+        let dir = tempdir("basic");
+        let a = "某区人民政府2022年政府信息公开工作年度报告\n一、总体情况\n收到政府信息公开申请5件。";
+        let b = "某区人民政府2022年政府信息公开工作年度报告\n一、总体情况\n收到政府信息公开申请6件。";
+        {
+            let store = Store::open(&dir).unwrap();
+            let r = store.commit(vec![doc(a), doc(a)]).unwrap();
+            assert_eq!(r[0].committed, Committed::Stored);
+            assert_eq!(r[1].committed, Committed::Duplicate);
+            let r = store.commit(vec![doc(b)]).unwrap();
+            assert_eq!(r[0].committed, Committed::Revision { supersedes: report_id(a.as_bytes()) });
+            assert_eq!(store.index().len(), 2);
+        }
+        let store = Store::open(&dir).unwrap();
+        assert_eq!(store.index().len(), 2);
+        let got = store.get(&report_id(b.as_bytes())).unwrap().unwrap();
+        assert_eq!(got.overview.unwrap().applications_received, Some(6));
+        assert_eq!(store.text(&report_id(a.as_bytes())).unwrap().unwrap(), a);
+        assert_eq!(store.index().revisions(&report_id(b.as_bytes())).len(), 2);
+        assert!(matches!(store.get("xyz"), Err(StoreError::BadId(_))));
+        assert!(store.get(&"0".repeat(64)).unwrap().is_none());
+        let n = store.reindex(crate::parse_document).unwrap();
+        assert_eq!(n, 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
