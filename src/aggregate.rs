@@ -26,7 +26,9 @@ pub enum Dim {
 }
 
 impl Dim {
-    pub const NAMES: &'static [&'static str] = &["year", "agency", "province", "city", "county", "township", "template"];
+    pub const NAMES: &'static [&'static str] = &[
+        "year", "agency", "province", "city", "county", "township", "template",
+    ];
 
     pub fn parse(s: &str) -> Option<Dim> {
         Some(match s {
@@ -113,12 +115,17 @@ pub fn body_key(report: &Report) -> Option<(String, i32)> {
 }
 
 fn finding_codes(findings: &[Finding]) -> impl Iterator<Item = (Code, Severity)> + '_ {
-    findings.iter().filter_map(|f| Some((Code::parse(&f.code)?, Severity::try_from(f.severity).ok()?)))
+    findings
+        .iter()
+        .filter_map(|f| Some((Code::parse(&f.code)?, Severity::try_from(f.severity).ok()?)))
 }
 
 impl Index {
     pub fn new() -> Index {
-        Index { columns: vec![Vec::new(); METRICS.len()], ..Default::default() }
+        Index {
+            columns: vec![Vec::new(); METRICS.len()],
+            ..Default::default()
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -139,7 +146,9 @@ impl Index {
 
     /// Ids of every revision of the body `id` belongs to, oldest first.
     pub fn revisions(&self, id: &str) -> Vec<String> {
-        let Some(&i) = self.by_id.get(id) else { return Vec::new() };
+        let Some(&i) = self.by_id.get(id) else {
+            return Vec::new();
+        };
         let row = &self.rows[i];
         match row.year.and_then(|y| self.bodies.get(&(row.agency, y))) {
             Some(list) => list.iter().map(|&r| self.rows[r].id.clone()).collect(),
@@ -253,14 +262,21 @@ impl Index {
     }
 
     /// Sums of `metrics` (catalogue indices) per group, with the standard rates.
-    pub fn aggregate(&self, metrics: &[usize], group_by: &[Dim], filter: &pb::Filter) -> pb::AggregateResponse {
+    pub fn aggregate(
+        &self,
+        metrics: &[usize],
+        group_by: &[Dim],
+        filter: &pb::Filter,
+    ) -> pb::AggregateResponse {
         let mut groups: BTreeMap<Vec<String>, GroupAcc> = BTreeMap::new();
         let rate_cols = RateColumns::get();
         let mut total = 0u64;
         for i in self.select(filter) {
             total += 1;
             let key: Vec<String> = group_by.iter().map(|d| self.dim_value(i, *d)).collect();
-            let acc = groups.entry(key).or_insert_with(|| GroupAcc::new(metrics.len()));
+            let acc = groups
+                .entry(key)
+                .or_insert_with(|| GroupAcc::new(metrics.len()));
             acc.reports += 1;
             for (k, &m) in metrics.iter().enumerate() {
                 let v = self.columns[m][i];
@@ -272,8 +288,14 @@ impl Index {
                 }
             }
             for (r, def) in RATES.iter().enumerate() {
-                let num: Option<f64> = def.numerator.iter().map(|p| rate_cols.value(self, p, i)).sum();
-                let den = def.denominator.iter().try_fold(0.0, |acc, (sign, p)| rate_cols.value(self, p, i).map(|v| acc + sign * v));
+                let num: Option<f64> = def
+                    .numerator
+                    .iter()
+                    .map(|p| rate_cols.value(self, p, i))
+                    .sum();
+                let den = def.denominator.iter().try_fold(0.0, |acc, (sign, p)| {
+                    rate_cols.value(self, p, i).map(|v| acc + sign * v)
+                });
                 if let (Some(n), Some(d)) = (num, den) {
                     acc.rates[r].0 += n;
                     acc.rates[r].1 += d;
@@ -282,7 +304,10 @@ impl Index {
             }
         }
         pb::AggregateResponse {
-            group_by: group_by.iter().map(|d| Dim::NAMES[*d as usize].to_owned()).collect(),
+            group_by: group_by
+                .iter()
+                .map(|d| Dim::NAMES[*d as usize].to_owned())
+                .collect(),
             reports: total,
             groups: groups
                 .into_iter()
@@ -299,7 +324,11 @@ impl Index {
                             missing: acc.missing[k],
                         })
                         .collect(),
-                    rates: RATES.iter().zip(&acc.rates).map(|(def, (n, d, reports))| def.to_rate(*n, *d, *reports)).collect(),
+                    rates: RATES
+                        .iter()
+                        .zip(&acc.rates)
+                        .map(|(def, (n, d, reports))| def.to_rate(*n, *d, *reports))
+                        .collect(),
                 })
                 .collect(),
         }
@@ -350,7 +379,12 @@ impl<'a> Selector<'a> {
         let resolve = |s: &str| (!s.is_empty()).then(|| index.strings.get(s));
         Selector {
             filter,
-            region: [resolve(&filter.province), resolve(&filter.city), resolve(&filter.county), resolve(&filter.township)],
+            region: [
+                resolve(&filter.province),
+                resolve(&filter.city),
+                resolve(&filter.county),
+                resolve(&filter.township),
+            ],
             agency_match: Default::default(),
             severity: match filter.severity.as_str() {
                 "error" => Some(Severity::Error),
@@ -381,7 +415,8 @@ impl<'a> Selector<'a> {
                 Some(Some(_)) => {}
             }
         }
-        if !f.template.is_empty() && crate::output::template_name(row.template as i32) != f.template {
+        if !f.template.is_empty() && crate::output::template_name(row.template as i32) != f.template
+        {
             return false;
         }
         if let Some(s) = self.severity {
@@ -391,7 +426,9 @@ impl<'a> Selector<'a> {
         }
         if !f.agency.is_empty() {
             let mut cache = self.agency_match.borrow_mut();
-            let hit = *cache.entry(row.agency).or_insert_with(|| index.strings.name(row.agency).contains(f.agency.as_str()));
+            let hit = *cache
+                .entry(row.agency)
+                .or_insert_with(|| index.strings.name(row.agency).contains(f.agency.as_str()));
             if !hit {
                 return false;
             }
@@ -410,7 +447,13 @@ struct GroupAcc {
 
 impl GroupAcc {
     fn new(n: usize) -> GroupAcc {
-        GroupAcc { reports: 0, sums: vec![0.0; n], present: vec![0; n], missing: vec![0; n], rates: vec![(0.0, 0.0, 0); RATES.len()] }
+        GroupAcc {
+            reports: 0,
+            sums: vec![0.0; n],
+            present: vec![0; n],
+            missing: vec![0; n],
+            rates: vec![(0.0, 0.0, 0); RATES.len()],
+        }
     }
 }
 
@@ -427,7 +470,10 @@ const SMALL_SAMPLE: f64 = 30.0;
 pub const RATES: &[RateDef] = &[
     RateDef {
         name: "disclosure_rate",
-        numerator: &["applications.disclosed.total", "applications.partially_disclosed.total"],
+        numerator: &[
+            "applications.disclosed.total",
+            "applications.partially_disclosed.total",
+        ],
         denominator: &[(1.0, "applications.closed_total.total")],
     },
     RateDef {
@@ -435,16 +481,26 @@ pub const RATES: &[RateDef] = &[
         numerator: &["applications.unavailable.not_held.total"],
         denominator: &[(1.0, "applications.closed_total.total")],
     },
-    RateDef { name: "review_correction_rate", numerator: &["review.corrected"], denominator: &[(1.0, "review.total"), (-1.0, "review.pending")] },
+    RateDef {
+        name: "review_correction_rate",
+        numerator: &["review.corrected"],
+        denominator: &[(1.0, "review.total"), (-1.0, "review.pending")],
+    },
     RateDef {
         name: "litigation_direct_correction_rate",
         numerator: &["litigation_direct.corrected"],
-        denominator: &[(1.0, "litigation_direct.total"), (-1.0, "litigation_direct.pending")],
+        denominator: &[
+            (1.0, "litigation_direct.total"),
+            (-1.0, "litigation_direct.pending"),
+        ],
     },
     RateDef {
         name: "litigation_after_review_correction_rate",
         numerator: &["litigation_after_review.corrected"],
-        denominator: &[(1.0, "litigation_after_review.total"), (-1.0, "litigation_after_review.pending")],
+        denominator: &[
+            (1.0, "litigation_after_review.total"),
+            (-1.0, "litigation_after_review.pending"),
+        ],
     },
     RateDef {
         name: "dispute_rate",
@@ -490,7 +546,11 @@ impl RateColumns {
         COLS.get_or_init(|| {
             let mut map = HashMap::default();
             for def in RATES {
-                for p in def.numerator.iter().chain(def.denominator.iter().map(|(_, p)| p)) {
+                for p in def
+                    .numerator
+                    .iter()
+                    .chain(def.denominator.iter().map(|(_, p)| p))
+                {
                     map.insert(*p, catalogue::index_of(p).expect("rate path in catalogue"));
                 }
             }
@@ -508,7 +568,14 @@ impl RateColumns {
 mod tests {
     use super::*;
 
-    fn report(id: &str, agency: &str, year: i32, new_total: f64, closed: f64, disclosed: f64) -> Report {
+    fn report(
+        id: &str,
+        agency: &str,
+        year: i32,
+        new_total: f64,
+        closed: f64,
+        disclosed: f64,
+    ) -> Report {
         let mut r = Report {
             id: id.into(),
             agency: agency.into(),
@@ -517,7 +584,9 @@ mod tests {
             region: Some(crate::parse::meta::region(agency)),
             ..Default::default()
         };
-        let set = |r: &mut Report, p: &str, v: f64| catalogue::set(r, catalogue::index_of(p).unwrap(), Some(v));
+        let set = |r: &mut Report, p: &str, v: f64| {
+            catalogue::set(r, catalogue::index_of(p).unwrap(), Some(v))
+        };
         set(&mut r, "applications.new_received.total", new_total);
         set(&mut r, "applications.closed_total.total", closed);
         set(&mut r, "applications.disclosed.total", disclosed);
@@ -528,48 +597,139 @@ mod tests {
     #[test]
     fn sums_group_and_revisions() {
         let mut index = Index::new();
-        index.insert(&report("a", "北京市朝阳区人民政府", 2022, 10.0, 10.0, 5.0), 1, &[]);
-        index.insert(&report("b", "北京市海淀区人民政府", 2022, 20.0, 20.0, 20.0), 2, &[]);
-        index.insert(&report("c", "北京市朝阳区人民政府", 2023, 7.0, 7.0, 7.0), 3, &[]);
+        index.insert(
+            &report("a", "北京市朝阳区人民政府", 2022, 10.0, 10.0, 5.0),
+            1,
+            &[],
+        );
+        index.insert(
+            &report("b", "北京市海淀区人民政府", 2022, 20.0, 20.0, 20.0),
+            2,
+            &[],
+        );
+        index.insert(
+            &report("c", "北京市朝阳区人民政府", 2023, 7.0, 7.0, 7.0),
+            3,
+            &[],
+        );
         // A revision of a: only the latest counts by default.
-        let superseded = index.insert(&report("d", "北京市朝阳区人民政府", 2022, 12.0, 12.0, 6.0), 4, &[]);
+        let superseded = index.insert(
+            &report("d", "北京市朝阳区人民政府", 2022, 12.0, 12.0, 6.0),
+            4,
+            &[],
+        );
         assert_eq!(superseded.as_deref(), Some("a"));
         assert_eq!(index.revisions("d"), vec!["a", "d"]);
 
         let m = catalogue::index_of("applications.new_received.total").unwrap();
         let r = index.aggregate(&[m], &[Dim::Year], &pb::Filter::default());
-        let by_year: Vec<(String, f64)> = r.groups.iter().map(|g| (g.key[0].clone(), g.sums[0].sum)).collect();
+        let by_year: Vec<(String, f64)> = r
+            .groups
+            .iter()
+            .map(|g| (g.key[0].clone(), g.sums[0].sum))
+            .collect();
         assert_eq!(by_year, vec![("2022".into(), 32.0), ("2023".into(), 7.0)]);
-        let all = index.aggregate(&[m], &[], &pb::Filter { all_revisions: true, ..Default::default() });
+        let all = index.aggregate(
+            &[m],
+            &[],
+            &pb::Filter {
+                all_revisions: true,
+                ..Default::default()
+            },
+        );
         assert_eq!(all.groups[0].sums[0].sum, 49.0);
 
-        let county = index.aggregate(&[m], &[Dim::County], &pb::Filter { agency: "朝阳".into(), ..Default::default() });
+        let county = index.aggregate(
+            &[m],
+            &[Dim::County],
+            &pb::Filter {
+                agency: "朝阳".into(),
+                ..Default::default()
+            },
+        );
         assert_eq!(county.groups.len(), 1);
         assert_eq!(county.groups[0].key, vec!["朝阳区".to_owned()]);
-        let rate = county.groups[0].rates.iter().find(|r| r.name == "disclosure_rate").unwrap();
-        assert_eq!((rate.numerator, rate.denominator, rate.reports), (13.0, 19.0, 2));
+        let rate = county.groups[0]
+            .rates
+            .iter()
+            .find(|r| r.name == "disclosure_rate")
+            .unwrap();
+        assert_eq!(
+            (rate.numerator, rate.denominator, rate.reports),
+            (13.0, 19.0, 2)
+        );
         assert!(rate.small_sample);
         // Missing metrics are counted, not summed as 0.
         let pending = catalogue::index_of("review.pending").unwrap();
         let r = index.aggregate(&[pending], &[], &pb::Filter::default());
-        assert_eq!((r.groups[0].sums[0].reports, r.groups[0].sums[0].missing), (0, 3));
+        assert_eq!(
+            (r.groups[0].sums[0].reports, r.groups[0].sums[0].missing),
+            (0, 3)
+        );
     }
 
     #[test]
     fn filters_by_year_region_and_severity() {
         let mut index = Index::new();
         let mut bad = report("x", "淮安市人民政府", 2024, 1.0, 1.0, 1.0);
-        bad.findings.push(crate::finding::finding(Code::RowTotal, "applications.disclosed.total", None, None, ""));
+        bad.findings.push(crate::finding::finding(
+            Code::RowTotal,
+            "applications.disclosed.total",
+            None,
+            None,
+            "",
+        ));
         index.insert(&bad, 1, &[]);
-        index.insert(&report("y", "北京市朝阳区人民政府", 2019, 1.0, 1.0, 1.0), 2, &[]);
+        index.insert(
+            &report("y", "北京市朝阳区人民政府", 2019, 1.0, 1.0, 1.0),
+            2,
+            &[],
+        );
         let count = |f: pb::Filter| index.select(&f).count();
-        assert_eq!(count(pb::Filter { year_from: Some(2020), ..Default::default() }), 1);
-        assert_eq!(count(pb::Filter { city: "淮安市".into(), ..Default::default() }), 1);
-        assert_eq!(count(pb::Filter { city: "南京市".into(), ..Default::default() }), 0);
-        assert_eq!(count(pb::Filter { severity: "error".into(), ..Default::default() }), 1);
-        assert_eq!(count(pb::Filter { template: "2019".into(), ..Default::default() }), 0);
+        assert_eq!(
+            count(pb::Filter {
+                year_from: Some(2020),
+                ..Default::default()
+            }),
+            1
+        );
+        assert_eq!(
+            count(pb::Filter {
+                city: "淮安市".into(),
+                ..Default::default()
+            }),
+            1
+        );
+        assert_eq!(
+            count(pb::Filter {
+                city: "南京市".into(),
+                ..Default::default()
+            }),
+            0
+        );
+        assert_eq!(
+            count(pb::Filter {
+                severity: "error".into(),
+                ..Default::default()
+            }),
+            1
+        );
+        assert_eq!(
+            count(pb::Filter {
+                template: "2019".into(),
+                ..Default::default()
+            }),
+            0
+        );
         let s = index.summarize(&pb::Filter::default());
         assert_eq!(s.counts.len(), 1);
-        assert_eq!((s.counts[0].code.as_str(), s.counts[0].findings, s.counts[0].reports), ("ROW_TOTAL", 1, 1));
+        assert_eq!(
+            (
+                s.counts[0].code.as_str(),
+                s.counts[0].findings,
+                s.counts[0].reports
+            ),
+            ("ROW_TOTAL", 1, 1)
+        );
     }
 }

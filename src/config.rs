@@ -22,6 +22,83 @@ pub struct Cli {
 pub enum Command {
     /// Parse report files and print them as JSON (one document per file).
     Parse(ParseArgs),
+    /// Run the gRPC service (ingest, queries, health, reflection).
+    Serve(ServeArgs),
+    /// Parse every stored document again and rewrite its report in place.
+    Reindex(ReindexArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "NIANBAO_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: String,
+    /// Directory of the embedded sled database.
+    #[arg(long, env = "NIANBAO_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Largest gRPC message accepted or sent, in bytes.
+    #[arg(long, env = "NIANBAO_MAX_MESSAGE_BYTES", default_value_t = 16 << 20)]
+    pub max_message_bytes: usize,
+    /// Largest document accepted, in bytes; larger ones are rejected alone.
+    #[arg(long, env = "NIANBAO_MAX_DOCUMENT_BYTES", default_value_t = 8 << 20)]
+    pub max_document_bytes: usize,
+    /// Bytes of documents in flight across all streams; beyond it new documents wait, then
+    /// get RESOURCE_EXHAUSTED.
+    #[arg(long, env = "NIANBAO_MEMORY_BYTES", default_value_t = 256 << 20)]
+    pub memory_bytes: usize,
+    /// Seconds a document may wait for memory before RESOURCE_EXHAUSTED.
+    #[arg(long, env = "NIANBAO_MEMORY_WAIT_SECS", default_value_t = 10)]
+    pub memory_wait_secs: u64,
+    /// Documents one Ingest stream may have in flight.
+    #[arg(long, env = "NIANBAO_STREAM_IN_FLIGHT", default_value_t = 64)]
+    pub stream_in_flight: usize,
+    /// Concurrent streams per HTTP/2 connection.
+    #[arg(long, env = "NIANBAO_MAX_CONCURRENT_STREAMS", default_value_t = 128)]
+    pub max_concurrent_streams: u32,
+    /// Most documents one commit batch (one fsync) holds.
+    #[arg(long, env = "NIANBAO_MAX_BATCH", default_value_t = 256)]
+    pub max_batch: usize,
+    /// Seconds shutdown waits for in-flight work.
+    #[arg(long, env = "NIANBAO_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ReindexArgs {
+    /// Directory of the embedded sled database (the server must not be running on it).
+    #[arg(long, env = "NIANBAO_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+impl ServeArgs {
+    /// The server options these flags set. Destructured so that a new flag must be wired.
+    pub fn options(&self) -> crate::server::ServerOptions {
+        let ServeArgs {
+            listen: _,
+            data_dir: _,
+            max_message_bytes,
+            max_document_bytes,
+            memory_bytes,
+            memory_wait_secs,
+            stream_in_flight,
+            max_concurrent_streams,
+            max_batch,
+            shutdown_grace_secs,
+        } = self;
+        crate::server::ServerOptions {
+            limits: crate::ingest::Limits {
+                max_document_bytes: *max_document_bytes,
+                memory_bytes: *memory_bytes,
+                memory_wait: std::time::Duration::from_secs(*memory_wait_secs),
+                max_batch: (*max_batch).max(1),
+            },
+            max_message_bytes: *max_message_bytes,
+            stream_in_flight: *stream_in_flight,
+            max_concurrent_streams: *max_concurrent_streams,
+            shutdown_grace: std::time::Duration::from_secs(*shutdown_grace_secs),
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,9 @@
 //! - [`output`]: proto3 JSON and the `--facts` JSON shape.
 //! - [`aggregate`]: PURE. The in-memory index of stored reports: sums, rates, finding counts.
 //! - [`store`]: the ONLY module that names sled; durable group commit, revisions, reindex.
+//! - [`ingest`]: the ingest pipeline: checks, memory budget, parsing, the group-commit writer.
+//! - [`service`]: thin tonic handlers and the one error-to-status mapping.
+//! - [`server`]: builds the server (health, reflection, limits) and runs it until shutdown.
 //! - [`config`]: the command line, one clap struct per command.
 
 pub mod aggregate;
@@ -25,8 +28,11 @@ pub mod catalogue;
 pub mod config;
 pub mod decode;
 pub mod finding;
+pub mod ingest;
 pub mod output;
 pub mod parse;
+pub mod server;
+pub mod service;
 pub mod store;
 pub mod validate;
 

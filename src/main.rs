@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use nianbao::config::{Cli, Command, ParseArgs};
+use nianbao::config::{Cli, Command, ParseArgs, ReindexArgs, ServeArgs};
 use nianbao::decode::ContentHint;
 use nianbao::{output, parse_document, Hints};
 
@@ -12,6 +12,8 @@ fn main() -> ExitCode {
     init_tracing(cli.log_json);
     let result = match cli.command {
         Command::Parse(args) => parse_files(args),
+        Command::Serve(args) => serve(args),
+        Command::Reindex(args) => reindex(args),
     };
     match result {
         Ok(code) => code,
@@ -76,4 +78,45 @@ fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    runtime.block_on(async {
+        let store = nianbao::store::Store::open(&args.data_dir)
+            .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        nianbao::server::run(listener, store, args.options(), shutdown_signal()).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+fn reindex(args: ReindexArgs) -> anyhow::Result<ExitCode> {
+    let store = nianbao::store::Store::open(&args.data_dir)
+        .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
+    let count = store.reindex(parse_document).context("reindexing")?;
+    tracing::info!(reports = count, "reindexed");
+    println!("reindexed {count} reports in {}", args.data_dir.display());
+    Ok(ExitCode::SUCCESS)
 }

@@ -62,7 +62,9 @@ impl StoreError {
             StoreError::Db(sled::Error::Io(e)) => Some(e),
             _ => None,
         };
-        io.is_some_and(|e| e.raw_os_error() == Some(28) || e.kind() == std::io::ErrorKind::StorageFull)
+        io.is_some_and(|e| {
+            e.raw_os_error() == Some(28) || e.kind() == std::io::ErrorKind::StorageFull
+        })
     }
 }
 
@@ -96,7 +98,13 @@ impl DocumentHints {
             "html" | "text/html" => (ContentHint::Html, None),
             other => (ContentHint::Unknown, Some(other.to_owned())),
         };
-        crate::Hints { agency: self.agency.clone(), year: self.year, encoding, content, source: Some(self.source.clone()) }
+        crate::Hints {
+            agency: self.agency.clone(),
+            year: self.year,
+            encoding,
+            content,
+            source: Some(self.source.clone()),
+        }
     }
 }
 
@@ -116,7 +124,9 @@ pub enum Committed {
     Stored,
     Duplicate,
     /// A new version of a body's report for a year already stored.
-    Revision { supersedes: String },
+    Revision {
+        supersedes: String,
+    },
 }
 
 /// One committed document: the outcome and the report as stored.
@@ -179,11 +189,19 @@ impl Store {
         let mut index = Index::new();
         for entry in self.inner.order.iter() {
             let (seq, id) = entry?;
-            let seq = u64::from_be_bytes(seq.as_ref().try_into().map_err(|_| corrupt("order", "key is not a u64"))?);
+            let seq = u64::from_be_bytes(
+                seq.as_ref()
+                    .try_into()
+                    .map_err(|_| corrupt("order", "key is not a u64"))?,
+            );
             let Some(bytes) = self.inner.reports.get(&id)? else {
-                return Err(corrupt(&hex::encode(&id), "order names a report that is not stored"));
+                return Err(corrupt(
+                    &hex::encode(&id),
+                    "order names a report that is not stored",
+                ));
             };
-            let report = Report::decode(bytes.as_ref()).map_err(|e| corrupt(&hex::encode(&id), &e.to_string()))?;
+            let report = Report::decode(bytes.as_ref())
+                .map_err(|e| corrupt(&hex::encode(&id), &e.to_string()))?;
             let cross = self.cross_of(&id)?;
             index.insert(&report, seq, &cross);
         }
@@ -193,7 +211,9 @@ impl Store {
 
     fn cross_of(&self, key: &[u8]) -> Result<Vec<Finding>, StoreError> {
         match self.inner.cross.get(key)? {
-            Some(b) => Ok(CrossYearFindings::decode(b.as_ref()).map_err(|e| corrupt(&hex::encode(key), &e.to_string()))?.findings),
+            Some(b) => Ok(CrossYearFindings::decode(b.as_ref())
+                .map_err(|e| corrupt(&hex::encode(key), &e.to_string()))?
+                .findings),
             None => Ok(Vec::new()),
         }
     }
@@ -214,7 +234,9 @@ impl Store {
         if !self.contains(id) {
             return Ok(None);
         }
-        let Some(bytes) = self.inner.reports.get(key)? else { return Ok(None) };
+        let Some(bytes) = self.inner.reports.get(key)? else {
+            return Ok(None);
+        };
         let mut report = Report::decode(bytes.as_ref()).map_err(|e| corrupt(id, &e.to_string()))?;
         report.findings.extend(self.cross_of(&key)?);
         Ok(Some(report))
@@ -223,10 +245,19 @@ impl Store {
     /// The stored document's bytes and hints.
     pub fn document(&self, id: &str) -> Result<Option<(Vec<u8>, DocumentHints)>, StoreError> {
         let key = id_key(id)?;
-        let Some(bytes) = self.inner.documents.get(key)? else { return Ok(None) };
-        let doc = StoredDocument::decode(bytes.as_ref()).map_err(|e| corrupt(id, &e.to_string()))?;
-        let content = zstd::decode_all(doc.content_zstd.as_slice()).map_err(|e| corrupt(id, &e.to_string()))?;
-        let hints = DocumentHints { source: doc.source, agency: doc.agency, year: doc.year, content_type: doc.content_type };
+        let Some(bytes) = self.inner.documents.get(key)? else {
+            return Ok(None);
+        };
+        let doc =
+            StoredDocument::decode(bytes.as_ref()).map_err(|e| corrupt(id, &e.to_string()))?;
+        let content = zstd::decode_all(doc.content_zstd.as_slice())
+            .map_err(|e| corrupt(id, &e.to_string()))?;
+        let hints = DocumentHints {
+            source: doc.source,
+            agency: doc.agency,
+            year: doc.year,
+            content_type: doc.content_type,
+        };
         Ok(Some((content, hints)))
     }
 
@@ -242,9 +273,17 @@ impl Store {
     /// data are synced to disk, and only then is the index updated. On error nothing in
     /// the batch may be acknowledged.
     pub fn commit(&self, docs: Vec<NewDocument>) -> Result<Vec<CommitResult>, StoreError> {
-        let _writer = self.inner.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _writer = self
+            .inner
+            .commit_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let mut next_seq = match self.inner.db.get(NEXT_SEQ)? {
-            Some(b) => u64::from_be_bytes(b.as_ref().try_into().map_err(|_| corrupt("next_seq", "not a u64"))?),
+            Some(b) => u64::from_be_bytes(
+                b.as_ref()
+                    .try_into()
+                    .map_err(|_| corrupt("next_seq", "not a u64"))?,
+            ),
             None => 1,
         };
         let mut results = Vec::with_capacity(docs.len());
@@ -258,7 +297,10 @@ impl Store {
                     Some((_, r, _)) => r.clone(),
                     None => self.get(&doc.id)?.unwrap_or_default(),
                 };
-                results.push(CommitResult { committed: Committed::Duplicate, report });
+                results.push(CommitResult {
+                    committed: Committed::Duplicate,
+                    report,
+                });
                 continue;
             }
             let mut report = doc.report;
@@ -281,9 +323,21 @@ impl Store {
             self.inner.reports.insert(key, report.encode_to_vec())?;
             // Rule 10 against the neighbouring years, and the next year's against this one.
             let cross = self.cross_findings(&report, &fresh)?;
-            self.inner.cross.insert(key, CrossYearFindings { findings: cross.clone() }.encode_to_vec())?;
+            self.inner.cross.insert(
+                key,
+                CrossYearFindings {
+                    findings: cross.clone(),
+                }
+                .encode_to_vec(),
+            )?;
             if let Some((next_id, next_cross)) = self.next_year_cross(&report, &fresh)? {
-                self.inner.cross.insert(id_key(&next_id)?, CrossYearFindings { findings: next_cross.clone() }.encode_to_vec())?;
+                self.inner.cross.insert(
+                    id_key(&next_id)?,
+                    CrossYearFindings {
+                        findings: next_cross.clone(),
+                    }
+                    .encode_to_vec(),
+                )?;
                 if let Some(entry) = fresh.iter_mut().find(|(_, r, _)| r.id == next_id) {
                     entry.2 = next_cross;
                 }
@@ -315,40 +369,75 @@ impl Store {
     }
 
     /// The latest stored revision of `report`'s body and year, in the index or the batch.
-    fn latest_before(&self, report: &Report, fresh: &[(u64, Report, Vec<Finding>)]) -> Result<Option<String>, StoreError> {
-        let Some((agency, year)) = body_key(report) else { return Ok(None) };
-        if let Some((_, r, _)) = fresh.iter().rev().find(|(_, r, _)| body_key(r).as_ref() == Some(&(agency.clone(), year))) {
+    fn latest_before(
+        &self,
+        report: &Report,
+        fresh: &[(u64, Report, Vec<Finding>)],
+    ) -> Result<Option<String>, StoreError> {
+        let Some((agency, year)) = body_key(report) else {
+            return Ok(None);
+        };
+        if let Some((_, r, _)) = fresh
+            .iter()
+            .rev()
+            .find(|(_, r, _)| body_key(r).as_ref() == Some(&(agency.clone(), year)))
+        {
             return Ok(Some(r.id.clone()));
         }
         Ok(self.index().latest_of(&agency, year).map(|r| r.id.clone()))
     }
 
     /// The latest report of `agency` for `year`, from the batch or the store.
-    fn latest_report(&self, agency: &str, year: i32, fresh: &[(u64, Report, Vec<Finding>)]) -> Result<Option<Report>, StoreError> {
+    fn latest_report(
+        &self,
+        agency: &str,
+        year: i32,
+        fresh: &[(u64, Report, Vec<Finding>)],
+    ) -> Result<Option<Report>, StoreError> {
         let key = (agency.to_owned(), year);
-        if let Some((_, r, _)) = fresh.iter().rev().find(|(_, r, _)| body_key(r).as_ref() == Some(&key)) {
+        if let Some((_, r, _)) = fresh
+            .iter()
+            .rev()
+            .find(|(_, r, _)| body_key(r).as_ref() == Some(&key))
+        {
             return Ok(Some(r.clone()));
         }
         let id = self.index().latest_of(agency, year).map(|r| r.id.clone());
         match id {
             Some(id) => {
-                let Some(bytes) = self.inner.reports.get(id_key(&id)?)? else { return Ok(None) };
-                Ok(Some(Report::decode(bytes.as_ref()).map_err(|e| corrupt(&id, &e.to_string()))?))
+                let Some(bytes) = self.inner.reports.get(id_key(&id)?)? else {
+                    return Ok(None);
+                };
+                Ok(Some(
+                    Report::decode(bytes.as_ref()).map_err(|e| corrupt(&id, &e.to_string()))?,
+                ))
             }
             None => Ok(None),
         }
     }
 
-    fn cross_findings(&self, report: &Report, fresh: &[(u64, Report, Vec<Finding>)]) -> Result<Vec<Finding>, StoreError> {
-        let Some((agency, year)) = body_key(report) else { return Ok(Vec::new()) };
+    fn cross_findings(
+        &self,
+        report: &Report,
+        fresh: &[(u64, Report, Vec<Finding>)],
+    ) -> Result<Vec<Finding>, StoreError> {
+        let Some((agency, year)) = body_key(report) else {
+            return Ok(Vec::new());
+        };
         Ok(match self.latest_report(&agency, year - 1, fresh)? {
             Some(prev) => validate::cross_year(&prev, report),
             None => Vec::new(),
         })
     }
 
-    fn next_year_cross(&self, report: &Report, fresh: &[(u64, Report, Vec<Finding>)]) -> Result<Option<(String, Vec<Finding>)>, StoreError> {
-        let Some((agency, year)) = body_key(report) else { return Ok(None) };
+    fn next_year_cross(
+        &self,
+        report: &Report,
+        fresh: &[(u64, Report, Vec<Finding>)],
+    ) -> Result<Option<(String, Vec<Finding>)>, StoreError> {
+        let Some((agency, year)) = body_key(report) else {
+            return Ok(None);
+        };
         Ok(self.latest_report(&agency, year + 1, fresh)?.map(|next| {
             let cross = validate::cross_year(report, &next);
             (next.id.clone(), cross)
@@ -361,7 +450,11 @@ impl Store {
         self.inner.log_file.sync_all()?;
         let blobs = self.inner.dir.join("blobs");
         if blobs.is_dir() {
-            let mut synced = self.inner.synced_blobs.lock().unwrap_or_else(|p| p.into_inner());
+            let mut synced = self
+                .inner
+                .synced_blobs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             let mut any = false;
             for entry in std::fs::read_dir(&blobs)? {
                 let entry = entry?;
@@ -380,8 +473,15 @@ impl Store {
 
     /// Parses every stored document again with `parse` and rewrites its report in place,
     /// then rebuilds the cross-year findings and the index. Returns how many were reparsed.
-    pub fn reindex(&self, parse: impl Fn(&[u8], &crate::Hints) -> Report) -> Result<usize, StoreError> {
-        let _writer = self.inner.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
+    pub fn reindex(
+        &self,
+        parse: impl Fn(&[u8], &crate::Hints) -> Report,
+    ) -> Result<usize, StoreError> {
+        let _writer = self
+            .inner
+            .commit_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let mut count = 0;
         let mut reports: Vec<Report> = Vec::new();
         for entry in self.inner.order.iter() {
@@ -402,20 +502,36 @@ impl Store {
         let mut seqs = Vec::new();
         for entry in self.inner.order.iter() {
             let (seq, _) = entry?;
-            seqs.push(u64::from_be_bytes(seq.as_ref().try_into().map_err(|_| corrupt("order", "key is not a u64"))?));
+            seqs.push(u64::from_be_bytes(
+                seq.as_ref()
+                    .try_into()
+                    .map_err(|_| corrupt("order", "key is not a u64"))?,
+            ));
         }
         for (report, seq) in reports.iter().zip(&seqs) {
             index.insert(report, *seq, &[]);
         }
         for report in &reports {
             let cross = match body_key(report) {
-                Some((agency, year)) => match index.latest_of(&agency, year - 1).map(|r| r.id.clone()) {
-                    Some(prev_id) => reports.iter().find(|r| r.id == prev_id).map(|prev| validate::cross_year(prev, report)).unwrap_or_default(),
-                    None => Vec::new(),
-                },
+                Some((agency, year)) => {
+                    match index.latest_of(&agency, year - 1).map(|r| r.id.clone()) {
+                        Some(prev_id) => reports
+                            .iter()
+                            .find(|r| r.id == prev_id)
+                            .map(|prev| validate::cross_year(prev, report))
+                            .unwrap_or_default(),
+                        None => Vec::new(),
+                    }
+                }
                 None => Vec::new(),
             };
-            self.inner.cross.insert(id_key(&report.id)?, CrossYearFindings { findings: cross.clone() }.encode_to_vec())?;
+            self.inner.cross.insert(
+                id_key(&report.id)?,
+                CrossYearFindings {
+                    findings: cross.clone(),
+                }
+                .encode_to_vec(),
+            )?;
             index.set_cross(&report.id, &cross);
         }
         self.sync()?;
@@ -430,7 +546,10 @@ impl Store {
 }
 
 fn corrupt(key: &str, why: &str) -> StoreError {
-    StoreError::Corrupt { key: key.to_owned(), why: why.to_owned() }
+    StoreError::Corrupt {
+        key: key.to_owned(),
+        why: why.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -439,7 +558,12 @@ mod tests {
 
     fn doc(text: &str) -> NewDocument {
         let report = crate::parse_document(text.as_bytes(), &crate::Hints::default());
-        NewDocument { id: report_id(text.as_bytes()), content: text.as_bytes().to_vec(), hints: DocumentHints::default(), report }
+        NewDocument {
+            id: report_id(text.as_bytes()),
+            content: text.as_bytes().to_vec(),
+            hints: DocumentHints::default(),
+            report,
+        }
     }
 
     fn tempdir(name: &str) -> PathBuf {
@@ -451,15 +575,22 @@ mod tests {
     #[test]
     fn stores_dedupes_revises_and_survives_reopen() {
         let dir = tempdir("basic");
-        let a = "某区人民政府2022年政府信息公开工作年度报告\n一、总体情况\n收到政府信息公开申请5件。";
-        let b = "某区人民政府2022年政府信息公开工作年度报告\n一、总体情况\n收到政府信息公开申请6件。";
+        let a =
+            "某区人民政府2022年政府信息公开工作年度报告\n一、总体情况\n收到政府信息公开申请5件。";
+        let b =
+            "某区人民政府2022年政府信息公开工作年度报告\n一、总体情况\n收到政府信息公开申请6件。";
         {
             let store = Store::open(&dir).unwrap();
             let r = store.commit(vec![doc(a), doc(a)]).unwrap();
             assert_eq!(r[0].committed, Committed::Stored);
             assert_eq!(r[1].committed, Committed::Duplicate);
             let r = store.commit(vec![doc(b)]).unwrap();
-            assert_eq!(r[0].committed, Committed::Revision { supersedes: report_id(a.as_bytes()) });
+            assert_eq!(
+                r[0].committed,
+                Committed::Revision {
+                    supersedes: report_id(a.as_bytes())
+                }
+            );
             assert_eq!(store.index().len(), 2);
         }
         let store = Store::open(&dir).unwrap();

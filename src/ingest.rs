@@ -1,0 +1,298 @@
+//! The ingest pipeline: check, parse, group commit. Uses tokio, not tonic.
+//!
+//! Each document is checked (empty, over the size limit), holds a share of the global
+//! memory budget while it is in flight, is parsed on the blocking pool, and is handed to
+//! the single writer task through a bounded channel. The writer commits whatever has
+//! queued up as one batch ([`Store::commit`] syncs once per batch) and answers every
+//! document of the batch only after the sync.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, Semaphore};
+
+use crate::pb::{Outcome, Report, Severity};
+use crate::store::{report_id, Committed, DocumentHints, NewDocument, Store, StoreError};
+
+/// Limits of the pipeline, from the command line.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest document accepted, in bytes.
+    pub max_document_bytes: usize,
+    /// Bytes of documents in flight across all streams.
+    pub memory_bytes: usize,
+    /// How long a document may wait for memory before the server answers overloaded.
+    pub memory_wait: Duration,
+    /// Most documents one batch commits.
+    pub max_batch: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_document_bytes: 8 << 20,
+            memory_bytes: 256 << 20,
+            memory_wait: Duration::from_secs(10),
+            max_batch: 256,
+        }
+    }
+}
+
+/// Why the pipeline could not answer for a document (the document itself was fine).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The memory budget stayed full for the whole wait.
+    #[error(
+        "server overloaded: no memory for a {size}-byte document within {waited:?}; retry later"
+    )]
+    Overloaded { size: usize, waited: Duration },
+    /// The server is shutting down and takes no new documents.
+    #[error("server shutting down; retry on another instance or later")]
+    ShuttingDown,
+    /// The disk is full: nothing more can be stored until space returns.
+    #[error("disk full: the document was not stored; free space on the data directory and retry")]
+    DiskFull,
+    /// The store failed; the batch was not acknowledged.
+    #[error("storage failed, document not stored: {0}")]
+    Store(#[from] StoreError),
+    /// The parser panicked (a bug); the document was not stored.
+    #[error("internal error while parsing the document")]
+    ParserPanic,
+}
+
+/// A document as a client sent it.
+#[derive(Debug, Clone, Default)]
+pub struct Incoming {
+    pub content: Vec<u8>,
+    pub hints: DocumentHints,
+}
+
+/// The answer for one document.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub outcome: Outcome,
+    pub id: String,
+    pub reason: String,
+    pub supersedes: String,
+    /// The stored (or parsed, when rejected) report; empty when rejected before parsing.
+    pub report: Report,
+}
+
+impl Answer {
+    fn rejected(reason: String) -> Answer {
+        Answer {
+            outcome: Outcome::Rejected,
+            id: String::new(),
+            reason,
+            supersedes: String::new(),
+            report: Report::default(),
+        }
+    }
+
+    pub fn count(&self, severity: Severity) -> u32 {
+        self.report
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity as i32)
+            .count() as u32
+    }
+}
+
+struct Job {
+    doc: NewDocument,
+    reply: oneshot::Sender<Result<(Committed, Report), IngestError>>,
+}
+
+/// A cheap, cloneable handle on the pipeline.
+#[derive(Clone)]
+pub struct Ingestor {
+    tx: mpsc::Sender<Job>,
+    store: Store,
+    memory: Arc<Semaphore>,
+    limits: Limits,
+}
+
+/// Units of the memory semaphore: 1 KiB, so a semaphore of u32 permits covers terabytes.
+const MEMORY_UNIT: usize = 1024;
+
+impl Ingestor {
+    /// Starts the writer task; it ends when every Ingestor clone is dropped and the queue
+    /// is drained (so dropping the handles is the graceful stop).
+    pub fn start(store: Store, limits: Limits) -> (Ingestor, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(limits.max_batch * 4);
+        let writer = tokio::spawn(write_batches(store.clone(), rx, limits.max_batch));
+        let permits = (limits.memory_bytes / MEMORY_UNIT).max(1);
+        let memory = Arc::new(Semaphore::new(permits));
+        (
+            Ingestor {
+                tx,
+                store,
+                memory,
+                limits,
+            },
+            writer,
+        )
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Checks, parses and durably stores one document.
+    pub async fn ingest(&self, doc: Incoming) -> Result<Answer, IngestError> {
+        let size = doc.content.len();
+        if size == 0 {
+            return Ok(Answer::rejected("empty document".into()));
+        }
+        if size > self.limits.max_document_bytes {
+            return Ok(Answer::rejected(format!(
+                "over the size limit: {size} bytes > {} bytes",
+                self.limits.max_document_bytes
+            )));
+        }
+        let units = size.div_ceil(MEMORY_UNIT).min(self.memory_units()) as u32;
+        let _permit = tokio::time::timeout(
+            self.limits.memory_wait,
+            self.memory.clone().acquire_many_owned(units),
+        )
+        .await
+        .map_err(|_| IngestError::Overloaded {
+            size,
+            waited: self.limits.memory_wait,
+        })?
+        .map_err(|_| IngestError::ShuttingDown)?;
+
+        let id = report_id(&doc.content);
+        if self.store.contains(&id) {
+            let report = self.store.get(&id)?.unwrap_or_default();
+            return Ok(Answer {
+                outcome: Outcome::Duplicate,
+                id,
+                reason: String::new(),
+                supersedes: String::new(),
+                report,
+            });
+        }
+        let hints = doc.hints.clone();
+        let content = doc.content;
+        let (content, report) = tokio::task::spawn_blocking(move || {
+            let report = crate::parse_document(&content, &hints.parse_hints());
+            (content, report)
+        })
+        .await
+        .map_err(|_| IngestError::ParserPanic)?;
+        if let Some(why) = not_a_report(&report) {
+            return Ok(Answer {
+                report,
+                ..Answer::rejected(why)
+            });
+        }
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            doc: NewDocument {
+                id: id.clone(),
+                content,
+                hints: doc.hints,
+                report,
+            },
+            reply,
+        };
+        self.tx
+            .send(job)
+            .await
+            .map_err(|_| IngestError::ShuttingDown)?;
+        let (committed, report) = answer.await.map_err(|_| IngestError::ShuttingDown)??;
+        let (outcome, supersedes) = match committed {
+            Committed::Stored => (Outcome::Stored, String::new()),
+            Committed::Duplicate => (Outcome::Duplicate, String::new()),
+            Committed::Revision { supersedes } => (Outcome::Revision, supersedes),
+        };
+        Ok(Answer {
+            outcome,
+            id,
+            reason: String::new(),
+            supersedes,
+            report,
+        })
+    }
+
+    fn memory_units(&self) -> usize {
+        (self.limits.memory_bytes / MEMORY_UNIT).max(1)
+    }
+}
+
+/// Why a parsed document is not an annual report, if it is not: no table and at most two
+/// of the six section headings (so a report whose tables were images still counts).
+pub fn not_a_report(report: &Report) -> Option<String> {
+    let codes = |code: &str| report.findings.iter().filter(|f| f.code == code).count();
+    let tables_missing = codes("TABLE_MISSING") >= 5;
+    let sections_missing = codes("SECTION_MISSING");
+    (tables_missing && sections_missing >= 4 && report.year.is_none()
+        || tables_missing && sections_missing >= 5)
+        .then(|| {
+            format!(
+                "not a report: no tables and {} of the 6 sections missing",
+                sections_missing
+            )
+        })
+}
+
+/// The writer: takes what has queued up, commits it as one batch, answers after the sync.
+async fn write_batches(store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < max_batch {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let (docs, replies): (Vec<NewDocument>, Vec<_>) =
+            jobs.into_iter().map(|j| (j.doc, j.reply)).unzip();
+        let count = docs.len();
+        let started = std::time::Instant::now();
+        let store2 = store.clone();
+        let result = tokio::task::spawn_blocking(move || store2.commit(docs)).await;
+        match result {
+            Ok(Ok(results)) => {
+                tracing::debug!(
+                    documents = count,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "batch committed"
+                );
+                for (reply, r) in replies.into_iter().zip(results) {
+                    let _ = reply.send(Ok((r.committed, r.report)));
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::error!(documents = count, error = %e, "batch commit failed; nothing in it acknowledged");
+                let disk_full = e.is_disk_full();
+                let message = e.to_string();
+                for reply in replies {
+                    let err = if disk_full {
+                        IngestError::DiskFull
+                    } else {
+                        IngestError::Store(StoreError::Io(std::io::Error::other(message.clone())))
+                    };
+                    let _ = reply.send(Err(err));
+                }
+            }
+            Err(_) => {
+                tracing::error!(
+                    documents = count,
+                    "batch commit panicked; nothing in it acknowledged"
+                );
+                for reply in replies {
+                    let _ = reply.send(Err(IngestError::ParserPanic));
+                }
+            }
+        }
+    }
+    if let Err(e) = store.sync() {
+        tracing::error!(error = %e, "final sync failed");
+    }
+}

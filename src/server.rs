@@ -1,0 +1,122 @@
+//! Builds the gRPC server (ingest, queries, health, reflection, limits) and runs it until
+//! the shutdown future resolves; then health goes NOT_SERVING, the listener closes, in-flight
+//! requests finish, the writer commits what is queued, and the store is synced.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+
+use crate::ingest::{Ingestor, Limits};
+use crate::pb::ingest_service_server::IngestServiceServer;
+use crate::pb::report_service_server::ReportServiceServer;
+use crate::service::ingest::IngestHandler;
+use crate::service::query::QueryHandler;
+use crate::store::Store;
+
+/// How the server runs; built from `nianbao serve`'s flags.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub limits: Limits,
+    /// Largest gRPC message, in either direction.
+    pub max_message_bytes: usize,
+    /// Documents one Ingest stream may have in flight.
+    pub stream_in_flight: usize,
+    /// Concurrent HTTP/2 streams per connection.
+    pub max_concurrent_streams: u32,
+    /// HTTP/2 keepalive ping interval; a peer that does not answer within the timeout is dropped.
+    pub keepalive_interval: Duration,
+    pub keepalive_timeout: Duration,
+    /// How long shutdown waits for in-flight work before giving up on it.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            limits: Limits::default(),
+            max_message_bytes: 16 << 20,
+            stream_in_flight: crate::service::ingest::STREAM_IN_FLIGHT,
+            max_concurrent_streams: 128,
+            keepalive_interval: Duration::from_secs(30),
+            keepalive_timeout: Duration::from_secs(20),
+            shutdown_grace: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Serves on `listener` until `shutdown` resolves, then stops gracefully.
+pub async fn run(
+    listener: TcpListener,
+    store: Store,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), tonic::transport::Error> {
+    let (ingestor, writer) = Ingestor::start(store.clone(), options.limits.clone());
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<IngestServiceServer<IngestHandler>>()
+        .await;
+    health
+        .set_serving::<ReportServiceServer<QueryHandler>>()
+        .await;
+
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .expect("descriptor set built by build.rs");
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .expect("descriptor set built by build.rs");
+
+    let ingest = IngestServiceServer::new(IngestHandler::new(ingestor, options.stream_in_flight))
+        .max_decoding_message_size(options.max_message_bytes)
+        .max_encoding_message_size(options.max_message_bytes);
+    let query = ReportServiceServer::new(QueryHandler::new(store.clone()))
+        .max_decoding_message_size(options.max_message_bytes)
+        .max_encoding_message_size(options.max_message_bytes);
+
+    let addr = listener.local_addr().ok();
+    tracing::info!(?addr, "serving");
+    let reporter = health.clone();
+    let stopping = async move {
+        shutdown.await;
+        tracing::info!("shutting down: health NOT_SERVING, finishing in-flight requests");
+        reporter
+            .set_not_serving::<IngestServiceServer<IngestHandler>>()
+            .await;
+        reporter
+            .set_not_serving::<ReportServiceServer<QueryHandler>>()
+            .await;
+        reporter
+            .set_service_status("", tonic_health::ServingStatus::NotServing)
+            .await;
+    };
+    let served = Server::builder()
+        .max_concurrent_streams(options.max_concurrent_streams)
+        .http2_keepalive_interval(Some(options.keepalive_interval))
+        .http2_keepalive_timeout(Some(options.keepalive_timeout))
+        .tcp_keepalive(Some(Duration::from_secs(60)))
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(ingest)
+        .add_service(query)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stopping)
+        .await;
+    // The handlers (and their Ingestor handles) are gone: the writer drains and syncs.
+    if tokio::time::timeout(options.shutdown_grace, writer)
+        .await
+        .is_err()
+    {
+        tracing::error!("writer did not finish within the shutdown grace period");
+    }
+    if let Err(e) = store.sync() {
+        tracing::error!(error = %e, "final sync failed");
+    }
+    tracing::info!("stopped");
+    served
+}

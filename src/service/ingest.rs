@@ -1,0 +1,122 @@
+//! nianbao.v1.IngestService: the scraper's path.
+
+use std::pin::Pin;
+
+use futures::{Stream, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::ingest::{Answer, Incoming, Ingestor};
+use crate::pb::ingest_service_server::IngestService;
+use crate::pb::{Document, IngestResult, Severity};
+use crate::store::DocumentHints;
+
+use super::ServiceError;
+
+/// Documents one stream may have in flight (parsing or waiting for the commit): enough to
+/// fill a batch, few enough that a stream holds bounded memory.
+pub const STREAM_IN_FLIGHT: usize = 64;
+
+#[derive(Clone)]
+pub struct IngestHandler {
+    ingestor: Ingestor,
+    in_flight: usize,
+}
+
+impl IngestHandler {
+    pub fn new(ingestor: Ingestor, in_flight: usize) -> IngestHandler {
+        IngestHandler {
+            ingestor,
+            in_flight: in_flight.max(1),
+        }
+    }
+}
+
+fn check_document(doc: Document) -> (Incoming, String) {
+    let Document {
+        content,
+        source,
+        agency,
+        year,
+        content_type,
+        tag,
+    } = doc;
+    let hints = DocumentHints {
+        source,
+        agency: agency.filter(|a| !a.trim().is_empty()),
+        year,
+        content_type,
+    };
+    (Incoming { content, hints }, tag)
+}
+
+fn to_result(answer: Answer, tag: String) -> IngestResult {
+    IngestResult {
+        outcome: answer.outcome as i32,
+        errors: answer.count(Severity::Error),
+        warnings: answer.count(Severity::Warning),
+        infos: answer.count(Severity::Info),
+        id: answer.id,
+        agency: answer.report.agency,
+        year: answer.report.year,
+        template: answer.report.template,
+        reason: answer.reason,
+        tag,
+        supersedes: answer.supersedes,
+    }
+}
+
+async fn handle(ingestor: Ingestor, doc: Document) -> Result<IngestResult, Status> {
+    let (incoming, tag) = check_document(doc);
+    let answer = ingestor
+        .ingest(incoming)
+        .await
+        .map_err(ServiceError::from)?;
+    Ok(to_result(answer, tag))
+}
+
+type ResultStream = Pin<Box<dyn Stream<Item = Result<IngestResult, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl IngestService for IngestHandler {
+    type IngestStream = ResultStream;
+
+    async fn ingest(
+        &self,
+        request: Request<Streaming<Document>>,
+    ) -> Result<Response<Self::IngestStream>, Status> {
+        let ingestor = self.ingestor.clone();
+        // Documents are processed concurrently, answered in order; at most `in_flight` per
+        // stream, so a fast client is slowed by HTTP/2 flow control, not by our memory.
+        // A transport error ends the stream; so does a server-side failure (overload,
+        // shutdown, storage), after the answers for the documents before it.
+        let answers = request
+            .into_inner()
+            .map(move |doc| {
+                let ingestor = ingestor.clone();
+                async move {
+                    match doc {
+                        Ok(doc) => handle(ingestor, doc).await,
+                        Err(status) => Err(status),
+                    }
+                }
+            })
+            .buffered(self.in_flight)
+            .scan(false, |failed, item| {
+                if *failed {
+                    return futures::future::ready(None);
+                }
+                *failed = item.is_err();
+                futures::future::ready(Some(item))
+            });
+        Ok(Response::new(Box::pin(answers)))
+    }
+
+    async fn ingest_one(
+        &self,
+        request: Request<Document>,
+    ) -> Result<Response<IngestResult>, Status> {
+        Ok(Response::new(
+            handle(self.ingestor.clone(), request.into_inner()).await?,
+        ))
+    }
+}

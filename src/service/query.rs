@@ -1,0 +1,228 @@
+//! nianbao.v1.ReportService: queries for other services.
+
+use base64::Engine;
+use tonic::{Request, Response, Status};
+
+use crate::aggregate::{Dim, RATES};
+use crate::catalogue::{self, MetricKind, METRICS};
+use crate::pb::report_service_server::ReportService;
+use crate::pb::{
+    AggregateRequest, AggregateResponse, Filter, GetReportRequest, GetReportResponse,
+    ListMetricsRequest, ListMetricsResponse, ListReportsRequest, ListReportsResponse, MetricInfo,
+    SummarizeFindingsRequest, SummarizeFindingsResponse,
+};
+use crate::store::Store;
+
+use super::ServiceError;
+
+/// Page size when the request leaves it 0, and the most one page may hold.
+const DEFAULT_PAGE: usize = 50;
+const MAX_PAGE: usize = 1000;
+
+#[derive(Clone)]
+pub struct QueryHandler {
+    store: Store,
+}
+
+impl QueryHandler {
+    pub fn new(store: Store) -> QueryHandler {
+        QueryHandler { store }
+    }
+}
+
+fn invalid(message: impl Into<String>) -> ServiceError {
+    ServiceError::InvalidArgument(message.into())
+}
+
+fn check_filter(filter: Option<Filter>) -> Result<Filter, ServiceError> {
+    let filter = filter.unwrap_or_default();
+    if !matches!(filter.template.as_str(), "" | "2019" | "2021" | "unknown") {
+        return Err(invalid(format!(
+            "filter.template {:?}: use \"2019\", \"2021\", \"unknown\" or leave it empty",
+            filter.template
+        )));
+    }
+    if !matches!(filter.severity.as_str(), "" | "error" | "warning" | "info") {
+        return Err(invalid(format!(
+            "filter.severity {:?}: use \"error\", \"warning\", \"info\" or leave it empty",
+            filter.severity
+        )));
+    }
+    if let (Some(from), Some(to)) = (filter.year_from, filter.year_to) {
+        if from > to {
+            return Err(invalid(format!(
+                "filter.year_from {from} is after filter.year_to {to}"
+            )));
+        }
+    }
+    Ok(filter)
+}
+
+fn check_id(id: &str) -> Result<(), ServiceError> {
+    if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(invalid(format!(
+            "id {id:?}: want the 64 hex digits IngestOne or ListReports returned"
+        )));
+    }
+    Ok(())
+}
+
+fn encode_token(seq: u64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(seq.to_be_bytes())
+}
+
+fn decode_token(token: &str) -> Result<u64, ServiceError> {
+    if token.is_empty() {
+        return Ok(0);
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .ok_or_else(|| {
+            invalid("page_token: not a token this service returned; start with an empty token")
+        })?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
+fn kind_name(kind: MetricKind) -> &'static str {
+    match kind {
+        MetricKind::Count => "count",
+        MetricKind::SignedCount => "signed_count",
+        MetricKind::Amount => "amount",
+    }
+}
+
+#[tonic::async_trait]
+impl ReportService for QueryHandler {
+    async fn get_report(
+        &self,
+        request: Request<GetReportRequest>,
+    ) -> Result<Response<GetReportResponse>, Status> {
+        let GetReportRequest { id, include_text } = request.into_inner();
+        let id = id.trim().to_ascii_lowercase();
+        check_id(&id)?;
+        let report = self
+            .store
+            .get(&id)
+            .map_err(ServiceError::from)?
+            .ok_or_else(|| ServiceError::NotFound(format!("no report with id {id}")))?;
+        let text = if include_text {
+            self.store
+                .text(&id)
+                .map_err(ServiceError::from)?
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let revisions = self.store.index().revisions(&id);
+        Ok(Response::new(GetReportResponse {
+            report: Some(report),
+            text,
+            revisions,
+        }))
+    }
+
+    async fn list_reports(
+        &self,
+        request: Request<ListReportsRequest>,
+    ) -> Result<Response<ListReportsResponse>, Status> {
+        let ListReportsRequest {
+            filter,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let filter = check_filter(filter)?;
+        let after = decode_token(&page_token)?;
+        let size = match page_size as usize {
+            0 => DEFAULT_PAGE,
+            n if n > MAX_PAGE => {
+                return Err(invalid(format!("page_size {n}: at most {MAX_PAGE}")).into())
+            }
+            n => n,
+        };
+        let index = self.store.index();
+        let mut reports = Vec::with_capacity(size);
+        let mut total = 0u64;
+        let mut next = String::new();
+        let mut last_seq = after;
+        for i in index.select(&filter) {
+            total += 1;
+            let seq = index.seq(i);
+            if seq <= after {
+                continue;
+            }
+            if reports.len() < size {
+                reports.push(index.summary(i));
+                last_seq = seq;
+            } else if next.is_empty() {
+                // More remain: the next page starts after the last report of this one.
+                next = encode_token(last_seq);
+            }
+        }
+        Ok(Response::new(ListReportsResponse {
+            reports,
+            next_page_token: next,
+            total,
+        }))
+    }
+
+    async fn aggregate(
+        &self,
+        request: Request<AggregateRequest>,
+    ) -> Result<Response<AggregateResponse>, Status> {
+        let AggregateRequest {
+            metrics,
+            group_by,
+            filter,
+        } = request.into_inner();
+        let filter = check_filter(filter)?;
+        let metrics: Vec<usize> = metrics
+            .iter()
+            .map(|m| catalogue::index_of(m.trim()).ok_or_else(|| invalid(format!("metric {m:?} is not a catalogue path; ListMetrics lists them (e.g. applications.new_received.total)"))))
+            .collect::<Result<_, _>>()?;
+        let dims: Vec<Dim> = group_by
+            .iter()
+            .map(|g| {
+                Dim::parse(g.trim()).ok_or_else(|| {
+                    invalid(format!(
+                        "group_by {g:?}: use any of {}",
+                        Dim::NAMES.join(", ")
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Response::new(
+            self.store.index().aggregate(&metrics, &dims, &filter),
+        ))
+    }
+
+    async fn summarize_findings(
+        &self,
+        request: Request<SummarizeFindingsRequest>,
+    ) -> Result<Response<SummarizeFindingsResponse>, Status> {
+        let filter = check_filter(request.into_inner().filter)?;
+        Ok(Response::new(self.store.index().summarize(&filter)))
+    }
+
+    async fn list_metrics(
+        &self,
+        _request: Request<ListMetricsRequest>,
+    ) -> Result<Response<ListMetricsResponse>, Status> {
+        let metrics = METRICS
+            .iter()
+            .map(|m| MetricInfo {
+                path: m.path.to_owned(),
+                label: m.label.to_owned(),
+                kind: kind_name(m.kind).to_owned(),
+                formats: [("2019", m.formats.f2019), ("2021", m.formats.f2021)]
+                    .iter()
+                    .filter(|f| f.1)
+                    .map(|f| f.0.to_owned())
+                    .collect(),
+            })
+            .collect();
+        let rates = RATES.iter().map(|r| r.to_rate(0.0, 0.0, 0)).collect();
+        Ok(Response::new(ListMetricsResponse { metrics, rates }))
+    }
+}

@@ -1,0 +1,421 @@
+//! End to end over a real socket: a server on 127.0.0.1:0 with a sled database in a temporary
+//! directory, driven by tonic clients.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use nianbao::pb::ingest_service_client::IngestServiceClient;
+use nianbao::pb::report_service_client::ReportServiceClient;
+use nianbao::pb::{
+    AggregateRequest, Document, Filter, GetReportRequest, IngestResult, ListReportsRequest,
+    Outcome, SummarizeFindingsRequest,
+};
+use nianbao::server::{run, ServerOptions};
+use nianbao::store::Store;
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+use tonic::Code;
+
+struct Running {
+    addr: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    async fn start(dir: &Path, options: ServerOptions) -> Running {
+        let store = Store::open(dir).expect("open store");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            run(listener, store, options, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server");
+        });
+        Running {
+            addr,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.await.unwrap();
+    }
+
+    async fn channel(&self) -> Channel {
+        for _ in 0..50 {
+            if let Ok(c) = Channel::from_shared(self.addr.clone())
+                .unwrap()
+                .connect()
+                .await
+            {
+                return c;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("server did not come up at {}", self.addr);
+    }
+}
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
+}
+
+/// Corpus files in upload order, with their expected JSON.
+fn corpus_files() -> Vec<(String, Vec<u8>, Value)> {
+    let mut out = Vec::new();
+    let mut names: Vec<_> = std::fs::read_dir(corpus().join("expected"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    for path in names {
+        let exp: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let file = exp["file"].as_str().unwrap().to_owned();
+        let bytes = std::fs::read(corpus().join(&file)).unwrap();
+        out.push((file, bytes, exp));
+    }
+    out
+}
+
+fn doc(tag: &str, content: Vec<u8>) -> Document {
+    Document {
+        content,
+        source: format!("file://{tag}"),
+        tag: tag.to_owned(),
+        ..Default::default()
+    }
+}
+
+async fn stream_all(channel: Channel, docs: Vec<Document>) -> Vec<IngestResult> {
+    let mut client = IngestServiceClient::new(channel);
+    let response = client
+        .ingest(tokio_stream::iter(docs))
+        .await
+        .expect("ingest");
+    let mut stream = response.into_inner();
+    let mut out = Vec::new();
+    while let Some(r) = stream.message().await.expect("stream item") {
+        out.push(r);
+    }
+    out
+}
+
+/// new_received.total by year over the latest revision of each (agency, year), from the
+/// expected files in upload order (a later file of the same body and year supersedes).
+fn expected_new_received_by_year(
+    files: &[(String, Vec<u8>, Value)],
+    parsed_agency: &BTreeMap<String, String>,
+) -> BTreeMap<String, f64> {
+    let mut latest: BTreeMap<(String, i64), f64> = BTreeMap::new();
+    for (file, _, exp) in files {
+        let Some(v) = exp["facts"]["applications.new_received.total"].as_f64() else {
+            latest.remove(&(parsed_agency[file].clone(), exp["year"].as_i64().unwrap()));
+            continue;
+        };
+        latest.insert(
+            (parsed_agency[file].clone(), exp["year"].as_i64().unwrap()),
+            v,
+        );
+    }
+    let mut by_year = BTreeMap::new();
+    for ((_, year), v) in latest {
+        *by_year.entry(year.to_string()).or_insert(0.0) += v;
+    }
+    by_year
+}
+
+async fn new_received_by_year(channel: Channel) -> BTreeMap<String, f64> {
+    let mut q = ReportServiceClient::new(channel);
+    let r = q
+        .aggregate(AggregateRequest {
+            metrics: vec!["applications.new_received.total".into()],
+            group_by: vec!["year".into()],
+            filter: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    r.groups
+        .into_iter()
+        .filter(|g| g.sums[0].reports > 0)
+        .map(|g| (g.key[0].clone(), g.sums[0].sum))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_query_restart_and_reindex() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = corpus_files();
+    let server = Running::start(dir.path(), ServerOptions::default()).await;
+    let channel = server.channel().await;
+
+    // Every corpus file over one bidirectional stream: one answer each, in order.
+    let docs: Vec<Document> = files.iter().map(|(f, b, _)| doc(f, b.clone())).collect();
+    let results = stream_all(channel.clone(), docs).await;
+    assert_eq!(results.len(), files.len());
+    let mut parsed_agency = BTreeMap::new();
+    for ((file, bytes, exp), r) in files.iter().zip(&results) {
+        assert_eq!(r.tag, *file);
+        assert_eq!(r.id, nianbao::store::report_id(bytes));
+        let outcome = Outcome::try_from(r.outcome).unwrap();
+        // The two huaian files are one body and year: the second is a revision.
+        if file == "huaian-city-2024.txt" {
+            assert_eq!(outcome, Outcome::Revision, "{file}");
+            assert_eq!(
+                r.supersedes,
+                nianbao::store::report_id(
+                    &files
+                        .iter()
+                        .find(|f| f.0 == "huaian-city-2024-layout.txt")
+                        .unwrap()
+                        .1
+                )
+            );
+        } else {
+            assert_eq!(outcome, Outcome::Stored, "{file}: {}", r.reason);
+        }
+        assert!(
+            r.agency.contains(exp["agency_contains"].as_str().unwrap()),
+            "{file}: {}",
+            r.agency
+        );
+        assert_eq!(r.year.map(i64::from), exp["year"].as_i64());
+        parsed_agency.insert(file.clone(), r.agency.clone());
+    }
+
+    // Each report reads back with the facts the parser gives, and its text on request.
+    let mut q = ReportServiceClient::new(channel.clone());
+    for (file, bytes, _) in &files {
+        let id = nianbao::store::report_id(bytes);
+        let got = q
+            .get_report(GetReportRequest {
+                id: id.clone(),
+                include_text: true,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let report = got.report.unwrap();
+        let local = nianbao::parse_document(bytes, &nianbao::Hints::default());
+        assert_eq!(
+            nianbao::catalogue::facts(&report),
+            nianbao::catalogue::facts(&local),
+            "{file}"
+        );
+        assert!(!got.text.is_empty());
+        assert_eq!(
+            got.text,
+            nianbao::decode::decode(bytes, None, Default::default()).text
+        );
+    }
+
+    // Aggregates equal the sums of the expected files (latest revisions).
+    let want = expected_new_received_by_year(&files, &parsed_agency);
+    assert_eq!(new_received_by_year(channel.clone()).await, want);
+
+    // The same bytes again: duplicates, nothing changes.
+    let again = stream_all(
+        channel.clone(),
+        files
+            .iter()
+            .take(3)
+            .map(|(f, b, _)| doc(f, b.clone()))
+            .collect(),
+    )
+    .await;
+    assert!(again.iter().all(|r| r.outcome == Outcome::Duplicate as i32));
+    let listed = q
+        .list_reports(ListReportsRequest {
+            filter: Some(Filter {
+                all_revisions: true,
+                ..Default::default()
+            }),
+            page_size: 0,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.total, files.len() as u64);
+
+    // Paging walks every latest report once.
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = q
+            .list_reports(ListReportsRequest {
+                filter: None,
+                page_size: 2,
+                page_token: token.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        seen.extend(page.reports.into_iter().map(|r| r.id));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(seen.len(), files.len() - 1);
+    seen.dedup();
+    assert_eq!(seen.len(), files.len() - 1);
+
+    // Findings summary carries the zuojiazhuang arithmetic errors.
+    let summary = q
+        .summarize_findings(SummarizeFindingsRequest { filter: None })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(summary
+        .counts
+        .iter()
+        .any(|c| c.code == "OUTCOMES_SUM" && c.reports >= 1));
+
+    server.stop().await;
+
+    // A restart keeps everything.
+    let server = Running::start(dir.path(), ServerOptions::default()).await;
+    assert_eq!(new_received_by_year(server.channel().await).await, want);
+    server.stop().await;
+
+    // Reindex in place gives the same answers.
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.reindex(nianbao::parse_document).unwrap(), files.len());
+    drop(store);
+    let server = Running::start(dir.path(), ServerOptions::default()).await;
+    assert_eq!(new_received_by_year(server.channel().await).await, want);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_document_mid_stream_is_rejected_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = ServerOptions::default();
+    options.limits.max_document_bytes = 64 * 1024;
+    let server = Running::start(dir.path(), options).await;
+    let files = corpus_files();
+    let docs = vec![
+        doc("good-1", files[0].1.clone()),
+        doc("empty", Vec::new()),
+        doc(
+            "garbage",
+            (0..5000u32).map(|i| (i * 7919 % 251) as u8).collect(),
+        ),
+        doc("huge", vec![b'x'; 100 * 1024]),
+        doc("good-2", files[2].1.clone()),
+    ];
+    let results = stream_all(server.channel().await, docs).await;
+    let outcomes: Vec<(String, i32, String)> = results
+        .iter()
+        .map(|r| (r.tag.clone(), r.outcome, r.reason.clone()))
+        .collect();
+    assert_eq!(results.len(), 5, "{outcomes:?}");
+    assert_eq!(results[0].outcome, Outcome::Stored as i32);
+    assert_eq!(
+        (results[1].outcome, results[1].reason.as_str()),
+        (Outcome::Rejected as i32, "empty document")
+    );
+    assert_eq!(results[2].outcome, Outcome::Rejected as i32);
+    assert!(
+        results[2].reason.starts_with("not a report"),
+        "{}",
+        results[2].reason
+    );
+    assert_eq!(results[3].outcome, Outcome::Rejected as i32);
+    assert!(
+        results[3].reason.contains("size limit"),
+        "{}",
+        results[3].reason
+    );
+    assert_eq!(results[4].outcome, Outcome::Stored as i32);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_map_to_clear_statuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Running::start(dir.path(), ServerOptions::default()).await;
+    let mut q = ReportServiceClient::new(server.channel().await);
+    let e = q
+        .get_report(GetReportRequest {
+            id: "nope".into(),
+            include_text: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().contains("64 hex digits"), "{}", e.message());
+    let e = q
+        .get_report(GetReportRequest {
+            id: "0".repeat(64),
+            include_text: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::NotFound);
+    let e = q
+        .aggregate(AggregateRequest {
+            metrics: vec!["applications.bogus".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().contains("ListMetrics"));
+    let e = q
+        .aggregate(AggregateRequest {
+            group_by: vec!["colour".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    let e = q
+        .list_reports(ListReportsRequest {
+            filter: Some(Filter {
+                severity: "fatal".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    let e = q
+        .list_reports(ListReportsRequest {
+            page_token: "%%%".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+
+    let mut health = tonic_health::pb::health_client::HealthClient::new(server.channel().await);
+    let status = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "nianbao.v1.IngestService".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        status.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
+    let metrics = q
+        .list_metrics(nianbao::pb::ListMetricsRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(metrics.metrics.len(), nianbao::catalogue::METRICS.len());
+    assert!(metrics.rates.iter().any(|r| r.name == "disclosure_rate"));
+    server.stop().await;
+}
