@@ -63,14 +63,16 @@ pub async fn run(
         .set_serving::<ReportServiceServer<QueryHandler>>()
         .await;
 
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .expect("descriptor set built by build.rs");
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
+    // Reflection describes our services and grpc.health.v1, so grpcurl can call both.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1().expect("descriptor sets are valid");
+    let reflection_v1alpha = reflection()
         .build_v1alpha()
-        .expect("descriptor set built by build.rs");
+        .expect("descriptor sets are valid");
 
     let ingest = IngestServiceServer::new(IngestHandler::new(ingestor, options.stream_in_flight))
         .max_decoding_message_size(options.max_message_bytes)
