@@ -419,3 +419,102 @@ async fn errors_map_to_clear_statuses() {
     assert!(metrics.rates.iter().any(|r| r.name == "disclosure_rate"));
     server.stop().await;
 }
+
+/// heizhuanghu-2020 re-dated to another year, with its carried-forward natural-person cell
+/// (and total) set to `forward`.
+fn heizhuanghu_as(year: i32, forward: u32) -> Vec<u8> {
+    let text =
+        std::fs::read_to_string(corpus().join("beijing-chaoyang-heizhuanghu-2020.txt")).unwrap();
+    let mut text = text.replace(
+        "2020年政府信息公开工作年度报告",
+        &format!("{year}年政府信息公开工作年度报告"),
+    );
+    let at = text.find("四、结转下年度继续办理").unwrap();
+    let row = &text[at..];
+    let cells: Vec<usize> = row
+        .match_indices("\t0\n")
+        .map(|(i, _)| at + i)
+        .take(7)
+        .collect();
+    for &i in [cells[0], cells[6]].iter().rev() {
+        text.replace_range(i..i + 3, &format!("\t{forward}\n"));
+    }
+    text.into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_year_rules_across_stored_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Running::start(dir.path(), ServerOptions::default()).await;
+    let channel = server.channel().await;
+    // 2019 carries 3 applications forward; the real 2020 report carries 0 over: a mismatch.
+    // A 2021 report with the 2020 tables unchanged: a likely copy.
+    let y2019 = heizhuanghu_as(2019, 3);
+    let y2020 = std::fs::read(corpus().join("beijing-chaoyang-heizhuanghu-2020.txt")).unwrap();
+    let y2021 = heizhuanghu_as(2021, 0);
+    // Uploaded out of order: the 2020 report's cross-year findings appear once 2019 arrives.
+    let results = stream_all(
+        channel.clone(),
+        vec![
+            doc("2020", y2020.clone()),
+            doc("2021", y2021.clone()),
+            doc("2019", y2019),
+        ],
+    )
+    .await;
+    assert!(
+        results.iter().all(|r| r.outcome == Outcome::Stored as i32),
+        "{results:?}"
+    );
+
+    let mut q = ReportServiceClient::new(channel);
+    let r2020 = q
+        .get_report(GetReportRequest {
+            id: nianbao::store::report_id(&y2020),
+            include_text: false,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .report
+        .unwrap();
+    let carry = r2020
+        .findings
+        .iter()
+        .find(|f| f.code == "CARRY_OVER_MISMATCH")
+        .expect("carry-over finding on 2020");
+    assert_eq!(carry.path, "applications.carried_over.natural_person");
+    assert_eq!((carry.expected, carry.actual), (Some(3.0), Some(0.0)));
+    let r2021 = q
+        .get_report(GetReportRequest {
+            id: nianbao::store::report_id(&y2021),
+            include_text: false,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .report
+        .unwrap();
+    assert!(
+        r2021.findings.iter().any(|f| f.code == "COPIED_REPORT"),
+        "{:?}",
+        r2021.findings
+    );
+
+    let summary = q
+        .summarize_findings(SummarizeFindingsRequest { filter: None })
+        .await
+        .unwrap()
+        .into_inner();
+    let count = |code: &str| {
+        summary
+            .counts
+            .iter()
+            .find(|c| c.code == code)
+            .map_or(0, |c| c.reports)
+    };
+    assert_eq!(count("CARRY_OVER_MISMATCH"), 1);
+    assert_eq!(count("COPIED_REPORT"), 1);
+    assert_eq!(count("FORMAT_YEAR"), 1);
+    server.stop().await;
+}
