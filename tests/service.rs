@@ -518,3 +518,37 @@ async fn cross_year_rules_across_stored_reports() {
     assert_eq!(count("FORMAT_YEAR"), 1);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overload_answers_resource_exhausted_not_unbounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = ServerOptions::default();
+    // Memory for one document at a time, and no waiting for more.
+    options.limits.memory_bytes = 1024;
+    options.limits.memory_wait = std::time::Duration::ZERO;
+    let server = Running::start(dir.path(), options).await;
+    let files = corpus_files();
+    let docs: Vec<Document> = files.iter().map(|(f, b, _)| doc(f, b.clone())).collect();
+    let mut client = IngestServiceClient::new(server.channel().await);
+    let mut stream = client.ingest(tokio_stream::iter(docs)).await.unwrap().into_inner();
+    let first = stream.message().await.expect("first answer").expect("an answer");
+    assert_eq!(first.outcome, Outcome::Stored as i32);
+    let mut status = None;
+    loop {
+        match stream.message().await {
+            Ok(Some(_)) => continue,
+            Ok(None) => break,
+            Err(e) => {
+                status = Some(e);
+                break;
+            }
+        }
+    }
+    let status = status.expect("an overloaded server must say so");
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert!(status.message().contains("overloaded"), "{}", status.message());
+    // What was acknowledged is stored; the server still serves.
+    let mut q = ReportServiceClient::new(server.channel().await);
+    assert!(q.get_report(GetReportRequest { id: first.id, include_text: false }).await.is_ok());
+    server.stop().await;
+}
