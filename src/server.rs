@@ -47,6 +47,19 @@ impl Default for ServerOptions {
     }
 }
 
+/// Accepted connections with TCP_NODELAY: small gRPC responses must not wait for Nagle's
+/// algorithm and the peer's delayed ACK (40 ms per unary call without it).
+fn incoming(
+    listener: TcpListener,
+) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    use tokio_stream::StreamExt;
+    TcpListenerStream::new(listener).map(|conn| {
+        let conn = conn?;
+        conn.set_nodelay(true)?;
+        Ok(conn)
+    })
+}
+
 /// Serves on `listener` until `shutdown` resolves, then stops gracefully.
 pub async fn run(
     listener: TcpListener,
@@ -107,7 +120,7 @@ pub async fn run(
         .add_service(reflection_v1alpha)
         .add_service(ingest)
         .add_service(query)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stopping)
+        .serve_with_incoming_shutdown(incoming(listener), stopping)
         .await;
     // The handlers (and their Ingestor handles) are gone: the writer drains and syncs.
     if tokio::time::timeout(options.shutdown_grace, writer)

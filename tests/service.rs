@@ -530,8 +530,16 @@ async fn overload_answers_resource_exhausted_not_unbounded_memory() {
     let files = corpus_files();
     let docs: Vec<Document> = files.iter().map(|(f, b, _)| doc(f, b.clone())).collect();
     let mut client = IngestServiceClient::new(server.channel().await);
-    let mut stream = client.ingest(tokio_stream::iter(docs)).await.unwrap().into_inner();
-    let first = stream.message().await.expect("first answer").expect("an answer");
+    let mut stream = client
+        .ingest(tokio_stream::iter(docs))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = stream
+        .message()
+        .await
+        .expect("first answer")
+        .expect("an answer");
     assert_eq!(first.outcome, Outcome::Stored as i32);
     let mut status = None;
     loop {
@@ -546,9 +554,19 @@ async fn overload_answers_resource_exhausted_not_unbounded_memory() {
     }
     let status = status.expect("an overloaded server must say so");
     assert_eq!(status.code(), Code::ResourceExhausted);
-    assert!(status.message().contains("overloaded"), "{}", status.message());
+    assert!(
+        status.message().contains("overloaded"),
+        "{}",
+        status.message()
+    );
     // What was acknowledged is stored; the server still serves.
     let mut q = ReportServiceClient::new(server.channel().await);
-    assert!(q.get_report(GetReportRequest { id: first.id, include_text: false }).await.is_ok());
+    assert!(q
+        .get_report(GetReportRequest {
+            id: first.id,
+            include_text: false
+        })
+        .await
+        .is_ok());
     server.stop().await;
 }
