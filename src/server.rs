@@ -97,6 +97,7 @@ pub async fn run(
     let addr = listener.local_addr().ok();
     tracing::info!(?addr, "serving");
     let reporter = health.clone();
+    let (begun_tx, begun_rx) = tokio::sync::oneshot::channel::<()>();
     let stopping = async move {
         shutdown.await;
         tracing::info!("shutting down: health NOT_SERVING, finishing in-flight requests");
@@ -109,8 +110,9 @@ pub async fn run(
         reporter
             .set_service_status("", tonic_health::ServingStatus::NotServing)
             .await;
+        let _ = begun_tx.send(());
     };
-    let served = Server::builder()
+    let serving = Server::builder()
         .max_concurrent_streams(options.max_concurrent_streams)
         .http2_keepalive_interval(Some(options.keepalive_interval))
         .http2_keepalive_timeout(Some(options.keepalive_timeout))
@@ -120,8 +122,23 @@ pub async fn run(
         .add_service(reflection_v1alpha)
         .add_service(ingest)
         .add_service(query)
-        .serve_with_incoming_shutdown(incoming(listener), stopping)
-        .await;
+        .serve_with_incoming_shutdown(incoming(listener), stopping);
+    // Requests in flight get `shutdown_grace` to finish; a client holding a stream open
+    // longer is cut off, so the process always exits in bounded time.
+    let deadline = async {
+        if begun_rx.await.is_ok() {
+            tokio::time::sleep(options.shutdown_grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let served = tokio::select! {
+        r = serving => r,
+        () = deadline => {
+            tracing::warn!(grace = ?options.shutdown_grace, "requests still open after the grace period; closing them");
+            Ok(())
+        }
+    };
     // The handlers (and their Ingestor handles) are gone: the writer drains and syncs.
     if tokio::time::timeout(options.shutdown_grace, writer)
         .await

@@ -570,3 +570,54 @@ async fn overload_answers_resource_exhausted_not_unbounded_memory() {
         .is_ok());
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_is_bounded_when_a_client_holds_a_stream_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ServerOptions {
+        shutdown_grace: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    let server = Running::start(dir.path(), options).await;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Document>(1);
+    let mut client = IngestServiceClient::new(server.channel().await);
+    let files = corpus_files();
+    tx.send(doc("one", files[0].1.clone())).await.unwrap();
+    let mut stream = client
+        .ingest(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    // The first document is answered; the client then keeps the stream open, sending nothing.
+    let first = stream.message().await.unwrap().unwrap();
+    assert_eq!(first.outcome, Outcome::Stored as i32);
+    let started = std::time::Instant::now();
+    tokio::time::timeout(std::time::Duration::from_secs(10), server.stop())
+        .await
+        .expect("server stopped in bounded time");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // The cut-off connection's tasks hold the database until the client goes away (in the
+    // binary, the process exits); then the directory opens again.
+    drop((tx, stream, client));
+    for _ in 0..100 {
+        if Store::open(dir.path()).is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // What was acknowledged before the shutdown is there after it.
+    let server = Running::start(dir.path(), ServerOptions::default()).await;
+    let mut q = ReportServiceClient::new(server.channel().await);
+    assert!(q
+        .get_report(GetReportRequest {
+            id: first.id,
+            include_text: false
+        })
+        .await
+        .is_ok());
+    server.stop().await;
+}
