@@ -420,6 +420,20 @@ async fn errors_map_to_clear_statuses() {
     server.stop().await;
 }
 
+/// The stored report of a document's bytes, with every finding.
+async fn fetch(q: &mut ReportServiceClient<Channel>, content: &[u8]) -> nianbao::pb::Report {
+    let request = GetReportRequest {
+        id: nianbao::store::report_id(content),
+        include_text: false,
+    };
+    q.get_report(request)
+        .await
+        .expect("stored")
+        .into_inner()
+        .report
+        .expect("a report")
+}
+
 /// heizhuanghu-2020 re-dated to another year, with its carried-forward natural-person cell
 /// (and total) set to `forward`.
 fn heizhuanghu_as(year: i32, forward: u32) -> Vec<u8> {
@@ -468,16 +482,7 @@ async fn cross_year_rules_across_stored_reports() {
     );
 
     let mut q = ReportServiceClient::new(channel);
-    let r2020 = q
-        .get_report(GetReportRequest {
-            id: nianbao::store::report_id(&y2020),
-            include_text: false,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .report
-        .unwrap();
+    let r2020 = fetch(&mut q, &y2020).await;
     let carry = r2020
         .findings
         .iter()
@@ -485,16 +490,7 @@ async fn cross_year_rules_across_stored_reports() {
         .expect("carry-over finding on 2020");
     assert_eq!(carry.path, "applications.carried_over.natural_person");
     assert_eq!((carry.expected, carry.actual), (Some(3.0), Some(0.0)));
-    let r2021 = q
-        .get_report(GetReportRequest {
-            id: nianbao::store::report_id(&y2021),
-            include_text: false,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .report
-        .unwrap();
+    let r2021 = fetch(&mut q, &y2021).await;
     assert!(
         r2021.findings.iter().any(|f| f.code == "COPIED_REPORT"),
         "{:?}",
