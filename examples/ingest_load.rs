@@ -19,18 +19,31 @@ async fn main() {
         .map(|p| std::fs::read(p).unwrap())
         .collect();
     files.sort();
-    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let docs: Vec<Document> = (0..n)
         .map(|i| {
             let mut content = files[i % files.len()].clone();
             content.extend_from_slice(format!("\n附：负载 {stamp}-{i}\n").as_bytes());
-            Document { content, ..Default::default() }
+            Document {
+                content,
+                ..Default::default()
+            }
         })
         .collect();
     let bytes: usize = docs.iter().map(|d| d.content.len()).sum();
-    let mut client = IngestServiceClient::connect(addr).await.expect("connect").max_decoding_message_size(64 << 20);
+    let mut client = IngestServiceClient::connect(addr)
+        .await
+        .expect("connect")
+        .max_decoding_message_size(64 << 20);
     let started = Instant::now();
-    let mut stream = client.ingest(tokio_stream::iter(docs)).await.expect("ingest").into_inner();
+    let mut stream = client
+        .ingest(tokio_stream::iter(docs))
+        .await
+        .expect("ingest")
+        .into_inner();
     let mut stored = 0;
     while let Some(r) = stream.message().await.expect("answer") {
         if r.outcome == Outcome::Stored as i32 || r.outcome == Outcome::Revision as i32 {
@@ -38,5 +51,9 @@ async fn main() {
         }
     }
     let secs = started.elapsed().as_secs_f64();
-    println!("{stored}/{n} stored in {secs:.2} s: {:.0} documents/s, {:.1} MB/s", n as f64 / secs, bytes as f64 / secs / 1e6);
+    println!(
+        "{stored}/{n} stored in {secs:.2} s: {:.0} documents/s, {:.1} MB/s",
+        n as f64 / secs,
+        bytes as f64 / secs / 1e6
+    );
 }

@@ -26,6 +26,65 @@ pub enum Command {
     Serve(ServeArgs),
     /// Parse every stored document again and rewrite its report in place.
     Reindex(ReindexArgs),
+    /// Stream files or whole directories (recursively) to a server.
+    Upload(UploadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// Files or directories to upload.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The server, http://host:port or https://host:port.
+    #[arg(long, env = "NIANBAO_SERVER", default_value = "http://127.0.0.1:50051")]
+    pub server: String,
+    /// Journal of acknowledged documents; a re-run skips what it lists.
+    #[arg(
+        long,
+        env = "NIANBAO_UPLOAD_JOURNAL",
+        default_value = ".nianbao-upload.journal"
+    )]
+    pub journal: PathBuf,
+    /// Documents sent and not yet acknowledged, at most.
+    #[arg(long, default_value_t = 32)]
+    pub in_flight: usize,
+    /// Bearer token, when the server requires one.
+    #[arg(long, env = "NIANBAO_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// PEM CA certificate for an https server with a private CA.
+    #[arg(long)]
+    pub ca_cert: Option<PathBuf>,
+    /// Retries (with backoff) on UNAVAILABLE and RESOURCE_EXHAUSTED.
+    #[arg(long, default_value_t = 8)]
+    pub max_retries: u32,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+impl UploadArgs {
+    pub fn options(&self) -> crate::client::UploadOptions {
+        let UploadArgs {
+            paths,
+            server,
+            journal,
+            in_flight,
+            token,
+            ca_cert,
+            max_retries,
+            no_progress,
+        } = self;
+        crate::client::UploadOptions {
+            endpoint: server.clone(),
+            paths: paths.clone(),
+            journal: journal.clone(),
+            in_flight: *in_flight,
+            token: token.clone(),
+            ca_cert: ca_cert.clone(),
+            max_retries: *max_retries,
+            progress: !*no_progress,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

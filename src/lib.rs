@@ -21,10 +21,12 @@
 //! - [`ingest`]: the ingest pipeline: checks, memory budget, parsing, the group-commit writer.
 //! - [`service`]: thin tonic handlers and the one error-to-status mapping.
 //! - [`server`]: builds the server (health, reflection, limits) and runs it until shutdown.
+//! - [`client`]: the bulk uploader (`nianbao upload`).
 //! - [`config`]: the command line, one clap struct per command.
 
 pub mod aggregate;
 pub mod catalogue;
+pub mod client;
 pub mod config;
 pub mod decode;
 pub mod finding;

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use nianbao::config::{Cli, Command, ParseArgs, ReindexArgs, ServeArgs};
+use nianbao::config::{Cli, Command, ParseArgs, ReindexArgs, ServeArgs, UploadArgs};
 use nianbao::decode::ContentHint;
 use nianbao::{output, parse_document, Hints};
 
@@ -14,6 +14,7 @@ fn main() -> ExitCode {
         Command::Parse(args) => parse_files(args),
         Command::Serve(args) => serve(args),
         Command::Reindex(args) => reindex(args),
+        Command::Upload(args) => upload(args),
     };
     match result {
         Ok(code) => code,
@@ -119,4 +120,15 @@ fn reindex(args: ReindexArgs) -> anyhow::Result<ExitCode> {
     tracing::info!(reports = count, "reindexed");
     println!("reindexed {count} reports in {}", args.data_dir.display());
     Ok(ExitCode::SUCCESS)
+}
+
+fn upload(args: UploadArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    let summary = runtime.block_on(nianbao::client::upload(args.options()))?;
+    print!("{summary}");
+    Ok(if summary.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
