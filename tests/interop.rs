@@ -1,0 +1,210 @@
+//! Clients nobody here wrote, against a real server: grpcurl (reflection only, no proto files)
+//! and a Python client generated from proto/ by grpcio-tools. scripts/install-interop.sh
+//! installs both into ./.venv (scripts/test runs it first).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use base64::Engine;
+use nianbao::server::{run, ServerOptions};
+use nianbao::store::Store;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn venv_tool(name: &str) -> PathBuf {
+    let path = root().join(".venv/bin").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/install-interop.sh (scripts/test does)",
+        path.display()
+    );
+    path
+}
+
+async fn start(dir: &Path) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let store = Store::open(dir).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        run(listener, store, ServerOptions::default(), async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    (addr, stop)
+}
+
+/// Runs grpcurl with `args`, the request JSON on stdin when given; returns stdout.
+fn grpcurl(addr: &str, args: &[&str], body: Option<&str>) -> String {
+    let mut cmd = Command::new(venv_tool("grpcurl"));
+    cmd.arg("-plaintext");
+    if body.is_some() {
+        cmd.args(["-d", "@"]);
+    }
+    cmd.arg(addr)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run grpcurl");
+    if let Some(body) = body {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(body.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "grpcurl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpcurl_with_reflection_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, stop) = start(dir.path()).await;
+    let run = |args: &'static [&'static str], body: Option<String>| {
+        let addr = addr.clone();
+        tokio::task::spawn_blocking(move || grpcurl(&addr, args, body.as_deref()))
+    };
+
+    let list = run(&["list"], None).await.unwrap();
+    for service in [
+        "grpc.health.v1.Health",
+        "nianbao.v1.IngestService",
+        "nianbao.v1.ReportService",
+    ] {
+        assert!(
+            list.lines().any(|l| l == service),
+            "{service} not listed:\n{list}"
+        );
+    }
+    let described = run(&["describe", "nianbao.v1.ReportService"], None)
+        .await
+        .unwrap();
+    assert!(described.contains("rpc Aggregate"), "{described}");
+    let described = run(&["describe", "nianbao.v1.Report"], None).await.unwrap();
+    assert!(described.contains("applications"), "{described}");
+    let health: Value =
+        serde_json::from_str(&run(&["grpc.health.v1.Health/Check"], None).await.unwrap()).unwrap();
+    assert_eq!(health["status"], "SERVING");
+
+    let bytes =
+        std::fs::read(root().join("tests/corpus/beijing-chaoyang-district-2022.txt")).unwrap();
+    let body = serde_json::json!({
+        "content": base64::engine::general_purpose::STANDARD.encode(&bytes),
+        "source": "beijing-chaoyang-district-2022.txt",
+    });
+    let ingested: Value = serde_json::from_str(
+        &run(
+            &["nianbao.v1.IngestService/IngestOne"],
+            Some(body.to_string()),
+        )
+        .await
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(ingested["outcome"], "OUTCOME_STORED");
+    let id = ingested["id"].as_str().unwrap().to_owned();
+    assert_eq!(id, nianbao::store::report_id(&bytes));
+
+    let got: Value = serde_json::from_str(
+        &run(
+            &["nianbao.v1.ReportService/GetReport"],
+            Some(serde_json::json!({ "id": id }).to_string()),
+        )
+        .await
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(got["report"]["agency"], "北京市朝阳区人民政府");
+    assert_eq!(
+        got["report"]["applications"]["newReceived"]["total"],
+        "2209"
+    );
+
+    let agg =
+        serde_json::json!({"metrics": ["applications.new_received.total"], "group_by": ["year"]});
+    let agg: Value = serde_json::from_str(
+        &run(
+            &["nianbao.v1.ReportService/Aggregate"],
+            Some(agg.to_string()),
+        )
+        .await
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(agg["groups"][0]["key"][0], "2022");
+    assert_eq!(agg["groups"][0]["sums"][0]["sum"], 2209.0);
+
+    let metrics: Value = serde_json::from_str(
+        &run(&["nianbao.v1.ReportService/ListMetrics"], None)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let paths: Vec<&str> = metrics["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.contains(&"applications.new_received.total") && paths.contains(&"review.corrected")
+    );
+    let _ = stop.send(());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_grpcio_scraper_streams_the_corpus() {
+    let python = venv_tool("python");
+    let generated = tempfile::tempdir().unwrap();
+    let protos: Vec<PathBuf> = ["report", "service", "store"]
+        .iter()
+        .map(|p| root().join(format!("proto/nianbao/v1/{p}.proto")))
+        .collect();
+    let status = Command::new(&python)
+        .args(["-m", "grpc_tools.protoc"])
+        .arg(format!("-I{}", root().join("proto").display()))
+        .arg(format!("--python_out={}", generated.path().display()))
+        .arg(format!("--grpc_python_out={}", generated.path().display()))
+        .args(&protos)
+        .status()
+        .unwrap();
+    assert!(status.success(), "grpcio-tools failed to compile proto/");
+
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, stop) = start(dir.path()).await;
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(root().join("tests/interop/scraper.py"))
+            .arg(&addr)
+            .arg(root().join("tests/corpus"))
+            .arg(generated.path())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "scraper failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(report["answers"], 7);
+    assert!(report["problems"].as_array().unwrap().is_empty());
+    let _ = stop.send(());
+}
