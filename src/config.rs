@@ -120,6 +120,18 @@ pub struct ServeArgs {
     /// Seconds shutdown waits for in-flight work.
     #[arg(long, env = "NIANBAO_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,
+    /// Require `authorization: Bearer <token>` on the ingest and query services.
+    #[arg(long, env = "NIANBAO_AUTH_TOKEN", hide_env_values = true)]
+    pub auth_token: Option<String>,
+    /// PEM certificate chain: serve TLS (with --tls-key).
+    #[arg(long, env = "NIANBAO_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "NIANBAO_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve Prometheus metrics over HTTP on this address (off unless set).
+    #[arg(long, env = "NIANBAO_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -130,11 +142,16 @@ pub struct ReindexArgs {
 }
 
 impl ServeArgs {
-    /// The server options these flags set. Destructured so that a new flag must be wired.
-    pub fn options(&self) -> crate::server::ServerOptions {
+    /// The server options these flags set (TLS files are read here). Destructured so that a
+    /// new flag must be wired.
+    pub fn options(&self) -> std::io::Result<crate::server::ServerOptions> {
         let ServeArgs {
             listen: _,
             data_dir: _,
+            metrics_listen: _,
+            auth_token,
+            tls_cert,
+            tls_key,
             max_message_bytes,
             max_document_bytes,
             memory_bytes,
@@ -144,7 +161,13 @@ impl ServeArgs {
             max_batch,
             shutdown_grace_secs,
         } = self;
-        crate::server::ServerOptions {
+        let tls = match (tls_cert, tls_key) {
+            (Some(cert), Some(key)) => Some((read(cert)?, read(key)?)),
+            _ => None,
+        };
+        Ok(crate::server::ServerOptions {
+            auth_token: auth_token.clone(),
+            tls,
             limits: crate::ingest::Limits {
                 max_document_bytes: *max_document_bytes,
                 memory_bytes: *memory_bytes,
@@ -156,8 +179,13 @@ impl ServeArgs {
             max_concurrent_streams: *max_concurrent_streams,
             shutdown_grace: std::time::Duration::from_secs(*shutdown_grace_secs),
             ..Default::default()
-        }
+        })
     }
+}
+
+fn read(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    std::fs::read(path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
 }
 
 #[derive(Debug, Args)]

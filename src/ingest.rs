@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::pb::{Outcome, Report, Severity};
 use crate::store::{report_id, Committed, DocumentHints, NewDocument, Store, StoreError};
@@ -98,6 +98,52 @@ impl Answer {
     }
 }
 
+/// A document checked and parsed, or already answered (rejected, duplicate).
+pub enum Prepared {
+    Answered(Answer),
+    Parsed {
+        doc: NewDocument,
+        permit: OwnedSemaphorePermit,
+    },
+}
+
+/// An answer on its way: ready, or waiting for the writer's durable commit.
+pub enum PendingAnswer {
+    Ready(Box<Answer>),
+    Waiting {
+        id: String,
+        answer: oneshot::Receiver<Result<(Committed, Report), IngestError>>,
+        _permit: OwnedSemaphorePermit,
+    },
+}
+
+impl PendingAnswer {
+    pub async fn answer(self) -> Result<Answer, IngestError> {
+        match self {
+            PendingAnswer::Ready(answer) => Ok(*answer),
+            PendingAnswer::Waiting {
+                id,
+                answer,
+                _permit,
+            } => {
+                let (committed, report) = answer.await.map_err(|_| IngestError::ShuttingDown)??;
+                let (outcome, supersedes) = match committed {
+                    Committed::Stored => (Outcome::Stored, String::new()),
+                    Committed::Duplicate => (Outcome::Duplicate, String::new()),
+                    Committed::Revision { supersedes } => (Outcome::Revision, supersedes),
+                };
+                Ok(Answer {
+                    outcome,
+                    id,
+                    reason: String::new(),
+                    supersedes,
+                    report,
+                })
+            }
+        }
+    }
+}
+
 struct Job {
     doc: NewDocument,
     reply: oneshot::Sender<Result<(Committed, Report), IngestError>>,
@@ -144,18 +190,28 @@ impl Ingestor {
 
     /// Checks, parses and durably stores one document.
     pub async fn ingest(&self, doc: Incoming) -> Result<Answer, IngestError> {
+        let prepared = self.prepare(doc).await?;
+        self.submit(prepared).await?.answer().await
+    }
+
+    /// Checks a document, takes its share of the memory budget and parses it. Documents of
+    /// one stream may be prepared concurrently; [`Ingestor::submit`] must then be called in
+    /// stream order, so that the order of a stream decides which version is the revision.
+    pub async fn prepare(&self, doc: Incoming) -> Result<Prepared, IngestError> {
         let size = doc.content.len();
         if size == 0 {
-            return Ok(Answer::rejected("empty document".into()));
-        }
-        if size > self.limits.max_document_bytes {
-            return Ok(Answer::rejected(format!(
-                "over the size limit: {size} bytes > {} bytes",
-                self.limits.max_document_bytes
+            return Ok(Prepared::Answered(Answer::rejected(
+                "empty document".into(),
             )));
         }
+        if size > self.limits.max_document_bytes {
+            return Ok(Prepared::Answered(Answer::rejected(format!(
+                "over the size limit: {size} bytes > {} bytes",
+                self.limits.max_document_bytes
+            ))));
+        }
         let units = size.div_ceil(MEMORY_UNIT).min(self.memory_units()) as u32;
-        let _permit = tokio::time::timeout(
+        let permit = tokio::time::timeout(
             self.limits.memory_wait,
             self.memory.clone().acquire_many_owned(units),
         )
@@ -169,13 +225,14 @@ impl Ingestor {
         let id = report_id(&doc.content);
         if self.store.contains(&id) {
             let report = self.store.get(&id)?.unwrap_or_default();
-            return Ok(Answer {
+            let answer = Answer {
                 outcome: Outcome::Duplicate,
                 id,
                 reason: String::new(),
                 supersedes: String::new(),
                 report,
-            });
+            };
+            return Ok(Prepared::Answered(answer));
         }
         let hints = doc.hints.clone();
         let content = doc.content;
@@ -186,38 +243,41 @@ impl Ingestor {
         .await
         .map_err(|_| IngestError::ParserPanic)?;
         if let Some(why) = not_a_report(&report) {
-            return Ok(Answer {
+            return Ok(Prepared::Answered(Answer {
                 report,
                 ..Answer::rejected(why)
-            });
+            }));
         }
-        let (reply, answer) = oneshot::channel();
-        let job = Job {
+        Ok(Prepared::Parsed {
             doc: NewDocument {
-                id: id.clone(),
+                id,
                 content,
                 hints: doc.hints,
                 report,
             },
-            reply,
-        };
-        self.tx
-            .send(job)
-            .await
-            .map_err(|_| IngestError::ShuttingDown)?;
-        let (committed, report) = answer.await.map_err(|_| IngestError::ShuttingDown)??;
-        let (outcome, supersedes) = match committed {
-            Committed::Stored => (Outcome::Stored, String::new()),
-            Committed::Duplicate => (Outcome::Duplicate, String::new()),
-            Committed::Revision { supersedes } => (Outcome::Revision, supersedes),
-        };
-        Ok(Answer {
-            outcome,
-            id,
-            reason: String::new(),
-            supersedes,
-            report,
+            permit,
         })
+    }
+
+    /// Queues a prepared document for the writer (in call order) and returns the pending
+    /// answer, which resolves once the document's batch is durable.
+    pub async fn submit(&self, prepared: Prepared) -> Result<PendingAnswer, IngestError> {
+        match prepared {
+            Prepared::Answered(answer) => Ok(PendingAnswer::Ready(Box::new(answer))),
+            Prepared::Parsed { doc, permit } => {
+                let (reply, answer) = oneshot::channel();
+                let id = doc.id.clone();
+                self.tx
+                    .send(Job { doc, reply })
+                    .await
+                    .map_err(|_| IngestError::ShuttingDown)?;
+                Ok(PendingAnswer::Waiting {
+                    id,
+                    answer,
+                    _permit: permit,
+                })
+            }
+        }
     }
 
     fn memory_units(&self) -> usize {

@@ -89,7 +89,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
-        nianbao::server::run(listener, store, args.options(), shutdown_signal()).await?;
+        let options = args.options().context("reading the TLS files")?;
+        nianbao::server::run(listener, store, options, shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::Server;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use crate::ingest::{Ingestor, Limits};
 use crate::pb::ingest_service_server::IngestServiceServer;
 use crate::pb::report_service_server::ReportServiceServer;
+use crate::service::auth::BearerAuth;
 use crate::service::ingest::IngestHandler;
 use crate::service::query::QueryHandler;
 use crate::store::Store;
@@ -31,6 +33,10 @@ pub struct ServerOptions {
     pub keepalive_timeout: Duration,
     /// How long shutdown waits for in-flight work before giving up on it.
     pub shutdown_grace: Duration,
+    /// Bearer token required on the ingest and query services (health stays open).
+    pub auth_token: Option<String>,
+    /// PEM certificate chain and private key: serve TLS instead of plaintext.
+    pub tls: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl Default for ServerOptions {
@@ -43,6 +49,8 @@ impl Default for ServerOptions {
             keepalive_interval: Duration::from_secs(30),
             keepalive_timeout: Duration::from_secs(20),
             shutdown_grace: Duration::from_secs(20),
+            auth_token: None,
+            tls: None,
         }
     }
 }
@@ -87,12 +95,18 @@ pub async fn run(
         .build_v1alpha()
         .expect("descriptor sets are valid");
 
+    let auth = BearerAuth::new(options.auth_token.as_deref());
     let ingest = IngestServiceServer::new(IngestHandler::new(ingestor, options.stream_in_flight))
         .max_decoding_message_size(options.max_message_bytes)
         .max_encoding_message_size(options.max_message_bytes);
+    let ingest = InterceptedService::new(ingest, {
+        let auth = auth.clone();
+        move |r| auth.check(r)
+    });
     let query = ReportServiceServer::new(QueryHandler::new(store.clone()))
         .max_decoding_message_size(options.max_message_bytes)
         .max_encoding_message_size(options.max_message_bytes);
+    let query = InterceptedService::new(query, move |r| auth.check(r));
 
     let addr = listener.local_addr().ok();
     tracing::info!(?addr, "serving");
@@ -112,7 +126,12 @@ pub async fn run(
             .await;
         let _ = begun_tx.send(());
     };
-    let serving = Server::builder()
+    let mut builder = Server::builder();
+    if let Some((cert, key)) = &options.tls {
+        builder =
+            builder.tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))?;
+    }
+    let serving = builder
         .max_concurrent_streams(options.max_concurrent_streams)
         .http2_keepalive_interval(Some(options.keepalive_interval))
         .http2_keepalive_timeout(Some(options.keepalive_timeout))

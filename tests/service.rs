@@ -617,3 +617,31 @@ async fn shutdown_is_bounded_when_a_client_holds_a_stream_open() {
         .is_ok());
     server.stop().await;
 }
+
+/// Regression: documents of one stream were committed in parse-completion order, so which
+/// version became the revision depended on parse speed. The stream's order decides.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_order_decides_revisions_not_parse_speed() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Running::start(dir.path(), ServerOptions::default()).await;
+        // The scrambled PDF text parses ~6x slower than its -layout twin (BENCHMARKS.md).
+        let slow = std::fs::read(corpus().join("huaian-city-2024.txt")).unwrap();
+        let fast = std::fs::read(corpus().join("huaian-city-2024-layout.txt")).unwrap();
+        let results = stream_all(
+            server.channel().await,
+            vec![doc("slow", slow), doc("fast", fast)],
+        )
+        .await;
+        let outcomes: Vec<(String, i32)> =
+            results.iter().map(|r| (r.tag.clone(), r.outcome)).collect();
+        assert_eq!(
+            outcomes,
+            vec![
+                ("slow".into(), Outcome::Stored as i32),
+                ("fast".into(), Outcome::Revision as i32)
+            ]
+        );
+        server.stop().await;
+    }
+}

@@ -84,24 +84,45 @@ impl IngestService for IngestHandler {
         &self,
         request: Request<Streaming<Document>>,
     ) -> Result<Response<Self::IngestStream>, Status> {
-        let ingestor = self.ingestor.clone();
-        // Documents are processed concurrently, answered in order; at most `in_flight` per
-        // stream, so a fast client is slowed by HTTP/2 flow control, not by our memory.
+        // Three stages, each bounded by `in_flight`, each keeping stream order: documents are
+        // checked and parsed concurrently; queued for the writer one by one in stream order
+        // (so the stream's order decides revisions); their durable answers awaited
+        // concurrently. A fast client is slowed by HTTP/2 flow control, not by our memory.
         // A transport error ends the stream; so does a server-side failure (overload,
         // shutdown, storage), after the answers for the documents before it.
+        let (prepare, submit) = (self.ingestor.clone(), self.ingestor.clone());
         let answers = request
             .into_inner()
             .map(move |doc| {
-                let ingestor = ingestor.clone();
+                let ingestor = prepare.clone();
                 async move {
-                    match doc {
-                        Ok(doc) => handle(ingestor, doc).await,
-                        Err(status) => Err(status),
-                    }
+                    let (incoming, tag) = check_document(doc?);
+                    let prepared = ingestor
+                        .prepare(incoming)
+                        .await
+                        .map_err(ServiceError::from)?;
+                    Ok::<_, Status>((prepared, tag))
                 }
             })
             .buffered(self.in_flight)
-            .scan(false, |failed, item| {
+            .then(move |prepared| {
+                let ingestor = submit.clone();
+                async move {
+                    let (prepared, tag) = prepared?;
+                    let pending = ingestor
+                        .submit(prepared)
+                        .await
+                        .map_err(ServiceError::from)?;
+                    Ok::<_, Status>((pending, tag))
+                }
+            })
+            .map(|pending| async move {
+                let (pending, tag) = pending?;
+                let answer = pending.answer().await.map_err(ServiceError::from)?;
+                Ok(to_result(answer, tag))
+            })
+            .buffered(self.in_flight)
+            .scan(false, |failed, item: Result<IngestResult, Status>| {
                 if *failed {
                     return futures::future::ready(None);
                 }

@@ -1,6 +1,7 @@
 //! Thin tonic handlers: check the request, call the library, map errors once. The only
 //! modules (with [`crate::server`]) that name tonic.
 
+pub mod auth;
 pub mod ingest;
 pub mod query;
 
