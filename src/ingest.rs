@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::pb::{Outcome, Report, Severity};
 use crate::store::{report_id, Committed, DocumentHints, NewDocument, Store, StoreError};
+use crate::telemetry;
 
 /// Limits of the pipeline, from the command line.
 #[derive(Debug, Clone)]
@@ -314,11 +315,17 @@ async fn write_batches(store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usi
         let (docs, replies): (Vec<NewDocument>, Vec<_>) =
             jobs.into_iter().map(|j| (j.doc, j.reply)).unzip();
         let count = docs.len();
+        let span = tracing::info_span!("commit", documents = count);
         let started = std::time::Instant::now();
         let store2 = store.clone();
-        let result = tokio::task::spawn_blocking(move || store2.commit(docs)).await;
+        let result =
+            tokio::task::spawn_blocking(move || span.in_scope(|| store2.commit(docs))).await;
+        metrics::histogram!(telemetry::BATCH_SECONDS).record(started.elapsed().as_secs_f64());
+        metrics::histogram!(telemetry::BATCH_DOCUMENTS).record(count as f64);
         match result {
             Ok(Ok(results)) => {
+                metrics::gauge!(telemetry::STORE_BYTES).set(store.size_on_disk() as f64);
+                metrics::gauge!(telemetry::STORE_REPORTS).set(store.index().len() as f64);
                 tracing::debug!(
                     documents = count,
                     elapsed_ms = started.elapsed().as_millis() as u64,

@@ -22,6 +22,7 @@
 //! - [`service`]: thin tonic handlers and the one error-to-status mapping.
 //! - [`server`]: builds the server (health, reflection, limits) and runs it until shutdown.
 //! - [`client`]: the bulk uploader (`nianbao upload`).
+//! - [`telemetry`]: the Prometheus exporter and the metric names.
 //! - [`config`]: the command line, one clap struct per command.
 
 pub mod aggregate;
@@ -36,6 +37,7 @@ pub mod parse;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod telemetry;
 pub mod validate;
 
 /// The generated protobuf messages (package `nianbao.v1`).

@@ -89,6 +89,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
+        if let Some(addr) = &args.metrics_listen {
+            let addr: std::net::SocketAddr = addr
+                .parse()
+                .with_context(|| format!("--metrics-listen {addr}: want host:port"))?;
+            nianbao::telemetry::install(addr).context("starting the metrics listener")?;
+            tracing::info!(%addr, "metrics on http://{addr}/metrics");
+        }
         let options = args.options().context("reading the TLS files")?;
         nianbao::server::run(listener, store, options, shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)

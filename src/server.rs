@@ -68,6 +68,25 @@ fn incoming(
     })
 }
 
+/// One span per RPC: the method and a request id (the client's `x-request-id`, else one
+/// made here). Never the metadata itself: it may carry the bearer token.
+fn rpc_span(request: &http::Request<()>) -> tracing::Span {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            format!(
+                "r{}",
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            )
+        });
+    tracing::info_span!("rpc", method = request.uri().path(), request_id = %id)
+}
+
 /// Serves on `listener` until `shutdown` resolves, then stops gracefully.
 pub async fn run(
     listener: TcpListener,
@@ -132,6 +151,7 @@ pub async fn run(
             builder.tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))?;
     }
     let serving = builder
+        .trace_fn(rpc_span)
         .max_concurrent_streams(options.max_concurrent_streams)
         .http2_keepalive_interval(Some(options.keepalive_interval))
         .http2_keepalive_timeout(Some(options.keepalive_timeout))

@@ -7,8 +7,9 @@ use tonic::{Request, Response, Status, Streaming};
 
 use crate::ingest::{Answer, Incoming, Ingestor};
 use crate::pb::ingest_service_server::IngestService;
-use crate::pb::{Document, IngestResult, Severity};
+use crate::pb::{Document, IngestResult, Outcome, Severity};
 use crate::store::DocumentHints;
+use crate::telemetry;
 
 use super::ServiceError;
 
@@ -67,11 +68,41 @@ fn to_result(answer: Answer, tag: String) -> IngestResult {
 
 async fn handle(ingestor: Ingestor, doc: Document) -> Result<IngestResult, Status> {
     let (incoming, tag) = check_document(doc);
+    let _counted = InFlight::new(incoming.content.len());
     let answer = ingestor
         .ingest(incoming)
         .await
         .map_err(ServiceError::from)?;
-    Ok(to_result(answer, tag))
+    Ok(counted(to_result(answer, tag)))
+}
+
+/// Counts a document in flight from receipt to answer (also when its future is dropped).
+struct InFlight;
+
+impl InFlight {
+    fn new(bytes: usize) -> InFlight {
+        metrics::counter!(telemetry::DOCUMENT_BYTES).increment(bytes as u64);
+        metrics::gauge!(telemetry::IN_FLIGHT).increment(1.0);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!(telemetry::IN_FLIGHT).decrement(1.0);
+    }
+}
+
+/// Records an answer's outcome.
+fn counted(result: IngestResult) -> IngestResult {
+    let outcome = match Outcome::try_from(result.outcome).unwrap_or(Outcome::Unspecified) {
+        Outcome::Stored => "stored",
+        Outcome::Duplicate => "duplicate",
+        Outcome::Revision => "revision",
+        Outcome::Rejected | Outcome::Unspecified => "rejected",
+    };
+    metrics::counter!(telemetry::DOCUMENTS, "outcome" => outcome).increment(1);
+    result
 }
 
 type ResultStream = Pin<Box<dyn Stream<Item = Result<IngestResult, Status>> + Send>>;
@@ -97,29 +128,30 @@ impl IngestService for IngestHandler {
                 let ingestor = prepare.clone();
                 async move {
                     let (incoming, tag) = check_document(doc?);
+                    let counted = InFlight::new(incoming.content.len());
                     let prepared = ingestor
                         .prepare(incoming)
                         .await
                         .map_err(ServiceError::from)?;
-                    Ok::<_, Status>((prepared, tag))
+                    Ok::<_, Status>((prepared, tag, counted))
                 }
             })
             .buffered(self.in_flight)
             .then(move |prepared| {
                 let ingestor = submit.clone();
                 async move {
-                    let (prepared, tag) = prepared?;
+                    let (prepared, tag, counted) = prepared?;
                     let pending = ingestor
                         .submit(prepared)
                         .await
                         .map_err(ServiceError::from)?;
-                    Ok::<_, Status>((pending, tag))
+                    Ok::<_, Status>((pending, tag, counted))
                 }
             })
             .map(|pending| async move {
-                let (pending, tag) = pending?;
+                let (pending, tag, _counted) = pending?;
                 let answer = pending.answer().await.map_err(ServiceError::from)?;
-                Ok(to_result(answer, tag))
+                Ok(counted(to_result(answer, tag)))
             })
             .buffered(self.in_flight)
             .scan(false, |failed, item: Result<IngestResult, Status>| {

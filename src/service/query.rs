@@ -85,6 +85,28 @@ fn decode_token(token: &str) -> Result<u64, ServiceError> {
     Ok(u64::from_be_bytes(bytes))
 }
 
+/// Records a query's duration when dropped (whatever path the handler returns by).
+struct QueryTimer {
+    rpc: &'static str,
+    started: std::time::Instant,
+}
+
+impl QueryTimer {
+    fn start(rpc: &'static str) -> QueryTimer {
+        QueryTimer {
+            rpc,
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Drop for QueryTimer {
+    fn drop(&mut self) {
+        metrics::histogram!(crate::telemetry::QUERY_SECONDS, "rpc" => self.rpc)
+            .record(self.started.elapsed().as_secs_f64());
+    }
+}
+
 fn kind_name(kind: MetricKind) -> &'static str {
     match kind {
         MetricKind::Count => "count",
@@ -99,6 +121,7 @@ impl ReportService for QueryHandler {
         &self,
         request: Request<GetReportRequest>,
     ) -> Result<Response<GetReportResponse>, Status> {
+        let _timer = QueryTimer::start("get_report");
         let GetReportRequest { id, include_text } = request.into_inner();
         let id = id.trim().to_ascii_lowercase();
         check_id(&id)?;
@@ -127,6 +150,7 @@ impl ReportService for QueryHandler {
         &self,
         request: Request<ListReportsRequest>,
     ) -> Result<Response<ListReportsResponse>, Status> {
+        let _timer = QueryTimer::start("list_reports");
         let ListReportsRequest {
             filter,
             page_size,
@@ -171,6 +195,7 @@ impl ReportService for QueryHandler {
         &self,
         request: Request<AggregateRequest>,
     ) -> Result<Response<AggregateResponse>, Status> {
+        let _timer = QueryTimer::start("aggregate");
         let AggregateRequest {
             metrics,
             group_by,
@@ -201,6 +226,7 @@ impl ReportService for QueryHandler {
         &self,
         request: Request<SummarizeFindingsRequest>,
     ) -> Result<Response<SummarizeFindingsResponse>, Status> {
+        let _timer = QueryTimer::start("summarize_findings");
         let filter = check_filter(request.into_inner().filter)?;
         Ok(Response::new(self.store.index().summarize(&filter)))
     }
@@ -209,6 +235,7 @@ impl ReportService for QueryHandler {
         &self,
         _request: Request<ListMetricsRequest>,
     ) -> Result<Response<ListMetricsResponse>, Status> {
+        let _timer = QueryTimer::start("list_metrics");
         let metrics = METRICS
             .iter()
             .map(|m| MetricInfo {
