@@ -5,20 +5,13 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
+mod common;
+
+use common::{connect, free_port};
 use nianbao::pb::ingest_service_client::IngestServiceClient;
 use nianbao::pb::report_service_client::ReportServiceClient;
 use nianbao::pb::{Document, GetReportRequest, Outcome};
-use tonic::transport::Channel;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn spawn(dir: &Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_nianbao"))
@@ -34,20 +27,6 @@ fn spawn(dir: &Path, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("start nianbao serve")
-}
-
-async fn connect(port: u16) -> Channel {
-    for _ in 0..200 {
-        if let Ok(c) = Channel::from_shared(format!("http://127.0.0.1:{port}"))
-            .unwrap()
-            .connect()
-            .await
-        {
-            return c;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("server did not start on port {port}");
 }
 
 fn corpus_docs(trial: u64, n: usize) -> Vec<Document> {

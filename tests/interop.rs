@@ -2,13 +2,14 @@
 //! and a Python client generated from proto/ by grpcio-tools. scripts/install-interop.sh
 //! installs both into ./.venv (scripts/test runs it first).
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use base64::Engine;
-use nianbao::server::{run, ServerOptions};
-use nianbao::store::Store;
+use nianbao::server::ServerOptions;
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -26,18 +27,7 @@ fn venv_tool(name: &str) -> PathBuf {
 }
 
 async fn start(dir: &Path) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let store = Store::open(dir).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        run(listener, store, ServerOptions::default(), async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
-    });
-    (addr, stop)
+    common::serve(dir, ServerOptions::default()).await
 }
 
 /// Runs grpcurl with `args`, the request JSON on stdin when given; returns stdout.

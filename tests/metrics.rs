@@ -3,18 +3,12 @@
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 
+mod common;
+
+use common::{connect, free_port};
 use nianbao::pb::ingest_service_client::IngestServiceClient;
 use nianbao::pb::report_service_client::ReportServiceClient;
 use nianbao::pb::{Document, ListMetricsRequest};
-use tonic::transport::Channel;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn scrape(port: u16) -> String {
     let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -43,19 +37,7 @@ async fn metrics_count_documents_batches_and_queries() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut channel = None;
-    for _ in 0..200 {
-        if let Ok(c) = Channel::from_shared(format!("http://127.0.0.1:{grpc}"))
-            .unwrap()
-            .connect()
-            .await
-        {
-            channel = Some(c);
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    let channel = channel.expect("server up");
+    let channel = connect(grpc).await;
     let content = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/corpus/beijing-chaoyang-district-2022.txt"

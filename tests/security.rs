@@ -1,12 +1,13 @@
 //! Access control and TLS over a real socket.
 
+mod common;
+
 use std::process::{Command, Stdio};
 
 use nianbao::pb::ingest_service_client::IngestServiceClient;
 use nianbao::pb::report_service_client::ReportServiceClient;
 use nianbao::pb::{Document, ListMetricsRequest};
-use nianbao::server::{run, ServerOptions};
-use nianbao::store::Store;
+use nianbao::server::ServerOptions;
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 use tonic::{Code, Request};
@@ -17,17 +18,7 @@ async fn start(
     options: ServerOptions,
 ) -> (String, tokio::sync::oneshot::Sender<()>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        run(listener, store, options, async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
-    });
+    let (addr, stop) = common::serve(dir.path(), options).await;
     (addr, stop, dir)
 }
 
@@ -173,19 +164,7 @@ async fn the_token_never_reaches_the_logs() {
         .stderr(log)
         .spawn()
         .unwrap();
-    let mut channel = None;
-    for _ in 0..200 {
-        if let Ok(c) = Channel::from_shared(format!("http://127.0.0.1:{port}"))
-            .unwrap()
-            .connect()
-            .await
-        {
-            channel = Some(c);
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    let channel = channel.expect("server up");
+    let channel = common::connect(port).await;
     let mut i = IngestServiceClient::new(channel.clone());
     assert!(i
         .ingest_one(with_token(a_document(), Some(TOKEN)))

@@ -1,11 +1,12 @@
 //! `nianbao upload` against a real server: summary and exit code, the journal-driven re-run,
 //! and retries while the server is not up yet.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
-use nianbao::server::{run, ServerOptions};
-use nianbao::store::Store;
+use nianbao::server::ServerOptions;
 
 fn corpus_dir(into: &Path) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
@@ -17,22 +18,6 @@ fn corpus_dir(into: &Path) {
         }
     }
     std::fs::write(into.join("nested/empty.txt"), b"").unwrap();
-}
-
-async fn serve_on(
-    listener: tokio::net::TcpListener,
-    dir: &Path,
-) -> tokio::sync::oneshot::Sender<()> {
-    let store = Store::open(dir).unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        run(listener, store, ServerOptions::default(), async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
-    });
-    stop
 }
 
 fn upload(server: &str, journal: &Path, files: &Path) -> (bool, String) {
@@ -63,7 +48,7 @@ async fn upload_summarises_and_resumes() {
     let data = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = format!("http://{}", listener.local_addr().unwrap());
-    let stop = serve_on(listener, data.path()).await;
+    let stop = common::serve_on(listener, data.path(), ServerOptions::default()).await;
     let journal = files.path().join("journal");
 
     let (ok, out) = tokio::task::spawn_blocking({
@@ -124,7 +109,7 @@ async fn upload_retries_until_the_server_is_up() {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .unwrap();
-    let stop = serve_on(listener, data.path()).await;
+    let stop = common::serve_on(listener, data.path(), ServerOptions::default()).await;
     let (ok, out) = uploading.await.unwrap();
     assert!(ok, "{out}");
     assert!(
