@@ -26,10 +26,13 @@ fn main() -> ExitCode {
 }
 
 fn init_tracing(json: bool) {
+    use tracing_subscriber::fmt::format::FmtSpan;
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // One line as each RPC and each commit batch ends, with its span fields and duration.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_span_events(FmtSpan::CLOSE)
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();
