@@ -82,11 +82,14 @@ enum T2Target {
 /// Reads table 二 into `sheet`.
 pub fn read_t2(region: &str, template: Template, sheet: &mut Sheet) -> Read {
     let toks = cells(region);
-    let amounts_in_yuan = amount_header_in_yuan(region);
     let mut read = Read { numbers: 0 };
     let mut target: Option<(T2Target, Option<(u32, u16)>)> = None;
     let mut row_toks: Vec<Cell<'_>> = Vec::new();
-    let mut seen: Vec<T2Row> = Vec::new();
+    let mut rows = T2Rows {
+        template,
+        amounts_in_yuan: amount_header_in_yuan(region),
+        seen: Vec::new(),
+    };
     // The row whose split rows (行政检查, 行政确认) are being read.
     let mut split_parent: Option<T2Row> = None;
 
@@ -94,14 +97,7 @@ pub fn read_t2(region: &str, template: Template, sheet: &mut Sheet) -> Read {
         match c.tok {
             Tok::Text(t) => {
                 if let Some((row, sub)) = t2_label_split(t) {
-                    flush_t2(
-                        target.take(),
-                        &row_toks,
-                        template,
-                        amounts_in_yuan,
-                        sheet,
-                        &mut seen,
-                    );
+                    rows.flush(target.take(), &row_toks, sheet);
                     row_toks.clear();
                     split_parent = None;
                     target = Some(match sub {
@@ -134,14 +130,7 @@ pub fn read_t2(region: &str, template: Template, sheet: &mut Sheet) -> Read {
                         *at = Some((c.line, c.col));
                     }
                     _ => {
-                        flush_t2(
-                            target.take(),
-                            &row_toks,
-                            template,
-                            amounts_in_yuan,
-                            sheet,
-                            &mut seen,
-                        );
+                        rows.flush(target.take(), &row_toks, sheet);
                         row_toks.clear();
                         if is_t2_header(t) {
                             split_parent = None;
@@ -166,14 +155,7 @@ pub fn read_t2(region: &str, template: Template, sheet: &mut Sheet) -> Read {
             }
         }
     }
-    flush_t2(
-        target.take(),
-        &row_toks,
-        template,
-        amounts_in_yuan,
-        sheet,
-        &mut seen,
-    );
+    rows.flush(target.take(), &row_toks, sheet);
     read
 }
 
@@ -216,6 +198,31 @@ fn amount_header_in_yuan(region: &str) -> bool {
         || compact.contains("单位:元")
         || compact.contains("单位：元");
     mentions_yuan && !compact.contains("万元")
+}
+
+/// What every row of one table 二 is read with: the format, the amount unit, the rows seen.
+struct T2Rows {
+    template: Template,
+    amounts_in_yuan: bool,
+    seen: Vec<T2Row>,
+}
+
+impl T2Rows {
+    fn flush(
+        &mut self,
+        target: Option<(T2Target, Option<(u32, u16)>)>,
+        toks: &[Cell<'_>],
+        sheet: &mut Sheet,
+    ) {
+        flush_t2(
+            target,
+            toks,
+            self.template,
+            self.amounts_in_yuan,
+            sheet,
+            &mut self.seen,
+        );
+    }
 }
 
 fn flush_t2(
