@@ -1,15 +1,19 @@
 //! Sums, rates and finding counts over stored reports. PURE: the store feeds it.
 //!
 //! [`Index`] holds what queries need of every stored report, maintained as reports are
-//! written, so no query decodes a stored report: the dimensions (year, agency, region,
-//! format, revision status, finding counts) per report, and one column per catalogue metric
-//! (`NaN` for an absent cell).
+//! written, so no query decodes a stored report: per report a fixed-size row of its
+//! dimensions (year, agency, region, format, revision status, where its finding codes and
+//! source sit in two shared arenas), and one narrow [`Column`] per catalogue metric. Posting
+//! lists by agency and by region name let a filtered query visit only the rows it selects.
+//! [`Index::encode`] and [`Index::decode`] are the snapshot the store keeps across a clean
+//! restart.
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::catalogue::{self, METRICS};
+use crate::catalogue::{self, MetricKind, METRICS};
+use crate::column::{take, Column};
 use crate::finding::Code;
 use crate::pb::{self, Finding, Report, Severity, Template};
 
@@ -71,38 +75,57 @@ impl Interner {
     }
 }
 
-/// What the index keeps of one stored report besides its cells.
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub id: String,
-    pub seq: u64,
-    pub year: Option<i32>,
+/// No row, no string.
+const NONE: u32 = u32::MAX;
+/// The year of a report that printed none.
+const NO_YEAR: i32 = i32::MIN;
+
+/// What the index keeps of one stored report besides its id and cells.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Row {
+    seq: u64,
     agency: u32,
     region: [u32; 4],
-    pub template: Template,
+    /// The revision this one superseded, or [`NONE`].
+    prev: u32,
+    /// Its finding codes are `findings[findings .. findings + own + cross]` of the arena:
+    /// the report's own, then the cross-year ones.
+    findings: u32,
+    own: u16,
+    cross: u16,
+    /// Its source is `sources[source .. source + source_len]`.
+    source: u32,
+    source_len: u32,
+    year: i32,
+    template: i32,
     /// False once a later revision of the same body and year is stored.
-    pub latest: bool,
-    /// (code, severity) of every finding, the report's own and the cross-year ones.
-    findings: Vec<(Code, Severity)>,
-    cross_start: usize,
-    pub source: String,
-}
-
-impl Row {
-    fn count(&self, severity: Severity) -> u32 {
-        self.findings.iter().filter(|(_, s)| *s == severity).count() as u32
-    }
+    latest: bool,
 }
 
 /// Every stored report, as queries need it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Index {
     strings: Interner,
     rows: Vec<Row>,
-    columns: Vec<Vec<f64>>,
-    by_id: HashMap<String, usize>,
-    /// (agency, year) → rows of every revision, oldest first.
-    bodies: HashMap<(u32, i32), Vec<usize>>,
+    ids: Vec<[u8; 32]>,
+    columns: Vec<Column>,
+    /// Finding codes of every row, packed by [`pack`].
+    findings: Vec<u16>,
+    sources: String,
+    // Derived from the fields above (rebuilt by `decode`).
+    by_id: HashMap<[u8; 32], u32>,
+    /// (agency, year) → the latest revision's row.
+    bodies: HashMap<(u32, i32), u32>,
+    /// (0, agency) or (1 + region level, name) → rows, in storage order.
+    postings: HashMap<(u8, u32), Vec<u32>>,
+    /// Every agency name that has rows.
+    agencies: Vec<u32>,
+}
+
+impl Default for Index {
+    fn default() -> Self {
+        Index::new()
+    }
 }
 
 /// The body a report belongs to: its agency and year, when it has both.
@@ -114,17 +137,49 @@ pub fn body_key(report: &Report) -> Option<(String, i32)> {
     }
 }
 
-fn finding_codes(findings: &[Finding]) -> impl Iterator<Item = (Code, Severity)> + '_ {
-    findings
-        .iter()
-        .filter_map(|f| Some((Code::parse(&f.code)?, Severity::try_from(f.severity).ok()?)))
+/// A report id (64 hex digits) as bytes.
+fn id_bytes(id: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(id, &mut out).ok()?;
+    Some(out)
+}
+
+/// A finding's code and severity in 16 bits.
+fn pack(code: Code, severity: Severity) -> u16 {
+    let c = Code::ALL.iter().position(|&k| k == code).unwrap_or(0) as u16;
+    (c << 2) | (severity as u16 & 3)
+}
+
+fn unpack(p: u16) -> Option<(Code, Severity)> {
+    let code = *Code::ALL.get(usize::from(p >> 2))?;
+    Some((code, Severity::try_from(i32::from(p & 3)).ok()?))
+}
+
+fn packed(findings: &[Finding]) -> impl Iterator<Item = u16> + '_ {
+    findings.iter().filter_map(|f| {
+        Some(pack(
+            Code::parse(&f.code)?,
+            Severity::try_from(f.severity).ok()?,
+        ))
+    })
 }
 
 impl Index {
     pub fn new() -> Index {
         Index {
-            columns: vec![Vec::new(); METRICS.len()],
-            ..Default::default()
+            strings: Interner::default(),
+            rows: Vec::new(),
+            ids: Vec::new(),
+            columns: METRICS
+                .iter()
+                .map(|m| Column::new(m.kind == MetricKind::SignedCount))
+                .collect(),
+            findings: Vec::new(),
+            sources: String::new(),
+            by_id: HashMap::default(),
+            bodies: HashMap::default(),
+            postings: HashMap::default(),
+            agencies: Vec::new(),
         }
     }
 
@@ -136,39 +191,61 @@ impl Index {
         self.rows.is_empty()
     }
 
-    pub fn contains(&self, id: &str) -> bool {
-        self.by_id.contains_key(id)
+    fn row_of(&self, id: &str) -> Option<u32> {
+        self.by_id.get(&id_bytes(id)?).copied()
     }
 
-    pub fn row(&self, id: &str) -> Option<&Row> {
-        self.by_id.get(id).map(|&i| &self.rows[i])
+    pub fn contains(&self, id: &str) -> bool {
+        self.row_of(id).is_some()
+    }
+
+    fn id(&self, row: u32) -> String {
+        hex::encode(self.ids[row as usize])
     }
 
     /// Ids of every revision of the body `id` belongs to, oldest first.
     pub fn revisions(&self, id: &str) -> Vec<String> {
-        let Some(&i) = self.by_id.get(id) else {
+        let Some(r) = self.row_of(id) else {
             return Vec::new();
         };
-        let row = &self.rows[i];
-        match row.year.and_then(|y| self.bodies.get(&(row.agency, y))) {
-            Some(list) => list.iter().map(|&r| self.rows[r].id.clone()).collect(),
-            None => vec![row.id.clone()],
+        let row = &self.rows[r as usize];
+        let mut at = self
+            .bodies
+            .get(&(row.agency, row.year))
+            .copied()
+            .unwrap_or(r);
+        let mut list = Vec::new();
+        while at != NONE {
+            list.push(self.id(at));
+            at = self.rows[at as usize].prev;
         }
+        list.reverse();
+        list
     }
 
-    /// The latest stored report of a body and year, if any.
-    pub fn latest_of(&self, agency: &str, year: i32) -> Option<&Row> {
+    /// The id of the latest stored report of a body and year, if any.
+    pub fn latest_id(&self, agency: &str, year: i32) -> Option<String> {
         let a = self.strings.get(agency)?;
-        let list = self.bodies.get(&(a, year))?;
-        list.iter().map(|&r| &self.rows[r]).find(|r| r.latest)
+        self.bodies.get(&(a, year)).map(|&r| self.id(r))
+    }
+
+    fn post(&mut self, key: (u8, u32), row: u32) {
+        let list = self.postings.entry(key).or_default();
+        if list.is_empty() && key.0 == 0 {
+            self.agencies.push(key.1);
+        }
+        list.push(row);
     }
 
     /// Adds a stored report; a report of a body and year already held becomes the latest
-    /// revision. Returns the id of the revision it supersedes, if any.
+    /// revision. Returns the id of the revision it supersedes, if any. Reports whose id is
+    /// not 64 hex digits (the store never makes one) are not indexed.
     pub fn insert(&mut self, report: &Report, seq: u64, cross: &[Finding]) -> Option<String> {
-        if self.by_id.contains_key(&report.id) {
+        let key = id_bytes(&report.id)?;
+        if self.by_id.contains_key(&key) {
             return None;
         }
+        let at = self.rows.len() as u32;
         let region = report.region.clone().unwrap_or_default();
         let agency = self.strings.intern(report.agency.trim());
         let region = [
@@ -177,171 +254,314 @@ impl Index {
             self.strings.intern(&region.county),
             self.strings.intern(&region.township),
         ];
-        let mut findings: Vec<(Code, Severity)> = finding_codes(&report.findings).collect();
-        let cross_start = findings.len();
-        findings.extend(finding_codes(cross));
-        let index = self.rows.len();
+        let findings = self.findings.len() as u32;
+        self.findings.extend(packed(&report.findings));
+        let own = (self.findings.len() as u32 - findings) as u16;
+        self.findings.extend(packed(cross));
+        let cross = (self.findings.len() as u32 - findings - u32::from(own)) as u16;
+        // Sources beyond 4 GiB in all are not kept (far past any planned size).
+        let (source, source_len) = match u32::try_from(self.sources.len() + report.source.len()) {
+            Ok(_) => {
+                let start = self.sources.len() as u32;
+                self.sources.push_str(&report.source);
+                (start, report.source.len() as u32)
+            }
+            Err(_) => (0, 0),
+        };
+        let mut prev = NONE;
         let mut superseded = None;
         if let Some((_, year)) = body_key(report) {
-            let list = self.bodies.entry((agency, year)).or_default();
-            if let Some(&prev) = list.iter().rev().find(|&&r| self.rows[r].latest) {
-                self.rows[prev].latest = false;
-                superseded = Some(self.rows[prev].id.clone());
+            if let Some(old) = self.bodies.insert((agency, year), at) {
+                self.rows[old as usize].latest = false;
+                prev = old;
+                superseded = Some(self.id(old));
             }
-            list.push(index);
         }
         self.rows.push(Row {
-            id: report.id.clone(),
             seq,
-            year: report.year,
             agency,
             region,
-            template: Template::try_from(report.template).unwrap_or(Template::Unknown),
-            latest: true,
+            prev,
             findings,
-            cross_start,
-            source: report.source.clone(),
+            own,
+            cross,
+            source,
+            source_len,
+            year: report.year.unwrap_or(NO_YEAR),
+            template: Template::try_from(report.template).unwrap_or(Template::Unknown) as i32,
+            latest: true,
         });
+        self.ids.push(key);
+        self.by_id.insert(key, at);
         for (m, column) in self.columns.iter_mut().enumerate() {
-            column.push(catalogue::get(report, m).unwrap_or(f64::NAN));
+            column.push(catalogue::get(report, m));
         }
-        self.by_id.insert(report.id.clone(), index);
+        self.post_row(at);
         superseded
+    }
+
+    fn post_row(&mut self, at: u32) {
+        let row = self.rows[at as usize];
+        if !self.strings.name(row.agency).is_empty() {
+            self.post((0, row.agency), at);
+        }
+        for (level, name) in row.region.iter().enumerate() {
+            if !self.strings.name(*name).is_empty() {
+                self.post((1 + level as u8, *name), at);
+            }
+        }
     }
 
     /// Replaces the cross-year findings of a stored report.
     pub fn set_cross(&mut self, id: &str, cross: &[Finding]) {
-        let Some(&i) = self.by_id.get(id) else { return };
-        let row = &mut self.rows[i];
-        row.findings.truncate(row.cross_start);
-        row.findings.extend(finding_codes(cross));
+        let Some(r) = self.row_of(id) else { return };
+        let row = self.rows[r as usize];
+        let start = row.findings as usize;
+        let own_end = start + usize::from(row.own);
+        let new: Vec<u16> = packed(cross).collect();
+        if new.len() <= usize::from(row.cross) {
+            self.findings[own_end..own_end + new.len()].copy_from_slice(&new);
+        } else {
+            // Move the row's codes to the end of the arena (the old place is left unused).
+            let own: Vec<u16> = self.findings[start..own_end].to_vec();
+            self.rows[r as usize].findings = self.findings.len() as u32;
+            self.findings.extend(own);
+            self.findings.extend_from_slice(&new);
+        }
+        self.rows[r as usize].cross = new.len() as u16;
+    }
+
+    fn codes(&self, row: &Row) -> impl Iterator<Item = (Code, Severity)> + '_ {
+        let start = row.findings as usize;
+        let end = start + usize::from(row.own) + usize::from(row.cross);
+        self.findings[start..end].iter().filter_map(|&p| unpack(p))
+    }
+
+    fn count(&self, row: &Row, severity: Severity) -> u32 {
+        self.codes(row).filter(|(_, s)| *s == severity).count() as u32
     }
 
     /// Rows a filter selects, in storage order.
-    pub fn select<'a>(&'a self, filter: &'a pb::Filter) -> impl Iterator<Item = usize> + 'a {
+    pub fn select(&self, filter: &pb::Filter) -> Vec<u32> {
         let selector = Selector::new(self, filter);
-        (0..self.rows.len()).filter(move |&i| selector.keeps(self, i))
+        if selector.nothing {
+            return Vec::new();
+        }
+        match selector.candidates(self) {
+            Some(rows) => rows
+                .into_iter()
+                .filter(|&r| selector.keeps(self, r))
+                .collect(),
+            None => (0..self.rows.len() as u32)
+                .filter(|&r| selector.keeps(self, r))
+                .collect(),
+        }
     }
 
-    pub fn summary(&self, i: usize) -> pb::ReportSummary {
-        let row = &self.rows[i];
+    pub fn summary(&self, i: u32) -> pb::ReportSummary {
+        let row = &self.rows[i as usize];
+        let start = row.source as usize;
         pb::ReportSummary {
-            id: row.id.clone(),
+            id: self.id(i),
             agency: self.strings.name(row.agency).to_owned(),
-            year: row.year,
-            template: row.template as i32,
+            year: (row.year != NO_YEAR).then_some(row.year),
+            template: row.template,
             region: Some(pb::Region {
                 province: self.strings.name(row.region[0]).to_owned(),
                 city: self.strings.name(row.region[1]).to_owned(),
                 county: self.strings.name(row.region[2]).to_owned(),
                 township: self.strings.name(row.region[3]).to_owned(),
             }),
-            errors: row.count(Severity::Error),
-            warnings: row.count(Severity::Warning),
-            infos: row.count(Severity::Info),
-            source: row.source.clone(),
+            errors: self.count(row, Severity::Error),
+            warnings: self.count(row, Severity::Warning),
+            infos: self.count(row, Severity::Info),
+            source: self.sources[start..start + row.source_len as usize].to_owned(),
             latest: row.latest,
         }
     }
 
-    pub fn seq(&self, i: usize) -> u64 {
-        self.rows[i].seq
+    pub fn seq(&self, i: u32) -> u64 {
+        self.rows[i as usize].seq
     }
 
-    fn dim_value(&self, i: usize, dim: Dim) -> String {
-        let row = &self.rows[i];
+    /// A row's value of a dimension as a number (string id, year or template).
+    fn dim_id(row: &Row, dim: Dim) -> u32 {
         match dim {
-            Dim::Year => row.year.map_or_else(String::new, |y| y.to_string()),
-            Dim::Agency => self.strings.name(row.agency).to_owned(),
-            Dim::Province => self.strings.name(row.region[0]).to_owned(),
-            Dim::City => self.strings.name(row.region[1]).to_owned(),
-            Dim::County => self.strings.name(row.region[2]).to_owned(),
-            Dim::Township => self.strings.name(row.region[3]).to_owned(),
-            Dim::Template => crate::output::template_name(row.template as i32).to_owned(),
+            Dim::Year => row.year as u32,
+            Dim::Agency => row.agency,
+            Dim::Province => row.region[0],
+            Dim::City => row.region[1],
+            Dim::County => row.region[2],
+            Dim::Township => row.region[3],
+            Dim::Template => row.template as u32,
         }
     }
 
-    /// Sums of `metrics` (catalogue indices) per group, with the standard rates.
+    fn dim_name(&self, dim: Dim, id: u32) -> String {
+        match dim {
+            Dim::Year if id as i32 == NO_YEAR => String::new(),
+            Dim::Year => (id as i32).to_string(),
+            Dim::Template => crate::output::template_name(id as i32).to_owned(),
+            _ => self.strings.name(id).to_owned(),
+        }
+    }
+
+    /// The group of every selected row, and each group's dimension values.
+    fn group(&self, rows: &[u32], group_by: &[Dim]) -> (Vec<u32>, Vec<[u32; MAX_DIMS]>) {
+        /// Single-dimension values below this are grouped through a table, not a hash.
+        const DENSE: u32 = 1 << 20;
+        let mut keys: Vec<[u32; MAX_DIMS]> = Vec::new();
+        let mut dense: Vec<u32> = Vec::new();
+        let mut hashed: HashMap<[u32; MAX_DIMS], u32> = HashMap::default();
+        let mut of = Vec::with_capacity(rows.len());
+        for &r in rows {
+            let row = &self.rows[r as usize];
+            let mut key = [0u32; MAX_DIMS];
+            for (k, dim) in group_by.iter().take(MAX_DIMS).enumerate() {
+                key[k] = Index::dim_id(row, *dim);
+            }
+            let g = if group_by.len() <= 1 && key[0] < DENSE {
+                let slot = key[0] as usize;
+                if slot >= dense.len() {
+                    dense.resize(slot + 1, NONE);
+                }
+                if dense[slot] == NONE {
+                    dense[slot] = keys.len() as u32;
+                    keys.push(key);
+                }
+                dense[slot]
+            } else {
+                *hashed.entry(key).or_insert_with(|| {
+                    keys.push(key);
+                    keys.len() as u32 - 1
+                })
+            };
+            of.push(g);
+        }
+        (of, keys)
+    }
+
+    /// Sums of `metrics` (catalogue indices) and the rates `rates` (indices into [`RATES`])
+    /// per group of the selected reports.
     pub fn aggregate(
         &self,
         metrics: &[usize],
+        rates: &[usize],
         group_by: &[Dim],
         filter: &pb::Filter,
     ) -> pb::AggregateResponse {
-        let mut groups: BTreeMap<Vec<String>, GroupAcc> = BTreeMap::new();
-        let rate_cols = RateColumns::get();
-        let mut total = 0u64;
-        for i in self.select(filter) {
-            total += 1;
-            let key: Vec<String> = group_by.iter().map(|d| self.dim_value(i, *d)).collect();
-            let acc = groups
-                .entry(key)
-                .or_insert_with(|| GroupAcc::new(metrics.len()));
-            acc.reports += 1;
-            for (k, &m) in metrics.iter().enumerate() {
-                let v = self.columns[m][i];
-                if v.is_nan() {
-                    acc.missing[k] += 1;
-                } else {
-                    acc.sums[k] += v;
-                    acc.present[k] += 1;
-                }
-            }
-            for (r, def) in RATES.iter().enumerate() {
-                let num: Option<f64> = def
-                    .numerator
-                    .iter()
-                    .map(|p| rate_cols.value(self, p, i))
-                    .sum();
-                let den = def.denominator.iter().try_fold(0.0, |acc, (sign, p)| {
-                    rate_cols.value(self, p, i).map(|v| acc + sign * v)
+        let rows = self.select(filter);
+        let (group_of, keys) = self.group(&rows, group_by);
+        let n = keys.len();
+        let mut reports = vec![0u64; n];
+        for &g in &group_of {
+            reports[g as usize] += 1;
+        }
+        let sums: Vec<(Vec<f64>, Vec<u64>)> = metrics
+            .iter()
+            .map(|&m| {
+                let (mut sum, mut present) = (vec![0.0; n], vec![0u64; n]);
+                self.columns[m].scan(&rows, |k, v| {
+                    if let Some(v) = v {
+                        let g = group_of[k] as usize;
+                        sum[g] += v;
+                        present[g] += 1;
+                    }
                 });
-                if let (Some(n), Some(d)) = (num, den) {
-                    acc.rates[r].0 += n;
-                    acc.rates[r].1 += d;
-                    acc.rates[r].2 += 1;
-                }
-            }
+                (sum, present)
+            })
+            .collect();
+        let rate_sums: Vec<Vec<(f64, f64, u64)>> = rates
+            .iter()
+            .map(|&r| self.rate_sums(&RATES[r], &rows, &group_of, n))
+            .collect();
+        let mut named: BTreeMap<Vec<String>, usize> = BTreeMap::new();
+        for (g, key) in keys.iter().enumerate() {
+            let names = group_by
+                .iter()
+                .enumerate()
+                .map(|(k, d)| self.dim_name(*d, key[k]))
+                .collect();
+            named.insert(names, g);
         }
         pb::AggregateResponse {
             group_by: group_by
                 .iter()
                 .map(|d| Dim::NAMES[*d as usize].to_owned())
                 .collect(),
-            reports: total,
-            groups: groups
+            reports: rows.len() as u64,
+            groups: named
                 .into_iter()
-                .map(|(key, acc)| pb::Group {
+                .map(|(key, g)| pb::Group {
                     key,
-                    reports: acc.reports,
+                    reports: reports[g],
                     sums: metrics
                         .iter()
-                        .enumerate()
-                        .map(|(k, &m)| pb::MetricSum {
+                        .zip(&sums)
+                        .map(|(&m, (sum, present))| pb::MetricSum {
                             metric: METRICS[m].path.to_owned(),
-                            sum: acc.sums[k],
-                            reports: acc.present[k],
-                            missing: acc.missing[k],
+                            sum: sum[g],
+                            reports: present[g],
+                            missing: reports[g] - present[g],
                         })
                         .collect(),
-                    rates: RATES
+                    rates: rates
                         .iter()
-                        .zip(&acc.rates)
-                        .map(|(def, (n, d, reports))| def.to_rate(*n, *d, *reports))
+                        .zip(&rate_sums)
+                        .map(|(&r, per_group)| {
+                            let (num, den, reports) = per_group[g];
+                            RATES[r].to_rate(num, den, reports)
+                        })
                         .collect(),
                 })
                 .collect(),
         }
     }
 
+    /// (numerator, denominator, reports) of one rate per group, over the rows that print
+    /// every path the rate needs.
+    fn rate_sums(
+        &self,
+        def: &RateDef,
+        rows: &[u32],
+        group_of: &[u32],
+        groups: usize,
+    ) -> Vec<(f64, f64, u64)> {
+        let mut num = vec![0.0; rows.len()];
+        let mut den = vec![0.0; rows.len()];
+        let mut whole = vec![true; rows.len()];
+        for (into_num, sign, path) in def
+            .numerator
+            .iter()
+            .map(|p| (true, 1.0, *p))
+            .chain(def.denominator.iter().map(|(s, p)| (false, *s, *p)))
+        {
+            let column = &self.columns[catalogue::index_of(path).expect("rate path in catalogue")];
+            let acc = if into_num { &mut num } else { &mut den };
+            column.scan(rows, |k, v| match v {
+                Some(v) => acc[k] += sign * v,
+                None => whole[k] = false,
+            });
+        }
+        let mut out = vec![(0.0, 0.0, 0u64); groups];
+        for (k, &g) in group_of.iter().enumerate() {
+            if whole[k] {
+                let o = &mut out[g as usize];
+                o.0 += num[k];
+                o.1 += den[k];
+                o.2 += 1;
+            }
+        }
+        out
+    }
+
     /// Finding counts by code and severity over the selected reports.
     pub fn summarize(&self, filter: &pb::Filter) -> pb::SummarizeFindingsResponse {
         let mut counts: BTreeMap<(Code, i32), (u64, u64)> = BTreeMap::new();
-        let mut reports = 0u64;
-        for i in self.select(filter) {
-            reports += 1;
+        let rows = self.select(filter);
+        for &r in &rows {
             let mut seen: Vec<(Code, Severity)> = Vec::new();
-            for &(code, severity) in &self.rows[i].findings {
+            for (code, severity) in self.codes(&self.rows[r as usize]) {
                 let entry = counts.entry((code, severity as i32)).or_default();
                 entry.0 += 1;
                 if !seen.contains(&(code, severity)) {
@@ -351,7 +571,7 @@ impl Index {
             }
         }
         pb::SummarizeFindingsResponse {
-            reports,
+            reports: rows.len() as u64,
             counts: counts
                 .into_iter()
                 .map(|((code, severity), (findings, reports))| pb::FindingCount {
@@ -366,70 +586,120 @@ impl Index {
     }
 }
 
+/// Most dimensions one aggregate groups by (each dimension once).
+pub const MAX_DIMS: usize = 7;
+
 /// A filter resolved against the index once per query.
 struct Selector<'a> {
     filter: &'a pb::Filter,
-    region: [Option<Option<u32>>; 4],
-    agency_match: std::cell::RefCell<HashMap<u32, bool>>,
+    /// Region name ids the filter asks for, per level.
+    region: [Option<u32>; 4],
+    /// Agency name ids that contain the filter's substring.
+    agencies: Option<HashSet<u32>>,
     severity: Option<Severity>,
+    /// The filter names something no stored report has.
+    nothing: bool,
 }
 
 impl<'a> Selector<'a> {
     fn new(index: &Index, filter: &'a pb::Filter) -> Selector<'a> {
-        let resolve = |s: &str| (!s.is_empty()).then(|| index.strings.get(s));
+        let mut nothing = false;
+        let mut resolve = |s: &str| {
+            if s.is_empty() {
+                return None;
+            }
+            let id = index.strings.get(s);
+            nothing |= id.is_none();
+            Some(id.unwrap_or(NONE))
+        };
+        let region = [
+            resolve(&filter.province),
+            resolve(&filter.city),
+            resolve(&filter.county),
+            resolve(&filter.township),
+        ];
+        let agencies = (!filter.agency.is_empty()).then(|| {
+            let finder = memchr::memmem::Finder::new(filter.agency.as_bytes());
+            index
+                .agencies
+                .iter()
+                .copied()
+                .filter(|&a| finder.find(index.strings.name(a).as_bytes()).is_some())
+                .collect::<HashSet<u32>>()
+        });
+        nothing |= agencies.as_ref().is_some_and(HashSet::is_empty);
         Selector {
             filter,
-            region: [
-                resolve(&filter.province),
-                resolve(&filter.city),
-                resolve(&filter.county),
-                resolve(&filter.township),
-            ],
-            agency_match: Default::default(),
+            region,
+            agencies,
             severity: match filter.severity.as_str() {
                 "error" => Some(Severity::Error),
                 "warning" => Some(Severity::Warning),
                 "info" => Some(Severity::Info),
                 _ => None,
             },
+            nothing,
         }
     }
 
-    fn keeps(&self, index: &Index, i: usize) -> bool {
-        let row = &index.rows[i];
+    /// The rows of the smallest posting list the filter names, when it names one small
+    /// enough to beat a scan of every row.
+    fn candidates(&self, index: &Index) -> Option<Vec<u32>> {
+        let mut best: Option<&[u32]> = None;
+        for (level, want) in self.region.iter().enumerate() {
+            if let Some(id) = want {
+                let list = index
+                    .postings
+                    .get(&(1 + level as u8, *id))
+                    .map_or(&[][..], Vec::as_slice);
+                if best.is_none_or(|b| list.len() < b.len()) {
+                    best = Some(list);
+                }
+            }
+        }
+        if let Some(agencies) = &self.agencies {
+            let lists: Vec<&Vec<u32>> = agencies
+                .iter()
+                .filter_map(|a| index.postings.get(&(0, *a)))
+                .collect();
+            let total: usize = lists.iter().map(|l| l.len()).sum();
+            if best.is_none_or(|b| total < b.len()) && total < index.rows.len() / 4 {
+                let mut all: Vec<u32> = lists.into_iter().flatten().copied().collect();
+                all.sort_unstable();
+                return Some(all);
+            }
+        }
+        best.map(<[u32]>::to_vec)
+    }
+
+    fn keeps(&self, index: &Index, r: u32) -> bool {
+        let row = &index.rows[r as usize];
         let f = self.filter;
         if !f.all_revisions && !row.latest {
             return false;
         }
-        if f.year_from.is_some() || f.year_to.is_some() {
-            let Some(y) = row.year else { return false };
-            if f.year_from.is_some_and(|from| y < from) || f.year_to.is_some_and(|to| y > to) {
-                return false;
-            }
-        }
-        for (want, have) in self.region.iter().zip(row.region) {
-            match want {
-                None => {}
-                Some(None) => return false,
-                Some(Some(id)) if *id != have => return false,
-                Some(Some(_)) => {}
-            }
-        }
-        if !f.template.is_empty() && crate::output::template_name(row.template as i32) != f.template
+        if (f.year_from.is_some() || f.year_to.is_some())
+            && (row.year == NO_YEAR
+                || f.year_from.is_some_and(|from| row.year < from)
+                || f.year_to.is_some_and(|to| row.year > to))
         {
             return false;
         }
-        if let Some(s) = self.severity {
-            if !row.findings.iter().any(|(_, sev)| *sev == s) {
+        for (want, have) in self.region.iter().zip(row.region) {
+            if want.is_some_and(|id| id != have) {
                 return false;
             }
         }
-        if !f.agency.is_empty() {
-            let mut cache = self.agency_match.borrow_mut();
-            let hit = *cache
-                .entry(row.agency)
-                .or_insert_with(|| index.strings.name(row.agency).contains(f.agency.as_str()));
-            if !hit {
+        if !f.template.is_empty() && crate::output::template_name(row.template) != f.template {
+            return false;
+        }
+        if let Some(s) = self.severity {
+            if !index.codes(row).any(|(_, sev)| sev == s) {
+                return false;
+            }
+        }
+        if let Some(agencies) = &self.agencies {
+            if !agencies.contains(&row.agency) {
                 return false;
             }
         }
@@ -437,23 +707,208 @@ impl<'a> Selector<'a> {
     }
 }
 
-struct GroupAcc {
-    reports: u64,
-    sums: Vec<f64>,
-    present: Vec<u64>,
-    missing: Vec<u64>,
-    rates: Vec<(f64, f64, u64)>,
+/// The snapshot format: magic, version, a fingerprint of the catalogue (columns follow its
+/// order), the store's next sequence number, the arenas, rows, ids and columns, and a CRC-32
+/// of everything before it.
+const MAGIC: &[u8; 4] = b"NBIX";
+const VERSION: u32 = 1;
+
+fn catalogue_fingerprint() -> u64 {
+    // FNV-1a over every path and kind, so a changed catalogue never reads old columns.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for m in METRICS {
+        for b in m.path.bytes().chain([0, m.kind as u8]) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    h
 }
 
-impl GroupAcc {
-    fn new(n: usize) -> GroupAcc {
-        GroupAcc {
-            reports: 0,
-            sums: vec![0.0; n],
-            present: vec![0; n],
-            missing: vec![0; n],
-            rates: vec![(0.0, 0.0, 0); RATES.len()],
+fn put_u32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_u64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn get_u32(input: &mut &[u8]) -> Result<u32, String> {
+    Ok(u32::from_le_bytes(
+        take(input, 4)?.try_into().expect("4 bytes"),
+    ))
+}
+
+fn get_u64(input: &mut &[u8]) -> Result<u64, String> {
+    Ok(u64::from_le_bytes(
+        take(input, 8)?.try_into().expect("8 bytes"),
+    ))
+}
+
+fn get_len(input: &mut &[u8], each: usize) -> Result<usize, String> {
+    let n = usize::try_from(get_u64(input)?).map_err(|_| "length overflows".to_owned())?;
+    if n.checked_mul(each).is_none_or(|bytes| bytes > input.len()) {
+        return Err(format!("{n} entries do not fit in what is left"));
+    }
+    Ok(n)
+}
+
+impl Index {
+    /// The whole index as bytes, stamped with the store's `next_seq`.
+    pub fn encode(&self, next_seq: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(MAGIC);
+        put_u32(&mut out, VERSION);
+        put_u64(&mut out, catalogue_fingerprint());
+        put_u64(&mut out, next_seq);
+        put_u64(&mut out, self.strings.names.len() as u64);
+        for name in &self.strings.names {
+            put_u32(&mut out, name.len() as u32);
+            out.extend_from_slice(name.as_bytes());
         }
+        put_u64(&mut out, self.rows.len() as u64);
+        for row in &self.rows {
+            put_u64(&mut out, row.seq);
+            for v in [
+                row.agency,
+                row.region[0],
+                row.region[1],
+                row.region[2],
+                row.region[3],
+            ] {
+                put_u32(&mut out, v);
+            }
+            for v in [
+                row.prev,
+                row.findings,
+                u32::from(row.own),
+                u32::from(row.cross),
+            ] {
+                put_u32(&mut out, v);
+            }
+            for v in [
+                row.source,
+                row.source_len,
+                row.year as u32,
+                row.template as u32,
+            ] {
+                put_u32(&mut out, v);
+            }
+            out.push(u8::from(row.latest));
+        }
+        for id in &self.ids {
+            out.extend_from_slice(id);
+        }
+        put_u64(&mut out, self.findings.len() as u64);
+        for f in &self.findings {
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+        put_u64(&mut out, self.sources.len() as u64);
+        out.extend_from_slice(self.sources.as_bytes());
+        put_u64(&mut out, self.columns.len() as u64);
+        for c in &self.columns {
+            c.encode(&mut out);
+        }
+        let crc = crc32fast::hash(&out);
+        put_u32(&mut out, crc);
+        out
+    }
+
+    /// Reads a snapshot written by [`Index::encode`]: the index and the `next_seq` it was
+    /// stamped with. Every offset is checked, so a damaged file is an error, never a panic.
+    pub fn decode(bytes: &[u8]) -> Result<(Index, u64), String> {
+        let Some((body, crc)) = bytes.split_last_chunk::<4>() else {
+            return Err("shorter than a header".into());
+        };
+        if crc32fast::hash(body) != u32::from_le_bytes(*crc) {
+            return Err("checksum mismatch".into());
+        }
+        let input = &mut &body[..];
+        if take(input, 4)? != MAGIC || get_u32(input)? != VERSION {
+            return Err("not a version-1 index snapshot".into());
+        }
+        if get_u64(input)? != catalogue_fingerprint() {
+            return Err("written for another metric catalogue".into());
+        }
+        let next_seq = get_u64(input)?;
+        let mut index = Index::new();
+        for _ in 0..get_len(input, 4)? {
+            let n = get_u32(input)? as usize;
+            let name = std::str::from_utf8(take(input, n)?).map_err(|e| e.to_string())?;
+            if index.strings.intern(name) as usize != index.strings.names.len() - 1 {
+                return Err(format!("string {name:?} twice"));
+            }
+        }
+        let strings = index.strings.names.len() as u32;
+        let n = get_len(input, 61)?;
+        for at in 0..n as u32 {
+            let seq = get_u64(input)?;
+            let mut v = [0u32; 13];
+            for x in &mut v {
+                *x = get_u32(input)?;
+            }
+            let row = Row {
+                seq,
+                agency: v[0],
+                region: [v[1], v[2], v[3], v[4]],
+                prev: v[5],
+                findings: v[6],
+                own: u16::try_from(v[7]).map_err(|e| e.to_string())?,
+                cross: u16::try_from(v[8]).map_err(|e| e.to_string())?,
+                source: v[9],
+                source_len: v[10],
+                year: v[11] as i32,
+                template: v[12] as i32,
+                latest: take(input, 1)?[0] != 0,
+            };
+            if v[..5].iter().any(|&s| s >= strings) || (row.prev != NONE && row.prev >= at) {
+                return Err(format!("row {at} points outside the index"));
+            }
+            index.rows.push(row);
+        }
+        for _ in 0..n {
+            index
+                .ids
+                .push(take(input, 32)?.try_into().expect("32 bytes"));
+        }
+        for _ in 0..get_len(input, 2)? {
+            let f = u16::from_le_bytes(take(input, 2)?.try_into().expect("2 bytes"));
+            unpack(f).ok_or("unknown finding code")?;
+            index.findings.push(f);
+        }
+        let len = get_len(input, 1)?;
+        index.sources = String::from_utf8(take(input, len)?.to_vec()).map_err(|e| e.to_string())?;
+        if get_len(input, 10)? != METRICS.len() {
+            return Err("column count differs from the catalogue".into());
+        }
+        for c in &mut index.columns {
+            *c = Column::decode_from(input)?;
+            if c.len() != n {
+                return Err("a column's length differs from the row count".into());
+            }
+        }
+        if !input.is_empty() {
+            return Err("bytes after the last column".into());
+        }
+        for at in 0..n as u32 {
+            let row = index.rows[at as usize];
+            let end = row.findings as usize + usize::from(row.own) + usize::from(row.cross);
+            let source_end = row.source as usize + row.source_len as usize;
+            if end > index.findings.len()
+                || !index.sources.is_char_boundary(row.source as usize)
+                || source_end > index.sources.len()
+                || !index.sources.is_char_boundary(source_end)
+            {
+                return Err(format!("row {at} points outside its arenas"));
+            }
+            if index.by_id.insert(index.ids[at as usize], at).is_some() {
+                return Err(format!("row {at} repeats an id"));
+            }
+            if row.latest && row.year != NO_YEAR && !index.strings.name(row.agency).is_empty() {
+                index.bodies.insert((row.agency, row.year), at);
+            }
+            index.post_row(at);
+        }
+        Ok((index, next_seq))
     }
 }
 
@@ -537,36 +992,14 @@ impl RateDef {
     }
 }
 
-/// Column indices of the paths the rates use (resolved once).
-struct RateColumns(HashMap<&'static str, usize>);
-
-impl RateColumns {
-    fn get() -> &'static RateColumns {
-        static COLS: std::sync::OnceLock<RateColumns> = std::sync::OnceLock::new();
-        COLS.get_or_init(|| {
-            let mut map = HashMap::default();
-            for def in RATES {
-                for p in def
-                    .numerator
-                    .iter()
-                    .chain(def.denominator.iter().map(|(_, p)| p))
-                {
-                    map.insert(*p, catalogue::index_of(p).expect("rate path in catalogue"));
-                }
-            }
-            RateColumns(map)
-        })
-    }
-
-    fn value(&self, index: &Index, path: &str, i: usize) -> Option<f64> {
-        let v = index.columns[*self.0.get(path)?][i];
-        (!v.is_nan()).then_some(v)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A 64-hex-digit id from a short name, as the store would make.
+    fn hex_id(name: &str) -> String {
+        format!("{:0>64}", hex::encode(name))
+    }
 
     fn report(
         id: &str,
@@ -577,7 +1010,7 @@ mod tests {
         disclosed: f64,
     ) -> Report {
         let mut r = Report {
-            id: id.into(),
+            id: hex_id(id),
             agency: agency.into(),
             year: Some(year),
             template: Template::Template2021 as i32,
@@ -618,11 +1051,16 @@ mod tests {
             4,
             &[],
         );
-        assert_eq!(superseded.as_deref(), Some("a"));
-        assert_eq!(index.revisions("d"), vec!["a", "d"]);
+        assert_eq!(superseded, Some(hex_id("a")));
+        assert_eq!(
+            index.revisions(&hex_id("d")),
+            vec![hex_id("a"), hex_id("d")]
+        );
+        assert_eq!(index.revisions(&hex_id("a")), index.revisions(&hex_id("d")));
+        assert_eq!(index.revisions(&hex_id("b")), vec![hex_id("b")]);
 
         let m = catalogue::index_of("applications.new_received.total").unwrap();
-        let r = index.aggregate(&[m], &[Dim::Year], &pb::Filter::default());
+        let r = index.aggregate(&[m], &[], &[Dim::Year], &pb::Filter::default());
         let by_year: Vec<(String, f64)> = r
             .groups
             .iter()
@@ -631,6 +1069,7 @@ mod tests {
         assert_eq!(by_year, vec![("2022".into(), 32.0), ("2023".into(), 7.0)]);
         let all = index.aggregate(
             &[m],
+            &[],
             &[],
             &pb::Filter {
                 all_revisions: true,
@@ -641,6 +1080,7 @@ mod tests {
 
         let county = index.aggregate(
             &[m],
+            &[0, 5],
             &[Dim::County],
             &pb::Filter {
                 agency: "朝阳".into(),
@@ -661,7 +1101,7 @@ mod tests {
         assert!(rate.small_sample);
         // Missing metrics are counted, not summed as 0.
         let pending = catalogue::index_of("review.pending").unwrap();
-        let r = index.aggregate(&[pending], &[], &pb::Filter::default());
+        let r = index.aggregate(&[pending], &[], &[], &pb::Filter::default());
         assert_eq!(
             (r.groups[0].sums[0].reports, r.groups[0].sums[0].missing),
             (0, 3)
@@ -685,7 +1125,7 @@ mod tests {
             2,
             &[],
         );
-        let count = |f: pb::Filter| index.select(&f).count();
+        let count = |f: pb::Filter| index.select(&f).len();
         assert_eq!(
             count(pb::Filter {
                 year_from: Some(2020),
@@ -731,5 +1171,83 @@ mod tests {
             ),
             ("ROW_TOTAL", 1, 1)
         );
+    }
+
+    #[test]
+    fn snapshot_round_trips_and_rejects_damage() {
+        let mut index = Index::new();
+        let mut a = report("a", "北京市朝阳区人民政府", 2022, 10.0, 10.0, 5.0);
+        a.source = "https://example.gov.cn/朝阳/2022".into();
+        a.findings.push(crate::finding::finding(
+            Code::RowTotal,
+            "applications.disclosed.total",
+            None,
+            None,
+            "",
+        ));
+        index.insert(&a, 1, &[]);
+        index.insert(
+            &report("b", "北京市朝阳区人民政府", 2023, 300.0, 7.0, 7.0),
+            2,
+            &[],
+        );
+        index.insert(
+            &report("c", "北京市朝阳区人民政府", 2022, 12.0, 12.0, 6.0),
+            3,
+            &[],
+        );
+        let bytes = index.encode(4);
+        let (back, next) = Index::decode(&bytes).unwrap();
+        assert_eq!(next, 4);
+        assert_eq!(back.rows, index.rows);
+        assert_eq!(back.columns, index.columns);
+        assert_eq!(back.revisions(&hex_id("c")), vec![hex_id("a"), hex_id("c")]);
+        assert_eq!(
+            back.latest_id("北京市朝阳区人民政府", 2022),
+            Some(hex_id("c"))
+        );
+        let f = pb::Filter {
+            all_revisions: true,
+            city: "北京市".into(),
+            ..Default::default()
+        };
+        let m = catalogue::index_of("applications.new_received.total").unwrap();
+        let all: Vec<usize> = (0..RATES.len()).collect();
+        assert_eq!(
+            back.aggregate(&[m], &all, &[Dim::Year], &f),
+            index.aggregate(&[m], &all, &[Dim::Year], &f)
+        );
+        assert_eq!(back.summarize(&f), index.summarize(&f));
+        assert_eq!(back.summary(0), index.summary(0));
+        // Any flipped byte or cut tail is an error, not a panic or a wrong index.
+        for at in (0..bytes.len()).step_by(7) {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x20;
+            assert!(Index::decode(&bad).is_err(), "flip at {at}");
+        }
+        assert!(Index::decode(&bytes[..bytes.len() / 2]).is_err());
+        assert!(Index::decode(&[]).is_err());
+    }
+
+    #[test]
+    fn set_cross_replaces_only_cross_year_codes() {
+        let mut index = Index::new();
+        let mut a = report("a", "淮安市人民政府", 2024, 1.0, 1.0, 1.0);
+        a.findings
+            .push(crate::finding::finding(Code::RowTotal, "x", None, None, ""));
+        index.insert(&a, 1, &[]);
+        index.insert(&report("b", "淮安市人民政府", 2023, 1.0, 1.0, 1.0), 2, &[]);
+        let cross = |n: usize| -> Vec<Finding> {
+            (0..n)
+                .map(|_| crate::finding::finding(Code::CarryOverMismatch, "y", None, None, ""))
+                .collect()
+        };
+        for n in [2, 1, 3, 0] {
+            index.set_cross(&hex_id("a"), &cross(n));
+            let s = index.summarize(&pb::Filter::default());
+            let of = |code: &str| s.counts.iter().find(|c| c.code == code).map(|c| c.findings);
+            assert_eq!(of("ROW_TOTAL"), Some(1), "after {n}");
+            assert_eq!(of("CARRY_OVER_MISMATCH"), (n > 0).then_some(n as u64));
+        }
     }
 }

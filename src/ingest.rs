@@ -338,10 +338,13 @@ async fn write_batches(store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usi
             Ok(Err(e)) => {
                 tracing::error!(documents = count, error = %e, "batch commit failed; nothing in it acknowledged");
                 let disk_full = e.is_disk_full();
+                let closed = matches!(e, StoreError::Closed);
                 let message = e.to_string();
                 for reply in replies {
                     let err = if disk_full {
                         IngestError::DiskFull
+                    } else if closed {
+                        IngestError::ShuttingDown
                     } else {
                         IngestError::Store(StoreError::Io(std::io::Error::other(message.clone())))
                     };

@@ -28,6 +28,7 @@
 pub mod aggregate;
 pub mod catalogue;
 pub mod client;
+pub mod column;
 pub mod config;
 pub mod decode;
 pub mod finding;

@@ -128,6 +128,7 @@ fn reindex(args: ReindexArgs) -> anyhow::Result<ExitCode> {
     let store = nianbao::store::Store::open(&args.data_dir)
         .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
     let count = store.reindex(parse_document).context("reindexing")?;
+    store.close().context("closing the database")?;
     tracing::info!(reports = count, "reindexed");
     println!("reindexed {count} reports in {}", args.data_dir.display());
     Ok(ExitCode::SUCCESS)

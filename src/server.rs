@@ -1,6 +1,7 @@
 //! Builds the gRPC server (ingest, queries, health, reflection, limits) and runs it until
 //! the shutdown future resolves; then health goes NOT_SERVING, the listener closes, in-flight
-//! requests finish, the writer commits what is queued, and the store is synced.
+//! requests finish, the writer commits what is queued, and the store is synced and closed (writing the
+//! index snapshot).
 
 use std::future::Future;
 use std::time::Duration;
@@ -184,9 +185,17 @@ pub async fn run(
         .is_err()
     {
         tracing::error!("writer did not finish within the shutdown grace period");
-    }
-    if let Err(e) = store.sync() {
-        tracing::error!(error = %e, "final sync failed");
+        if let Err(e) = store.sync() {
+            tracing::error!(error = %e, "final sync failed");
+        }
+    } else {
+        // Everything is committed: sync and leave the index snapshot for a quick restart.
+        let store2 = store.clone();
+        match tokio::task::spawn_blocking(move || store2.close()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "closing the store failed"),
+            Err(e) => tracing::error!(error = %e, "closing the store panicked"),
+        }
     }
     tracing::info!("stopped");
     served

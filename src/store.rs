@@ -22,6 +22,14 @@
 //! therefore follows `flush()` with `fsync` of the log file, of every blob file not yet
 //! synced, and of the blob directory, before it returns: whatever it reports as stored
 //! survives power loss. One call commits a whole batch (group commit).
+//!
+//! # Index snapshot
+//!
+//! The index is rebuilt from the `order`, `reports` and `cross` trees when the store opens,
+//! unless `index.snapshot` is there: [`Store::close`] writes it (atomically, after the last
+//! commit) stamped with `next_seq`. Opening reads and deletes it before anything else can
+//! write, and uses it only when its stamp equals the stored `next_seq`; so a snapshot is
+//! never used after a crash, after a write it does not include, or twice.
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -52,6 +60,9 @@ pub enum StoreError {
     /// An id that is not 64 hex digits.
     #[error("not a report id: {0:?} (want 64 hex digits)")]
     BadId(String),
+    /// The store was closed (the server is stopping); nothing more is written.
+    #[error("the store is closed")]
+    Closed,
 }
 
 impl StoreError {
@@ -147,7 +158,8 @@ struct Inner {
     log_file: File,
     synced_blobs: Mutex<HashSet<OsString>>,
     /// Serialises commits: one writer at a time keeps seq numbers and revisions in order.
-    commit_lock: Mutex<()>,
+    /// Holds true once the store is closed.
+    commit_lock: Mutex<bool>,
 }
 
 /// A cheap, cloneable handle on the database.
@@ -157,6 +169,9 @@ pub struct Store {
 }
 
 const NEXT_SEQ: &[u8] = b"next_seq";
+/// The index snapshot's file name in the data directory, and its name while written.
+const SNAPSHOT: &str = "index.snapshot";
+const SNAPSHOT_TMP: &str = "index.snapshot.tmp";
 /// zstd level for stored documents: level 3 is zstd's default balance of speed and size.
 const ZSTD_LEVEL: i32 = 3;
 
@@ -178,14 +193,96 @@ impl Store {
                 dir: dir.to_owned(),
                 log_file,
                 synced_blobs: Mutex::new(HashSet::new()),
-                commit_lock: Mutex::new(()),
+                commit_lock: Mutex::new(false),
             }),
         };
         store.load_index()?;
         Ok(store)
     }
 
+    fn next_seq(&self) -> Result<u64, StoreError> {
+        Ok(match self.inner.db.get(NEXT_SEQ)? {
+            Some(b) => u64::from_be_bytes(
+                b.as_ref()
+                    .try_into()
+                    .map_err(|_| corrupt("next_seq", "not a u64"))?,
+            ),
+            None => 1,
+        })
+    }
+
     fn load_index(&self) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        if let Some(index) = self.take_snapshot()? {
+            tracing::info!(
+                reports = index.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "index loaded from its snapshot"
+            );
+            *self.inner.index.write().unwrap_or_else(|p| p.into_inner()) = index;
+            return Ok(());
+        }
+        self.rebuild_index()?;
+        tracing::info!(
+            reports = self.index().len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "index rebuilt from the stored reports"
+        );
+        Ok(())
+    }
+
+    /// Reads and deletes the snapshot; its index when it matches the store.
+    fn take_snapshot(&self) -> Result<Option<Index>, StoreError> {
+        let path = self.inner.dir.join(SNAPSHOT);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        // Gone before any write: the next clean close writes a fresh one.
+        std::fs::remove_file(&path)?;
+        File::open(&self.inner.dir)?.sync_all()?;
+        let next_seq = self.next_seq()?;
+        match Index::decode(&bytes) {
+            Ok((index, seq)) if seq == next_seq => Ok(Some(index)),
+            Ok((_, seq)) => {
+                tracing::warn!(
+                    snapshot = seq,
+                    store = next_seq,
+                    "index snapshot is stale; rebuilding"
+                );
+                Ok(None)
+            }
+            Err(why) => {
+                tracing::warn!(%why, "index snapshot unreadable; rebuilding");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Syncs, stops all further commits and writes the index snapshot. Reads still work.
+    pub fn close(&self) -> Result<(), StoreError> {
+        let mut closed = self
+            .inner
+            .commit_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if *closed {
+            return Ok(());
+        }
+        *closed = true;
+        self.sync()?;
+        let bytes = self.index().encode(self.next_seq()?);
+        let tmp = self.inner.dir.join(SNAPSHOT_TMP);
+        let mut file = File::create(&tmp)?;
+        std::io::Write::write_all(&mut file, &bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, self.inner.dir.join(SNAPSHOT))?;
+        File::open(&self.inner.dir)?.sync_all()?;
+        Ok(())
+    }
+
+    fn rebuild_index(&self) -> Result<(), StoreError> {
         let mut index = Index::new();
         for entry in self.inner.order.iter() {
             let (seq, id) = entry?;
@@ -273,19 +370,15 @@ impl Store {
     /// data are synced to disk, and only then is the index updated. On error nothing in
     /// the batch may be acknowledged.
     pub fn commit(&self, docs: Vec<NewDocument>) -> Result<Vec<CommitResult>, StoreError> {
-        let _writer = self
+        let closed = self
             .inner
             .commit_lock
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        let mut next_seq = match self.inner.db.get(NEXT_SEQ)? {
-            Some(b) => u64::from_be_bytes(
-                b.as_ref()
-                    .try_into()
-                    .map_err(|_| corrupt("next_seq", "not a u64"))?,
-            ),
-            None => 1,
-        };
+        if *closed {
+            return Err(StoreError::Closed);
+        }
+        let mut next_seq = self.next_seq()?;
         let mut results = Vec::with_capacity(docs.len());
         // Reports of this batch not yet in the index: (seq, report, cross findings).
         let mut fresh: Vec<(u64, Report, Vec<Finding>)> = Vec::new();
@@ -357,7 +450,7 @@ impl Store {
         // Cross-year findings recomputed for reports stored earlier.
         for (_, report, _) in &fresh {
             if let Some((year, agency)) = report.year.zip(Some(report.agency.trim())) {
-                if let Some(next) = index.latest_of(agency, year + 1).map(|r| r.id.clone()) {
+                if let Some(next) = index.latest_id(agency, year + 1) {
                     if !fresh.iter().any(|(_, r, _)| r.id == next) {
                         let cross = self.cross_of(&id_key(&next)?)?;
                         index.set_cross(&next, &cross);
@@ -384,7 +477,7 @@ impl Store {
         {
             return Ok(Some(r.id.clone()));
         }
-        Ok(self.index().latest_of(&agency, year).map(|r| r.id.clone()))
+        Ok(self.index().latest_id(&agency, year))
     }
 
     /// The latest report of `agency` for `year`, from the batch or the store.
@@ -402,7 +495,7 @@ impl Store {
         {
             return Ok(Some(r.clone()));
         }
-        let id = self.index().latest_of(agency, year).map(|r| r.id.clone());
+        let id = self.index().latest_id(agency, year);
         match id {
             Some(id) => {
                 let Some(bytes) = self.inner.reports.get(id_key(&id)?)? else {
@@ -477,11 +570,14 @@ impl Store {
         &self,
         parse: impl Fn(&[u8], &crate::Hints) -> Report,
     ) -> Result<usize, StoreError> {
-        let _writer = self
+        let closed = self
             .inner
             .commit_lock
             .lock()
             .unwrap_or_else(|p| p.into_inner());
+        if *closed {
+            return Err(StoreError::Closed);
+        }
         let mut count = 0;
         let mut reports: Vec<Report> = Vec::new();
         for entry in self.inner.order.iter() {
@@ -511,20 +607,17 @@ impl Store {
         for (report, seq) in reports.iter().zip(&seqs) {
             index.insert(report, *seq, &[]);
         }
+        let position: std::collections::HashMap<&str, usize> = reports
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
         for report in &reports {
-            let cross = match body_key(report) {
-                Some((agency, year)) => {
-                    match index.latest_of(&agency, year - 1).map(|r| r.id.clone()) {
-                        Some(prev_id) => reports
-                            .iter()
-                            .find(|r| r.id == prev_id)
-                            .map(|prev| validate::cross_year(prev, report))
-                            .unwrap_or_default(),
-                        None => Vec::new(),
-                    }
-                }
-                None => Vec::new(),
-            };
+            let cross = body_key(report)
+                .and_then(|(agency, year)| index.latest_id(&agency, year - 1))
+                .and_then(|prev| position.get(prev.as_str()).map(|&i| &reports[i]))
+                .map(|prev| validate::cross_year(prev, report))
+                .unwrap_or_default();
             self.inner.cross.insert(
                 id_key(&report.id)?,
                 CrossYearFindings {
@@ -603,6 +696,64 @@ mod tests {
         assert!(store.get(&"0".repeat(64)).unwrap().is_none());
         let n = store.reindex(crate::parse_document).unwrap();
         assert_eq!(n, 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// What the index answers, to compare a snapshot-loaded index with a rebuilt one.
+    fn answers(store: &Store) -> (usize, crate::pb::AggregateResponse) {
+        let index = store.index();
+        let all: Vec<usize> = (0..crate::aggregate::RATES.len()).collect();
+        let m = crate::catalogue::index_of("overview.applications_received")
+            .map_or(vec![], |m| vec![m]);
+        let f = crate::pb::Filter {
+            all_revisions: true,
+            ..Default::default()
+        };
+        (
+            index.len(),
+            index.aggregate(&m, &all, &[crate::aggregate::Dim::Year], &f),
+        )
+    }
+
+    #[test]
+    fn snapshot_is_used_once_and_never_when_stale() {
+        let dir = tempdir("snapshot");
+        let text = |n: u32| {
+            format!("某区人民政府{}年政府信息公开工作年度报告\n一、总体情况\n收到政府信息公开申请{n}件。", 2019 + n % 4)
+        };
+        let snapshot = dir.join(SNAPSHOT);
+        let store = Store::open(&dir).unwrap();
+        store
+            .commit((0..6).map(|n| doc(&text(n))).collect())
+            .unwrap();
+        let before = answers(&store);
+        store.close().unwrap();
+        assert!(matches!(
+            store.commit(vec![doc(&text(9))]),
+            Err(StoreError::Closed)
+        ));
+        drop(store);
+        assert!(snapshot.exists());
+        let kept = std::fs::read(&snapshot).unwrap();
+
+        // A clean restart reads the snapshot and deletes it.
+        let store = Store::open(&dir).unwrap();
+        assert!(!snapshot.exists());
+        assert_eq!(answers(&store), before);
+        // More commits, then a crash (no close): the old snapshot put back is stale.
+        store.commit(vec![doc(&text(7))]).unwrap();
+        let after = answers(&store);
+        drop(store);
+        std::fs::write(&snapshot, &kept).unwrap();
+        let store = Store::open(&dir).unwrap();
+        assert_eq!(answers(&store), after);
+        assert_ne!(after.0, before.0);
+        drop(store);
+        // A damaged snapshot is rebuilt around, not trusted.
+        let mut bad = kept.clone();
+        bad[20] ^= 1;
+        std::fs::write(&snapshot, &bad).unwrap();
+        assert_eq!(answers(&Store::open(&dir).unwrap()), after);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

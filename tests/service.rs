@@ -137,7 +137,8 @@ async fn new_received_by_year(channel: Channel) -> BTreeMap<String, f64> {
         .aggregate(AggregateRequest {
             metrics: vec!["applications.new_received.total".into()],
             group_by: vec!["year".into()],
-            filter: None,
+            sums_only: true,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -147,6 +148,30 @@ async fn new_received_by_year(channel: Channel) -> BTreeMap<String, f64> {
         .filter(|g| g.sums[0].reports > 0)
         .map(|g| (g.key[0].clone(), g.sums[0].sum))
         .collect()
+}
+
+/// Rates by name, in the order asked; none with sums_only.
+async fn rates_by_name(channel: Channel) {
+    let mut q = ReportServiceClient::new(channel);
+    let r = q
+        .aggregate(AggregateRequest {
+            rates: vec!["dispute_rate".into(), "disclosure_rate".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let names: Vec<&str> = r.groups[0].rates.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["dispute_rate", "disclosure_rate"]);
+    let r = q
+        .aggregate(AggregateRequest {
+            sums_only: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.groups[0].rates.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -189,6 +214,7 @@ async fn ingest_query_restart_and_reindex() {
         assert_eq!(r.year.map(i64::from), exp["year"].as_i64());
         parsed_agency.insert(file.clone(), r.agency.clone());
     }
+    rates_by_name(channel.clone()).await;
 
     // Each report reads back with the facts the parser gives, and its text on request.
     let mut q = ReportServiceClient::new(channel.clone());
@@ -378,6 +404,34 @@ async fn errors_map_to_clear_statuses() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);
+    for (request, says) in [
+        (
+            AggregateRequest {
+                group_by: vec!["year".into(), "year".into()],
+                ..Default::default()
+            },
+            "twice",
+        ),
+        (
+            AggregateRequest {
+                rates: vec!["speed".into()],
+                ..Default::default()
+            },
+            "disclosure_rate",
+        ),
+        (
+            AggregateRequest {
+                rates: vec!["dispute_rate".into()],
+                sums_only: true,
+                ..Default::default()
+            },
+            "sums_only",
+        ),
+    ] {
+        let e = q.aggregate(request).await.unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument);
+        assert!(e.message().contains(says), "{}", e.message());
+    }
     let e = q
         .list_reports(ListReportsRequest {
             filter: Some(Filter {

@@ -200,8 +200,29 @@ impl ReportService for QueryHandler {
             metrics,
             group_by,
             filter,
+            rates,
+            sums_only,
         } = request.into_inner();
         let filter = check_filter(filter)?;
+        let rates: Vec<usize> = match (sums_only, rates.is_empty()) {
+            (true, false) => {
+                return Err(invalid("sums_only asks for no rates, yet rates names some").into())
+            }
+            (true, true) => Vec::new(),
+            (false, true) => (0..RATES.len()).collect(),
+            (false, false) => rates
+                .iter()
+                .map(|name| {
+                    RATES
+                        .iter()
+                        .position(|r| r.name == name.trim())
+                        .ok_or_else(|| {
+                            let known: Vec<&str> = RATES.iter().map(|r| r.name).collect();
+                            invalid(format!("rate {name:?}: use any of {}", known.join(", ")))
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+        };
         let metrics: Vec<usize> = metrics
             .iter()
             .map(|m| catalogue::index_of(m.trim()).ok_or_else(|| invalid(format!("metric {m:?} is not a catalogue path; ListMetrics lists them (e.g. applications.new_received.total)"))))
@@ -217,8 +238,18 @@ impl ReportService for QueryHandler {
                 })
             })
             .collect::<Result<_, _>>()?;
+        if let Some(d) = dims
+            .iter()
+            .enumerate()
+            .find(|(k, d)| dims[..*k].contains(d))
+        {
+            let name = Dim::NAMES[*d.1 as usize];
+            return Err(invalid(format!("group_by names {name:?} twice")).into());
+        }
         Ok(Response::new(
-            self.store.index().aggregate(&metrics, &dims, &filter),
+            self.store
+                .index()
+                .aggregate(&metrics, &rates, &dims, &filter),
         ))
     }
 
