@@ -162,6 +162,44 @@ struct Inner {
     commit_lock: Mutex<bool>,
 }
 
+/// The reports of the batch being committed, not yet in the index, with lookups by id and
+/// by body so a batch of n reports costs n lookups, not n².
+#[derive(Default)]
+struct Batch {
+    /// (seq, report, cross-year findings), in commit order.
+    reports: Vec<(u64, Report, Vec<Finding>)>,
+    by_id: rustc_hash::FxHashMap<String, usize>,
+    /// (agency, year) → the latest of the batch's reports of that body.
+    latest: rustc_hash::FxHashMap<(String, i32), usize>,
+}
+
+impl Batch {
+    fn get(&self, id: &str) -> Option<&Report> {
+        self.by_id.get(id).map(|&i| &self.reports[i].1)
+    }
+
+    fn latest(&self, agency: &str, year: i32) -> Option<&Report> {
+        self.latest
+            .get(&(agency.to_owned(), year))
+            .map(|&i| &self.reports[i].1)
+    }
+
+    fn set_cross(&mut self, id: &str, cross: Vec<Finding>) {
+        if let Some(&i) = self.by_id.get(id) {
+            self.reports[i].2 = cross;
+        }
+    }
+
+    fn push(&mut self, seq: u64, report: Report, cross: Vec<Finding>, body: Option<(String, i32)>) {
+        let i = self.reports.len();
+        self.by_id.insert(report.id.clone(), i);
+        if let Some(body) = body {
+            self.latest.insert(body, i);
+        }
+        self.reports.push((seq, report, cross));
+    }
+}
+
 /// A cheap, cloneable handle on the database.
 #[derive(Clone)]
 pub struct Store {
@@ -380,26 +418,28 @@ impl Store {
         }
         let mut next_seq = self.next_seq()?;
         let mut results = Vec::with_capacity(docs.len());
-        // Reports of this batch not yet in the index: (seq, report, cross findings).
-        let mut fresh: Vec<(u64, Report, Vec<Finding>)> = Vec::new();
+        let mut fresh = Batch::default();
         for doc in docs {
             let key = id_key(&doc.id)?;
-            let known = self.contains(&doc.id) || fresh.iter().any(|(_, r, _)| r.id == doc.id);
-            if known {
-                let report = match fresh.iter().find(|(_, r, _)| r.id == doc.id) {
-                    Some((_, r, _)) => r.clone(),
-                    None => self.get(&doc.id)?.unwrap_or_default(),
-                };
+            if let Some(r) = fresh.get(&doc.id) {
                 results.push(CommitResult {
                     committed: Committed::Duplicate,
-                    report,
+                    report: r.clone(),
+                });
+                continue;
+            }
+            if self.contains(&doc.id) {
+                results.push(CommitResult {
+                    committed: Committed::Duplicate,
+                    report: self.get(&doc.id)?.unwrap_or_default(),
                 });
                 continue;
             }
             let mut report = doc.report;
             report.id = doc.id.clone();
             report.source = doc.hints.source.clone();
-            let committed = match self.latest_before(&report, &fresh)? {
+            let body = body_key(&report);
+            let committed = match self.latest_before(body.as_ref(), &fresh) {
                 Some(prev) => Committed::Revision { supersedes: prev },
                 None => Committed::Stored,
             };
@@ -414,8 +454,25 @@ impl Store {
             };
             self.inner.documents.insert(key, stored.encode_to_vec())?;
             self.inner.reports.insert(key, report.encode_to_vec())?;
-            // Rule 10 against the neighbouring years, and the next year's against this one.
-            let cross = self.cross_findings(&report, &fresh)?;
+            // Rule 10 against the year before, and the next year's report against this one.
+            let mut cross = Vec::new();
+            if let Some((agency, year)) = &body {
+                if let Some(prev) = self.latest_report(agency, year - 1, &fresh)? {
+                    cross = validate::cross_year(&prev, &report);
+                }
+                if let Some(next) = self.latest_report(agency, year + 1, &fresh)? {
+                    let next_cross = validate::cross_year(&report, &next);
+                    let next_id = next.id.clone();
+                    self.inner.cross.insert(
+                        id_key(&next_id)?,
+                        CrossYearFindings {
+                            findings: next_cross.clone(),
+                        }
+                        .encode_to_vec(),
+                    )?;
+                    fresh.set_cross(&next_id, next_cross);
+                }
+            }
             self.inner.cross.insert(
                 key,
                 CrossYearFindings {
@@ -423,35 +480,26 @@ impl Store {
                 }
                 .encode_to_vec(),
             )?;
-            if let Some((next_id, next_cross)) = self.next_year_cross(&report, &fresh)? {
-                self.inner.cross.insert(
-                    id_key(&next_id)?,
-                    CrossYearFindings {
-                        findings: next_cross.clone(),
-                    }
-                    .encode_to_vec(),
-                )?;
-                if let Some(entry) = fresh.iter_mut().find(|(_, r, _)| r.id == next_id) {
-                    entry.2 = next_cross;
-                }
-            }
             self.inner.order.insert(next_seq.to_be_bytes(), &key)?;
-            fresh.push((next_seq, report.clone(), cross));
+            results.push(CommitResult {
+                committed,
+                report: report.clone(),
+            });
+            fresh.push(next_seq, report, cross, body);
             next_seq += 1;
-            results.push(CommitResult { committed, report });
         }
         self.inner.db.insert(NEXT_SEQ, &next_seq.to_be_bytes())?;
         self.sync()?;
 
         let mut index = self.inner.index.write().unwrap_or_else(|p| p.into_inner());
-        for (seq, report, cross) in &fresh {
+        for (seq, report, cross) in &fresh.reports {
             index.insert(report, *seq, cross);
         }
         // Cross-year findings recomputed for reports stored earlier.
-        for (_, report, _) in &fresh {
+        for (_, report, _) in &fresh.reports {
             if let Some((year, agency)) = report.year.zip(Some(report.agency.trim())) {
                 if let Some(next) = index.latest_id(agency, year + 1) {
-                    if !fresh.iter().any(|(_, r, _)| r.id == next) {
+                    if fresh.get(&next).is_none() {
                         let cross = self.cross_of(&id_key(&next)?)?;
                         index.set_cross(&next, &cross);
                     }
@@ -461,39 +509,24 @@ impl Store {
         Ok(results)
     }
 
-    /// The latest stored revision of `report`'s body and year, in the index or the batch.
-    fn latest_before(
-        &self,
-        report: &Report,
-        fresh: &[(u64, Report, Vec<Finding>)],
-    ) -> Result<Option<String>, StoreError> {
-        let Some((agency, year)) = body_key(report) else {
-            return Ok(None);
-        };
-        if let Some((_, r, _)) = fresh
-            .iter()
-            .rev()
-            .find(|(_, r, _)| body_key(r).as_ref() == Some(&(agency.clone(), year)))
-        {
-            return Ok(Some(r.id.clone()));
+    /// The latest stored revision of a body and year, in the batch or the index.
+    fn latest_before(&self, body: Option<&(String, i32)>, fresh: &Batch) -> Option<String> {
+        let (agency, year) = body?;
+        if let Some(r) = fresh.latest(agency, *year) {
+            return Some(r.id.clone());
         }
-        Ok(self.index().latest_id(&agency, year))
+        self.index().latest_id(agency, *year)
     }
 
     /// The latest report of `agency` for `year`, from the batch or the store.
-    fn latest_report(
+    fn latest_report<'b>(
         &self,
         agency: &str,
         year: i32,
-        fresh: &[(u64, Report, Vec<Finding>)],
-    ) -> Result<Option<Report>, StoreError> {
-        let key = (agency.to_owned(), year);
-        if let Some((_, r, _)) = fresh
-            .iter()
-            .rev()
-            .find(|(_, r, _)| body_key(r).as_ref() == Some(&key))
-        {
-            return Ok(Some(r.clone()));
+        fresh: &'b Batch,
+    ) -> Result<Option<std::borrow::Cow<'b, Report>>, StoreError> {
+        if let Some(r) = fresh.latest(agency, year) {
+            return Ok(Some(std::borrow::Cow::Borrowed(r)));
         }
         let id = self.index().latest_id(agency, year);
         match id {
@@ -501,40 +534,12 @@ impl Store {
                 let Some(bytes) = self.inner.reports.get(id_key(&id)?)? else {
                     return Ok(None);
                 };
-                Ok(Some(
+                Ok(Some(std::borrow::Cow::Owned(
                     Report::decode(bytes.as_ref()).map_err(|e| corrupt(&id, &e.to_string()))?,
-                ))
+                )))
             }
             None => Ok(None),
         }
-    }
-
-    fn cross_findings(
-        &self,
-        report: &Report,
-        fresh: &[(u64, Report, Vec<Finding>)],
-    ) -> Result<Vec<Finding>, StoreError> {
-        let Some((agency, year)) = body_key(report) else {
-            return Ok(Vec::new());
-        };
-        Ok(match self.latest_report(&agency, year - 1, fresh)? {
-            Some(prev) => validate::cross_year(&prev, report),
-            None => Vec::new(),
-        })
-    }
-
-    fn next_year_cross(
-        &self,
-        report: &Report,
-        fresh: &[(u64, Report, Vec<Finding>)],
-    ) -> Result<Option<(String, Vec<Finding>)>, StoreError> {
-        let Some((agency, year)) = body_key(report) else {
-            return Ok(None);
-        };
-        Ok(self.latest_report(&agency, year + 1, fresh)?.map(|next| {
-            let cross = validate::cross_year(report, &next);
-            (next.id.clone(), cross)
-        }))
     }
 
     /// Makes everything written so far durable (see the module doc).

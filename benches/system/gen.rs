@@ -275,6 +275,12 @@ pub fn report(patterns: &[Pattern], i: usize) -> Generated {
     render(pattern, body, year, factor, (h >> 16) % 100 < 3)
 }
 
+/// `pattern` written for body `body` (its own format's year), for timing one layout.
+pub fn sample(pattern: &Pattern, body: usize) -> Generated {
+    let year = if pattern.template == Template::Template2019 { 2020 } else { 2023 };
+    render(pattern, body, year, 1 + body as u64 % 4, false)
+}
+
 /// `pattern` written for `body` and `year`, its figures times `factor`, maybe broken.
 fn render(pattern: &Pattern, body: usize, year: i32, factor: u64, broken: bool) -> Generated {
     let agency = agency(body);

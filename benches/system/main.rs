@@ -72,6 +72,7 @@ fn main() {
             unusable.join("; ")
         }
     );
+    report.push_str(&parse_by_layout(&patterns));
     for &n in &sizes {
         let section = run_size(root, &patterns, n, streams);
         println!("{section}");
@@ -80,6 +81,32 @@ fn main() {
     let out = root.join("target/bench-system.md");
     std::fs::write(&out, &report).expect("write the report");
     eprintln!("written to {}", out.display());
+}
+
+/// Parse + validate time per report of each pattern (one core, 200 reports each).
+fn parse_by_layout(patterns: &[gen::Pattern]) -> String {
+    let mut out = String::from(
+        "| layout (pattern) | KB/report | µs/report | MB/s |\n|---|---|---|---|\n",
+    );
+    for p in patterns {
+        let docs: Vec<gen::Generated> = (0..200).map(|b| gen::sample(p, b)).collect();
+        let bytes: usize = docs.iter().map(|d| d.content.len()).sum();
+        let t = Instant::now();
+        for d in &docs {
+            std::hint::black_box(nianbao::parse_document(&d.content, &d.hints()));
+        }
+        let secs = t.elapsed().as_secs_f64();
+        let _ = writeln!(
+            out,
+            "| {} | {:.1} | {:.0} | {:.1} |",
+            p.name,
+            bytes as f64 / 200.0 / 1e3,
+            secs / 200.0 * 1e6,
+            bytes as f64 / secs / 1e6
+        );
+    }
+    out.push('\n');
+    out
 }
 
 /// The facts of one generated report for the DuckDB side.
@@ -133,6 +160,7 @@ fn run_size(root: &Path, patterns: &[gen::Pattern], n: usize, streams: usize) ->
             ..Default::default()
         });
     }
+    let docs = std::sync::Arc::new(docs);
     let bytes: usize = docs.iter().map(|d| d.content.len()).sum();
     eprintln!(
         "[{n}] generated {:.0} MB in {:.1} s",
@@ -250,6 +278,7 @@ fn run_size(root: &Path, patterns: &[gen::Pattern], n: usize, streams: usize) ->
 
     // 4. Queries, nianbao then DuckDB over the same facts.
     let probe = &facts[facts.len() / 2];
+    drop(docs);
     let queries = queries(&probe.province, &probe.agency);
     let ours = runtime.block_on(time_queries(port, &queries));
     let duck = duckdb(root, &facts, &probe.province, &probe.agency);
@@ -355,20 +384,20 @@ struct Ingested {
 }
 
 /// Streams every document over `streams` concurrent Ingest streams; times until the last answer.
-async fn ingest(port: u16, docs: &[Document], streams: usize) -> Ingested {
+async fn ingest(port: u16, docs: &std::sync::Arc<Vec<Document>>, streams: usize) -> Ingested {
     let channel = connect(port).await;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for s in 0..streams {
-        let mine: Vec<Document> = docs.iter().skip(s).step_by(streams).cloned().collect();
+        let docs = docs.clone();
         let mut client = IngestServiceClient::new(channel.clone())
             .max_decoding_message_size(64 << 20)
             .max_encoding_message_size(64 << 20);
         tasks.push(tokio::spawn(async move {
             let (tx, rx) = tokio::sync::mpsc::channel::<Document>(256);
             tokio::spawn(async move {
-                for d in mine {
-                    if tx.send(d).await.is_err() {
+                for d in docs.iter().skip(s).step_by(streams) {
+                    if tx.send(d.clone()).await.is_err() {
                         break;
                     }
                 }
