@@ -114,6 +114,20 @@ pub struct ServeArgs {
     /// Concurrent streams per HTTP/2 connection.
     #[arg(long, env = "NIANBAO_MAX_CONCURRENT_STREAMS", default_value_t = 128)]
     pub max_concurrent_streams: u32,
+    /// Seconds between HTTP/2 keepalive pings; a peer that does not answer one within
+    /// --keepalive-timeout-secs is disconnected.
+    #[arg(long, env = "NIANBAO_KEEPALIVE_SECS", default_value_t = 30)]
+    pub keepalive_secs: u64,
+    #[arg(long, env = "NIANBAO_KEEPALIVE_TIMEOUT_SECS", default_value_t = 20)]
+    pub keepalive_timeout_secs: u64,
+    /// An Ingest stream that sends no document for this many seconds is closed
+    /// (DEADLINE_EXCEEDED, after the answers for what it sent).
+    #[arg(long, env = "NIANBAO_STREAM_IDLE_SECS", default_value_t = 120)]
+    pub stream_idle_secs: u64,
+    /// An Ingest stream open this long is closed (UNAVAILABLE: open a new one), after the
+    /// answers for what it sent.
+    #[arg(long, env = "NIANBAO_STREAM_MAX_AGE_SECS", default_value_t = 3600)]
+    pub stream_max_age_secs: u64,
     /// Most documents one commit batch (one fsync) holds.
     #[arg(long, env = "NIANBAO_MAX_BATCH", default_value_t = 256)]
     pub max_batch: usize,
@@ -158,16 +172,19 @@ impl ServeArgs {
             memory_wait_secs,
             stream_in_flight,
             max_concurrent_streams,
+            keepalive_secs,
+            keepalive_timeout_secs,
+            stream_idle_secs,
+            stream_max_age_secs,
             max_batch,
             shutdown_grace_secs,
         } = self;
+        let secs = |s: &u64| std::time::Duration::from_secs((*s).max(1));
         let tls = match (tls_cert, tls_key) {
             (Some(cert), Some(key)) => Some((read(cert)?, read(key)?)),
             _ => None,
         };
         Ok(crate::server::ServerOptions {
-            auth_token: auth_token.clone(),
-            tls,
             limits: crate::ingest::Limits {
                 max_document_bytes: *max_document_bytes,
                 memory_bytes: *memory_bytes,
@@ -177,8 +194,15 @@ impl ServeArgs {
             max_message_bytes: *max_message_bytes,
             stream_in_flight: *stream_in_flight,
             max_concurrent_streams: *max_concurrent_streams,
+            keepalive_interval: secs(keepalive_secs),
+            keepalive_timeout: secs(keepalive_timeout_secs),
+            stream_limits: crate::service::ingest::StreamLimits {
+                idle: secs(stream_idle_secs),
+                max_age: secs(stream_max_age_secs),
+            },
             shutdown_grace: std::time::Duration::from_secs(*shutdown_grace_secs),
-            ..Default::default()
+            auth_token: auth_token.clone(),
+            tls,
         })
     }
 }

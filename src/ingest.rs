@@ -156,6 +156,9 @@ pub struct Ingestor {
     tx: mpsc::Sender<Job>,
     store: Store,
     memory: Arc<Semaphore>,
+    /// One permit per core: parses run on the blocking pool, at most this many at once, so
+    /// many streams do not mean many threads (each with its own allocator arena).
+    parsers: Arc<Semaphore>,
     limits: Limits,
 }
 
@@ -170,11 +173,13 @@ impl Ingestor {
         let writer = tokio::spawn(write_batches(store.clone(), rx, limits.max_batch));
         let permits = (limits.memory_bytes / MEMORY_UNIT).max(1);
         let memory = Arc::new(Semaphore::new(permits));
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         (
             Ingestor {
                 tx,
                 store,
                 memory,
+                parsers: Arc::new(Semaphore::new(cores)),
                 limits,
             },
             writer,
@@ -223,8 +228,26 @@ impl Ingestor {
         })?
         .map_err(|_| IngestError::ShuttingDown)?;
 
-        let id = report_id(&doc.content);
-        if self.store.contains(&id) {
+        let parser = self
+            .parsers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| IngestError::ShuttingDown)?;
+        let hints = doc.hints.clone();
+        let store = self.store.clone();
+        let (id, content, report) = tokio::task::spawn_blocking(move || {
+            let _parser = parser;
+            let content = doc.content;
+            let id = report_id(&content);
+            // A document already stored is answered without parsing it again.
+            let report = (!store.contains(&id))
+                .then(|| crate::parse_document(&content, &hints.parse_hints()));
+            (id, content, report)
+        })
+        .await
+        .map_err(|_| IngestError::ParserPanic)?;
+        let Some(report) = report else {
             let report = self.store.get(&id)?.unwrap_or_default();
             let answer = Answer {
                 outcome: Outcome::Duplicate,
@@ -234,15 +257,7 @@ impl Ingestor {
                 report,
             };
             return Ok(Prepared::Answered(answer));
-        }
-        let hints = doc.hints.clone();
-        let content = doc.content;
-        let (content, report) = tokio::task::spawn_blocking(move || {
-            let report = crate::parse_document(&content, &hints.parse_hints());
-            (content, report)
-        })
-        .await
-        .map_err(|_| IngestError::ParserPanic)?;
+        };
         if let Some(why) = not_a_report(&report) {
             return Ok(Prepared::Answered(Answer {
                 report,

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use nianbao::config::{Cli, Command, ParseArgs, ReindexArgs, ServeArgs, UploadArgs};
+
 use nianbao::decode::ContentHint;
 use nianbao::{output, parse_document, Hints};
 

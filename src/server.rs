@@ -15,7 +15,7 @@ use crate::ingest::{Ingestor, Limits};
 use crate::pb::ingest_service_server::IngestServiceServer;
 use crate::pb::report_service_server::ReportServiceServer;
 use crate::service::auth::BearerAuth;
-use crate::service::ingest::IngestHandler;
+use crate::service::ingest::{IngestHandler, StreamLimits};
 use crate::service::query::QueryHandler;
 use crate::store::Store;
 
@@ -32,6 +32,8 @@ pub struct ServerOptions {
     /// HTTP/2 keepalive ping interval; a peer that does not answer within the timeout is dropped.
     pub keepalive_interval: Duration,
     pub keepalive_timeout: Duration,
+    /// Idle and age limits of one Ingest stream.
+    pub stream_limits: StreamLimits,
     /// How long shutdown waits for in-flight work before giving up on it.
     pub shutdown_grace: Duration,
     /// Bearer token required on the ingest and query services (health stays open).
@@ -49,12 +51,19 @@ impl Default for ServerOptions {
             max_concurrent_streams: 128,
             keepalive_interval: Duration::from_secs(30),
             keepalive_timeout: Duration::from_secs(20),
+            stream_limits: StreamLimits::default(),
             shutdown_grace: Duration::from_secs(20),
             auth_token: None,
             tls: None,
         }
     }
 }
+
+/// Largest header block a request may send (metadata, token included).
+const MAX_HEADER_LIST_BYTES: u32 = 16 << 10;
+/// Streams a client may open and reset before the server has accepted them (HTTP/2 rapid
+/// reset, CVE-2023-44487), per connection.
+const MAX_PENDING_RESETS: usize = 64;
 
 /// Accepted connections with TCP_NODELAY: small gRPC responses must not wait for Nagle's
 /// algorithm and the peer's delayed ACK (40 ms per unary call without it).
@@ -116,9 +125,13 @@ pub async fn run(
         .expect("descriptor sets are valid");
 
     let auth = BearerAuth::new(options.auth_token.as_deref());
-    let ingest = IngestServiceServer::new(IngestHandler::new(ingestor, options.stream_in_flight))
-        .max_decoding_message_size(options.max_message_bytes)
-        .max_encoding_message_size(options.max_message_bytes);
+    let ingest = IngestServiceServer::new(IngestHandler::new(
+        ingestor,
+        options.stream_in_flight,
+        options.stream_limits,
+    ))
+    .max_decoding_message_size(options.max_message_bytes)
+    .max_encoding_message_size(options.max_message_bytes);
     let ingest = InterceptedService::new(ingest, {
         let auth = auth.clone();
         move |r| auth.check(r)
@@ -154,6 +167,9 @@ pub async fn run(
     let serving = builder
         .trace_fn(rpc_span)
         .max_concurrent_streams(options.max_concurrent_streams)
+        // Headers are small in gRPC; a flood of them, or of reset streams, is an attack.
+        .http2_max_header_list_size(MAX_HEADER_LIST_BYTES)
+        .http2_max_pending_accept_reset_streams(Some(MAX_PENDING_RESETS))
         .http2_keepalive_interval(Some(options.keepalive_interval))
         .http2_keepalive_timeout(Some(options.keepalive_timeout))
         .tcp_keepalive(Some(Duration::from_secs(60)))

@@ -207,6 +207,9 @@ pub struct Store {
 }
 
 const NEXT_SEQ: &[u8] = b"next_seq";
+/// sled's page cache. Queries never read sled (the index answers them), and GetReport reads
+/// one record, so a small cache costs little; sled's default (1 GiB) would dominate memory.
+const CACHE_BYTES: u64 = 64 << 20;
 /// The index snapshot's file name in the data directory, and its name while written.
 const SNAPSHOT: &str = "index.snapshot";
 const SNAPSHOT_TMP: &str = "index.snapshot.tmp";
@@ -217,7 +220,10 @@ impl Store {
     /// Opens (or creates) the database under `dir` and loads the index.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)?;
-        let db = sled::Config::new().path(dir).open()?;
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_BYTES)
+            .open()?;
         let log_file = File::open(dir.join("db"))?;
         File::open(dir)?.sync_all()?;
         let store = Store {

@@ -277,7 +277,11 @@ pub fn report(patterns: &[Pattern], i: usize) -> Generated {
 
 /// `pattern` written for body `body` (its own format's year), for timing one layout.
 pub fn sample(pattern: &Pattern, body: usize) -> Generated {
-    let year = if pattern.template == Template::Template2019 { 2020 } else { 2023 };
+    let year = if pattern.template == Template::Template2019 {
+        2020
+    } else {
+        2023
+    };
     render(pattern, body, year, 1 + body as u64 % 4, false)
 }
 

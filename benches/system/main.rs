@@ -85,9 +85,8 @@ fn main() {
 
 /// Parse + validate time per report of each pattern (one core, 200 reports each).
 fn parse_by_layout(patterns: &[gen::Pattern]) -> String {
-    let mut out = String::from(
-        "| layout (pattern) | KB/report | µs/report | MB/s |\n|---|---|---|---|\n",
-    );
+    let mut out =
+        String::from("| layout (pattern) | KB/report | µs/report | MB/s |\n|---|---|---|---|\n");
     for p in patterns {
         let docs: Vec<gen::Generated> = (0..200).map(|b| gen::sample(p, b)).collect();
         let bytes: usize = docs.iter().map(|d| d.content.len()).sum();

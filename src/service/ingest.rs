@@ -1,6 +1,7 @@
 //! nianbao.v1.IngestService: the scraper's path.
 
 use std::pin::Pin;
+use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
@@ -17,19 +18,72 @@ use super::ServiceError;
 /// fill a batch, few enough that a stream holds bounded memory.
 pub const STREAM_IN_FLIGHT: usize = 64;
 
+/// How long one Ingest stream may wait for its next document, and stay open in all.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamLimits {
+    pub idle: Duration,
+    pub max_age: Duration,
+}
+
+impl Default for StreamLimits {
+    fn default() -> Self {
+        StreamLimits {
+            idle: Duration::from_secs(120),
+            max_age: Duration::from_secs(3600),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct IngestHandler {
     ingestor: Ingestor,
     in_flight: usize,
+    limits: StreamLimits,
 }
 
 impl IngestHandler {
-    pub fn new(ingestor: Ingestor, in_flight: usize) -> IngestHandler {
+    pub fn new(ingestor: Ingestor, in_flight: usize, limits: StreamLimits) -> IngestHandler {
         IngestHandler {
             ingestor,
             in_flight: in_flight.max(1),
+            limits,
         }
     }
+}
+
+/// The documents of a stream, ended by an error item when the client sends nothing for
+/// `limits.idle` (counted only while the server waits for input) or the stream reaches
+/// `limits.max_age`. The error follows the answers for everything sent before it.
+fn limited(
+    docs: Streaming<Document>,
+    limits: StreamLimits,
+) -> impl Stream<Item = Result<Document, Status>> {
+    let opened = Instant::now();
+    futures::stream::unfold(Some(docs), move |docs| async move {
+        let mut docs = docs?;
+        let age_left = limits.max_age.saturating_sub(opened.elapsed());
+        let wait = limits.idle.min(age_left);
+        match tokio::time::timeout(wait, docs.next()).await {
+            Ok(Some(item)) => Some((item, Some(docs))),
+            Ok(None) => None,
+            Err(_) if age_left <= limits.idle => Some((
+                Err(Status::unavailable(format!(
+                    "stream open for {:?}, the most one stream may: every document answered \
+                     on it stands; send the rest on a new stream",
+                    limits.max_age
+                ))),
+                None,
+            )),
+            Err(_) => Some((
+                Err(Status::deadline_exceeded(format!(
+                    "no document for {:?}: stream closed after answering what it sent; open \
+                     a new one to send more",
+                    limits.idle
+                ))),
+                None,
+            )),
+        }
+    })
 }
 
 fn check_document(doc: Document) -> (Incoming, String) {
@@ -122,8 +176,7 @@ impl IngestService for IngestHandler {
         // A transport error ends the stream; so does a server-side failure (overload,
         // shutdown, storage), after the answers for the documents before it.
         let (prepare, submit) = (self.ingestor.clone(), self.ingestor.clone());
-        let answers = request
-            .into_inner()
+        let answers = limited(request.into_inner(), self.limits)
             .map(move |doc| {
                 let ingestor = prepare.clone();
                 async move {
