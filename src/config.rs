@@ -128,6 +128,10 @@ pub struct ServeArgs {
     /// answers for what it sent.
     #[arg(long, env = "NIANBAO_STREAM_MAX_AGE_SECS", default_value_t = 3600)]
     pub stream_max_age_secs: u64,
+    /// Free space (MiB) every commit must leave on the data directory's filesystem; below
+    /// it, documents are refused with RESOURCE_EXHAUSTED ("disk full") and nothing is written.
+    #[arg(long, env = "NIANBAO_MIN_FREE_MB", default_value_t = 64)]
+    pub min_free_mb: u64,
     /// Most documents one commit batch (one fsync) holds.
     #[arg(long, env = "NIANBAO_MAX_BATCH", default_value_t = 256)]
     pub max_batch: usize,
@@ -162,6 +166,7 @@ impl ServeArgs {
         let ServeArgs {
             listen: _,
             data_dir: _,
+            min_free_mb: _,
             metrics_listen: _,
             auth_token,
             tls_cert,

@@ -90,6 +90,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let store = nianbao::store::Store::open(&args.data_dir)
             .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
+        store.set_min_free_bytes(args.min_free_mb.saturating_mul(1 << 20));
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;

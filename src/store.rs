@@ -63,11 +63,23 @@ pub enum StoreError {
     /// The store was closed (the server is stopping); nothing more is written.
     #[error("the store is closed")]
     Closed,
+    /// Too little free space to commit safely; nothing of the batch was written.
+    #[error("disk full: {available} bytes free on the data directory's filesystem, {needed} needed to commit safely")]
+    NoSpace { available: u64, needed: u64 },
+    /// An earlier write failed; sled 0.34 cannot be trusted to write again in this process
+    /// (it can hang in its next flush), so nothing more is written until a restart.
+    #[error("an earlier write failed ({why}); restart the server to write again")]
+    Failed { why: String, disk_full: bool },
 }
 
 impl StoreError {
     /// True when the disk is full: the caller should refuse new work, not fail.
     pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::NoSpace { .. } => return true,
+            StoreError::Failed { disk_full, .. } => return *disk_full,
+            _ => {}
+        }
         let io = match self {
             StoreError::Io(e) => Some(e),
             StoreError::Db(sled::Error::Io(e)) => Some(e),
@@ -157,6 +169,10 @@ struct Inner {
     dir: PathBuf,
     log_file: File,
     synced_blobs: Mutex<HashSet<OsString>>,
+    /// Free bytes a commit leaves on the filesystem at the least (see [`Store::commit`]).
+    min_free: std::sync::atomic::AtomicU64,
+    /// Set by the first failed write: the reason, and whether the disk was full.
+    failed: Mutex<Option<(String, bool)>>,
     /// Serialises commits: one writer at a time keeps seq numbers and revisions in order.
     /// Holds true once the store is closed.
     commit_lock: Mutex<bool>,
@@ -210,6 +226,28 @@ const NEXT_SEQ: &[u8] = b"next_seq";
 /// sled's page cache. Queries never read sled (the index answers them), and GetReport reads
 /// one record, so a small cache costs little; sled's default (1 GiB) would dominate memory.
 const CACHE_BYTES: u64 = 64 << 20;
+/// Free space a commit must leave by default: sled appends to its log and allocates whole
+/// segments, and must never meet ENOSPC (see [`Store::commit`]).
+pub const DEFAULT_MIN_FREE: u64 = 64 << 20;
+
+/// Bytes available to this process on the filesystem holding `dir`.
+fn available_bytes(dir: &Path) -> std::io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::other("data directory path holds a NUL byte"))?;
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::zeroed();
+    // SAFETY: `path` is a valid NUL-terminated string and `st` points to writable memory of
+    // the right type; statvfs writes only into it.
+    let r = unsafe { libc::statvfs(path.as_ptr(), st.as_mut_ptr()) };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: statvfs returned 0, so it filled `st`.
+    let st = unsafe { st.assume_init() };
+    // The field types differ between platforms (u32 on some 32-bit ones).
+    #[allow(clippy::unnecessary_cast)]
+    Ok((st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
+}
 /// The index snapshot's file name in the data directory, and its name while written.
 const SNAPSHOT: &str = "index.snapshot";
 const SNAPSHOT_TMP: &str = "index.snapshot.tmp";
@@ -223,8 +261,19 @@ impl Store {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(CACHE_BYTES)
+            // No background flusher: every commit flushes and syncs itself (see Durability),
+            // so a timer adds only writes and hides a missing sync from the power-loss test.
+            .flush_every_ms(None)
             .open()?;
         let log_file = File::open(dir.join("db"))?;
+        // sled writes its `conf` file without syncing it (the power-loss test found it empty
+        // after a simulated power cut): sync every file sled made, then the directory.
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                File::open(entry.path())?.sync_all()?;
+            }
+        }
         File::open(dir)?.sync_all()?;
         let store = Store {
             inner: Arc::new(Inner {
@@ -237,6 +286,8 @@ impl Store {
                 dir: dir.to_owned(),
                 log_file,
                 synced_blobs: Mutex::new(HashSet::new()),
+                min_free: std::sync::atomic::AtomicU64::new(DEFAULT_MIN_FREE),
+                failed: Mutex::new(None),
                 commit_lock: Mutex::new(false),
             }),
         };
@@ -413,7 +464,47 @@ impl Store {
     /// Commits a batch durably: every document is stored (or found a duplicate), the
     /// data are synced to disk, and only then is the index updated. On error nothing in
     /// the batch may be acknowledged.
+    ///
+    /// Disk full: sled 0.34 can hang in its next flush once a write has failed, so the store
+    /// refuses a batch *before* writing when the filesystem would keep less than the minimum
+    /// free space (set by [`Store::set_min_free_bytes`]) plus four times the batch's bytes;
+    /// and should a write fail anyway, it writes nothing more in this process.
     pub fn commit(&self, docs: Vec<NewDocument>) -> Result<Vec<CommitResult>, StoreError> {
+        if let Some((why, disk_full)) = self
+            .inner
+            .failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            return Err(StoreError::Failed { why, disk_full });
+        }
+        let bytes: u64 = docs.iter().map(|d| d.content.len() as u64).sum();
+        let needed = self
+            .inner
+            .min_free
+            .load(std::sync::atomic::Ordering::Relaxed)
+            + 4 * bytes;
+        let available = available_bytes(&self.inner.dir)?;
+        if available < needed {
+            return Err(StoreError::NoSpace { available, needed });
+        }
+        let result = self.commit_batch(docs);
+        if let Err(e @ (StoreError::Db(_) | StoreError::Io(_))) = &result {
+            *self.inner.failed.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some((e.to_string(), e.is_disk_full()));
+        }
+        result
+    }
+
+    /// Sets the free space every commit must leave on the data directory's filesystem.
+    pub fn set_min_free_bytes(&self, bytes: u64) {
+        self.inner
+            .min_free
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn commit_batch(&self, docs: Vec<NewDocument>) -> Result<Vec<CommitResult>, StoreError> {
         let closed = self
             .inner
             .commit_lock

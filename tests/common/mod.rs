@@ -60,3 +60,201 @@ pub async fn serve(
     let addr = listener.local_addr().unwrap().to_string();
     (addr, serve_on(listener, dir, options).await)
 }
+
+/// After a crash: every acknowledged report is stored and readable with its text, and
+/// Aggregate's sums equal a recomputation from the stored reports themselves (read one by
+/// one with GetReport). Returns how many reports are stored. Panics with `what` on a loss.
+pub async fn verify_store(channel: Channel, acked: &[String], what: &str) -> usize {
+    use nianbao::pb::report_service_client::ReportServiceClient;
+    use nianbao::pb::{AggregateRequest, GetReportRequest, ListReportsRequest};
+    use std::collections::BTreeMap;
+
+    let mut q = ReportServiceClient::new(channel);
+    for id in acked {
+        let got = q
+            .get_report(GetReportRequest {
+                id: id.clone(),
+                include_text: true,
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{what}: acknowledged {id} lost: {e}"))
+            .into_inner();
+        assert!(
+            got.report.is_some() && !got.text.is_empty(),
+            "{what}: {id} unreadable"
+        );
+    }
+    const METRICS: [&str; 3] = [
+        "applications.new_received.total",
+        "applications.closed_total.total",
+        "review.total",
+    ];
+    // Every revision, not only the latest: every stored report is recomputed.
+    let every = nianbao::pb::Filter {
+        all_revisions: true,
+        ..Default::default()
+    };
+    let mut want: BTreeMap<String, [f64; 3]> = BTreeMap::new();
+    let mut token = String::new();
+    let mut stored = 0;
+    loop {
+        let page = q
+            .list_reports(ListReportsRequest {
+                page_size: 500,
+                page_token: token,
+                filter: Some(every.clone()),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{what}: ListReports: {e}"))
+            .into_inner();
+        for summary in &page.reports {
+            stored += 1;
+            let report = q
+                .get_report(GetReportRequest {
+                    id: summary.id.clone(),
+                    include_text: false,
+                })
+                .await
+                .unwrap_or_else(|e| panic!("{what}: listed {} unreadable: {e}", summary.id))
+                .into_inner()
+                .report
+                .unwrap();
+            let year = report.year.map_or_else(String::new, |y| y.to_string());
+            let sums = want.entry(year).or_default();
+            for (k, m) in METRICS.iter().enumerate() {
+                let i = nianbao::catalogue::index_of(m).unwrap();
+                sums[k] += nianbao::catalogue::get(&report, i).unwrap_or(0.0);
+            }
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    let got = q
+        .aggregate(AggregateRequest {
+            metrics: METRICS.iter().map(|m| m.to_string()).collect(),
+            group_by: vec!["year".into()],
+            sums_only: true,
+            filter: Some(every),
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{what}: Aggregate: {e}"))
+        .into_inner();
+    let got: BTreeMap<String, [f64; 3]> = got
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.key[0].clone(),
+                [g.sums[0].sum, g.sums[1].sum, g.sums[2].sum],
+            )
+        })
+        .collect();
+    assert_eq!(
+        got, want,
+        "{what}: aggregates differ from the stored reports"
+    );
+    assert_eq!(got.is_empty(), stored == 0);
+    stored
+}
+
+/// A small deterministic random generator (xorshift), seeded per run and printed, so a
+/// failing trial can be replayed with NIANBAO_SEED.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn from_env() -> Rng {
+        let seed = std::env::var("NIANBAO_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+                    | 1
+            });
+        eprintln!("seed {seed} (set NIANBAO_SEED={seed} to replay)");
+        Rng(seed)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// Documents for the crash tests: corpus reports, each made distinct by a trailing line;
+/// the repeats of one corpus report are revisions of its body and year.
+pub fn crash_docs(trial: u64, n: usize) -> Vec<nianbao::pb::Document> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    let texts: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    (0..n)
+        .map(|i| {
+            let mut content = texts[i % texts.len()].clone();
+            content.extend_from_slice(format!("\n附：上传批次 {trial}-{i}\n").as_bytes());
+            nianbao::pb::Document {
+                content,
+                tag: format!("{trial}-{i}"),
+                ..Default::default()
+            }
+        })
+        .collect()
+}
+
+/// Streams `docs` and kills the server after `kill_after` answers (or when the stream ends);
+/// returns the ids it acknowledged as durable.
+pub async fn stream_until_killed(
+    child: &mut std::process::Child,
+    port: u16,
+    docs: Vec<nianbao::pb::Document>,
+    kill_after: usize,
+    extra_delay: Duration,
+) -> Vec<String> {
+    let channel = connect(port).await;
+    let (tx, rx) = tokio::sync::mpsc::channel::<nianbao::pb::Document>(16);
+    tokio::spawn(async move {
+        for d in docs {
+            if tx.send(d).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut client = nianbao::pb::ingest_service_client::IngestServiceClient::new(channel);
+    let mut acked = Vec::new();
+    let mut stream = client
+        .ingest(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut seen = 0;
+    while seen < kill_after {
+        match stream.message().await {
+            Ok(Some(r)) => {
+                if r.outcome == nianbao::pb::Outcome::Stored as i32
+                    || r.outcome == nianbao::pb::Outcome::Revision as i32
+                    || r.outcome == nianbao::pb::Outcome::Duplicate as i32
+                {
+                    acked.push(r.id);
+                }
+                seen += 1;
+            }
+            _ => break,
+        }
+    }
+    // Kill between answers, or a little later, while the next batch is being written.
+    tokio::time::sleep(extra_delay).await;
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait();
+    acked
+}
