@@ -216,6 +216,11 @@ fn flush(out: &mut Vec<u8>, run: &[u8]) {
 /// Flattens an HTML page to text: block elements become lines, each innermost `<table>`
 /// becomes tab-separated rows laid out on its grid (spanned slots are empty cells).
 pub fn html_to_text(html: &str) -> String {
+    // html5ever's tree builder costs time quadratic in nesting depth; no report nests
+    // deeply, so a hostile page is reduced to its text without building a tree.
+    if nesting_depth(html.as_bytes()) > MAX_HTML_DEPTH {
+        return strip_tags(html);
+    }
     let doc = Html::parse_document(html);
     let mut out = String::with_capacity(html.len() / 2);
     // Iterative walk: deeply nested pages must not overflow the stack.
@@ -273,6 +278,96 @@ pub fn html_to_text(html: &str) -> String {
         }
     }
     out
+}
+
+/// Deepest element nesting handed to the HTML tree builder.
+pub const MAX_HTML_DEPTH: usize = 256;
+
+/// Elements whose end tag is optional or absent: they do not deepen the nesting count.
+const UNNESTED: &[&[u8]] = &[
+    b"p",
+    b"li",
+    b"td",
+    b"th",
+    b"tr",
+    b"tbody",
+    b"thead",
+    b"tfoot",
+    b"option",
+    b"dt",
+    b"dd",
+    b"br",
+    b"img",
+    b"hr",
+    b"meta",
+    b"input",
+    b"link",
+    b"col",
+    b"area",
+    b"base",
+    b"wbr",
+    b"source",
+    b"embed",
+    b"param",
+    b"track",
+    b"colgroup",
+    b"caption",
+];
+
+/// An upper estimate of the deepest nesting of elements, by counting start and end tags
+/// (one pass over the bytes, no allocation).
+fn nesting_depth(html: &[u8]) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut at = 0;
+    while let Some(i) = memchr::memchr(b'<', &html[at..]) {
+        let tag = &html[at + i + 1..];
+        at += i + 1;
+        if let Some(rest) = tag.strip_prefix(b"/") {
+            if rest.first().is_some_and(u8::is_ascii_alphabetic) {
+                depth = depth.saturating_sub(1);
+            }
+            continue;
+        }
+        if !tag.first().is_some_and(u8::is_ascii_alphabetic) {
+            continue;
+        }
+        let len = tag
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .unwrap_or(tag.len());
+        let name = tag[..len].to_ascii_lowercase();
+        if UNNESTED.contains(&name.as_slice()) {
+            continue;
+        }
+        depth += 1;
+        max = max.max(depth);
+    }
+    max
+}
+
+/// The text of an HTML page without its markup: tags become line breaks, the common
+/// entities are decoded. For pages the tree builder must not see.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        match rest[open..].find('>') {
+            Some(close) => {
+                line_break(&mut out);
+                rest = &rest[open + close + 1..];
+            }
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out.replace("&nbsp;", "\u{a0}")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
 }
 
 enum Step {
@@ -493,6 +588,21 @@ mod tests {
             .text
             .lines()
             .all(|l| l.split('\t').count() <= MAX_COLS + 1));
+    }
+
+    #[test]
+    fn hostile_nesting_skips_the_tree_builder_in_linear_time() {
+        for n in [1_000usize, 100_000] {
+            let html = "<div><span>".repeat(n) + "规章" + &"</span></div>".repeat(n);
+            assert!(nesting_depth(html.as_bytes()) > MAX_HTML_DEPTH);
+            let d = decode(html.as_bytes(), None, ContentHint::Html);
+            assert!(d.text.contains("规章"));
+        }
+        assert!(nesting_depth(b"<p>a<p>b<table><tr><td>x<tr><td>y</table>") <= 2);
+        assert_eq!(
+            nesting_depth(b"<div><div></div><div><b>x</b></div></div>"),
+            3
+        );
     }
 
     #[test]
