@@ -5,7 +5,7 @@
 //! NIANBAO_CRASH_TRIALS sets the number of trials (default 50); NIANBAO_SEED replays a run.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 mod common;
@@ -13,17 +13,7 @@ mod common;
 use common::{connect, crash_docs, free_port, stream_until_killed, verify_store, Rng};
 
 fn spawn(dir: &Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(dir)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+    common::serve_command(dir, port)
         .spawn()
         .expect("start nianbao serve")
 }

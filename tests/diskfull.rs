@@ -4,7 +4,7 @@
 //! returns (after growing the filesystem, with at most a restart). Needs root for mount.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 mod common;
 
@@ -38,18 +38,8 @@ impl Drop for Unmount<'_> {
 }
 
 fn spawn(dir: &Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(dir)
+    common::serve_command(dir, port)
         .args(["--min-free-mb", "4"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .expect("start nianbao serve")
 }

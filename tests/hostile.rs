@@ -9,7 +9,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use common::{connect, free_port};
@@ -29,18 +29,8 @@ impl Drop for Server {
 
 fn spawn(dir: &Path, port: u16) -> Server {
     Server(
-        Command::new(env!("CARGO_BIN_EXE_nianbao"))
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(dir)
+        common::serve_command(dir, port)
             .args(["--stream-idle-secs", "5"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
             .spawn()
             .expect("start nianbao serve"),
     )

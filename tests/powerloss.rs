@@ -28,17 +28,8 @@ fn build_shim(out: &Path) -> PathBuf {
 }
 
 fn spawn(dir: &Path, port: u16, shim: Option<(&Path, &Path)>) -> Child {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_nianbao"));
-    c.args([
-        "serve",
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-        "--data-dir",
-    ])
-    .arg(dir)
-    .env("RUST_LOG", "warn")
-    .stdout(Stdio::null())
-    .stderr(Stdio::inherit());
+    let mut c = common::serve_command(dir, port);
+    c.stderr(Stdio::inherit());
     if let Some((so, image)) = shim {
         c.env("LD_PRELOAD", so)
             .env("NIANBAO_PL_DIR", dir)

@@ -19,28 +19,15 @@ pub const METRICS: [&str; 4] = [
     "applications.closed_total.total",
 ];
 
-const PROVINCES: [&str; 20] = [
-    "河北省",
-    "山西省",
-    "辽宁省",
-    "吉林省",
-    "江苏省",
-    "浙江省",
-    "安徽省",
-    "福建省",
-    "江西省",
-    "山东省",
-    "河南省",
-    "湖北省",
-    "湖南省",
-    "广东省",
-    "海南省",
-    "四川省",
-    "贵州省",
-    "云南省",
-    "陕西省",
-    "甘肃省",
-];
+/// The first 20 provinces the parser knows (municipalities aside: their city is the province).
+fn province(k: usize) -> &'static str {
+    use nianbao::parse::meta::{MUNICIPALITIES, PROVINCES};
+    PROVINCES
+        .iter()
+        .filter(|p| !MUNICIPALITIES.contains(p))
+        .nth(k % 20)
+        .expect("20 provinces")
+}
 const SYLLABLES: [&str; 20] = [
     "安", "宁", "平", "东", "西", "南", "北", "华", "江", "河", "山", "海", "阳", "兴", "泰", "昌",
     "嘉", "德", "林", "云",
@@ -206,7 +193,7 @@ pub fn patterns(corpus: &Path) -> (Vec<Pattern>, Vec<String>) {
 
 /// A body's name, unique for `body < MAX_BODIES`.
 pub fn agency(body: usize) -> String {
-    let province = PROVINCES[body % 20];
+    let province = province(body);
     let city = body / 20 % 40;
     let county = body / 800 % 50;
     let dept = DEPARTMENTS[body / 40_000 % 12];

@@ -190,7 +190,7 @@ fn narrative_body(text: &str) -> Option<String> {
 }
 
 /// Provincial-level names, full and as commonly printed.
-const PROVINCES: &[&str] = &[
+pub const PROVINCES: &[&str] = &[
     "北京市",
     "天津市",
     "上海市",
@@ -226,7 +226,7 @@ const PROVINCES: &[&str] = &[
     "香港特别行政区",
     "澳门特别行政区",
 ];
-const MUNICIPALITIES: &[&str] = &["北京市", "天津市", "上海市", "重庆市"];
+pub const MUNICIPALITIES: &[&str] = &["北京市", "天津市", "上海市", "重庆市"];
 
 /// The region path the agency's name spells out: province, city, county-level, township-level.
 pub fn region(agency: &str) -> Region {

@@ -258,3 +258,20 @@ pub async fn stream_until_killed(
     let _ = child.wait();
     acked
 }
+
+/// `nianbao serve` on 127.0.0.1:`port` with its data in `dir`, quiet (warnings only, no
+/// output kept): the real binary for the tests that kill it or fill its disk.
+pub fn serve_command(dir: &Path, port: u16) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao"));
+    c.args([
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--data-dir",
+    ])
+    .arg(dir)
+    .env("RUST_LOG", "warn")
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null());
+    c
+}
