@@ -115,25 +115,21 @@ pub fn recover_group_order(stream: &[f64]) -> Vec<[f64; 15]> {
     }
     let mut best: Vec<[f64; 15]> = Vec::new();
     let mut best_breaks = usize::MAX;
-    let mut owner = [usize::MAX; 15];
-    let mut slot = [0usize; 15];
-    assign(
-        stream,
-        0,
-        &mut owner,
-        &mut slot,
-        &mut [0; 3],
-        &mut |owner, slot| {
+    // Group 0 opens at the first number, each later group at the first number no earlier
+    // group took; a group is its opening number and four later ones, the last its total.
+    let all = (1u16 << 15) - 1;
+    for_each_group(stream, all, &mut |g0| {
+        for_each_group(stream, all & !g0, &mut |g1| {
+            let g2 = all & !g0 & !g1;
+            if !is_group(stream, g2) {
+                return;
+            }
             let mut reading = [0f64; 15];
             let mut official_pos = [0usize; 15];
-            for i in 0..15 {
-                official_pos[i] = owner[i] * 5 + slot[i];
-                reading[official_pos[i]] = stream[i];
-            }
-            for g in 0..3 {
-                let sum: f64 = reading[g * 5..g * 5 + 4].iter().sum();
-                if (sum - reading[g * 5 + 4]).abs() > 1e-9 {
-                    return;
+            for (g, mask) in [g0, g1, g2].into_iter().enumerate() {
+                for (slot, i) in positions(mask).enumerate() {
+                    official_pos[i] = g * 5 + slot;
+                    reading[g * 5 + slot] = stream[i];
                 }
             }
             let breaks = (1..15)
@@ -146,44 +142,54 @@ pub fn recover_group_order(stream: &[f64]) -> Vec<[f64; 15]> {
             if breaks == best_breaks && !best.contains(&reading) {
                 best.push(reading);
             }
-        },
-    );
+        });
+    });
     best
 }
 
-fn assign(
-    stream: &[f64],
-    i: usize,
-    owner: &mut [usize; 15],
-    slot: &mut [usize; 15],
-    filled: &mut [usize; 3],
-    done: &mut dyn FnMut(&[usize; 15], &[usize; 15]),
-) {
-    if i == stream.len() {
-        done(owner, slot);
+/// The set bits of `mask`, lowest first.
+fn positions(mask: u16) -> impl Iterator<Item = usize> {
+    (0..16).filter(move |i| mask & (1 << i) != 0)
+}
+
+/// True when `mask` holds five numbers of `stream` whose last is the sum of the other four.
+fn is_group(stream: &[f64], mask: u16) -> bool {
+    if mask.count_ones() != 5 {
+        return false;
+    }
+    let mut sum = 0.0;
+    let mut last = 0.0;
+    for (k, i) in positions(mask).enumerate() {
+        if k < 4 {
+            sum += stream[i];
+        } else {
+            last = stream[i];
+        }
+    }
+    (sum - last).abs() <= 1e-9
+}
+
+/// Calls `found` with every group that opens at the lowest position of `free` and takes
+/// four more positions of `free` (the groups whose total holds).
+fn for_each_group(stream: &[f64], free: u16, found: &mut dyn FnMut(u16)) {
+    if free == 0 {
         return;
     }
-    for g in 0..3 {
-        // Groups start in order: group g may open only after group g-1 has.
-        if filled[g] == 0 && g > 0 && filled[g - 1] == 0 {
-            break;
-        }
-        if filled[g] == 5 {
-            continue;
-        }
-        // A group's total (its fifth number) must equal the sum of its first four.
-        if filled[g] == 4 {
-            let sum: f64 = (0..i).filter(|&j| owner[j] == g).map(|j| stream[j]).sum();
-            if (sum - stream[i]).abs() > 1e-9 {
-                continue;
+    let open = free.trailing_zeros() as usize;
+    let rest: Vec<usize> = positions(free).filter(|&i| i > open).collect();
+    let n = rest.len();
+    for a in 0..n {
+        for b in a + 1..n {
+            for c in b + 1..n {
+                for d in c + 1..n {
+                    let mask =
+                        1 << open | 1 << rest[a] | 1 << rest[b] | 1 << rest[c] | 1 << rest[d];
+                    if is_group(stream, mask) {
+                        found(mask);
+                    }
+                }
             }
         }
-        owner[i] = g;
-        slot[i] = filled[g];
-        filled[g] += 1;
-        assign(stream, i + 1, owner, slot, filled, done);
-        filled[g] -= 1;
-        owner[i] = usize::MAX;
     }
 }
 
@@ -211,6 +217,101 @@ mod tests {
         let sep = [read_number("12").unwrap(), read_number("3").unwrap()];
         assert_eq!(splits(&sep, 2).unwrap(), vec![vec![12.0, 3.0]]);
         assert!(splits(&sep, 3).unwrap().is_empty());
+    }
+
+    /// The first implementation: every assignment of each number to a group, in stream
+    /// order. Slow (hundreds of µs) but plainly right; the oracle for the subset search.
+    fn exhaustive(stream: &[f64]) -> Vec<[f64; 15]> {
+        fn assign(
+            stream: &[f64],
+            i: usize,
+            owner: &mut [usize; 15],
+            filled: &mut [usize; 3],
+            done: &mut dyn FnMut(&[usize; 15]),
+        ) {
+            if i == stream.len() {
+                return done(owner);
+            }
+            for g in 0..3 {
+                if filled[g] == 0 && g > 0 && filled[g - 1] == 0 {
+                    break;
+                }
+                if filled[g] == 5 {
+                    continue;
+                }
+                if filled[g] == 4 {
+                    let sum: f64 = (0..i).filter(|&j| owner[j] == g).map(|j| stream[j]).sum();
+                    if (sum - stream[i]).abs() > 1e-9 {
+                        continue;
+                    }
+                }
+                owner[i] = g;
+                filled[g] += 1;
+                assign(stream, i + 1, owner, filled, done);
+                filled[g] -= 1;
+            }
+        }
+        let mut all = Vec::new();
+        assign(
+            stream,
+            0,
+            &mut [usize::MAX; 15],
+            &mut [0; 3],
+            &mut |owner| {
+                let mut reading = [0f64; 15];
+                let mut pos = [0usize; 15];
+                let mut filled = [0usize; 3];
+                for i in 0..15 {
+                    pos[i] = owner[i] * 5 + filled[owner[i]];
+                    filled[owner[i]] += 1;
+                    reading[pos[i]] = stream[i];
+                }
+                let breaks = (1..15).filter(|&i| pos[i] != pos[i - 1] + 1).count();
+                all.push((breaks, reading));
+            },
+        );
+        let Some(min) = all.iter().map(|(b, _)| *b).min() else {
+            return Vec::new();
+        };
+        let mut best: Vec<[f64; 15]> = Vec::new();
+        for (b, r) in all {
+            if b == min && !best.contains(&r) {
+                best.push(r);
+            }
+        }
+        best
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Valid tables (small figures, so several readings often hold) with blocks of the
+        /// stream moved, and arbitrary streams: the subset search finds what the exhaustive
+        /// one finds, in the same order.
+        #[test]
+        fn group_order_matches_exhaustive_search(
+            outcomes in proptest::collection::vec(0u8..4, 12),
+            cut in 0usize..15,
+            len in 1usize..8,
+            arbitrary in proptest::collection::vec(0u8..6, 15),
+            valid in proptest::bool::ANY,
+        ) {
+            let stream: Vec<f64> = if valid {
+                let mut printed = Vec::new();
+                for g in outcomes.chunks(4) {
+                    printed.extend(g.iter().map(|&v| f64::from(v)));
+                    printed.push(g.iter().map(|&v| f64::from(v)).sum());
+                }
+                // Move the block [cut, cut + len) to the end.
+                let end = (cut + len).min(15);
+                let mut moved: Vec<f64> = printed[..cut].to_vec();
+                moved.extend_from_slice(&printed[end..]);
+                moved.extend_from_slice(&printed[cut..end]);
+                moved
+            } else {
+                arbitrary.iter().map(|&v| f64::from(v)).collect()
+            };
+            proptest::prop_assert_eq!(recover_group_order(&stream), exhaustive(&stream));
+        }
     }
 
     #[test]
