@@ -5,6 +5,8 @@
 //! character normalisation every later step relies on: full-width ASCII forms to ASCII,
 //! exotic spaces to a plain space, form feeds and CR to line breaks.
 
+mod flat;
+
 use encoding_rs::{Encoding, GB18030, UTF_16BE, UTF_16LE};
 use scraper::{ElementRef, Html, Node};
 
@@ -216,6 +218,15 @@ fn flush(out: &mut Vec<u8>, run: &[u8]) {
 /// Flattens an HTML page to text: block elements become lines, each innermost `<table>`
 /// becomes tab-separated rows laid out on its grid (spanned slots are empty cells).
 pub fn html_to_text(html: &str) -> String {
+    // The common page needs no tree: one pass over its tags gives the same text.
+    if let Some(text) = flat::flatten(html) {
+        return text;
+    }
+    html_tree_to_text(html)
+}
+
+/// [`html_to_text`] through html5ever's tree: for every page, at a tree's cost.
+fn html_tree_to_text(html: &str) -> String {
     // html5ever's tree builder costs time quadratic in nesting depth; no report nests
     // deeply, so a hostile page is reduced to its text without building a tree.
     if nesting_depth(html.as_bytes()) > MAX_HTML_DEPTH {
@@ -237,7 +248,7 @@ pub fn html_to_text(html: &str) -> String {
             continue;
         };
         match node.value() {
-            Node::Text(t) => out.push_str(&collapse_ws(t)),
+            Node::Text(t) => push_collapsed(t, &mut out),
             Node::Element(el) => {
                 let name = el.name();
                 if matches!(
@@ -425,26 +436,23 @@ fn line_break(out: &mut String) {
     }
 }
 
-/// HTML whitespace (including the line breaks of the source) collapses to one space;
+/// Appends HTML text to `to`: each run of HTML whitespace (the source's line breaks too)
+/// becomes one space, and none at the start of a line or after a space, so the result does
+/// not depend on how the text was split into nodes (`a<b> b</b>` reads "a b").
 /// `&nbsp;` (U+00A0) is kept for [`normalize`] to turn into a space.
-fn collapse_ws(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut space = false;
-    for c in text.chars() {
-        if matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{000C}') {
-            space = true;
-        } else {
-            if space && !out.is_empty() {
-                out.push(' ');
-            }
-            space = false;
-            out.push(c);
+fn push_collapsed(text: &str, to: &mut String) {
+    const WS: [char; 5] = [' ', '\t', '\n', '\r', '\u{000C}'];
+    let mut words = text.split(WS);
+    // The first piece is not preceded by whitespace of this text.
+    if let Some(first) = words.next() {
+        to.push_str(first);
+    }
+    for word in words {
+        if !to.is_empty() && !to.ends_with([' ', '\n']) {
+            to.push(' ');
         }
+        to.push_str(word);
     }
-    if space && !out.is_empty() {
-        out.push(' ');
-    }
-    out
 }
 
 fn has_nested_table(table: ElementRef<'_>) -> bool {
@@ -454,8 +462,9 @@ fn has_nested_table(table: ElementRef<'_>) -> bool {
         .any(|n| matches!(n.value(), Node::Element(e) if e.name() == "table"))
 }
 
-fn span(el: &scraper::node::Element, attr: &str, max: usize) -> usize {
-    el.attr(attr)
+/// A `colspan`/`rowspan` attribute's value as a span of at least 1 and at most `max`.
+fn span(value: Option<&str>, max: usize) -> usize {
+    value
         .and_then(|v| v.trim().trim_end_matches(';').parse::<usize>().ok())
         .unwrap_or(1)
         .clamp(1, max)
@@ -492,8 +501,8 @@ fn write_table(table: ElementRef<'_>, out: &mut String) {
                 break;
             }
             let text = cell_text(cell);
-            let colspan = span(cell.value(), "colspan", MAX_COLS - col);
-            let rowspan = span(cell.value(), "rowspan", MAX_ROWS);
+            let colspan = span(cell.value().attr("colspan"), MAX_COLS - col);
+            let rowspan = span(cell.value().attr("rowspan"), MAX_ROWS);
             for k in 0..colspan {
                 cells.push(if k == 0 { text.clone() } else { String::new() });
                 if pending.len() <= col + k {
@@ -514,7 +523,7 @@ fn write_table(table: ElementRef<'_>, out: &mut String) {
 fn cell_text(cell: ElementRef<'_>) -> String {
     let mut s = String::new();
     for t in cell.text() {
-        s.push_str(&collapse_ws(t));
+        push_collapsed(t, &mut s);
     }
     s.replace(['\t', '\n'], " ").trim().to_owned()
 }
