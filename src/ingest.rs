@@ -236,18 +236,24 @@ impl Ingestor {
             .map_err(|_| IngestError::ShuttingDown)?;
         let hints = doc.hints.clone();
         let store = self.store.clone();
-        let (id, content, report) = tokio::task::spawn_blocking(move || {
+        let (id, parsed) = tokio::task::spawn_blocking(move || {
             let _parser = parser;
             let content = doc.content;
             let id = report_id(&content);
             // A document already stored is answered without parsing it again.
-            let report = (!store.contains(&id))
-                .then(|| crate::parse_document(&content, &hints.parse_hints()));
-            (id, content, report)
+            if store.contains(&id) {
+                return (id, None);
+            }
+            let report = crate::parse_document(&content, &hints.parse_hints());
+            if let Some(why) = not_a_report(&report) {
+                return (id, Some(Err((report, why))));
+            }
+            let doc = NewDocument::new(id.clone(), &content, hints, report);
+            (id, Some(Ok(doc)))
         })
         .await
         .map_err(|_| IngestError::ParserPanic)?;
-        let Some(report) = report else {
+        let Some(parsed) = parsed else {
             let report = self.store.get(&id)?.unwrap_or_default();
             let answer = Answer {
                 outcome: Outcome::Duplicate,
@@ -258,21 +264,13 @@ impl Ingestor {
             };
             return Ok(Prepared::Answered(answer));
         };
-        if let Some(why) = not_a_report(&report) {
-            return Ok(Prepared::Answered(Answer {
+        match parsed {
+            Err((report, why)) => Ok(Prepared::Answered(Answer {
                 report,
                 ..Answer::rejected(why)
-            }));
+            })),
+            Ok(doc) => Ok(Prepared::Parsed { doc: doc?, permit }),
         }
-        Ok(Prepared::Parsed {
-            doc: NewDocument {
-                id,
-                content,
-                hints: doc.hints,
-                report,
-            },
-            permit,
-        })
     }
 
     /// Queues a prepared document for the writer (in call order) and returns the pending

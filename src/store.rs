@@ -135,10 +135,42 @@ impl DocumentHints {
 #[derive(Debug, Clone)]
 pub struct NewDocument {
     pub id: String,
-    pub content: Vec<u8>,
+    /// The document's length and its bytes as stored (compressed).
+    content_len: u64,
+    content_zstd: Vec<u8>,
     pub hints: DocumentHints,
     /// The parsed report (its `id` is set by the store).
     pub report: Report,
+}
+
+impl NewDocument {
+    /// A document ready to commit. Compresses `content` here, so that callers do it on
+    /// their own threads rather than in the store's one writer.
+    pub fn new(
+        id: String,
+        content: &[u8],
+        hints: DocumentHints,
+        report: Report,
+    ) -> Result<Self, StoreError> {
+        thread_local! {
+            static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        let content_zstd = COMPRESSOR.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.is_none() {
+                *c = Some(zstd::bulk::Compressor::new(ZSTD_LEVEL)?);
+            }
+            c.as_mut().expect("set above").compress(content)
+        })?;
+        Ok(NewDocument {
+            id,
+            content_len: content.len() as u64,
+            content_zstd,
+            hints,
+            report,
+        })
+    }
 }
 
 /// What committing one document did.
@@ -479,7 +511,7 @@ impl Store {
         {
             return Err(StoreError::Failed { why, disk_full });
         }
-        let bytes: u64 = docs.iter().map(|d| d.content.len() as u64).sum();
+        let bytes: u64 = docs.iter().map(|d| d.content_len).sum();
         let needed = self
             .inner
             .min_free
@@ -541,8 +573,8 @@ impl Store {
                 None => Committed::Stored,
             };
             let stored = StoredDocument {
-                content_len: doc.content.len() as u64,
-                content_zstd: zstd::encode_all(doc.content.as_slice(), ZSTD_LEVEL)?,
+                content_len: doc.content_len,
+                content_zstd: doc.content_zstd,
                 source: doc.hints.source,
                 agency: doc.hints.agency,
                 year: doc.hints.year,
@@ -753,12 +785,13 @@ mod tests {
 
     fn doc(text: &str) -> NewDocument {
         let report = crate::parse_document(text.as_bytes(), &crate::Hints::default());
-        NewDocument {
-            id: report_id(text.as_bytes()),
-            content: text.as_bytes().to_vec(),
-            hints: DocumentHints::default(),
+        NewDocument::new(
+            report_id(text.as_bytes()),
+            text.as_bytes(),
+            DocumentHints::default(),
             report,
-        }
+        )
+        .unwrap()
     }
 
     fn tempdir(name: &str) -> PathBuf {
