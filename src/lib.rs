@@ -39,6 +39,7 @@ pub mod server;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod totals;
 pub mod validate;
 
 /// The generated protobuf messages (package `nianbao.v1`).

@@ -7,7 +7,7 @@
 //! elements other than script/style/title/noscript, unterminated tags and comments. The
 //! caller then builds the tree. A test compares both on generated tag soup.
 
-use super::{push_collapsed, is_block, line_break, span, MAX_COLS, MAX_ROWS};
+use super::{is_block, line_break, push_collapsed, span, MAX_COLS, MAX_ROWS};
 
 /// Deepest stack of open elements this pass tracks; deeper pages go to the tree builder.
 const MAX_OPEN: usize = 256;
@@ -202,7 +202,9 @@ fn tokenize(html: &str) -> Result<Vec<Token<'_>>, Declined> {
                     let body_from = end;
                     let name = name.to_owned();
                     let close = find_end_tag(b, body_from, &name).unwrap_or(b.len());
-                    if name == "script" && memchr::memmem::find(&b[body_from..close], b"<!--").is_some() {
+                    if name == "script"
+                        && memchr::memmem::find(&b[body_from..close], b"<!--").is_some()
+                    {
                         return Err(());
                     }
                     push_text(&mut tokens, html, text_from, lt);
@@ -722,10 +724,9 @@ impl Walker {
                 found = Some(k);
                 break;
             }
-            let list_scope = name == "li" && matches!(o, Open::Block(i) if matches!(BLOCKS[*i as usize], "ul" | "ol"));
-            if matches!(o, Open::Table(_) | Open::Cell | Open::Section | Open::Row)
-                || list_scope
-            {
+            let list_scope = name == "li"
+                && matches!(o, Open::Block(i) if matches!(BLOCKS[*i as usize], "ul" | "ol"));
+            if matches!(o, Open::Table(_) | Open::Cell | Open::Section | Open::Row) || list_scope {
                 break;
             }
         }
@@ -934,7 +935,10 @@ fn decode_refs(raw: &str, to: &mut String) -> Result<(), Declined> {
                 rest = &digits[len + 1..];
             }
             Some(c) if c.is_ascii_alphanumeric() => {
-                let len = b.iter().position(|c| !c.is_ascii_alphanumeric()).unwrap_or(b.len());
+                let len = b
+                    .iter()
+                    .position(|c| !c.is_ascii_alphanumeric())
+                    .unwrap_or(b.len());
                 if b.get(len) != Some(&b';') {
                     return Err(());
                 }
@@ -1034,12 +1038,22 @@ mod tests {
 
     fn piece() -> impl Strategy<Value = String> {
         let tags = [
-            "p", "div", "table", "tr", "td", "th", "tbody", "thead", "br", "span", "b", "h2",
-            "h3", "li", "ul", "ol", "dd", "dt", "center", "body", "html", "head", "hr",
-            "script", "title", "caption", "col", "font", "pre",
+            "p", "div", "table", "tr", "td", "th", "tbody", "thead", "br", "span", "b", "h2", "h3",
+            "li", "ul", "ol", "dd", "dt", "center", "body", "html", "head", "hr", "script",
+            "title", "caption", "col", "font", "pre",
         ];
         let texts = [
-            "规章", "3", " ", "\n", "  x ", "&nbsp;", "&amp;", "&#12354;", "a\tb", "<", "&",
+            "规章",
+            "3",
+            " ",
+            "\n",
+            "  x ",
+            "&nbsp;",
+            "&amp;",
+            "&#12354;",
+            "a\tb",
+            "<",
+            "&",
             " 行政\n许可 ",
         ];
         prop_oneof![

@@ -1,0 +1,114 @@
+//! The in-memory index alone at N reports (no gRPC, no sled): build time, aggregate
+//! latencies for the benchmark's three queries, snapshot encode/decode time and size.
+//! cargo run --release --example index_load -- N
+use std::time::Instant;
+
+use nianbao::aggregate::{Dim, Index};
+use nianbao::pb;
+
+/// A benchmark query: name, metrics, rates, dimensions, filter.
+type Query = (&'static str, Vec<usize>, Vec<usize>, Vec<Dim>, pb::Filter);
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .map_or(1_000_000, |s| s.parse().expect("N"));
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut base = Vec::new();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    for p in names
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+    {
+        let bytes = std::fs::read(p).unwrap();
+        base.push(nianbao::parse_document(&bytes, &Default::default()));
+    }
+    let provinces = ["北京市", "江苏省", "浙江省", "广东省", "四川省", "河南省"];
+    let t = Instant::now();
+    let mut index = Index::new();
+    for i in 0..n {
+        let mut r = base[i % base.len()].clone();
+        let body = i / 6;
+        let province = provinces[body % provinces.len()];
+        let city = format!("{}市{}", province, body % 97);
+        r.agency = format!("{city}第{body}局");
+        r.year = Some(2019 + (i % 6) as i32);
+        r.region = Some(pb::Region {
+            province: province.into(),
+            city,
+            ..Default::default()
+        });
+        r.id = format!("{:064x}", i as u128 * 0x9e3779b97f4a7c15);
+        index.insert(&r, i as u64, &[]);
+    }
+    println!("built {n} rows in {:.2} s", t.elapsed().as_secs_f64());
+    let metric = nianbao::catalogue::index_of("applications.new_received.total")
+        .or_else(|| nianbao::catalogue::index_of("applications.new"))
+        .unwrap_or(0);
+    let rate = 0;
+    let queries: Vec<Query> = vec![
+        (
+            "everything by year",
+            vec![metric],
+            vec![],
+            vec![Dim::Year],
+            pb::Filter::default(),
+        ),
+        (
+            "rate by city, one province",
+            vec![],
+            vec![rate],
+            vec![Dim::City],
+            pb::Filter {
+                province: "江苏省".into(),
+                ..Default::default()
+            },
+        ),
+        (
+            "one agency",
+            vec![metric],
+            vec![],
+            vec![Dim::Year],
+            pb::Filter {
+                agency: format!("第{}局", n / 12),
+                ..Default::default()
+            },
+        ),
+    ];
+    for (name, metrics, rates, dims, filter) in &queries {
+        let mut times = Vec::new();
+        let mut groups = 0;
+        let reps: usize = std::env::var("REPS").map_or(50, |v| v.parse().expect("REPS"));
+        for _ in 0..reps {
+            let t = Instant::now();
+            let a = index.aggregate(metrics, rates, dims, filter);
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+            groups = a.groups.len();
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{name}: {groups} groups, p50 {:.2} ms, max {:.2} ms",
+            times[times.len() / 2],
+            times[times.len() - 1]
+        );
+    }
+    let t = Instant::now();
+    let bytes = index.encode(n as u64);
+    println!(
+        "snapshot: {} bytes ({:.0} B/row), encoded in {:.2} s",
+        bytes.len(),
+        bytes.len() as f64 / n as f64,
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let (back, _) = Index::decode(&bytes).expect("decode");
+    println!(
+        "decoded in {:.2} s ({} rows)",
+        t.elapsed().as_secs_f64(),
+        back.len()
+    );
+}
