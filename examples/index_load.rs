@@ -45,7 +45,11 @@ fn main() {
         r.id = format!("{:064x}", i as u128 * 0x9e3779b97f4a7c15);
         index.insert(&r, i as u64, &[]);
     }
-    println!("built {n} rows in {:.2} s", t.elapsed().as_secs_f64());
+    println!(
+        "built {n} rows in {:.2} s; resident {} MiB",
+        t.elapsed().as_secs_f64(),
+        resident_mib()
+    );
     let metric = nianbao::catalogue::index_of("applications.new_received.total")
         .or_else(|| nianbao::catalogue::index_of("applications.new"))
         .unwrap_or(0);
@@ -111,4 +115,11 @@ fn main() {
         t.elapsed().as_secs_f64(),
         back.len()
     );
+}
+
+/// This process's resident memory.
+fn resident_mib() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    pages * 4096 >> 20
 }

@@ -86,6 +86,7 @@ fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    nianbao::server::limit_malloc_arenas();
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     runtime.block_on(async {
         let store = nianbao::store::Store::open(&args.data_dir)

@@ -216,3 +216,18 @@ pub async fn run(
     tracing::info!("stopped");
     served
 }
+
+/// Caps glibc's malloc arenas at two before any thread starts. By default every thread that
+/// allocates may get an arena of its own (up to 8 per core), and the parsing and sled
+/// threads leave each one fragmented: measured at 100k reports, the server's peak RSS was
+/// 355 MiB with the default and 260 MiB with two arenas, at the same ingest rate.
+/// `MALLOC_ARENA_MAX` in the environment still wins. A no-op on other C libraries.
+pub fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets an allocator parameter; called before other threads.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
