@@ -290,6 +290,7 @@ impl Store {
     /// Opens (or creates) the database under `dir` and loads the index.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)?;
+        let started = std::time::Instant::now();
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(CACHE_BYTES)
@@ -297,6 +298,12 @@ impl Store {
             // so a timer adds only writes and hides a missing sync from the power-loss test.
             .flush_every_ms(None)
             .open()?;
+        // sled 0.34 reads back all it logged since the database was last opened.
+        tracing::info!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            bytes = db.size_on_disk().unwrap_or(0),
+            "sled opened"
+        );
         let log_file = File::open(dir.join("db"))?;
         // sled writes its `conf` file without syncing it (the power-loss test found it empty
         // after a simulated power cut): sync every file sled made, then the directory.

@@ -602,7 +602,8 @@ fn spawn_server(dir: &Path, port: u16) -> Child {
             "--data-dir",
         ])
         .arg(dir)
-        .env("RUST_LOG", "warn")
+        // The store's lines say how a restart's time splits between sled and the index.
+        .env("RUST_LOG", "warn,nianbao::store=info")
         .stdout(Stdio::null())
         .spawn()
         .expect("start nianbao serve")
