@@ -64,6 +64,15 @@ const MAX_HEADER_LIST_BYTES: u32 = 16 << 10;
 /// Streams a client may open and reset before the server has accepted them (HTTP/2 rapid
 /// reset, CVE-2023-44487), per connection.
 const MAX_PENDING_RESETS: usize = 64;
+/// HTTP/2 flow-control windows. h2 closes a connection (GOAWAY ENHANCE_YOUR_CALM) once the
+/// small DATA frames it holds unread cost more framing overhead than a budget of half the
+/// connection window; a client streaming tiny documents faster than they are parsed sends
+/// one small frame per document. A stream window of 64 KiB bounds a stream's unread
+/// frames to about 8,000 (of 8 bytes, a gRPC message of a 1-byte document); a connection
+/// window of 8 MiB gives a budget of 4 MiB, enough for two such streams at once. (With
+/// hyper's defaults, 1 MiB each, a stream of tiny documents was cut off: tests/hostile.rs.)
+const STREAM_WINDOW: u32 = 64 << 10;
+const CONNECTION_WINDOW: u32 = 8 << 20;
 
 /// Accepted connections with TCP_NODELAY: small gRPC responses must not wait for Nagle's
 /// algorithm and the peer's delayed ACK (40 ms per unary call without it).
@@ -170,6 +179,8 @@ pub async fn run(
         // Headers are small in gRPC; a flood of them, or of reset streams, is an attack.
         .http2_max_header_list_size(MAX_HEADER_LIST_BYTES)
         .http2_max_pending_accept_reset_streams(Some(MAX_PENDING_RESETS))
+        .initial_stream_window_size(Some(STREAM_WINDOW))
+        .initial_connection_window_size(Some(CONNECTION_WINDOW))
         .http2_keepalive_interval(Some(options.keepalive_interval))
         .http2_keepalive_timeout(Some(options.keepalive_timeout))
         .tcp_keepalive(Some(Duration::from_secs(60)))

@@ -270,8 +270,14 @@ pub fn serve_command(dir: &Path, port: u16) -> std::process::Command {
         "--data-dir",
     ])
     .arg(dir)
-    .env("RUST_LOG", "warn")
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::null());
+    .stdout(std::process::Stdio::null());
+    // NIANBAO_TEST_SERVER_LOG=<filter> shows the servers' logs at that level (to debug a
+    // failing test).
+    match std::env::var("NIANBAO_TEST_SERVER_LOG") {
+        Ok(filter) => c.env("RUST_LOG", filter),
+        Err(_) => c
+            .env("RUST_LOG", "warn")
+            .stderr(std::process::Stdio::null()),
+    };
     c
 }
