@@ -213,6 +213,11 @@ impl Index {
         self.row_of(id).is_some()
     }
 
+    /// A row's id as bytes.
+    pub fn id_bytes(&self, row: u32) -> &[u8; 32] {
+        &self.ids[row as usize]
+    }
+
     fn id(&self, row: u32) -> String {
         hex::encode(self.ids[row as usize])
     }
@@ -1025,22 +1030,81 @@ fn get_len(input: &mut &[u8], each: usize) -> Result<usize, String> {
     Ok(n)
 }
 
+/// Where [`Index::encode_to`] gathers bytes before writing them, keeping the checksum.
+struct Sink<'w, W: std::io::Write> {
+    out: Vec<u8>,
+    w: &'w mut W,
+    crc: crc32fast::Hasher,
+}
+
+impl<'w, W: std::io::Write> Sink<'w, W> {
+    const SPILL: usize = 1 << 20;
+
+    fn new(w: &'w mut W) -> Self {
+        Sink {
+            out: Vec::with_capacity(Self::SPILL + (1 << 16)),
+            w,
+            crc: crc32fast::Hasher::new(),
+        }
+    }
+
+    fn spill_if_full(&mut self) -> std::io::Result<()> {
+        if self.out.len() >= Self::SPILL {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    fn spill(&mut self) -> std::io::Result<()> {
+        self.crc.update(&self.out);
+        self.w.write_all(&self.out)?;
+        self.out.clear();
+        Ok(())
+    }
+
+    /// Writes `bytes` past the buffer (which must be empty).
+    fn write_direct(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        debug_assert!(self.out.is_empty());
+        self.crc.update(bytes);
+        self.w.write_all(bytes)
+    }
+
+    /// Writes what is gathered, then the checksum of everything written.
+    fn finish(mut self) -> std::io::Result<()> {
+        self.spill()?;
+        let crc = self.crc.finalize();
+        self.w.write_all(&crc.to_le_bytes())
+    }
+}
+
 impl Index {
     /// The whole index as bytes, stamped with the store's `next_seq`.
     pub fn encode(&self, next_seq: u64) -> Vec<u8> {
         let mut out = Vec::new();
+        self.encode_to(next_seq, &mut out)
+            .expect("writing to a Vec cannot fail");
+        out
+    }
+
+    /// [`Index::encode`] written to `w` a megabyte at a time, so that a large index is
+    /// never held twice in memory.
+    pub fn encode_to(&self, next_seq: u64, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut sink = Sink::new(w);
+        let out = &mut sink.out;
         out.extend_from_slice(MAGIC);
-        put_u32(&mut out, VERSION);
-        put_u64(&mut out, catalogue_fingerprint());
-        put_u64(&mut out, next_seq);
-        put_u64(&mut out, self.strings.names.len() as u64);
+        put_u32(out, VERSION);
+        put_u64(out, catalogue_fingerprint());
+        put_u64(out, next_seq);
+        put_u64(out, self.strings.names.len() as u64);
         for name in &self.strings.names {
-            put_u32(&mut out, name.len() as u32);
-            out.extend_from_slice(name.as_bytes());
+            put_u32(&mut sink.out, name.len() as u32);
+            sink.out.extend_from_slice(name.as_bytes());
+            sink.spill_if_full()?;
         }
-        put_u64(&mut out, self.rows.len() as u64);
+        put_u64(&mut sink.out, self.rows.len() as u64);
         for row in &self.rows {
-            put_u64(&mut out, row.seq);
+            let out = &mut sink.out;
+            put_u64(out, row.seq);
             for v in [
                 row.agency,
                 row.region[0],
@@ -1048,7 +1112,7 @@ impl Index {
                 row.region[2],
                 row.region[3],
             ] {
-                put_u32(&mut out, v);
+                put_u32(out, v);
             }
             for v in [
                 row.prev,
@@ -1056,7 +1120,7 @@ impl Index {
                 u32::from(row.own),
                 u32::from(row.cross),
             ] {
-                put_u32(&mut out, v);
+                put_u32(out, v);
             }
             for v in [
                 row.source,
@@ -1064,26 +1128,31 @@ impl Index {
                 row.year as u32,
                 row.template as u32,
             ] {
-                put_u32(&mut out, v);
+                put_u32(out, v);
             }
             out.push(u8::from(row.latest));
+            sink.spill_if_full()?;
         }
         for id in &self.ids {
-            out.extend_from_slice(id);
+            sink.out.extend_from_slice(id);
+            sink.spill_if_full()?;
         }
-        put_u64(&mut out, self.findings.len() as u64);
-        for f in &self.findings {
-            out.extend_from_slice(&f.to_le_bytes());
+        put_u64(&mut sink.out, self.findings.len() as u64);
+        for chunk in self.findings.chunks(1 << 16) {
+            for f in chunk {
+                sink.out.extend_from_slice(&f.to_le_bytes());
+            }
+            sink.spill_if_full()?;
         }
-        put_u64(&mut out, self.sources.len() as u64);
-        out.extend_from_slice(self.sources.as_bytes());
-        put_u64(&mut out, self.columns.len() as u64);
+        put_u64(&mut sink.out, self.sources.len() as u64);
+        sink.spill()?;
+        sink.write_direct(self.sources.as_bytes())?;
+        put_u64(&mut sink.out, self.columns.len() as u64);
         for c in &self.columns {
-            c.encode(&mut out);
+            c.encode(&mut sink.out);
+            sink.spill_if_full()?;
         }
-        let crc = crc32fast::hash(&out);
-        put_u32(&mut out, crc);
-        out
+        sink.finish()
     }
 
     /// Reads a snapshot written by [`Index::encode`]: the index and the `next_seq` it was

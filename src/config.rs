@@ -132,6 +132,11 @@ pub struct ServeArgs {
     /// it, documents are refused with RESOURCE_EXHAUSTED ("disk full") and nothing is written.
     #[arg(long, env = "NIANBAO_MIN_FREE_MB", default_value_t = 64)]
     pub min_free_mb: u64,
+    /// Reports stored between two checkpoints of the query index at the least (it is
+    /// also at least a sixteenth of all stored); after a crash, only the reports since the
+    /// last checkpoint are read back into the index.
+    #[arg(long, env = "NIANBAO_INDEX_CHECKPOINT_REPORTS", default_value_t = crate::store::CHECKPOINT_ROWS)]
+    pub index_checkpoint_reports: u64,
     /// Most documents one commit batch (one fsync) holds.
     #[arg(long, env = "NIANBAO_MAX_BATCH", default_value_t = 256)]
     pub max_batch: usize,
@@ -167,6 +172,7 @@ impl ServeArgs {
             listen: _,
             data_dir: _,
             min_free_mb: _,
+            index_checkpoint_reports: _,
             metrics_listen: _,
             auth_token,
             tls_cert,

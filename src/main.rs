@@ -88,10 +88,12 @@ fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     nianbao::server::limit_malloc_arenas();
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-    runtime.block_on(async {
+    let data_dir = args.data_dir.clone();
+    let code = runtime.block_on(async {
         let store = nianbao::store::Store::open(&args.data_dir)
             .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
         store.set_min_free_bytes(args.min_free_mb.saturating_mul(1 << 20));
+        store.set_checkpoint_rows(args.index_checkpoint_reports);
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
@@ -104,8 +106,15 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         let options = args.options().context("reading the TLS files")?;
         nianbao::server::run(listener, store, options, shutdown_signal()).await?;
-        Ok(ExitCode::SUCCESS)
-    })
+        anyhow::Ok(ExitCode::SUCCESS)
+    })?;
+    // Every task, and with them the store, ends with the runtime; then the database is
+    // settled so that the next start is quick.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    if let Err(e) = nianbao::store::Store::settle(&data_dir) {
+        tracing::warn!(error = %e, "database not settled; the next start reads sled's log");
+    }
+    Ok(code)
 }
 
 /// Resolves on SIGINT or SIGTERM.

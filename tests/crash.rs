@@ -14,6 +14,8 @@ use common::{connect, crash_docs, free_port, stream_until_killed, verify_store, 
 
 fn spawn(dir: &Path, port: u16) -> Child {
     common::serve_command(dir, port)
+        // Checkpoints every few reports: restarts load one and replay the rest.
+        .args(["--index-checkpoint-reports", "7"])
         .spawn()
         .expect("start nianbao serve")
 }

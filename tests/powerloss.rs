@@ -29,6 +29,8 @@ fn build_shim(out: &Path) -> PathBuf {
 
 fn spawn(dir: &Path, port: u16, shim: Option<(&Path, &Path)>) -> Child {
     let mut c = common::serve_command(dir, port);
+    // Checkpoints every few reports: restarts load one and replay the rest.
+    c.args(["--index-checkpoint-reports", "7"]);
     c.stderr(Stdio::inherit());
     if let Some((so, image)) = shim {
         c.env("LD_PRELOAD", so)

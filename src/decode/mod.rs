@@ -218,6 +218,12 @@ fn flush(out: &mut Vec<u8>, run: &[u8]) {
 /// Flattens an HTML page to text: block elements become lines, each innermost `<table>`
 /// becomes tab-separated rows laid out on its grid (spanned slots are empty cells).
 pub fn html_to_text(html: &str) -> String {
+    // html5ever's tree builder costs time quadratic in nesting depth; no report nests
+    // deeply, so a hostile page is reduced to its text without building a tree (and
+    // without the one-pass flattener's token list).
+    if nesting_depth(html.as_bytes()) > MAX_HTML_DEPTH {
+        return strip_tags(html);
+    }
     // The common page needs no tree: one pass over its tags gives the same text.
     if let Some(text) = flat::flatten(html) {
         return text;
@@ -227,11 +233,6 @@ pub fn html_to_text(html: &str) -> String {
 
 /// [`html_to_text`] through html5ever's tree: for every page, at a tree's cost.
 fn html_tree_to_text(html: &str) -> String {
-    // html5ever's tree builder costs time quadratic in nesting depth; no report nests
-    // deeply, so a hostile page is reduced to its text without building a tree.
-    if nesting_depth(html.as_bytes()) > MAX_HTML_DEPTH {
-        return strip_tags(html);
-    }
     let doc = Html::parse_document(html);
     let mut out = String::with_capacity(html.len() / 2);
     // Iterative walk: deeply nested pages must not overflow the stack.
@@ -346,8 +347,8 @@ fn nesting_depth(html: &[u8]) -> usize {
             .iter()
             .position(|b| !b.is_ascii_alphanumeric())
             .unwrap_or(tag.len());
-        let name = tag[..len].to_ascii_lowercase();
-        if UNNESTED.contains(&name.as_slice()) {
+        let name = &tag[..len];
+        if UNNESTED.iter().any(|u| u.eq_ignore_ascii_case(name)) {
             continue;
         }
         depth += 1;
