@@ -218,6 +218,8 @@ struct Inner {
     /// Reports between two index checkpoints at the least (see the module doc).
     checkpoint_rows: std::sync::atomic::AtomicU64,
     snapshots: Arc<Snapshots>,
+    /// Checkpoint threads that may still be running.
+    checkpoints: Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// How the index was loaded at open.
     loaded: std::sync::OnceLock<IndexLoad>,
 }
@@ -247,12 +249,19 @@ struct Snapshots {
     epoch: std::sync::atomic::AtomicU64,
     /// Held while the file is replaced or removed: the stamp of the one in place.
     in_place: Mutex<Option<u64>>,
+    /// Snapshots encoded so far (names their temporary files).
+    written: std::sync::atomic::AtomicU64,
 }
 
 impl Snapshots {
     /// Encodes `index` (stamped `seq`) to a temporary file, not yet synced.
     fn encode(&self, index: &Index, seq: u64) -> Result<(File, PathBuf), StoreError> {
-        let tmp = self.dir.join(format!("{SNAPSHOT_TMP}.{seq}"));
+        // A name of its own: a checkpoint still being synced and the snapshot of a clean
+        // stop may carry the same stamp.
+        let n = self
+            .written
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = self.dir.join(format!("{SNAPSHOT_TMP}.{seq}.{n}"));
         let file = File::create(&tmp)?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
         index.encode_to(seq, &mut w)?;
@@ -299,7 +308,7 @@ impl Snapshots {
                 .to_string_lossy()
                 .starts_with(SNAPSHOT_TMP)
             {
-                std::fs::remove_file(entry.path())?;
+                ignore_gone(std::fs::remove_file(entry.path()))?;
             }
         }
         Ok(())
@@ -395,6 +404,25 @@ fn sled_config(dir: &Path) -> sled::Config {
 /// Reports between two index checkpoints at the least.
 pub const CHECKPOINT_ROWS: u64 = 1 << 16;
 
+/// Opens the database under `dir`. sled's threads can hold its file lock for a moment
+/// after the last handle of the previous open in this process is dropped (its own tests
+/// wait for the lock for this reason), so a held lock is retried for up to two seconds;
+/// another process holding it still gets the error then.
+fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
+    let mut tries = 0;
+    loop {
+        match sled_config(dir).open() {
+            Err(sled::Error::Io(e))
+                if tries < 100 && e.to_string().contains("could not acquire lock") =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            result => return Ok(result?),
+        }
+    }
+}
+
 /// sled writes its `conf` file and its snapshots without syncing them (the power-loss
 /// test found `conf` empty after a simulated power cut): syncs every file in `dir`, then
 /// the directory.
@@ -402,11 +430,23 @@ fn sync_files(dir: &Path) -> Result<(), StoreError> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         if entry.file_type()?.is_file() {
-            File::open(entry.path())?.sync_all()?;
+            // A file renamed away since the listing has nothing left to sync here.
+            if let Some(file) = ignore_gone(File::open(entry.path()))? {
+                file.sync_all()?;
+            }
         }
     }
     File::open(dir)?.sync_all()?;
     Ok(())
+}
+
+/// `Ok(None)` for a file that is not there (any more), the result otherwise.
+fn ignore_gone<T>(result: std::io::Result<T>) -> std::io::Result<Option<T>> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 impl Store {
@@ -414,7 +454,7 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)?;
         let started = std::time::Instant::now();
-        let db = sled_config(dir).open()?;
+        let db = open_db(dir)?;
         // sled 0.34 reads back all it logged since the database was last opened.
         tracing::info!(
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -445,7 +485,9 @@ impl Store {
                     dir: dir.to_owned(),
                     epoch: std::sync::atomic::AtomicU64::new(0),
                     in_place: Mutex::new(None),
+                    written: std::sync::atomic::AtomicU64::new(0),
                 }),
+                checkpoints: Mutex::new(Vec::new()),
                 loaded: std::sync::OnceLock::new(),
             }),
         };
@@ -478,7 +520,7 @@ impl Store {
     /// the first open after the ingest took 10.7 s, the one after it 0.6 s.
     pub fn settle(dir: &Path) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
-        let db = sled_config(dir).open()?;
+        let db = open_db(dir)?;
         db.flush()?;
         drop(db);
         sync_files(dir)?;
@@ -625,6 +667,8 @@ impl Store {
             return Ok(());
         }
         writer.closed = true;
+        // No checkpoint thread outlives the close (it would race the next open).
+        self.wait_for_checkpoints();
         self.sync()?;
         let seq = self.next_seq()?;
         let snapshots = &self.inner.snapshots;
@@ -666,11 +710,34 @@ impl Store {
                 tracing::warn!(error = %e, "index checkpoint not written");
             }
         };
-        if let Err(e) = std::thread::Builder::new()
+        match std::thread::Builder::new()
             .name("index-checkpoint".into())
             .spawn(install)
         {
-            tracing::warn!(error = %e, "index checkpoint not written");
+            Ok(handle) => {
+                let mut running = self
+                    .inner
+                    .checkpoints
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                running.retain(|h| !h.is_finished());
+                running.push(handle);
+            }
+            Err(e) => tracing::warn!(error = %e, "index checkpoint not written"),
+        }
+    }
+
+    /// Waits for checkpoints still being synced and put in place.
+    fn wait_for_checkpoints(&self) {
+        let running = std::mem::take(
+            &mut *self
+                .inner
+                .checkpoints
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        for handle in running {
+            let _ = handle.join();
         }
     }
 
@@ -1226,6 +1293,28 @@ mod tests {
             (IndexLoad::Snapshot { replayed: 1 }, before.0.len() + 1)
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_clean_stop_right_after_a_checkpoint_leaves_one_whole_snapshot() {
+        // The checkpoint of the last commit is still being synced on its thread when the
+        // stop writes a snapshot with the same stamp.
+        for round in 0..20 {
+            let dir = tempdir(&format!("race-{round}"));
+            let store = Store::open(&dir).unwrap();
+            store.set_checkpoint_rows(1);
+            store
+                .commit((0..3).map(|n| doc(&yearly("某区", n, n + round))).collect())
+                .unwrap();
+            store.close().unwrap();
+            let want = answers(&store);
+            drop(store);
+            let store = Store::open(&dir).unwrap();
+            assert_eq!(store.index_load(), IndexLoad::Snapshot { replayed: 0 });
+            assert_eq!(answers(&store), want);
+            drop(store);
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 
     #[test]
