@@ -42,7 +42,8 @@ fn main() {
             city,
             ..Default::default()
         });
-        r.id = format!("{:064x}", i as u128 * 0x9e3779b97f4a7c15);
+        // Ids as the store makes them: SHA-256 of the content.
+        r.id = nianbao::store::report_id(&(i as u64).to_le_bytes());
         index.insert(&r, i as u64, &[]);
     }
     println!(

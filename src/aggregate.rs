@@ -103,6 +103,51 @@ struct Row {
     latest: bool,
 }
 
+/// The row of each id. Ids are SHA-256 digests, so their first 8 bytes spread well: rows
+/// are found by those (12 bytes an entry, not 36) and the full id is checked against the
+/// index's `ids`. An id whose first 8 bytes another id has already goes to `clashes`
+/// under all 32.
+#[derive(Debug, Default)]
+struct IdMap {
+    short: HashMap<u64, u32>,
+    clashes: HashMap<[u8; 32], u32>,
+}
+
+impl IdMap {
+    fn short_key(id: &[u8; 32]) -> u64 {
+        u64::from_le_bytes(id[..8].try_into().expect("8 bytes"))
+    }
+
+    /// The row of `id`; `ids` are the index's ids by row.
+    fn get(&self, ids: &[[u8; 32]], id: &[u8; 32]) -> Option<u32> {
+        match self.short.get(&Self::short_key(id)) {
+            Some(&row) if ids[row as usize] == *id => Some(row),
+            Some(_) => self.clashes.get(id).copied(),
+            None => None,
+        }
+    }
+
+    /// Records `row` for `id`; false (and nothing changed) when `id` has a row already.
+    fn insert(&mut self, ids: &[[u8; 32]], id: [u8; 32], row: u32) -> bool {
+        if self.get(ids, &id).is_some() {
+            return false;
+        }
+        match self.short.entry(Self::short_key(&id)) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(row);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.clashes.insert(id, row);
+            }
+        }
+        true
+    }
+
+    fn reserve(&mut self, n: usize) {
+        self.short.reserve(n);
+    }
+}
+
 /// Every stored report, as queries need it.
 #[derive(Debug)]
 pub struct Index {
@@ -114,7 +159,7 @@ pub struct Index {
     findings: Vec<u16>,
     sources: String,
     // Derived from the fields above (rebuilt by `decode`).
-    by_id: HashMap<[u8; 32], u32>,
+    by_id: IdMap,
     /// (agency, year) → the latest revision's row.
     bodies: HashMap<(u32, i32), u32>,
     /// (0, agency) or (1 + region level, name) → rows, in storage order.
@@ -186,7 +231,7 @@ impl Index {
                 .collect(),
             findings: Vec::new(),
             sources: String::new(),
-            by_id: HashMap::default(),
+            by_id: IdMap::default(),
             bodies: HashMap::default(),
             postings: HashMap::default(),
             agencies: Vec::new(),
@@ -206,7 +251,7 @@ impl Index {
     }
 
     fn row_of(&self, id: &str) -> Option<u32> {
-        self.by_id.get(&id_bytes(id)?).copied()
+        self.by_id.get(&self.ids, &id_bytes(id)?)
     }
 
     pub fn contains(&self, id: &str) -> bool {
@@ -271,7 +316,7 @@ impl Index {
     /// not 64 hex digits (the store never makes one) are not indexed.
     pub fn insert(&mut self, report: &Report, seq: u64, cross: &[Finding]) -> Option<String> {
         let key = id_bytes(&report.id)?;
-        if self.by_id.contains_key(&key) {
+        if self.by_id.get(&self.ids, &key).is_some() {
             return None;
         }
         let at = self.rows.len() as u32;
@@ -327,7 +372,7 @@ impl Index {
         self.years.push(self.rows[at as usize].year);
         self.latest.push(true);
         self.ids.push(key);
-        self.by_id.insert(key, at);
+        self.by_id.insert(&self.ids, key, at);
         for (m, column) in self.columns.iter_mut().enumerate() {
             column.push(catalogue::get(report, m));
         }
@@ -1246,7 +1291,7 @@ impl Index {
             {
                 return Err(format!("row {at} points outside its arenas"));
             }
-            if index.by_id.insert(index.ids[at as usize], at).is_some() {
+            if !index.by_id.insert(&index.ids, index.ids[at as usize], at) {
                 return Err(format!("row {at} repeats an id"));
             }
             index.years.push(row.year);
@@ -1348,6 +1393,39 @@ mod tests {
     /// A 64-hex-digit id from a short name, as the store would make.
     fn hex_id(name: &str) -> String {
         format!("{:0>64}", hex::encode(name))
+    }
+
+    #[test]
+    fn ids_sharing_their_first_bytes_keep_their_own_rows() {
+        // hex_id pads with zeros: these ids share their first 8 bytes (and more).
+        let mut index = Index::new();
+        for (i, name) in ["a", "b", "c"].iter().enumerate() {
+            index.insert(
+                &report(name, "某局", 2020 + i as i32, 1.0, 1.0, 1.0),
+                i as u64,
+                &[],
+            );
+        }
+        // And one that differs from "a" in its first byte only.
+        let mut other = report("a", "某局", 2019, 1.0, 1.0, 1.0);
+        other.id = format!("ff{}", &hex_id("a")[2..]);
+        index.insert(&other, 9, &[]);
+        let ids: Vec<String> = ["a", "b", "c"]
+            .iter()
+            .map(|n| hex_id(n))
+            .chain([other.id.clone()])
+            .collect();
+        let (back, _) = Index::decode(&index.encode(10)).unwrap();
+        for index in [&index, &back] {
+            for (row, id) in ids.iter().enumerate() {
+                assert_eq!(index.row_of(id), Some(row as u32));
+            }
+            assert!(!index.contains(&hex_id("d")));
+            assert_eq!(index.len(), 4);
+        }
+        // A second insert of a held id adds nothing.
+        index.insert(&report("b", "某局", 2030, 1.0, 1.0, 1.0), 11, &[]);
+        assert_eq!(index.len(), 4);
     }
 
     fn report(
