@@ -242,11 +242,9 @@ pub enum IndexLoad {
 }
 
 /// The snapshot file: written by one writer at a time, never by an older checkpoint over a
-/// newer one, never by one encoded before a [`Store::reindex`].
+/// newer one. ([`Store::reindex`] and [`Store::close`] wait for running checkpoints.)
 struct Snapshots {
     dir: PathBuf,
-    /// Bumped by `reindex`: snapshots encoded before it are not put in place.
-    epoch: std::sync::atomic::AtomicU64,
     /// Held while the file is replaced or removed: the stamp of the one in place.
     in_place: Mutex<Option<u64>>,
     /// Snapshots encoded so far (names their temporary files).
@@ -269,14 +267,13 @@ impl Snapshots {
         Ok((file, tmp))
     }
 
-    /// Syncs the encoded file and puts it in place, unless a newer one is there already or
-    /// the store was reindexed since `epoch`. True when put in place.
-    fn install(&self, file: File, tmp: &Path, seq: u64, epoch: u64) -> Result<bool, StoreError> {
+    /// Syncs the encoded file and puts it in place, unless a newer one is there already.
+    /// True when put in place.
+    fn install(&self, file: File, tmp: &Path, seq: u64) -> Result<bool, StoreError> {
         file.sync_all()?;
         drop(file);
         let mut in_place = self.in_place.lock().unwrap_or_else(|p| p.into_inner());
-        let current = epoch == self.epoch.load(std::sync::atomic::Ordering::SeqCst);
-        if !current || in_place.is_some_and(|s| s > seq) {
+        if in_place.is_some_and(|s| s > seq) {
             std::fs::remove_file(tmp)?;
             return Ok(false);
         }
@@ -286,9 +283,8 @@ impl Snapshots {
         Ok(true)
     }
 
-    /// Removes the snapshot, and keeps any encoded before from being put in place.
+    /// Removes the snapshot.
     fn remove(&self) -> Result<(), StoreError> {
-        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let mut in_place = self.in_place.lock().unwrap_or_else(|p| p.into_inner());
         match std::fs::remove_file(self.dir.join(SNAPSHOT)) {
             Ok(()) => File::open(&self.dir)?.sync_all()?,
@@ -483,7 +479,6 @@ impl Store {
                 checkpoint_rows: std::sync::atomic::AtomicU64::new(CHECKPOINT_ROWS),
                 snapshots: Arc::new(Snapshots {
                     dir: dir.to_owned(),
-                    epoch: std::sync::atomic::AtomicU64::new(0),
                     in_place: Mutex::new(None),
                     written: std::sync::atomic::AtomicU64::new(0),
                 }),
@@ -622,17 +617,12 @@ impl Store {
     /// Adds the reports stored from `seq` on to `index`, as their commits did (see the
     /// module doc). Returns how many.
     fn replay(&self, index: &mut Index, seq: u64) -> Result<u64, StoreError> {
-        let mut replayed = 0;
         let mut next_years = HashSet::new();
-        for entry in self.inner.order.range(seq.to_be_bytes()..) {
-            let (key, id) = entry?;
-            let report = self.stored_report(&id)?;
-            index.insert(&report, seq_of(&key)?, &self.cross_of(&id)?);
-            if let Some((agency, year)) = body_key(&report) {
+        let replayed = self.insert_stored(index, seq, |report| {
+            if let Some((agency, year)) = body_key(report) {
                 next_years.insert((agency, year + 1));
             }
-            replayed += 1;
-        }
+        })?;
         for (agency, year) in next_years {
             let Some(latest) = index.latest_id(&agency, year) else {
                 continue;
@@ -643,6 +633,25 @@ impl Store {
             }
         }
         Ok(replayed)
+    }
+
+    /// Inserts into `index` the reports the `order` entries from `from` on name, in order,
+    /// with their cross-year findings as stored; `each` sees every report. Returns how many.
+    fn insert_stored(
+        &self,
+        index: &mut Index,
+        from: u64,
+        mut each: impl FnMut(&Report),
+    ) -> Result<u64, StoreError> {
+        let mut count = 0;
+        for entry in self.inner.order.range(from.to_be_bytes()..) {
+            let (key, id) = entry?;
+            let report = self.stored_report(&id)?;
+            index.insert(&report, seq_of(&key)?, &self.cross_of(&id)?);
+            each(&report);
+            count += 1;
+        }
+        Ok(count)
     }
 
     /// The report stored under `id` (one the `order` tree names).
@@ -675,9 +684,8 @@ impl Store {
         if *snapshots.in_place.lock().unwrap_or_else(|p| p.into_inner()) == Some(seq) {
             return Ok(());
         }
-        let epoch = snapshots.epoch.load(std::sync::atomic::Ordering::SeqCst);
         let (file, tmp) = snapshots.encode(&self.index(), seq)?;
-        snapshots.install(file, &tmp, seq, epoch)?;
+        snapshots.install(file, &tmp, seq)?;
         writer.checkpointed = seq;
         Ok(())
     }
@@ -688,7 +696,6 @@ impl Store {
     fn checkpoint(&self, seq: u64) {
         let started = std::time::Instant::now();
         let snapshots = Arc::clone(&self.inner.snapshots);
-        let epoch = snapshots.epoch.load(std::sync::atomic::Ordering::SeqCst);
         let (file, tmp) = match snapshots.encode(&self.index(), seq) {
             Ok(encoded) => encoded,
             Err(e) => {
@@ -697,7 +704,7 @@ impl Store {
             }
         };
         let encode_ms = started.elapsed().as_millis() as u64;
-        let install = move || match snapshots.install(file, &tmp, seq, epoch) {
+        let install = move || match snapshots.install(file, &tmp, seq) {
             Ok(placed) => tracing::info!(
                 seq,
                 placed,
@@ -743,11 +750,7 @@ impl Store {
 
     fn rebuild_index(&self) -> Result<(), StoreError> {
         let mut index = Index::new();
-        for entry in self.inner.order.iter() {
-            let (key, id) = entry?;
-            let report = self.stored_report(&id)?;
-            index.insert(&report, seq_of(&key)?, &self.cross_of(&id)?);
-        }
+        self.insert_stored(&mut index, 0, |_| {})?;
         *self.inner.index.write().unwrap_or_else(|p| p.into_inner()) = index;
         Ok(())
     }
@@ -1039,7 +1042,9 @@ impl Store {
         if writer.closed {
             return Err(StoreError::Closed);
         }
-        // Reports are rewritten in place, under stamps the snapshot has seen.
+        // Reports are rewritten in place, under stamps the snapshot has seen: no checkpoint
+        // may be put in place after the removal (none starts: the commit lock is held).
+        self.wait_for_checkpoints();
         self.inner.snapshots.remove()?;
         writer.checkpointed = 0;
         let mut count = 0;
