@@ -55,6 +55,9 @@ pub enum Code {
     CellInferred,
     /// Numbers printed out of the official order were placed by the arithmetic rules.
     OrderRecovered,
+    /// Two or more readings of the printed cells satisfy every rule (scrambled groups, fused
+    /// digits, dropped cells): none is stated, the message lists the candidates.
+    Ambiguous,
     /// A hint (agency, year) disagrees with the text; the text wins.
     HintMismatch,
     /// Some bytes were invalid in the detected encoding.
@@ -85,6 +88,7 @@ impl Code {
         Code::RowUnreadable,
         Code::CellInferred,
         Code::OrderRecovered,
+        Code::Ambiguous,
         Code::HintMismatch,
         Code::EncodingErrors,
         Code::ExtraRow,
@@ -112,6 +116,7 @@ impl Code {
             Code::RowUnreadable => "ROW_UNREADABLE",
             Code::CellInferred => "CELL_INFERRED",
             Code::OrderRecovered => "ORDER_RECOVERED",
+            Code::Ambiguous => "AMBIGUOUS",
             Code::HintMismatch => "HINT_MISMATCH",
             Code::EncodingErrors => "ENCODING_ERRORS",
             Code::ExtraRow => "EXTRA_ROW",
@@ -129,7 +134,11 @@ impl Code {
             Code::OutcomesSum => 2,
             Code::RowTotal => 3,
             Code::GroupTotal => 4,
-            Code::CellBlank | Code::Unverifiable | Code::RowUnreadable | Code::CellInferred => 5,
+            Code::CellBlank
+            | Code::Unverifiable
+            | Code::RowUnreadable
+            | Code::CellInferred
+            | Code::Ambiguous => 5,
             Code::NegativeCount | Code::NotInteger => 6,
             Code::NarrativeMismatch => 7,
             Code::FormatYear => 8,
@@ -155,6 +164,7 @@ impl Code {
             | Code::NegativeCount
             | Code::NotInteger
             | Code::RowUnreadable
+            | Code::Ambiguous
             | Code::TableMissing => Severity::Error,
             Code::CellBlank
             | Code::NarrativeMismatch

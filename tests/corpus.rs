@@ -10,61 +10,6 @@ fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
 
-/// Cells where the expected file and the printed document disagree (tests/corpus/README.md):
-/// (file, path, the value the document's column positions give).
-const DISPUTED: &[(&str, &str, f64)] = &[
-    (
-        "huaian-city-2024-layout.txt",
-        "litigation_direct.upheld",
-        13.0,
-    ),
-    (
-        "huaian-city-2024-layout.txt",
-        "litigation_direct.corrected",
-        4.0,
-    ),
-    (
-        "huaian-city-2024-layout.txt",
-        "litigation_direct.other",
-        8.0,
-    ),
-    (
-        "huaian-city-2024-layout.txt",
-        "litigation_direct.pending",
-        1.0,
-    ),
-    (
-        "huaian-city-2024-layout.txt",
-        "litigation_direct.total",
-        26.0,
-    ),
-    (
-        "huaian-city-2024-layout.txt",
-        "litigation_after_review.upheld",
-        12.0,
-    ),
-    (
-        "huaian-city-2024-layout.txt",
-        "litigation_after_review.corrected",
-        1.0,
-    ),
-    (
-        "huaian-city-2024-layout.txt",
-        "litigation_after_review.other",
-        1.0,
-    ),
-    (
-        "huaian-city-2024-layout.txt",
-        "litigation_after_review.pending",
-        6.0,
-    ),
-    (
-        "huaian-city-2024-layout.txt",
-        "litigation_after_review.total",
-        20.0,
-    ),
-];
-
 fn parse_facts(file: &Path) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
         .arg("parse")
@@ -91,10 +36,7 @@ fn check(expected_name: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let num = |v: &Value| v.as_f64();
     for (path, want) in exp["facts"].as_object().unwrap() {
-        let want = match DISPUTED.iter().find(|(f, p, _)| *f == file && p == path) {
-            Some((_, _, printed)) => *printed,
-            None => want.as_f64().unwrap(),
-        };
+        let want = want.as_f64().unwrap();
         match num(&facts[path]) {
             Some(have) if (have - want).abs() < 1e-9 => {}
             have => problems.push(format!("{file}: fact {path} want {want} got {have:?}")),
@@ -177,7 +119,7 @@ corpus_test!(
     "beijing-chaoyang-zuojiazhuang-2019.json"
 );
 corpus_test!(
-    huaian_2024_pdf_text_scrambled_labels,
+    huaian_2024_pdf_text_scrambled_labels_litigation_groups_stay_unstated,
     "huaian-city-2024.json"
 );
 corpus_test!(huaian_2024_pdftotext_layout, "huaian-city-2024-layout.json");

@@ -59,10 +59,8 @@ pub fn cells(region: &str) -> Vec<Cell<'_>> {
             continue;
         }
         let has_tab = memchr::memchr(b'\t', line.as_bytes()).is_some();
-        let pipes = !has_tab
-            && memchr::memchr_iter(b'|', trimmed.as_bytes())
-                .nth(1)
-                .is_some();
+        // One pipe is enough: crawled pages print one cell per line, each ending in ` |`.
+        let pipes = !has_tab && memchr::memchr(b'|', trimmed.as_bytes()).is_some();
         let gridded = has_tab || pipes;
         let parts: Box<dyn Iterator<Item = &str>> = if has_tab {
             Box::new(line.split('\t'))

@@ -793,21 +793,24 @@ pub fn read_t4(region: &str, sheet: &mut Sheet) -> Read {
             return Read { numbers };
         }
         let readings = solve::recover_group_order(&stream);
-        if let [one] = readings.as_slice() {
-            if one.as_slice() != stream.as_slice() {
+        match readings.as_slice() {
+            [] => {
+                // No order makes the groups add up: as printed, and the validator reports
+                // the sums that fail.
+                store_t4(sheet, stream.iter().map(|v| Some(*v)));
+            }
+            [one] => store_recovered_t4(sheet, one, &nums),
+            several => {
                 sheet.note(
-                    Code::OrderRecovered,
+                    Code::Ambiguous,
                     "review",
                     format!(
-                        "表四的数字未按表格顺序排列（{}），按各组合计关系唯一确定各格",
-                        printed(&nums)
+                        "表四的数字未按表格顺序排列（{}），有 {} 种分组都符合合计关系，未采用",
+                        printed(&nums),
+                        several.len()
                     ),
                 );
             }
-            store_t4(sheet, one.iter().map(|v| Some(*v)));
-        } else {
-            // As printed: the validator reports the sums that fail.
-            store_t4(sheet, stream.iter().map(|v| Some(*v)));
         }
         return Read { numbers };
     }
@@ -872,6 +875,56 @@ pub fn read_t4(region: &str, sheet: &mut Sheet) -> Read {
         );
     }
     Read { numbers }
+}
+
+/// Table 四 read in another order than printed (PDF text moves whole blocks): the group
+/// totals split the numbers into three groups, and the group that opens the stream follows
+/// the 行政复议 header, which comes first; but nothing in the numbers tells 未经复议直接起诉
+/// from 复议后起诉 (both orders satisfy every rule), so those two groups are stated only when
+/// the stream kept them in printed order, else listed in an AMBIGUOUS finding.
+fn store_recovered_t4(sheet: &mut Sheet, one: &[f64; 15], nums: &[Number<'_>]) {
+    let stream: Vec<f64> = nums.iter().map(|n| n.value).collect();
+    let printed_order = |g: usize| -> Option<usize> {
+        // Where group g's five numbers stand in the stream as one contiguous block.
+        (0..=10).find(|&at| stream[at..at + 5] == one[g * 5..g * 5 + 5])
+    };
+    store_t4(sheet, one[..5].iter().map(|v| Some(*v)));
+    let litigation_in_order = matches!(
+        (printed_order(1), printed_order(2)),
+        (Some(a), Some(b)) if a < b
+    );
+    if litigation_in_order {
+        store_t4(sheet, [None; 5].into_iter().chain(one[5..].iter().map(|v| Some(*v))));
+        sheet.note(
+            Code::OrderRecovered,
+            "review",
+            format!(
+                "表四的数字未按表格顺序排列（{}），按各组合计关系唯一确定各格",
+                printed(nums)
+            ),
+        );
+        return;
+    }
+    let group = |g: usize| {
+        one[g * 5..g * 5 + 5]
+            .iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for path in ["litigation_direct", "litigation_after_review"] {
+        sheet.note(
+            Code::Ambiguous,
+            path,
+            format!(
+                "表四的数字未按表格顺序排列（{}）：两组行政诉讼数字「{}」与「{}」都符合合计关系，\
+                 无法确定哪一组是未经复议直接起诉、哪一组是复议后起诉，均未采用",
+                printed(nums),
+                group(1),
+                group(2)
+            ),
+        );
+    }
 }
 
 fn groups_hold(v: &[f64]) -> bool {
