@@ -227,6 +227,20 @@ fn split_glued<'a>(s: &'a str, line: u32, col: u16, gridded: bool, out: &mut Vec
         }
         let before = s[text_start..start].trim();
         let rest = &s[i..];
+        // Crawler text runs a row's cells into the next label's item number
+        // (`国家秘密00000002.其他法律…`): items are numbered 1-9, so the run's last digit is
+        // the next label's and the digits before it are cells.
+        if !before.is_empty()
+            && i - start >= 2
+            && rest.starts_with(['.', '、'])
+            && rest[1..].starts_with(|c: char| !c.is_ascii())
+            && !before.ends_with('第')
+            && !before.ends_with('(')
+            && bytes[start..i].iter().all(u8::is_ascii_digit)
+        {
+            i -= 1;
+        }
+        let rest = &s[i..];
         let part_of_text = before.is_empty()
             || before.ends_with('第')
             || before.ends_with('(')

@@ -242,7 +242,8 @@ pub fn t2_label_split(text: &str) -> Option<(T2Row, Option<String>)> {
 /// Matches one text cell of table 二.
 pub fn t2_label(text: &str) -> Option<T2Row> {
     let core = core_label(text);
-    let row = if core.contains("规范性文件") {
+    // Taiwanese conversion turns 文件 into 档案 (规范性档案).
+    let row = if core.contains("规范性文件") || core.contains("规范性档案") {
         T2Row::NormativeDocuments
     } else if core == "规章" || core.ends_with("规章") && core.chars().count() <= 4 {
         T2Row::Regulations
@@ -269,7 +270,12 @@ pub fn t2_label(text: &str) -> Option<T2Row> {
 /// `3、其他` → `其他`, `(七) 总计` → `七总计`... the enumerator survives only for (七).
 pub fn core_label(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
-    s.extend(text.chars().filter(|c| !c.is_whitespace() && !is_punct(*c)));
+    // Pinyin glosses inserted by mirror sites (`规(guī)章`) are letters: dropped with the
+    // punctuation around them.
+    s.extend(
+        text.chars()
+            .filter(|c| !c.is_whitespace() && !is_punct(*c) && !c.is_alphabetic() || is_cjk(*c)),
+    );
     // Leading item numbers: ASCII digits, or one Chinese numeral before the label proper.
     let trimmed = s.trim_start_matches(|c: char| c.is_ascii_digit());
     if trimmed.len() != s.len() {
@@ -287,6 +293,10 @@ pub fn core_label(text: &str) -> String {
         }
     }
     s
+}
+
+fn is_cjk(c: char) -> bool {
+    ('\u{3400}'..='\u{9FFF}').contains(&c)
 }
 
 fn is_punct(c: char) -> bool {

@@ -14,23 +14,73 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     cell.get_or_init(|| Regex::new(pattern).expect("static pattern"))
 }
 
-/// The report year stated by the title or the statistics period.
+/// The report year, from the strongest evidence the text gives: the title line, then the
+/// statistics period, then the year that opens a paragraph of section 一 (`2022年,…`), then a
+/// title quoted in the narrative (which may name last year's report, so it comes last).
 pub fn year(text: &str) -> Option<i32> {
     static TITLE: OnceLock<Regex> = OnceLock::new();
     static PERIOD: OnceLock<Regex> = OnceLock::new();
-    let head = prefix(text, 6000);
+    static OPENING: OnceLock<Regex> = OnceLock::new();
+    let head = prefix(text, 8000);
     let title = re(
         &TITLE,
-        r"((?:19|20)\d\d)\s*年\s*度?\s*[^\n。,]{0,12}?信息公开(?:工作)?\s*(?:年度)?\s*(?:工作)?\s*报告",
+        r"((?:19|20)\d\d)\s*年\s*度?\s*[^\n。,，]{0,24}?信息公开(?:工作)?\s*(?:年度)?\s*(?:工作)?\s*(?:报告|年报|年度报)",
     );
-    if let Some(c) = title.captures(head) {
-        return c[1].parse().ok();
+    if let Some(y) = title_lines(head).find_map(|t| title.captures(&t).and_then(|c| c[1].parse().ok())) {
+        return Some(y);
     }
     let period = re(
         &PERIOD,
-        r"((?:19|20)\d\d)\s*年\s*0?1\s*月\s*0?1\s*日\s*(?:起)?\s*(?:至|到|—|-)",
+        r"((?:19|20)\d\d)\s*年\s*0?1\s*月\s*0?1\s*日\s*(?:起)?\s*(?:至|到|—|-|~)",
     );
-    period.captures(text).and_then(|c| c[1].parse().ok())
+    if let Some(y) = period.captures(head).and_then(|c| c[1].parse().ok()) {
+        return Some(y);
+    }
+    let opening = re(
+        &OPENING,
+        r"(?m)(?:^|[。:：])\s*(?:\(?[一二三]\)?[、.]?\s*)?((?:19|20)\d\d)\s*年度?\s*(?:[,，]|以来|全年|我|本)",
+    );
+    let overview = head.find("总体情况").map_or(head, |i| &head[i..]);
+    if let Some(y) = opening.captures(overview).and_then(|c| c[1].parse().ok()) {
+        return Some(y);
+    }
+    title.captures(head).and_then(|c| c[1].parse().ok())
+}
+
+/// Lines that look like a report's title, with a title broken over two lines joined
+/// (`北京市通州区张家湾镇人民政府2021年` / `政府信息公开工作年度报告`). Whitespace is removed.
+fn title_lines(head: &str) -> impl Iterator<Item = String> + '_ {
+    let lines: Vec<String> = head
+        .lines()
+        .map(|l| l.chars().filter(|c| !c.is_whitespace()).collect::<String>())
+        .filter(|l| !l.is_empty())
+        .take(40)
+        .collect();
+    let is_title = |l: &str| {
+        l.contains("信息公开")
+            && (l.contains("报告") || l.contains("年度报") || l.contains("年报"))
+            && l.chars().count() <= 80
+            && !l.contains("根据")
+            && !l.contains("依据")
+            && !l.contains("按照")
+    };
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if is_title(l) {
+            // The body's name may stand on the line above: keep both readings.
+            if i > 0 && !lines[i - 1].contains("信息公开") && lines[i - 1].chars().count() <= 40 {
+                out.push(format!("{}\n{l}", lines[i - 1]));
+            } else {
+                out.push(l.clone());
+            }
+        } else if let Some(next) = lines.get(i + 1) {
+            let joined = format!("{l}{next}");
+            if l.chars().count() <= 40 && !l.contains("信息公开") && is_title(&joined) && next.starts_with(['政', '信', '工', '年']) {
+                out.push(joined);
+            }
+        }
+    }
+    out.into_iter()
 }
 
 fn prefix(text: &str, bytes: usize) -> &str {
@@ -54,8 +104,10 @@ const BODY_SUFFIXES: &[&str] = &[
     "办事处",
     "委员会",
     "管理委员会",
+    "管委会",
     "办公厅",
     "办公室",
+    "总署",
     "局",
     "厅",
     "委",
@@ -73,75 +125,133 @@ const BODY_SUFFIXES: &[&str] = &[
     "队",
     "站",
     "馆",
+    "场",
+    "社",
+    "苏木",
 ];
 
-fn looks_like_body(name: &str) -> bool {
+/// Place names that stand for their government in a title (`三亚市2024年…报告`).
+const PLACE_SUFFIXES: &[&str] = &["市", "县", "区", "旗", "州", "盟"];
+
+/// A body's name: Han characters (a parenthesised part allowed, `海关总署(本级机关)`) ending
+/// in a body suffix, or in a place suffix where `places` allows it.
+fn looks_like_body_or_place(name: &str, places: bool) -> bool {
     let n = name.chars().count();
-    (2..=40).contains(&n)
-        && BODY_SUFFIXES.iter().any(|s| name.ends_with(s))
-        && name
+    if !(2..=40).contains(&n)
+        || !name
             .chars()
             .all(|c| is_han(c) || matches!(c, '(' | ')' | '（' | '）' | '·'))
+    {
+        return false;
+    }
+    let core = match name.strip_suffix(')').or_else(|| name.strip_suffix('）')) {
+        Some(inner) => inner.rfind(['(', '（']).map_or(inner, |i| &inner[..i]),
+        None => name,
+    };
+    let starts_badly = core.starts_with(|c: char| FUNCTION_CHARS.contains(&c) || c == '年' || c == '度');
+    !starts_badly
+        && core.chars().count() >= 2
+        && (BODY_SUFFIXES.iter().any(|s| core.ends_with(s))
+            || places && PLACE_SUFFIXES.iter().any(|s| core.ends_with(s)))
+}
+
+fn looks_like_body(name: &str) -> bool {
+    looks_like_body_or_place(name, false)
 }
 
 fn is_han(c: char) -> bool {
     ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
 }
 
-/// The reporting body as printed: in the title, on the line above the title, in a
-/// 发布机构 field, or, for reports without a title, the body the narrative names most.
-pub fn agency(text: &str) -> Option<String> {
-    let head = prefix(text, 8000);
-    let lines: Vec<&str> = head
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .take(40)
-        .collect();
-    for (i, line) in lines.iter().enumerate() {
-        let compact: String = line.chars().filter(|c| !c.is_whitespace()).collect();
-        let Some(pos) = compact.find("信息公开") else {
-            continue;
-        };
-        if !compact.contains("报告") || compact.chars().count() > 60 {
-            continue;
+/// Characters that start a phrase of a sentence, never a body's name (`我局`, `为街道办事处`).
+const FUNCTION_CHARS: &[char] = &[
+    '我', '本', '全', '在', '由', '对', '经', '为', '与', '和', '了', '即', '各', '该', '此', '的',
+    '是', '及', '到', '将', '向', '从', '按', '据', '于',
+];
+
+/// The name a title line gives: `<name><year>年…信息公开…报告`, `<year>年度<name>信息公开…`, or
+/// the body alone on the line above the title.
+fn title_name(title: &str) -> Option<String> {
+    let (above, line) = match title.split_once('\n') {
+        Some((a, l)) => (Some(a), l),
+        None => (None, title),
+    };
+    let pos = line.find("信息公开")?;
+    let before = &line[..pos];
+    let before = before.strip_suffix("政府").unwrap_or(before);
+    let before = before.strip_suffix("工作").unwrap_or(before);
+    // Breadcrumbs or field names may precede the title on its line (标题: ..., 首页 > ...).
+    let start = before
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(is_han(*c) || c.is_ascii_digit() || matches!(c, '(' | ')' | '（' | '）')))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let before = &before[start..];
+    // `<name><year>年度` or `<year>年度<name>`.
+    let year_at = before.find(|c: char| c.is_ascii_digit());
+    let candidates: Vec<&str> = match year_at {
+        Some(i) => {
+            let name = &before[..i];
+            let after = before[i..].trim_start_matches(|c: char| c.is_ascii_digit());
+            let after = after.trim_start_matches(['年', '度']);
+            vec![name, after]
         }
-        // The title: `<agency><year>年…年度报告`.
-        let before = &compact[..pos];
-        let name = before
-            .trim_end_matches(|c: char| !c.is_ascii_digit() && c != '年')
-            .trim_end_matches(['年', '度'])
-            .trim_end_matches(|c: char| c.is_ascii_digit());
-        // Breadcrumbs or field names may precede the title on its line (名称 | ...).
-        let start = name
-            .char_indices()
-            .rev()
-            .find(|(_, c)| !(is_han(*c) || matches!(c, '(' | ')' | '（' | '）')))
-            .map_or(0, |(i, c)| i + c.len_utf8());
-        let name = &name[start..];
-        if looks_like_body(name) {
+        None => vec![before],
+    };
+    for name in candidates {
+        let name = name.trim_end_matches(['年', '度']);
+        if looks_like_body_or_place(name, true) {
             return Some(name.to_owned());
         }
-        if i > 0 {
-            let prev: String = lines[i - 1]
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .collect();
-            if looks_like_body(&prev) {
-                return Some(prev);
-            }
-        }
+    }
+    above.filter(|a| looks_like_body(a)).map(str::to_owned)
+}
+
+/// The reporting body as printed: in the title, on the line above the title, in a
+/// 发布机构 field, in a title quoted by the narrative, at the head of a sentence of section 一
+/// (`2022年,句容市水利局认真贯彻…`), or the body the narrative names most.
+pub fn agency(text: &str) -> Option<String> {
+    let head = prefix(text, 8000);
+    // Titles that state a year first: a breadcrumb (`… > 信息公开年报`) states none.
+    let has_year = |t: &String| t.contains("年") && t.bytes().any(|b| b.is_ascii_digit());
+    let titled = title_lines(head)
+        .filter(has_year)
+        .find_map(|t| title_name(&t))
+        .or_else(|| title_lines(head).find_map(|t| title_name(&t)));
+    if let Some(name) = titled {
+        return Some(name);
     }
     static PUBLISHER: OnceLock<Regex> = OnceLock::new();
     let publisher = re(
         &PUBLISHER,
-        r"(?:发布机构|来源|发文机关)\s*[:|｜]?\s*\|?\s*([\p{Han}（）()]{2,40})",
+        r"(?:发布机构|发文机关|来源|来源单位|发布单位)\s*[:|｜]?\s*\|?\s*([\p{Han}（）()]{2,40})",
     );
-    if let Some(c) = publisher.captures(head) {
+    for c in publisher.captures_iter(head) {
         let name = c[1].trim();
         if looks_like_body(name) {
             return Some(name.to_owned());
         }
+    }
+    static QUOTED: OnceLock<Regex> = OnceLock::new();
+    let quoted = re(
+        &QUOTED,
+        r"《([^《》\n]{4,60}?信息公开[^《》\n]{0,20}?报告)》",
+    );
+    if let Some(name) = quoted.captures_iter(head).find_map(|c| title_name(&c[1])) {
+        return Some(name);
+    }
+    static SUBJECT: OnceLock<Regex> = OnceLock::new();
+    let subject = re(
+        &SUBJECT,
+        r"(?m)(?:^|[。;；]|(?:19|20)\d\d\s*年度?\s*[,，]?)\s*(\p{Han}{2,24}?)(?:认真|坚持|深入|全面|严格|进一步|积极|按照|继续|持续|紧紧|紧扣|以习近平|高度重视|始终|不断|扎实|切实|围绕|聚焦)",
+    );
+    let overview = head.find("总体情况").map_or(head, |i| &head[i..]);
+    if let Some(name) = subject
+        .captures_iter(overview)
+        .map(|c| c[1].to_owned())
+        .find(|n| looks_like_body_or_place(n, true))
+    {
+        return Some(name);
     }
     narrative_body(text)
 }
@@ -153,10 +263,6 @@ fn narrative_body(text: &str) -> Option<String> {
         &BODY,
         r"\p{Han}{2,8}?(?:街道办事处|地区办事处|乡人民政府|镇人民政府|街道|办事处)",
     );
-    const FUNCTION_CHARS: &[char] = &[
-        '我', '本', '全', '在', '由', '对', '经', '为', '与', '和', '了', '即', '各', '该', '此',
-        '的', '是', '及', '到',
-    ];
     let mut counts: Vec<(String, usize)> = Vec::new();
     for m in body.find_iter(text) {
         let mut name = m.as_str();
@@ -186,7 +292,12 @@ fn narrative_body(text: &str) -> Option<String> {
         b.1.cmp(&a.1)
             .then(b.0.chars().count().cmp(&a.0.chars().count()))
     });
-    counts.into_iter().next().map(|(n, _)| n)
+    // One mention may be a phrase of a sentence (`主管领导为街道办事处`): a body is named again.
+    counts
+        .into_iter()
+        .next()
+        .filter(|(n, k)| *k >= 2 && looks_like_body(n))
+        .map(|(n, _)| n)
 }
 
 /// Provincial-level names, full and as commonly printed.

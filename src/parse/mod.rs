@@ -149,7 +149,11 @@ pub fn template(tables_text: &str) -> Template {
 }
 
 /// Parses normalised text (see [`decode::normalize`]) and validates the result.
-pub fn parse_text(text: &str, hints: &Hints) -> Report {
+pub fn parse_text(original: &str, hints: &Hints) -> Report {
+    // Labels and headings are matched on simplified characters; names are cut from the
+    // original at the same offsets (the fold keeps every offset).
+    let folded = decode::fold::to_simplified(original);
+    let text: &str = &folded;
     let sec = sections(text);
     let mut sheet = Sheet::default();
     let slice = |r: Option<(usize, usize)>| r.map_or("", |(a, b)| &text[a..b.max(a)]);
@@ -230,7 +234,7 @@ pub fn parse_text(text: &str, hints: &Hints) -> Report {
         template: template as i32,
         ..Default::default()
     };
-    let text_agency = meta::agency(text);
+    let text_agency = meta::agency(text).map(|a| as_printed(original, text, a));
     let text_year = meta::year(text);
     resolve_meta(&mut report, &mut sheet, text_agency, text_year, hints);
     report.region = Some(meta::region(&report.agency));
@@ -254,6 +258,20 @@ pub fn parse_text(text: &str, hints: &Hints) -> Report {
     derive_other_handling_total(&mut report);
     validate::validate(&mut report);
     report
+}
+
+/// The agency as the original prints it: the folded name found in the folded text is cut
+/// from the original at the same offsets.
+fn as_printed(original: &str, folded: &str, name: String) -> String {
+    if original.len() != folded.len() {
+        return name;
+    }
+    match folded.find(name.as_str()) {
+        Some(at) => original
+            .get(at..at + name.len())
+            .map_or(name.clone(), str::to_owned),
+        None => name,
+    }
 }
 
 /// Agency and year: the text wins; a hint fills what the text lacks; a disagreement is noted.

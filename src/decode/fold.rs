@@ -1,0 +1,86 @@
+//! Traditional characters to simplified ones, one character for one, so that a byte offset
+//! in the folded text is the same offset in the original. PURE.
+//!
+//! Mirror sites re-render reports in traditional characters (`規章`, `行政複議`); the labels
+//! and headings are matched on the folded text, while names (the agency) are cut from the
+//! original at the same offsets, so a body's name stays as printed.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+/// The CJK blocks the table covers (extension A and the unified ideographs): every
+/// character there is three bytes in UTF-8, as is its simplified form.
+const FIRST: u32 = 0x3400;
+const LAST: u32 = 0x9FFF;
+
+/// `table[c - FIRST]` is the simplified form of `c`, or 0 when `c` is not traditional.
+fn table() -> &'static [u16] {
+    static TABLE: OnceLock<Vec<u16>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = vec![0u16; (LAST - FIRST + 1) as usize];
+        let mut buf = String::new();
+        for cp in FIRST..=LAST {
+            let Some(c) = char::from_u32(cp) else { continue };
+            buf.clear();
+            buf.push(c);
+            let s = simplet2s::convert(&buf);
+            let mut chars = s.chars();
+            if let (Some(o), None) = (chars.next(), chars.next()) {
+                let o = o as u32;
+                if o != cp && (FIRST..=LAST).contains(&o) {
+                    t[(cp - FIRST) as usize] = o as u16;
+                }
+            }
+        }
+        t
+    })
+}
+
+fn simplified(c: char) -> Option<char> {
+    let cp = c as u32;
+    if !(FIRST..=LAST).contains(&cp) {
+        return None;
+    }
+    match table()[(cp - FIRST) as usize] {
+        0 => None,
+        o => char::from_u32(u32::from(o)),
+    }
+}
+
+/// The text with traditional characters folded to simplified ones; borrowed when there are
+/// none. The result has the same length and the same character boundaries as `text`.
+pub fn to_simplified(text: &str) -> Cow<'_, str> {
+    // Most reports are simplified throughout: one scan, no allocation.
+    let Some(first) = text.char_indices().find(|(_, c)| simplified(*c).is_some()) else {
+        return Cow::Borrowed(text);
+    };
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..first.0]);
+    for c in text[first.0..].chars() {
+        out.push(simplified(c).unwrap_or(c));
+    }
+    debug_assert_eq!(out.len(), text.len());
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_traditional_and_keeps_offsets() {
+        let cases = [
+            ("規章", "规章"),
+            ("行政複議", "行政复议"),
+            ("政府信息公開工作年度報告", "政府信息公开工作年度报告"),
+            ("本年新收政府信息公开申请数量", "本年新收政府信息公开申请数量"),
+            ("廣州市國資委 2020", "广州市国资委 2020"),
+        ];
+        for (input, want) in cases {
+            let got = to_simplified(input);
+            assert_eq!(got, want, "{input}");
+            assert_eq!(got.len(), input.len());
+        }
+        assert!(matches!(to_simplified("规章 12 |"), Cow::Borrowed(_)));
+    }
+}
