@@ -241,6 +241,25 @@ fn split_glued<'a>(s: &'a str, line: u32, col: u16, gridded: bool, out: &mut Vec
             i -= 1;
         }
         let rest = &s[i..];
+        // `35-15`: a signed cell glued to the one before it (2019's 本年增/减).
+        let signed = before == "-"
+            && out
+                .last()
+                .is_some_and(|c| c.line == line && matches!(c.tok, Tok::Num(_)));
+        if signed {
+            let run = &s[start - 1..i];
+            if let Some(mut n) = read_number(run) {
+                n.fused = true;
+                out.push(Cell {
+                    tok: Tok::Num(n),
+                    line,
+                    col,
+                    gridded,
+                });
+                text_start = i;
+                continue;
+            }
+        }
         let part_of_text = before.is_empty()
             || before.ends_with('第')
             || before.ends_with('(')

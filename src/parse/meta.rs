@@ -432,7 +432,17 @@ pub fn overview(section_one: &str) -> (Option<i64>, Option<i64>) {
         &RECEIVED,
         r"(?:收到|受理|新收|接收)([^,;。!?\n]{0,40}?)申请[^,;。!?\n\d]{0,6}?(\d[\d,]*)\s*(余|多)?\s*件",
     );
-    let p = exact_unique(proactive.captures_iter(section_one).map(|c| {
+    // A category of a breakdown (`其中…其他应主动公开政府信息1053条`) is not the total.
+    let category = |at: usize| {
+        let before = &section_one[..at];
+        let near: String = before.chars().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
+        let open = before.rfind(['(', '（']);
+        let close = before.rfind([')', '）']);
+        near.contains("其他")
+            || near.ends_with('应')
+            || open.is_some_and(|o| close.is_none_or(|c| c < o) && before[o..].contains("其中"))
+    };
+    let p = exact_unique(proactive.captures_iter(section_one).filter(|c| c.get(0).is_some_and(|m| !category(m.start()))).map(|c| {
         let whole = c.get(0).map_or(0..0, |m| m.start()..m.start());
         let inside = &section_one[whole.start..c.get(1).map_or(whole.start, |m| m.start())];
         let qualifier = c.get(2).is_some() || hedged(section_one, whole.start) || is_hedge(inside);

@@ -65,6 +65,53 @@ fn find_from(text: &str, from: usize, needle: &str) -> Option<(usize, usize)> {
         .map(|i| (from + i, from + i + needle.len()))
 }
 
+/// The occurrence of `needle` that is a section heading: numbered `numeral、` just before it
+/// (`二、行政机关主动公开政府信息情况`), else followed within a short distance by one of
+/// `table_words` (its table), else the last occurrence. Returns the heading's (start, end).
+fn heading(
+    text: &str,
+    from: usize,
+    needle: &str,
+    numeral: char,
+    table_words: &[&str],
+) -> Option<(usize, usize)> {
+    const BEFORE: usize = 30;
+    const AFTER: usize = 300;
+    let mut all = Vec::new();
+    let mut at = from;
+    while let Some(found) = find_from(text, at, needle) {
+        all.push(found);
+        at = found.1;
+    }
+    let window = |a: usize, b: usize| {
+        let mut a = a.min(text.len());
+        let mut b = b.min(text.len());
+        while !text.is_char_boundary(a) {
+            a -= 1;
+        }
+        while !text.is_char_boundary(b) {
+            b -= 1;
+        }
+        &text[a..b]
+    };
+    let numbered = |(s, _): &(usize, usize)| {
+        let before = window(s.saturating_sub(BEFORE), *s);
+        before
+            .rfind(numeral)
+            .is_some_and(|i| before[i + numeral.len_utf8()..].trim_start().starts_with(['、', '.', ',', '是']))
+    };
+    let followed = |(_, e): &(usize, usize)| {
+        let after = window(*e, e + AFTER);
+        table_words.iter().any(|w| after.contains(w))
+    };
+    all.iter()
+        .find(|h| numbered(h) && followed(h))
+        .or_else(|| all.iter().find(|h| followed(h)))
+        .or_else(|| all.iter().find(|h| numbered(h)))
+        .or_else(|| all.last())
+        .copied()
+}
+
 /// Table 四's heading: 行政复议 and 行政诉讼 close together, then 情况.
 fn find_t4_heading(text: &str, from: usize) -> Option<(usize, usize)> {
     let mut at = from;
@@ -89,15 +136,15 @@ fn find_t4_heading(text: &str, from: usize) -> Option<(usize, usize)> {
 /// Locates the sections by their headings, with fallbacks on table contents.
 pub fn sections(text: &str) -> Sections {
     let mut s = Sections::default();
-    let t3 = find_from(text, 0, "收到和处理政府信息公开申请情况")
-        .or_else(|| find_from(text, 0, "收到和处理政府信息公开申请"))
+    // A preamble often lists the sections by name (本报告由总体情况、主动公开政府信息情况、
+    // 收到和处理政府信息公开申请情况…组成): a heading is the occurrence numbered as one
+    // (`三、`) or followed by its table, the first occurrence only as a last resort.
+    let t3 = heading(text, 0, "收到和处理政府信息公开申请", '三', &["申请人", "自然人", "本年新收"])
         .or_else(|| find_from(text, 0, "申请人情况"))
         .or_else(|| find_from(text, 0, "本年新收"));
-    // Table 二's heading: the last one before table 三 (a caption may repeat it).
+    // Table 二's heading: the best one before table 三 (a caption may repeat it).
     let t2_limit = t3.map_or(text.len(), |t| t.0);
-    let t2 = text[..t2_limit]
-        .rfind("主动公开政府信息情况")
-        .map(|i| (i, i + "主动公开政府信息情况".len()))
+    let t2 = heading(&text[..t2_limit], 0, "主动公开政府信息情况", '二', &["第二十条", "信息内容", "规章"])
         .or_else(|| find_from(&text[..t2_limit], 0, "第二十条"));
     let t4_from = t3.map_or(t2.map_or(0, |t| t.1), |t| t.1);
     let t4 = find_t4_heading(text, t4_from).or_else(|| {

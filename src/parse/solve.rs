@@ -38,7 +38,11 @@ fn split_rec(
     if remaining < tokens.len() {
         return true;
     }
-    let splittable = first.fused && first.integer && first.raw.bytes().all(|b| b.is_ascii_digit());
+    // A signed cell (`-15`) stands alone: its sign shows where it starts.
+    let splittable = first.fused
+        && first.integer
+        && first.value >= 0.0
+        && first.raw.bytes().all(|b| b.is_ascii_digit());
     if !splittable {
         current.push(first.value);
         let ok = split_rec(rest, parts, current, out);
