@@ -51,6 +51,8 @@ pub enum Code {
     // Reading.
     /// A row's printed cells could not be placed in its columns (dropped or fused cells).
     RowUnreadable,
+    /// A row of a table that the text does not print at all (a page cut short, a row left out).
+    RowMissing,
     /// A cell the text does not print was forced by the arithmetic rules.
     CellInferred,
     /// Numbers printed out of the official order were placed by the arithmetic rules.
@@ -86,6 +88,7 @@ impl Code {
         Code::AgencyMissing,
         Code::YearMissing,
         Code::RowUnreadable,
+        Code::RowMissing,
         Code::CellInferred,
         Code::OrderRecovered,
         Code::Ambiguous,
@@ -114,6 +117,7 @@ impl Code {
             Code::AgencyMissing => "AGENCY_MISSING",
             Code::YearMissing => "YEAR_MISSING",
             Code::RowUnreadable => "ROW_UNREADABLE",
+            Code::RowMissing => "ROW_MISSING",
             Code::CellInferred => "CELL_INFERRED",
             Code::OrderRecovered => "ORDER_RECOVERED",
             Code::Ambiguous => "AMBIGUOUS",
@@ -139,6 +143,7 @@ impl Code {
             | Code::RowUnreadable
             | Code::CellInferred
             | Code::Ambiguous => 5,
+            Code::RowMissing => 11,
             Code::NegativeCount | Code::NotInteger => 6,
             Code::NarrativeMismatch => 7,
             Code::FormatYear => 8,
@@ -173,6 +178,7 @@ impl Code {
             | Code::CarryOverMismatch
             | Code::CopiedReport
             | Code::SectionMissing
+            | Code::RowMissing
             | Code::AgencyMissing
             | Code::YearMissing
             | Code::HintMismatch

@@ -256,6 +256,7 @@ pub fn parse_text(original: &str, hints: &Hints) -> Report {
     if !found.iter().any(|f| *f) {
         template = Template::Unknown;
     }
+    note_missing_rows(&mut sheet, template, found);
 
     let (proactive, received) = meta::overview(&text[sec.overview.0..sec.overview.1]);
     if let Some(v) = proactive {
@@ -318,6 +319,65 @@ fn as_printed(original: &str, folded: &str, name: String) -> String {
             .get(at..at + name.len())
             .map_or(name.clone(), str::to_owned),
         None => name,
+    }
+}
+
+/// Rows of a table that was read in part but that the text does not print at all: a page cut
+/// short (the commonest reason), or a row left out. Each gets a ROW_MISSING finding unless a
+/// finding already explains it.
+fn note_missing_rows(sheet: &mut Sheet, template: Template, found: [bool; 3]) {
+    use labels::{t3_rows, T2Row, APPLICANT_COLUMNS};
+    if template == Template::Unknown {
+        return;
+    }
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+    if found[0] {
+        for row in [
+            T2Row::Regulations,
+            T2Row::NormativeDocuments,
+            T2Row::Licensing,
+            T2Row::OtherServices,
+            T2Row::Penalty,
+            T2Row::Enforcement,
+            T2Row::Fees,
+            T2Row::Procurement,
+        ] {
+            let cols = row.columns(template);
+            if !cols.is_empty() {
+                let path = row.path().to_owned();
+                let cells = cols.iter().map(|c| format!("{path}.{c}")).collect();
+                rows.push((path, cells));
+            }
+        }
+    }
+    // A table whose heading stands but whose rows are all gone (a page cut short just after
+    // it): its first row is where the text stops.
+    let first_missing = |i: usize, path: &str, sheet: &mut Sheet| {
+        if !found[i] {
+            sheet.note(Code::RowMissing, path, "文本在这一行之前中止（页面可能被截断）");
+        }
+    };
+    first_missing(0, "proactive.regulations", sheet);
+    first_missing(1, "applications.new_received", sheet);
+    if found[1] {
+        for row in t3_rows(template) {
+            let cells = APPLICANT_COLUMNS.iter().map(|c| format!("{row}.{c}")).collect();
+            rows.push(((*row).to_owned(), cells));
+        }
+    }
+    for (path, cells) in rows {
+        let explained = sheet
+            .findings
+            .iter()
+            .any(|f| f.path.starts_with(path.as_str()) || path.starts_with(f.path.as_str()) && !f.path.is_empty() && f.path.contains('.'));
+        if explained || cells.iter().any(|c| sheet.get(c).is_some()) {
+            continue;
+        }
+        sheet.note(
+            Code::RowMissing,
+            path.as_str(),
+            "文本中没有这一行（页面可能被截断，或该行被省略）",
+        );
     }
 }
 
