@@ -44,6 +44,9 @@ pub enum Code {
     SectionMissing,
     /// A table is missing; where its caption remains it was probably an image.
     TableMissing,
+    /// The document is plainly not a yearly disclosure report (no report title, no sections,
+    /// no tables): another government document, a notice, a news page.
+    NotAReport,
     /// No agency could be read from the text or a hint.
     AgencyMissing,
     /// No report year could be read from the text or a hint.
@@ -85,6 +88,7 @@ impl Code {
         Code::CopiedReport,
         Code::SectionMissing,
         Code::TableMissing,
+        Code::NotAReport,
         Code::AgencyMissing,
         Code::YearMissing,
         Code::RowUnreadable,
@@ -114,6 +118,7 @@ impl Code {
             Code::CopiedReport => "COPIED_REPORT",
             Code::SectionMissing => "SECTION_MISSING",
             Code::TableMissing => "TABLE_MISSING",
+            Code::NotAReport => "NOT_A_REPORT",
             Code::AgencyMissing => "AGENCY_MISSING",
             Code::YearMissing => "YEAR_MISSING",
             Code::RowUnreadable => "ROW_UNREADABLE",
@@ -151,6 +156,7 @@ impl Code {
             Code::CarryOverMismatch | Code::CopiedReport => 10,
             Code::SectionMissing
             | Code::TableMissing
+            | Code::NotAReport
             | Code::AgencyMissing
             | Code::YearMissing
             | Code::OrderRecovered
@@ -170,6 +176,7 @@ impl Code {
             | Code::NotInteger
             | Code::RowUnreadable
             | Code::Ambiguous
+            | Code::NotAReport
             | Code::TableMissing => Severity::Error,
             Code::CellBlank
             | Code::NarrativeMismatch

@@ -299,20 +299,14 @@ impl Ingestor {
     }
 }
 
-/// Why a parsed document is not an annual report, if it is not: no table and at most two
-/// of the six section headings (so a report whose tables were images still counts).
+/// Why a parsed document is not an annual report, if it is not: the parser's NOT_A_REPORT
+/// finding (no report title, no sections, no tables; see `parse::not_a_report`).
 pub fn not_a_report(report: &Report) -> Option<String> {
-    let codes = |code: &str| report.findings.iter().filter(|f| f.code == code).count();
-    let tables_missing = codes("TABLE_MISSING") >= 5;
-    let sections_missing = codes("SECTION_MISSING");
-    (tables_missing && sections_missing >= 4 && report.year.is_none()
-        || tables_missing && sections_missing >= 5)
-        .then(|| {
-            format!(
-                "not a report: no tables and {} of the 6 sections missing",
-                sections_missing
-            )
-        })
+    report
+        .findings
+        .iter()
+        .find(|f| f.code == crate::finding::Code::NotAReport.as_str())
+        .map(|f| format!("not a report: {}", f.message))
 }
 
 /// The writer: takes what has queued up, commits it as one batch, answers after the sync.

@@ -47,6 +47,18 @@ pub fn year(text: &str) -> Option<i32> {
     title.captures(head).and_then(|c| c[1].parse().ok())
 }
 
+/// True when a title line names a yearly disclosure report itself, not a document about
+/// one (a notice on compiling them, an interpretation, a meeting, a guide or catalogue).
+pub fn has_report_title(text: &str) -> bool {
+    const ABOUT: &[&str] = &[
+        "解读", "通知", "关于", "会议", "部署", "指南", "目录", "培训", "图解", "决算", "预算",
+    ];
+    title_lines(prefix(text, 8000)).any(|t| {
+        let line = t.rsplit('\n').next().unwrap_or(&t);
+        !ABOUT.iter().any(|w| line.contains(w))
+    })
+}
+
 /// Lines that look like a report's title, with a title broken over two lines joined
 /// (`北京市通州区张家湾镇人民政府2021年` / `政府信息公开工作年度报告`). Whitespace is removed.
 fn title_lines(head: &str) -> impl Iterator<Item = String> + '_ {

@@ -257,6 +257,9 @@ pub fn parse_text(original: &str, hints: &Hints) -> Report {
         template = Template::Unknown;
     }
     note_missing_rows(&mut sheet, template, found);
+    if let Some(why) = not_a_report(text, &sec, found) {
+        sheet.note(Code::NotAReport, "", why);
+    }
 
     let (proactive, received) = meta::overview(&text[sec.overview.0..sec.overview.1]);
     if let Some(v) = proactive {
@@ -319,6 +322,51 @@ fn as_printed(original: &str, folded: &str, name: String) -> String {
             .get(at..at + name.len())
             .map_or(name.clone(), str::to_owned),
         None => name,
+    }
+}
+
+/// Why a document is plainly not a yearly disclosure report, or `None` when it may be one.
+/// A real report is never thrown away for what could not be read: its title, its numbered
+/// sections or its tables are enough. Other government documents have none of them, or only
+/// mention the sections (a notice on compiling reports, an interpretation, a news page).
+fn not_a_report(text: &str, sec: &Sections, found: [bool; 3]) -> Option<String> {
+    if meta::has_report_title(text) || found.iter().any(|f| *f) {
+        return None;
+    }
+    let headings = sec.headings.iter().filter(|h| **h).count();
+    // What the document says it is: the short lines before section 一 (its title), or its
+    // first two short lines.
+    let before_overview = text.find("总体情况").map_or(text, |i| &text[..i]);
+    let lead: String = before_overview
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && l.chars().count() <= 60)
+        .take(2)
+        .collect();
+    let about = [
+        "解读", "通知", "会议", "部署", "召开", "决算", "预算", "指南", "目录", "统计公报",
+        "政府工作报告", "新闻",
+    ]
+    .iter()
+    .find(|w| lead.contains(**w));
+    // A report speaks of itself (本报告, 现将…报告如下) and opens with 一、总体情况.
+    let speaks_of_itself = ["本报告", "报告如下", "年度报告》", "年度報告》"]
+        .iter()
+        .any(|w| text.contains(w));
+    let opens_like_one = text.contains("一、总体情况");
+    let headings = if speaks_of_itself || opens_like_one {
+        headings.max(2)
+    } else {
+        headings
+    };
+    match about {
+        None if headings >= 2 => None,
+        Some(w) => Some(format!(
+            "不是政府信息公开工作年度报告：无年报标题、无年报表格，标题写明「{w}」"
+        )),
+        None => Some(format!(
+            "不是政府信息公开工作年度报告：无年报标题、无年报表格，只有 {headings} 个年报部分标题"
+        )),
     }
 }
 
