@@ -20,7 +20,9 @@ fn table() -> &'static [u16] {
         let mut t = vec![0u16; (LAST - FIRST + 1) as usize];
         let mut buf = String::new();
         for cp in FIRST..=LAST {
-            let Some(c) = char::from_u32(cp) else { continue };
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
             buf.clear();
             buf.push(c);
             let s = simplet2s::convert(&buf);
@@ -73,7 +75,10 @@ mod tests {
             ("規章", "规章"),
             ("行政複議", "行政复议"),
             ("政府信息公開工作年度報告", "政府信息公开工作年度报告"),
-            ("本年新收政府信息公开申请数量", "本年新收政府信息公开申请数量"),
+            (
+                "本年新收政府信息公开申请数量",
+                "本年新收政府信息公开申请数量",
+            ),
             ("廣州市國資委 2020", "广州市国资委 2020"),
         ];
         for (input, want) in cases {

@@ -5,8 +5,8 @@
 //! character normalisation every later step relies on: full-width ASCII forms to ASCII,
 //! exotic spaces to a plain space, form feeds and CR to line breaks.
 
-pub mod fold;
 mod flat;
+pub mod fold;
 
 use encoding_rs::{Encoding, GB18030, UTF_16BE, UTF_16LE};
 use scraper::{ElementRef, Html, Node};

@@ -26,7 +26,9 @@ pub fn year(text: &str) -> Option<i32> {
         &TITLE,
         r"((?:19|20)\d\d)\s*年\s*度?\s*[^\n。,，]{0,24}?信息公开(?:工作)?\s*(?:年度)?\s*(?:工作)?\s*(?:报告|年报|年度报)",
     );
-    if let Some(y) = title_lines(head).find_map(|t| title.captures(&t).and_then(|c| c[1].parse().ok())) {
+    if let Some(y) =
+        title_lines(head).find_map(|t| title.captures(&t).and_then(|c| c[1].parse().ok()))
+    {
         return Some(y);
     }
     let period = re(
@@ -80,14 +82,19 @@ fn title_lines(head: &str) -> impl Iterator<Item = String> + '_ {
     for (i, l) in lines.iter().enumerate() {
         if is_title(l) {
             // The body's name may stand on the line above: keep both readings.
-            if i > 0 && !lines[i - 1].contains("信息公开") && lines[i - 1].chars().count() <= 40 {
+            if i > 0 && !lines[i - 1].contains("信息公开") && lines[i - 1].chars().count() <= 40
+            {
                 out.push(format!("{}\n{l}", lines[i - 1]));
             } else {
                 out.push(l.clone());
             }
         } else if let Some(next) = lines.get(i + 1) {
             let joined = format!("{l}{next}");
-            if l.chars().count() <= 40 && !l.contains("信息公开") && is_title(&joined) && next.starts_with(['政', '信', '工', '年']) {
+            if l.chars().count() <= 40
+                && !l.contains("信息公开")
+                && is_title(&joined)
+                && next.starts_with(['政', '信', '工', '年'])
+            {
                 out.push(joined);
             }
         }
@@ -160,7 +167,8 @@ fn looks_like_body_or_place(name: &str, places: bool) -> bool {
         Some(inner) => inner.rfind(['(', '（']).map_or(inner, |i| &inner[..i]),
         None => name,
     };
-    let starts_badly = core.starts_with(|c: char| FUNCTION_CHARS.contains(&c) || c == '年' || c == '度');
+    let starts_badly =
+        core.starts_with(|c: char| FUNCTION_CHARS.contains(&c) || c == '年' || c == '度');
     !starts_badly
         && core.chars().count() >= 2
         && (BODY_SUFFIXES.iter().any(|s| core.ends_with(s))
@@ -447,19 +455,32 @@ pub fn overview(section_one: &str) -> (Option<i64>, Option<i64>) {
     // A category of a breakdown (`其中…其他应主动公开政府信息1053条`) is not the total.
     let category = |at: usize| {
         let before = &section_one[..at];
-        let near: String = before.chars().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
+        let near: String = before
+            .chars()
+            .rev()
+            .take(3)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         let open = before.rfind(['(', '（']);
         let close = before.rfind([')', '）']);
         near.contains("其他")
             || near.ends_with('应')
             || open.is_some_and(|o| close.is_none_or(|c| c < o) && before[o..].contains("其中"))
     };
-    let p = exact_unique(proactive.captures_iter(section_one).filter(|c| c.get(0).is_some_and(|m| !category(m.start()))).map(|c| {
-        let whole = c.get(0).map_or(0..0, |m| m.start()..m.start());
-        let inside = &section_one[whole.start..c.get(1).map_or(whole.start, |m| m.start())];
-        let qualifier = c.get(2).is_some() || hedged(section_one, whole.start) || is_hedge(inside);
-        (c[1].to_owned(), qualifier)
-    }));
+    let p = exact_unique(
+        proactive
+            .captures_iter(section_one)
+            .filter(|c| c.get(0).is_some_and(|m| !category(m.start())))
+            .map(|c| {
+                let whole = c.get(0).map_or(0..0, |m| m.start()..m.start());
+                let inside = &section_one[whole.start..c.get(1).map_or(whole.start, |m| m.start())];
+                let qualifier =
+                    c.get(2).is_some() || hedged(section_one, whole.start) || is_hedge(inside);
+                (c[1].to_owned(), qualifier)
+            }),
+    );
     let r = exact_unique(received.captures_iter(section_one).filter_map(|c| {
         let middle = &c[1];
         if middle.contains("复议") || middle.contains("诉讼") || middle.contains("咨询") {

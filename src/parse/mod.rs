@@ -67,7 +67,7 @@ fn find_from(text: &str, from: usize, needle: &str) -> Option<(usize, usize)> {
 
 /// The occurrence of `needle` that is a section heading: numbered `numeral、` just before it
 /// (`二、行政机关主动公开政府信息情况`), else followed within a short distance by one of
-/// `table_words` (its table), else the last occurrence. Returns the heading's (start, end).
+/// `table_words` (its table), else none: a bare mention is not a heading. Returns the heading's (start, end).
 fn heading(
     text: &str,
     from: usize,
@@ -76,7 +76,7 @@ fn heading(
     table_words: &[&str],
 ) -> Option<(usize, usize)> {
     const BEFORE: usize = 30;
-    const AFTER: usize = 300;
+    const AFTER: usize = 600;
     let mut all = Vec::new();
     let mut at = from;
     while let Some(found) = find_from(text, at, needle) {
@@ -96,9 +96,11 @@ fn heading(
     };
     let numbered = |(s, _): &(usize, usize)| {
         let before = window(s.saturating_sub(BEFORE), *s);
-        before
-            .rfind(numeral)
-            .is_some_and(|i| before[i + numeral.len_utf8()..].trim_start().starts_with(['、', '.', ',', '是']))
+        before.rfind(numeral).is_some_and(|i| {
+            before[i + numeral.len_utf8()..]
+                .trim_start()
+                .starts_with(['、', '.', ',', '是'])
+        })
     };
     let followed = |(_, e): &(usize, usize)| {
         let after = window(*e, e + AFTER);
@@ -108,7 +110,6 @@ fn heading(
         .find(|h| numbered(h) && followed(h))
         .or_else(|| all.iter().find(|h| followed(h)))
         .or_else(|| all.iter().find(|h| numbered(h)))
-        .or_else(|| all.last())
         .copied()
 }
 
@@ -139,13 +140,25 @@ pub fn sections(text: &str) -> Sections {
     // A preamble often lists the sections by name (本报告由总体情况、主动公开政府信息情况、
     // 收到和处理政府信息公开申请情况…组成): a heading is the occurrence numbered as one
     // (`三、`) or followed by its table, the first occurrence only as a last resort.
-    let t3 = heading(text, 0, "收到和处理政府信息公开申请", '三', &["申请人", "自然人", "本年新收"])
-        .or_else(|| find_from(text, 0, "申请人情况"))
-        .or_else(|| find_from(text, 0, "本年新收"));
+    let t3 = heading(
+        text,
+        0,
+        "收到和处理政府信息公开申请",
+        '三',
+        &["申请人", "自然人", "本年新收"],
+    )
+    .or_else(|| find_from(text, 0, "申请人情况"))
+    .or_else(|| find_from(text, 0, "本年新收"));
     // Table 二's heading: the best one before table 三 (a caption may repeat it).
     let t2_limit = t3.map_or(text.len(), |t| t.0);
-    let t2 = heading(&text[..t2_limit], 0, "主动公开政府信息情况", '二', &["第二十条", "信息内容", "规章"])
-        .or_else(|| find_from(&text[..t2_limit], 0, "第二十条"));
+    let t2 = heading(
+        &text[..t2_limit],
+        0,
+        "主动公开政府信息情况",
+        '二',
+        &["第二十条", "信息内容", "规章"],
+    )
+    .or_else(|| find_from(&text[..t2_limit], 0, "第二十条"));
     let t4_from = t3.map_or(t2.map_or(0, |t| t.1), |t| t.1);
     let t4 = find_t4_heading(text, t4_from).or_else(|| {
         // No heading: the header row of the table itself, after table 三's last row.
@@ -344,8 +357,18 @@ fn not_a_report(text: &str, sec: &Sections, found: [bool; 3]) -> Option<String> 
         .take(2)
         .collect();
     let about = [
-        "解读", "通知", "会议", "部署", "召开", "决算", "预算", "指南", "目录", "统计公报",
-        "政府工作报告", "新闻",
+        "解读",
+        "通知",
+        "会议",
+        "部署",
+        "召开",
+        "决算",
+        "预算",
+        "指南",
+        "目录",
+        "统计公报",
+        "政府工作报告",
+        "新闻",
     ]
     .iter()
     .find(|w| lead.contains(**w));
@@ -402,22 +425,29 @@ fn note_missing_rows(sheet: &mut Sheet, template: Template, found: [bool; 3]) {
     // it): its first row is where the text stops.
     let first_missing = |i: usize, path: &str, sheet: &mut Sheet| {
         if !found[i] {
-            sheet.note(Code::RowMissing, path, "文本在这一行之前中止（页面可能被截断）");
+            sheet.note(
+                Code::RowMissing,
+                path,
+                "文本在这一行之前中止（页面可能被截断）",
+            );
         }
     };
     first_missing(0, "proactive.regulations", sheet);
     first_missing(1, "applications.new_received", sheet);
     if found[1] {
         for row in t3_rows(template) {
-            let cells = APPLICANT_COLUMNS.iter().map(|c| format!("{row}.{c}")).collect();
+            let cells = APPLICANT_COLUMNS
+                .iter()
+                .map(|c| format!("{row}.{c}"))
+                .collect();
             rows.push(((*row).to_owned(), cells));
         }
     }
     for (path, cells) in rows {
-        let explained = sheet
-            .findings
-            .iter()
-            .any(|f| f.path.starts_with(path.as_str()) || path.starts_with(f.path.as_str()) && !f.path.is_empty() && f.path.contains('.'));
+        let explained = sheet.findings.iter().any(|f| {
+            f.path.starts_with(path.as_str())
+                || path.starts_with(f.path.as_str()) && !f.path.is_empty() && f.path.contains('.')
+        });
         if explained || cells.iter().any(|c| sheet.get(c).is_some()) {
             continue;
         }

@@ -894,7 +894,12 @@ fn store_recovered_t4(sheet: &mut Sheet, one: &[f64; 15], nums: &[Number<'_>]) {
         (Some(a), Some(b)) if a < b
     );
     if litigation_in_order {
-        store_t4(sheet, [None; 5].into_iter().chain(one[5..].iter().map(|v| Some(*v))));
+        store_t4(
+            sheet,
+            [None; 5]
+                .into_iter()
+                .chain(one[5..].iter().map(|v| Some(*v))),
+        );
         sheet.note(
             Code::OrderRecovered,
             "review",
