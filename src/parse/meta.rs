@@ -147,6 +147,8 @@ const BODY_SUFFIXES: &[&str] = &[
     "场",
     "社",
     "苏木",
+    // Tianjin's street offices: 佳荣里街.
+    "街",
 ];
 
 /// Place names that stand for their government in a title (`三亚市2024年…报告`).
