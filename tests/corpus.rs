@@ -6,23 +6,11 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod common;
+use common::parse_facts;
+
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
-}
-
-fn parse_facts(file: &Path) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .arg("parse")
-        .arg("--facts")
-        .arg(file)
-        .output()
-        .expect("run nianbao");
-    assert!(
-        out.status.success(),
-        "nianbao failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("facts JSON")
 }
 
 fn check(expected_name: &str) -> Vec<String> {

@@ -10,9 +10,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
+
+mod common;
+use common::parse_facts;
 
 /// Share of the labelled cells that must be read exactly.
 const MIN_RECALL: f64 = 0.85;
@@ -23,22 +25,6 @@ fn dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/corpus")
         .join(name)
-}
-
-fn parse(file: &Path) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .arg("parse")
-        .arg("--facts")
-        .arg(file)
-        .output()
-        .expect("run nianbao");
-    assert!(
-        out.status.success(),
-        "{}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("facts JSON")
 }
 
 fn rejected(got: &Value) -> bool {
@@ -77,7 +63,7 @@ fn real_reports_read_without_guessing() {
     for path in paths {
         let exp: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let file = exp["file"].as_str().unwrap();
-        let got = parse(&dir("real").join(file));
+        let got = parse_facts(&dir("real").join(file));
         let facts = &got["facts"];
         let mut t = Tally {
             reports: 1,
@@ -188,7 +174,7 @@ fn non_reports_are_turned_away() {
         let path = e.unwrap().path();
         if path.extension().is_some_and(|x| x == "txt") {
             n += 1;
-            if !rejected(&parse(&path)) {
+            if !rejected(&parse_facts(&path)) {
                 kept.push(path.display().to_string());
             }
         }

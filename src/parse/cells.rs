@@ -210,6 +210,14 @@ fn split_cell<'a>(part: &'a str, line: u32, col: u16, gridded: bool, out: &mut V
 /// and fused-number tokens. Digits that belong to the text stay there: item numbers at the
 /// start of a label (`1.属于`, `3、其他`), dates (`2019年`), ordinals (`第20条`), percentages.
 fn split_glued<'a>(s: &'a str, line: u32, col: u16, gridded: bool, out: &mut Vec<Cell<'a>>) {
+    let push = |out: &mut Vec<Cell<'a>>, tok| {
+        out.push(Cell {
+            tok,
+            line,
+            col,
+            gridded,
+        })
+    };
     let bytes = s.as_bytes();
     let mut text_start = 0;
     let mut i = 0;
@@ -250,12 +258,7 @@ fn split_glued<'a>(s: &'a str, line: u32, col: u16, gridded: bool, out: &mut Vec
             let run = &s[start - 1..i];
             if let Some(mut n) = read_number(run) {
                 n.fused = true;
-                out.push(Cell {
-                    tok: Tok::Num(n),
-                    line,
-                    col,
-                    gridded,
-                });
+                push(out, Tok::Num(n));
                 text_start = i;
                 continue;
             }
@@ -267,12 +270,7 @@ fn split_glued<'a>(s: &'a str, line: u32, col: u16, gridded: bool, out: &mut Vec
         if part_of_text {
             continue;
         }
-        out.push(Cell {
-            tok: Tok::Text(before),
-            line,
-            col,
-            gridded,
-        });
+        push(out, Tok::Text(before));
         let run = &s[start..i];
         let mut n = read_number(run).unwrap_or(Number {
             value: 0.0,
@@ -292,22 +290,12 @@ fn split_glued<'a>(s: &'a str, line: u32, col: u16, gridded: bool, out: &mut Vec
             n.unit = Unit::Count;
             i += rest.chars().next().map_or(0, char::len_utf8);
         }
-        out.push(Cell {
-            tok: Tok::Num(n),
-            line,
-            col,
-            gridded,
-        });
+        push(out, Tok::Num(n));
         text_start = i;
     }
     let text = s[text_start..].trim();
     if !text.is_empty() {
-        out.push(Cell {
-            tok: Tok::Text(text),
-            line,
-            col,
-            gridded,
-        });
+        push(out, Tok::Text(text));
     }
 }
 

@@ -281,3 +281,20 @@ pub fn serve_command(dir: &Path, port: u16) -> std::process::Command {
     };
     c
 }
+
+/// `nianbao parse --facts FILE` through the real binary, as JSON.
+pub fn parse_facts(file: &Path) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .arg("parse")
+        .arg("--facts")
+        .arg(file)
+        .output()
+        .expect("run nianbao");
+    assert!(
+        out.status.success(),
+        "nianbao parse {} failed: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("facts JSON")
+}
