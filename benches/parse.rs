@@ -1,4 +1,4 @@
-//! Parse + validate throughput on the corpus, beside a memchr line count over the same bytes,
+//! Parse + validate throughput on the corpus and on the real-world corpus, beside a memchr line count over the same bytes,
 //! and the same document repeated to show the cost grows linearly with size.
 //! Run: cargo bench --bench parse
 
@@ -9,7 +9,12 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use nianbao::{parse_document, Hints};
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    read_dir("tests/corpus")
+}
+
+/// The texts of one corpus folder, by name.
+fn read_dir(folder: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| {
@@ -46,6 +51,20 @@ fn bench(c: &mut Criterion) {
                 .iter()
                 .map(|(_, bytes)| memchr::memchr_iter(b'\n', black_box(bytes)).count())
                 .sum::<usize>()
+        })
+    });
+    group.finish();
+
+    // The real-world corpus: reports as scrapers deliver them (mostly pages cut at ~2 KB).
+    let real = read_dir("tests/corpus/real");
+    let real_bytes: usize = real.iter().map(|(_, b)| b.len()).sum();
+    let mut group = c.benchmark_group("real");
+    group.throughput(Throughput::Bytes(real_bytes as u64));
+    group.bench_function(format!("parse_validate_all_{}", real.len()), |b| {
+        b.iter(|| {
+            for (_, bytes) in &real {
+                black_box(parse_document(black_box(bytes), &hints));
+            }
         })
     });
     group.finish();

@@ -33,6 +33,7 @@ fn main() {
         sink(tables::read_t2(
             region(sec.t2),
             nianbao::pb::Template::Template2021,
+            false,
             &mut Sheet::default(),
         ))
     });

@@ -15,6 +15,7 @@ fn main() {
         n += tables::read_t3(
             &text[a..b],
             nianbao::pb::Template::Template2021,
+            false,
             &mut Sheet::default(),
         )
         .numbers;

@@ -13,6 +13,9 @@ use std::sync::OnceLock;
 const FIRST: u32 = 0x3400;
 const LAST: u32 = 0x9FFF;
 
+/// How far into a text the traditional markers are looked for.
+const MARKER_WINDOW: usize = 3000;
+
 /// `table[c - FIRST]` is the simplified form of `c`, or 0 when `c` is not traditional.
 fn table() -> &'static [u16] {
     static TABLE: OnceLock<Vec<u16>> = OnceLock::new();
@@ -52,7 +55,25 @@ fn simplified(c: char) -> Option<char> {
 /// The text with traditional characters folded to simplified ones; borrowed when there are
 /// none. The result has the same length and the same character boundaries as `text`.
 pub fn to_simplified(text: &str) -> Cow<'_, str> {
-    // Most reports are simplified throughout: one scan, no allocation.
+    // Most reports are simplified throughout. A traditional text has some of the characters
+    // no report can do without (公開, 報告, 資訊, 複議, 訴訟, 總計, 數量, 辦理, …); one
+    // vectorised search for them decides, and a simplified text is not scanned further.
+    static MARKERS: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    let markers = MARKERS.get_or_init(|| {
+        aho_corasick::AhoCorasick::new([
+            "開", "報", "資", "國", "會", "為", "關", "與", "處", "規", "機", "務", "請", "條",
+            "複", "議", "訴", "訟", "總", "計", "體", "況", "數", "項", "辦",
+        ])
+        .expect("static patterns")
+    });
+    // Mirror sites convert whole pages: the title and section 一 show it.
+    let mut head = text.len().min(MARKER_WINDOW);
+    while !text.is_char_boundary(head) {
+        head -= 1;
+    }
+    if !markers.is_match(&text[..head]) {
+        return Cow::Borrowed(text);
+    }
     let Some(first) = text.char_indices().find(|(_, c)| simplified(*c).is_some()) else {
         return Cow::Borrowed(text);
     };

@@ -274,7 +274,7 @@ pub fn core_label(text: &str) -> String {
     // punctuation around them.
     s.extend(
         text.chars()
-            .filter(|c| !c.is_whitespace() && !is_punct(*c) && !c.is_alphabetic() || is_cjk(*c)),
+            .filter(|c| is_cjk(*c) || !(c.is_whitespace() || is_punct(*c) || c.is_alphabetic())),
     );
     // Leading item numbers: ASCII digits, or one Chinese numeral before the label proper.
     let trimmed = s.trim_start_matches(|c: char| c.is_ascii_digit());

@@ -17,7 +17,7 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 /// The report year, from the strongest evidence the text gives: the title line, then the
 /// statistics period, then the year that opens a paragraph of section 一 (`2022年,…`), then a
 /// title quoted in the narrative (which may name last year's report, so it comes last).
-pub fn year(text: &str) -> Option<i32> {
+pub fn year(text: &str, titles: &[String]) -> Option<i32> {
     static TITLE: OnceLock<Regex> = OnceLock::new();
     static PERIOD: OnceLock<Regex> = OnceLock::new();
     static OPENING: OnceLock<Regex> = OnceLock::new();
@@ -26,8 +26,9 @@ pub fn year(text: &str) -> Option<i32> {
         &TITLE,
         r"((?:19|20)\d\d)\s*年\s*度?\s*[^\n。,，]{0,24}?信息公开(?:工作)?\s*(?:年度)?\s*(?:工作)?\s*(?:报告|年报|年度报)",
     );
-    if let Some(y) =
-        title_lines(head).find_map(|t| title.captures(&t).and_then(|c| c[1].parse().ok()))
+    if let Some(y) = titles
+        .iter()
+        .find_map(|t| title.captures(t).and_then(|c| c[1].parse().ok()))
     {
         return Some(y);
     }
@@ -51,24 +52,30 @@ pub fn year(text: &str) -> Option<i32> {
 
 /// True when a title line names a yearly disclosure report itself, not a document about
 /// one (a notice on compiling them, an interpretation, a meeting, a guide or catalogue).
-pub fn has_report_title(text: &str) -> bool {
+pub fn has_report_title(titles: &[String]) -> bool {
     const ABOUT: &[&str] = &[
         "解读", "通知", "关于", "会议", "部署", "指南", "目录", "培训", "图解", "决算", "预算",
     ];
-    title_lines(prefix(text, 8000)).any(|t| {
+    titles.iter().any(|t| {
         let line = t.rsplit('\n').next().unwrap_or(&t);
         !ABOUT.iter().any(|w| line.contains(w))
     })
 }
 
-/// Lines that look like a report's title, with a title broken over two lines joined
+/// Lines that look like a report's title (computed once per document), with a title broken over two lines joined
 /// (`北京市通州区张家湾镇人民政府2021年` / `政府信息公开工作年度报告`). Whitespace is removed.
-fn title_lines(head: &str) -> impl Iterator<Item = String> + '_ {
-    let lines: Vec<String> = head
+pub fn titles(text: &str) -> Vec<String> {
+    let head = prefix(text, 8000);
+    // A title is short: a longer line is never part of one, and is not copied.
+    const MAX_TITLE_BYTES: usize = 320;
+    let lines: Vec<Option<String>> = head
         .lines()
-        .map(|l| l.chars().filter(|c| !c.is_whitespace()).collect::<String>())
+        .map(str::trim)
         .filter(|l| !l.is_empty())
         .take(40)
+        .map(|l| {
+            (l.len() <= MAX_TITLE_BYTES).then(|| l.chars().filter(|c| !c.is_whitespace()).collect())
+        })
         .collect();
     let is_title = |l: &str| {
         l.contains("信息公开")
@@ -80,26 +87,29 @@ fn title_lines(head: &str) -> impl Iterator<Item = String> + '_ {
     };
     let mut out = Vec::new();
     for (i, l) in lines.iter().enumerate() {
+        let Some(l) = l else { continue };
+        let above = i.checked_sub(1).and_then(|k| lines[k].as_deref());
         if is_title(l) {
             // The body's name may stand on the line above: keep both readings.
-            if i > 0 && !lines[i - 1].contains("信息公开") && lines[i - 1].chars().count() <= 40
-            {
-                out.push(format!("{}\n{l}", lines[i - 1]));
-            } else {
-                out.push(l.clone());
+            match above {
+                Some(a) if !a.contains("信息公开") && a.chars().count() <= 40 => {
+                    out.push(format!("{a}\n{l}"))
+                }
+                _ => out.push(l.clone()),
             }
-        } else if let Some(next) = lines.get(i + 1) {
-            let joined = format!("{l}{next}");
+        } else if let Some(Some(next)) = lines.get(i + 1) {
             if l.chars().count() <= 40
                 && !l.contains("信息公开")
-                && is_title(&joined)
                 && next.starts_with(['政', '信', '工', '年'])
             {
-                out.push(joined);
+                let joined = format!("{l}{next}");
+                if is_title(&joined) {
+                    out.push(joined);
+                }
             }
         }
     }
-    out.into_iter()
+    out
 }
 
 fn prefix(text: &str, bytes: usize) -> &str {
@@ -232,14 +242,15 @@ fn title_name(title: &str) -> Option<String> {
 /// The reporting body as printed: in the title, on the line above the title, in a
 /// 发布机构 field, in a title quoted by the narrative, at the head of a sentence of section 一
 /// (`2022年,句容市水利局认真贯彻…`), or the body the narrative names most.
-pub fn agency(text: &str) -> Option<String> {
+pub fn agency(text: &str, titles: &[String]) -> Option<String> {
     let head = prefix(text, 8000);
     // Titles that state a year first: a breadcrumb (`… > 信息公开年报`) states none.
     let has_year = |t: &String| t.contains("年") && t.bytes().any(|b| b.is_ascii_digit());
-    let titled = title_lines(head)
-        .filter(has_year)
-        .find_map(|t| title_name(&t))
-        .or_else(|| title_lines(head).find_map(|t| title_name(&t)));
+    let titled = titles
+        .iter()
+        .filter(|t| has_year(t))
+        .find_map(|t| title_name(t))
+        .or_else(|| titles.iter().find_map(|t| title_name(t)));
     if let Some(name) = titled {
         return Some(name);
     }
@@ -621,7 +632,7 @@ mod tests {
             ("没有年份", None),
         ];
         for (text, want) in cases {
-            assert_eq!(year(text), *want, "{text}");
+            assert_eq!(year(text, &titles(text)), *want, "{text}");
         }
     }
 
@@ -650,7 +661,7 @@ mod tests {
             ),
         ];
         for (text, want) in cases {
-            assert_eq!(agency(text).as_deref(), *want, "{text}");
+            assert_eq!(agency(text, &titles(text)).as_deref(), *want, "{text}");
         }
     }
 

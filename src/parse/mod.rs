@@ -215,6 +215,7 @@ pub fn parse_text(original: &str, hints: &Hints) -> Report {
     let folded = decode::fold::to_simplified(original);
     let text: &str = &folded;
     let sec = sections(text);
+    let titles = meta::titles(text);
     let mut sheet = Sheet::default();
     let slice = |r: Option<(usize, usize)>| r.map_or("", |(a, b)| &text[a..b.max(a)]);
 
@@ -240,7 +241,9 @@ pub fn parse_text(original: &str, hints: &Hints) -> Report {
     }
 
     let t2 = tables::read_t2(slice(sec.t2), template, &mut sheet);
-    let t3 = tables::read_t3(t3_region, template, &mut sheet);
+    // The text ends inside table 三 when nothing after it was found.
+    let t3_cut = sec.t3.is_some_and(|(_, end)| end == text.len()) && sec.t4.is_none();
+    let t3 = tables::read_t3(t3_region, template, t3_cut, &mut sheet);
     let t4 = tables::read_t4(slice(sec.t4), &mut sheet);
     let found = [t2.numbers > 0, t3.numbers > 0, t4.numbers > 0];
     let table_paths: [&[&str]; 3] = [
@@ -270,7 +273,7 @@ pub fn parse_text(original: &str, hints: &Hints) -> Report {
         template = Template::Unknown;
     }
     note_missing_rows(&mut sheet, template, found);
-    if let Some(why) = not_a_report(text, &sec, found) {
+    if let Some(why) = not_a_report(text, &titles, &sec, found) {
         sheet.note(Code::NotAReport, "", why);
     }
 
@@ -298,8 +301,8 @@ pub fn parse_text(original: &str, hints: &Hints) -> Report {
         template: template as i32,
         ..Default::default()
     };
-    let text_agency = meta::agency(text).map(|a| as_printed(original, text, a));
-    let text_year = meta::year(text);
+    let text_agency = meta::agency(text, &titles).map(|a| as_printed(original, text, a));
+    let text_year = meta::year(text, &titles);
     resolve_meta(&mut report, &mut sheet, text_agency, text_year, hints);
     report.region = Some(meta::region(&report.agency));
     report.source = hints.source.clone().unwrap_or_default();
@@ -342,8 +345,8 @@ fn as_printed(original: &str, folded: &str, name: String) -> String {
 /// A real report is never thrown away for what could not be read: its title, its numbered
 /// sections or its tables are enough. Other government documents have none of them, or only
 /// mention the sections (a notice on compiling reports, an interpretation, a news page).
-fn not_a_report(text: &str, sec: &Sections, found: [bool; 3]) -> Option<String> {
-    if meta::has_report_title(text) || found.iter().any(|f| *f) {
+fn not_a_report(text: &str, titles: &[String], sec: &Sections, found: [bool; 3]) -> Option<String> {
+    if meta::has_report_title(titles) || found.iter().any(|f| *f) {
         return None;
     }
     let headings = sec.headings.iter().filter(|h| **h).count();
@@ -397,29 +400,9 @@ fn not_a_report(text: &str, sec: &Sections, found: [bool; 3]) -> Option<String> 
 /// short (the commonest reason), or a row left out. Each gets a ROW_MISSING finding unless a
 /// finding already explains it.
 fn note_missing_rows(sheet: &mut Sheet, template: Template, found: [bool; 3]) {
-    use labels::{t3_rows, T2Row, APPLICANT_COLUMNS};
+    use labels::{t3_rows, T2Row};
     if template == Template::Unknown {
         return;
-    }
-    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
-    if found[0] {
-        for row in [
-            T2Row::Regulations,
-            T2Row::NormativeDocuments,
-            T2Row::Licensing,
-            T2Row::OtherServices,
-            T2Row::Penalty,
-            T2Row::Enforcement,
-            T2Row::Fees,
-            T2Row::Procurement,
-        ] {
-            let cols = row.columns(template);
-            if !cols.is_empty() {
-                let path = row.path().to_owned();
-                let cells = cols.iter().map(|c| format!("{path}.{c}")).collect();
-                rows.push((path, cells));
-            }
-        }
     }
     // A table whose heading stands but whose rows are all gone (a page cut short just after
     // it): its first row is where the text stops.
@@ -434,26 +417,41 @@ fn note_missing_rows(sheet: &mut Sheet, template: Template, found: [bool; 3]) {
     };
     first_missing(0, "proactive.regulations", sheet);
     first_missing(1, "applications.new_received", sheet);
-    if found[1] {
-        for row in t3_rows(template) {
-            let cells = APPLICANT_COLUMNS
-                .iter()
-                .map(|c| format!("{row}.{c}"))
-                .collect();
-            rows.push(((*row).to_owned(), cells));
-        }
+    let mut rows: Vec<&'static str> = Vec::new();
+    if found[0] {
+        rows.extend(
+            [
+                T2Row::Regulations,
+                T2Row::NormativeDocuments,
+                T2Row::Licensing,
+                T2Row::OtherServices,
+                T2Row::Penalty,
+                T2Row::Enforcement,
+                T2Row::Fees,
+                T2Row::Procurement,
+            ]
+            .into_iter()
+            .filter(|row| !row.columns(template).is_empty())
+            .map(T2Row::path),
+        );
     }
-    for (path, cells) in rows {
+    if found[1] {
+        rows.extend_from_slice(t3_rows(template));
+    }
+    for path in rows {
+        // The row's cells, by catalogue index (no path is formatted per cell).
+        let read = crate::catalogue::children(path)
+            .iter()
+            .any(|&i| sheet.get_at(i).is_some());
         let explained = sheet.findings.iter().any(|f| {
-            f.path.starts_with(path.as_str())
-                || path.starts_with(f.path.as_str()) && !f.path.is_empty() && f.path.contains('.')
+            f.path.starts_with(path) || f.path.contains('.') && path.starts_with(f.path.as_str())
         });
-        if explained || cells.iter().any(|c| sheet.get(c).is_some()) {
+        if read || explained {
             continue;
         }
         sheet.note(
             Code::RowMissing,
-            path.as_str(),
+            path,
             "文本中没有这一行（页面可能被截断，或该行被省略）",
         );
     }

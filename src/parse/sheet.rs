@@ -56,6 +56,11 @@ impl Sheet {
         }
     }
 
+    /// The cell of metric `index` (see [`catalogue::children`]).
+    pub fn get_at(&self, index: usize) -> Option<f64> {
+        self.values.get(index).copied().flatten()
+    }
+
     pub fn get(&self, path: &str) -> Option<f64> {
         catalogue::index_of(path).and_then(|i| self.values[i])
     }

@@ -87,7 +87,9 @@ pub fn read_t2(region: &str, template: Template, sheet: &mut Sheet) -> Read {
     let mut row_toks: Vec<Cell<'_>> = Vec::new();
     let mut rows = T2Rows {
         template,
-        amounts_in_yuan: amount_header_in_yuan(region),
+        amount_unit: amount_header_unit(region),
+        // Some 2019 tables head the middle column 本年数量 (a count, or the change?).
+        change_headed: region.contains('增') || region.contains('减'),
         seen: Vec::new(),
     };
     // The row whose split rows (行政检查, 行政确认) are being read.
@@ -190,20 +192,29 @@ fn row_label(row: T2Row) -> &'static str {
     }
 }
 
-/// True when the amount headers of table 二 say 元 rather than 万元.
-fn amount_header_in_yuan(region: &str) -> bool {
+/// The unit the amount headers of table 二 print: 元, 万元, or none (the 2019 template's
+/// bare 采购总金额).
+fn amount_header_unit(region: &str) -> Unit {
     let compact: String = region.chars().filter(|c| !c.is_whitespace()).collect();
     let mentions_yuan = compact.contains("(元)")
         || compact.contains("（元）")
         || compact.contains("单位:元")
         || compact.contains("单位：元");
-    mentions_yuan && !compact.contains("万元")
+    if compact.contains("万元") {
+        Unit::WanYuan
+    } else if mentions_yuan {
+        Unit::Yuan
+    } else {
+        Unit::None
+    }
 }
 
-/// What every row of one table 二 is read with: the format, the amount unit, the rows seen.
+/// What every row of one table 二 is read with: the format, the amount unit, whether the
+/// 2019 middle column is headed as a change (本年增/减), the rows seen.
 struct T2Rows {
     template: Template,
-    amounts_in_yuan: bool,
+    amount_unit: Unit,
+    change_headed: bool,
     seen: Vec<T2Row>,
 }
 
@@ -214,25 +225,18 @@ impl T2Rows {
         toks: &[Cell<'_>],
         sheet: &mut Sheet,
     ) {
-        flush_t2(
-            target,
-            toks,
-            self.template,
-            self.amounts_in_yuan,
-            sheet,
-            &mut self.seen,
-        );
+        flush_t2(target, toks, self, sheet);
     }
 }
 
 fn flush_t2(
     target: Option<(T2Target, Option<(u32, u16)>)>,
     toks: &[Cell<'_>],
-    template: Template,
-    amounts_in_yuan: bool,
+    ctx: &mut T2Rows,
     sheet: &mut Sheet,
-    seen: &mut Vec<T2Row>,
 ) {
+    let template = ctx.template;
+    let seen = &mut ctx.seen;
     let Some((target, at)) = target else { return };
     let nums = numbers_of(toks);
     match target {
@@ -327,6 +331,11 @@ fn flush_t2(
                 );
                 return;
             };
+            let previous = columns
+                .iter()
+                .position(|c| *c == "previous")
+                .and_then(|i| values.get(i).copied().flatten())
+                .map(|n| n.value);
             for (col, value) in columns.iter().zip(values) {
                 let path = format!("{}.{col}", row.path());
                 match value {
@@ -335,7 +344,22 @@ fn flush_t2(
                         path,
                         format!("「{}」行该列为空", row_label(row)),
                     ),
-                    Some(n) => store_t2_cell(sheet, &path, col, n, amounts_in_yuan),
+                    // A column headed 本年数量 gives the change only when last year's count
+                    // was 0 (then the count and the change are one figure).
+                    Some(n) if *col == "change" && !ctx.change_headed && previous != Some(0.0) => {
+                        sheet.note_values(
+                            Code::Ambiguous,
+                            path,
+                            None,
+                            Some(n.value),
+                            format!(
+                                "「{}」行中间一列的表头不是「本年增/减」：「{}」可能是本年数量，也可能是增减，未采用",
+                                row_label(row),
+                                n.raw
+                            ),
+                        );
+                    }
+                    Some(n) => store_t2_cell(sheet, &path, col, n, ctx.amount_unit),
                 }
             }
         }
@@ -363,19 +387,23 @@ fn forced_split<'a>(nums: &[Number<'a>], width: usize) -> Option<Vec<Option<Numb
     }
 }
 
-fn store_t2_cell(
-    sheet: &mut Sheet,
-    path: &str,
-    column: &str,
-    n: Number<'_>,
-    amounts_in_yuan: bool,
-) {
+fn store_t2_cell(sheet: &mut Sheet, path: &str, column: &str, n: Number<'_>, header_unit: Unit) {
     if column == "amount_wan_yuan" {
-        let wan = match n.unit {
-            Unit::WanYuan => n.value,
-            Unit::Yuan => n.value / 10_000.0,
-            _ if amounts_in_yuan => n.value / 10_000.0,
-            _ => n.value,
+        let wan = match (n.unit, header_unit) {
+            (Unit::WanYuan, _) | (Unit::None | Unit::Count, Unit::WanYuan) => n.value,
+            (Unit::Yuan, _) | (Unit::None | Unit::Count, Unit::Yuan) => n.value / 10_000.0,
+            // Zero is zero in either unit.
+            _ if n.value == 0.0 => 0.0,
+            _ => {
+                sheet.note_values(
+                    Code::Ambiguous,
+                    path,
+                    None,
+                    Some(n.value),
+                    format!("金额「{}」及其表头都未注明单位（元或万元），未采用", n.raw),
+                );
+                return;
+            }
         };
         sheet.set(path, wan);
         return;
@@ -417,7 +445,9 @@ struct Pending<'a> {
 }
 
 /// Reads table 三 into `sheet`.
-pub fn read_t3(region: &str, template: Template, sheet: &mut Sheet) -> Read {
+/// `cut`: the text ends inside this table (a page cut short), so its last printed row may stop
+/// part-way: its cells are the first ones of the row, the rest are gone, not dropped.
+pub fn read_t3(region: &str, template: Template, cut: bool, sheet: &mut Sheet) -> Read {
     let toks = cells(region);
     let mut segments: Vec<Segment<'_>> = Vec::new();
     let mut started = false;
@@ -471,7 +501,10 @@ pub fn read_t3(region: &str, template: Template, sheet: &mut Sheet) -> Read {
     let mut by_order = 0usize;
     let mut cursor = 0usize;
 
-    for seg in &segments {
+    let last_with_numbers = segments
+        .iter()
+        .rposition(|seg| seg.toks.iter().any(|c| matches!(c.tok, Tok::Num(_))));
+    for (at, seg) in segments.iter().enumerate() {
         let nums = numbers_of(&seg.toks);
         if nums.is_empty() {
             continue;
@@ -530,7 +563,26 @@ pub fn read_t3(region: &str, template: Template, sheet: &mut Sheet) -> Read {
             }
             cursor = start + m;
         } else if k < 7 {
-            if let Some(grid) = grid_cells(seg.at, &seg.toks, 7) {
+            // Only where the row is one gridded line of numbers with no blank cell: elsewhere
+            // a dropped blank could stand anywhere in it.
+            let one_full_line = seg.at.is_some_and(|(line, _)| {
+                seg.toks
+                    .iter()
+                    .all(|c| c.line == line && c.gridded && matches!(c.tok, Tok::Num(_)))
+            });
+            if cut && clean && one_full_line && Some(at) == last_with_numbers {
+                // The page stops inside this row: what is printed is its first cells.
+                let mut row = [None; 7];
+                for (c, n) in nums.iter().enumerate() {
+                    row[c] = n.integer.then_some(n.value);
+                }
+                placed[start] = Some(row);
+                sheet.note(
+                    Code::RowMissing,
+                    rows[start],
+                    format!("文本在这一行中止：只印出前 {k} 格，其余各格缺失"),
+                );
+            } else if let Some(grid) = grid_cells(seg.at, &seg.toks, 7) {
                 placed[start] = Some(grid_row(&grid, sheet, rows[start]));
             } else if placed[start].is_none() && !pending.iter().any(|p| p.row == rows[start]) {
                 pending.push(Pending {
