@@ -263,14 +263,23 @@ fn split_glued<'a>(s: &'a str, line: u32, col: u16, gridded: bool, out: &mut Vec
                 continue;
             }
         }
-        let part_of_text = before.is_empty()
+        // `230 000023`: a run after a space that follows a number is the next cell, not the
+        // item number of a label.
+        let after_number = before.is_empty()
+            && start > text_start
+            && out
+                .last()
+                .is_some_and(|c| c.line == line && c.col == col && matches!(c.tok, Tok::Num(_)));
+        let part_of_text = (before.is_empty() && !after_number)
             || before.ends_with('第')
             || before.ends_with('(')
             || rest.starts_with(['.', '、', ')', '．', '%', '年', '月', '日', '号']);
         if part_of_text {
             continue;
         }
-        push(out, Tok::Text(before));
+        if !before.is_empty() {
+            push(out, Tok::Text(before));
+        }
         let run = &s[start..i];
         let mut n = read_number(run).unwrap_or(Number {
             value: 0.0,

@@ -683,78 +683,155 @@ fn resolve_pending(
     sheet: &mut Sheet,
 ) {
     let rows = t3_rows(template);
+    // Each pending row with the readings its own row total allows.
+    let mut open: Vec<(usize, Pending<'_>, Vec<Vec<f64>>)> = Vec::new();
     for p in pending {
         let Some(r) = rows.iter().position(|x| *x == p.row) else {
             continue;
         };
-        let mut candidates: Vec<Vec<f64>> = Vec::new();
-        // Fused digits split into seven cells whose total is the sum of the six.
-        if let Some(found) = solve::splits(&p.nums, 7) {
-            candidates.extend(found.into_iter().filter(|v| row_total_holds(v)));
-        }
-        // One dropped cell: each position in turn, its value forced by the row total.
-        if p.nums.len() == 6 && p.nums.iter().all(|n| !n.fused && n.integer) {
-            let printed_values: Vec<f64> = p.nums.iter().map(|n| n.value).collect();
-            for gap in 0..7 {
-                let mut v = printed_values.clone();
-                if gap == 6 {
-                    // The total is the dropped cell: it is the sum of the six printed.
-                    v.push(printed_values.iter().sum());
-                } else {
-                    // The last printed number is the total; the dropped column is the rest.
-                    let missing = printed_values[5] - printed_values[..5].iter().sum::<f64>();
-                    v.insert(gap, missing);
-                }
-                if v[gap] >= 0.0 {
-                    candidates.push(v);
-                }
+        let candidates = row_candidates(&p.nums);
+        open.push((r, p, candidates));
+    }
+    // Rows the column sums force one at a time, until none moves: a row placed may force
+    // the next.
+    loop {
+        let mut moved = false;
+        for (r, p, candidates) in &mut open {
+            if placed[*r].is_some() {
+                continue;
+            }
+            candidates.retain(|v| columns_hold(placed, rows, template, *r, v));
+            if let [one] = candidates.as_slice() {
+                place_inferred(placed, sheet, *r, p, one.clone());
+                moved = true;
             }
         }
-        let survivors: Vec<Vec<f64>> = solve::distinct(candidates)
-            .into_iter()
-            .filter(|v| columns_hold(placed, rows, template, r, v))
-            .collect();
-        let path = p.row;
-        match survivors.as_slice() {
-            [one] => {
-                let mut row = [None; 7];
-                for (c, v) in one.iter().enumerate() {
-                    row[c] = Some(*v);
-                    sheet.set_inferred_at(catalogue::children(path)[c], *v);
-                }
-                placed[r] = Some(row);
-                sheet.note(
-                    Code::CellInferred,
-                    path,
-                    format!(
-                        "该行只印出 {} 个数（{}），按行列合计唯一确定为 {:?}",
-                        p.nums.len(),
-                        printed(&p.nums),
-                        one
-                    ),
-                );
-            }
-            [] => sheet.note(
-                Code::RowUnreadable,
-                path,
-                format!(
-                    "该行印有 {} 个数（{}），应有 7 个，且没有满足合计关系的读法",
-                    p.nums.len(),
-                    printed(&p.nums)
-                ),
-            ),
-            many => sheet.note(
-                Code::RowUnreadable,
-                path,
-                format!(
-                    "该行印有 {} 个数（{}），应有 7 个，有 {} 种满足合计关系的读法，无法确定",
-                    p.nums.len(),
-                    printed(&p.nums),
-                    many.len()
-                ),
-            ),
+        if !moved {
+            break;
         }
     }
+    // Rows that only force each other: every combination of their readings, kept where all
+    // column sums hold; a row is placed when every kept combination reads it alike.
+    let unresolved: Vec<usize> = (0..open.len())
+        .filter(|&i| placed[open[i].0].is_none() && open[i].2.len() > 1)
+        .collect();
+    let combinations: usize = unresolved
+        .iter()
+        .map(|&i| open[i].2.len())
+        .try_fold(1usize, |acc, n| acc.checked_mul(n))
+        .unwrap_or(usize::MAX);
+    if unresolved.len() > 1 && combinations <= MAX_JOINT_COMBINATIONS {
+        let mut agreed: Vec<Option<Option<usize>>> = vec![None; unresolved.len()];
+        let mut choice = vec![0usize; unresolved.len()];
+        for mut k in 0..combinations {
+            for (j, &i) in unresolved.iter().enumerate() {
+                choice[j] = k % open[i].2.len();
+                k /= open[i].2.len();
+            }
+            let mut trial = placed.to_vec();
+            for (j, &i) in unresolved.iter().enumerate() {
+                let v = &open[i].2[choice[j]];
+                trial[open[i].0] = Some(std::array::from_fn(|c| Some(v[c])));
+            }
+            let holds = unresolved
+                .iter()
+                .zip(&choice)
+                .all(|(&i, &c)| columns_hold(&trial, rows, template, open[i].0, &open[i].2[c]));
+            if !holds {
+                continue;
+            }
+            for (j, &c) in choice.iter().enumerate() {
+                agreed[j] = match agreed[j] {
+                    None => Some(Some(c)),
+                    Some(Some(prev)) if open[unresolved[j]].2[prev] == open[unresolved[j]].2[c] => {
+                        Some(Some(prev))
+                    }
+                    _ => Some(None),
+                };
+            }
+        }
+        for (j, &i) in unresolved.iter().enumerate() {
+            if let Some(Some(c)) = agreed[j] {
+                let (r, p, candidates) = &open[i];
+                let one = candidates[c].clone();
+                place_inferred(placed, sheet, *r, p, one);
+            }
+        }
+    }
+    for (r, p, candidates) in &open {
+        if placed[*r].is_some() {
+            continue;
+        }
+        let why = if candidates.is_empty() {
+            "且没有满足合计关系的读法".to_owned()
+        } else {
+            format!("有 {} 种满足合计关系的读法，无法确定", candidates.len())
+        };
+        sheet.note(
+            Code::RowUnreadable,
+            p.row,
+            format!(
+                "该行印有 {} 个数（{}），应有 7 个，{why}",
+                p.nums.len(),
+                printed(&p.nums)
+            ),
+        );
+    }
+}
+
+/// The most combinations of several rows' readings tried together.
+const MAX_JOINT_COMBINATIONS: usize = 4096;
+
+/// The readings of one row's printed numbers that its own total allows: fused digits split
+/// into seven cells, or one dropped cell at each position in turn.
+fn row_candidates(nums: &[Number<'_>]) -> Vec<Vec<f64>> {
+    let mut candidates: Vec<Vec<f64>> = Vec::new();
+    if let Some(found) = solve::splits(nums, 7) {
+        candidates.extend(found.into_iter().filter(|v| row_total_holds(v)));
+    }
+    if nums.len() == 6 && nums.iter().all(|n| !n.fused && n.integer) {
+        let printed_values: Vec<f64> = nums.iter().map(|n| n.value).collect();
+        for gap in 0..7 {
+            let mut v = printed_values.clone();
+            if gap == 6 {
+                // The total is the dropped cell: it is the sum of the six printed.
+                v.push(printed_values.iter().sum());
+            } else {
+                // The last printed number is the total; the dropped column is the rest.
+                let missing = printed_values[5] - printed_values[..5].iter().sum::<f64>();
+                v.insert(gap, missing);
+            }
+            if v[gap] >= 0.0 {
+                candidates.push(v);
+            }
+        }
+    }
+    solve::distinct(candidates)
+}
+
+fn place_inferred(
+    placed: &mut [Option<[Option<f64>; 7]>],
+    sheet: &mut Sheet,
+    r: usize,
+    p: &Pending<'_>,
+    one: Vec<f64>,
+) {
+    let mut row = [None; 7];
+    for (c, v) in one.iter().enumerate() {
+        row[c] = Some(*v);
+        sheet.set_inferred_at(catalogue::children(p.row)[c], *v);
+    }
+    placed[r] = Some(row);
+    sheet.note(
+        Code::CellInferred,
+        p.row,
+        format!(
+            "该行只印出 {} 个数（{}），按行列合计唯一确定为 {:?}",
+            p.nums.len(),
+            printed(&p.nums),
+            one
+        ),
+    );
 }
 
 fn row_total_holds(v: &[f64]) -> bool {
