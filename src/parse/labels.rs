@@ -245,7 +245,11 @@ pub fn t2_label(text: &str) -> Option<T2Row> {
     // Taiwanese conversion turns 文件 into 档案 (规范性档案).
     let row = if core.contains("规范性文件") || core.contains("规范性档案") {
         T2Row::NormativeDocuments
-    } else if core == "规章" || core.ends_with("规章") && core.chars().count() <= 4 {
+    } else if core == "规章"
+        || core.ends_with("规章")
+            // Fused text runs the column headers into the first label (…现行有效件数规章).
+            && (core.chars().count() <= 4 || core.ends_with("数量规章") || core.ends_with("件数规章"))
+    {
         T2Row::Regulations
     } else if core.contains("行政许可") {
         T2Row::Licensing
