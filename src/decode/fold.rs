@@ -86,6 +86,42 @@ pub fn to_simplified(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Text with pinyin glosses removed (`规(guī)章` → `规章`), which mirror sites insert after
+/// characters, and for every byte offset of the result the offset of the same byte in the
+/// input (one more entry for the end), so that a name found in the result can be cut from the
+/// input as printed, glosses and all. `None` when the text has no gloss.
+pub fn without_glosses(text: &str) -> Option<(String, Vec<u32>)> {
+    static GLOSS: OnceLock<regex::Regex> = OnceLock::new();
+    let gloss = GLOSS.get_or_init(|| {
+        regex::Regex::new(r"[\p{Han}]\(([a-z\u{00E0}-\u{00FC}\u{0100}-\u{01DC}]{1,7})\)")
+            .expect("static pattern")
+    });
+    let mut head = text.len().min(MARKER_WINDOW);
+    while !text.is_char_boundary(head) {
+        head -= 1;
+    }
+    if !gloss.is_match(&text[..head]) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut map: Vec<u32> = Vec::with_capacity(text.len() + 1);
+    let mut copied = 0;
+    for c in gloss.captures_iter(text) {
+        let (Some(whole), Some(inner)) = (c.get(0), c.get(1)) else {
+            continue;
+        };
+        // Keep everything up to the closing of the Han character, drop `(pinyin)`.
+        let gloss_start = inner.start() - 1;
+        out.push_str(&text[copied..gloss_start]);
+        map.extend((copied..gloss_start).map(|i| i as u32));
+        copied = whole.end();
+    }
+    out.push_str(&text[copied..]);
+    map.extend((copied..text.len()).map(|i| i as u32));
+    map.push(text.len() as u32);
+    Some((out, map))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +144,19 @@ mod tests {
             assert_eq!(got.len(), input.len());
         }
         assert!(matches!(to_simplified("规章 12 |"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn drops_pinyin_glosses_and_maps_offsets_back() {
+        let text = "區(qū)投資促進(jìn)局 規(guī)章 (一) 3";
+        let (clean, map) = without_glosses(text).expect("has glosses");
+        assert_eq!(clean, "區投資促進局 規章 (一) 3");
+        let at = clean.find("投資促進局").unwrap();
+        let end = at + "投資促進局".len();
+        assert_eq!(
+            &text[map[at] as usize..map[end] as usize],
+            "投資促進(jìn)局"
+        );
+        assert!(without_glosses("规章 (一) 第二十条第(五)项").is_none());
     }
 }

@@ -243,6 +243,20 @@ fn title_name(title: &str) -> Option<String> {
 /// 发布机构 field, in a title quoted by the narrative, at the head of a sentence of section 一
 /// (`2022年,句容市水利局认真贯彻…`), or the body the narrative names most.
 pub fn agency(text: &str, titles: &[String]) -> Option<String> {
+    agency_as_named(text, titles).map(|name| {
+        // A body's disclosure office (交通运输部政府信息公开办公室, 青龙镇政府信息公开领导小组
+        // 办公室) stands for the body.
+        match ["政府信息公开", "政务公开", "信息公开"]
+            .iter()
+            .find_map(|w| name.find(w))
+        {
+            Some(i) if i > 0 && looks_like_body_or_place(&name[..i], true) => name[..i].to_owned(),
+            _ => name,
+        }
+    })
+}
+
+fn agency_as_named(text: &str, titles: &[String]) -> Option<String> {
     let head = prefix(text, 8000);
     // Titles that state a year first: a breadcrumb (`… > 信息公开年报`) states none.
     let has_year = |t: &String| t.contains("年") && t.bytes().any(|b| b.is_ascii_digit());
@@ -273,10 +287,30 @@ pub fn agency(text: &str, titles: &[String]) -> Option<String> {
     if let Some(name) = quoted.captures_iter(head).find_map(|c| title_name(&c[1])) {
         return Some(name);
     }
+    // The report naming its author: 现向社会公布北海市2021年度…报告, 由交口县人民政府办公室编制,
+    // 请与铁佛镇人民政府联系.
+    static SELF: OnceLock<Regex> = OnceLock::new();
+    let self_named = re(
+        &SELF,
+        r"(?:向社会公开|向社会公布|现发布|现公布|现将)\s*(\p{Han}{2,30}?)\s*(?:19|20)\d\d\s*年|由\s*(\p{Han}{2,30}?)\s*(?:负责)?编制|请(?:与|联系)\s*(\p{Han}{2,30}?)\s*(?:联系|[,，(（])",
+    );
+    if let Some(name) = self_named
+        .captures_iter(head)
+        .filter_map(|c| {
+            c.iter()
+                .skip(1)
+                .flatten()
+                .next()
+                .map(|m| m.as_str().to_owned())
+        })
+        .find(|n| looks_like_body_or_place(n, true))
+    {
+        return Some(name);
+    }
     static SUBJECT: OnceLock<Regex> = OnceLock::new();
     let subject = re(
         &SUBJECT,
-        r"(?m)(?:^|[。;；]|(?:19|20)\d\d\s*年度?\s*[,，]?)\s*(\p{Han}{2,24}?)(?:认真|坚持|深入|全面|严格|进一步|积极|按照|继续|持续|紧紧|紧扣|以习近平|高度重视|始终|不断|扎实|切实|围绕|聚焦)",
+        r"(?m)(?:^|[。;；]|(?:19|20)\d\d\s*年度?\s*[,，]?|(?:领导下|指导下|部署下)[,，])\s*(\p{Han}{2,24}?)(?:认真|坚持|深入|全面|严格|进一步|积极|按照|继续|持续|紧紧|紧扣|以习近平|高度重视|始终|不断|扎实|切实|围绕|聚焦)",
     );
     let overview = head.find("总体情况").map_or(head, |i| &head[i..]);
     if let Some(name) = subject

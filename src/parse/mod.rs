@@ -212,7 +212,10 @@ pub fn template(tables_text: &str) -> Template {
 pub fn parse_text(original: &str, hints: &Hints) -> Report {
     // Labels and headings are matched on simplified characters; names are cut from the
     // original at the same offsets (the fold keeps every offset).
-    let folded = decode::fold::to_simplified(original);
+    // Pinyin glosses of mirror sites are dropped first (with a map back to the original).
+    let glossless = decode::fold::without_glosses(original);
+    let plain: &str = glossless.as_ref().map_or(original, |(t, _)| t.as_str());
+    let folded = decode::fold::to_simplified(plain);
     let text: &str = &folded;
     let sec = sections(text);
     let titles = meta::titles(text);
@@ -301,7 +304,10 @@ pub fn parse_text(original: &str, hints: &Hints) -> Report {
         template: template as i32,
         ..Default::default()
     };
-    let text_agency = meta::agency(text, &titles).map(|a| as_printed(original, text, a));
+    let text_agency = meta::agency(text, &titles).map(|a| {
+        let map = glossless.as_ref().map(|(_, m)| m.as_slice());
+        as_printed(original, text, map, a)
+    });
     let text_year = meta::year(text, &titles);
     resolve_meta(&mut report, &mut sheet, text_agency, text_year, hints);
     report.region = Some(meta::region(&report.agency));
@@ -328,17 +334,20 @@ pub fn parse_text(original: &str, hints: &Hints) -> Report {
 }
 
 /// The agency as the original prints it: the folded name found in the folded text is cut
-/// from the original at the same offsets.
-fn as_printed(original: &str, folded: &str, name: String) -> String {
-    if original.len() != folded.len() {
+/// from the original at the same offsets (the fold keeps them; `map` takes them back across
+/// removed pinyin glosses).
+fn as_printed(original: &str, folded: &str, map: Option<&[u32]>, name: String) -> String {
+    let Some(at) = folded.find(name.as_str()) else {
         return name;
-    }
-    match folded.find(name.as_str()) {
-        Some(at) => original
-            .get(at..at + name.len())
-            .map_or(name.clone(), str::to_owned),
-        None => name,
-    }
+    };
+    let end = at + name.len();
+    let (a, b) = match map {
+        Some(m) if m.len() == folded.len() + 1 => (m[at] as usize, m[end] as usize),
+        Some(_) => return name,
+        None if original.len() == folded.len() => (at, end),
+        None => return name,
+    };
+    original.get(a..b).map_or(name.clone(), str::to_owned)
 }
 
 /// Why a document is plainly not a yearly disclosure report, or `None` when it may be one.
