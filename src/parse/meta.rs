@@ -181,7 +181,12 @@ fn looks_like_body_or_place(name: &str, places: bool) -> bool {
     };
     let starts_badly =
         core.starts_with(|c: char| FUNCTION_CHARS.contains(&c) || c == '年' || c == '度');
+    // Words of a sentence, never of a name (现向社会公布北海市…).
+    let sentence = ["公布", "发布", "现将", "向社会", "编制", "根据", "按照"]
+        .iter()
+        .any(|w| core.contains(w));
     !starts_badly
+        && !sentence
         && core.chars().count() >= 2
         && (BODY_SUFFIXES.iter().any(|s| core.ends_with(s))
             || places && PLACE_SUFFIXES.iter().any(|s| core.ends_with(s)))
@@ -208,6 +213,8 @@ fn title_name(title: &str) -> Option<String> {
         Some((a, l)) => (Some(a), l),
         None => (None, title),
     };
+    // A breadcrumb (首页 > … > 信息公开年报): only its last step can be the title.
+    let line = line.rsplit(['>', '》']).next().unwrap_or(line);
     let pos = line.find("信息公开")?;
     let before = &line[..pos];
     let before = before.strip_suffix("政府").unwrap_or(before);
@@ -493,11 +500,11 @@ pub fn overview(section_one: &str) -> (Option<i64>, Option<i64>) {
     static RECEIVED: OnceLock<Regex> = OnceLock::new();
     let proactive = re(
         &PROACTIVE,
-        r"主动公开[^,;。!?\n]{0,20}?信息[^,;。!?\n\d]{0,8}?(\d[\d,]*(?:\.\d+)?)\s*(余|多|万)?\s*条",
+        r"(?:主动公开|主动发布|累计公开|共公开|共公布)[^,;。!?\n]{0,20}?信息[^,;。!?\n\d]{0,8}?(\d[\d,]*(?:\.\d+)?)\s*(余|多|万)?\s*(?:条|篇)|信息主动公开()(\d[\d,]*)\s*(余|多)?\s*(?:条|篇)",
     );
     let received = re(
         &RECEIVED,
-        r"(?:收到|受理|新收|接收)([^,;。!?\n]{0,40}?)申请[^,;。!?\n\d]{0,6}?(\d[\d,]*)\s*(余|多)?\s*件",
+        r"(?:收到|受理|新收|接收)([^,;。!?\n]{0,40}?)申请[^,;。!?\n\d]{0,6}?(\d[\d,]*)\s*(余|多)?\s*(?:件|次|项|宗)|(?:收到|受理|接收)()(\d[\d,]*)\s*(余|多)?\s*件(?:依申请公开)?申请",
     );
     // A category of a breakdown (`其中…其他应主动公开政府信息1053条`) is not the total.
     let category = |at: usize| {
@@ -520,23 +527,33 @@ pub fn overview(section_one: &str) -> (Option<i64>, Option<i64>) {
         proactive
             .captures_iter(section_one)
             .filter(|c| c.get(0).is_some_and(|m| !category(m.start())))
-            .map(|c| {
-                let whole = c.get(0).map_or(0..0, |m| m.start()..m.start());
-                let inside = &section_one[whole.start..c.get(1).map_or(whole.start, |m| m.start())];
+            .filter_map(|c| {
+                // Two wordings: (figure 1, hedge 2) or (figure 4, hedge 5).
+                let (num, hedge) = if c.get(1).is_some() { (1, 2) } else { (4, 5) };
+                let figure = c.get(num)?;
+                let start = c.get(0).map_or(0, |m| m.start());
+                let inside = &section_one[start..figure.start()];
                 let qualifier =
-                    c.get(2).is_some() || hedged(section_one, whole.start) || is_hedge(inside);
-                (c[1].to_owned(), qualifier)
+                    c.get(hedge).is_some() || hedged(section_one, start) || is_hedge(inside);
+                Some((figure.as_str().to_owned(), qualifier))
             }),
     );
     let r = exact_unique(received.captures_iter(section_one).filter_map(|c| {
-        let middle = &c[1];
+        // Two wordings: (middle 1, figure 2, hedge 3) or (figure 5, hedge 6).
+        let (middle, num, hedge) = if c.get(2).is_some() {
+            (1, 2, 3)
+        } else {
+            (4, 5, 6)
+        };
+        let middle = c.get(middle).map_or("", |m| m.as_str());
         if middle.contains("复议") || middle.contains("诉讼") || middle.contains("咨询") {
             return None;
         }
+        let figure = c.get(num)?;
         let start = c.get(0).map_or(0, |m| m.start());
-        let inside = &section_one[start..c.get(2).map_or(start, |m| m.start())];
-        let qualifier = c.get(3).is_some() || hedged(section_one, start) || is_hedge(inside);
-        Some((c[2].to_owned(), qualifier))
+        let inside = &section_one[start..figure.start()];
+        let qualifier = c.get(hedge).is_some() || hedged(section_one, start) || is_hedge(inside);
+        Some((figure.as_str().to_owned(), qualifier))
     }));
     (p, r)
 }
@@ -673,6 +690,26 @@ mod tests {
     #[test]
     fn reads_agencies() {
         let cases: &[(&str, Option<&str>)] = &[
+            // A title broken over two lines; a year-first title; the report naming its author.
+            (
+                "北京市通州区张家湾镇人民政府2021年\n政府信息公开工作年度报告\n一、总体情况",
+                Some("北京市通州区张家湾镇人民政府"),
+            ),
+            (
+                "《2020年度如东县水务局信息公开工作年度报告》已经研究同意,现予公开发布。",
+                Some("如东县水务局"),
+            ),
+            (
+                "一、总体情况\n2021年我市认真贯彻。现向社会公布北海市2021年度政府信息公开工作年度报告。",
+                Some("北海市"),
+            ),
+            (
+                "如对报告有任何疑问,请联系交口县人民政府办公室(联系电话:0358)",
+                Some("交口县人民政府办公室"),
+            ),
+            // A phrase of a sentence is no body; a breadcrumb is no title.
+            ("主管领导为街道办事处工委委员、办事处副主任。", None),
+            ("首页 > 区属街道信息公开目录 > 信息公开年报", None),
             (
                 "北京市朝阳区人民政府2019年政府信息公开工作年度报告\n日期:2020",
                 Some("北京市朝阳区人民政府"),
@@ -738,6 +775,10 @@ mod tests {
             ("动态更新主动公开全清单目录4411条,以全清单为公开标准,在区政府网站主动公开信息26164条", (Some(26164), None)),
             ("受理公民、法人或其他组织提出的政府信息公开申请2493件。", (None, Some(2493))),
             ("共收到政府信息公开申请 3 件,接受咨询 0 人次,政府信息公开的行政复议申请 0 件。", (None, Some(3))),
+            ("2022年,我委收到政府信息公开申请0宗,无信息公开类行政复议。", (None, Some(0))),
+            ("本年度全区共收到70件申请,及时依法答复。", (None, Some(70))),
+            ("其中:其他应主动公开政府信息1053条", (None, None)),
+            ("全年通过区政府信息公开网站共公开信息314条,其中,人员招录信息公开3条", (Some(314), None)),
             ("在主动公开信息中,机构职能类信息 1 条", (None, None)),
             ("主动公开政府信息约300条", (None, None)),
             ("收到申请5件。另收到申请6件", (None, None)),

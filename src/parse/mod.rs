@@ -139,13 +139,13 @@ pub fn sections(text: &str) -> Sections {
     let mut s = Sections::default();
     // A preamble often lists the sections by name (本报告由总体情况、主动公开政府信息情况、
     // 收到和处理政府信息公开申请情况…组成): a heading is the occurrence numbered as one
-    // (`三、`) or followed by its table, the first occurrence only as a last resort.
+    // (`三、`) or followed by its table's own words (a narrative also says 自然人 and 规章).
     let t3 = heading(
         text,
         0,
         "收到和处理政府信息公开申请",
         '三',
-        &["申请人", "自然人", "本年新收"],
+        &["申请人情况", "本年新收", "商业企业", "法人或其他组织"],
     )
     .or_else(|| find_from(text, 0, "申请人情况"))
     .or_else(|| find_from(text, 0, "本年新收"));
@@ -156,7 +156,7 @@ pub fn sections(text: &str) -> Sections {
         0,
         "主动公开政府信息情况",
         '二',
-        &["第二十条", "信息内容", "规章"],
+        &["第二十条", "信息内容", "制发件数", "新制作数量"],
     )
     .or_else(|| find_from(&text[..t2_limit], 0, "第二十条"));
     let t4_from = t3.map_or(t2.map_or(0, |t| t.1), |t| t.1);
