@@ -46,6 +46,9 @@ pub fn decode(bytes: &[u8], encoding_hint: Option<&str>, content: ContentHint) -
     if encoding_hint.is_none() && content != ContentHint::Html && Encoding::for_bom(bytes).is_none()
     {
         if let Ok(text) = std::str::from_utf8(bytes) {
+            if let Some(unescaped) = unescape_js_string(text) {
+                return decode(unescaped.as_bytes(), None, content);
+            }
             if content == ContentHint::Text || !looks_like_html(text) {
                 return Decoded {
                     text: normalize(text),
@@ -57,6 +60,7 @@ pub fn decode(bytes: &[u8], encoding_hint: Option<&str>, content: ContentHint) -
         }
     }
     let (raw, encoding, had_errors) = to_unicode(bytes, encoding_hint);
+    let raw = unescape_js_string(&raw).unwrap_or(raw);
     let html = match content {
         ContentHint::Html => true,
         ContentHint::Text => false,
@@ -101,6 +105,75 @@ fn looks_like_utf16(bytes: &[u8]) -> bool {
     bytes.len() >= 4
         && bytes.len() % 2 == 0
         && memchr::memchr_iter(0, bytes).count() * 3 > bytes.len()
+}
+
+/// How many escaped attribute quotes (`=\"`) or `\uXXXX` escapes show a page lifted out of a
+/// JavaScript or JSON string literal.
+const MIN_ESCAPED_QUOTES: usize = 2;
+const MIN_UNICODE_ESCAPES: usize = 8;
+
+/// Scrapers that lift pages out of front-end data files deliver HTML still escaped as a JS or
+/// JSON string (`<td colspan=\"3\">`, `\n`, `\u6536`). Such text is unescaped once; `None`
+/// when the text does not look escaped (plain text keeps its backslashes).
+fn unescape_js_string(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let quotes = memchr::memmem::find_iter(b, br#"=\""#)
+        .take(MIN_ESCAPED_QUOTES)
+        .count();
+    let unicode = memchr::memmem::find_iter(b, br"\u")
+        .filter(|&i| {
+            b.get(i + 2..i + 6)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+        })
+        .take(MIN_UNICODE_ESCAPES)
+        .count();
+    if quotes < MIN_ESCAPED_QUOTES && unicode < MIN_UNICODE_ESCAPES {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek().copied() {
+            Some(e @ ('"' | '\'' | '\\' | '/')) => {
+                out.push(e);
+                chars.next();
+            }
+            Some('n') => {
+                out.push('\n');
+                chars.next();
+            }
+            Some('t') => {
+                out.push('\t');
+                chars.next();
+            }
+            Some('r') => {
+                out.push('\r');
+                chars.next();
+            }
+            Some('u') => {
+                let hex: String = chars.clone().skip(1).take(4).collect();
+                match u32::from_str_radix(&hex, 16)
+                    .ok()
+                    .filter(|_| hex.len() == 4)
+                {
+                    Some(cp) => {
+                        for _ in 0..5 {
+                            chars.next();
+                        }
+                        // Surrogate halves do not make a char on their own: U+FFFD.
+                        out.push(char::from_u32(cp).unwrap_or('\u{FFFD}'));
+                    }
+                    None => out.push(c),
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 fn looks_like_html(text: &str) -> bool {
@@ -555,6 +628,16 @@ mod tests {
         }
         let d = decode(&gbk, None, ContentHint::Unknown);
         assert_eq!(d.text, "二、主动公开政府信息情况 规章 3");
+    }
+
+    #[test]
+    fn html_escaped_in_a_js_string_is_unescaped() {
+        let text = r#""<table><tr><td colspan=\"2\">\u89c4\u7ae0</td><td class=\"n\">3</td></tr></table>\n""#;
+        let d = decode(text.as_bytes(), None, ContentHint::Unknown);
+        assert!(d.html);
+        assert!(d.text.contains("规章\t\t3"), "{:?}", d.text);
+        // Plain text keeps its backslashes.
+        assert_eq!(unescape_js_string(r#"a\nb =\"x"#), None);
     }
 
     #[test]
