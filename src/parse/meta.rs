@@ -57,7 +57,7 @@ pub fn has_report_title(titles: &[String]) -> bool {
         "解读", "通知", "关于", "会议", "部署", "指南", "目录", "培训", "图解", "决算", "预算",
     ];
     titles.iter().any(|t| {
-        let line = t.rsplit('\n').next().unwrap_or(&t);
+        let line = t.rsplit('\n').next().unwrap_or(t);
         !ABOUT.iter().any(|w| line.contains(w))
     })
 }
