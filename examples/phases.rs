@@ -33,7 +33,6 @@ fn main() {
         sink(tables::read_t2(
             region(sec.t2),
             nianbao::pb::Template::Template2021,
-            false,
             &mut Sheet::default(),
         ))
     });
@@ -41,14 +40,17 @@ fn main() {
         sink(tables::read_t3(
             region(sec.t3),
             nianbao::pb::Template::Template2021,
+            false,
             &mut Sheet::default(),
         ))
     });
     time("t4", &mut || {
         sink(tables::read_t4(region(sec.t4), &mut Sheet::default()))
     });
-    time("year", &mut || sink(meta::year(&text)));
-    time("agency", &mut || sink(meta::agency(&text)));
+    let titles = meta::titles(&text);
+    time("titles", &mut || sink(meta::titles(&text)));
+    time("year", &mut || sink(meta::year(&text, &titles)));
+    time("agency", &mut || sink(meta::agency(&text, &titles)));
     time("overview", &mut || {
         sink(meta::overview(&text[sec.overview.0..sec.overview.1]))
     });
