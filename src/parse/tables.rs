@@ -70,6 +70,21 @@ fn grid_cells<'a>(
     (row.len() - skip == width).then(|| row.split_off(skip))
 }
 
+/// How many cells follow a label on its own gridded line (trailing blanks dropped), when the
+/// row is all on that line.
+fn gridded_width(label: Option<(u32, u16)>, toks: &[Cell<'_>]) -> Option<usize> {
+    let (line, _) = label?;
+    if toks.is_empty() || toks.iter().any(|c| c.line != line || !c.gridded) {
+        return None;
+    }
+    let trailing = toks
+        .iter()
+        .rev()
+        .take_while(|c| matches!(c.tok, Tok::Blank))
+        .count();
+    Some(toks.len() - trailing)
+}
+
 // ---------------------------------------------------------------------------------------
 // Table 二
 // ---------------------------------------------------------------------------------------
@@ -312,7 +327,11 @@ fn flush_t2(
                 && nums.iter().all(|n| !n.fused || columns.len() == 1)
             {
                 Some(nums.iter().copied().map(Some).collect())
-            } else if let Some(grid) = grid_cells(at, toks, columns.len()) {
+            } else if let Some(grid) = grid_cells(at, toks, columns.len())
+                // A blank first cell could be a merged label's filler with a cell dropped
+                // further on: the positions prove nothing.
+                .filter(|g| g.first().is_some_and(Option::is_some))
+            {
                 Some(grid)
             } else {
                 forced_split(&nums, columns.len())
@@ -501,6 +520,24 @@ pub fn read_t3(region: &str, template: Template, cut: bool, sheet: &mut Sheet) -
     let mut by_order = 0usize;
     let mut cursor = 0usize;
 
+    // The usual width of a gridded row (its cells after the label, trailing blanks dropped):
+    // a row narrower than the others lost a cell somewhere, so its positions prove nothing.
+    let usual_width = {
+        let mut counts: Vec<(usize, usize)> = Vec::new();
+        for seg in &segments {
+            if let Some(n) = gridded_width(seg.at, &seg.toks) {
+                match counts.iter_mut().find(|(w, _)| *w == n) {
+                    Some((_, k)) => *k += 1,
+                    None => counts.push((n, 1)),
+                }
+            }
+        }
+        counts
+            .iter()
+            .max_by_key(|(_, k)| *k)
+            .filter(|(_, k)| *k >= 3)
+            .map(|(w, _)| *w)
+    };
     let last_with_numbers = segments
         .iter()
         .rposition(|seg| seg.toks.iter().any(|c| matches!(c.tok, Tok::Num(_))));
@@ -582,7 +619,12 @@ pub fn read_t3(region: &str, template: Template, cut: bool, sheet: &mut Sheet) -
                     rows[start],
                     format!("文本在这一行中止：只印出前 {k} 格，其余各格缺失"),
                 );
-            } else if let Some(grid) = grid_cells(seg.at, &seg.toks, 7) {
+            } else if let Some(grid) = grid_cells(seg.at, &seg.toks, 7).filter(|g| {
+                // A blank first cell could be a merged label's filler as well as a blank
+                // 自然人 cell, with a cell dropped further on: the positions prove nothing.
+                g.first().is_some_and(Option::is_some)
+                    && usual_width.is_none_or(|w| gridded_width(seg.at, &seg.toks) == Some(w))
+            }) {
                 placed[start] = Some(grid_row(&grid, sheet, rows[start]));
             } else if placed[start].is_none() && !pending.iter().any(|p| p.row == rows[start]) {
                 pending.push(Pending {
@@ -683,6 +725,22 @@ fn resolve_pending(
     sheet: &mut Sheet,
 ) {
     let rows = t3_rows(template);
+    // Inference trusts the table's arithmetic: where the rows read in full already break a
+    // rule, a sum could force a wrong reading, so nothing is inferred.
+    if let Some(broken) = printed_rules_fail(placed, rows, template) {
+        for p in pending {
+            sheet.note(
+                Code::RowUnreadable,
+                p.row,
+                format!(
+                    "该行印有 {} 个数（{}），应有 7 个；表中{broken}不符合合计关系，不据合计推断",
+                    p.nums.len(),
+                    printed(&p.nums)
+                ),
+            );
+        }
+        return;
+    }
     // Each pending row with the readings its own row total allows.
     let mut open: Vec<(usize, Pending<'_>, Vec<Vec<f64>>)> = Vec::new();
     for p in pending {
@@ -779,31 +837,61 @@ fn resolve_pending(
     }
 }
 
+/// Which rule the rows read in full already break (a row total, an outcome sum, the balance),
+/// or `None` when every rule they can be checked by holds.
+fn printed_rules_fail(
+    placed: &[Option<[Option<f64>; 7]>],
+    rows: &[&str],
+    template: Template,
+) -> Option<&'static str> {
+    let full = |r: &Option<[Option<f64>; 7]>| -> Option<[f64; 7]> {
+        let v = (*r)?;
+        let mut out = [0.0; 7];
+        for (o, c) in out.iter_mut().zip(v) {
+            *o = c?;
+        }
+        Some(out)
+    };
+    if placed.iter().filter_map(full).any(|v| !row_total_holds(&v)) {
+        return Some("某行的总计");
+    }
+    let cell = |row: &str, c: usize| -> Option<f64> {
+        let i = rows.iter().position(|x| *x == row)?;
+        placed[i].and_then(|v| v[c])
+    };
+    for c in 0..7 {
+        let outcomes: Option<f64> = t3_outcome_rows(template).iter().map(|o| cell(o, c)).sum();
+        if let (Some(sum), Some(total)) = (outcomes, cell(CLOSED, c)) {
+            if (sum - total).abs() > 1e-9 {
+                return Some("办理结果之和与总计");
+            }
+        }
+        if let [Some(a), Some(b), Some(x), Some(y)] = [
+            cell(NEW, c),
+            cell(CARRIED_OVER, c),
+            cell(CLOSED, c),
+            cell(FORWARD, c),
+        ] {
+            if (a + b - x - y).abs() > 1e-9 {
+                return Some("收到与办理的平衡关系");
+            }
+        }
+    }
+    None
+}
+
 /// The most combinations of several rows' readings tried together.
 const MAX_JOINT_COMBINATIONS: usize = 4096;
 
 /// The readings of one row's printed numbers that its own total allows: fused digits split
-/// into seven cells, or one dropped cell at each position in turn.
+/// into seven cells. A row that prints fewer cells than it has is not filled in from the sums:
+/// the value of a missing cell is not in the text, and where the document's own arithmetic is
+/// wrong in that row (real tables are), a sum would state a wrong figure.
 fn row_candidates(nums: &[Number<'_>]) -> Vec<Vec<f64>> {
     let mut candidates: Vec<Vec<f64>> = Vec::new();
-    if let Some(found) = solve::splits(nums, 7) {
-        candidates.extend(found.into_iter().filter(|v| row_total_holds(v)));
-    }
-    if nums.len() == 6 && nums.iter().all(|n| !n.fused && n.integer) {
-        let printed_values: Vec<f64> = nums.iter().map(|n| n.value).collect();
-        for gap in 0..7 {
-            let mut v = printed_values.clone();
-            if gap == 6 {
-                // The total is the dropped cell: it is the sum of the six printed.
-                v.push(printed_values.iter().sum());
-            } else {
-                // The last printed number is the total; the dropped column is the rest.
-                let missing = printed_values[5] - printed_values[..5].iter().sum::<f64>();
-                v.insert(gap, missing);
-            }
-            if v[gap] >= 0.0 {
-                candidates.push(v);
-            }
+    if nums.iter().any(|n| n.fused) {
+        if let Some(found) = solve::splits(nums, 7) {
+            candidates.extend(found.into_iter().filter(|v| row_total_holds(v)));
         }
     }
     solve::distinct(candidates)
@@ -929,6 +1017,22 @@ pub fn read_t4(region: &str, sheet: &mut Sheet) -> Read {
                 store_t4(sheet, stream.iter().map(|v| Some(*v)));
             }
             [one] => store_recovered_t4(sheet, one, &nums),
+            // Several groupings, one review group (the group that opens the stream): that
+            // group is stated, the litigation groups are not.
+            [first, rest @ ..] if rest.iter().all(|r| r[..5] == first[..5]) => {
+                store_t4(sheet, first[..5].iter().map(|v| Some(*v)));
+                for path in ["litigation_direct", "litigation_after_review"] {
+                    sheet.note(
+                        Code::Ambiguous,
+                        path,
+                        format!(
+                            "表四的数字未按表格顺序排列（{}），两组行政诉讼数字有 {} 种分法都符合合计关系，均未采用",
+                            printed(&nums),
+                            rest.len() + 1
+                        ),
+                    );
+                }
+            }
             several => {
                 sheet.note(
                     Code::Ambiguous,
@@ -1010,35 +1114,11 @@ pub fn read_t4(region: &str, sheet: &mut Sheet) -> Read {
 /// totals split the numbers into three groups, and the group that opens the stream follows
 /// the 行政复议 header, which comes first; but nothing in the numbers tells 未经复议直接起诉
 /// from 复议后起诉 (both orders satisfy every rule), so those two groups are stated only when
-/// the stream kept them in printed order, else listed in an AMBIGUOUS finding.
+/// the printed order holds (read before any search): here they are listed in an AMBIGUOUS
+/// finding. (Two blocks standing whole and in turn prove nothing: a scramble can put either
+/// first.)
 fn store_recovered_t4(sheet: &mut Sheet, one: &[f64; 15], nums: &[Number<'_>]) {
-    let stream: Vec<f64> = nums.iter().map(|n| n.value).collect();
-    let printed_order = |g: usize| -> Option<usize> {
-        // Where group g's five numbers stand in the stream as one contiguous block.
-        (0..=10).find(|&at| stream[at..at + 5] == one[g * 5..g * 5 + 5])
-    };
     store_t4(sheet, one[..5].iter().map(|v| Some(*v)));
-    let litigation_in_order = matches!(
-        (printed_order(1), printed_order(2)),
-        (Some(a), Some(b)) if a < b
-    );
-    if litigation_in_order {
-        store_t4(
-            sheet,
-            [None; 5]
-                .into_iter()
-                .chain(one[5..].iter().map(|v| Some(*v))),
-        );
-        sheet.note(
-            Code::OrderRecovered,
-            "review",
-            format!(
-                "表四的数字未按表格顺序排列（{}），按各组合计关系唯一确定各格",
-                printed(nums)
-            ),
-        );
-        return;
-    }
     let group = |g: usize| {
         one[g * 5..g * 5 + 5]
             .iter()
