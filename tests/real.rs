@@ -17,9 +17,9 @@ mod common;
 use common::parse_facts;
 
 /// Share of the labelled cells that must be read exactly.
-const MIN_RECALL: f64 = 0.85;
+const MIN_RECALL: f64 = 0.95;
 /// Share of the stated agencies, years and formats that must be right.
-const MIN_META: f64 = 0.90;
+const MIN_META: f64 = 0.95;
 
 fn dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
