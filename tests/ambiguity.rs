@@ -146,6 +146,12 @@ proptest! {
         for g in &mut groups {
             stream.append(g);
         }
+        // A stream that adds up in printed order reads as printed: the text says so, and no
+        // reader could tell it was moved. Only streams that show the move are kept.
+        let holds_as_printed = stream
+            .chunks(5)
+            .all(|g| g[..4].iter().sum::<u32>() == g[4]);
+        prop_assume!(!holds_as_printed || stream == truth);
         let body: String = stream.iter().map(|v| format!("{v}\n")).collect();
         let doc = format!(
             "某县人民政府2023年政府信息公开工作年度报告\n一、总体情况\n四、政府信息公开行政复议、行政诉讼情况\n\
