@@ -69,6 +69,11 @@ pub enum Code {
     EncodingErrors,
     /// A row or column the catalogue does not name, kept as an extra row.
     ExtraRow,
+    /// Figures read by OCR that no table rule confirms: left unset.
+    OcrUnconfirmed,
+    /// The file cannot be read at all (broken, encrypted, a kind not read, a scan with OCR
+    /// off): the service rejects it with the reason.
+    Unreadable,
 }
 
 impl Code {
@@ -99,6 +104,8 @@ impl Code {
         Code::HintMismatch,
         Code::EncodingErrors,
         Code::ExtraRow,
+        Code::OcrUnconfirmed,
+        Code::Unreadable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -129,6 +136,8 @@ impl Code {
             Code::HintMismatch => "HINT_MISMATCH",
             Code::EncodingErrors => "ENCODING_ERRORS",
             Code::ExtraRow => "EXTRA_ROW",
+            Code::OcrUnconfirmed => "OCR_UNCONFIRMED",
+            Code::Unreadable => "UNREADABLE",
         }
     }
 
@@ -147,6 +156,7 @@ impl Code {
             | Code::Unverifiable
             | Code::RowUnreadable
             | Code::CellInferred
+            | Code::OcrUnconfirmed
             | Code::Ambiguous => 5,
             Code::RowMissing => 11,
             Code::NegativeCount | Code::NotInteger => 6,
@@ -162,6 +172,7 @@ impl Code {
             | Code::OrderRecovered
             | Code::HintMismatch
             | Code::EncodingErrors
+            | Code::Unreadable
             | Code::ExtraRow => 11,
         }
     }
@@ -177,6 +188,7 @@ impl Code {
             | Code::RowUnreadable
             | Code::Ambiguous
             | Code::NotAReport
+            | Code::Unreadable
             | Code::TableMissing => Severity::Error,
             Code::CellBlank
             | Code::NarrativeMismatch
@@ -189,6 +201,7 @@ impl Code {
             | Code::AgencyMissing
             | Code::YearMissing
             | Code::HintMismatch
+            | Code::OcrUnconfirmed
             | Code::EncodingErrors => Severity::Warning,
             Code::Unverifiable | Code::CellInferred | Code::OrderRecovered | Code::ExtraRow => {
                 Severity::Info

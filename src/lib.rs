@@ -31,6 +31,7 @@ pub mod client;
 pub mod column;
 pub mod config;
 pub mod decode;
+pub mod extract;
 pub mod finding;
 pub mod ingest;
 pub mod output;

@@ -63,6 +63,10 @@ fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
             } else {
                 ContentHint::Unknown
             },
+            kind: file
+                .extension()
+                .and_then(|e| e.to_str())
+                .and_then(nianbao::extract::Kind::from_extension),
             source: Some(file.display().to_string()),
         };
         let report = parse_document(&bytes, &hints);

@@ -49,7 +49,7 @@ use prost::Message;
 use sha2::{Digest, Sha256};
 
 use crate::aggregate::{body_key, Index};
-use crate::decode::{self, ContentHint};
+use crate::decode::ContentHint;
 use crate::pb::{CrossYearFindings, Finding, Report, StoredDocument};
 use crate::validate;
 
@@ -123,17 +123,20 @@ impl DocumentHints {
     /// The parser's hints for these.
     pub fn parse_hints(&self) -> crate::Hints {
         let ct = self.content_type.trim().to_ascii_lowercase();
-        let (content, encoding) = match ct.as_str() {
-            "" => (ContentHint::Unknown, None),
-            "text" | "text/plain" => (ContentHint::Text, None),
-            "html" | "text/html" => (ContentHint::Html, None),
-            other => (ContentHint::Unknown, Some(other.to_owned())),
+        let kind = crate::extract::Kind::from_content_type(&ct);
+        let (content, encoding) = match (ct.as_str(), kind) {
+            ("", _) => (ContentHint::Unknown, None),
+            (_, Some(crate::extract::Kind::Text)) => (ContentHint::Text, None),
+            (_, Some(crate::extract::Kind::Html)) => (ContentHint::Html, None),
+            (_, Some(_)) => (ContentHint::Unknown, None),
+            (other, None) => (ContentHint::Unknown, Some(other.to_owned())),
         };
         crate::Hints {
             agency: self.agency.clone(),
             year: self.year,
             encoding,
             content,
+            kind,
             source: Some(self.source.clone()),
         }
     }
@@ -811,7 +814,15 @@ impl Store {
     pub fn text(&self, id: &str) -> Result<Option<String>, StoreError> {
         Ok(self.document(id)?.map(|(content, hints)| {
             let h = hints.parse_hints();
-            decode::decode(&content, h.encoding.as_deref(), h.content).text
+            crate::extract::extract(
+                &content,
+                h.encoding.as_deref(),
+                h.content,
+                h.kind,
+                None,
+                &crate::extract::Limits::default(),
+            )
+            .map_or_else(|e| e.reason, |x| x.text)
         }))
     }
 

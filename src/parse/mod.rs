@@ -6,6 +6,7 @@
 //! the narrative figures ([`meta`]), then run the validator ([`crate::validate`]).
 
 pub mod cells;
+pub mod confirm;
 pub mod labels;
 pub mod meta;
 pub mod sheet;
@@ -13,6 +14,7 @@ pub mod solve;
 pub mod tables;
 
 use crate::decode::{self, ContentHint};
+use crate::extract::{self, Kind};
 use crate::finding::Code;
 use crate::pb::{Report, Template};
 use crate::validate;
@@ -26,23 +28,60 @@ pub struct Hints {
     /// A WHATWG encoding label such as "gbk".
     pub encoding: Option<String>,
     pub content: ContentHint,
+    /// The kind the client's content type names (PDF, DOCX, ...); the bytes decide.
+    pub kind: Option<Kind>,
     pub source: Option<String>,
 }
 
-/// Decodes, parses and validates one document.
+/// Extracts, parses and validates one document, without OCR.
 pub fn parse_document(bytes: &[u8], hints: &Hints) -> Report {
-    let decoded = decode::decode(bytes, hints.encoding.as_deref(), hints.content);
-    let mut report = parse_text(&decoded.text, hints);
-    if decoded.had_errors {
-        report.findings.push(crate::finding::finding(
-            Code::EncodingErrors,
-            "",
-            None,
-            None,
-            format!("部分字节不是合法的 {} 编码，已替换", decoded.encoding),
-        ));
+    parse_document_with(bytes, hints, None, &extract::Limits::default())
+}
+
+/// Extracts (any kind; scans through `ocr` when given), parses and validates one document.
+/// A document that cannot be read gives a report holding one UNREADABLE finding.
+pub fn parse_document_with(
+    bytes: &[u8],
+    hints: &Hints,
+    ocr: Option<&dyn extract::Ocr>,
+    limits: &extract::Limits,
+) -> Report {
+    let extracted = extract::extract(
+        bytes,
+        hints.encoding.as_deref(),
+        hints.content,
+        hints.kind,
+        ocr,
+        limits,
+    );
+    match extracted {
+        Ok(x) => {
+            let mut report = parse_text_as(&x.text, hints, x.ocr);
+            for note in x.notes {
+                report.findings.push(crate::finding::finding(
+                    note.code,
+                    "",
+                    None,
+                    None,
+                    note.message,
+                ));
+            }
+            report
+        }
+        Err(why) => Report {
+            source: hints.source.clone().unwrap_or_default(),
+            agency: hints.agency.clone().unwrap_or_default(),
+            year: hints.year,
+            findings: vec![crate::finding::finding(
+                Code::Unreadable,
+                "",
+                None,
+                None,
+                why.reason,
+            )],
+            ..Report::default()
+        },
     }
-    report
 }
 
 /// Where the sections and tables of a report start and end (byte offsets into the text).
@@ -210,6 +249,11 @@ pub fn template(tables_text: &str) -> Template {
 
 /// Parses normalised text (see [`decode::normalize`]) and validates the result.
 pub fn parse_text(original: &str, hints: &Hints) -> Report {
+    parse_text_as(original, hints, false)
+}
+
+/// [`parse_text`]; `ocr` text has every figure its tables' rules do not confirm unset.
+fn parse_text_as(original: &str, hints: &Hints, ocr: bool) -> Report {
     // Labels and headings are matched on simplified characters; names are cut from the
     // original at the same offsets (the fold keeps every offset).
     // Pinyin glosses of mirror sites are dropped first (with a map back to the original).
@@ -329,6 +373,9 @@ pub fn parse_text(original: &str, hints: &Hints) -> Report {
     }
     sheet.fill(&mut report);
     derive_other_handling_total(&mut report);
+    if ocr {
+        confirm::withhold_unconfirmed(&mut report);
+    }
     validate::validate(&mut report);
     report
 }

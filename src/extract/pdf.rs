@@ -1,0 +1,167 @@
+//! PDF to text by glyph positions. PURE: the bytes in, text out.
+//!
+//! hayro-interpret runs each page's content stream and hands every glyph with its transform
+//! (it maps fonts without a ToUnicode table through their predefined CMaps, the iText
+//! pattern of Chinese government PDFs). The glyphs become [`Piece`]s and [`layout`] makes
+//! lines of tab-separated cells, so a table comes out row by row with its cells in column
+//! order, whatever order the producer drew them in.
+//!
+//! A page whose text is drawn invisibly over an image is a scanner's OCR layer: its text is
+//! read, and the document is marked as OCR so that only figures its tables' rules confirm
+//! are stated. A page with an image and no text at all is a scan with no layer.
+
+use super::layout::{self, Piece};
+use super::{Limits, Note, Unreadable};
+use crate::finding::Code;
+use hayro_interpret::font::GlyphRun;
+use hayro_interpret::hayro_syntax::{LoadPdfError, Pdf};
+use hayro_interpret::kurbo::{Affine, BezPath, Point, Rect};
+use hayro_interpret::{
+    interpret_page, BlendMode, ClipPath, Context, Device, DrawMode, DrawProps, Image,
+    ImageDrawProps, InterpreterCache, InterpreterSettings, SoftMask,
+};
+
+/// What one PDF gave.
+#[derive(Debug, Default)]
+pub struct PdfText {
+    pub text: String,
+    /// The text is a scanner's invisible OCR layer (on at least one page).
+    pub ocr_layer: bool,
+    /// Pages (0-based) that hold an image and no text: scans without a text layer.
+    pub scanned_pages: Vec<usize>,
+    pub pages: usize,
+    pub notes: Vec<Note>,
+}
+
+/// Collects the glyphs of one page.
+struct Glyphs {
+    pieces: Vec<Piece>,
+    /// Glyphs drawn in invisible mode (render mode 3).
+    invisible: usize,
+    /// Glyphs without a Unicode value.
+    unmapped: usize,
+    images: usize,
+    /// Glyphs the page may still take before the document's budget is spent.
+    budget: usize,
+}
+
+impl Device<'_> for Glyphs {
+    fn draw_path(&mut self, _: &BezPath, _: DrawProps<'_>, _: &DrawMode) {}
+    fn push_clip_path(&mut self, _: &ClipPath) {}
+    fn push_transparency_group(&mut self, _: f32, _: Option<SoftMask<'_>>, _: BlendMode) {}
+    fn draw_glyph_run(&mut self, run: &GlyphRun<'_, '_>, props: DrawProps<'_>, mode: &DrawMode) {
+        for g in run.glyphs() {
+            if self.budget == 0 {
+                return;
+            }
+            self.budget -= 1;
+            let t = props.transform * g.transform();
+            let [a, b, c, d, _, _] = t.as_coeffs();
+            // Glyph space is 1/1000 em; an upright glyph has no shear or rotation.
+            let size = (d.abs() * 1000.0) as f32;
+            if b.abs() > 1e-6 || c.abs() > 1e-6 || a <= 0.0 || d == 0.0 {
+                continue;
+            }
+            let origin = t * Point::ZERO;
+            let text = match g.as_unicode() {
+                Some(hayro_interpret::hayro_cmap::BfString::Char(ch)) => ch.to_string(),
+                Some(hayro_interpret::hayro_cmap::BfString::String(s)) => s,
+                None => {
+                    self.unmapped += 1;
+                    // Never a digit: an unreadable glyph must not make a number.
+                    String::from('\u{FFFD}')
+                }
+            };
+            if matches!(mode, DrawMode::Invisible) {
+                self.invisible += 1;
+            }
+            let half = text.chars().all(|ch| ch.is_ascii());
+            let width = if half { size * 0.5 } else { size };
+            self.pieces.push(Piece {
+                text,
+                x0: origin.x as f32,
+                x1: origin.x as f32 + width,
+                y: origin.y as f32,
+                size,
+            });
+        }
+    }
+    fn draw_image(&mut self, _: Image<'_, '_>, _: ImageDrawProps<'_>) {
+        self.images += 1;
+    }
+    fn pop_clip(&mut self) {}
+    fn pop_transparency_group(&mut self) {}
+}
+
+/// The text of a PDF, page by page.
+pub fn extract(bytes: &[u8], limits: &Limits) -> Result<PdfText, Unreadable> {
+    let pdf = Pdf::new(bytes.to_vec()).map_err(|e| match e {
+        LoadPdfError::Decryption(_) => Unreadable::new("PDF 已加密，无法读取其内容"),
+        LoadPdfError::Invalid => Unreadable::new("PDF 文件已损坏或不是有效的 PDF"),
+    })?;
+    let pages = pdf.pages();
+    if pages.len() > limits.max_pages {
+        return Err(Unreadable::new(format!(
+            "PDF 有 {} 页，超过每份文件 {} 页的上限",
+            pages.len(),
+            limits.max_pages
+        )));
+    }
+    let cache = InterpreterCache::new();
+    let mut out = PdfText {
+        pages: pages.len(),
+        ..PdfText::default()
+    };
+    let mut budget = limits.max_glyphs;
+    let mut unmapped = 0;
+    let mut glyphs_total = 0;
+    for (index, page) in pages.iter().enumerate() {
+        let initial = Affine::new(page.initial_transform(true).as_coeffs());
+        let (w, h) = page.render_dimensions();
+        let mut ctx = Context::new(
+            initial,
+            Rect::new(0.0, 0.0, f64::from(w), f64::from(h)),
+            &cache,
+            pdf.xref(),
+            InterpreterSettings::default(),
+        );
+        let mut device = Glyphs {
+            pieces: Vec::new(),
+            invisible: 0,
+            unmapped: 0,
+            images: 0,
+            budget,
+        };
+        interpret_page(page, &mut ctx, &mut device);
+        budget = device.budget;
+        unmapped += device.unmapped;
+        glyphs_total += device.pieces.len();
+        if device.pieces.is_empty() && device.images > 0 {
+            out.scanned_pages.push(index);
+        }
+        if device.invisible * 2 > device.pieces.len() && device.images > 0 {
+            out.ocr_layer = true;
+        }
+        layout::page_text(device.pieces, &mut out.text);
+        if budget == 0 {
+            out.notes.push(Note {
+                code: Code::RowMissing,
+                message: format!(
+                    "PDF 的字符超过每份文件 {} 个的上限，第 {} 页之后未读",
+                    limits.max_glyphs,
+                    index + 1
+                ),
+            });
+            break;
+        }
+    }
+    if unmapped > 0 {
+        out.notes.push(Note {
+            code: Code::EncodingErrors,
+            message: format!(
+                "PDF 中有 {unmapped} 个字符（共 {glyphs_total} 个）的字体没有 Unicode 映射，无法识别，已替换为 �"
+            ),
+        });
+    }
+    Ok(out)
+}
