@@ -50,6 +50,7 @@ impl Device<'_> for Glyphs {
     fn push_clip_path(&mut self, _: &ClipPath) {}
     fn push_transparency_group(&mut self, _: f32, _: Option<SoftMask<'_>>, _: BlendMode) {}
     fn draw_glyph_run(&mut self, run: &GlyphRun<'_, '_>, props: DrawProps<'_>, mode: &DrawMode) {
+        let first = self.pieces.len();
         for g in run.glyphs() {
             if self.budget == 0 {
                 return;
@@ -75,22 +76,48 @@ impl Device<'_> for Glyphs {
             if matches!(mode, DrawMode::Invisible) {
                 self.invisible += 1;
             }
-            let half = text.chars().all(|ch| ch.is_ascii());
-            let width = if half { size * 0.5 } else { size };
             self.pieces.push(Piece {
                 text,
                 x0: origin.x as f32,
-                x1: origin.x as f32 + width,
+                x1: origin.x as f32,
                 y: origin.y as f32,
                 size,
             });
         }
+        advances(&mut self.pieces[first..]);
     }
     fn draw_image(&mut self, _: Image<'_, '_>, _: ImageDrawProps<'_>) {
         self.images += 1;
     }
     fn pop_clip(&mut self) {}
     fn pop_transparency_group(&mut self) {}
+}
+
+/// Sets each glyph's right edge: the next glyph of the same run on the same baseline, when
+/// it lies within an em (the glyph's advance: the font's own widths, full-width digits
+/// included); otherwise the advance of the glyph before it in the run when of the same
+/// width class, else half an em for ASCII and a whole em for the rest.
+fn advances(run: &mut [Piece]) {
+    let mut last: Option<(bool, f32)> = None;
+    for i in 0..run.len() {
+        let half = run[i].text.is_ascii();
+        let size = run[i].size;
+        let measured = run.get(i + 1).and_then(|next| {
+            let dx = next.x0 - run[i].x0;
+            let same_line = (next.y - run[i].y).abs() < 0.1 * size;
+            (same_line && dx > 0.0 && dx <= 1.1 * size).then_some(dx)
+        });
+        let width = match (measured, last) {
+            (Some(w), _) => w,
+            (None, Some((class, w))) if class == half => w,
+            _ if half => size * 0.5,
+            _ => size,
+        };
+        if measured.is_some() {
+            last = Some((half, width));
+        }
+        run[i].x1 = run[i].x0 + width;
+    }
 }
 
 /// The text of a PDF, page by page.
