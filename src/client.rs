@@ -37,6 +37,24 @@ pub struct UploadOptions {
     pub progress: bool,
 }
 
+fn may_be_report(path: &Path) -> bool {
+    match path.extension().and_then(|e| e.to_str()) {
+        None => !path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.')),
+        Some(ext) => crate::extract::Kind::from_extension(ext).is_some(),
+    }
+}
+
+/// The content type the uploader states for `path`, from its extension ("" if unknown: the
+/// server then goes by the bytes alone).
+fn content_type(path: &Path) -> &'static str {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .and_then(crate::extract::Kind::from_extension)
+        .map_or("", crate::extract::Kind::mime)
+}
+
 /// What an upload did.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Summary {
@@ -107,7 +125,10 @@ pub enum UploadError {
     },
 }
 
-/// Every regular file under `paths`, directories walked recursively, sorted per directory.
+/// Every file named in `paths`, and under the directories among them (walked recursively,
+/// sorted per directory) every file that may be a report: a known document extension
+/// (.txt .html .htm .pdf .docx .doc .xls .xlsx, images) or none at all (scrapers often save
+/// pages without one). Other files in a folder (.json, .csv, .DS_Store) are not sent.
 pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack: Vec<PathBuf> = paths.iter().rev().cloned().collect();
@@ -117,6 +138,7 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
                 Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
                 Err(_) => continue,
             };
+            entries.retain(|e| e.is_dir() || may_be_report(e));
             entries.sort();
             stack.extend(entries.into_iter().rev());
         } else if p.is_file() {
@@ -321,6 +343,7 @@ async fn stream_once(
             };
             let doc = Document {
                 content,
+                content_type: content_type(&path).to_string(),
                 source: path.display().to_string(),
                 tag: i.to_string(),
                 ..Default::default()
@@ -396,15 +419,41 @@ mod tests {
     fn collects_files_recursively_in_order() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("b/c")).unwrap();
-        for f in ["a.txt", "b/x.html", "b/c/y.txt"] {
+        for f in [
+            "a.txt",
+            "b/x.html",
+            "b/c/y.txt",
+            "b/r.PDF",
+            "b/r.docx",
+            "b/s.jpg",
+            "b/12345",
+            "b/notes.json",
+            "b/.DS_Store",
+        ] {
             std::fs::write(dir.path().join(f), f).unwrap();
         }
-        let files = collect_files(&[dir.path().to_owned()]);
+        let mut roots = vec![dir.path().to_owned()];
+        roots.push(dir.path().join("b/notes.json")); // named on its own: sent
+        let files = collect_files(&roots);
         let names: Vec<String> = files
             .iter()
             .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
             .collect();
-        assert_eq!(names, ["a.txt", "b/c/y.txt", "b/x.html"]);
+        assert_eq!(
+            names,
+            [
+                "a.txt",
+                "b/12345",
+                "b/c/y.txt",
+                "b/r.PDF",
+                "b/r.docx",
+                "b/s.jpg",
+                "b/x.html",
+                "b/notes.json"
+            ]
+        );
+        assert_eq!(content_type(Path::new("b/r.PDF")), "application/pdf");
+        assert_eq!(content_type(Path::new("b/12345")), "");
     }
 
     #[test]

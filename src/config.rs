@@ -155,6 +155,10 @@ pub struct ServeArgs {
     /// Serve Prometheus metrics over HTTP on this address (off unless set).
     #[arg(long, env = "NIANBAO_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
+    /// Read scanned PDF pages and images by OCR (tesseract chi_sim; needs a build with
+    /// `--features ocr` and the tesseract-ocr, tesseract-ocr-chi-sim, poppler-utils packages).
+    #[arg(long, env = "NIANBAO_OCR")]
+    pub ocr: bool,
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +166,10 @@ pub struct ReindexArgs {
     /// Directory of the embedded sled database (the server must not be running on it).
     #[arg(long, env = "NIANBAO_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// Read scanned PDF pages and images by OCR (tesseract chi_sim; needs a build with
+    /// `--features ocr` and the tesseract-ocr, tesseract-ocr-chi-sim, poppler-utils packages).
+    #[arg(long, env = "NIANBAO_OCR")]
+    pub ocr: bool,
 }
 
 impl ServeArgs {
@@ -174,6 +182,7 @@ impl ServeArgs {
             min_free_mb: _,
             index_checkpoint_reports: _,
             metrics_listen: _,
+            ocr,
             auth_token,
             tls_cert,
             tls_key,
@@ -214,8 +223,27 @@ impl ServeArgs {
             shutdown_grace: std::time::Duration::from_secs(*shutdown_grace_secs),
             auth_token: auth_token.clone(),
             tls,
+            reader: reader(*ocr).map_err(std::io::Error::other)?,
         })
     }
+}
+
+/// The document reader: with OCR (tesseract, when this build has it and the machine has the
+/// programs) or without.
+pub fn reader(ocr: bool) -> Result<crate::Reader, String> {
+    if !ocr {
+        return Ok(crate::Reader::default());
+    }
+    #[cfg(feature = "ocr")]
+    {
+        let engine = crate::ocr::Tesseract::find().map_err(|e| format!("--ocr: {e}"))?;
+        Ok(crate::Reader {
+            ocr: Some(std::sync::Arc::new(engine)),
+            ..crate::Reader::default()
+        })
+    }
+    #[cfg(not(feature = "ocr"))]
+    Err("--ocr: this nianbao was built without OCR; build it with `cargo build --release --features ocr`".into())
 }
 
 fn read(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
@@ -244,4 +272,11 @@ pub struct ParseArgs {
     /// Read the files as HTML (default: detected).
     #[arg(long)]
     pub html: bool,
+    /// Print the text read from each file (what the table reader sees) instead of JSON.
+    #[arg(long, conflicts_with = "facts")]
+    pub text: bool,
+    /// Read scanned PDF pages and images by OCR (tesseract chi_sim; needs a build with
+    /// `--features ocr` and the tesseract-ocr, tesseract-ocr-chi-sim, poppler-utils packages).
+    #[arg(long, env = "NIANBAO_OCR")]
+    pub ocr: bool,
 }

@@ -160,6 +160,7 @@ pub struct Ingestor {
     /// many streams do not mean many threads (each with its own allocator arena).
     parsers: Arc<Semaphore>,
     limits: Limits,
+    reader: crate::Reader,
 }
 
 /// Units of the memory semaphore: 1 KiB, so a semaphore of u32 permits covers terabytes.
@@ -168,7 +169,11 @@ const MEMORY_UNIT: usize = 1024;
 impl Ingestor {
     /// Starts the writer task; it ends when every Ingestor clone is dropped and the queue
     /// is drained (so dropping the handles is the graceful stop).
-    pub fn start(store: Store, limits: Limits) -> (Ingestor, tokio::task::JoinHandle<()>) {
+    pub fn start(
+        store: Store,
+        limits: Limits,
+        reader: crate::Reader,
+    ) -> (Ingestor, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(limits.max_batch * 4);
         let writer = tokio::spawn(write_batches(store.clone(), rx, limits.max_batch));
         let permits = (limits.memory_bytes / MEMORY_UNIT).max(1);
@@ -181,6 +186,7 @@ impl Ingestor {
                 memory,
                 parsers: Arc::new(Semaphore::new(cores)),
                 limits,
+                reader,
             },
             writer,
         )
@@ -236,6 +242,7 @@ impl Ingestor {
             .map_err(|_| IngestError::ShuttingDown)?;
         let hints = doc.hints.clone();
         let store = self.store.clone();
+        let reader = self.reader.clone();
         let (id, parsed) = tokio::task::spawn_blocking(move || {
             let _parser = parser;
             let content = doc.content;
@@ -244,8 +251,8 @@ impl Ingestor {
             if store.contains(&id) {
                 return (id, None);
             }
-            let report = crate::parse_document(&content, &hints.parse_hints());
-            if let Some(why) = not_a_report(&report) {
+            let report = reader.read(&content, &hints.parse_hints());
+            if let Some(why) = refusal(&report) {
                 return (id, Some(Err((report, why))));
             }
             let doc = NewDocument::new(id.clone(), &content, hints, report);
@@ -299,14 +306,21 @@ impl Ingestor {
     }
 }
 
-/// Why a parsed document is not an annual report, if it is not: the parser's NOT_A_REPORT
-/// finding (no report title, no sections, no tables; see `parse::not_a_report`).
-pub fn not_a_report(report: &Report) -> Option<String> {
-    report
-        .findings
-        .iter()
-        .find(|f| f.code == crate::finding::Code::NotAReport.as_str())
-        .map(|f| format!("not a report: {}", f.message))
+/// Why a parsed document is refused rather than stored, if it is: the parser's NOT_A_REPORT
+/// finding (no report title, no sections, no tables; see `parse::not_a_report`) or its
+/// UNREADABLE finding (a broken or encrypted PDF, a zip bomb, a legacy Office file, a scan with
+/// OCR off: see `extract`).
+pub fn refusal(report: &Report) -> Option<String> {
+    use crate::finding::Code;
+    report.findings.iter().find_map(|f| {
+        if f.code == Code::NotAReport.as_str() {
+            Some(format!("not a report: {}", f.message))
+        } else if f.code == Code::Unreadable.as_str() {
+            Some(format!("unreadable: {}", f.message))
+        } else {
+            None
+        }
+    })
 }
 
 /// The writer: takes what has queued up, commits it as one batch, answers after the sync.

@@ -34,6 +34,8 @@ pub mod decode;
 pub mod extract;
 pub mod finding;
 pub mod ingest;
+#[cfg(feature = "ocr")]
+pub mod ocr;
 pub mod output;
 pub mod parse;
 pub mod server;
@@ -53,4 +55,4 @@ pub mod pb {
         include_bytes!(concat!(env!("OUT_DIR"), "/nianbao_descriptor.bin"));
 }
 
-pub use parse::{parse_document, Hints};
+pub use parse::{parse_document, Hints, Reader};

@@ -6,7 +6,7 @@ use clap::Parser;
 use nianbao::config::{Cli, Command, ParseArgs, ReindexArgs, ServeArgs, UploadArgs};
 
 use nianbao::decode::ContentHint;
-use nianbao::{output, parse_document, Hints};
+use nianbao::{output, Hints};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -43,6 +43,7 @@ fn init_tracing(json: bool) {
 }
 
 fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
+    let reader = nianbao::config::reader(args.ocr).map_err(anyhow::Error::msg)?;
     let mut stdout = std::io::stdout().lock();
     let mut failed = false;
     for file in &args.files {
@@ -69,7 +70,17 @@ fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
                 .and_then(nianbao::extract::Kind::from_extension),
             source: Some(file.display().to_string()),
         };
-        let report = parse_document(&bytes, &hints);
+        if args.text {
+            match reader.text(&bytes, &hints) {
+                Ok(text) => write!(stdout, "{text}").context("writing to stdout")?,
+                Err(why) => {
+                    eprintln!("nianbao: {}: {why}", file.display());
+                    failed = true;
+                }
+            }
+            continue;
+        }
+        let report = reader.read(&bytes, &hints);
         let value = if args.facts {
             output::facts_json(&report)
         } else {
@@ -108,7 +119,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             nianbao::telemetry::install(addr).context("starting the metrics listener")?;
             tracing::info!(%addr, "metrics on http://{addr}/metrics");
         }
-        let options = args.options().context("reading the TLS files")?;
+        let options = args
+            .options()
+            .context("reading the TLS files and OCR setup")?;
         nianbao::server::run(listener, store, options, shutdown_signal()).await?;
         anyhow::Ok(ExitCode::SUCCESS)
     })?;
@@ -143,7 +156,10 @@ async fn shutdown_signal() {
 fn reindex(args: ReindexArgs) -> anyhow::Result<ExitCode> {
     let store = nianbao::store::Store::open(&args.data_dir)
         .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
-    let count = store.reindex(parse_document).context("reindexing")?;
+    let reader = nianbao::config::reader(args.ocr).map_err(anyhow::Error::msg)?;
+    let count = store
+        .reindex(|bytes, hints| reader.read(bytes, hints))
+        .context("reindexing")?;
     store.close().context("closing the database")?;
     tracing::info!(reports = count, "reindexed");
     println!("reindexed {count} reports in {}", args.data_dir.display());

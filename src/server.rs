@@ -40,6 +40,8 @@ pub struct ServerOptions {
     pub auth_token: Option<String>,
     /// PEM certificate chain and private key: serve TLS instead of plaintext.
     pub tls: Option<(Vec<u8>, Vec<u8>)>,
+    /// How documents are read (OCR on or off, extraction limits).
+    pub reader: crate::Reader,
 }
 
 impl Default for ServerOptions {
@@ -55,6 +57,7 @@ impl Default for ServerOptions {
             shutdown_grace: Duration::from_secs(20),
             auth_token: None,
             tls: None,
+            reader: crate::Reader::default(),
         }
     }
 }
@@ -113,7 +116,11 @@ pub async fn run(
     options: ServerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
-    let (ingestor, writer) = Ingestor::start(store.clone(), options.limits.clone());
+    let (ingestor, writer) = Ingestor::start(
+        store.clone(),
+        options.limits.clone(),
+        options.reader.clone(),
+    );
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_serving::<IngestServiceServer<IngestHandler>>()

@@ -813,16 +813,9 @@ impl Store {
     /// The stored document as normalised text.
     pub fn text(&self, id: &str) -> Result<Option<String>, StoreError> {
         Ok(self.document(id)?.map(|(content, hints)| {
-            let h = hints.parse_hints();
-            crate::extract::extract(
-                &content,
-                h.encoding.as_deref(),
-                h.content,
-                h.kind,
-                None,
-                &crate::extract::Limits::default(),
-            )
-            .map_or_else(|e| e.reason, |x| x.text)
+            crate::Reader::default()
+                .text(&content, &hints.parse_hints())
+                .unwrap_or_else(|why| why)
         }))
     }
 

@@ -7,73 +7,13 @@ use std::process::Command;
 use serde_json::Value;
 
 mod common;
-use common::parse_facts;
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
 
 fn check(expected_name: &str) -> Vec<String> {
-    let exp: Value = serde_json::from_str(
-        &std::fs::read_to_string(corpus().join("expected").join(expected_name)).unwrap(),
-    )
-    .unwrap();
-    let file = exp["file"].as_str().unwrap();
-    let got = parse_facts(&corpus().join(file));
-    let facts = &got["facts"];
-    let mut problems = Vec::new();
-    let num = |v: &Value| v.as_f64();
-    for (path, want) in exp["facts"].as_object().unwrap() {
-        let want = want.as_f64().unwrap();
-        match num(&facts[path]) {
-            Some(have) if (have - want).abs() < 1e-9 => {}
-            have => problems.push(format!("{file}: fact {path} want {want} got {have:?}")),
-        }
-    }
-    for (path, want) in exp["optional"].as_object().unwrap() {
-        if let Some(have) = num(&facts[path]) {
-            if (have - want.as_f64().unwrap()).abs() > 1e-9 {
-                problems.push(format!("{file}: optional {path} want {want} got {have}"));
-            }
-        }
-    }
-    for path in exp["absent"].as_array().unwrap() {
-        let path = path.as_str().unwrap();
-        if !facts[path].is_null() {
-            problems.push(format!(
-                "{file}: {path} must be absent, got {}",
-                facts[path]
-            ));
-        }
-    }
-    for issue in exp["issues"].as_array().unwrap() {
-        let prefix = issue["path_prefix"].as_str().unwrap();
-        let reported = got["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["path"].as_str().unwrap().starts_with(prefix));
-        if !reported {
-            problems.push(format!("{file}: no finding at {prefix} ({})", issue["why"]));
-        }
-    }
-    let agency = got["agency"].as_str().unwrap_or("");
-    if !agency.contains(exp["agency_contains"].as_str().unwrap()) {
-        problems.push(format!(
-            "{file}: agency {agency:?} lacks {}",
-            exp["agency_contains"]
-        ));
-    }
-    if got["year"] != exp["year"] {
-        problems.push(format!("{file}: year {} != {}", got["year"], exp["year"]));
-    }
-    if got["template"] != exp["template"] {
-        problems.push(format!(
-            "{file}: template {} != {}",
-            got["template"], exp["template"]
-        ));
-    }
-    problems
+    common::check_expected(&corpus(), &corpus().join("expected").join(expected_name))
 }
 
 macro_rules! corpus_test {

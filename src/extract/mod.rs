@@ -59,6 +59,20 @@ impl Kind {
         })
     }
 
+    /// The MIME type of this kind, as the uploader names it in `Document.content_type`.
+    pub fn mime(self) -> &'static str {
+        match self {
+            Kind::Text => "text/plain",
+            Kind::Html => "text/html",
+            Kind::Pdf => "application/pdf",
+            Kind::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            Kind::Doc => "application/msword",
+            Kind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Kind::Xls => "application/vnd.ms-excel",
+            Kind::Image => "image",
+        }
+    }
+
     /// The kind a MIME type (or a bare name such as "pdf") names, if it names one.
     pub fn from_content_type(ct: &str) -> Option<Kind> {
         let ct = ct
@@ -245,16 +259,27 @@ pub fn extract(
         Kind::Pdf => {
             let read = guarded(|| pdf::extract(bytes, limits))?;
             let mut notes = read.notes;
-            let mut text = read.text;
+            let mut page_texts = read.page_texts;
             let mut ocr_used = read.ocr_layer;
-            if !read.scanned_pages.is_empty() {
+            // With OCR on, a scanner's invisible text layer is read again by our engine, whose
+            // ruling-line removal suits tables: on the Huai'an scanned page the scanner's layer
+            // gives no confirmed figure, ours 87.
+            let mut to_read = read.scanned_pages.clone();
+            if ocr.is_some() {
+                to_read.extend(&read.layer_pages);
+                to_read.sort_unstable();
+            }
+            if !to_read.is_empty() {
                 match ocr {
                     Some(engine) => {
                         let pages = engine
-                            .pdf_pages(bytes, &read.scanned_pages)
+                            .pdf_pages(bytes, &to_read)
                             .map_err(|e| Unreadable::new(format!("OCR 失败：{e}")))?;
-                        for words in pages {
-                            layout::page_text(words_to_pieces(words), &mut text);
+                        for (&index, words) in to_read.iter().zip(pages) {
+                            if let Some(slot) = page_texts.get_mut(index) {
+                                slot.clear();
+                                layout::page_text(words_to_pieces(words), slot);
+                            }
                         }
                         ocr_used = true;
                     }
@@ -268,6 +293,7 @@ pub fn extract(
                     }),
                 }
             }
+            let text = page_texts.concat();
             if text.trim().is_empty() && ocr.is_none() && !read.scanned_pages.is_empty() {
                 return Err(Unreadable::new(
                     "PDF 是扫描图像，没有文字层；本服务未启用 OCR（见 README：--features ocr）",

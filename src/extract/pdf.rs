@@ -24,9 +24,12 @@ use hayro_interpret::{
 /// What one PDF gave.
 #[derive(Debug, Default)]
 pub struct PdfText {
-    pub text: String,
+    /// The text of each page read (a scanned page's is empty).
+    pub page_texts: Vec<String>,
     /// The text is a scanner's invisible OCR layer (on at least one page).
     pub ocr_layer: bool,
+    /// Pages (0-based) whose text is such a layer over a page image.
+    pub layer_pages: Vec<usize>,
     /// Pages (0-based) that hold an image and no text: scans without a text layer.
     pub scanned_pages: Vec<usize>,
     pub pages: usize,
@@ -120,8 +123,27 @@ fn advances(run: &mut [Piece]) {
     }
 }
 
+/// Whether the file ends as every complete PDF does: `%%EOF` among its last bytes (after
+/// trailing blanks and NULs some servers pad with).
+fn ends_like_pdf(bytes: &[u8]) -> bool {
+    const TAIL: usize = 1024;
+    let end = bytes
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\r' | b'\n' | b'\t' | 0))
+        .map_or(0, |i| i + 1);
+    let tail = &bytes[end.saturating_sub(TAIL)..end];
+    memchr::memmem::rfind(tail, b"%%EOF").is_some()
+}
+
 /// The text of a PDF, page by page.
 pub fn extract(bytes: &[u8], limits: &Limits) -> Result<PdfText, Unreadable> {
+    if !ends_like_pdf(bytes) {
+        // hayro repairs a cut file and reads what it can, and a stream cut in the middle
+        // reads as garbage glyphs; a download that stopped early is better fetched again.
+        return Err(Unreadable::new(
+            "PDF 文件不完整（结尾没有 %%EOF），可能是下载中断：请重新下载后上传",
+        ));
+    }
     let pdf = Pdf::new(bytes.to_vec()).map_err(|e| match e {
         LoadPdfError::Decryption(_) => Unreadable::new("PDF 已加密，无法读取其内容"),
         LoadPdfError::Invalid => Unreadable::new("PDF 文件已损坏或不是有效的 PDF"),
@@ -168,8 +190,11 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<PdfText, Unreadable> {
         }
         if device.invisible * 2 > device.pieces.len() && device.images > 0 {
             out.ocr_layer = true;
+            out.layer_pages.push(index);
         }
-        layout::page_text(device.pieces, &mut out.text);
+        let mut text = String::new();
+        layout::page_text(device.pieces, &mut text);
+        out.page_texts.push(text);
         if budget == 0 {
             out.notes.push(Note {
                 code: Code::RowMissing,

@@ -33,6 +33,46 @@ pub struct Hints {
     pub source: Option<String>,
 }
 
+/// How documents are read: the OCR engine for scans and images (none: they are reported
+/// unreadable) and the bounds on extraction. The server and the command line build one.
+#[derive(Clone, Default)]
+pub struct Reader {
+    pub ocr: Option<std::sync::Arc<dyn extract::Ocr>>,
+    pub limits: extract::Limits,
+}
+
+impl Reader {
+    /// [`parse_document_with`] this reader's OCR and limits.
+    pub fn read(&self, bytes: &[u8], hints: &Hints) -> Report {
+        parse_document_with(bytes, hints, self.ocr.as_deref(), &self.limits)
+    }
+}
+
+impl Reader {
+    /// The text the table reader would see in `bytes`, or why there is none.
+    pub fn text(&self, bytes: &[u8], hints: &Hints) -> Result<String, String> {
+        extract::extract(
+            bytes,
+            hints.encoding.as_deref(),
+            hints.content,
+            hints.kind,
+            self.ocr.as_deref(),
+            &self.limits,
+        )
+        .map(|x| x.text)
+        .map_err(|u| u.reason)
+    }
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader")
+            .field("ocr", &self.ocr.is_some())
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
 /// Extracts, parses and validates one document, without OCR.
 pub fn parse_document(bytes: &[u8], hints: &Hints) -> Report {
     parse_document_with(bytes, hints, None, &extract::Limits::default())
@@ -103,6 +143,9 @@ fn find_from(text: &str, from: usize, needle: &str) -> Option<(usize, usize)> {
         .find(needle)
         .map(|i| (from + i, from + i + needle.len()))
 }
+
+/// Figures in a row of table 三: six applicant columns and the total.
+const T3_COLUMNS: usize = 7;
 
 /// The occurrence of `needle` that is a section heading: numbered `numeral、` just before it
 /// (`二、行政机关主动公开政府信息情况`), else followed within a short distance by one of
@@ -210,6 +253,23 @@ pub fn sections(text: &str) -> Sections {
     let s6_from = s5.map_or(s5_from, |x| x.1);
     let s6 = find_from(text, s6_from, "其他需要报告的事项");
 
+    // A document that begins inside table 三 (the last pages of a report scanned on their
+    // own, a page range): no heading of table 二 or 三, but table 三's closing row
+    // (结转下年度继续办理) with its figures stands before table 四. Everything before it is
+    // read as table 三's tail; the heading stays missing.
+    let t3 = t3.or_else(|| {
+        if t2.is_some() {
+            return None;
+        }
+        let end = t4.or(s5).map_or(text.len(), |t| t.0);
+        let row = find_from(&text[..end], 0, "结转下年度继续办理")?;
+        let line_end = text[row.1..end].find('\n').map_or(end, |i| row.1 + i);
+        let figures = text[row.1..line_end]
+            .split(|c: char| c.is_whitespace())
+            .filter(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()))
+            .count();
+        (figures >= T3_COLUMNS).then_some((0, 0))
+    });
     let overview_end = t2.or(t3).or(t4).map_or(text.len(), |t| t.0);
     s.overview = (0, overview_end);
     let next_after = |start: usize, candidates: &[Option<(usize, usize)>]| -> usize {
@@ -229,7 +289,7 @@ pub fn sections(text: &str) -> Sections {
     s.headings = [
         text[..overview_end].contains("总体情况"),
         t2.is_some(),
-        t3.is_some(),
+        t3.is_some_and(|t| t.1 > t.0),
         t4.is_some(),
         s5.is_some(),
         s6.is_some(),
