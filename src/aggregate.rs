@@ -12,9 +12,12 @@ use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::catalogue::{self, MetricKind, METRICS};
 use crate::column::{take, Column};
-use crate::finding::Code;
+use crate::model::catalogue::{self, MetricKind, METRICS};
+use crate::model::finding::Code;
+use crate::model::form::body_key;
+use crate::model::id::id_bytes;
+use crate::model::rates::{RateDef, RATES};
 use crate::pb::{self, Finding, Report, Severity, Template};
 use crate::totals::Totals;
 
@@ -181,22 +184,6 @@ impl Default for Index {
     fn default() -> Self {
         Index::new()
     }
-}
-
-/// The body a report belongs to: its agency and year, when it has both.
-pub fn body_key(report: &Report) -> Option<(String, i32)> {
-    let agency = report.agency.trim();
-    match (agency.is_empty(), report.year) {
-        (false, Some(year)) => Some((agency.to_owned(), year)),
-        _ => None,
-    }
-}
-
-/// A report id (64 hex digits) as bytes.
-fn id_bytes(id: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(id, &mut out).ok()?;
-    Some(out)
 }
 
 /// A finding's code and severity in 16 bits.
@@ -1306,86 +1293,6 @@ impl Index {
     }
 }
 
-/// A rate of domain.md: sum of numerator paths over (signed) sum of denominator paths.
-pub struct RateDef {
-    pub name: &'static str,
-    pub numerator: &'static [&'static str],
-    pub denominator: &'static [(f64, &'static str)],
-}
-
-/// Below this denominator a rate is noisy (domain.md: about 30 closed applications).
-const SMALL_SAMPLE: f64 = 30.0;
-
-pub const RATES: &[RateDef] = &[
-    RateDef {
-        name: "disclosure_rate",
-        numerator: &[
-            "applications.disclosed.total",
-            "applications.partially_disclosed.total",
-        ],
-        denominator: &[(1.0, "applications.closed_total.total")],
-    },
-    RateDef {
-        name: "not_held_rate",
-        numerator: &["applications.unavailable.not_held.total"],
-        denominator: &[(1.0, "applications.closed_total.total")],
-    },
-    RateDef {
-        name: "review_correction_rate",
-        numerator: &["review.corrected"],
-        denominator: &[(1.0, "review.total"), (-1.0, "review.pending")],
-    },
-    RateDef {
-        name: "litigation_direct_correction_rate",
-        numerator: &["litigation_direct.corrected"],
-        denominator: &[
-            (1.0, "litigation_direct.total"),
-            (-1.0, "litigation_direct.pending"),
-        ],
-    },
-    RateDef {
-        name: "litigation_after_review_correction_rate",
-        numerator: &["litigation_after_review.corrected"],
-        denominator: &[
-            (1.0, "litigation_after_review.total"),
-            (-1.0, "litigation_after_review.pending"),
-        ],
-    },
-    RateDef {
-        name: "dispute_rate",
-        numerator: &["review.total", "litigation_direct.total"],
-        denominator: &[(1.0, "applications.new_received.total")],
-    },
-];
-
-impl RateDef {
-    pub fn definition(&self) -> String {
-        let den: Vec<String> = self
-            .denominator
-            .iter()
-            .enumerate()
-            .map(|(i, (sign, p))| match (i, *sign < 0.0) {
-                (0, _) => (*p).to_owned(),
-                (_, true) => format!("- {p}"),
-                (_, false) => format!("+ {p}"),
-            })
-            .collect();
-        format!("({}) / ({})", self.numerator.join(" + "), den.join(" "))
-    }
-
-    pub fn to_rate(&self, numerator: f64, denominator: f64, reports: u64) -> pb::Rate {
-        pb::Rate {
-            name: self.name.to_owned(),
-            value: (denominator != 0.0).then(|| numerator / denominator),
-            numerator,
-            denominator,
-            definition: self.definition(),
-            reports,
-            small_sample: denominator < SMALL_SAMPLE,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1539,7 +1446,7 @@ mod tests {
     fn filters_by_year_region_and_severity() {
         let mut index = Index::new();
         let mut bad = report("x", "淮安市人民政府", 2024, 1.0, 1.0, 1.0);
-        bad.findings.push(crate::finding::finding(
+        bad.findings.push(crate::model::finding::finding(
             Code::RowTotal,
             "applications.disclosed.total",
             None,
@@ -1670,7 +1577,7 @@ mod tests {
         let mut index = Index::new();
         let mut a = report("a", "北京市朝阳区人民政府", 2022, 10.0, 10.0, 5.0);
         a.source = "https://example.gov.cn/朝阳/2022".into();
-        a.findings.push(crate::finding::finding(
+        a.findings.push(crate::model::finding::finding(
             Code::RowTotal,
             "applications.disclosed.total",
             None,
@@ -1725,13 +1632,20 @@ mod tests {
     fn set_cross_replaces_only_cross_year_codes() {
         let mut index = Index::new();
         let mut a = report("a", "淮安市人民政府", 2024, 1.0, 1.0, 1.0);
-        a.findings
-            .push(crate::finding::finding(Code::RowTotal, "x", None, None, ""));
+        a.findings.push(crate::model::finding::finding(
+            Code::RowTotal,
+            "x",
+            None,
+            None,
+            "",
+        ));
         index.insert(&a, 1, &[]);
         index.insert(&report("b", "淮安市人民政府", 2023, 1.0, 1.0, 1.0), 2, &[]);
         let cross = |n: usize| -> Vec<Finding> {
             (0..n)
-                .map(|_| crate::finding::finding(Code::CarryOverMismatch, "y", None, None, ""))
+                .map(|_| {
+                    crate::model::finding::finding(Code::CarryOverMismatch, "y", None, None, "")
+                })
                 .collect()
         };
         for n in [2, 1, 3, 0] {

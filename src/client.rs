@@ -14,9 +14,9 @@ use tonic::metadata::MetadataValue;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic::{Code, Request, Status};
 
+use crate::model::id::report_id;
 use crate::pb::ingest_service_client::IngestServiceClient;
 use crate::pb::{Document, IngestResult, Outcome};
-use crate::store::report_id;
 
 /// What `nianbao upload` was asked to do.
 #[derive(Debug, Clone)]

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
+use crate::model::id::report_id;
 use crate::pb::{Outcome, Report, Severity};
-use crate::store::{report_id, Committed, DocumentHints, NewDocument, Store, StoreError};
+use crate::store::{Committed, DocumentHints, NewDocument, Store, StoreError};
 use crate::telemetry;
 
 /// Limits of the pipeline, from the command line.
@@ -311,7 +312,7 @@ impl Ingestor {
 /// UNREADABLE finding (a broken or encrypted PDF, a zip bomb, a legacy Office file, a scan with
 /// OCR off: see `extract`).
 pub fn refusal(report: &Report) -> Option<String> {
-    use crate::finding::Code;
+    use crate::model::finding::Code;
     report.findings.iter().find_map(|f| {
         if f.code == Code::NotAReport.as_str() {
             Some(format!("not a report: {}", f.message))

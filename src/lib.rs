@@ -26,14 +26,13 @@
 //! - [`config`]: the command line, one clap struct per command.
 
 pub mod aggregate;
-pub mod catalogue;
 pub mod client;
 pub mod column;
 pub mod config;
 pub mod decode;
 pub mod extract;
-pub mod finding;
 pub mod ingest;
+pub mod model;
 #[cfg(feature = "ocr")]
 pub mod ocr;
 pub mod output;
@@ -55,4 +54,5 @@ pub mod pb {
         include_bytes!(concat!(env!("OUT_DIR"), "/nianbao_descriptor.bin"));
 }
 
+pub use model::{catalogue, finding};
 pub use parse::{parse_document, Hints, Reader};

@@ -6,8 +6,8 @@ use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, SerializeOptions};
 use serde_json::{json, Map, Value};
 
-use crate::catalogue::{self, MetricKind, METRICS};
-use crate::finding::severity_name;
+use crate::model::catalogue::{self, MetricKind, METRICS};
+use crate::model::finding::severity_name;
 use crate::pb::{self, Report, Template};
 
 /// The descriptor pool of every nianbao proto (built once).

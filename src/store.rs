@@ -46,10 +46,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use prost::Message;
-use sha2::{Digest, Sha256};
 
-use crate::aggregate::{body_key, Index};
+use crate::aggregate::Index;
 use crate::decode::ContentHint;
+use crate::model::form::body_key;
+use crate::model::id::{id_bytes, IdBytes};
 use crate::pb::{CrossYearFindings, Finding, Report, StoredDocument};
 use crate::validate;
 
@@ -99,15 +100,11 @@ impl StoreError {
     }
 }
 
-/// The hex SHA-256 of a document's bytes: its report id.
-pub fn report_id(content: &[u8]) -> String {
-    hex::encode(Sha256::digest(content))
-}
+/// Report ids are the model's; named here too, where the store's callers look for them.
+pub use crate::model::id::report_id;
 
-fn id_key(id: &str) -> Result<[u8; 32], StoreError> {
-    let mut key = [0u8; 32];
-    hex::decode_to_slice(id, &mut key).map_err(|_| StoreError::BadId(id.to_owned()))?;
-    Ok(key)
+fn id_key(id: &str) -> Result<IdBytes, StoreError> {
+    id_bytes(id).ok_or_else(|| StoreError::BadId(id.to_owned()))
 }
 
 /// What the client sent with a document.
@@ -1181,8 +1178,8 @@ mod tests {
     /// every row's summary (findings counted, cross-year ones included), and an aggregate.
     fn answers(store: &Store) -> (Vec<crate::pb::ReportSummary>, crate::pb::AggregateResponse) {
         let index = store.index();
-        let all: Vec<usize> = (0..crate::aggregate::RATES.len()).collect();
-        let m = crate::catalogue::index_of("overview.applications_received")
+        let all: Vec<usize> = (0..crate::model::rates::RATES.len()).collect();
+        let m = crate::model::catalogue::index_of("overview.applications_received")
             .map_or(vec![], |m| vec![m]);
         let f = crate::pb::Filter {
             all_revisions: true,

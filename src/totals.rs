@@ -8,9 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::aggregate::RATES;
-use crate::catalogue::{self, METRICS};
 use crate::column::Column;
+use crate::model::catalogue::{self, METRICS};
+use crate::model::rates::RATES;
 
 /// The totals of one year (or of reports with no year).
 #[derive(Debug, Clone)]

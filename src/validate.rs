@@ -5,8 +5,8 @@
 //! two reports of one body; the service calls it with what the store holds. A finding never
 //! rejects a report. A sum with an absent addend is unverifiable, never failed.
 
-use crate::catalogue::{self, label_of, MetricKind, METRICS};
-use crate::finding::{finding, Code};
+use crate::model::catalogue::{self, label_of, MetricKind, METRICS};
+use crate::model::finding::{finding, Code};
 use crate::parse::labels::{t3_outcome_rows, t3_rows, APPLICANT_COLUMNS};
 use crate::parse::tables::T4_PATHS;
 use crate::pb::{Finding, Report, Template};

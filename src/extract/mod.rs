@@ -13,7 +13,7 @@ pub mod layout;
 pub mod pdf;
 
 use crate::decode::{self, ContentHint};
-use crate::finding::Code;
+use crate::model::finding::Code;
 
 /// What a document is, by its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

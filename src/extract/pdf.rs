@@ -12,7 +12,7 @@
 
 use super::layout::{self, Piece};
 use super::{Limits, Note, Unreadable};
-use crate::finding::Code;
+use crate::model::finding::Code;
 use hayro_interpret::font::GlyphRun;
 use hayro_interpret::hayro_syntax::{LoadPdfError, Pdf};
 use hayro_interpret::kurbo::{Affine, BezPath, Point, Rect};

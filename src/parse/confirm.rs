@@ -7,8 +7,8 @@
 //! other figure (table 二, the narrative) has no rule to confirm it and is withheld. What
 //! is withheld is listed in one finding per row or table.
 
-use crate::catalogue::{self, METRICS};
-use crate::finding::{finding, Code};
+use crate::model::catalogue::{self, METRICS};
+use crate::model::finding::{finding, Code};
 use crate::parse::labels::{t3_outcome_rows, t3_rows};
 use crate::pb::{Report, Template};
 

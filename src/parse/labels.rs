@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 
-use crate::catalogue::METRICS;
+use crate::model::catalogue::METRICS;
 use crate::pb::Template;
 
 /// The seven columns of table 三, in printed order.

@@ -15,7 +15,7 @@ pub mod tables;
 
 use crate::decode::{self, ContentHint};
 use crate::extract::{self, Kind};
-use crate::finding::Code;
+use crate::model::finding::Code;
 use crate::pb::{Report, Template};
 use crate::validate;
 use sheet::Sheet;
@@ -98,7 +98,7 @@ pub fn parse_document_with(
         Ok(x) => {
             let mut report = parse_text_as(&x.text, hints, x.ocr);
             for note in x.notes {
-                report.findings.push(crate::finding::finding(
+                report.findings.push(crate::model::finding::finding(
                     note.code,
                     "",
                     None,
@@ -112,7 +112,7 @@ pub fn parse_document_with(
             source: hints.source.clone().unwrap_or_default(),
             agency: hints.agency.clone().unwrap_or_default(),
             year: hints.year,
-            findings: vec![crate::finding::finding(
+            findings: vec![crate::model::finding::finding(
                 Code::Unreadable,
                 "",
                 None,
@@ -556,7 +556,7 @@ fn note_missing_rows(sheet: &mut Sheet, template: Template, found: [bool; 3]) {
     }
     for path in rows {
         // The row's cells, by catalogue index (no path is formatted per cell).
-        let read = crate::catalogue::children(path)
+        let read = crate::model::catalogue::children(path)
             .iter()
             .any(|&i| sheet.get_at(i).is_some());
         let explained = sheet.findings.iter().any(|f| {
@@ -623,7 +623,7 @@ fn resolve_meta(
 /// 2021 prints three 其他处理 rows; `other_handling.total` is their sum, marked inferred, so
 /// that aggregates over both formats can use one path.
 fn derive_other_handling_total(report: &mut Report) {
-    use crate::catalogue;
+    use crate::model::catalogue;
     if report.template != Template::Template2021 as i32 {
         return;
     }

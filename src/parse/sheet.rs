@@ -1,8 +1,8 @@
 //! The parser's working set: one optional value per catalogue metric, the cells marked as
 //! inferred, the extra rows and the reading findings. PURE.
 
-use crate::catalogue::{self, METRICS};
-use crate::finding::{finding, Code};
+use crate::model::catalogue::{self, METRICS};
+use crate::model::finding::{finding, Code};
 use crate::pb::{ExtraRow, Finding, Report};
 
 #[derive(Debug, Clone)]

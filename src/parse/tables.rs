@@ -12,8 +12,8 @@ use super::labels::{
 };
 use super::sheet::Sheet;
 use super::solve;
-use crate::catalogue;
-use crate::finding::Code;
+use crate::model::catalogue;
+use crate::model::finding::Code;
 use crate::pb::{ExtraRow, Template};
 
 const NEW: &str = "applications.new_received";

@@ -3,8 +3,9 @@
 use base64::Engine;
 use tonic::{Request, Response, Status};
 
-use crate::aggregate::{Dim, RATES};
-use crate::catalogue::{self, MetricKind, METRICS};
+use crate::aggregate::Dim;
+use crate::model::catalogue::{self, MetricKind, METRICS};
+use crate::model::rates::RATES;
 use crate::pb::report_service_server::ReportService;
 use crate::pb::{
     AggregateRequest, AggregateResponse, Filter, GetReportRequest, GetReportResponse,

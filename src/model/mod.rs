@@ -1,0 +1,15 @@
+//! The shared vocabulary every other room speaks. PURE: no I/O, and nothing here imports a
+//! room above it.
+//!
+//! - [`catalogue`]: the metric table derived from the proto at build time (paths, labels,
+//!   formats) and path-based access to a Report's cells.
+//! - [`finding`]: the stable finding codes, their severities and the Finding constructor.
+//! - [`form`]: the shape of the printed forms (tables, rows, columns) and the body key.
+//! - [`rates`]: the rates of domain.md.
+//! - [`id`]: report ids (SHA-256 of the document) and their hex and byte forms.
+
+pub mod catalogue;
+pub mod finding;
+pub mod form;
+pub mod id;
+pub mod rates;
