@@ -3,11 +3,11 @@
 //! cargo run --release --example index_load -- N
 use std::time::Instant;
 
-use nianbao::aggregate::{Dim, Index};
+use nianbao::index::{Dim, Index, Selection};
 use nianbao::pb;
 
 /// A benchmark query: name, metrics, rates, dimensions, filter.
-type Query = (&'static str, Vec<usize>, Vec<usize>, Vec<Dim>, pb::Filter);
+type Query = (&'static str, Vec<usize>, Vec<usize>, Vec<Dim>, Selection);
 
 fn main() {
     let n: usize = std::env::args()
@@ -61,14 +61,14 @@ fn main() {
             vec![metric],
             vec![],
             vec![Dim::Year],
-            pb::Filter::default(),
+            Selection::default(),
         ),
         (
             "rate by city, one province",
             vec![],
             vec![rate],
             vec![Dim::City],
-            pb::Filter {
+            Selection {
                 province: "江苏省".into(),
                 ..Default::default()
             },
@@ -78,7 +78,7 @@ fn main() {
             vec![metric],
             vec![],
             vec![Dim::Year],
-            pb::Filter {
+            Selection {
                 agency: format!("第{}局", n / 12),
                 ..Default::default()
             },

@@ -25,12 +25,11 @@
 //! - [`telemetry`]: the Prometheus exporter and the metric names.
 //! - [`config`]: the command line, one clap struct per command.
 
-pub mod aggregate;
 pub mod client;
-pub mod column;
 pub mod config;
 pub mod decode;
 pub mod extract;
+pub mod index;
 pub mod ingest;
 pub mod model;
 #[cfg(feature = "ocr")]
@@ -41,7 +40,6 @@ pub mod server;
 pub mod service;
 pub mod store;
 pub mod telemetry;
-pub mod totals;
 pub mod validate;
 
 /// The generated protobuf messages (package `nianbao.v1`).

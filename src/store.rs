@@ -47,8 +47,8 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use prost::Message;
 
-use crate::aggregate::Index;
 use crate::decode::ContentHint;
+use crate::index::Index;
 use crate::model::form::body_key;
 use crate::model::id::{id_bytes, IdBytes};
 use crate::pb::{CrossYearFindings, Finding, Report, StoredDocument};
@@ -1181,13 +1181,13 @@ mod tests {
         let all: Vec<usize> = (0..crate::model::rates::RATES.len()).collect();
         let m = crate::model::catalogue::index_of("overview.applications_received")
             .map_or(vec![], |m| vec![m]);
-        let f = crate::pb::Filter {
+        let f = crate::index::Selection {
             all_revisions: true,
             ..Default::default()
         };
         (
             (0..index.len() as u32).map(|i| index.summary(i)).collect(),
-            index.aggregate(&m, &all, &[crate::aggregate::Dim::Year], &f),
+            index.aggregate(&m, &all, &[crate::index::Dim::Year], &f),
         )
     }
 

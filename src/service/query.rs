@@ -3,14 +3,14 @@
 use base64::Engine;
 use tonic::{Request, Response, Status};
 
-use crate::aggregate::Dim;
+use crate::index::{Dim, Selection};
 use crate::model::catalogue::{self, MetricKind, METRICS};
 use crate::model::rates::RATES;
 use crate::pb::report_service_server::ReportService;
 use crate::pb::{
     AggregateRequest, AggregateResponse, Filter, GetReportRequest, GetReportResponse,
     ListMetricsRequest, ListMetricsResponse, ListReportsRequest, ListReportsResponse, MetricInfo,
-    SummarizeFindingsRequest, SummarizeFindingsResponse,
+    Severity, SummarizeFindingsRequest, SummarizeFindingsResponse, Template,
 };
 use crate::store::Store;
 
@@ -35,20 +35,31 @@ fn invalid(message: impl Into<String>) -> ServiceError {
     ServiceError::InvalidArgument(message.into())
 }
 
-fn check_filter(filter: Option<Filter>) -> Result<Filter, ServiceError> {
+/// The request's filter, checked, as the typed selection the index reads.
+fn check_filter(filter: Option<Filter>) -> Result<Selection, ServiceError> {
     let filter = filter.unwrap_or_default();
-    if !matches!(filter.template.as_str(), "" | "2019" | "2021" | "unknown") {
-        return Err(invalid(format!(
-            "filter.template {:?}: use \"2019\", \"2021\", \"unknown\" or leave it empty",
-            filter.template
-        )));
-    }
-    if !matches!(filter.severity.as_str(), "" | "error" | "warning" | "info") {
-        return Err(invalid(format!(
-            "filter.severity {:?}: use \"error\", \"warning\", \"info\" or leave it empty",
-            filter.severity
-        )));
-    }
+    let template = match filter.template.as_str() {
+        "" => None,
+        "2019" => Some(Template::Template2019),
+        "2021" => Some(Template::Template2021),
+        "unknown" => Some(Template::Unknown),
+        other => {
+            return Err(invalid(format!(
+                "filter.template {other:?}: use \"2019\", \"2021\", \"unknown\" or leave it empty"
+            )))
+        }
+    };
+    let severity = match filter.severity.as_str() {
+        "" => None,
+        "error" => Some(Severity::Error),
+        "warning" => Some(Severity::Warning),
+        "info" => Some(Severity::Info),
+        other => {
+            return Err(invalid(format!(
+                "filter.severity {other:?}: use \"error\", \"warning\", \"info\" or leave it empty"
+            )))
+        }
+    };
     if let (Some(from), Some(to)) = (filter.year_from, filter.year_to) {
         if from > to {
             return Err(invalid(format!(
@@ -56,7 +67,18 @@ fn check_filter(filter: Option<Filter>) -> Result<Filter, ServiceError> {
             )));
         }
     }
-    Ok(filter)
+    Ok(Selection {
+        agency: filter.agency,
+        province: filter.province,
+        city: filter.city,
+        county: filter.county,
+        township: filter.township,
+        year_from: filter.year_from,
+        year_to: filter.year_to,
+        template,
+        severity,
+        all_revisions: filter.all_revisions,
+    })
 }
 
 fn check_id(id: &str) -> Result<(), ServiceError> {
@@ -157,7 +179,7 @@ impl ReportService for QueryHandler {
             page_size,
             page_token,
         } = request.into_inner();
-        let filter = check_filter(filter)?;
+        let selection = check_filter(filter)?;
         let after = decode_token(&page_token)?;
         let size = match page_size as usize {
             0 => DEFAULT_PAGE,
@@ -166,29 +188,11 @@ impl ReportService for QueryHandler {
             }
             n => n,
         };
-        let index = self.store.index();
-        let mut reports = Vec::with_capacity(size);
-        let mut total = 0u64;
-        let mut next = String::new();
-        let mut last_seq = after;
-        for i in index.select(&filter) {
-            total += 1;
-            let seq = index.seq(i);
-            if seq <= after {
-                continue;
-            }
-            if reports.len() < size {
-                reports.push(index.summary(i));
-                last_seq = seq;
-            } else if next.is_empty() {
-                // More remain: the next page starts after the last report of this one.
-                next = encode_token(last_seq);
-            }
-        }
+        let page = self.store.index().page(&selection, after, size);
         Ok(Response::new(ListReportsResponse {
-            reports,
-            next_page_token: next,
-            total,
+            reports: page.reports,
+            next_page_token: page.next_after.map(encode_token).unwrap_or_default(),
+            total: page.total,
         }))
     }
 
@@ -204,7 +208,7 @@ impl ReportService for QueryHandler {
             rates,
             sums_only,
         } = request.into_inner();
-        let filter = check_filter(filter)?;
+        let selection = check_filter(filter)?;
         let rates: Vec<usize> = match (sums_only, rates.is_empty()) {
             (true, false) => {
                 return Err(invalid("sums_only asks for no rates, yet rates names some").into())
@@ -250,7 +254,7 @@ impl ReportService for QueryHandler {
         Ok(Response::new(
             self.store
                 .index()
-                .aggregate(&metrics, &rates, &dims, &filter),
+                .aggregate(&metrics, &rates, &dims, &selection),
         ))
     }
 
@@ -259,8 +263,8 @@ impl ReportService for QueryHandler {
         request: Request<SummarizeFindingsRequest>,
     ) -> Result<Response<SummarizeFindingsResponse>, Status> {
         let _timer = QueryTimer::start("summarize_findings");
-        let filter = check_filter(request.into_inner().filter)?;
-        Ok(Response::new(self.store.index().summarize(&filter)))
+        let selection = check_filter(request.into_inner().filter)?;
+        Ok(Response::new(self.store.index().summarize(&selection)))
     }
 
     async fn list_metrics(

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::column::Column;
+use super::column::Column;
 use crate::model::catalogue::{self, METRICS};
 use crate::model::rates::RATES;
 

@@ -7,6 +7,12 @@
 //! the column into `f64`. The widest code of each width is the "absent" marker, so absent
 //! cells cost no extra bitmap.
 
+use super::snapshot::SnapshotError;
+
+/// A column on disk starts with its signedness (a byte), its width (a byte) and its length
+/// (a u64).
+pub const COLUMN_HEADER_BYTES: usize = 10;
+
 /// One metric's column.
 #[derive(Debug, Clone)]
 pub struct Column {
@@ -233,20 +239,25 @@ impl Column {
     }
 
     /// Reads a column written by [`Column::encode`] from the front of `input`, advancing it.
-    pub fn decode_from(input: &mut &[u8]) -> Result<Column, String> {
-        let head = take(input, 10)?;
+    pub fn decode_from(input: &mut &[u8]) -> Result<Column, SnapshotError> {
+        let head = take(input, COLUMN_HEADER_BYTES)?;
         let signed = match head[0] {
             0 => false,
             1 => true,
-            b => return Err(format!("column signedness byte {b}")),
+            b => {
+                return Err(SnapshotError::Damaged(format!(
+                    "column signedness byte {b}"
+                )))
+            }
         };
         let width = usize::from(head[1]);
         let len = u64::from_le_bytes(head[2..10].try_into().expect("8 bytes"));
-        let len = usize::try_from(len).map_err(|_| "column length overflows".to_owned())?;
-        let bytes = take(
-            input,
-            len.checked_mul(width).ok_or("column size overflows")?,
-        )?;
+        let len = usize::try_from(len)
+            .map_err(|_| SnapshotError::Damaged("column length overflows".into()))?;
+        let size = len
+            .checked_mul(width)
+            .ok_or_else(|| SnapshotError::Damaged("column size overflows".into()))?;
+        let bytes = take(input, size)?;
         let data = match width {
             1 => Data::U8(bytes.to_vec()),
             2 => Data::U16(
@@ -267,16 +278,19 @@ impl Column {
                     .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
                     .collect(),
             ),
-            w => return Err(format!("column width {w}")),
+            w => return Err(SnapshotError::Damaged(format!("column width {w}"))),
         };
         Ok(Column { signed, data })
     }
 }
 
 /// The first `n` bytes of `input`, advancing it; an error when fewer remain.
-pub fn take<'a>(input: &mut &'a [u8], n: usize) -> Result<&'a [u8], String> {
+pub fn take<'a>(input: &mut &'a [u8], n: usize) -> Result<&'a [u8], SnapshotError> {
     if input.len() < n {
-        return Err(format!("truncated: {n} bytes wanted, {} left", input.len()));
+        return Err(SnapshotError::Truncated {
+            wanted: n,
+            left: input.len(),
+        });
     }
     let (head, rest) = input.split_at(n);
     *input = rest;

@@ -1,0 +1,414 @@
+//! Sums, rates and finding counts per group of the selected reports.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::select::Selector;
+use super::{Index, Row, Selection, NONE, NO_YEAR};
+use crate::model::catalogue::{self, METRICS};
+use crate::model::finding::Code;
+use crate::model::rates::{RateDef, RATES};
+use crate::pb::{self, Severity};
+
+/// A dimension to group by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dim {
+    Year,
+    Agency,
+    Province,
+    City,
+    County,
+    Township,
+    Template,
+}
+
+impl Dim {
+    pub const NAMES: &'static [&'static str] = &[
+        "year", "agency", "province", "city", "county", "township", "template",
+    ];
+
+    pub fn parse(s: &str) -> Option<Dim> {
+        Some(match s {
+            "year" => Dim::Year,
+            "agency" => Dim::Agency,
+            "province" => Dim::Province,
+            "city" => Dim::City,
+            "county" => Dim::County,
+            "township" => Dim::Township,
+            "template" | "format" => Dim::Template,
+            _ => return None,
+        })
+    }
+}
+
+/// Most dimensions one aggregate groups by (each dimension once).
+pub const MAX_DIMS: usize = 7;
+
+impl Index {
+    /// A row's value of a dimension as a number (string id, year or template).
+    fn dim_id(row: &Row, dim: Dim) -> u32 {
+        match dim {
+            Dim::Year => row.year as u32,
+            Dim::Agency => row.agency,
+            Dim::Province => row.region[0],
+            Dim::City => row.region[1],
+            Dim::County => row.region[2],
+            Dim::Township => row.region[3],
+            Dim::Template => row.template as u32,
+        }
+    }
+
+    fn dim_name(&self, dim: Dim, id: u32) -> String {
+        match dim {
+            Dim::Year if id as i32 == NO_YEAR => String::new(),
+            Dim::Year => (id as i32).to_string(),
+            Dim::Template => crate::output::template_name(id as i32).to_owned(),
+            _ => self.strings.name(id).to_owned(),
+        }
+    }
+
+    /// The group of every selected row, and each group's dimension values.
+    fn group(&self, rows: &[u32], group_by: &[Dim]) -> (Vec<u32>, Vec<[u32; MAX_DIMS]>) {
+        /// Single-dimension values below this are grouped through a table, not a hash.
+        const DENSE: u32 = 1 << 20;
+        let mut keys: Vec<[u32; MAX_DIMS]> = Vec::new();
+        let mut dense: Vec<u32> = Vec::new();
+        let mut hashed: HashMap<[u32; MAX_DIMS], u32> = HashMap::default();
+        let mut of = Vec::with_capacity(rows.len());
+        let by_year = group_by == [Dim::Year];
+        for &r in rows {
+            let mut key = [0u32; MAX_DIMS];
+            if by_year {
+                key[0] = self.years[r as usize] as u32;
+            } else {
+                let row = &self.rows[r as usize];
+                for (k, dim) in group_by.iter().take(MAX_DIMS).enumerate() {
+                    key[k] = Index::dim_id(row, *dim);
+                }
+            }
+            let g = if group_by.len() <= 1 && key[0] < DENSE {
+                let slot = key[0] as usize;
+                if slot >= dense.len() {
+                    dense.resize(slot + 1, NONE);
+                }
+                if dense[slot] == NONE {
+                    dense[slot] = keys.len() as u32;
+                    keys.push(key);
+                }
+                dense[slot]
+            } else {
+                *hashed.entry(key).or_insert_with(|| {
+                    keys.push(key);
+                    keys.len() as u32 - 1
+                })
+            };
+            of.push(g);
+        }
+        (of, keys)
+    }
+
+    /// Sums of `metrics` (catalogue indices) and the rates `rates` (indices into [`RATES`])
+    /// per group of the selected reports.
+    pub fn aggregate(
+        &self,
+        metrics: &[usize],
+        rates: &[usize],
+        group_by: &[Dim],
+        selection: &Selection,
+    ) -> pb::AggregateResponse {
+        self.aggregate_by(metrics, rates, group_by, selection, true)
+    }
+
+    /// [`Index::aggregate`], from the per-year totals when `totals` and they can answer.
+    pub(super) fn aggregate_by(
+        &self,
+        metrics: &[usize],
+        rates: &[usize],
+        group_by: &[Dim],
+        selection: &Selection,
+        totals: bool,
+    ) -> pb::AggregateResponse {
+        /// Selections of at least this many candidate rows are split over two threads.
+        const SPLIT_AT: usize = 1 << 17;
+        let selector = Selector::new(self, selection);
+        let candidates = (!selector.nothing)
+            .then(|| selector.candidates(self))
+            .flatten();
+        let total = match (&candidates, selector.nothing) {
+            (_, true) => 0,
+            (Some((c, _)), _) => c.len(),
+            (None, _) => self.rows.len(),
+        };
+        let whole = totals
+            .then(|| self.answer_from_totals(&selector, metrics, rates, group_by))
+            .flatten();
+        let split = whole.is_none()
+            && total >= SPLIT_AT
+            && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+        let part = |range: std::ops::Range<usize>| {
+            let rows = self.select_part(&selector, candidates.as_ref(), range);
+            self.partial(&rows, metrics, rates, group_by)
+        };
+        let whole = if let Some(whole) = whole {
+            whole
+        } else if split {
+            let (a, b) = std::thread::scope(|scope| {
+                let first = scope.spawn(|| part(0..total / 2));
+                let second = part(total / 2..total);
+                (first.join().expect("aggregate thread"), second)
+            });
+            a.merge(b)
+        } else {
+            part(0..total)
+        };
+        let mut named: BTreeMap<Vec<String>, usize> = BTreeMap::new();
+        for (g, key) in whole.keys.iter().enumerate() {
+            let names = group_by
+                .iter()
+                .enumerate()
+                .map(|(k, d)| self.dim_name(*d, key[k]))
+                .collect();
+            named.insert(names, g);
+        }
+        pb::AggregateResponse {
+            group_by: group_by
+                .iter()
+                .map(|d| Dim::NAMES[*d as usize].to_owned())
+                .collect(),
+            reports: whole.reports.iter().sum(),
+            groups: named
+                .into_iter()
+                .map(|(key, g)| pb::Group {
+                    key,
+                    reports: whole.reports[g],
+                    sums: metrics
+                        .iter()
+                        .zip(&whole.sums)
+                        .map(|(&m, (sum, present))| pb::MetricSum {
+                            metric: METRICS[m].path.to_owned(),
+                            sum: sum[g],
+                            reports: present[g],
+                            missing: whole.reports[g] - present[g],
+                        })
+                        .collect(),
+                    rates: rates
+                        .iter()
+                        .zip(&whole.rates)
+                        .map(|(&r, per_group)| {
+                            let (num, den, reports) = per_group[g];
+                            RATES[r].to_rate(num, den, reports)
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The aggregate from the per-year totals, when the query is one they answer exactly:
+    /// grouped by year or not at all, filtered by years and revisions only.
+    pub(super) fn answer_from_totals(
+        &self,
+        selector: &Selector<'_>,
+        metrics: &[usize],
+        rates: &[usize],
+        group_by: &[Dim],
+    ) -> Option<Partial> {
+        if selector.nothing || !selector.by_year_only() || !matches!(group_by, [] | [Dim::Year]) {
+            return None;
+        }
+        let f = selector.selection;
+        let ranged = f.year_from.is_some() || f.year_to.is_some();
+        let range = ranged.then(|| f.year_from.unwrap_or(i32::MIN)..=f.year_to.unwrap_or(i32::MAX));
+        // A range never selects reports without a year (NO_YEAR is below every range).
+        let range = range.map(|r| (*r.start()).max(NO_YEAR + 1)..=*r.end());
+        let years = self.totals.years(!f.all_revisions, range, metrics, rates)?;
+        let mut out = Partial {
+            keys: Vec::new(),
+            reports: Vec::new(),
+            sums: metrics.iter().map(|_| (Vec::new(), Vec::new())).collect(),
+            rates: rates.iter().map(|_| Vec::new()).collect(),
+        };
+        for (year, t) in years {
+            let mut key = [0u32; MAX_DIMS];
+            if !group_by.is_empty() {
+                key[0] = year as u32;
+            }
+            let g = match out.keys.iter().position(|k| *k == key) {
+                Some(g) => g,
+                None => {
+                    out.keys.push(key);
+                    out.reports.push(0);
+                    out.sums.iter_mut().for_each(|(s, p)| {
+                        s.push(0.0);
+                        p.push(0);
+                    });
+                    out.rates.iter_mut().for_each(|r| r.push((0.0, 0.0, 0)));
+                    out.keys.len() - 1
+                }
+            };
+            out.reports[g] += t.reports as u64;
+            for ((sum, present), &m) in out.sums.iter_mut().zip(metrics) {
+                sum[g] += t.sums[m].0 as f64;
+                present[g] += t.sums[m].1 as u64;
+            }
+            for (rate, &r) in out.rates.iter_mut().zip(rates) {
+                let (n, d, k) = t.rates[r];
+                rate[g].0 += n as f64;
+                rate[g].1 += d as f64;
+                rate[g].2 += k as u64;
+            }
+        }
+        Some(out)
+    }
+
+    /// The groups, report counts, sums and rate parts of some selected rows.
+    fn partial(
+        &self,
+        rows: &[u32],
+        metrics: &[usize],
+        rates: &[usize],
+        group_by: &[Dim],
+    ) -> Partial {
+        let (group_of, keys) = self.group(rows, group_by);
+        let n = keys.len();
+        let mut reports = vec![0u64; n];
+        for &g in &group_of {
+            reports[g as usize] += 1;
+        }
+        let sums = metrics
+            .iter()
+            .map(|&m| {
+                let (mut sum, mut present) = (vec![0.0; n], vec![0u64; n]);
+                self.columns[m].scan(rows, |k, v| {
+                    if let Some(v) = v {
+                        let g = group_of[k] as usize;
+                        sum[g] += v;
+                        present[g] += 1;
+                    }
+                });
+                (sum, present)
+            })
+            .collect();
+        let rates = rates
+            .iter()
+            .map(|&r| self.rate_sums(&RATES[r], rows, &group_of, n))
+            .collect();
+        Partial {
+            keys,
+            reports,
+            sums,
+            rates,
+        }
+    }
+
+    /// (numerator, denominator, reports) of one rate per group, over the rows that print
+    /// every path the rate needs.
+    fn rate_sums(
+        &self,
+        def: &RateDef,
+        rows: &[u32],
+        group_of: &[u32],
+        groups: usize,
+    ) -> Vec<(f64, f64, u64)> {
+        let mut num = vec![0.0; rows.len()];
+        let mut den = vec![0.0; rows.len()];
+        let mut whole = vec![true; rows.len()];
+        for (into_num, sign, path) in def
+            .numerator
+            .iter()
+            .map(|p| (true, 1.0, *p))
+            .chain(def.denominator.iter().map(|(s, p)| (false, *s, *p)))
+        {
+            let column = &self.columns[catalogue::index_of(path).expect("rate path in catalogue")];
+            let acc = if into_num { &mut num } else { &mut den };
+            column.scan(rows, |k, v| match v {
+                Some(v) => acc[k] += sign * v,
+                None => whole[k] = false,
+            });
+        }
+        let mut out = vec![(0.0, 0.0, 0u64); groups];
+        for (k, &g) in group_of.iter().enumerate() {
+            if whole[k] {
+                let o = &mut out[g as usize];
+                o.0 += num[k];
+                o.1 += den[k];
+                o.2 += 1;
+            }
+        }
+        out
+    }
+
+    /// Finding counts by code and severity over the selected reports.
+    pub fn summarize(&self, selection: &Selection) -> pb::SummarizeFindingsResponse {
+        let mut counts: BTreeMap<(Code, i32), (u64, u64)> = BTreeMap::new();
+        let rows = self.select(selection);
+        for &r in &rows {
+            let mut seen: Vec<(Code, Severity)> = Vec::new();
+            for (code, severity) in self.codes(&self.rows[r as usize]) {
+                let entry = counts.entry((code, severity as i32)).or_default();
+                entry.0 += 1;
+                if !seen.contains(&(code, severity)) {
+                    seen.push((code, severity));
+                    entry.1 += 1;
+                }
+            }
+        }
+        pb::SummarizeFindingsResponse {
+            reports: rows.len() as u64,
+            counts: counts
+                .into_iter()
+                .map(|((code, severity), (findings, reports))| pb::FindingCount {
+                    code: code.as_str().to_owned(),
+                    severity,
+                    rule: u32::from(code.rule()),
+                    findings,
+                    reports,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// An aggregate over part of the selected rows: per group (in `keys` order) its report
+/// count, each metric's (sum, reports printing it) and each rate's (numerator,
+/// denominator, reports).
+pub(super) struct Partial {
+    keys: Vec<[u32; MAX_DIMS]>,
+    reports: Vec<u64>,
+    sums: Vec<(Vec<f64>, Vec<u64>)>,
+    rates: Vec<Vec<(f64, f64, u64)>>,
+}
+
+impl Partial {
+    /// Adds `other`'s groups into these.
+    fn merge(mut self, other: Partial) -> Partial {
+        let mut at: HashMap<[u32; MAX_DIMS], usize> =
+            self.keys.iter().enumerate().map(|(g, k)| (*k, g)).collect();
+        for (h, key) in other.keys.iter().enumerate() {
+            let g = *at.entry(*key).or_insert_with(|| {
+                self.keys.push(*key);
+                self.reports.push(0);
+                for (sum, present) in &mut self.sums {
+                    sum.push(0.0);
+                    present.push(0);
+                }
+                for rate in &mut self.rates {
+                    rate.push((0.0, 0.0, 0));
+                }
+                self.keys.len() - 1
+            });
+            self.reports[g] += other.reports[h];
+            for ((sum, present), (s2, p2)) in self.sums.iter_mut().zip(&other.sums) {
+                sum[g] += s2[h];
+                present[g] += p2[h];
+            }
+            for (rate, r2) in self.rates.iter_mut().zip(&other.rates) {
+                rate[g].0 += r2[h].0;
+                rate[g].1 += r2[h].1;
+                rate[g].2 += r2[h].2;
+            }
+        }
+        self
+    }
+}

@@ -1,0 +1,462 @@
+//! The in-memory index of stored reports: what every query reads. PURE: the store feeds
+//! it, and nothing here does I/O.
+//!
+//! [`Index`] holds what queries need of every stored report, maintained as reports are
+//! written, so no query decodes a stored report: per report a fixed-size row of its
+//! dimensions (year, agency, region, format, revision status, where its finding codes and
+//! source sit in two shared arenas), and one narrow [`Column`] per catalogue metric. Posting
+//! lists by agency and by region name let a filtered query visit only the rows it selects.
+//!
+//! The rooms:
+//! - this one: the rows, ids, revisions and arenas; insert, cross-year findings, summaries
+//!   and the pages of ListReports;
+//! - [`select`]: a typed [`Selection`] resolved against the index into rows;
+//! - [`aggregate`]: sums, rates and finding counts per group;
+//! - [`totals`]: exact per-year totals that answer the commonest aggregates without a scan;
+//! - [`column`]: one metric's values, stored narrowly;
+//! - [`snapshot`]: the binary form the store keeps across a restart.
+
+pub mod aggregate;
+pub mod column;
+pub mod select;
+pub mod snapshot;
+pub mod totals;
+
+#[cfg(test)]
+mod tests;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::model::catalogue::{self, MetricKind, METRICS};
+use crate::model::finding::Code;
+use crate::model::form::body_key;
+use crate::model::id::{id_bytes, IdBytes};
+use crate::pb::{self, Finding, Report, Severity, Template};
+pub use aggregate::{Dim, MAX_DIMS};
+use column::Column;
+pub use select::Selection;
+pub use snapshot::SnapshotError;
+use totals::Totals;
+
+/// A string table: every agency and region name is stored once.
+#[derive(Debug, Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(s.to_owned());
+        self.ids.insert(s.to_owned(), id);
+        id
+    }
+
+    fn get(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+
+    fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+}
+
+/// No row, no string.
+const NONE: u32 = u32::MAX;
+/// The year of a report that printed none.
+const NO_YEAR: i32 = i32::MIN;
+
+/// What the index keeps of one stored report besides its id and cells.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Row {
+    seq: u64,
+    agency: u32,
+    region: [u32; 4],
+    /// The revision this one superseded, or [`NONE`].
+    prev: u32,
+    /// Its finding codes are `findings[findings .. findings + own + cross]` of the arena:
+    /// the report's own, then the cross-year ones.
+    findings: u32,
+    own: u16,
+    cross: u16,
+    /// Its source is `sources[source .. source + source_len]`.
+    source: u32,
+    source_len: u32,
+    year: i32,
+    template: i32,
+    /// False once a later revision of the same body and year is stored.
+    latest: bool,
+}
+
+/// The row of each id. Ids are SHA-256 digests, so their first 8 bytes spread well: rows
+/// are found by those (12 bytes an entry, not 36) and the full id is checked against the
+/// index's `ids`. An id whose first 8 bytes another id has already goes to `clashes`
+/// under all 32.
+/// The leading bytes of an id that [`IdMap`] finds rows by.
+const SHORT_KEY_BYTES: usize = 8;
+
+#[derive(Debug, Default)]
+struct IdMap {
+    short: HashMap<u64, u32>,
+    clashes: HashMap<IdBytes, u32>,
+}
+
+impl IdMap {
+    fn short_key(id: &IdBytes) -> u64 {
+        u64::from_le_bytes(id[..SHORT_KEY_BYTES].try_into().expect("8 bytes"))
+    }
+
+    /// The row of `id`; `ids` are the index's ids by row.
+    fn get(&self, ids: &[IdBytes], id: &IdBytes) -> Option<u32> {
+        match self.short.get(&Self::short_key(id)) {
+            Some(&row) if ids[row as usize] == *id => Some(row),
+            Some(_) => self.clashes.get(id).copied(),
+            None => None,
+        }
+    }
+
+    /// Records `row` for `id`; false (and nothing changed) when `id` has a row already.
+    fn insert(&mut self, ids: &[IdBytes], id: IdBytes, row: u32) -> bool {
+        if self.get(ids, &id).is_some() {
+            return false;
+        }
+        match self.short.entry(Self::short_key(&id)) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(row);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.clashes.insert(id, row);
+            }
+        }
+        true
+    }
+
+    fn reserve(&mut self, n: usize) {
+        self.short.reserve(n);
+    }
+}
+
+/// One page of ListReports.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub reports: Vec<pb::ReportSummary>,
+    /// The seq the next page starts after, when more remain.
+    pub next_after: Option<u64>,
+    /// How many reports the selection covers in all.
+    pub total: u64,
+}
+
+/// Every stored report, as queries need it.
+#[derive(Debug)]
+pub struct Index {
+    strings: Interner,
+    rows: Vec<Row>,
+    ids: Vec<IdBytes>,
+    columns: Vec<Column>,
+    /// Finding codes of every row, packed by [`pack`].
+    findings: Vec<u16>,
+    sources: String,
+    // Derived from the fields above (rebuilt by `decode`).
+    by_id: IdMap,
+    /// (agency, year) → the latest revision's row.
+    bodies: HashMap<(u32, i32), u32>,
+    /// (0, agency) or (1 + region level, name) → rows, in storage order.
+    postings: HashMap<(u8, u32), Vec<u32>>,
+    /// Every agency name that has rows.
+    agencies: Vec<u32>,
+    /// Those names joined by NUL, and where each starts: an agency substring is searched
+    /// for in one pass. `None` once a name holds a NUL (then each name is searched).
+    agency_text: Option<(String, Vec<u32>)>,
+    /// Each row's year and whether it is the latest revision, apart from the rows so that
+    /// whole-index scans read 5 bytes a row, not a row's 80.
+    years: Vec<i32>,
+    latest: Vec<bool>,
+    /// Exact sums per year, for aggregates by year over everything.
+    totals: Totals,
+}
+
+impl Default for Index {
+    fn default() -> Self {
+        Index::new()
+    }
+}
+
+/// A finding's code and severity in 16 bits.
+fn pack(code: Code, severity: Severity) -> u16 {
+    let c = Code::ALL.iter().position(|&k| k == code).unwrap_or(0) as u16;
+    (c << 2) | (severity as u16 & 3)
+}
+
+fn unpack(p: u16) -> Option<(Code, Severity)> {
+    let code = *Code::ALL.get(usize::from(p >> 2))?;
+    Some((code, Severity::try_from(i32::from(p & 3)).ok()?))
+}
+
+fn packed(findings: &[Finding]) -> impl Iterator<Item = u16> + '_ {
+    findings.iter().filter_map(|f| {
+        Some(pack(
+            Code::parse(&f.code)?,
+            Severity::try_from(f.severity).ok()?,
+        ))
+    })
+}
+
+impl Index {
+    pub fn new() -> Index {
+        Index {
+            strings: Interner::default(),
+            rows: Vec::new(),
+            ids: Vec::new(),
+            columns: METRICS
+                .iter()
+                .map(|m| Column::new(m.kind == MetricKind::SignedCount))
+                .collect(),
+            findings: Vec::new(),
+            sources: String::new(),
+            by_id: IdMap::default(),
+            bodies: HashMap::default(),
+            postings: HashMap::default(),
+            agencies: Vec::new(),
+            agency_text: Some((String::new(), Vec::new())),
+            years: Vec::new(),
+            latest: Vec::new(),
+            totals: Totals::default(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    fn row_of(&self, id: &str) -> Option<u32> {
+        self.by_id.get(&self.ids, &id_bytes(id)?)
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.row_of(id).is_some()
+    }
+
+    /// A row's id as bytes.
+    pub fn id_bytes(&self, row: u32) -> &IdBytes {
+        &self.ids[row as usize]
+    }
+
+    fn id(&self, row: u32) -> String {
+        hex::encode(self.ids[row as usize])
+    }
+
+    /// Ids of every revision of the body `id` belongs to, oldest first.
+    pub fn revisions(&self, id: &str) -> Vec<String> {
+        let Some(r) = self.row_of(id) else {
+            return Vec::new();
+        };
+        let row = &self.rows[r as usize];
+        let mut at = self
+            .bodies
+            .get(&(row.agency, row.year))
+            .copied()
+            .unwrap_or(r);
+        let mut list = Vec::new();
+        while at != NONE {
+            list.push(self.id(at));
+            at = self.rows[at as usize].prev;
+        }
+        list.reverse();
+        list
+    }
+
+    /// The id of the latest stored report of a body and year, if any.
+    pub fn latest_id(&self, agency: &str, year: i32) -> Option<String> {
+        let a = self.strings.get(agency)?;
+        self.bodies.get(&(a, year)).map(|&r| self.id(r))
+    }
+
+    fn post(&mut self, key: (u8, u32), row: u32) {
+        let list = self.postings.entry(key).or_default();
+        list.push(row);
+        if list.len() == 1 && key.0 == 0 {
+            self.agencies.push(key.1);
+            let name = self.strings.name(key.1);
+            match &mut self.agency_text {
+                Some(_) if name.contains('\0') => self.agency_text = None,
+                Some((text, starts)) => {
+                    starts.push(text.len() as u32);
+                    text.push_str(name);
+                    text.push('\0');
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// Adds a stored report; a report of a body and year already held becomes the latest
+    /// revision. Returns the id of the revision it supersedes, if any. Reports whose id is
+    /// not 64 hex digits (the store never makes one) are not indexed.
+    pub fn insert(&mut self, report: &Report, seq: u64, cross: &[Finding]) -> Option<String> {
+        let key = id_bytes(&report.id)?;
+        if self.by_id.get(&self.ids, &key).is_some() {
+            return None;
+        }
+        let at = self.rows.len() as u32;
+        let region = report.region.clone().unwrap_or_default();
+        let agency = self.strings.intern(report.agency.trim());
+        let region = [
+            self.strings.intern(&region.province),
+            self.strings.intern(&region.city),
+            self.strings.intern(&region.county),
+            self.strings.intern(&region.township),
+        ];
+        let findings = self.findings.len() as u32;
+        self.findings.extend(packed(&report.findings));
+        let own = (self.findings.len() as u32 - findings) as u16;
+        self.findings.extend(packed(cross));
+        let cross = (self.findings.len() as u32 - findings - u32::from(own)) as u16;
+        // Sources beyond 4 GiB in all are not kept (far past any planned size).
+        let (source, source_len) = match u32::try_from(self.sources.len() + report.source.len()) {
+            Ok(_) => {
+                let start = self.sources.len() as u32;
+                self.sources.push_str(&report.source);
+                (start, report.source.len() as u32)
+            }
+            Err(_) => (0, 0),
+        };
+        let mut prev = NONE;
+        let mut superseded = None;
+        if let Some((_, year)) = body_key(report) {
+            if let Some(old) = self.bodies.insert((agency, year), at) {
+                self.rows[old as usize].latest = false;
+                self.latest[old as usize] = false;
+                let columns = &self.columns;
+                self.totals
+                    .account(year, (false, true), -1, &|m| columns[m].get(old as usize));
+                prev = old;
+                superseded = Some(self.id(old));
+            }
+        }
+        self.rows.push(Row {
+            seq,
+            agency,
+            region,
+            prev,
+            findings,
+            own,
+            cross,
+            source,
+            source_len,
+            year: report.year.unwrap_or(NO_YEAR),
+            template: Template::try_from(report.template).unwrap_or(Template::Unknown) as i32,
+            latest: true,
+        });
+        self.years.push(self.rows[at as usize].year);
+        self.latest.push(true);
+        self.ids.push(key);
+        self.by_id.insert(&self.ids, key, at);
+        for (m, column) in self.columns.iter_mut().enumerate() {
+            column.push(catalogue::get(report, m));
+        }
+        let columns = &self.columns;
+        self.totals
+            .account(self.years[at as usize], (true, true), 1, &|m| {
+                columns[m].get(at as usize)
+            });
+        self.post_row(at);
+        superseded
+    }
+
+    fn post_row(&mut self, at: u32) {
+        let row = self.rows[at as usize];
+        if !self.strings.name(row.agency).is_empty() {
+            self.post((0, row.agency), at);
+        }
+        for (level, name) in row.region.iter().enumerate() {
+            if !self.strings.name(*name).is_empty() {
+                self.post((1 + level as u8, *name), at);
+            }
+        }
+    }
+
+    /// Replaces the cross-year findings of a stored report.
+    pub fn set_cross(&mut self, id: &str, cross: &[Finding]) {
+        let Some(r) = self.row_of(id) else { return };
+        let row = self.rows[r as usize];
+        let start = row.findings as usize;
+        let own_end = start + usize::from(row.own);
+        let new: Vec<u16> = packed(cross).collect();
+        if new.len() <= usize::from(row.cross) {
+            self.findings[own_end..own_end + new.len()].copy_from_slice(&new);
+        } else {
+            // Move the row's codes to the end of the arena (the old place is left unused).
+            let own: Vec<u16> = self.findings[start..own_end].to_vec();
+            self.rows[r as usize].findings = self.findings.len() as u32;
+            self.findings.extend(own);
+            self.findings.extend_from_slice(&new);
+        }
+        self.rows[r as usize].cross = new.len() as u16;
+    }
+
+    fn codes(&self, row: &Row) -> impl Iterator<Item = (Code, Severity)> + '_ {
+        let start = row.findings as usize;
+        let end = start + usize::from(row.own) + usize::from(row.cross);
+        self.findings[start..end].iter().filter_map(|&p| unpack(p))
+    }
+
+    fn count(&self, row: &Row, severity: Severity) -> u32 {
+        self.codes(row).filter(|(_, s)| *s == severity).count() as u32
+    }
+
+    pub fn summary(&self, i: u32) -> pb::ReportSummary {
+        let row = &self.rows[i as usize];
+        let start = row.source as usize;
+        pb::ReportSummary {
+            id: self.id(i),
+            agency: self.strings.name(row.agency).to_owned(),
+            year: (row.year != NO_YEAR).then_some(row.year),
+            template: row.template,
+            region: Some(pb::Region {
+                province: self.strings.name(row.region[0]).to_owned(),
+                city: self.strings.name(row.region[1]).to_owned(),
+                county: self.strings.name(row.region[2]).to_owned(),
+                township: self.strings.name(row.region[3]).to_owned(),
+            }),
+            errors: self.count(row, Severity::Error),
+            warnings: self.count(row, Severity::Warning),
+            infos: self.count(row, Severity::Info),
+            source: self.sources[start..start + row.source_len as usize].to_owned(),
+            latest: row.latest,
+        }
+    }
+
+    pub fn seq(&self, i: u32) -> u64 {
+        self.rows[i as usize].seq
+    }
+
+    /// One page of the reports a selection covers, in storage order: at most `size` of
+    /// those stored after `after` (a seq; 0 for the first page).
+    pub fn page(&self, selection: &Selection, after: u64, size: usize) -> Page {
+        let mut page = Page::default();
+        let mut last_seq = after;
+        for i in self.select(selection) {
+            page.total += 1;
+            let seq = self.seq(i);
+            if seq <= after {
+                continue;
+            }
+            if page.reports.len() < size {
+                page.reports.push(self.summary(i));
+                last_seq = seq;
+            } else if page.next_after.is_none() {
+                // More remain: the next page starts after the last report of this one.
+                page.next_after = Some(last_seq);
+            }
+        }
+        page
+    }
+}

@@ -1,0 +1,234 @@
+//! Which rows a query covers: a typed [`Selection`] (the service checks the proto's filter
+//! into one), resolved against the index once per query into a [`Selector`] that keeps or
+//! drops rows, visiting only a posting list when the selection names a small one.
+
+use rustc_hash::FxHashSet as HashSet;
+
+use super::{Index, NONE, NO_YEAR};
+use crate::pb::{Severity, Template};
+
+/// Which reports a query covers. Empty strings and `None` select everything.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Selection {
+    /// A substring of the agency's name.
+    pub agency: String,
+    pub province: String,
+    pub city: String,
+    pub county: String,
+    pub township: String,
+    pub year_from: Option<i32>,
+    pub year_to: Option<i32>,
+    /// The format the tables print.
+    pub template: Option<Template>,
+    /// Reports with at least one finding of this severity.
+    pub severity: Option<Severity>,
+    /// Every revision, not only the latest of each body and year.
+    pub all_revisions: bool,
+}
+
+impl Index {
+    /// Agency ids whose name contains `needle`.
+    fn agencies_containing(&self, needle: &str) -> HashSet<u32> {
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        let mut found = HashSet::default();
+        match &self.agency_text {
+            Some((text, starts)) if !needle.contains('\0') => {
+                let text = text.as_bytes();
+                let mut at = 0;
+                while let Some(k) = finder.find(&text[at..]) {
+                    // The name the match starts in (names hold no NUL, so it ends there too).
+                    let i = starts.partition_point(|&s| s as usize <= at + k) - 1;
+                    found.insert(self.agencies[i]);
+                    at = starts.get(i + 1).map_or(text.len(), |&s| s as usize);
+                }
+            }
+            _ => {
+                for &a in &self.agencies {
+                    if finder.find(self.strings.name(a).as_bytes()).is_some() {
+                        found.insert(a);
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// Rows a selection covers, in storage order.
+    pub fn select(&self, selection: &Selection) -> Vec<u32> {
+        let selector = Selector::new(self, selection);
+        if selector.nothing {
+            return Vec::new();
+        }
+        let candidates = selector.candidates(self);
+        let total = candidates
+            .as_ref()
+            .map_or(self.rows.len(), |(c, _)| c.len());
+        self.select_part(&selector, candidates.as_ref(), 0..total)
+    }
+
+    /// The rows `selector` keeps among candidates (or all rows) `part`.
+    pub(super) fn select_part(
+        &self,
+        selector: &Selector<'_>,
+        candidates: Option<&(Vec<u32>, Option<usize>)>,
+        part: std::ops::Range<usize>,
+    ) -> Vec<u32> {
+        match candidates {
+            Some((rows, known)) => rows[part]
+                .iter()
+                .copied()
+                .filter(|&r| selector.keeps(self, r, *known))
+                .collect(),
+            None if selector.by_year_only() => {
+                // Only the hot columns decide.
+                let f = selector.selection;
+                let ranged = f.year_from.is_some() || f.year_to.is_some();
+                let years = f.year_from.unwrap_or(i32::MIN)..=f.year_to.unwrap_or(i32::MAX);
+                part.filter(|&r| {
+                    (f.all_revisions || self.latest[r])
+                        && (!ranged || (self.years[r] != NO_YEAR && years.contains(&self.years[r])))
+                })
+                .map(|r| r as u32)
+                .collect()
+            }
+            None => part
+                .map(|r| r as u32)
+                .filter(|&r| selector.keeps(self, r, None))
+                .collect(),
+        }
+    }
+}
+
+/// Agency names matching a substring are read through their posting lists, not by a scan,
+/// while their rows are fewer than one in this many of the index.
+const AGENCY_LISTS_BELOW: usize = 4;
+
+/// A selection resolved against the index once per query.
+pub(super) struct Selector<'a> {
+    pub(super) selection: &'a Selection,
+    /// Region name ids the selection asks for, per level.
+    region: [Option<u32>; 4],
+    /// Agency name ids that contain the selection's substring.
+    agencies: Option<HashSet<u32>>,
+    /// The selection names something no stored report has.
+    pub(super) nothing: bool,
+}
+
+impl<'a> Selector<'a> {
+    pub(super) fn new(index: &Index, selection: &'a Selection) -> Selector<'a> {
+        let mut nothing = false;
+        let mut resolve = |s: &str| {
+            if s.is_empty() {
+                return None;
+            }
+            let id = index.strings.get(s);
+            nothing |= id.is_none();
+            Some(id.unwrap_or(NONE))
+        };
+        let region = [
+            resolve(&selection.province),
+            resolve(&selection.city),
+            resolve(&selection.county),
+            resolve(&selection.township),
+        ];
+        let agencies =
+            (!selection.agency.is_empty()).then(|| index.agencies_containing(&selection.agency));
+        nothing |= agencies.as_ref().is_some_and(HashSet::is_empty);
+        Selector {
+            selection,
+            region,
+            agencies,
+            nothing,
+        }
+    }
+
+    /// True when the selection asks for nothing but a year range and revisions.
+    pub(super) fn by_year_only(&self) -> bool {
+        self.region.iter().all(Option::is_none)
+            && self.agencies.is_none()
+            && self.selection.severity.is_none()
+            && self.selection.template.is_none()
+    }
+
+    /// The rows of the smallest posting list the selection names, when it names one small
+    /// enough to beat a scan of every row.
+    /// With them, the region level every one of them has (when they came from a region's
+    /// list).
+    pub(super) fn candidates(&self, index: &Index) -> Option<(Vec<u32>, Option<usize>)> {
+        let mut best: Option<(&[u32], usize)> = None;
+        for (level, want) in self.region.iter().enumerate() {
+            if let Some(id) = want {
+                let list = index
+                    .postings
+                    .get(&(1 + level as u8, *id))
+                    .map_or(&[][..], Vec::as_slice);
+                if best.is_none_or(|(b, _)| list.len() < b.len()) {
+                    best = Some((list, level));
+                }
+            }
+        }
+        if let Some(agencies) = &self.agencies {
+            let lists: Vec<&Vec<u32>> = agencies
+                .iter()
+                .filter_map(|a| index.postings.get(&(0, *a)))
+                .collect();
+            let total: usize = lists.iter().map(|l| l.len()).sum();
+            if best.is_none_or(|(b, _)| total < b.len())
+                && total < index.rows.len() / AGENCY_LISTS_BELOW
+            {
+                let mut all: Vec<u32> = lists.into_iter().flatten().copied().collect();
+                all.sort_unstable();
+                return Some((all, None));
+            }
+        }
+        best.map(|(list, level)| (list.to_vec(), Some(level)))
+    }
+
+    /// True when row `r` passes the selection; `known` is a region level every candidate row
+    /// already has (the posting list they came from), not checked again.
+    pub(super) fn keeps(&self, index: &Index, r: u32, known: Option<usize>) -> bool {
+        let f = self.selection;
+        // The hot columns first: most rows are decided without reading the row.
+        if !f.all_revisions && !index.latest[r as usize] {
+            return false;
+        }
+        let year = index.years[r as usize];
+        if (f.year_from.is_some() || f.year_to.is_some())
+            && (year == NO_YEAR
+                || f.year_from.is_some_and(|from| year < from)
+                || f.year_to.is_some_and(|to| year > to))
+        {
+            return false;
+        }
+        let rest = self
+            .region
+            .iter()
+            .enumerate()
+            .any(|(level, want)| want.is_some() && Some(level) != known);
+        if !rest && f.template.is_none() && f.severity.is_none() && self.agencies.is_none() {
+            return true;
+        }
+        let row = &index.rows[r as usize];
+        for (level, (want, have)) in self.region.iter().zip(row.region).enumerate() {
+            if Some(level) != known && want.is_some_and(|id| id != have) {
+                return false;
+            }
+        }
+        if f.template
+            .is_some_and(|t| Template::try_from(row.template).unwrap_or(Template::Unknown) != t)
+        {
+            return false;
+        }
+        if let Some(s) = f.severity {
+            if !index.codes(row).any(|(_, sev)| sev == s) {
+                return false;
+            }
+        }
+        if let Some(agencies) = &self.agencies {
+            if !agencies.contains(&row.agency) {
+                return false;
+            }
+        }
+        true
+    }
+}

@@ -1,0 +1,321 @@
+//! The index as bytes: the snapshot the store keeps across a restart. Every offset is
+//! checked on the way back in, so a damaged file is an error, never a panic.
+
+use super::column::{take, Column, COLUMN_HEADER_BYTES};
+use super::totals::Totals;
+use super::{unpack, Index, Row, NONE, NO_YEAR};
+use crate::model::catalogue::METRICS;
+use crate::model::id::ID_BYTES;
+
+/// Why a snapshot was not read. The store rebuilds the index from the stored reports then.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotError {
+    /// The file ends before what its counts announce.
+    #[error("truncated: {wanted} bytes wanted, {left} left")]
+    Truncated { wanted: usize, left: usize },
+    /// The checksum does not match the bytes (a torn or damaged write).
+    #[error("checksum mismatch")]
+    Checksum,
+    /// Not a snapshot of this version.
+    #[error("not a version-{VERSION} index snapshot")]
+    NotASnapshot,
+    /// Written for another metric catalogue: its columns do not line up with this one's.
+    #[error("written for another metric catalogue")]
+    OtherCatalogue,
+    /// Its parts do not fit together (what does not, in words).
+    #[error("damaged: {0}")]
+    Damaged(String),
+}
+
+fn damaged(why: impl std::fmt::Display) -> SnapshotError {
+    SnapshotError::Damaged(why.to_string())
+}
+
+/// The snapshot format: magic, version, a fingerprint of the catalogue (columns follow its
+/// order), the store's next sequence number, the arenas, rows, ids and columns, and a CRC-32
+/// of everything before it.
+const MAGIC: &[u8; 4] = b"NBIX";
+const VERSION: u32 = 1;
+
+/// A row on disk: its seq (u64), [`ROW_WORDS`] u32 fields (agency, four region levels,
+/// prev, findings, own, cross, source, source length, year, template) and the latest flag.
+const ROW_WORDS: usize = 13;
+const ROW_BYTES: usize = 8 + 4 * ROW_WORDS + 1;
+/// A name on disk takes at least its u32 length.
+const NAME_MIN_BYTES: usize = 4;
+/// A finding code on disk: one packed u16.
+const FINDING_BYTES: usize = 2;
+
+fn catalogue_fingerprint() -> u64 {
+    // FNV-1a over every path and kind, so a changed catalogue never reads old columns.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for m in METRICS {
+        for b in m.path.bytes().chain([0, m.kind as u8]) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    h
+}
+
+fn put_u32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_u64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn get_u32(input: &mut &[u8]) -> Result<u32, SnapshotError> {
+    Ok(u32::from_le_bytes(
+        take(input, 4)?.try_into().expect("4 bytes"),
+    ))
+}
+
+fn get_u64(input: &mut &[u8]) -> Result<u64, SnapshotError> {
+    Ok(u64::from_le_bytes(
+        take(input, 8)?.try_into().expect("8 bytes"),
+    ))
+}
+
+/// A count of entries of at least `each` bytes, checked against the bytes left.
+fn get_len(input: &mut &[u8], each: usize) -> Result<usize, SnapshotError> {
+    let n = usize::try_from(get_u64(input)?).map_err(|_| damaged("length overflows"))?;
+    if n.checked_mul(each).is_none_or(|bytes| bytes > input.len()) {
+        return Err(damaged(format!("{n} entries do not fit in what is left")));
+    }
+    Ok(n)
+}
+
+/// Where [`Index::encode_to`] gathers bytes before writing them, keeping the checksum.
+struct Sink<'w, W: std::io::Write> {
+    out: Vec<u8>,
+    w: &'w mut W,
+    crc: crc32fast::Hasher,
+}
+
+impl<'w, W: std::io::Write> Sink<'w, W> {
+    const SPILL: usize = 1 << 20;
+
+    fn new(w: &'w mut W) -> Self {
+        Sink {
+            out: Vec::with_capacity(Self::SPILL + (1 << 16)),
+            w,
+            crc: crc32fast::Hasher::new(),
+        }
+    }
+
+    fn spill_if_full(&mut self) -> std::io::Result<()> {
+        if self.out.len() >= Self::SPILL {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    fn spill(&mut self) -> std::io::Result<()> {
+        self.crc.update(&self.out);
+        self.w.write_all(&self.out)?;
+        self.out.clear();
+        Ok(())
+    }
+
+    /// Writes `bytes` past the buffer (which must be empty).
+    fn write_direct(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        debug_assert!(self.out.is_empty());
+        self.crc.update(bytes);
+        self.w.write_all(bytes)
+    }
+
+    /// Writes what is gathered, then the checksum of everything written.
+    fn finish(mut self) -> std::io::Result<()> {
+        self.spill()?;
+        let crc = self.crc.finalize();
+        self.w.write_all(&crc.to_le_bytes())
+    }
+}
+
+impl Index {
+    /// The whole index as bytes, stamped with the store's `next_seq`.
+    pub fn encode(&self, next_seq: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_to(next_seq, &mut out)
+            .expect("writing to a Vec cannot fail");
+        out
+    }
+
+    /// [`Index::encode`] written to `w` a megabyte at a time, so that a large index is
+    /// never held twice in memory.
+    pub fn encode_to(&self, next_seq: u64, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut sink = Sink::new(w);
+        let out = &mut sink.out;
+        out.extend_from_slice(MAGIC);
+        put_u32(out, VERSION);
+        put_u64(out, catalogue_fingerprint());
+        put_u64(out, next_seq);
+        put_u64(out, self.strings.names.len() as u64);
+        for name in &self.strings.names {
+            put_u32(&mut sink.out, name.len() as u32);
+            sink.out.extend_from_slice(name.as_bytes());
+            sink.spill_if_full()?;
+        }
+        put_u64(&mut sink.out, self.rows.len() as u64);
+        for row in &self.rows {
+            let out = &mut sink.out;
+            put_u64(out, row.seq);
+            for v in [
+                row.agency,
+                row.region[0],
+                row.region[1],
+                row.region[2],
+                row.region[3],
+            ] {
+                put_u32(out, v);
+            }
+            for v in [
+                row.prev,
+                row.findings,
+                u32::from(row.own),
+                u32::from(row.cross),
+            ] {
+                put_u32(out, v);
+            }
+            for v in [
+                row.source,
+                row.source_len,
+                row.year as u32,
+                row.template as u32,
+            ] {
+                put_u32(out, v);
+            }
+            out.push(u8::from(row.latest));
+            sink.spill_if_full()?;
+        }
+        for id in &self.ids {
+            sink.out.extend_from_slice(id);
+            sink.spill_if_full()?;
+        }
+        put_u64(&mut sink.out, self.findings.len() as u64);
+        for chunk in self.findings.chunks(1 << 16) {
+            for f in chunk {
+                sink.out.extend_from_slice(&f.to_le_bytes());
+            }
+            sink.spill_if_full()?;
+        }
+        put_u64(&mut sink.out, self.sources.len() as u64);
+        sink.spill()?;
+        sink.write_direct(self.sources.as_bytes())?;
+        put_u64(&mut sink.out, self.columns.len() as u64);
+        for c in &self.columns {
+            c.encode(&mut sink.out);
+            sink.spill_if_full()?;
+        }
+        sink.finish()
+    }
+
+    /// Reads a snapshot written by [`Index::encode`]: the index and the `next_seq` it was
+    /// stamped with. Every offset is checked, so a damaged file is an error, never a panic.
+    pub fn decode(bytes: &[u8]) -> Result<(Index, u64), SnapshotError> {
+        let Some((body, crc)) = bytes.split_last_chunk::<4>() else {
+            return Err(SnapshotError::Truncated {
+                wanted: 4,
+                left: bytes.len(),
+            });
+        };
+        if crc32fast::hash(body) != u32::from_le_bytes(*crc) {
+            return Err(SnapshotError::Checksum);
+        }
+        let input = &mut &body[..];
+        if take(input, 4)? != MAGIC || get_u32(input)? != VERSION {
+            return Err(SnapshotError::NotASnapshot);
+        }
+        if get_u64(input)? != catalogue_fingerprint() {
+            return Err(SnapshotError::OtherCatalogue);
+        }
+        let next_seq = get_u64(input)?;
+        let mut index = Index::new();
+        for _ in 0..get_len(input, NAME_MIN_BYTES)? {
+            let n = get_u32(input)? as usize;
+            let name = std::str::from_utf8(take(input, n)?).map_err(damaged)?;
+            if index.strings.intern(name) as usize != index.strings.names.len() - 1 {
+                return Err(damaged(format!("string {name:?} twice")));
+            }
+        }
+        let strings = index.strings.names.len() as u32;
+        let n = get_len(input, ROW_BYTES)?;
+        for at in 0..n as u32 {
+            let seq = get_u64(input)?;
+            let mut v = [0u32; ROW_WORDS];
+            for x in &mut v {
+                *x = get_u32(input)?;
+            }
+            let row = Row {
+                seq,
+                agency: v[0],
+                region: [v[1], v[2], v[3], v[4]],
+                prev: v[5],
+                findings: v[6],
+                own: u16::try_from(v[7]).map_err(damaged)?,
+                cross: u16::try_from(v[8]).map_err(damaged)?,
+                source: v[9],
+                source_len: v[10],
+                year: v[11] as i32,
+                template: v[12] as i32,
+                latest: take(input, 1)?[0] != 0,
+            };
+            if v[..5].iter().any(|&s| s >= strings) || (row.prev != NONE && row.prev >= at) {
+                return Err(damaged(format!("row {at} points outside the index")));
+            }
+            index.rows.push(row);
+        }
+        for _ in 0..n {
+            index
+                .ids
+                .push(take(input, ID_BYTES)?.try_into().expect("ID_BYTES bytes"));
+        }
+        for _ in 0..get_len(input, FINDING_BYTES)? {
+            let f = u16::from_le_bytes(take(input, FINDING_BYTES)?.try_into().expect("2 bytes"));
+            unpack(f).ok_or_else(|| damaged("unknown finding code"))?;
+            index.findings.push(f);
+        }
+        let len = get_len(input, 1)?;
+        index.sources = String::from_utf8(take(input, len)?.to_vec()).map_err(damaged)?;
+        if get_len(input, COLUMN_HEADER_BYTES)? != METRICS.len() {
+            return Err(damaged("column count differs from the catalogue"));
+        }
+        for c in &mut index.columns {
+            *c = Column::decode_from(input)?;
+            if c.len() != n {
+                return Err(damaged("a column's length differs from the row count"));
+            }
+        }
+        if !input.is_empty() {
+            return Err(damaged("bytes after the last column"));
+        }
+        index.by_id.reserve(n);
+        index.bodies.reserve(n);
+        index.years.reserve(n);
+        index.latest.reserve(n);
+        for at in 0..n as u32 {
+            let row = index.rows[at as usize];
+            let end = row.findings as usize + usize::from(row.own) + usize::from(row.cross);
+            let source_end = row.source as usize + row.source_len as usize;
+            if end > index.findings.len()
+                || !index.sources.is_char_boundary(row.source as usize)
+                || source_end > index.sources.len()
+                || !index.sources.is_char_boundary(source_end)
+            {
+                return Err(damaged(format!("row {at} points outside its arenas")));
+            }
+            if !index.by_id.insert(&index.ids, index.ids[at as usize], at) {
+                return Err(damaged(format!("row {at} repeats an id")));
+            }
+            index.years.push(row.year);
+            index.latest.push(row.latest);
+            if row.latest && row.year != NO_YEAR && !index.strings.name(row.agency).is_empty() {
+                index.bodies.insert((row.agency, row.year), at);
+            }
+            index.post_row(at);
+        }
+        index.totals = Totals::rebuild(&index.years, &index.latest, &index.columns);
+        Ok((index, next_seq))
+    }
+}

@@ -1,0 +1,363 @@
+//! The index's own tests: rows, revisions, selections, aggregates and snapshots.
+
+use super::select::Selector;
+use super::*;
+use crate::model::rates::RATES;
+
+/// A 64-hex-digit id from a short name, as the store would make.
+fn hex_id(name: &str) -> String {
+    format!("{:0>64}", hex::encode(name))
+}
+
+#[test]
+fn ids_sharing_their_first_bytes_keep_their_own_rows() {
+    // hex_id pads with zeros: these ids share their first 8 bytes (and more).
+    let mut index = Index::new();
+    for (i, name) in ["a", "b", "c"].iter().enumerate() {
+        index.insert(
+            &report(name, "某局", 2020 + i as i32, 1.0, 1.0, 1.0),
+            i as u64,
+            &[],
+        );
+    }
+    // And one that differs from "a" in its first byte only.
+    let mut other = report("a", "某局", 2019, 1.0, 1.0, 1.0);
+    other.id = format!("ff{}", &hex_id("a")[2..]);
+    index.insert(&other, 9, &[]);
+    let ids: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|n| hex_id(n))
+        .chain([other.id.clone()])
+        .collect();
+    let (back, _) = Index::decode(&index.encode(10)).unwrap();
+    for index in [&index, &back] {
+        for (row, id) in ids.iter().enumerate() {
+            assert_eq!(index.row_of(id), Some(row as u32));
+        }
+        assert!(!index.contains(&hex_id("d")));
+        assert_eq!(index.len(), 4);
+    }
+    // A second insert of a held id adds nothing.
+    index.insert(&report("b", "某局", 2030, 1.0, 1.0, 1.0), 11, &[]);
+    assert_eq!(index.len(), 4);
+}
+
+fn report(
+    id: &str,
+    agency: &str,
+    year: i32,
+    new_total: f64,
+    closed: f64,
+    disclosed: f64,
+) -> Report {
+    let mut r = Report {
+        id: hex_id(id),
+        agency: agency.into(),
+        year: Some(year),
+        template: Template::Template2021 as i32,
+        region: Some(crate::parse::meta::region(agency)),
+        ..Default::default()
+    };
+    let set = |r: &mut Report, p: &str, v: f64| {
+        catalogue::set(r, catalogue::index_of(p).unwrap(), Some(v))
+    };
+    set(&mut r, "applications.new_received.total", new_total);
+    set(&mut r, "applications.closed_total.total", closed);
+    set(&mut r, "applications.disclosed.total", disclosed);
+    set(&mut r, "applications.partially_disclosed.total", 0.0);
+    r
+}
+
+#[test]
+fn sums_group_and_revisions() {
+    let mut index = Index::new();
+    index.insert(
+        &report("a", "北京市朝阳区人民政府", 2022, 10.0, 10.0, 5.0),
+        1,
+        &[],
+    );
+    index.insert(
+        &report("b", "北京市海淀区人民政府", 2022, 20.0, 20.0, 20.0),
+        2,
+        &[],
+    );
+    index.insert(
+        &report("c", "北京市朝阳区人民政府", 2023, 7.0, 7.0, 7.0),
+        3,
+        &[],
+    );
+    // A revision of a: only the latest counts by default.
+    let superseded = index.insert(
+        &report("d", "北京市朝阳区人民政府", 2022, 12.0, 12.0, 6.0),
+        4,
+        &[],
+    );
+    assert_eq!(superseded, Some(hex_id("a")));
+    assert_eq!(
+        index.revisions(&hex_id("d")),
+        vec![hex_id("a"), hex_id("d")]
+    );
+    assert_eq!(index.revisions(&hex_id("a")), index.revisions(&hex_id("d")));
+    assert_eq!(index.revisions(&hex_id("b")), vec![hex_id("b")]);
+
+    let m = catalogue::index_of("applications.new_received.total").unwrap();
+    let r = index.aggregate(&[m], &[], &[Dim::Year], &Selection::default());
+    let by_year: Vec<(String, f64)> = r
+        .groups
+        .iter()
+        .map(|g| (g.key[0].clone(), g.sums[0].sum))
+        .collect();
+    assert_eq!(by_year, vec![("2022".into(), 32.0), ("2023".into(), 7.0)]);
+    let all = index.aggregate(
+        &[m],
+        &[],
+        &[],
+        &Selection {
+            all_revisions: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!(all.groups[0].sums[0].sum, 49.0);
+
+    let county = index.aggregate(
+        &[m],
+        &[0, 5],
+        &[Dim::County],
+        &Selection {
+            agency: "朝阳".into(),
+            ..Default::default()
+        },
+    );
+    assert_eq!(county.groups.len(), 1);
+    assert_eq!(county.groups[0].key, vec!["朝阳区".to_owned()]);
+    let rate = county.groups[0]
+        .rates
+        .iter()
+        .find(|r| r.name == "disclosure_rate")
+        .unwrap();
+    assert_eq!(
+        (rate.numerator, rate.denominator, rate.reports),
+        (13.0, 19.0, 2)
+    );
+    assert!(rate.small_sample);
+    // Missing metrics are counted, not summed as 0.
+    let pending = catalogue::index_of("review.pending").unwrap();
+    let r = index.aggregate(&[pending], &[], &[], &Selection::default());
+    assert_eq!(
+        (r.groups[0].sums[0].reports, r.groups[0].sums[0].missing),
+        (0, 3)
+    );
+}
+
+#[test]
+fn filters_by_year_region_and_severity() {
+    let mut index = Index::new();
+    let mut bad = report("x", "淮安市人民政府", 2024, 1.0, 1.0, 1.0);
+    bad.findings.push(crate::model::finding::finding(
+        Code::RowTotal,
+        "applications.disclosed.total",
+        None,
+        None,
+        "",
+    ));
+    index.insert(&bad, 1, &[]);
+    index.insert(
+        &report("y", "北京市朝阳区人民政府", 2019, 1.0, 1.0, 1.0),
+        2,
+        &[],
+    );
+    let count = |f: Selection| index.select(&f).len();
+    assert_eq!(
+        count(Selection {
+            year_from: Some(2020),
+            ..Default::default()
+        }),
+        1
+    );
+    assert_eq!(
+        count(Selection {
+            city: "淮安市".into(),
+            ..Default::default()
+        }),
+        1
+    );
+    assert_eq!(
+        count(Selection {
+            city: "南京市".into(),
+            ..Default::default()
+        }),
+        0
+    );
+    assert_eq!(
+        count(Selection {
+            severity: Some(Severity::Error),
+            ..Default::default()
+        }),
+        1
+    );
+    assert_eq!(
+        count(Selection {
+            template: Some(Template::Template2019),
+            ..Default::default()
+        }),
+        0
+    );
+    let s = index.summarize(&Selection::default());
+    assert_eq!(s.counts.len(), 1);
+    assert_eq!(
+        (
+            s.counts[0].code.as_str(),
+            s.counts[0].findings,
+            s.counts[0].reports
+        ),
+        ("ROW_TOTAL", 1, 1)
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+    /// Whatever the per-year totals answer equals the scan's answer: after revisions,
+    /// with fractional and absent cells and reports without a year, for year ranges and
+    /// both revision settings, and again after a snapshot round trip.
+    #[test]
+    fn year_totals_answer_as_the_scan_does(
+        reports in proptest::collection::vec(
+            (0u8..5, proptest::option::of(2019i32..2023), proptest::collection::vec(
+                proptest::option::of(0u32..50), 4), 0u8..12),
+            1..60),
+        from in proptest::option::of(2018i32..2024),
+        to in proptest::option::of(2018i32..2024),
+        all_revisions in proptest::bool::ANY,
+        by_year in proptest::bool::ANY,
+    ) {
+        let paths = [
+            "applications.new_received.total",
+            "applications.disclosed.total",
+            "applications.closed_total.total",
+            "proactive.fees.amount_wan_yuan",
+        ];
+        let mut index = Index::new();
+        for (i, (body, year, cells, fraction)) in reports.iter().enumerate() {
+            let mut r = Report {
+                id: hex_id(&format!("r{i}")),
+                agency: format!("机关{body}"),
+                year: *year,
+                ..Default::default()
+            };
+            for (path, cell) in paths.iter().zip(cells) {
+                if let (Some(m), Some(v)) = (catalogue::index_of(path), cell) {
+                    let v = f64::from(*v) + if *fraction == 0 { 0.25 } else { 0.0 };
+                    catalogue::set(&mut r, m, Some(v));
+                }
+            }
+            index.insert(&r, i as u64, &[]);
+        }
+        let metrics: Vec<usize> = paths.iter().filter_map(|p| catalogue::index_of(p)).collect();
+        let rates: Vec<usize> = (0..RATES.len()).collect();
+        let group_by = if by_year { vec![Dim::Year] } else { vec![] };
+        let filter = Selection {
+            year_from: from,
+            year_to: to,
+            all_revisions,
+            ..Default::default()
+        };
+        let scan = index.aggregate_by(&metrics, &rates, &group_by, &filter, false);
+        // Without fractions the totals must answer (the comparison is not vacuous).
+        if reports.iter().all(|r| r.3 != 0) {
+            let selector = Selector::new(&index, &filter);
+            proptest::prop_assert!(index.answer_from_totals(&selector, &metrics, &rates, &group_by).is_some());
+        }
+        proptest::prop_assert_eq!(
+            &index.aggregate_by(&metrics, &rates, &group_by, &filter, true),
+            &scan
+        );
+        let (back, _) = Index::decode(&index.encode(7)).unwrap();
+        proptest::prop_assert_eq!(
+            &back.aggregate_by(&metrics, &rates, &group_by, &filter, true),
+            &scan
+        );
+    }
+}
+
+#[test]
+fn snapshot_round_trips_and_rejects_damage() {
+    let mut index = Index::new();
+    let mut a = report("a", "北京市朝阳区人民政府", 2022, 10.0, 10.0, 5.0);
+    a.source = "https://example.gov.cn/朝阳/2022".into();
+    a.findings.push(crate::model::finding::finding(
+        Code::RowTotal,
+        "applications.disclosed.total",
+        None,
+        None,
+        "",
+    ));
+    index.insert(&a, 1, &[]);
+    index.insert(
+        &report("b", "北京市朝阳区人民政府", 2023, 300.0, 7.0, 7.0),
+        2,
+        &[],
+    );
+    index.insert(
+        &report("c", "北京市朝阳区人民政府", 2022, 12.0, 12.0, 6.0),
+        3,
+        &[],
+    );
+    let bytes = index.encode(4);
+    let (back, next) = Index::decode(&bytes).unwrap();
+    assert_eq!(next, 4);
+    assert_eq!(back.rows, index.rows);
+    assert_eq!(back.columns, index.columns);
+    assert_eq!(back.revisions(&hex_id("c")), vec![hex_id("a"), hex_id("c")]);
+    assert_eq!(
+        back.latest_id("北京市朝阳区人民政府", 2022),
+        Some(hex_id("c"))
+    );
+    let f = Selection {
+        all_revisions: true,
+        city: "北京市".into(),
+        ..Default::default()
+    };
+    let m = catalogue::index_of("applications.new_received.total").unwrap();
+    let all: Vec<usize> = (0..RATES.len()).collect();
+    assert_eq!(
+        back.aggregate(&[m], &all, &[Dim::Year], &f),
+        index.aggregate(&[m], &all, &[Dim::Year], &f)
+    );
+    assert_eq!(back.summarize(&f), index.summarize(&f));
+    assert_eq!(back.summary(0), index.summary(0));
+    // Any flipped byte or cut tail is an error, not a panic or a wrong index.
+    for at in (0..bytes.len()).step_by(7) {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x20;
+        assert!(Index::decode(&bad).is_err(), "flip at {at}");
+    }
+    assert!(Index::decode(&bytes[..bytes.len() / 2]).is_err());
+    assert!(Index::decode(&[]).is_err());
+}
+
+#[test]
+fn set_cross_replaces_only_cross_year_codes() {
+    let mut index = Index::new();
+    let mut a = report("a", "淮安市人民政府", 2024, 1.0, 1.0, 1.0);
+    a.findings.push(crate::model::finding::finding(
+        Code::RowTotal,
+        "x",
+        None,
+        None,
+        "",
+    ));
+    index.insert(&a, 1, &[]);
+    index.insert(&report("b", "淮安市人民政府", 2023, 1.0, 1.0, 1.0), 2, &[]);
+    let cross = |n: usize| -> Vec<Finding> {
+        (0..n)
+            .map(|_| crate::model::finding::finding(Code::CarryOverMismatch, "y", None, None, ""))
+            .collect()
+    };
+    for n in [2, 1, 3, 0] {
+        index.set_cross(&hex_id("a"), &cross(n));
+        let s = index.summarize(&Selection::default());
+        let of = |code: &str| s.counts.iter().find(|c| c.code == code).map(|c| c.findings);
+        assert_eq!(of("ROW_TOTAL"), Some(1), "after {n}");
+        assert_eq!(of("CARRY_OVER_MISMATCH"), (n > 0).then_some(n as u64));
+    }
+}
