@@ -18,6 +18,12 @@ use crate::model::id::report_id;
 use crate::pb::ingest_service_client::IngestServiceClient;
 use crate::pb::{Document, IngestResult, Outcome};
 
+/// The defaults of `nianbao upload`'s flags.
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:50051";
+pub const DEFAULT_JOURNAL: &str = ".nianbao-upload.journal";
+pub const DEFAULT_IN_FLIGHT: usize = 32;
+pub const DEFAULT_MAX_RETRIES: u32 = 8;
+
 /// What `nianbao upload` was asked to do.
 #[derive(Debug, Clone)]
 pub struct UploadOptions {

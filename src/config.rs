@@ -36,17 +36,17 @@ pub struct UploadArgs {
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// The server, http://host:port or https://host:port.
-    #[arg(long, env = "NIANBAO_SERVER", default_value = "http://127.0.0.1:50051")]
+    #[arg(long, env = "NIANBAO_SERVER", default_value = crate::client::DEFAULT_SERVER)]
     pub server: String,
     /// Journal of acknowledged documents; a re-run skips what it lists.
     #[arg(
         long,
         env = "NIANBAO_UPLOAD_JOURNAL",
-        default_value = ".nianbao-upload.journal"
+        default_value = crate::client::DEFAULT_JOURNAL
     )]
     pub journal: PathBuf,
     /// Documents sent and not yet acknowledged, at most.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = crate::client::DEFAULT_IN_FLIGHT)]
     pub in_flight: usize,
     /// Bearer token, when the server requires one.
     #[arg(long, env = "NIANBAO_TOKEN", hide_env_values = true)]
@@ -55,7 +55,7 @@ pub struct UploadArgs {
     #[arg(long)]
     pub ca_cert: Option<PathBuf>,
     /// Retries (with backoff) on UNAVAILABLE and RESOURCE_EXHAUSTED.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = crate::client::DEFAULT_MAX_RETRIES)]
     pub max_retries: u32,
     /// No progress bar.
     #[arg(long)]
@@ -90,47 +90,47 @@ impl UploadArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "NIANBAO_LISTEN", default_value = "127.0.0.1:50051")]
+    #[arg(long, env = "NIANBAO_LISTEN", default_value = crate::server::DEFAULT_LISTEN)]
     pub listen: String,
     /// Directory of the embedded sled database.
-    #[arg(long, env = "NIANBAO_DATA_DIR", default_value = "./data")]
+    #[arg(long, env = "NIANBAO_DATA_DIR", default_value = crate::store::DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
     /// Largest gRPC message accepted or sent, in bytes.
-    #[arg(long, env = "NIANBAO_MAX_MESSAGE_BYTES", default_value_t = 16 << 20)]
+    #[arg(long, env = "NIANBAO_MAX_MESSAGE_BYTES", default_value_t = crate::server::DEFAULT_MAX_MESSAGE_BYTES)]
     pub max_message_bytes: usize,
     /// Largest document accepted, in bytes; larger ones are rejected alone.
-    #[arg(long, env = "NIANBAO_MAX_DOCUMENT_BYTES", default_value_t = 8 << 20)]
+    #[arg(long, env = "NIANBAO_MAX_DOCUMENT_BYTES", default_value_t = crate::ingest::DEFAULT_MAX_DOCUMENT_BYTES)]
     pub max_document_bytes: usize,
     /// Bytes of documents in flight across all streams; beyond it new documents wait, then
     /// get RESOURCE_EXHAUSTED.
-    #[arg(long, env = "NIANBAO_MEMORY_BYTES", default_value_t = 256 << 20)]
+    #[arg(long, env = "NIANBAO_MEMORY_BYTES", default_value_t = crate::ingest::DEFAULT_MEMORY_BYTES)]
     pub memory_bytes: usize,
     /// Seconds a document may wait for memory before RESOURCE_EXHAUSTED.
-    #[arg(long, env = "NIANBAO_MEMORY_WAIT_SECS", default_value_t = 10)]
+    #[arg(long, env = "NIANBAO_MEMORY_WAIT_SECS", default_value_t = crate::ingest::DEFAULT_MEMORY_WAIT_SECS)]
     pub memory_wait_secs: u64,
     /// Documents one Ingest stream may have in flight.
-    #[arg(long, env = "NIANBAO_STREAM_IN_FLIGHT", default_value_t = 64)]
+    #[arg(long, env = "NIANBAO_STREAM_IN_FLIGHT", default_value_t = crate::service::ingest::STREAM_IN_FLIGHT)]
     pub stream_in_flight: usize,
     /// Concurrent streams per HTTP/2 connection.
-    #[arg(long, env = "NIANBAO_MAX_CONCURRENT_STREAMS", default_value_t = 128)]
+    #[arg(long, env = "NIANBAO_MAX_CONCURRENT_STREAMS", default_value_t = crate::server::DEFAULT_MAX_CONCURRENT_STREAMS)]
     pub max_concurrent_streams: u32,
     /// Seconds between HTTP/2 keepalive pings; a peer that does not answer one within
     /// --keepalive-timeout-secs is disconnected.
-    #[arg(long, env = "NIANBAO_KEEPALIVE_SECS", default_value_t = 30)]
+    #[arg(long, env = "NIANBAO_KEEPALIVE_SECS", default_value_t = crate::server::DEFAULT_KEEPALIVE_SECS)]
     pub keepalive_secs: u64,
-    #[arg(long, env = "NIANBAO_KEEPALIVE_TIMEOUT_SECS", default_value_t = 20)]
+    #[arg(long, env = "NIANBAO_KEEPALIVE_TIMEOUT_SECS", default_value_t = crate::server::DEFAULT_KEEPALIVE_TIMEOUT_SECS)]
     pub keepalive_timeout_secs: u64,
     /// An Ingest stream that sends no document for this many seconds is closed
     /// (DEADLINE_EXCEEDED, after the answers for what it sent).
-    #[arg(long, env = "NIANBAO_STREAM_IDLE_SECS", default_value_t = 120)]
+    #[arg(long, env = "NIANBAO_STREAM_IDLE_SECS", default_value_t = crate::service::ingest::DEFAULT_STREAM_IDLE_SECS)]
     pub stream_idle_secs: u64,
     /// An Ingest stream open this long is closed (UNAVAILABLE: open a new one), after the
     /// answers for what it sent.
-    #[arg(long, env = "NIANBAO_STREAM_MAX_AGE_SECS", default_value_t = 3600)]
+    #[arg(long, env = "NIANBAO_STREAM_MAX_AGE_SECS", default_value_t = crate::service::ingest::DEFAULT_STREAM_MAX_AGE_SECS)]
     pub stream_max_age_secs: u64,
     /// Free space (MiB) every commit must leave on the data directory's filesystem; below
     /// it, documents are refused with RESOURCE_EXHAUSTED ("disk full") and nothing is written.
-    #[arg(long, env = "NIANBAO_MIN_FREE_MB", default_value_t = 64)]
+    #[arg(long, env = "NIANBAO_MIN_FREE_MB", default_value_t = crate::store::DEFAULT_MIN_FREE_MB)]
     pub min_free_mb: u64,
     /// Reports stored between two checkpoints of the query index at the least (it is
     /// also at least a sixteenth of all stored); after a crash, only the reports since the
@@ -138,10 +138,10 @@ pub struct ServeArgs {
     #[arg(long, env = "NIANBAO_INDEX_CHECKPOINT_REPORTS", default_value_t = crate::store::CHECKPOINT_ROWS)]
     pub index_checkpoint_reports: u64,
     /// Most documents one commit batch (one fsync) holds.
-    #[arg(long, env = "NIANBAO_MAX_BATCH", default_value_t = 256)]
+    #[arg(long, env = "NIANBAO_MAX_BATCH", default_value_t = crate::ingest::DEFAULT_MAX_BATCH)]
     pub max_batch: usize,
     /// Seconds shutdown waits for in-flight work.
-    #[arg(long, env = "NIANBAO_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    #[arg(long, env = "NIANBAO_SHUTDOWN_GRACE_SECS", default_value_t = crate::server::DEFAULT_SHUTDOWN_GRACE_SECS)]
     pub shutdown_grace_secs: u64,
     /// Require `authorization: Bearer <token>` on the ingest and query services.
     #[arg(long, env = "NIANBAO_AUTH_TOKEN", hide_env_values = true)]
@@ -164,7 +164,7 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct ReindexArgs {
     /// Directory of the embedded sled database (the server must not be running on it).
-    #[arg(long, env = "NIANBAO_DATA_DIR", default_value = "./data")]
+    #[arg(long, env = "NIANBAO_DATA_DIR", default_value = crate::store::DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
     /// Read scanned PDF pages and images by OCR (tesseract chi_sim; needs a build with
     /// `--features ocr` and the tesseract-ocr, tesseract-ocr-chi-sim, poppler-utils packages).
@@ -173,6 +173,14 @@ pub struct ReindexArgs {
 }
 
 impl ServeArgs {
+    /// How the store is tuned.
+    pub fn store_options(&self) -> crate::store::StoreOptions {
+        crate::store::StoreOptions {
+            min_free_bytes: self.min_free_mb.saturating_mul(1 << 20),
+            checkpoint_rows: self.index_checkpoint_reports,
+        }
+    }
+
     /// The server options these flags set (TLS files are read here). Destructured so that a
     /// new flag must be wired.
     pub fn options(&self) -> std::io::Result<crate::server::ServerOptions> {

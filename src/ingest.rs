@@ -11,10 +11,13 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
+use crate::decode::ContentHint;
+use crate::extract::Kind;
 use crate::model::id::report_id;
 use crate::pb::{Outcome, Report, Severity};
 use crate::store::{Committed, DocumentHints, NewDocument, Store, StoreError};
 use crate::telemetry;
+use crate::Hints;
 
 /// Limits of the pipeline, from the command line.
 #[derive(Debug, Clone)]
@@ -29,13 +32,19 @@ pub struct Limits {
     pub max_batch: usize,
 }
 
+/// The defaults of [`Limits`] (and of the command line's flags for them).
+pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 8 << 20;
+pub const DEFAULT_MEMORY_BYTES: usize = 256 << 20;
+pub const DEFAULT_MEMORY_WAIT_SECS: u64 = 10;
+pub const DEFAULT_MAX_BATCH: usize = 256;
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_document_bytes: 8 << 20,
-            memory_bytes: 256 << 20,
-            memory_wait: Duration::from_secs(10),
-            max_batch: 256,
+            max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
+            memory_bytes: DEFAULT_MEMORY_BYTES,
+            memory_wait: Duration::from_secs(DEFAULT_MEMORY_WAIT_SECS),
+            max_batch: DEFAULT_MAX_BATCH,
         }
     }
 }
@@ -60,6 +69,33 @@ pub enum IngestError {
     /// The parser panicked (a bug); the document was not stored.
     #[error("internal error while parsing the document")]
     ParserPanic,
+    /// The commit of the document's batch panicked (a bug); nothing in it was acknowledged.
+    #[error("internal error while storing the document")]
+    CommitPanic,
+}
+
+/// The parser's hints for what the client sent: the content type names the kind (PDF,
+/// DOCX, ...) or, for text, HTML or an encoding label, how to decode the bytes.
+impl From<&DocumentHints> for Hints {
+    fn from(hints: &DocumentHints) -> Hints {
+        let ct = hints.content_type.trim().to_ascii_lowercase();
+        let kind = Kind::from_content_type(&ct);
+        let (content, encoding) = match (ct.as_str(), kind) {
+            ("", _) => (ContentHint::Unknown, None),
+            (_, Some(Kind::Text)) => (ContentHint::Text, None),
+            (_, Some(Kind::Html)) => (ContentHint::Html, None),
+            (_, Some(_)) => (ContentHint::Unknown, None),
+            (other, None) => (ContentHint::Unknown, Some(other.to_owned())),
+        };
+        Hints {
+            agency: hints.agency.clone(),
+            year: hints.year,
+            encoding,
+            content,
+            kind,
+            source: Some(hints.source.clone()),
+        }
+    }
 }
 
 /// A document as a client sent it.
@@ -252,7 +288,7 @@ impl Ingestor {
             if store.contains(&id) {
                 return (id, None);
             }
-            let report = reader.read(&content, &hints.parse_hints());
+            let report = reader.read(&content, &Hints::from(&hints));
             if let Some(why) = refusal(&report) {
                 return (id, Some(Err((report, why))));
             }
@@ -359,16 +395,13 @@ async fn write_batches(store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usi
             }
             Ok(Err(e)) => {
                 tracing::error!(documents = count, error = %e, "batch commit failed; nothing in it acknowledged");
-                let disk_full = e.is_disk_full();
-                let closed = matches!(e, StoreError::Closed);
-                let message = e.to_string();
                 for reply in replies {
-                    let err = if disk_full {
+                    let err = if e.is_disk_full() {
                         IngestError::DiskFull
-                    } else if closed {
+                    } else if matches!(e, StoreError::Closed) {
                         IngestError::ShuttingDown
                     } else {
-                        IngestError::Store(StoreError::Io(std::io::Error::other(message.clone())))
+                        IngestError::Store(e.clone())
                     };
                     let _ = reply.send(Err(err));
                 }
@@ -379,7 +412,7 @@ async fn write_batches(store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usi
                     "batch commit panicked; nothing in it acknowledged"
                 );
                 for reply in replies {
-                    let _ = reply.send(Err(IngestError::ParserPanic));
+                    let _ = reply.send(Err(IngestError::CommitPanic));
                 }
             }
         }

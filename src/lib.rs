@@ -3,27 +3,33 @@
 //!
 //! # Layout
 //!
-//! Data flows one way; each module owns one step.
+//! Each room owns one concern; imports run from the rooms at the top of this list down to
+//! the ones at the bottom, never back up.
 //!
-//! - [`pb`]: the prost-generated messages of `proto/nianbao/v1`; [`pb::Report`] is the field
-//!   catalogue.
-//! - [`catalogue`]: the metric table derived from the proto at build time (paths, labels,
-//!   formats) and path-based access to a Report's cells.
-//! - [`decode`]: PURE. Bytes (UTF-8, GB18030/GBK, HTML or text) to normalised plain text.
-//! - [`parse`]: PURE. Plain text to a [`pb::Report`]: metadata, tables 二/三/四, section 一 and
-//!   六 figures, and the findings of reading (blank, fused or unplaceable cells).
+//! - [`config`]: the command line, one clap struct per command.
+//! - [`server`]: builds the server (health, reflection, limits) and runs it until shutdown.
+//! - [`service`]: thin tonic handlers and the one error-to-status mapping.
+//! - [`client`]: the bulk uploader (`nianbao upload`).
+//! - [`ingest`]: the ingest pipeline: checks, memory budget, reading, the group-commit
+//!   writer; turns what a client sent into the reader's hints.
+//! - [`store`]: the ONLY module that names sled; durable group commit, revisions, the
+//!   years of one body (rule 10), index snapshots, reindex.
+//! - [`index`]: PURE. The in-memory index of stored reports: selections, sums, rates,
+//!   finding counts, and its snapshot form.
+//! - [`read`]: PURE. One document, read: extract → parse → validate.
 //! - [`validate`]: PURE. A Report to the findings of the domain rules, and the cross-year
 //!   check over two reports of one body.
-//! - [`finding`]: the stable finding codes, their severities and the Finding constructor.
+//! - [`parse`]: PURE. Plain text to a [`pb::Report`]: metadata, tables 二/三/四, section 一
+//!   and 六 figures, and the findings of reading (blank, fused or unplaceable cells).
+//! - [`extract`]: the text of a document of any kind (text, HTML, PDF, DOCX; scans through
+//!   [`extract::Ocr`]).
+//! - `ocr` (feature `ocr`): tesseract as the [`extract::Ocr`] engine.
+//! - [`decode`]: PURE. Bytes (UTF-8, GB18030/GBK, HTML or text) to normalised plain text.
 //! - [`output`]: proto3 JSON and the `--facts` JSON shape.
-//! - [`aggregate`]: PURE. The in-memory index of stored reports: sums, rates, finding counts.
-//! - [`store`]: the ONLY module that names sled; durable group commit, revisions, reindex.
-//! - [`ingest`]: the ingest pipeline: checks, memory budget, parsing, the group-commit writer.
-//! - [`service`]: thin tonic handlers and the one error-to-status mapping.
-//! - [`server`]: builds the server (health, reflection, limits) and runs it until shutdown.
-//! - [`client`]: the bulk uploader (`nianbao upload`).
+//! - [`model`]: PURE. The shared vocabulary: catalogue, findings, the forms' shape, rates,
+//!   report ids.
 //! - [`telemetry`]: the Prometheus exporter and the metric names.
-//! - [`config`]: the command line, one clap struct per command.
+//! - [`pb`]: the prost-generated messages of `proto/nianbao/v1`.
 
 pub mod client;
 pub mod config;
@@ -36,21 +42,12 @@ pub mod model;
 pub mod ocr;
 pub mod output;
 pub mod parse;
+pub mod pb;
 pub mod server;
 pub mod service;
 pub mod store;
 pub mod telemetry;
 pub mod validate;
-
-/// The generated protobuf messages (package `nianbao.v1`).
-#[allow(clippy::all, missing_docs)]
-pub mod pb {
-    include!(concat!(env!("OUT_DIR"), "/nianbao.v1.rs"));
-
-    /// The encoded FileDescriptorSet of every proto (for reflection and JSON).
-    pub const FILE_DESCRIPTOR_SET: &[u8] =
-        include_bytes!(concat!(env!("OUT_DIR"), "/nianbao_descriptor.bin"));
-}
 
 pub use model::{catalogue, finding};
 pub use parse::{parse_document, Hints, Reader};

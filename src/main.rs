@@ -105,10 +105,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     let data_dir = args.data_dir.clone();
     let code = runtime.block_on(async {
-        let store = nianbao::store::Store::open(&args.data_dir)
+        let store = nianbao::store::Store::open_with(&args.data_dir, args.store_options())
             .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
-        store.set_min_free_bytes(args.min_free_mb.saturating_mul(1 << 20));
-        store.set_checkpoint_rows(args.index_checkpoint_reports);
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
@@ -128,7 +126,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Every task, and with them the store, ends with the runtime; then the database is
     // settled so that the next start is quick.
     runtime.shutdown_timeout(std::time::Duration::from_secs(10));
-    if let Err(e) = nianbao::store::Store::settle(&data_dir) {
+    if let Err(e) = nianbao::store::settle(&data_dir) {
         tracing::warn!(error = %e, "database not settled; the next start reads sled's log");
     }
     Ok(code)
@@ -158,7 +156,7 @@ fn reindex(args: ReindexArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
     let reader = nianbao::config::reader(args.ocr).map_err(anyhow::Error::msg)?;
     let count = store
-        .reindex(|bytes, hints| reader.read(bytes, hints))
+        .reindex(|bytes, hints: &nianbao::Hints| reader.read(bytes, hints))
         .context("reindexing")?;
     store.close().context("closing the database")?;
     tracing::info!(reports = count, "reindexed");

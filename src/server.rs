@@ -44,17 +44,25 @@ pub struct ServerOptions {
     pub reader: crate::Reader,
 }
 
+/// The defaults of [`ServerOptions`] (and of the command line's flags for them).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 << 20;
+pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 128;
+pub const DEFAULT_KEEPALIVE_SECS: u64 = 30;
+pub const DEFAULT_KEEPALIVE_TIMEOUT_SECS: u64 = 20;
+pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 20;
+
 impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
             limits: Limits::default(),
-            max_message_bytes: 16 << 20,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             stream_in_flight: crate::service::ingest::STREAM_IN_FLIGHT,
-            max_concurrent_streams: 128,
-            keepalive_interval: Duration::from_secs(30),
-            keepalive_timeout: Duration::from_secs(20),
+            max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
+            keepalive_interval: Duration::from_secs(DEFAULT_KEEPALIVE_SECS),
+            keepalive_timeout: Duration::from_secs(DEFAULT_KEEPALIVE_TIMEOUT_SECS),
             stream_limits: StreamLimits::default(),
-            shutdown_grace: Duration::from_secs(20),
+            shutdown_grace: Duration::from_secs(DEFAULT_SHUTDOWN_GRACE_SECS),
             auth_token: None,
             tls: None,
             reader: crate::Reader::default(),

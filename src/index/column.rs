@@ -7,7 +7,7 @@
 //! the column into `f64`. The widest code of each width is the "absent" marker, so absent
 //! cells cost no extra bitmap.
 
-use super::snapshot::SnapshotError;
+use super::codec::{take, SnapshotError};
 
 /// A column on disk starts with its signedness (a byte), its width (a byte) and its length
 /// (a u64).
@@ -282,19 +282,6 @@ impl Column {
         };
         Ok(Column { signed, data })
     }
-}
-
-/// The first `n` bytes of `input`, advancing it; an error when fewer remain.
-pub fn take<'a>(input: &mut &'a [u8], n: usize) -> Result<&'a [u8], SnapshotError> {
-    if input.len() < n {
-        return Err(SnapshotError::Truncated {
-            wanted: n,
-            left: input.len(),
-        });
-    }
-    let (head, rest) = input.split_at(n);
-    *input = rest;
-    Ok(head)
 }
 
 #[cfg(test)]

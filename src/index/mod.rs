@@ -17,6 +17,7 @@
 //! - [`snapshot`]: the binary form the store keeps across a restart.
 
 pub mod aggregate;
+pub mod codec;
 pub mod column;
 pub mod select;
 pub mod snapshot;
@@ -33,9 +34,9 @@ use crate::model::form::body_key;
 use crate::model::id::{id_bytes, IdBytes};
 use crate::pb::{self, Finding, Report, Severity, Template};
 pub use aggregate::{Dim, MAX_DIMS};
+pub use codec::SnapshotError;
 use column::Column;
 pub use select::Selection;
-pub use snapshot::SnapshotError;
 use totals::Totals;
 
 /// A string table: every agency and region name is stored once.

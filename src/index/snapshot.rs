@@ -1,41 +1,21 @@
 //! The index as bytes: the snapshot the store keeps across a restart. Every offset is
 //! checked on the way back in, so a damaged file is an error, never a panic.
 
-use super::column::{take, Column, COLUMN_HEADER_BYTES};
+use super::codec::{
+    damaged, get_len, get_u32, get_u64, put_u32, put_u64, take, SnapshotError, VERSION,
+};
+use super::column::{Column, COLUMN_HEADER_BYTES};
 use super::totals::Totals;
 use super::{unpack, Index, Row, NONE, NO_YEAR};
 use crate::model::catalogue::METRICS;
 use crate::model::id::ID_BYTES;
 
-/// Why a snapshot was not read. The store rebuilds the index from the stored reports then.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SnapshotError {
-    /// The file ends before what its counts announce.
-    #[error("truncated: {wanted} bytes wanted, {left} left")]
-    Truncated { wanted: usize, left: usize },
-    /// The checksum does not match the bytes (a torn or damaged write).
-    #[error("checksum mismatch")]
-    Checksum,
-    /// Not a snapshot of this version.
-    #[error("not a version-{VERSION} index snapshot")]
-    NotASnapshot,
-    /// Written for another metric catalogue: its columns do not line up with this one's.
-    #[error("written for another metric catalogue")]
-    OtherCatalogue,
-    /// Its parts do not fit together (what does not, in words).
-    #[error("damaged: {0}")]
-    Damaged(String),
-}
-
-fn damaged(why: impl std::fmt::Display) -> SnapshotError {
-    SnapshotError::Damaged(why.to_string())
-}
-
 /// The snapshot format: magic, version, a fingerprint of the catalogue (columns follow its
 /// order), the store's next sequence number, the arenas, rows, ids and columns, and a CRC-32
 /// of everything before it.
 const MAGIC: &[u8; 4] = b"NBIX";
-const VERSION: u32 = 1;
+/// The CRC-32 at the end.
+const CRC_BYTES: usize = 4;
 
 /// A row on disk: its seq (u64), [`ROW_WORDS`] u32 fields (agency, four region levels,
 /// prev, findings, own, cross, source, source length, year, template) and the latest flag.
@@ -55,35 +35,6 @@ fn catalogue_fingerprint() -> u64 {
         }
     }
     h
-}
-
-fn put_u32(out: &mut Vec<u8>, v: u32) {
-    out.extend_from_slice(&v.to_le_bytes());
-}
-
-fn put_u64(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(&v.to_le_bytes());
-}
-
-fn get_u32(input: &mut &[u8]) -> Result<u32, SnapshotError> {
-    Ok(u32::from_le_bytes(
-        take(input, 4)?.try_into().expect("4 bytes"),
-    ))
-}
-
-fn get_u64(input: &mut &[u8]) -> Result<u64, SnapshotError> {
-    Ok(u64::from_le_bytes(
-        take(input, 8)?.try_into().expect("8 bytes"),
-    ))
-}
-
-/// A count of entries of at least `each` bytes, checked against the bytes left.
-fn get_len(input: &mut &[u8], each: usize) -> Result<usize, SnapshotError> {
-    let n = usize::try_from(get_u64(input)?).map_err(|_| damaged("length overflows"))?;
-    if n.checked_mul(each).is_none_or(|bytes| bytes > input.len()) {
-        return Err(damaged(format!("{n} entries do not fit in what is left")));
-    }
-    Ok(n)
 }
 
 /// Where [`Index::encode_to`] gathers bytes before writing them, keeping the checksum.
@@ -214,9 +165,9 @@ impl Index {
     /// Reads a snapshot written by [`Index::encode`]: the index and the `next_seq` it was
     /// stamped with. Every offset is checked, so a damaged file is an error, never a panic.
     pub fn decode(bytes: &[u8]) -> Result<(Index, u64), SnapshotError> {
-        let Some((body, crc)) = bytes.split_last_chunk::<4>() else {
+        let Some((body, crc)) = bytes.split_last_chunk::<CRC_BYTES>() else {
             return Err(SnapshotError::Truncated {
-                wanted: 4,
+                wanted: CRC_BYTES,
                 left: bytes.len(),
             });
         };
@@ -224,7 +175,7 @@ impl Index {
             return Err(SnapshotError::Checksum);
         }
         let input = &mut &body[..];
-        if take(input, 4)? != MAGIC || get_u32(input)? != VERSION {
+        if take(input, MAGIC.len())? != MAGIC || get_u32(input)? != VERSION {
             return Err(SnapshotError::NotASnapshot);
         }
         if get_u64(input)? != catalogue_fingerprint() {

@@ -25,11 +25,15 @@ pub struct StreamLimits {
     pub max_age: Duration,
 }
 
+/// The defaults of [`StreamLimits`] (and of the command line's flags for them).
+pub const DEFAULT_STREAM_IDLE_SECS: u64 = 120;
+pub const DEFAULT_STREAM_MAX_AGE_SECS: u64 = 3600;
+
 impl Default for StreamLimits {
     fn default() -> Self {
         StreamLimits {
-            idle: Duration::from_secs(120),
-            max_age: Duration::from_secs(3600),
+            idle: Duration::from_secs(DEFAULT_STREAM_IDLE_SECS),
+            max_age: Duration::from_secs(DEFAULT_STREAM_MAX_AGE_SECS),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Thin tonic handlers: check the request, call the library, map errors once. The only
-//! modules (with [`crate::server`]) that name tonic.
+//! Thin tonic handlers: check the request, call the library, map errors once. On the
+//! server's side these and [`crate::server`] are the only modules that name tonic; the
+//! uploader ([`crate::client`]) is its client's side.
 
 pub mod auth;
 pub mod ingest;
@@ -48,6 +49,10 @@ pub fn to_status(error: ServiceError) -> Status {
         ServiceError::Ingest(IngestError::Store(e)) => to_status(ServiceError::Store(e)),
         ServiceError::Ingest(e @ IngestError::ParserPanic) => {
             tracing::error!("parser panicked");
+            Status::internal(e.to_string())
+        }
+        ServiceError::Ingest(e @ IngestError::CommitPanic) => {
+            tracing::error!("batch commit panicked");
             Status::internal(e.to_string())
         }
     }

@@ -13,6 +13,7 @@ use crate::pb::{
     Severity, SummarizeFindingsRequest, SummarizeFindingsResponse, Template,
 };
 use crate::store::Store;
+use crate::Hints;
 
 use super::ServiceError;
 
@@ -28,6 +29,18 @@ pub struct QueryHandler {
 impl QueryHandler {
     pub fn new(store: Store) -> QueryHandler {
         QueryHandler { store }
+    }
+}
+
+impl QueryHandler {
+    /// The stored document as the table reader saw it, or why it has no text.
+    fn text(&self, id: &str) -> Result<String, ServiceError> {
+        let Some((content, hints)) = self.store.document(id)? else {
+            return Ok(String::new());
+        };
+        Ok(crate::Reader::default()
+            .text(&content, &Hints::from(&hints))
+            .unwrap_or_else(|why| why))
     }
 }
 
@@ -153,13 +166,9 @@ impl ReportService for QueryHandler {
             .get(&id)
             .map_err(ServiceError::from)?
             .ok_or_else(|| ServiceError::NotFound(format!("no report with id {id}")))?;
-        let text = if include_text {
-            self.store
-                .text(&id)
-                .map_err(ServiceError::from)?
-                .unwrap_or_default()
-        } else {
-            String::new()
+        let text = match include_text {
+            true => self.text(&id)?,
+            false => String::new(),
         };
         let revisions = self.store.index().revisions(&id);
         Ok(Response::new(GetReportResponse {

@@ -1,0 +1,303 @@
+//! The index across restarts: its snapshot file, the checkpoints that write it, and the load
+//! at open.
+//!
+//! `index.snapshot` holds the whole index as it stood after the commits below its stamp
+//! (a `seq`). A commit writes one when at least `max(checkpoint_rows, reports /
+//! CHECKPOINT_SHARE)` reports came since the last (a checkpoint; encoding costs O(reports),
+//! so its amortised cost per report stays constant), and [`Store::close`] writes one after
+//! the last commit. Each is written to a temporary file, synced and renamed over the old one.
+//!
+//! Opening loads the snapshot, checks that its last row is the `order` entry just below
+//! its stamp, then replays the `order` entries from the stamp on, as the commits did: each
+//! report with its cross-year findings as stored, then the cross-year findings of the year
+//! after ([`super::years`]), which such a commit rewrote. What it gives equals a rebuild
+//! from the `order`, `reports` and `cross` trees, which is what opening does when the
+//! snapshot is missing, unreadable or does not fit. [`Store::reindex`] rewrites reports in
+//! place, so it removes the snapshot first.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::durable::ignore_gone;
+use super::{seq_of, years, IndexLoad, Store, StoreError};
+use crate::index::Index;
+use crate::pb::Report;
+
+/// The index snapshot's file name in the data directory, and its name while written.
+pub(super) const SNAPSHOT: &str = "index.snapshot";
+const SNAPSHOT_TMP: &str = "index.snapshot.tmp";
+
+/// Reports between two index checkpoints at the least, by default.
+pub const CHECKPOINT_ROWS: u64 = 1 << 16;
+
+/// A checkpoint waits for at least this share (1 / n) of the index's reports to come.
+const CHECKPOINT_SHARE: u64 = 16;
+
+/// The snapshot's writes go through a buffer of this size.
+const WRITE_BUFFER: usize = 1 << 20;
+
+/// The snapshot file: written by one writer at a time, never by an older checkpoint over a
+/// newer one. ([`Store::reindex`] and [`Store::close`] wait for running checkpoints.)
+pub(super) struct Snapshots {
+    dir: PathBuf,
+    /// Held while the file is replaced or removed: the stamp of the one in place.
+    pub(super) in_place: Mutex<Option<u64>>,
+    /// Snapshots encoded so far (names their temporary files).
+    written: AtomicU64,
+    /// Checkpoint threads that may still be running.
+    running: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+impl Snapshots {
+    pub(super) fn new(dir: &Path) -> Snapshots {
+        Snapshots {
+            dir: dir.to_owned(),
+            in_place: Mutex::new(None),
+            written: AtomicU64::new(0),
+            running: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Encodes `index` (stamped `seq`) to a temporary file, not yet synced.
+    fn encode(&self, index: &Index, seq: u64) -> Result<(File, PathBuf), StoreError> {
+        // A name of its own: a checkpoint still being synced and the snapshot of a clean
+        // stop may carry the same stamp.
+        let n = self.written.fetch_add(1, Ordering::Relaxed);
+        let tmp = self.dir.join(format!("{SNAPSHOT_TMP}.{seq}.{n}"));
+        let file = File::create(&tmp)?;
+        let mut w = std::io::BufWriter::with_capacity(WRITE_BUFFER, file);
+        index.encode_to(seq, &mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        Ok((file, tmp))
+    }
+
+    /// Syncs the encoded file and puts it in place, unless a newer one is there already.
+    /// True when put in place.
+    fn install(&self, file: File, tmp: &Path, seq: u64) -> Result<bool, StoreError> {
+        file.sync_all()?;
+        drop(file);
+        let mut in_place = self.in_place.lock().unwrap_or_else(|p| p.into_inner());
+        if in_place.is_some_and(|s| s > seq) {
+            std::fs::remove_file(tmp)?;
+            return Ok(false);
+        }
+        std::fs::rename(tmp, self.dir.join(SNAPSHOT))?;
+        File::open(&self.dir)?.sync_all()?;
+        *in_place = Some(seq);
+        Ok(true)
+    }
+
+    /// Encodes, syncs and puts in place a snapshot of `index` stamped `seq`, now.
+    pub(super) fn write(&self, index: &Index, seq: u64) -> Result<(), StoreError> {
+        let (file, tmp) = self.encode(index, seq)?;
+        self.install(file, &tmp, seq)?;
+        Ok(())
+    }
+
+    /// Removes the snapshot.
+    pub(super) fn remove(&self) -> Result<(), StoreError> {
+        let mut in_place = self.in_place.lock().unwrap_or_else(|p| p.into_inner());
+        match std::fs::remove_file(self.dir.join(SNAPSHOT)) {
+            Ok(()) => File::open(&self.dir)?.sync_all()?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+        *in_place = None;
+        Ok(())
+    }
+
+    /// Removes temporary files a crash left behind.
+    pub(super) fn remove_leftovers(&self) -> Result<(), StoreError> {
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(SNAPSHOT_TMP)
+            {
+                ignore_gone(std::fs::remove_file(entry.path()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for checkpoints still being synced and put in place.
+    pub(super) fn wait(&self) {
+        let running = std::mem::take(&mut *self.running.lock().unwrap_or_else(|p| p.into_inner()));
+        for handle in running {
+            let _ = handle.join();
+        }
+    }
+
+    /// Writes a checkpoint of `index` stamped `seq`: encoded here, synced and put in place
+    /// on a thread of its own. A checkpoint that fails is logged; the next one tries again.
+    fn checkpoint(self: &Arc<Self>, index: &Index, seq: u64) {
+        let started = std::time::Instant::now();
+        let (file, tmp) = match self.encode(index, seq) {
+            Ok(encoded) => encoded,
+            Err(e) => {
+                tracing::warn!(error = %e, "index checkpoint not written");
+                return;
+            }
+        };
+        let encode_ms = started.elapsed().as_millis() as u64;
+        let snapshots = Arc::clone(self);
+        let install = move || match snapshots.install(file, &tmp, seq) {
+            Ok(placed) => tracing::info!(
+                seq,
+                placed,
+                encode_ms,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "index checkpoint"
+            ),
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                tracing::warn!(error = %e, "index checkpoint not written");
+            }
+        };
+        match std::thread::Builder::new()
+            .name("index-checkpoint".into())
+            .spawn(install)
+        {
+            Ok(handle) => {
+                let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+                running.retain(|h| !h.is_finished());
+                running.push(handle);
+            }
+            Err(e) => tracing::warn!(error = %e, "index checkpoint not written"),
+        }
+    }
+}
+
+impl Store {
+    /// Writes a checkpoint stamped `next_seq` when enough reports came since the last
+    /// (`checkpointed`, updated). The caller holds the commit lock, so the index holds
+    /// exactly the reports below `next_seq`.
+    pub(super) fn checkpoint_if_due(&self, checkpointed: &mut u64, next_seq: u64) {
+        let index = self.index();
+        let every = self
+            .inner
+            .options
+            .checkpoint_rows
+            .max(1)
+            .max(index.len() as u64 / CHECKPOINT_SHARE);
+        if next_seq - (*checkpointed).min(next_seq) >= every {
+            *checkpointed = next_seq;
+            self.inner.snapshots.checkpoint(&index, next_seq);
+        }
+    }
+
+    /// Loads the index at open: from the snapshot and the reports stored after it, or
+    /// rebuilt from every stored report. Returns how, and the stamp of the snapshot used.
+    pub(super) fn load_index(&self) -> Result<(IndexLoad, Option<u64>), StoreError> {
+        let started = std::time::Instant::now();
+        if let Some((mut index, seq)) = self.read_snapshot()? {
+            let loaded_ms = started.elapsed().as_millis() as u64;
+            let replayed = self.replay(&mut index, seq)?;
+            tracing::info!(
+                reports = index.len(),
+                replayed,
+                loaded_ms,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "index loaded from its snapshot and the reports stored after it"
+            );
+            *self.inner.index.write().unwrap_or_else(|p| p.into_inner()) = index;
+            *self
+                .inner
+                .snapshots
+                .in_place
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(seq);
+            return Ok((IndexLoad::Snapshot { replayed }, Some(seq)));
+        }
+        let mut index = Index::new();
+        self.insert_stored(&mut index, 0, |_| {})?;
+        *self.inner.index.write().unwrap_or_else(|p| p.into_inner()) = index;
+        tracing::info!(
+            reports = self.index().len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "index rebuilt from the stored reports"
+        );
+        Ok((IndexLoad::Rebuilt, None))
+    }
+
+    /// The snapshot and its stamp, when it is there, reads, and fits the stored `order`.
+    fn read_snapshot(&self) -> Result<Option<(Index, u64)>, StoreError> {
+        let bytes = match std::fs::read(self.inner.dir.join(SNAPSHOT)) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let (index, seq) = match Index::decode(&bytes) {
+            Ok(decoded) => decoded,
+            Err(why) => {
+                tracing::warn!(%why, "index snapshot unreadable; rebuilding");
+                return Ok(None);
+            }
+        };
+        drop(bytes);
+        // Its last row must be the last `order` entry below its stamp: a snapshot of
+        // another database, or one written before a rollback, does not fit.
+        let last_below = match self.inner.order.range(..seq.to_be_bytes()).next_back() {
+            Some(entry) => {
+                let (key, id) = entry?;
+                Some((seq_of(&key)?, id.to_vec()))
+            }
+            None => None,
+        };
+        let last_row = index.len().checked_sub(1).map(|i| {
+            let i = i as u32;
+            (index.seq(i), index.id_bytes(i).to_vec())
+        });
+        let next_seq = self.next_seq()?;
+        if last_below != last_row || seq > next_seq.max(1) {
+            tracing::warn!(
+                snapshot = seq,
+                store = next_seq,
+                "index snapshot does not fit the stored reports; rebuilding"
+            );
+            return Ok(None);
+        }
+        Ok(Some((index, seq)))
+    }
+
+    /// Adds the reports stored from `seq` on to `index`, as their commits did (see the
+    /// module doc). Returns how many.
+    fn replay(&self, index: &mut Index, seq: u64) -> Result<u64, StoreError> {
+        let mut touched = years::Touched::default();
+        let replayed = self.insert_stored(index, seq, |report| touched.add(report))?;
+        years::relink(index, &touched, |id| self.cross_of_id(id))?;
+        Ok(replayed)
+    }
+
+    /// Inserts into `index` the reports the `order` entries from `from` on name, in order,
+    /// with their cross-year findings as stored; `each` sees every report. Returns how many.
+    fn insert_stored(
+        &self,
+        index: &mut Index,
+        from: u64,
+        mut each: impl FnMut(&Report),
+    ) -> Result<u64, StoreError> {
+        let mut count = 0;
+        for entry in self.inner.order.range(from.to_be_bytes()..) {
+            let (key, id) = entry?;
+            let report = self.stored_report(&id)?;
+            index.insert(&report, seq_of(&key)?, &self.cross_of(&id)?);
+            each(&report);
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Writes the snapshot of a clean stop, stamped `seq`, unless one with that stamp is in
+    /// place already (the caller has waited for running checkpoints).
+    pub(super) fn write_final_snapshot(&self, seq: u64) -> Result<(), StoreError> {
+        let snapshots = &self.inner.snapshots;
+        if *snapshots.in_place.lock().unwrap_or_else(|p| p.into_inner()) == Some(seq) {
+            return Ok(());
+        }
+        snapshots.write(&self.index(), seq)
+    }
+}

@@ -1,0 +1,251 @@
+//! The store's own tests: dedupe, revisions, reopen, checkpoints and replay.
+
+use super::snapshots::SNAPSHOT;
+use super::*;
+
+fn doc(text: &str) -> NewDocument {
+    let report = crate::parse_document(text.as_bytes(), &crate::Hints::default());
+    NewDocument::new(
+        report_id(text.as_bytes()),
+        text.as_bytes(),
+        DocumentHints::default(),
+        report,
+    )
+    .unwrap()
+}
+
+fn with_checkpoints_every(rows: u64) -> StoreOptions {
+    StoreOptions {
+        checkpoint_rows: rows,
+        ..StoreOptions::default()
+    }
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nianbao-store-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn stores_dedupes_revises_and_survives_reopen() {
+    let dir = tempdir("basic");
+    let a = "某区人民政府2022年政府信息公开工作年度报告\n一、总体情况\n收到政府信息公开申请5件。";
+    let b = "某区人民政府2022年政府信息公开工作年度报告\n一、总体情况\n收到政府信息公开申请6件。";
+    {
+        let store = Store::open(&dir).unwrap();
+        let r = store.commit(vec![doc(a), doc(a)]).unwrap();
+        assert_eq!(r[0].committed, Committed::Stored);
+        assert_eq!(r[1].committed, Committed::Duplicate);
+        let r = store.commit(vec![doc(b)]).unwrap();
+        assert_eq!(
+            r[0].committed,
+            Committed::Revision {
+                supersedes: report_id(a.as_bytes())
+            }
+        );
+        assert_eq!(store.index().len(), 2);
+    }
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(store.index().len(), 2);
+    let got = store.get(&report_id(b.as_bytes())).unwrap().unwrap();
+    assert_eq!(got.overview.unwrap().applications_received, Some(6));
+    let (content, _) = store.document(&report_id(a.as_bytes())).unwrap().unwrap();
+    assert_eq!(content, a.as_bytes());
+    assert_eq!(store.index().revisions(&report_id(b.as_bytes())).len(), 2);
+    assert!(matches!(store.get("xyz"), Err(StoreError::BadId(_))));
+    assert!(store.get(&"0".repeat(64)).unwrap().is_none());
+    let n = store.reindex(crate::parse_document).unwrap();
+    assert_eq!(n, 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What the index answers, to compare a snapshot-loaded index with a rebuilt one:
+/// every row's summary (findings counted, cross-year ones included), and an aggregate.
+fn answers(store: &Store) -> (Vec<crate::pb::ReportSummary>, crate::pb::AggregateResponse) {
+    let index = store.index();
+    let all: Vec<usize> = (0..crate::model::rates::RATES.len()).collect();
+    let m = crate::model::catalogue::index_of("overview.applications_received")
+        .map_or(vec![], |m| vec![m]);
+    let f = crate::index::Selection {
+        all_revisions: true,
+        ..Default::default()
+    };
+    (
+        (0..index.len() as u32).map(|i| index.summary(i)).collect(),
+        index.aggregate(&m, &all, &[crate::index::Dim::Year], &f),
+    )
+}
+
+/// A real report (its tables give cross-year findings) made the report of `body`
+/// (甲, 乙 or 丙) for 2019 + `year`, with `n` appended to make it distinct.
+fn yearly(body: &str, year: u32, n: u32) -> String {
+    let base = include_str!("../../tests/corpus/beijing-chaoyang-district-2022.txt");
+    let district = match body {
+        "甲区" => "朝阳区",
+        "乙区" => "海淀区",
+        _ => "东城区",
+    };
+    format!(
+        "{}\n附：{n}\n",
+        base.replace("朝阳区", district)
+            .replace("2022", &(2019 + year % 4).to_string())
+    )
+}
+
+/// Opens the store again after a crash (no close) with the snapshot it held, and
+/// with none: both indexes answer alike. Returns how the first was loaded.
+fn reopen_both_ways(dir: &Path) -> (IndexLoad, usize) {
+    let store = Store::open(dir).unwrap();
+    let load = store.index_load();
+    let from_snapshot = answers(&store);
+    drop(store);
+    let _ = std::fs::remove_file(dir.join(SNAPSHOT));
+    let store = Store::open(dir).unwrap();
+    assert_eq!(store.index_load(), IndexLoad::Rebuilt);
+    assert_eq!(answers(&store), from_snapshot, "after {load:?}");
+    (load, from_snapshot.0.len())
+}
+
+#[test]
+fn checkpoints_and_replay_give_the_rebuilt_index() {
+    let dir = tempdir("checkpoint");
+    let store = Store::open_with(&dir, with_checkpoints_every(5)).unwrap();
+    // Batches of 3, 3, 2, 3, 2 from seq 1: checkpoints at stamps 7 and 12, so the
+    // reports 12 and 13 are replayed: 丙's first 2019 report (its 2020 report, in the
+    // snapshot without cross-year findings, now has them) and a revision of 乙's
+    // 2019; replay must rewrite the cross-year findings of rows the snapshot holds.
+    let batches: Vec<Vec<String>> = vec![
+        vec![
+            yearly("甲区", 0, 1),
+            yearly("甲区", 1, 2),
+            yearly("乙区", 1, 3),
+        ],
+        vec![
+            yearly("乙区", 2, 4),
+            yearly("甲区", 2, 5),
+            yearly("甲区", 1, 6),
+        ],
+        vec![yearly("乙区", 0, 7), yearly("甲区", 3, 8)],
+        vec![
+            yearly("甲区", 2, 9),
+            yearly("乙区", 1, 10),
+            yearly("丙区", 1, 11),
+        ],
+        vec![yearly("丙区", 0, 12), yearly("乙区", 0, 13)],
+    ];
+    for batch in &batches {
+        store
+            .commit(batch.iter().map(|t| doc(t)).collect())
+            .unwrap();
+    }
+    // A thread of its own puts the checkpoint in place; wait for it.
+    let stamp = || {
+        let bytes = std::fs::read(dir.join(SNAPSHOT)).ok()?;
+        Some(Index::decode(&bytes).ok()?.1)
+    };
+    for _ in 0..500 {
+        if stamp() == Some(12) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(stamp(), Some(12));
+    let rows = answers(&store).0.len();
+    drop(store);
+    let (load, n) = reopen_both_ways(&dir);
+    assert_eq!(n, rows);
+    assert_eq!(load, IndexLoad::Snapshot { replayed: 2 });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_clean_close_leaves_a_snapshot_with_nothing_to_replay() {
+    let dir = tempdir("snapshot");
+    let store = Store::open(&dir).unwrap();
+    store
+        .commit((0..6).map(|n| doc(&yearly("某区", n, n))).collect())
+        .unwrap();
+    let before = answers(&store);
+    store.close().unwrap();
+    assert!(matches!(
+        store.commit(vec![doc(&yearly("某区", 9, 9))]),
+        Err(StoreError::Closed)
+    ));
+    drop(store);
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(store.index_load(), IndexLoad::Snapshot { replayed: 0 });
+    assert_eq!(answers(&store), before);
+    // The snapshot stays: a crash after more commits replays only those.
+    store.commit(vec![doc(&yearly("某区", 7, 7))]).unwrap();
+    drop(store);
+    assert_eq!(
+        reopen_both_ways(&dir),
+        (IndexLoad::Snapshot { replayed: 1 }, before.0.len() + 1)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_clean_stop_right_after_a_checkpoint_leaves_one_whole_snapshot() {
+    // The checkpoint of the last commit is still being synced on its thread when the
+    // stop writes a snapshot with the same stamp.
+    for round in 0..20 {
+        let dir = tempdir(&format!("race-{round}"));
+        let store = Store::open_with(&dir, with_checkpoints_every(1)).unwrap();
+        store
+            .commit((0..3).map(|n| doc(&yearly("某区", n, n + round))).collect())
+            .unwrap();
+        store.close().unwrap();
+        let want = answers(&store);
+        drop(store);
+        let store = Store::open(&dir).unwrap();
+        assert_eq!(store.index_load(), IndexLoad::Snapshot { replayed: 0 });
+        assert_eq!(answers(&store), want);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn a_snapshot_that_does_not_fit_is_rebuilt_around() {
+    let dir = tempdir("misfit");
+    let other = tempdir("misfit-other");
+    let store = Store::open(&dir).unwrap();
+    store
+        .commit((0..3).map(|n| doc(&yearly("某区", n, n))).collect())
+        .unwrap();
+    store.close().unwrap();
+    drop(store);
+    let kept = std::fs::read(dir.join(SNAPSHOT)).unwrap();
+    let want = answers(&Store::open(&dir).unwrap());
+    // Damaged: rebuilt.
+    let mut bad = kept.clone();
+    bad[20] ^= 1;
+    std::fs::write(dir.join(SNAPSHOT), &bad).unwrap();
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(store.index_load(), IndexLoad::Rebuilt);
+    assert_eq!(answers(&store), want);
+    drop(store);
+    // Another database's snapshot, of the same length: rebuilt.
+    let store = Store::open(&other).unwrap();
+    store
+        .commit((3..6).map(|n| doc(&yearly("另区", n, n))).collect())
+        .unwrap();
+    store.close().unwrap();
+    drop(store);
+    std::fs::copy(other.join(SNAPSHOT), dir.join(SNAPSHOT)).unwrap();
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(store.index_load(), IndexLoad::Rebuilt);
+    assert_eq!(answers(&store), want);
+    // Reindexing removes the snapshot: reports change under stamps it has seen.
+    store.close().unwrap();
+    drop(store);
+    let store = Store::open(&dir).unwrap();
+    assert!(dir.join(SNAPSHOT).exists());
+    store.reindex(crate::parse_document).unwrap();
+    assert!(!dir.join(SNAPSHOT).exists());
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&other);
+}
