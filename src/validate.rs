@@ -7,8 +7,10 @@
 
 use crate::model::catalogue::{self, label_of, MetricKind, METRICS};
 use crate::model::finding::{finding, Code};
-use crate::parse::labels::{t3_outcome_rows, t3_rows, APPLICANT_COLUMNS};
-use crate::parse::tables::T4_PATHS;
+use crate::model::form::{
+    t3_outcome_rows, t3_rows, APPLICANT_COLUMNS, APPLICANT_LABELS, CARRIED_OVER, CLOSED, FORWARD,
+    NEW, T4_PATHS,
+};
 use crate::pb::{Finding, Report, Template};
 
 const EPS: f64 = 1e-6;
@@ -23,11 +25,6 @@ fn app(report: &Report, row: &str, c: usize) -> Option<f64> {
         .get(c)
         .and_then(|&i| catalogue::get(report, i))
 }
-
-const NEW: &str = "applications.new_received";
-const CARRIED_OVER: &str = "applications.carried_over";
-const CLOSED: &str = "applications.closed_total";
-const FORWARD: &str = "applications.carried_forward";
 
 fn template_of(report: &Report) -> Template {
     Template::try_from(report.template).unwrap_or(Template::Unknown)
@@ -99,16 +96,7 @@ fn check_sum(
 }
 
 fn col_label(c: usize) -> &'static str {
-    const LABELS: [&str; 7] = [
-        "自然人",
-        "商业企业",
-        "科研机构",
-        "社会公益组织",
-        "法律服务机构",
-        "其他组织",
-        "总计",
-    ];
-    LABELS[c]
+    APPLICANT_LABELS[c]
 }
 
 fn group_label(group: &str) -> &'static str {

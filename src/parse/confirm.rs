@@ -9,7 +9,7 @@
 
 use crate::model::catalogue::{self, METRICS};
 use crate::model::finding::{finding, Code};
-use crate::parse::labels::{t3_outcome_rows, t3_rows};
+use crate::model::form::{t3_outcome_rows, t3_rows};
 use crate::pb::{Report, Template};
 
 const EPS: f64 = 1e-6;

@@ -3,65 +3,13 @@
 //! Labels arrive with spaces and line breaks inside (`本 年 度`), full-width or ASCII
 //! punctuation, item numbers (`（三）`, `1.`, `3、`) and typos; matching strips all of that and
 //! looks for a distinctive keyword, so a fragment of a broken label still finds its row.
+//! Which rows each table prints, and in what order, is the form's ([`crate::model::form`]).
 
 use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 
-use crate::model::catalogue::METRICS;
 use crate::pb::Template;
-
-/// The seven columns of table 三, in printed order.
-pub const APPLICANT_COLUMNS: [&str; 7] = [
-    "natural_person",
-    "commercial_enterprise",
-    "research_institution",
-    "social_welfare_org",
-    "legal_service_org",
-    "other_org",
-    "total",
-];
-
-/// Table 三's rows in printed order for a format, derived from the catalogue (proto field
-/// order is the printed order): 23 rows in 2019, 25 in 2021, where `other_handling.total` is
-/// not printed but derived. Unknown formats read as 2019, the rows both formats share best.
-pub fn t3_rows(template: Template) -> &'static [&'static str] {
-    static ROWS_2019: OnceLock<Vec<&'static str>> = OnceLock::new();
-    static ROWS_2021: OnceLock<Vec<&'static str>> = OnceLock::new();
-    let build = |is2021: bool| {
-        let mut rows: Vec<&'static str> = Vec::new();
-        for m in METRICS
-            .iter()
-            .filter(|m| m.path.starts_with("applications."))
-        {
-            let printed = if is2021 {
-                m.formats.f2021
-            } else {
-                m.formats.f2019
-            };
-            let Some((row, _)) = m.path.rsplit_once('.') else {
-                continue;
-            };
-            if printed
-                && !(is2021 && row == "applications.other_handling.total")
-                && rows.last() != Some(&row)
-            {
-                rows.push(row);
-            }
-        }
-        rows
-    };
-    match template {
-        Template::Template2021 => ROWS_2021.get_or_init(|| build(true)),
-        _ => ROWS_2019.get_or_init(|| build(false)),
-    }
-}
-
-/// The outcome rows whose sum is `closed_total`, per format.
-pub fn t3_outcome_rows(template: Template) -> &'static [&'static str] {
-    let rows = t3_rows(template);
-    &rows[2..rows.len() - 2]
-}
 
 /// What a table 三 label names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -501,38 +449,6 @@ mod tests {
         assert_eq!(
             t2_label_split("行政许可事项"),
             Some((T2Row::Licensing, None))
-        );
-    }
-
-    #[test]
-    fn rows_per_format_in_printed_order() {
-        let r2019 = t3_rows(Template::Template2019);
-        let r2021 = t3_rows(Template::Template2021);
-        assert_eq!((r2019.len(), r2021.len()), (23, 25));
-        assert_eq!(r2019[0], "applications.new_received");
-        assert_eq!(r2019[20], "applications.other_handling.total");
-        assert_eq!(
-            r2021[20..23],
-            [
-                "applications.other_handling.overdue_correction",
-                "applications.other_handling.unpaid_fee",
-                "applications.other_handling.other"
-            ]
-        );
-        assert_eq!(*r2021.last().unwrap(), "applications.carried_forward");
-    }
-
-    #[test]
-    fn outcome_rows_per_format() {
-        assert_eq!(t3_outcome_rows(Template::Template2019).len(), 19);
-        assert_eq!(t3_outcome_rows(Template::Template2021).len(), 21);
-        assert_eq!(
-            t3_outcome_rows(Template::Template2021)[0],
-            "applications.disclosed"
-        );
-        assert_eq!(
-            *t3_outcome_rows(Template::Template2021).last().unwrap(),
-            "applications.other_handling.other"
         );
     }
 }

@@ -16,6 +16,7 @@ pub mod tables;
 use crate::decode::{self, ContentHint};
 use crate::extract::{self, Kind};
 use crate::model::finding::Code;
+use crate::model::form::{t3_cells, T3_COLUMNS};
 use crate::pb::{Report, Template};
 use crate::validate;
 use sheet::Sheet;
@@ -143,9 +144,6 @@ fn find_from(text: &str, from: usize, needle: &str) -> Option<(usize, usize)> {
         .find(needle)
         .map(|i| (from + i, from + i + needle.len()))
 }
-
-/// Figures in a row of table 三: six applicant columns and the total.
-const T3_COLUMNS: usize = 7;
 
 /// The occurrence of `needle` that is a section heading: numbered `numeral、` just before it
 /// (`二、行政机关主动公开政府信息情况`), else followed within a short distance by one of
@@ -335,16 +333,15 @@ fn parse_text_as(original: &str, hints: &Hints, ocr: bool) -> Report {
 
     let t3_region = slice(sec.t3);
     if template == Template::Unknown && !t3_region.is_empty() {
-        // Labels alone do not tell; 25 rows of seven numbers do.
+        // Labels alone do not tell; 25 rows of seven numbers (or 23 of them) do.
         let count = cells::cells(t3_region)
             .iter()
             .filter(|c| matches!(c.tok, cells::Tok::Num(_)))
             .count();
-        template = match count {
-            175 => Template::Template2021,
-            161 => Template::Template2019,
-            _ => Template::Unknown,
-        };
+        template = [Template::Template2021, Template::Template2019]
+            .into_iter()
+            .find(|t| t3_cells(*t) == count)
+            .unwrap_or(Template::Unknown);
     }
 
     let t2 = tables::read_t2(slice(sec.t2), template, &mut sheet);
@@ -516,7 +513,8 @@ fn not_a_report(text: &str, titles: &[String], sec: &Sections, found: [bool; 3])
 /// short (the commonest reason), or a row left out. Each gets a ROW_MISSING finding unless a
 /// finding already explains it.
 fn note_missing_rows(sheet: &mut Sheet, template: Template, found: [bool; 3]) {
-    use labels::{t3_rows, T2Row};
+    use crate::model::form::t3_rows;
+    use labels::T2Row;
     if template == Template::Unknown {
         return;
     }

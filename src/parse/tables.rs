@@ -7,19 +7,15 @@
 //! else left absent with a finding.
 
 use super::cells::{cells, Cell, Number, Tok, Unit};
-use super::labels::{
-    t2_label_split, t3_label, t3_outcome_rows, t3_rows, T2Row, T3Label, APPLICANT_COLUMNS,
-};
+use super::labels::{t2_label_split, t3_label, T2Row, T3Label};
 use super::sheet::Sheet;
 use super::solve;
 use crate::model::catalogue;
 use crate::model::finding::Code;
+use crate::model::form::{
+    t3_outcome_rows, t3_rows, APPLICANT_COLUMNS, CARRIED_OVER, CLOSED, FORWARD, NEW, T4_PATHS,
+};
 use crate::pb::{ExtraRow, Template};
-
-const NEW: &str = "applications.new_received";
-const CARRIED_OVER: &str = "applications.carried_over";
-const CLOSED: &str = "applications.closed_total";
-const FORWARD: &str = "applications.carried_forward";
 
 /// The most extra rows one report keeps: a real table 二 has a handful; more is not a
 /// report, and must not grow the stored report without bound.
@@ -974,25 +970,6 @@ fn columns_hold(
 // ---------------------------------------------------------------------------------------
 // Table 四
 // ---------------------------------------------------------------------------------------
-
-/// The fifteen cells of table 四, in printed order.
-pub const T4_PATHS: [&str; 15] = [
-    "review.upheld",
-    "review.corrected",
-    "review.other",
-    "review.pending",
-    "review.total",
-    "litigation_direct.upheld",
-    "litigation_direct.corrected",
-    "litigation_direct.other",
-    "litigation_direct.pending",
-    "litigation_direct.total",
-    "litigation_after_review.upheld",
-    "litigation_after_review.corrected",
-    "litigation_after_review.other",
-    "litigation_after_review.pending",
-    "litigation_after_review.total",
-];
 
 /// Reads table 四 into `sheet`.
 pub fn read_t4(region: &str, sheet: &mut Sheet) -> Read {
