@@ -14,6 +14,7 @@
 //!   六 figures, and the findings of reading (blank, fused or unplaceable cells).
 //! - [`validate`]: PURE. A Report to the findings of the domain rules, and the cross-year
 //!   check over two reports of one body.
+//! - [`read`]: PURE. One document: decode, parse, validate (the only place the three meet).
 //! - [`finding`]: the stable finding codes, their severities and the Finding constructor.
 //! - [`output`]: proto3 JSON and the `--facts` JSON shape.
 //! - [`aggregate`]: PURE. The in-memory index of stored reports: sums, rates, finding counts.
@@ -37,6 +38,7 @@ pub mod model;
 pub mod ocr;
 pub mod output;
 pub mod parse;
+pub mod read;
 pub mod server;
 pub mod service;
 pub mod store;
@@ -55,4 +57,5 @@ pub mod pb {
 }
 
 pub use model::{catalogue, finding};
-pub use parse::{parse_document, Hints, Reader};
+pub use parse::Hints;
+pub use read::{parse_document, Reader};

@@ -1,9 +1,11 @@
-//! One report document to a [`Report`]. PURE: no I/O, no tonic, no sled.
+//! The text of one report to a [`Report`]. PURE: no I/O, no tonic, no sled.
 //!
-//! The steps: decode the bytes ([`crate::decode`]), find the sections and tables by their
-//! headings (table 三's own rows 三、本年度办理结果 and 四、结转下年度继续办理 do not cut it),
-//! decide the format from the headers, read each table ([`tables`]), read the metadata and
-//! the narrative figures ([`meta`]), then run the validator ([`crate::validate`]).
+//! The steps: find the sections and tables by their headings (table 三's own rows
+//! 三、本年度办理结果 and 四、结转下年度继续办理 do not cut it), decide the format from the
+//! headers, read each table ([`tables`]), read the metadata and the narrative figures
+//! ([`meta`]). The findings made here are those of reading (blank, fused or unplaceable
+//! cells, missing sections); the domain rules are the validator's ([`crate::validate`]), and
+//! [`crate::read`] runs one after the other. Nothing here decodes bytes or validates.
 
 pub mod cells;
 pub mod confirm;
@@ -14,11 +16,10 @@ pub mod solve;
 pub mod tables;
 
 use crate::decode::{self, ContentHint};
-use crate::extract::{self, Kind};
+use crate::extract::Kind;
 use crate::model::finding::Code;
 use crate::model::form::{t3_cells, T3_COLUMNS};
 use crate::pb::{Report, Template};
-use crate::validate;
 use sheet::Sheet;
 
 /// What the client knows about a document; the text wins where it says otherwise.
@@ -32,97 +33,6 @@ pub struct Hints {
     /// The kind the client's content type names (PDF, DOCX, ...); the bytes decide.
     pub kind: Option<Kind>,
     pub source: Option<String>,
-}
-
-/// How documents are read: the OCR engine for scans and images (none: they are reported
-/// unreadable) and the bounds on extraction. The server and the command line build one.
-#[derive(Clone, Default)]
-pub struct Reader {
-    pub ocr: Option<std::sync::Arc<dyn extract::Ocr>>,
-    pub limits: extract::Limits,
-}
-
-impl Reader {
-    /// [`parse_document_with`] this reader's OCR and limits.
-    pub fn read(&self, bytes: &[u8], hints: &Hints) -> Report {
-        parse_document_with(bytes, hints, self.ocr.as_deref(), &self.limits)
-    }
-}
-
-impl Reader {
-    /// The text the table reader would see in `bytes`, or why there is none.
-    pub fn text(&self, bytes: &[u8], hints: &Hints) -> Result<String, String> {
-        extract::extract(
-            bytes,
-            hints.encoding.as_deref(),
-            hints.content,
-            hints.kind,
-            self.ocr.as_deref(),
-            &self.limits,
-        )
-        .map(|x| x.text)
-        .map_err(|u| u.reason)
-    }
-}
-
-impl std::fmt::Debug for Reader {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reader")
-            .field("ocr", &self.ocr.is_some())
-            .field("limits", &self.limits)
-            .finish()
-    }
-}
-
-/// Extracts, parses and validates one document, without OCR.
-pub fn parse_document(bytes: &[u8], hints: &Hints) -> Report {
-    parse_document_with(bytes, hints, None, &extract::Limits::default())
-}
-
-/// Extracts (any kind; scans through `ocr` when given), parses and validates one document.
-/// A document that cannot be read gives a report holding one UNREADABLE finding.
-pub fn parse_document_with(
-    bytes: &[u8],
-    hints: &Hints,
-    ocr: Option<&dyn extract::Ocr>,
-    limits: &extract::Limits,
-) -> Report {
-    let extracted = extract::extract(
-        bytes,
-        hints.encoding.as_deref(),
-        hints.content,
-        hints.kind,
-        ocr,
-        limits,
-    );
-    match extracted {
-        Ok(x) => {
-            let mut report = parse_text_as(&x.text, hints, x.ocr);
-            for note in x.notes {
-                report.findings.push(crate::model::finding::finding(
-                    note.code,
-                    "",
-                    None,
-                    None,
-                    note.message,
-                ));
-            }
-            report
-        }
-        Err(why) => Report {
-            source: hints.source.clone().unwrap_or_default(),
-            agency: hints.agency.clone().unwrap_or_default(),
-            year: hints.year,
-            findings: vec![crate::model::finding::finding(
-                Code::Unreadable,
-                "",
-                None,
-                None,
-                why.reason,
-            )],
-            ..Report::default()
-        },
-    }
 }
 
 /// Where the sections and tables of a report start and end (byte offsets into the text).
@@ -305,13 +215,15 @@ pub fn template(tables_text: &str) -> Template {
     }
 }
 
-/// Parses normalised text (see [`decode::normalize`]) and validates the result.
+/// Parses normalised text (see [`decode::normalize`]); the findings are those of reading.
+/// [`crate::read::read_text`] also validates the result.
 pub fn parse_text(original: &str, hints: &Hints) -> Report {
     parse_text_as(original, hints, false)
 }
 
-/// [`parse_text`]; `ocr` text has every figure its tables' rules do not confirm unset.
-fn parse_text_as(original: &str, hints: &Hints, ocr: bool) -> Report {
+/// [`parse_text`]; `ocr` text (read by OCR from a scan) has every figure its tables' rules
+/// do not confirm unset.
+pub fn parse_text_as(original: &str, hints: &Hints, ocr: bool) -> Report {
     // Labels and headings are matched on simplified characters; names are cut from the
     // original at the same offsets (the fold keeps every offset).
     // Pinyin glosses of mirror sites are dropped first (with a map back to the original).
@@ -433,7 +345,6 @@ fn parse_text_as(original: &str, hints: &Hints, ocr: bool) -> Report {
     if ocr {
         confirm::withhold_unconfirmed(&mut report);
     }
-    validate::validate(&mut report);
     report
 }
 
