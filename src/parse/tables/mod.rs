@@ -20,6 +20,9 @@ pub use t4::read_t4;
 
 use super::cells::{Cell, Number, Tok};
 
+/// Where a row's label stands (its line and column in the cell grid), when it has one.
+type LabelAt = Option<(u32, u16)>;
+
 /// How many numbers a region held, so the caller can tell a missing table.
 pub struct Read {
     pub numbers: usize,
@@ -44,7 +47,7 @@ fn printed(nums: &[Number<'_>]) -> String {
 /// on that line: trailing blanks dropped, and leading blanks (merged label columns) dropped
 /// while the row is wider than `width`. `None` unless exactly `width` cells remain.
 fn grid_cells<'a>(
-    label: Option<(u32, u16)>,
+    label: LabelAt,
     toks: &[Cell<'a>],
     width: usize,
 ) -> Option<Vec<Option<Number<'a>>>> {

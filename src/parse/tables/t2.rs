@@ -1,7 +1,7 @@
 //! Table 二, the proactive disclosures: rows found by their labels, each row's cells by the
 //! columns its format prints; rows the catalogue does not have kept as extra rows.
 
-use super::{grid_cells, numbers_of, printed, Read};
+use super::{grid_cells, numbers_of, printed, LabelAt, Read};
 use crate::model::finding::Code;
 use crate::parse::cells::{cells, Cell, Number, Tok, Unit};
 use crate::parse::labels::{t2_label_split, T2Row};
@@ -22,7 +22,7 @@ enum T2Target {
 pub fn read_t2(region: &str, template: Template, sheet: &mut Sheet) -> Read {
     let toks = cells(region);
     let mut read = Read { numbers: 0 };
-    let mut target: Option<(T2Target, Option<(u32, u16)>)> = None;
+    let mut target: Option<(T2Target, LabelAt)> = None;
     let mut row_toks: Vec<Cell<'_>> = Vec::new();
     let mut rows = T2Rows {
         template,
@@ -158,154 +158,182 @@ struct T2Rows {
 }
 
 impl T2Rows {
-    fn flush(
+    /// Stores the row just read (its label's target and the cells after the label): a
+    /// catalogue row into its cells, any other row as an extra row.
+    fn flush(&mut self, target: Option<(T2Target, LabelAt)>, toks: &[Cell<'_>], sheet: &mut Sheet) {
+        let Some((target, at)) = target else { return };
+        let nums = numbers_of(toks);
+        match target {
+            T2Target::Extra { label } => keep_extra_row(label, toks, &nums, sheet),
+            T2Target::Row(row) => self.store_row(row, at, toks, &nums, sheet),
+        }
+    }
+
+    /// A catalogue row: read once (a repeat is noted, not taken), its printed numbers put in
+    /// the columns its format prints, or a finding when they cannot be.
+    fn store_row(
         &mut self,
-        target: Option<(T2Target, Option<(u32, u16)>)>,
+        row: T2Row,
+        at: LabelAt,
         toks: &[Cell<'_>],
+        nums: &[Number<'_>],
         sheet: &mut Sheet,
     ) {
-        flush_t2(target, toks, self, sheet);
-    }
-}
-
-fn flush_t2(
-    target: Option<(T2Target, Option<(u32, u16)>)>,
-    toks: &[Cell<'_>],
-    ctx: &mut T2Rows,
-    sheet: &mut Sheet,
-) {
-    let template = ctx.template;
-    let seen = &mut ctx.seen;
-    let Some((target, at)) = target else { return };
-    let nums = numbers_of(toks);
-    match target {
-        T2Target::Extra { label } => {
-            if nums.is_empty() {
-                return;
-            }
-            if sheet.extra_rows.len() >= MAX_EXTRA_ROWS {
-                if sheet.extra_rows.len() == MAX_EXTRA_ROWS {
-                    sheet.note(
-                        Code::ExtraRow,
-                        "proactive",
-                        format!("表二目录外的行超过 {MAX_EXTRA_ROWS} 行，其余未保留"),
-                    );
-                    sheet.extra_rows.push(ExtraRow {
-                        table: "proactive".into(),
-                        label: "…".into(),
-                        cells: Vec::new(),
-                    });
-                }
-                return;
-            }
-            let cells: Vec<String> = toks
-                .iter()
-                .map(|c| match c.tok {
-                    Tok::Num(n) => n.raw.to_owned(),
-                    _ => String::new(),
-                })
-                .collect();
-            sheet.note(
-                Code::ExtraRow,
-                "proactive",
-                format!("表二有目录外的行「{label}」：{}", printed(&nums)),
-            );
-            sheet.extra_rows.push(ExtraRow {
-                table: "proactive".into(),
-                label,
-                cells,
-            });
+        let columns = row.columns(self.template);
+        if columns.is_empty() {
+            keep_unprinted_row(row, nums, sheet);
+            return;
         }
-        T2Target::Row(row) => {
-            let columns = row.columns(template);
-            if columns.is_empty() {
-                if !nums.is_empty() {
-                    sheet.extra_rows.push(ExtraRow {
-                        table: "proactive".into(),
-                        label: row_label(row).into(),
-                        cells: nums.iter().map(|n| n.raw.to_owned()).collect(),
-                    });
-                }
-                return;
-            }
-            if seen.contains(&row) {
-                if !nums.is_empty() {
-                    sheet.note(
-                        Code::RowUnreadable,
-                        row.path(),
-                        format!(
-                            "「{}」行重复出现，后一行（{}）未采用",
-                            row_label(row),
-                            printed(&nums)
-                        ),
-                    );
-                }
-                return;
-            }
-            if nums.is_empty() {
-                // A parent row whose figures are in split rows, or a label repeated in a header.
-                return;
-            }
-            seen.push(row);
-            let values: Option<Vec<Option<Number<'_>>>> = if nums.len() == columns.len()
-                && nums.iter().all(|n| !n.fused || columns.len() == 1)
-            {
-                Some(nums.iter().copied().map(Some).collect())
-            } else if let Some(grid) = grid_cells(at, toks, columns.len())
-                // A blank first cell could be a merged label's filler with a cell dropped
-                // further on: the positions prove nothing.
-                .filter(|g| g.first().is_some_and(Option::is_some))
-            {
-                Some(grid)
-            } else {
-                forced_split(&nums, columns.len())
-            };
-            let Some(values) = values else {
+        if self.seen.contains(&row) {
+            if !nums.is_empty() {
                 sheet.note(
                     Code::RowUnreadable,
                     row.path(),
                     format!(
-                        "「{}」行印有 {} 个数（{}），应有 {} 列，无法确定各列取值",
+                        "「{}」行重复出现，后一行（{}）未采用",
                         row_label(row),
-                        nums.len(),
-                        printed(&nums),
-                        columns.len()
+                        printed(nums)
                     ),
                 );
-                return;
-            };
-            let previous = columns
-                .iter()
-                .position(|c| *c == "previous")
-                .and_then(|i| values.get(i).copied().flatten())
-                .map(|n| n.value);
-            for (col, value) in columns.iter().zip(values) {
-                let path = format!("{}.{col}", row.path());
-                match value {
-                    None => sheet.note(
-                        Code::CellBlank,
+            }
+            return;
+        }
+        if nums.is_empty() {
+            // A parent row whose figures are in split rows, or a label repeated in a header.
+            return;
+        }
+        self.seen.push(row);
+        let Some(values) = row_values(nums, at, toks, columns.len()) else {
+            sheet.note(
+                Code::RowUnreadable,
+                row.path(),
+                format!(
+                    "「{}」行印有 {} 个数（{}），应有 {} 列，无法确定各列取值",
+                    row_label(row),
+                    nums.len(),
+                    printed(nums),
+                    columns.len()
+                ),
+            );
+            return;
+        };
+        self.store_values(row, columns, values, sheet);
+    }
+
+    /// A row's cells, column by column: a blank is noted; the 2019 middle column is taken as
+    /// the change only when its header or the row's own figures say it is one.
+    fn store_values(
+        &self,
+        row: T2Row,
+        columns: &[&str],
+        values: Vec<Option<Number<'_>>>,
+        sheet: &mut Sheet,
+    ) {
+        let previous = columns
+            .iter()
+            .position(|c| *c == "previous")
+            .and_then(|i| values.get(i).copied().flatten())
+            .map(|n| n.value);
+        for (col, value) in columns.iter().zip(values) {
+            let path = format!("{}.{col}", row.path());
+            match value {
+                None => sheet.note(
+                    Code::CellBlank,
+                    path,
+                    format!("「{}」行该列为空", row_label(row)),
+                ),
+                // A column headed 本年数量 gives the change only when last year's count
+                // was 0 (then the count and the change are one figure).
+                Some(n) if *col == "change" && !self.change_headed && previous != Some(0.0) => {
+                    sheet.note_values(
+                        Code::Ambiguous,
                         path,
-                        format!("「{}」行该列为空", row_label(row)),
-                    ),
-                    // A column headed 本年数量 gives the change only when last year's count
-                    // was 0 (then the count and the change are one figure).
-                    Some(n) if *col == "change" && !ctx.change_headed && previous != Some(0.0) => {
-                        sheet.note_values(
-                            Code::Ambiguous,
-                            path,
-                            None,
-                            Some(n.value),
-                            format!(
-                                "「{}」行中间一列的表头不是「本年增/减」：「{}」可能是本年数量，也可能是增减，未采用",
-                                row_label(row),
-                                n.raw
-                            ),
-                        );
-                    }
-                    Some(n) => store_t2_cell(sheet, &path, col, n, ctx.amount_unit),
+                        None,
+                        Some(n.value),
+                        format!(
+                            "「{}」行中间一列的表头不是「本年增/减」：「{}」可能是本年数量，也可能是增减，未采用",
+                            row_label(row),
+                            n.raw
+                        ),
+                    );
                 }
+                Some(n) => store_t2_cell(sheet, &path, col, n, self.amount_unit),
             }
         }
+    }
+}
+
+/// The cells of a row `width` columns wide, by the first reading that holds: one number a
+/// column as printed (fused digits only in a one-column row), else the row's grid positions,
+/// else the one way its fused digits split.
+fn row_values<'a>(
+    nums: &[Number<'a>],
+    at: LabelAt,
+    toks: &[Cell<'a>],
+    width: usize,
+) -> Option<Vec<Option<Number<'a>>>> {
+    if nums.len() == width && nums.iter().all(|n| !n.fused || width == 1) {
+        Some(nums.iter().copied().map(Some).collect())
+    } else if let Some(grid) = grid_cells(at, toks, width)
+        // A blank first cell could be a merged label's filler with a cell dropped
+        // further on: the positions prove nothing.
+        .filter(|g| g.first().is_some_and(Option::is_some))
+    {
+        Some(grid)
+    } else {
+        forced_split(nums, width)
+    }
+}
+
+/// A row the catalogue does not have (行政检查 under 其他对外管理服务事项, say): kept as
+/// printed with a finding, up to [`MAX_EXTRA_ROWS`]; one more marks that the rest were cut.
+fn keep_extra_row(label: String, toks: &[Cell<'_>], nums: &[Number<'_>], sheet: &mut Sheet) {
+    if nums.is_empty() {
+        return;
+    }
+    if sheet.extra_rows.len() >= MAX_EXTRA_ROWS {
+        if sheet.extra_rows.len() == MAX_EXTRA_ROWS {
+            sheet.note(
+                Code::ExtraRow,
+                "proactive",
+                format!("表二目录外的行超过 {MAX_EXTRA_ROWS} 行，其余未保留"),
+            );
+            sheet.extra_rows.push(ExtraRow {
+                table: "proactive".into(),
+                label: "…".into(),
+                cells: Vec::new(),
+            });
+        }
+        return;
+    }
+    let cells: Vec<String> = toks
+        .iter()
+        .map(|c| match c.tok {
+            Tok::Num(n) => n.raw.to_owned(),
+            _ => String::new(),
+        })
+        .collect();
+    sheet.note(
+        Code::ExtraRow,
+        "proactive",
+        format!("表二有目录外的行「{label}」：{}", printed(nums)),
+    );
+    sheet.extra_rows.push(ExtraRow {
+        table: "proactive".into(),
+        label,
+        cells,
+    });
+}
+
+/// A catalogue row its format does not print (其他对外管理服务事项 in a 2021 table): its
+/// figures are kept as an extra row, without a finding.
+fn keep_unprinted_row(row: T2Row, nums: &[Number<'_>], sheet: &mut Sheet) {
+    if !nums.is_empty() {
+        sheet.extra_rows.push(ExtraRow {
+            table: "proactive".into(),
+            label: row_label(row).into(),
+            cells: nums.iter().map(|n| n.raw.to_owned()).collect(),
+        });
     }
 }
 
