@@ -20,6 +20,10 @@ pub use t4::read_t4;
 
 use super::cells::{Cell, Number, Tok};
 
+/// Two sums are equal when they differ by less than this: the figures are whole counts, so
+/// the margin only absorbs floating-point rounding.
+const EPS: f64 = 1e-9;
+
 /// Where a row's label stands (its line and column in the cell grid), when it has one.
 type LabelAt = Option<(u32, u16)>;
 

@@ -9,10 +9,14 @@ use crate::parse::sheet::Sheet;
 use crate::parse::solve;
 use crate::pb::{ExtraRow, Template};
 
+/// Yuan in one 万元 (ten thousand yuan), the unit of table 二's `amount_wan_yuan` cells.
+const YUAN_PER_WAN: f64 = 10_000.0;
+
 /// The most extra rows one report keeps: a real table 二 has a handful; more is not a
 /// report, and must not grow the stored report without bound.
 const MAX_EXTRA_ROWS: usize = 64;
 
+/// What a table 二 label names: a catalogue row, or a row the catalogue does not have.
 enum T2Target {
     Row(T2Row),
     Extra { label: String },
@@ -362,7 +366,7 @@ fn store_t2_cell(sheet: &mut Sheet, path: &str, column: &str, n: Number<'_>, hea
     if column == "amount_wan_yuan" {
         let wan = match (n.unit, header_unit) {
             (Unit::WanYuan, _) | (Unit::None | Unit::Count, Unit::WanYuan) => n.value,
-            (Unit::Yuan, _) | (Unit::None | Unit::Count, Unit::Yuan) => n.value / 10_000.0,
+            (Unit::Yuan, _) | (Unit::None | Unit::Count, Unit::Yuan) => n.value / YUAN_PER_WAN,
             // Zero is zero in either unit.
             _ if n.value == 0.0 => 0.0,
             _ => {

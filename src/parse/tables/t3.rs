@@ -2,12 +2,12 @@
 //! unreadable, by the official order; a row that prints fewer cells placed by its grid, or by
 //! the table's own sums when they force a single reading.
 
-use super::{grid_cells, numbers_of, printed, LabelAt, Read};
+use super::{grid_cells, numbers_of, printed, LabelAt, Read, EPS};
 use crate::model::catalogue;
 use crate::model::finding::Code;
 use crate::model::form::{
-    t3_outcome_rows, t3_rows, APPLICANT_COLUMNS, CARRIED_OVER, CLOSED, FORWARD, NEW,
-    OTHER_HANDLING_TOTAL,
+    t3_outcome_rows, t3_rows, APPLICANT_COLUMNS, APPLICANT_KINDS, CARRIED_OVER, CLOSED, FORWARD,
+    NEW, OTHER_HANDLING_TOTAL, T3_COLUMNS, T3_TOTAL_COLUMN,
 };
 use crate::parse::cells::{cells, Cell, Number, Tok};
 use crate::parse::labels::{t3_label, T3Label};
@@ -30,7 +30,7 @@ struct Pending<'a> {
 }
 
 /// One row's seven values (the applicant columns, then the total); a cell not read is `None`.
-type RowValues = [Option<f64>; 7];
+type RowValues = [Option<f64>; T3_COLUMNS];
 
 /// Reads table 三 into `sheet`.
 /// `cut`: the text ends inside this table (a page cut short), so its last printed row may stop
@@ -111,9 +111,12 @@ fn segments<'a>(toks: &[Cell<'a>]) -> (Vec<Segment<'a>>, usize) {
     (segments, numbers)
 }
 
+/// How many gridded rows must share a width before it is the table's usual one.
+const USUAL_WIDTH_ROWS: usize = 3;
+
 /// The usual width of a gridded row (its cells after the label, trailing blanks dropped),
-/// when at least three rows share it: a row narrower than the others lost a cell somewhere,
-/// so its positions prove nothing.
+/// when at least [`USUAL_WIDTH_ROWS`] rows share it: a row narrower than the others lost a
+/// cell somewhere, so its positions prove nothing.
 fn usual_width(segments: &[Segment<'_>]) -> Option<usize> {
     let mut counts: Vec<(usize, usize)> = Vec::new();
     for seg in segments {
@@ -127,7 +130,7 @@ fn usual_width(segments: &[Segment<'_>]) -> Option<usize> {
     counts
         .iter()
         .max_by_key(|(_, k)| *k)
-        .filter(|(_, k)| *k >= 3)
+        .filter(|(_, k)| *k >= USUAL_WIDTH_ROWS)
         .map(|(w, _)| *w)
 }
 
@@ -188,7 +191,7 @@ impl<'a> Placing<'a> {
         let k = nums.len();
         if seg.label == Some(T3Label::OtherHandling)
             && self.template == Template::Template2021
-            && k == 7
+            && k == T3_COLUMNS
         {
             // A 2021 table printing the 其他处理 subtotal row.
             self.subtotal_2021 = to_row(&nums, sheet, OTHER_HANDLING_TOTAL);
@@ -206,9 +209,9 @@ impl<'a> Placing<'a> {
             return;
         };
         let clean = nums.iter().all(|n| !n.fused);
-        if k % 7 == 0 && clean {
+        if k % T3_COLUMNS == 0 && clean {
             self.place_whole_rows(seg, start, &nums, sheet);
-        } else if k < 7 {
+        } else if k < T3_COLUMNS {
             self.place_short_row(at, seg, start, nums, clean, sheet);
         } else {
             self.place_spanning(start, nums, clean, sheet);
@@ -239,8 +242,8 @@ impl<'a> Placing<'a> {
         sheet: &mut Sheet,
     ) {
         let rows = self.rows;
-        let m = nums.len() / 7;
-        for (j, chunk) in nums.chunks(7).enumerate() {
+        let m = nums.len() / T3_COLUMNS;
+        for (j, chunk) in nums.chunks(T3_COLUMNS).enumerate() {
             let r = start + j;
             if r >= rows.len() {
                 sheet.note(
@@ -287,7 +290,7 @@ impl<'a> Placing<'a> {
         });
         if self.cut && clean && one_full_line && Some(at) == self.last_with_numbers {
             // The page stops inside this row: what is printed is its first cells.
-            let mut values = [None; 7];
+            let mut values = [None; T3_COLUMNS];
             for (c, n) in nums.iter().enumerate() {
                 values[c] = n.integer.then_some(n.value);
             }
@@ -297,7 +300,7 @@ impl<'a> Placing<'a> {
                 row,
                 format!("文本在这一行中止：只印出前 {} 格，其余各格缺失", nums.len()),
             );
-        } else if let Some(grid) = grid_cells(seg.at, &seg.toks, 7).filter(|g| {
+        } else if let Some(grid) = grid_cells(seg.at, &seg.toks, T3_COLUMNS).filter(|g| {
             // A blank first cell could be a merged label's filler as well as a blank
             // 自然人 cell, with a cell dropped further on: the positions prove nothing.
             g.first().is_some_and(Option::is_some)
@@ -323,7 +326,7 @@ impl<'a> Placing<'a> {
         sheet: &mut Sheet,
     ) {
         let k = nums.len();
-        let span = k.div_ceil(7);
+        let span = k.div_ceil(T3_COLUMNS);
         if span == 1 || !clean {
             if !self.pending.iter().any(|p| p.row == self.rows[start]) {
                 self.pending.push(Pending {
@@ -379,9 +382,10 @@ fn to_row(nums: &[Number<'_>], sheet: &mut Sheet, row: &str) -> Option<RowValues
     Some(grid_row(&grid, sheet, row))
 }
 
+/// A row's cells as values: a blank or non-integer cell is absent, with a finding.
 fn grid_row(grid: &[Option<Number<'_>>], sheet: &mut Sheet, row: &str) -> RowValues {
-    let mut out = [None; 7];
-    for (c, cell) in grid.iter().enumerate().take(7) {
+    let mut out = [None; T3_COLUMNS];
+    for (c, cell) in grid.iter().enumerate().take(T3_COLUMNS) {
         let path = || format!("{row}.{}", APPLICANT_COLUMNS[c]);
         match cell {
             None => sheet.note(Code::CellBlank, path(), "该单元格为空"),
@@ -426,7 +430,7 @@ fn resolve_pending(
                 Code::RowUnreadable,
                 p.row,
                 format!(
-                    "该行印有 {} 个数（{}），应有 7 个；表中{broken}不符合合计关系，不据合计推断",
+                    "该行印有 {} 个数（{}），应有 {T3_COLUMNS} 个；表中{broken}不符合合计关系，不据合计推断",
                     p.nums.len(),
                     printed(&p.nums)
                 ),
@@ -573,7 +577,7 @@ fn note_unresolved(placed: &[Option<RowValues>], open: &[Open<'_>], sheet: &mut 
             Code::RowUnreadable,
             p.row,
             format!(
-                "该行印有 {} 个数（{}），应有 7 个，{why}",
+                "该行印有 {} 个数（{}），应有 {T3_COLUMNS} 个，{why}",
                 p.nums.len(),
                 printed(&p.nums)
             ),
@@ -588,9 +592,9 @@ fn printed_rules_fail(
     rows: &[&str],
     template: Template,
 ) -> Option<&'static str> {
-    let full = |r: &Option<RowValues>| -> Option<[f64; 7]> {
+    let full = |r: &Option<RowValues>| -> Option<[f64; T3_COLUMNS]> {
         let v = (*r)?;
-        let mut out = [0.0; 7];
+        let mut out = [0.0; T3_COLUMNS];
         for (o, c) in out.iter_mut().zip(v) {
             *o = c?;
         }
@@ -603,10 +607,10 @@ fn printed_rules_fail(
         let i = rows.iter().position(|x| *x == row)?;
         placed[i].and_then(|v| v[c])
     };
-    for c in 0..7 {
+    for c in 0..T3_COLUMNS {
         let outcomes: Option<f64> = t3_outcome_rows(template).iter().map(|o| cell(o, c)).sum();
         if let (Some(sum), Some(total)) = (outcomes, cell(CLOSED, c)) {
-            if (sum - total).abs() > 1e-9 {
+            if (sum - total).abs() > EPS {
                 return Some("办理结果之和与总计");
             }
         }
@@ -616,7 +620,7 @@ fn printed_rules_fail(
             cell(CLOSED, c),
             cell(FORWARD, c),
         ] {
-            if (a + b - x - y).abs() > 1e-9 {
+            if (a + b - x - y).abs() > EPS {
                 return Some("收到与办理的平衡关系");
             }
         }
@@ -634,7 +638,7 @@ const MAX_JOINT_COMBINATIONS: usize = 4096;
 fn row_candidates(nums: &[Number<'_>]) -> Vec<Vec<f64>> {
     let mut candidates: Vec<Vec<f64>> = Vec::new();
     if nums.iter().any(|n| n.fused) {
-        if let Some(found) = solve::splits(nums, 7) {
+        if let Some(found) = solve::splits(nums, T3_COLUMNS) {
             candidates.extend(found.into_iter().filter(|v| row_total_holds(v)));
         }
     }
@@ -648,7 +652,7 @@ fn place_inferred(
     p: &Pending<'_>,
     one: Vec<f64>,
 ) {
-    let mut row = [None; 7];
+    let mut row = [None; T3_COLUMNS];
     for (c, v) in one.iter().enumerate() {
         row[c] = Some(*v);
         sheet.set_inferred_at(catalogue::children(p.row)[c], *v);
@@ -666,8 +670,10 @@ fn place_inferred(
     );
 }
 
+/// A row's six applicant cells add up to its total.
 fn row_total_holds(v: &[f64]) -> bool {
-    v.len() == 7 && (v[..6].iter().sum::<f64>() - v[6]).abs() < 1e-9
+    v.len() == T3_COLUMNS
+        && (v[..APPLICANT_KINDS].iter().sum::<f64>() - v[T3_TOTAL_COLUMN]).abs() < EPS
 }
 
 /// The column sums (outcomes and balance) that involve row `r`, checked where every
@@ -689,11 +695,11 @@ fn columns_hold(
     let outcomes = t3_outcome_rows(template);
     let in_outcomes = outcomes.contains(&rows[r]) || rows[r] == CLOSED;
     let in_balance = [NEW, CARRIED_OVER, CLOSED, FORWARD].contains(&rows[r]);
-    for c in 0..7 {
+    for c in 0..T3_COLUMNS {
         if in_outcomes {
             let sum: Option<f64> = outcomes.iter().map(|o| cell(o, c)).sum();
             if let (Some(sum), Some(total)) = (sum, cell(CLOSED, c)) {
-                if (sum - total).abs() > 1e-9 {
+                if (sum - total).abs() > EPS {
                     return false;
                 }
             }
@@ -706,7 +712,7 @@ fn columns_hold(
                 cell(FORWARD, c),
             ];
             if let [Some(a), Some(b), Some(x), Some(y)] = parts {
-                if (a + b - x - y).abs() > 1e-9 {
+                if (a + b - x - y).abs() > EPS {
                     return false;
                 }
             }

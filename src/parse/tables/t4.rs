@@ -1,14 +1,18 @@
 //! Table 四, reviews and suits: fifteen cells in three groups of five, read in printed order,
 //! or regrouped by the group totals when a PDF moved whole blocks.
 
-use super::{numbers_of, printed, Read};
+use super::{numbers_of, printed, Read, EPS};
 use crate::model::finding::Code;
-use crate::model::form::T4_PATHS;
-use crate::parse::cells::{cells, Number, Tok};
+use crate::model::form::{T4_CELLS, T4_GROUPS, T4_GROUP_CELLS, T4_PATHS, T4_RESULTS};
+use crate::parse::cells::{cells, Cell, Number, Tok};
 use crate::parse::sheet::Sheet;
 use crate::parse::solve;
 
 /// Reads table 四 into `sheet`.
+///
+/// The readings, first that holds: fifteen clean numbers (in printed order, or regrouped by
+/// the group totals); a gridded row of fifteen cells, blanks included; fused digits that
+/// split one way only. Else every group is noted unreadable.
 pub fn read_t4(region: &str, sheet: &mut Sheet) -> Read {
     let toks = cells(region);
     let nums = numbers_of(&toks);
@@ -17,51 +21,79 @@ pub fn read_t4(region: &str, sheet: &mut Sheet) -> Read {
         return Read { numbers };
     }
     let clean = nums.iter().all(|n| !n.fused && n.integer);
-    if numbers == 15 && clean {
-        let stream: Vec<f64> = nums.iter().map(|n| n.value).collect();
-        if groups_hold(&stream) {
+    if numbers == T4_CELLS && clean {
+        read_stream(&nums, sheet);
+        return Read { numbers };
+    }
+    if read_gridded_row(&toks, numbers, sheet) || read_fused(&nums, sheet) {
+        return Read { numbers };
+    }
+    for group in T4_GROUPS {
+        sheet.note(
+            Code::RowUnreadable,
+            group,
+            format!(
+                "表四印有 {numbers} 个数（{}），应有 {T4_CELLS} 个，无法确定各格",
+                printed(&nums)
+            ),
+        );
+    }
+    Read { numbers }
+}
+
+/// Fifteen clean numbers: in printed order when the groups add up; else in the one order
+/// the group totals allow, or, when several allow it, only what they agree on.
+fn read_stream(nums: &[Number<'_>], sheet: &mut Sheet) {
+    let stream: Vec<f64> = nums.iter().map(|n| n.value).collect();
+    if groups_hold(&stream) {
+        store_t4(sheet, stream.iter().map(|v| Some(*v)));
+        return;
+    }
+    let readings = solve::recover_group_order(&stream);
+    match readings.as_slice() {
+        [] => {
+            // No order makes the groups add up: as printed, and the validator reports
+            // the sums that fail.
             store_t4(sheet, stream.iter().map(|v| Some(*v)));
-            return Read { numbers };
         }
-        let readings = solve::recover_group_order(&stream);
-        match readings.as_slice() {
-            [] => {
-                // No order makes the groups add up: as printed, and the validator reports
-                // the sums that fail.
-                store_t4(sheet, stream.iter().map(|v| Some(*v)));
-            }
-            [one] => store_recovered_t4(sheet, one, &nums),
-            // Several groupings, one review group (the group that opens the stream): that
-            // group is stated, the litigation groups are not.
-            [first, rest @ ..] if rest.iter().all(|r| r[..5] == first[..5]) => {
-                store_t4(sheet, first[..5].iter().map(|v| Some(*v)));
-                for path in ["litigation_direct", "litigation_after_review"] {
-                    sheet.note(
-                        Code::Ambiguous,
-                        path,
-                        format!(
-                            "表四的数字未按表格顺序排列（{}），两组行政诉讼数字有 {} 种分法都符合合计关系，均未采用",
-                            printed(&nums),
-                            rest.len() + 1
-                        ),
-                    );
-                }
-            }
-            several => {
+        [one] => store_recovered_t4(sheet, one, nums),
+        // Several groupings, one review group (the group that opens the stream): that
+        // group is stated, the litigation groups are not.
+        [first, rest @ ..]
+            if rest
+                .iter()
+                .all(|r| r[..T4_GROUP_CELLS] == first[..T4_GROUP_CELLS]) =>
+        {
+            store_t4(sheet, first[..T4_GROUP_CELLS].iter().map(|v| Some(*v)));
+            for path in ["litigation_direct", "litigation_after_review"] {
                 sheet.note(
                     Code::Ambiguous,
-                    "review",
+                    path,
                     format!(
-                        "表四的数字未按表格顺序排列（{}），有 {} 种分组都符合合计关系，未采用",
-                        printed(&nums),
-                        several.len()
+                        "表四的数字未按表格顺序排列（{}），两组行政诉讼数字有 {} 种分法都符合合计关系，均未采用",
+                        printed(nums),
+                        rest.len() + 1
                     ),
                 );
             }
         }
-        return Read { numbers };
+        several => {
+            sheet.note(
+                Code::Ambiguous,
+                "review",
+                format!(
+                    "表四的数字未按表格顺序排列（{}），有 {} 种分组都符合合计关系，未采用",
+                    printed(nums),
+                    several.len()
+                ),
+            );
+        }
     }
-    // A gridded data row: its empty cells are blank cells.
+}
+
+/// A gridded data row of fifteen cells holding every number: its empty cells are blank
+/// cells. False when no line of the table is one.
+fn read_gridded_row(toks: &[Cell<'_>], numbers: usize, sheet: &mut Sheet) -> bool {
     for row in toks.chunk_by(|a, b| a.line == b.line) {
         let data =
             row.iter().all(|c| !matches!(c.tok, Tok::Text(_))) && row.iter().all(|c| c.gridded);
@@ -75,10 +107,10 @@ pub fn read_t4(region: &str, sheet: &mut Sheet) -> Read {
                 _ => None,
             })
             .collect();
-        while grid.len() > 15 && grid.last().is_some_and(Option::is_none) {
+        while grid.len() > T4_CELLS && grid.last().is_some_and(Option::is_none) {
             grid.pop();
         }
-        if grid.len() == 15 && grid.iter().flatten().count() == numbers {
+        if grid.len() == T4_CELLS && grid.iter().flatten().count() == numbers {
             for (path, cell) in T4_PATHS.iter().zip(&grid) {
                 match cell {
                     Some(n) if n.integer && !n.fused => sheet.set(path, n.value),
@@ -90,38 +122,34 @@ pub fn read_t4(region: &str, sheet: &mut Sheet) -> Read {
                     None => sheet.note(Code::CellBlank, *path, "该单元格为空"),
                 }
             }
-            return Read { numbers };
+            return true;
         }
     }
-    // Fused digits that split one way only.
-    if let Some(found) = solve::splits(&nums, 15) {
-        let ok: Vec<Vec<f64>> = solve::distinct(found)
-            .into_iter()
-            .filter(|v| groups_hold(v))
-            .collect();
-        if let [one] = ok.as_slice() {
-            for (path, v) in T4_PATHS.iter().zip(one) {
-                sheet.set_inferred(path, *v);
-            }
-            sheet.note(
-                Code::CellInferred,
-                "review",
-                format!("表四数字粘连（{}），按各组合计关系唯一拆分", printed(&nums)),
-            );
-            return Read { numbers };
-        }
+    false
+}
+
+/// Fused digits that split into fifteen cells one way only (the group totals holding).
+/// False when they split no way or several.
+fn read_fused(nums: &[Number<'_>], sheet: &mut Sheet) -> bool {
+    let Some(found) = solve::splits(nums, T4_CELLS) else {
+        return false;
+    };
+    let ok: Vec<Vec<f64>> = solve::distinct(found)
+        .into_iter()
+        .filter(|v| groups_hold(v))
+        .collect();
+    let [one] = ok.as_slice() else {
+        return false;
+    };
+    for (path, v) in T4_PATHS.iter().zip(one) {
+        sheet.set_inferred(path, *v);
     }
-    for group in ["review", "litigation_direct", "litigation_after_review"] {
-        sheet.note(
-            Code::RowUnreadable,
-            group,
-            format!(
-                "表四印有 {numbers} 个数（{}），应有 15 个，无法确定各格",
-                printed(&nums)
-            ),
-        );
-    }
-    Read { numbers }
+    sheet.note(
+        Code::CellInferred,
+        "review",
+        format!("表四数字粘连（{}），按各组合计关系唯一拆分", printed(nums)),
+    );
+    true
 }
 
 /// Table 四 read in another order than printed (PDF text moves whole blocks): the group
@@ -131,10 +159,10 @@ pub fn read_t4(region: &str, sheet: &mut Sheet) -> Read {
 /// the printed order holds (read before any search): here they are listed in an AMBIGUOUS
 /// finding. (Two blocks standing whole and in turn prove nothing: a scramble can put either
 /// first.)
-fn store_recovered_t4(sheet: &mut Sheet, one: &[f64; 15], nums: &[Number<'_>]) {
-    store_t4(sheet, one[..5].iter().map(|v| Some(*v)));
+fn store_recovered_t4(sheet: &mut Sheet, one: &[f64; T4_CELLS], nums: &[Number<'_>]) {
+    store_t4(sheet, one[..T4_GROUP_CELLS].iter().map(|v| Some(*v)));
     let group = |g: usize| {
-        one[g * 5..g * 5 + 5]
+        one[g * T4_GROUP_CELLS..(g + 1) * T4_GROUP_CELLS]
             .iter()
             .map(|v| v.to_string())
             .collect::<Vec<_>>()
@@ -155,11 +183,14 @@ fn store_recovered_t4(sheet: &mut Sheet, one: &[f64; 15], nums: &[Number<'_>]) {
     }
 }
 
+/// Fifteen values whose every group's four results add up to its total.
 fn groups_hold(v: &[f64]) -> bool {
-    v.len() == 15
-        && (0..3).all(|g| (v[g * 5..g * 5 + 4].iter().sum::<f64>() - v[g * 5 + 4]).abs() < 1e-9)
+    v.len() == T4_CELLS
+        && v.chunks(T4_GROUP_CELLS)
+            .all(|g| (g[..T4_RESULTS].iter().sum::<f64>() - g[T4_RESULTS]).abs() < EPS)
 }
 
+/// Sets table 四's cells, in printed order, to the values given (fewer: the first cells).
 fn store_t4(sheet: &mut Sheet, values: impl Iterator<Item = Option<f64>>) {
     for (path, v) in T4_PATHS.iter().zip(values) {
         if let Some(v) = v {
