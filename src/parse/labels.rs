@@ -170,6 +170,13 @@ const T2_FULL_LABELS: &[(T2Row, &str)] = &[
     (T2Row::Procurement, "政府集中采购"),
 ];
 
+/// The fewest characters after a row's name that make a split row's name (行政检查).
+const SPLIT_ROW_CHARS: usize = 2;
+
+/// The longest label ending in 规章 that is read as the 规章 row whatever precedes the word;
+/// a longer one must end in a column header run into it (…件数规章).
+const REGULATIONS_LABEL_CHARS: usize = 4;
+
 /// Matches one text cell of table 二, and says what the cell prints after the row's name:
 /// `其他对外管理服务事项行政检查` is the split row 行政检查 of 其他对外管理服务事项.
 pub fn t2_label_split(text: &str) -> Option<(T2Row, Option<String>)> {
@@ -181,7 +188,7 @@ pub fn t2_label_split(text: &str) -> Option<(T2Row, Option<String>)> {
         .map_or("", |(_, l)| *l);
     let rest = core.find(full).map_or("", |i| &core[i + full.len()..]);
     let harmless = ["", "事项", "类", "情况", "数量", "(件)", "件"];
-    if rest.chars().count() >= 2 && !harmless.contains(&rest) {
+    if rest.chars().count() >= SPLIT_ROW_CHARS && !harmless.contains(&rest) {
         return Some((row, Some(rest.to_owned())));
     }
     Some((row, None))
@@ -196,7 +203,9 @@ pub fn t2_label(text: &str) -> Option<T2Row> {
     } else if core == "规章"
         || core.ends_with("规章")
             // Fused text runs the column headers into the first label (…现行有效件数规章).
-            && (core.chars().count() <= 4 || core.ends_with("数量规章") || core.ends_with("件数规章"))
+            && (core.chars().count() <= REGULATIONS_LABEL_CHARS
+                || core.ends_with("数量规章")
+                || core.ends_with("件数规章"))
     {
         T2Row::Regulations
     } else if core.contains("行政许可") {
@@ -298,6 +307,13 @@ const T2_2021_WORDS: &[&str] = &[
 /// Row labels of table 三 that only the 2021 format prints.
 const T3_2021_WORDS: &[&str] = &["逾期不补正", "逾期不补", "缴纳费用", "收费通知要求"];
 
+/// Every word that votes on the format.
+const VOTING_WORDS: usize = T2_2019_WORDS.len() + T2_2021_WORDS.len() + T3_2021_WORDS.len();
+
+/// The votes the table 三 rows only the 2021 format prints are worth together (each header
+/// word of table 二 is worth one).
+const T3_2021_VOTES: usize = 2;
+
 /// Votes on the format from the table headers and labels: (2019 votes, 2021 votes).
 /// One automaton pass over the text; each word votes once.
 pub fn template_votes(tables: &str) -> (usize, usize) {
@@ -309,14 +325,14 @@ pub fn template_votes(tables: &str) -> (usize, usize) {
             .chain(T3_2021_WORDS)
     };
     let ac = AC.get_or_init(|| AhoCorasick::new(words()).expect("static patterns"));
-    let mut seen = [false; 32];
+    let mut seen = [false; VOTING_WORDS];
     for m in ac.find_overlapping_iter(tables) {
         seen[m.pattern().as_usize()] = true;
     }
     let (a, b) = (T2_2019_WORDS.len(), T2_2021_WORDS.len());
     let v2019 = seen[..a].iter().filter(|s| **s).count();
     let v2021 = seen[a..a + b].iter().filter(|s| **s).count()
-        + 2 * usize::from(seen[a + b..a + b + T3_2021_WORDS.len()].iter().any(|s| *s));
+        + T3_2021_VOTES * usize::from(seen[a + b..a + b + T3_2021_WORDS.len()].iter().any(|s| *s));
     (v2019, v2021)
 }
 
