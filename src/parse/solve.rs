@@ -17,7 +17,7 @@ const EPS: f64 = 1e-9;
 /// Every way to read `tokens` as exactly `parts` cells. A token printed on its own is one
 /// cell; a fused token (digits printed without separators) may be several cells, split at
 /// digit boundaries with no cell starting with a `0` unless it is `0`. `None` when the
-/// number of readings exceeds [`MAX_CANDIDATES`].
+/// number of readings exceeds `MAX_CANDIDATES`.
 pub fn splits(tokens: &[Number<'_>], parts: usize) -> Option<Vec<Vec<f64>>> {
     let mut out = Vec::new();
     let mut current = Vec::with_capacity(parts);

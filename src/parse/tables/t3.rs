@@ -36,7 +36,7 @@ type RowValues = [Option<f64>; T3_COLUMNS];
 /// `cut`: the text ends inside this table (a page cut short), so its last printed row may stop
 /// part-way: its cells are the first ones of the row, the rest are gone, not dropped.
 ///
-/// The steps: cut the cells into [`Segment`]s at the row labels; place each segment's
+/// The steps: cut the cells into segments at the row labels; place each segment's
 /// numbers in the rows its label (or, without one, the official order) names; infer the rows
 /// that printed too few or fused cells where the table's sums force one reading; store what
 /// was placed.
