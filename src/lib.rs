@@ -16,7 +16,8 @@
 //!   years of one body (rule 10), index snapshots, reindex.
 //! - [`index`]: PURE. The in-memory index of stored reports: selections, sums, rates,
 //!   finding counts, and its snapshot form.
-//! - [`read`]: PURE. One document, read: extract → parse → validate.
+//! - [`read`]: one document, read: extract → parse → validate (the only place the
+//!   three meet).
 //! - [`validate`]: PURE. A Report to the findings of the domain rules, and the cross-year
 //!   check over two reports of one body.
 //! - [`parse`]: PURE. Plain text to a [`pb::Report`]: metadata, tables 二/三/四, section 一
@@ -43,6 +44,7 @@ pub mod ocr;
 pub mod output;
 pub mod parse;
 pub mod pb;
+pub mod read;
 pub mod server;
 pub mod service;
 pub mod store;
@@ -50,4 +52,5 @@ pub mod telemetry;
 pub mod validate;
 
 pub use model::{catalogue, finding};
-pub use parse::{parse_document, Hints, Reader};
+pub use parse::Hints;
+pub use read::{parse_document, Reader};

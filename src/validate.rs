@@ -2,16 +2,38 @@
 //!
 //! [`validate`] appends the findings of rules 1-9 (and the blank cells of rule 5) to a
 //! report; rule 11's missing pieces are found while parsing. [`cross_year`] is rule 10, over
-//! two reports of one body; the service calls it with what the store holds. A finding never
-//! rejects a report. A sum with an absent addend is unverifiable, never failed.
+//! two reports of one body; the store calls it with a report and the neighbouring years it
+//! holds. A finding never rejects a report. A sum with an absent addend is unverifiable,
+//! never failed. The tables' shape (rows, columns, cells) is the form's
+//! ([`crate::model::form`]); nothing here knows how a table is read.
 
 use crate::model::catalogue::{self, label_of, MetricKind, METRICS};
 use crate::model::finding::{finding, Code};
-use crate::parse::labels::{t3_outcome_rows, t3_rows, APPLICANT_COLUMNS};
-use crate::parse::tables::T4_PATHS;
+use crate::model::form::{
+    t3_outcome_rows, t3_rows, APPLICANT_COLUMNS, APPLICANT_KINDS, APPLICANT_LABELS, CARRIED_OVER,
+    CLOSED, FORWARD, NEW, T3_COLUMNS, T3_TOTAL_COLUMN, T4_GROUPS, T4_GROUP_CELLS, T4_PATHS,
+    T4_RESULTS,
+};
 use crate::pb::{Finding, Report, Template};
 
+/// A sum holds when it is off by less than this (whole counts: only rounding is forgiven).
 const EPS: f64 = 1e-6;
+
+/// The most outcome rows of any format (21 in 2021, 19 in 2019): room for rule 2's addends.
+const MAX_OUTCOME_ROWS: usize = 21;
+
+/// Below this magnitude a whole figure prints without a decimal point (it is exact in f64
+/// and fits an i64).
+const WHOLE_PRINT_LIMIT: f64 = 1e15;
+
+/// The first report year due in the 2021 format (国办公开办函〔2021〕30号).
+const FORMAT_2021_FROM: i32 = 2021;
+/// The formats as a FORMAT_YEAR finding's expected and actual values.
+const FORMAT_2019: f64 = 2019.0;
+const FORMAT_2021: f64 = 2021.0;
+
+/// The fewest non-zero cells identical tables must share to be called a copy.
+const MIN_COPIED_CELLS: usize = 3;
 
 fn value(report: &Report, path: &str) -> Option<f64> {
     catalogue::index_of(path).and_then(|i| catalogue::get(report, i))
@@ -23,11 +45,6 @@ fn app(report: &Report, row: &str, c: usize) -> Option<f64> {
         .get(c)
         .and_then(|&i| catalogue::get(report, i))
 }
-
-const NEW: &str = "applications.new_received";
-const CARRIED_OVER: &str = "applications.carried_over";
-const CLOSED: &str = "applications.closed_total";
-const FORWARD: &str = "applications.carried_forward";
 
 fn template_of(report: &Report) -> Template {
     Template::try_from(report.template).unwrap_or(Template::Unknown)
@@ -98,19 +115,12 @@ fn check_sum(
     }
 }
 
+/// The Chinese head of table 三's column `c`, for a finding's message.
 fn col_label(c: usize) -> &'static str {
-    const LABELS: [&str; 7] = [
-        "自然人",
-        "商业企业",
-        "科研机构",
-        "社会公益组织",
-        "法律服务机构",
-        "其他组织",
-        "总计",
-    ];
-    LABELS[c]
+    APPLICANT_LABELS[c]
 }
 
+/// The Chinese name of a table 四 group, for a finding's message.
 fn group_label(group: &str) -> &'static str {
     match group {
         "review" => "行政复议",
@@ -119,8 +129,9 @@ fn group_label(group: &str) -> &'static str {
     }
 }
 
+/// A figure as a finding's message prints it: whole figures without a decimal point.
 fn fmt(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
+    if v.fract() == 0.0 && v.abs() < WHOLE_PRINT_LIMIT {
         format!("{}", v as i64)
     } else {
         format!("{v}")
@@ -147,7 +158,7 @@ fn arithmetic_t3(report: &Report, template: Template, out: &mut Vec<Finding>) {
             )
         });
         // Rule 2: closed_total = the outcome rows.
-        let mut addends = [None; 21];
+        let mut addends = [None; MAX_OUTCOME_ROWS];
         for (slot, r) in addends.iter_mut().zip(outcomes) {
             *slot = app(report, r, c);
         }
@@ -170,11 +181,11 @@ fn arithmetic_t3(report: &Report, template: Template, out: &mut Vec<Finding>) {
     // Rule 3: each row's total = its six applicant columns.
     for row in rows {
         let cells = catalogue::children(row);
-        let mut values = [None; 7];
+        let mut values = [None; T3_COLUMNS];
         for (v, &i) in values.iter_mut().zip(cells) {
             *v = catalogue::get(report, i);
         }
-        let (addends, total) = (&values[..6], values[6]);
+        let (addends, total) = (&values[..APPLICANT_KINDS], values[T3_TOTAL_COLUMN]);
         if addends.iter().all(Option::is_none) && total.is_none() {
             continue;
         }
@@ -189,12 +200,12 @@ fn arithmetic_t3(report: &Report, template: Template, out: &mut Vec<Finding>) {
 
 /// Rule 4 on table 四.
 fn arithmetic_t4(report: &Report, out: &mut Vec<Finding>) {
-    for group in ["review", "litigation_direct", "litigation_after_review"] {
-        let mut cells = [None; 5];
+    for group in T4_GROUPS {
+        let mut cells = [None; T4_GROUP_CELLS];
         for (v, &i) in cells.iter_mut().zip(catalogue::children(group)) {
             *v = catalogue::get(report, i);
         }
-        let (addends, total) = (&cells[..4], cells[4]);
+        let (addends, total) = (&cells[..T4_RESULTS], cells[T4_RESULTS]);
         if addends.iter().all(Option::is_none) && total.is_none() {
             continue;
         }
@@ -312,10 +323,10 @@ fn narrative(report: &Report, out: &mut Vec<Finding>) {
     let Some(stated) = value(report, "overview.applications_received") else {
         return;
     };
-    let Some(new) = app(report, NEW, 6) else {
+    let Some(new) = app(report, NEW, T3_TOTAL_COLUMN) else {
         return;
     };
-    let with_carried = app(report, CARRIED_OVER, 6).map(|c| c + new);
+    let with_carried = app(report, CARRIED_OVER, T3_TOTAL_COLUMN).map(|c| c + new);
     if (stated - new).abs() > EPS && with_carried.is_none_or(|w| (stated - w).abs() > EPS) {
         out.push(finding(
             Code::NarrativeMismatch,
@@ -335,18 +346,18 @@ fn narrative(report: &Report, out: &mut Vec<Finding>) {
 fn format_year(report: &Report, template: Template, out: &mut Vec<Finding>) {
     let Some(year) = report.year else { return };
     match template {
-        Template::Template2019 if year >= 2021 => out.push(finding(
+        Template::Template2019 if year >= FORMAT_2021_FROM => out.push(finding(
             Code::FormatYear,
             "template",
-            Some(2021.0),
-            Some(2019.0),
+            Some(FORMAT_2021),
+            Some(FORMAT_2019),
             format!("{year} 年度报告仍使用 2019 年版表格（应使用国办公开办函〔2021〕30号格式）"),
         )),
-        Template::Template2021 if year <= 2020 => out.push(finding(
+        Template::Template2021 if year < FORMAT_2021_FROM => out.push(finding(
             Code::FormatYear,
             "template",
-            Some(2019.0),
-            Some(2021.0),
+            Some(FORMAT_2019),
+            Some(FORMAT_2021),
             format!("{year} 年度报告使用了 2021 年版表格"),
         )),
         _ => {}
@@ -428,7 +439,7 @@ pub fn cross_year(previous: &Report, current: &Report) -> Vec<Finding> {
     let (a, b) = (tables(previous), tables(current));
     // All-zero tables repeat honestly; a copy needs figures worth copying.
     let nonzero = b.iter().filter(|(_, v)| *v != 0.0).count();
-    if !b.is_empty() && a == b && nonzero >= 3 {
+    if !b.is_empty() && a == b && nonzero >= MIN_COPIED_CELLS {
         out.push(finding(
             Code::CopiedReport,
             "applications",
@@ -498,6 +509,13 @@ mod tests {
 
     fn has(found: &[(String, String)], code: Code, path: &str) -> bool {
         found.iter().any(|(c, p)| c == code.as_str() && p == path)
+    }
+
+    #[test]
+    fn outcome_rows_fit_rule_two() {
+        for t in [Template::Template2019, Template::Template2021] {
+            assert!(t3_outcome_rows(t).len() <= MAX_OUTCOME_ROWS, "{t:?}");
+        }
     }
 
     #[test]

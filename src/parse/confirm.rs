@@ -9,9 +9,12 @@
 
 use crate::model::catalogue::{self, METRICS};
 use crate::model::finding::{finding, Code};
-use crate::parse::labels::{t3_outcome_rows, t3_rows};
+use crate::model::form::{
+    t3_outcome_rows, t3_rows, CARRIED_OVER, CLOSED, FORWARD, NEW, T3_COLUMNS, T4_GROUPS,
+};
 use crate::pb::{Report, Template};
 
+/// A sum holds when it is off by less than this (whole counts: only rounding is forgiven).
 const EPS: f64 = 1e-6;
 
 fn row_values(report: &Report, row: &str) -> Vec<Option<f64>> {
@@ -43,31 +46,26 @@ fn clear(report: &mut Report, indices: &[usize]) -> usize {
     cleared
 }
 
-/// Columns (0..7) where a column rule over rows that are all printed fails.
-fn failing_columns(report: &Report, template: Template) -> [bool; 7] {
-    let mut failing = [false; 7];
-    let rows = t3_rows(template);
-    if rows.len() < 4 {
-        return failing;
-    }
+/// Columns (0..7) where a column rule over rows that are all printed fails: the balance
+/// (new + carried over = closed + carried forward) or the outcomes' sum.
+fn failing_columns(report: &Report, template: Template) -> [bool; T3_COLUMNS] {
+    let mut failing = [false; T3_COLUMNS];
     let cell = |row: &str, c: usize| {
         catalogue::children(row)
             .get(c)
             .and_then(|&i| catalogue::get(report, i))
     };
-    let (new, over, closed, forward) =
-        (rows[0], rows[1], rows[rows.len() - 2], rows[rows.len() - 1]);
     for (c, fail) in failing.iter_mut().enumerate() {
         if let (Some(a), Some(b), Some(x), Some(y)) = (
-            cell(new, c),
-            cell(over, c),
-            cell(closed, c),
-            cell(forward, c),
+            cell(NEW, c),
+            cell(CARRIED_OVER, c),
+            cell(CLOSED, c),
+            cell(FORWARD, c),
         ) {
             *fail |= (a + b - x - y).abs() > EPS;
         }
         let outcomes: Option<f64> = t3_outcome_rows(template).iter().map(|r| cell(r, c)).sum();
-        if let (Some(sum), Some(total)) = (outcomes, cell(closed, c)) {
+        if let (Some(sum), Some(total)) = (outcomes, cell(CLOSED, c)) {
             *fail |= (sum - total).abs() > EPS;
         }
     }
@@ -103,7 +101,7 @@ pub fn withhold_unconfirmed(report: &mut Report) {
             ));
         }
     }
-    for group in ["review", "litigation_direct", "litigation_after_review"] {
+    for group in T4_GROUPS {
         let values = row_values(report, group);
         if values.iter().all(Option::is_none) {
             continue;

@@ -3,65 +3,13 @@
 //! Labels arrive with spaces and line breaks inside (`本 年 度`), full-width or ASCII
 //! punctuation, item numbers (`（三）`, `1.`, `3、`) and typos; matching strips all of that and
 //! looks for a distinctive keyword, so a fragment of a broken label still finds its row.
+//! Which rows each table prints, and in what order, is the form's ([`crate::model::form`]).
 
 use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 
-use crate::model::catalogue::METRICS;
 use crate::pb::Template;
-
-/// The seven columns of table 三, in printed order.
-pub const APPLICANT_COLUMNS: [&str; 7] = [
-    "natural_person",
-    "commercial_enterprise",
-    "research_institution",
-    "social_welfare_org",
-    "legal_service_org",
-    "other_org",
-    "total",
-];
-
-/// Table 三's rows in printed order for a format, derived from the catalogue (proto field
-/// order is the printed order): 23 rows in 2019, 25 in 2021, where `other_handling.total` is
-/// not printed but derived. Unknown formats read as 2019, the rows both formats share best.
-pub fn t3_rows(template: Template) -> &'static [&'static str] {
-    static ROWS_2019: OnceLock<Vec<&'static str>> = OnceLock::new();
-    static ROWS_2021: OnceLock<Vec<&'static str>> = OnceLock::new();
-    let build = |is2021: bool| {
-        let mut rows: Vec<&'static str> = Vec::new();
-        for m in METRICS
-            .iter()
-            .filter(|m| m.path.starts_with("applications."))
-        {
-            let printed = if is2021 {
-                m.formats.f2021
-            } else {
-                m.formats.f2019
-            };
-            let Some((row, _)) = m.path.rsplit_once('.') else {
-                continue;
-            };
-            if printed
-                && !(is2021 && row == "applications.other_handling.total")
-                && rows.last() != Some(&row)
-            {
-                rows.push(row);
-            }
-        }
-        rows
-    };
-    match template {
-        Template::Template2021 => ROWS_2021.get_or_init(|| build(true)),
-        _ => ROWS_2019.get_or_init(|| build(false)),
-    }
-}
-
-/// The outcome rows whose sum is `closed_total`, per format.
-pub fn t3_outcome_rows(template: Template) -> &'static [&'static str] {
-    let rows = t3_rows(template);
-    &rows[2..rows.len() - 2]
-}
 
 /// What a table 三 label names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,6 +170,13 @@ const T2_FULL_LABELS: &[(T2Row, &str)] = &[
     (T2Row::Procurement, "政府集中采购"),
 ];
 
+/// The fewest characters after a row's name that make a split row's name (行政检查).
+const SPLIT_ROW_CHARS: usize = 2;
+
+/// The longest label ending in 规章 that is read as the 规章 row whatever precedes the word;
+/// a longer one must end in a column header run into it (…件数规章).
+const REGULATIONS_LABEL_CHARS: usize = 4;
+
 /// Matches one text cell of table 二, and says what the cell prints after the row's name:
 /// `其他对外管理服务事项行政检查` is the split row 行政检查 of 其他对外管理服务事项.
 pub fn t2_label_split(text: &str) -> Option<(T2Row, Option<String>)> {
@@ -233,7 +188,7 @@ pub fn t2_label_split(text: &str) -> Option<(T2Row, Option<String>)> {
         .map_or("", |(_, l)| *l);
     let rest = core.find(full).map_or("", |i| &core[i + full.len()..]);
     let harmless = ["", "事项", "类", "情况", "数量", "(件)", "件"];
-    if rest.chars().count() >= 2 && !harmless.contains(&rest) {
+    if rest.chars().count() >= SPLIT_ROW_CHARS && !harmless.contains(&rest) {
         return Some((row, Some(rest.to_owned())));
     }
     Some((row, None))
@@ -248,7 +203,9 @@ pub fn t2_label(text: &str) -> Option<T2Row> {
     } else if core == "规章"
         || core.ends_with("规章")
             // Fused text runs the column headers into the first label (…现行有效件数规章).
-            && (core.chars().count() <= 4 || core.ends_with("数量规章") || core.ends_with("件数规章"))
+            && (core.chars().count() <= REGULATIONS_LABEL_CHARS
+                || core.ends_with("数量规章")
+                || core.ends_with("件数规章"))
     {
         T2Row::Regulations
     } else if core.contains("行政许可") {
@@ -350,6 +307,13 @@ const T2_2021_WORDS: &[&str] = &[
 /// Row labels of table 三 that only the 2021 format prints.
 const T3_2021_WORDS: &[&str] = &["逾期不补正", "逾期不补", "缴纳费用", "收费通知要求"];
 
+/// Every word that votes on the format.
+const VOTING_WORDS: usize = T2_2019_WORDS.len() + T2_2021_WORDS.len() + T3_2021_WORDS.len();
+
+/// The votes the table 三 rows only the 2021 format prints are worth together (each header
+/// word of table 二 is worth one).
+const T3_2021_VOTES: usize = 2;
+
 /// Votes on the format from the table headers and labels: (2019 votes, 2021 votes).
 /// One automaton pass over the text; each word votes once.
 pub fn template_votes(tables: &str) -> (usize, usize) {
@@ -361,14 +325,14 @@ pub fn template_votes(tables: &str) -> (usize, usize) {
             .chain(T3_2021_WORDS)
     };
     let ac = AC.get_or_init(|| AhoCorasick::new(words()).expect("static patterns"));
-    let mut seen = [false; 32];
+    let mut seen = [false; VOTING_WORDS];
     for m in ac.find_overlapping_iter(tables) {
         seen[m.pattern().as_usize()] = true;
     }
     let (a, b) = (T2_2019_WORDS.len(), T2_2021_WORDS.len());
     let v2019 = seen[..a].iter().filter(|s| **s).count();
     let v2021 = seen[a..a + b].iter().filter(|s| **s).count()
-        + 2 * usize::from(seen[a + b..a + b + T3_2021_WORDS.len()].iter().any(|s| *s));
+        + T3_2021_VOTES * usize::from(seen[a + b..a + b + T3_2021_WORDS.len()].iter().any(|s| *s));
     (v2019, v2021)
 }
 
@@ -501,38 +465,6 @@ mod tests {
         assert_eq!(
             t2_label_split("行政许可事项"),
             Some((T2Row::Licensing, None))
-        );
-    }
-
-    #[test]
-    fn rows_per_format_in_printed_order() {
-        let r2019 = t3_rows(Template::Template2019);
-        let r2021 = t3_rows(Template::Template2021);
-        assert_eq!((r2019.len(), r2021.len()), (23, 25));
-        assert_eq!(r2019[0], "applications.new_received");
-        assert_eq!(r2019[20], "applications.other_handling.total");
-        assert_eq!(
-            r2021[20..23],
-            [
-                "applications.other_handling.overdue_correction",
-                "applications.other_handling.unpaid_fee",
-                "applications.other_handling.other"
-            ]
-        );
-        assert_eq!(*r2021.last().unwrap(), "applications.carried_forward");
-    }
-
-    #[test]
-    fn outcome_rows_per_format() {
-        assert_eq!(t3_outcome_rows(Template::Template2019).len(), 19);
-        assert_eq!(t3_outcome_rows(Template::Template2021).len(), 21);
-        assert_eq!(
-            t3_outcome_rows(Template::Template2021)[0],
-            "applications.disclosed"
-        );
-        assert_eq!(
-            *t3_outcome_rows(Template::Template2021).last().unwrap(),
-            "applications.other_handling.other"
         );
     }
 }

@@ -10,6 +10,36 @@ use regex::Regex;
 
 use crate::pb::Region;
 
+/// The head of a document (in bytes) where its titles, year and agency are looked for.
+const HEAD_BYTES: usize = 8000;
+/// The first lines of the head (non-empty) that may hold a title.
+const TITLE_SEARCH_LINES: usize = 40;
+/// The longest line (in characters) read as a title.
+const MAX_TITLE_CHARS: usize = 80;
+/// The longest line (in characters) read as a body's name standing above or before a title.
+const MAX_NAME_LINE_CHARS: usize = 40;
+/// The shortest and longest body name (in characters).
+const MIN_NAME_CHARS: usize = 2;
+const MAX_NAME_CHARS: usize = 40;
+/// The shortest and longest place stem of a street or township named in the narrative
+/// (左家庄 of 左家庄街道), in characters.
+const MIN_STEM_CHARS: usize = 2;
+const MAX_STEM_CHARS: usize = 6;
+/// How often the narrative must name a body before it is taken as the author: once may be
+/// a phrase of a sentence.
+const MIN_MENTIONS: usize = 2;
+/// The shortest and longest name (in characters) of one unit of a region path (朝阳区).
+const MIN_UNIT_CHARS: usize = 2;
+const MAX_UNIT_CHARS: usize = 8;
+/// The characters before a figure that may say it is a category of a breakdown (其他…).
+const CATEGORY_CHARS: usize = 3;
+/// The characters before a figure that may hedge it (约, 超过, 大约).
+const HEDGE_CHARS: usize = 4;
+/// Yuan in one 万元.
+const YUAN_PER_WAN: f64 = 10_000.0;
+/// Two amounts are one when they differ by less than this (only rounding is forgiven).
+const EPS: f64 = 1e-9;
+
 fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     cell.get_or_init(|| Regex::new(pattern).expect("static pattern"))
 }
@@ -21,7 +51,7 @@ pub fn year(text: &str, titles: &[String]) -> Option<i32> {
     static TITLE: OnceLock<Regex> = OnceLock::new();
     static PERIOD: OnceLock<Regex> = OnceLock::new();
     static OPENING: OnceLock<Regex> = OnceLock::new();
-    let head = prefix(text, 8000);
+    let head = prefix(text, HEAD_BYTES);
     let title = re(
         &TITLE,
         r"((?:19|20)\d\d)\s*年\s*度?\s*[^\n。,，]{0,24}?信息公开(?:工作)?\s*(?:年度)?\s*(?:工作)?\s*(?:报告|年报|年度报)",
@@ -65,14 +95,14 @@ pub fn has_report_title(titles: &[String]) -> bool {
 /// Lines that look like a report's title (computed once per document), with a title broken over two lines joined
 /// (`北京市通州区张家湾镇人民政府2021年` / `政府信息公开工作年度报告`). Whitespace is removed.
 pub fn titles(text: &str) -> Vec<String> {
-    let head = prefix(text, 8000);
+    let head = prefix(text, HEAD_BYTES);
     // A title is short: a longer line is never part of one, and is not copied.
     const MAX_TITLE_BYTES: usize = 320;
     let lines: Vec<Option<String>> = head
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
-        .take(40)
+        .take(TITLE_SEARCH_LINES)
         .map(|l| {
             (l.len() <= MAX_TITLE_BYTES).then(|| l.chars().filter(|c| !c.is_whitespace()).collect())
         })
@@ -80,7 +110,7 @@ pub fn titles(text: &str) -> Vec<String> {
     let is_title = |l: &str| {
         l.contains("信息公开")
             && (l.contains("报告") || l.contains("年度报") || l.contains("年报"))
-            && l.chars().count() <= 80
+            && l.chars().count() <= MAX_TITLE_CHARS
             && !l.contains("根据")
             && !l.contains("依据")
             && !l.contains("按照")
@@ -92,13 +122,13 @@ pub fn titles(text: &str) -> Vec<String> {
         if is_title(l) {
             // The body's name may stand on the line above: keep both readings.
             match above {
-                Some(a) if !a.contains("信息公开") && a.chars().count() <= 40 => {
+                Some(a) if !a.contains("信息公开") && a.chars().count() <= MAX_NAME_LINE_CHARS => {
                     out.push(format!("{a}\n{l}"))
                 }
                 _ => out.push(l.clone()),
             }
         } else if let Some(Some(next)) = lines.get(i + 1) {
-            if l.chars().count() <= 40
+            if l.chars().count() <= MAX_NAME_LINE_CHARS
                 && !l.contains("信息公开")
                 && next.starts_with(['政', '信', '工', '年'])
             {
@@ -168,7 +198,7 @@ const PLACE_SUFFIXES: &[&str] = &["市", "县", "区", "旗", "州", "盟"];
 /// in a body suffix, or in a place suffix where `places` allows it.
 fn looks_like_body_or_place(name: &str, places: bool) -> bool {
     let n = name.chars().count();
-    if !(2..=40).contains(&n)
+    if !(MIN_NAME_CHARS..=MAX_NAME_CHARS).contains(&n)
         || !name
             .chars()
             .all(|c| is_han(c) || matches!(c, '(' | ')' | '（' | '）' | '·'))
@@ -187,7 +217,7 @@ fn looks_like_body_or_place(name: &str, places: bool) -> bool {
         .any(|w| core.contains(w));
     !starts_badly
         && !sentence
-        && core.chars().count() >= 2
+        && core.chars().count() >= MIN_NAME_CHARS
         && (BODY_SUFFIXES.iter().any(|s| core.ends_with(s))
             || places && PLACE_SUFFIXES.iter().any(|s| core.ends_with(s)))
 }
@@ -264,7 +294,7 @@ pub fn agency(text: &str, titles: &[String]) -> Option<String> {
 }
 
 fn agency_as_named(text: &str, titles: &[String]) -> Option<String> {
-    let head = prefix(text, 8000);
+    let head = prefix(text, HEAD_BYTES);
     // Titles that state a year first: a breadcrumb (`… > 信息公开年报`) states none.
     let has_year = |t: &String| t.contains("年") && t.bytes().any(|b| b.is_ascii_digit());
     let titled = titles
@@ -354,7 +384,7 @@ fn narrative_body(text: &str) -> Option<String> {
             .trim_end_matches("地区")
             .trim_end_matches("乡人民政府")
             .trim_end_matches("镇人民政府");
-        if stem.chars().count() < 2 || stem.chars().count() > 6 {
+        if stem.chars().count() < MIN_STEM_CHARS || stem.chars().count() > MAX_STEM_CHARS {
             continue;
         }
         match counts.iter_mut().find(|(n, _)| n == name) {
@@ -370,7 +400,7 @@ fn narrative_body(text: &str) -> Option<String> {
     counts
         .into_iter()
         .next()
-        .filter(|(n, k)| *k >= 2 && looks_like_body(n))
+        .filter(|(n, k)| *k >= MIN_MENTIONS && looks_like_body(n))
         .map(|(n, _)| n)
 }
 
@@ -425,7 +455,8 @@ pub fn region(agency: &str) -> Region {
         }
     }
     if region.city.is_empty() {
-        if let Some((name, tail)) = take_unit(rest, &["自治州", "地区", "盟", "市", "州"], 8)
+        if let Some((name, tail)) =
+            take_unit(rest, &["自治州", "地区", "盟", "市", "州"], MAX_UNIT_CHARS)
         {
             region.city = name.to_owned();
             rest = tail;
@@ -434,7 +465,7 @@ pub fn region(agency: &str) -> Region {
     if let Some((name, tail)) = take_unit(
         rest,
         &["自治县", "自治旗", "新区", "区", "县", "旗", "市"],
-        8,
+        MAX_UNIT_CHARS,
     ) {
         region.county = name.to_owned();
         rest = tail;
@@ -442,7 +473,7 @@ pub fn region(agency: &str) -> Region {
     if let Some((name, tail)) = take_unit(
         rest,
         &["街道办事处", "地区办事处", "街道", "乡", "镇", "苏木"],
-        8,
+        MAX_UNIT_CHARS,
     ) {
         region.township = name.to_owned();
         let _ = tail;
@@ -450,8 +481,8 @@ pub fn region(agency: &str) -> Region {
     region
 }
 
-/// The shortest prefix of at least two characters (and at most `max`) ending in one of
-/// `suffixes`, and what follows it.
+/// The shortest prefix of at least [`MIN_UNIT_CHARS`] characters (and at most `max`) ending
+/// in one of `suffixes`, and what follows it.
 fn take_unit<'a>(s: &'a str, suffixes: &[&str], max: usize) -> Option<(&'a str, &'a str)> {
     let mut chars = 0;
     for (i, c) in s.char_indices() {
@@ -462,7 +493,7 @@ fn take_unit<'a>(s: &'a str, suffixes: &[&str], max: usize) -> Option<(&'a str, 
         if chars > max {
             return None;
         }
-        if chars < 2 {
+        if chars < MIN_UNIT_CHARS {
             continue;
         }
         let end = i + c.len_utf8();
@@ -512,7 +543,7 @@ pub fn overview(section_one: &str) -> (Option<i64>, Option<i64>) {
         let near: String = before
             .chars()
             .rev()
-            .take(3)
+            .take(CATEGORY_CHARS)
             .collect::<Vec<_>>()
             .into_iter()
             .rev()
@@ -564,7 +595,7 @@ fn hedged(text: &str, at: usize) -> bool {
     let tail: String = before
         .chars()
         .rev()
-        .take(4)
+        .take(HEDGE_CHARS)
         .collect::<Vec<_>>()
         .into_iter()
         .rev()
@@ -633,13 +664,17 @@ pub fn fees(section_six: &str) -> (Option<i64>, Option<f64>, Option<f64>) {
     );
     let money = |digits: &str, unit: &str| -> Option<f64> {
         let v: f64 = digits.replace(',', "").parse().ok()?;
-        Some(if unit == "万元" { v * 10_000.0 } else { v })
+        Some(if unit == "万元" {
+            v * YUAN_PER_WAN
+        } else {
+            v
+        })
     };
     let unique_money = |values: Vec<f64>| -> Option<f64> {
         let first = *values.first()?;
         values
             .iter()
-            .all(|v| (v - first).abs() < 1e-9)
+            .all(|v| (v - first).abs() < EPS)
             .then_some(first)
     };
     let b = unique_money(

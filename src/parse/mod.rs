@@ -1,9 +1,11 @@
-//! One report document to a [`Report`]. PURE: no I/O, no tonic, no sled.
+//! The text of one report to a [`Report`]. PURE: no I/O, no tonic, no sled.
 //!
-//! The steps: decode the bytes ([`crate::decode`]), find the sections and tables by their
-//! headings (table 三's own rows 三、本年度办理结果 and 四、结转下年度继续办理 do not cut it),
-//! decide the format from the headers, read each table ([`tables`]), read the metadata and
-//! the narrative figures ([`meta`]), then run the validator ([`crate::validate`]).
+//! The steps: find the sections and tables by their headings (table 三's own rows
+//! 三、本年度办理结果 and 四、结转下年度继续办理 do not cut it), decide the format from the
+//! headers, read each table ([`tables`]), read the metadata and the narrative figures
+//! ([`meta`]). The findings made here are those of reading (blank, fused or unplaceable
+//! cells, missing sections); the domain rules are the validator's ([`crate::validate`]), and
+//! [`crate::read`] runs one after the other. Nothing here decodes bytes or validates.
 
 pub mod cells;
 pub mod confirm;
@@ -14,10 +16,10 @@ pub mod solve;
 pub mod tables;
 
 use crate::decode::{self, ContentHint};
-use crate::extract::{self, Kind};
+use crate::extract::Kind;
 use crate::model::finding::Code;
+use crate::model::form::{t3_cells, T3_COLUMNS, T4_GROUPS};
 use crate::pb::{Report, Template};
-use crate::validate;
 use sheet::Sheet;
 
 /// What the client knows about a document; the text wins where it says otherwise.
@@ -33,96 +35,38 @@ pub struct Hints {
     pub source: Option<String>,
 }
 
-/// How documents are read: the OCR engine for scans and images (none: they are reported
-/// unreadable) and the bounds on extraction. The server and the command line build one.
-#[derive(Clone, Default)]
-pub struct Reader {
-    pub ocr: Option<std::sync::Arc<dyn extract::Ocr>>,
-    pub limits: extract::Limits,
-}
+/// The sections a report prints, 一 to 六.
+pub const SECTIONS: usize = 6;
 
-impl Reader {
-    /// [`parse_document_with`] this reader's OCR and limits.
-    pub fn read(&self, bytes: &[u8], hints: &Hints) -> Report {
-        parse_document_with(bytes, hints, self.ocr.as_deref(), &self.limits)
-    }
-}
+/// The sections' headings as the 2019 and 2021 forms print them.
+const SECTION_NAMES: [&str; SECTIONS] = [
+    "一、总体情况",
+    "二、主动公开政府信息情况",
+    "三、收到和处理政府信息公开申请情况",
+    "四、行政复议、行政诉讼情况",
+    "五、存在的主要问题及改进情况",
+    "六、其他需要报告的事项",
+];
 
-impl Reader {
-    /// The text the table reader would see in `bytes`, or why there is none.
-    pub fn text(&self, bytes: &[u8], hints: &Hints) -> Result<String, String> {
-        extract::extract(
-            bytes,
-            hints.encoding.as_deref(),
-            hints.content,
-            hints.kind,
-            self.ocr.as_deref(),
-            &self.limits,
-        )
-        .map(|x| x.text)
-        .map_err(|u| u.reason)
-    }
-}
+/// The tables a report prints: 二, 三 and 四.
+const TABLES: usize = 3;
 
-impl std::fmt::Debug for Reader {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reader")
-            .field("ocr", &self.ocr.is_some())
-            .field("limits", &self.limits)
-            .finish()
-    }
-}
+/// The section that holds table 二; tables 三 and 四 follow in the next two (sections 二,
+/// 三 and 四 are the tables).
+const FIRST_TABLE_SECTION: usize = 1;
 
-/// Extracts, parses and validates one document, without OCR.
-pub fn parse_document(bytes: &[u8], hints: &Hints) -> Report {
-    parse_document_with(bytes, hints, None, &extract::Limits::default())
-}
+/// The tables' names in a TABLE_MISSING finding.
+const TABLE_NAMES: [&str; TABLES] = [
+    "表二（主动公开）",
+    "表三（依申请公开）",
+    "表四（行政复议、行政诉讼）",
+];
 
-/// Extracts (any kind; scans through `ocr` when given), parses and validates one document.
-/// A document that cannot be read gives a report holding one UNREADABLE finding.
-pub fn parse_document_with(
-    bytes: &[u8],
-    hints: &Hints,
-    ocr: Option<&dyn extract::Ocr>,
-    limits: &extract::Limits,
-) -> Report {
-    let extracted = extract::extract(
-        bytes,
-        hints.encoding.as_deref(),
-        hints.content,
-        hints.kind,
-        ocr,
-        limits,
-    );
-    match extracted {
-        Ok(x) => {
-            let mut report = parse_text_as(&x.text, hints, x.ocr);
-            for note in x.notes {
-                report.findings.push(crate::model::finding::finding(
-                    note.code,
-                    "",
-                    None,
-                    None,
-                    note.message,
-                ));
-            }
-            report
-        }
-        Err(why) => Report {
-            source: hints.source.clone().unwrap_or_default(),
-            agency: hints.agency.clone().unwrap_or_default(),
-            year: hints.year,
-            findings: vec![crate::model::finding::finding(
-                Code::Unreadable,
-                "",
-                None,
-                None,
-                why.reason,
-            )],
-            ..Report::default()
-        },
-    }
-}
+/// The paths a TABLE_MISSING finding names for each table.
+const TABLE_PATHS: [&[&str]; TABLES] = [&["proactive"], &["applications"], &T4_GROUPS];
+
+/// How far (in bytes) after 行政复议 table 四's heading goes on to 行政诉讼.
+const T4_HEADING_SPAN: usize = 40;
 
 /// Where the sections and tables of a report start and end (byte offsets into the text).
 #[derive(Debug, Default, Clone)]
@@ -135,7 +79,7 @@ pub struct Sections {
     pub s5: Option<usize>,
     pub s6: Option<(usize, usize)>,
     /// Which headings were found (for the missing-section findings).
-    pub headings: [bool; 6],
+    pub headings: [bool; SECTIONS],
 }
 
 fn find_from(text: &str, from: usize, needle: &str) -> Option<(usize, usize)> {
@@ -143,9 +87,6 @@ fn find_from(text: &str, from: usize, needle: &str) -> Option<(usize, usize)> {
         .find(needle)
         .map(|i| (from + i, from + i + needle.len()))
 }
-
-/// Figures in a row of table 三: six applicant columns and the total.
-const T3_COLUMNS: usize = 7;
 
 /// The occurrence of `needle` that is a section heading: numbered `numeral、` just before it
 /// (`二、行政机关主动公开政府信息情况`), else followed within a short distance by one of
@@ -199,7 +140,7 @@ fn heading(
 fn find_t4_heading(text: &str, from: usize) -> Option<(usize, usize)> {
     let mut at = from;
     while let Some((s, e)) = find_from(text, at, "行政复议") {
-        let window_end = (e + 40).min(text.len());
+        let window_end = (e + T4_HEADING_SPAN).min(text.len());
         let mut we = window_end;
         while !text.is_char_boundary(we) {
             we -= 1;
@@ -307,13 +248,20 @@ pub fn template(tables_text: &str) -> Template {
     }
 }
 
-/// Parses normalised text (see [`decode::normalize`]) and validates the result.
+/// Parses normalised text (see [`decode::normalize`]); the findings are those of reading.
+/// [`crate::read::read_text`] also validates the result.
 pub fn parse_text(original: &str, hints: &Hints) -> Report {
     parse_text_as(original, hints, false)
 }
 
-/// [`parse_text`]; `ocr` text has every figure its tables' rules do not confirm unset.
-fn parse_text_as(original: &str, hints: &Hints, ocr: bool) -> Report {
+/// [`parse_text`]; `ocr` text (read by OCR from a scan) has every figure its tables' rules
+/// do not confirm unset.
+///
+/// The steps: fold the text to simplified characters; find the sections; decide the format;
+/// read the three tables and note the tables, rows and report shape that are missing; read
+/// the narrative figures, the agency and the year; note the missing sections; fill the
+/// report, derive the 2021 其他处理 total, and withhold OCR figures no rule confirms.
+pub fn parse_text_as(original: &str, hints: &Hints, ocr: bool) -> Report {
     // Labels and headings are matched on simplified characters; names are cut from the
     // original at the same offsets (the fold keeps every offset).
     // Pinyin glosses of mirror sites are dropped first (with a map back to the original).
@@ -326,48 +274,77 @@ fn parse_text_as(original: &str, hints: &Hints, ocr: bool) -> Report {
     let mut sheet = Sheet::default();
     let slice = |r: Option<(usize, usize)>| r.map_or("", |(a, b)| &text[a..b.max(a)]);
 
+    let mut template = template_of(text, &sec);
+    let t2 = tables::read_t2(slice(sec.t2), template, &mut sheet);
+    // The text ends inside table 三 when nothing after it was found.
+    let t3_cut = sec.t3.is_some_and(|(_, end)| end == text.len()) && sec.t4.is_none();
+    let t3 = tables::read_t3(slice(sec.t3), template, t3_cut, &mut sheet);
+    let t4 = tables::read_t4(slice(sec.t4), &mut sheet);
+    let found = [t2.numbers > 0, t3.numbers > 0, t4.numbers > 0];
+    note_missing_tables(&mut sheet, &sec, found);
+    if !found.iter().any(|f| *f) {
+        template = Template::Unknown;
+    }
+    note_missing_rows(&mut sheet, template, found);
+    if let Some(why) = not_a_report(text, &titles, &sec, found) {
+        sheet.note(Code::NotAReport, "", why);
+    }
+    read_narrative(text, &sec, &mut sheet);
+
+    let mut report = Report {
+        template: template as i32,
+        ..Default::default()
+    };
+    let text_agency = meta::agency(text, &titles).map(|a| {
+        let map = glossless.as_ref().map(|(_, m)| m.as_slice());
+        as_printed(original, text, map, a)
+    });
+    let text_year = meta::year(text, &titles);
+    resolve_meta(&mut report, &mut sheet, text_agency, text_year, hints);
+    report.region = Some(meta::region(&report.agency));
+    report.source = hints.source.clone().unwrap_or_default();
+    note_missing_sections(&mut sheet, &sec, found);
+    sheet.fill(&mut report);
+    derive_other_handling_total(&mut report);
+    if ocr {
+        confirm::withhold_unconfirmed(&mut report);
+    }
+    report
+}
+
+/// The format of a report's tables: by the words of their headers and labels, else by how
+/// many figures table 三 prints (a complete table of either format has its own count).
+fn template_of(text: &str, sec: &Sections) -> Template {
     let tables_text = match (sec.t2, sec.t3) {
         (Some((a, _)), Some((_, b))) if a <= b => &text[a..b],
         (Some(r), _) | (None, Some(r)) => &text[r.0..r.1],
         (None, None) => "",
     };
-    let mut template = template(tables_text);
-
-    let t3_region = slice(sec.t3);
-    if template == Template::Unknown && !t3_region.is_empty() {
-        // Labels alone do not tell; 25 rows of seven numbers do.
-        let count = cells::cells(t3_region)
-            .iter()
-            .filter(|c| matches!(c.tok, cells::Tok::Num(_)))
-            .count();
-        template = match count {
-            175 => Template::Template2021,
-            161 => Template::Template2019,
-            _ => Template::Unknown,
-        };
+    let template = template(tables_text);
+    let t3_region = sec.t3.map_or("", |(a, b)| &text[a..b.max(a)]);
+    if template != Template::Unknown || t3_region.is_empty() {
+        return template;
     }
+    // Labels alone do not tell; 25 rows of seven numbers (or 23 of them) do.
+    let count = cells::cells(t3_region)
+        .iter()
+        .filter(|c| matches!(c.tok, cells::Tok::Num(_)))
+        .count();
+    [Template::Template2021, Template::Template2019]
+        .into_iter()
+        .find(|t| t3_cells(*t) == count)
+        .unwrap_or(Template::Unknown)
+}
 
-    let t2 = tables::read_t2(slice(sec.t2), template, &mut sheet);
-    // The text ends inside table 三 when nothing after it was found.
-    let t3_cut = sec.t3.is_some_and(|(_, end)| end == text.len()) && sec.t4.is_none();
-    let t3 = tables::read_t3(t3_region, template, t3_cut, &mut sheet);
-    let t4 = tables::read_t4(slice(sec.t4), &mut sheet);
-    let found = [t2.numbers > 0, t3.numbers > 0, t4.numbers > 0];
-    let table_paths: [&[&str]; 3] = [
-        &["proactive"],
-        &["applications"],
-        &["review", "litigation_direct", "litigation_after_review"],
-    ];
-    for (i, (ok, paths)) in found.iter().zip(table_paths).enumerate() {
+/// A TABLE_MISSING finding for each table that printed no figure, saying whether its
+/// heading stands (the table may be an image) or nothing of it was found.
+fn note_missing_tables(sheet: &mut Sheet, sec: &Sections, found: [bool; TABLES]) {
+    for (i, (ok, paths)) in found.iter().zip(TABLE_PATHS).enumerate() {
         if *ok {
             continue;
         }
-        let name = [
-            "表二（主动公开）",
-            "表三（依申请公开）",
-            "表四（行政复议、行政诉讼）",
-        ][i];
-        let why = if sec.headings[i + 1] {
+        let name = TABLE_NAMES[i];
+        let why = if sec.headings[i + FIRST_TABLE_SECTION] {
             "仅存标题，表格可能为图片"
         } else {
             "未找到该表"
@@ -376,14 +353,11 @@ fn parse_text_as(original: &str, hints: &Hints, ocr: bool) -> Report {
             sheet.note(Code::TableMissing, *p, format!("{name}缺失：{why}"));
         }
     }
-    if !found.iter().any(|f| *f) {
-        template = Template::Unknown;
-    }
-    note_missing_rows(&mut sheet, template, found);
-    if let Some(why) = not_a_report(text, &titles, &sec, found) {
-        sheet.note(Code::NotAReport, "", why);
-    }
+}
 
+/// The figures of the narrative: section 一's totals of published items and received
+/// applications, section 六's fees.
+fn read_narrative(text: &str, sec: &Sections, sheet: &mut Sheet) {
     let (proactive, received) = meta::overview(&text[sec.overview.0..sec.overview.1]);
     if let Some(v) = proactive {
         sheet.set("overview.proactive_published", v as f64);
@@ -403,41 +377,22 @@ fn parse_text_as(original: &str, hints: &Hints, ocr: bool) -> Report {
             sheet.set("fee_collection.collected_yuan", v);
         }
     }
+}
 
-    let mut report = Report {
-        template: template as i32,
-        ..Default::default()
+/// A SECTION_MISSING finding for each section whose heading was not found, unless it is a
+/// table that was read (its figures stand for its heading).
+fn note_missing_sections(sheet: &mut Sheet, sec: &Sections, found: [bool; TABLES]) {
+    let table_read = |section: usize| {
+        section
+            .checked_sub(FIRST_TABLE_SECTION)
+            .and_then(|t| found.get(t))
+            .is_some_and(|f| *f)
     };
-    let text_agency = meta::agency(text, &titles).map(|a| {
-        let map = glossless.as_ref().map(|(_, m)| m.as_slice());
-        as_printed(original, text, map, a)
-    });
-    let text_year = meta::year(text, &titles);
-    resolve_meta(&mut report, &mut sheet, text_agency, text_year, hints);
-    report.region = Some(meta::region(&report.agency));
-    report.source = hints.source.clone().unwrap_or_default();
-    for (i, name) in [
-        "一、总体情况",
-        "二、主动公开政府信息情况",
-        "三、收到和处理政府信息公开申请情况",
-        "四、行政复议、行政诉讼情况",
-        "五、存在的主要问题及改进情况",
-        "六、其他需要报告的事项",
-    ]
-    .iter()
-    .enumerate()
-    {
-        if !sec.headings[i] && (i == 0 || i >= 4 || !found[i - 1]) {
+    for (i, name) in SECTION_NAMES.iter().enumerate() {
+        if !sec.headings[i] && !table_read(i) {
             sheet.note(Code::SectionMissing, "", format!("未找到「{name}」部分"));
         }
     }
-    sheet.fill(&mut report);
-    derive_other_handling_total(&mut report);
-    if ocr {
-        confirm::withhold_unconfirmed(&mut report);
-    }
-    validate::validate(&mut report);
-    report
 }
 
 /// The agency as the original prints it: the folded name found in the folded text is cut
@@ -457,11 +412,25 @@ fn as_printed(original: &str, folded: &str, map: Option<&[u32]>, name: String) -
     original.get(a..b).map_or(name.clone(), str::to_owned)
 }
 
+/// The longest line (in characters) that may be part of a document's title.
+const TITLE_LINE_CHARS: usize = 60;
+/// The short lines a document's title is read from, when it has no section 一.
+const TITLE_LINES: usize = 2;
+/// Section headings that make a document without a report title or tables a report: one
+/// could be a mention; a report that speaks of itself or opens with 一、总体情况 counts as
+/// having them.
+const REPORT_HEADINGS: usize = 2;
+
 /// Why a document is plainly not a yearly disclosure report, or `None` when it may be one.
 /// A real report is never thrown away for what could not be read: its title, its numbered
 /// sections or its tables are enough. Other government documents have none of them, or only
 /// mention the sections (a notice on compiling reports, an interpretation, a news page).
-fn not_a_report(text: &str, titles: &[String], sec: &Sections, found: [bool; 3]) -> Option<String> {
+fn not_a_report(
+    text: &str,
+    titles: &[String],
+    sec: &Sections,
+    found: [bool; TABLES],
+) -> Option<String> {
     if meta::has_report_title(titles) || found.iter().any(|f| *f) {
         return None;
     }
@@ -472,8 +441,8 @@ fn not_a_report(text: &str, titles: &[String], sec: &Sections, found: [bool; 3])
     let lead: String = before_overview
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && l.chars().count() <= 60)
-        .take(2)
+        .filter(|l| !l.is_empty() && l.chars().count() <= TITLE_LINE_CHARS)
+        .take(TITLE_LINES)
         .collect();
     let about = [
         "解读",
@@ -497,12 +466,12 @@ fn not_a_report(text: &str, titles: &[String], sec: &Sections, found: [bool; 3])
         .any(|w| text.contains(w));
     let opens_like_one = text.contains("一、总体情况");
     let headings = if speaks_of_itself || opens_like_one {
-        headings.max(2)
+        headings.max(REPORT_HEADINGS)
     } else {
         headings
     };
     match about {
-        None if headings >= 2 => None,
+        None if headings >= REPORT_HEADINGS => None,
         Some(w) => Some(format!(
             "不是政府信息公开工作年度报告：无年报标题、无年报表格，标题写明「{w}」"
         )),
@@ -515,15 +484,17 @@ fn not_a_report(text: &str, titles: &[String], sec: &Sections, found: [bool; 3])
 /// Rows of a table that was read in part but that the text does not print at all: a page cut
 /// short (the commonest reason), or a row left out. Each gets a ROW_MISSING finding unless a
 /// finding already explains it.
-fn note_missing_rows(sheet: &mut Sheet, template: Template, found: [bool; 3]) {
-    use labels::{t3_rows, T2Row};
+fn note_missing_rows(sheet: &mut Sheet, template: Template, found: [bool; TABLES]) {
+    use crate::model::form::{t3_rows, NEW};
+    use labels::T2Row;
     if template == Template::Unknown {
         return;
     }
+    let [t2_read, t3_read, _] = found;
     // A table whose heading stands but whose rows are all gone (a page cut short just after
     // it): its first row is where the text stops.
-    let first_missing = |i: usize, path: &str, sheet: &mut Sheet| {
-        if !found[i] {
+    let first_missing = |read: bool, path: &str, sheet: &mut Sheet| {
+        if !read {
             sheet.note(
                 Code::RowMissing,
                 path,
@@ -531,10 +502,10 @@ fn note_missing_rows(sheet: &mut Sheet, template: Template, found: [bool; 3]) {
             );
         }
     };
-    first_missing(0, "proactive.regulations", sheet);
-    first_missing(1, "applications.new_received", sheet);
+    first_missing(t2_read, "proactive.regulations", sheet);
+    first_missing(t3_read, NEW, sheet);
     let mut rows: Vec<&'static str> = Vec::new();
-    if found[0] {
+    if t2_read {
         rows.extend(
             [
                 T2Row::Regulations,
@@ -551,7 +522,7 @@ fn note_missing_rows(sheet: &mut Sheet, template: Template, found: [bool; 3]) {
             .map(T2Row::path),
         );
     }
-    if found[1] {
+    if t3_read {
         rows.extend_from_slice(t3_rows(template));
     }
     for path in rows {

@@ -4,16 +4,20 @@
 //! callers keep one only when it is the only one left after the table's sums are checked.
 
 use super::cells::Number;
+use crate::model::form::{T4_CELLS, T4_GROUP_CELLS, T4_RESULTS};
 
 /// The most candidate readings one row may produce; beyond it the row is unreadable.
 const MAX_CANDIDATES: usize = 20_000;
 /// The most digits one cell may have: no count or amount of one body's year is longer.
 const MAX_CELL_DIGITS: usize = 12;
+/// A group's total equals the sum of its results when they differ by less than this (whole
+/// counts: the margin only absorbs floating-point rounding).
+const EPS: f64 = 1e-9;
 
 /// Every way to read `tokens` as exactly `parts` cells. A token printed on its own is one
 /// cell; a fused token (digits printed without separators) may be several cells, split at
 /// digit boundaries with no cell starting with a `0` unless it is `0`. `None` when the
-/// number of readings exceeds [`MAX_CANDIDATES`].
+/// number of readings exceeds `MAX_CANDIDATES`.
 pub fn splits(tokens: &[Number<'_>], parts: usize) -> Option<Vec<Vec<f64>>> {
     let mut out = Vec::new();
     let mut current = Vec::with_capacity(parts);
@@ -113,24 +117,24 @@ pub fn distinct(candidates: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
 /// numbers of each group keep their stream order, and the groups are ordered by where they
 /// start. Every such reading is returned (in the printed 15-number order): preferring the one
 /// that moves the fewest blocks would be a guess, and a wrong one where several hold.
-pub fn recover_group_order(stream: &[f64]) -> Vec<[f64; 15]> {
-    if stream.len() != 15 {
+pub fn recover_group_order(stream: &[f64]) -> Vec<[f64; T4_CELLS]> {
+    if stream.len() != T4_CELLS {
         return Vec::new();
     }
-    let mut found: Vec<[f64; 15]> = Vec::new();
+    let mut found: Vec<[f64; T4_CELLS]> = Vec::new();
     // Group 0 opens at the first number, each later group at the first number no earlier
     // group took; a group is its opening number and four later ones, the last its total.
-    let all = (1u16 << 15) - 1;
+    let all = (1u16 << T4_CELLS) - 1;
     for_each_group(stream, all, &mut |g0| {
         for_each_group(stream, all & !g0, &mut |g1| {
             let g2 = all & !g0 & !g1;
             if !is_group(stream, g2) {
                 return;
             }
-            let mut reading = [0f64; 15];
+            let mut reading = [0f64; T4_CELLS];
             for (g, mask) in [g0, g1, g2].into_iter().enumerate() {
                 for (slot, i) in positions(mask).enumerate() {
-                    reading[g * 5 + slot] = stream[i];
+                    reading[g * T4_GROUP_CELLS + slot] = stream[i];
                 }
             }
             if !found.contains(&reading) {
@@ -143,24 +147,24 @@ pub fn recover_group_order(stream: &[f64]) -> Vec<[f64; 15]> {
 
 /// The set bits of `mask`, lowest first.
 fn positions(mask: u16) -> impl Iterator<Item = usize> {
-    (0..16).filter(move |i| mask & (1 << i) != 0)
+    (0..u16::BITS as usize).filter(move |i| mask & (1 << i) != 0)
 }
 
 /// True when `mask` holds five numbers of `stream` whose last is the sum of the other four.
 fn is_group(stream: &[f64], mask: u16) -> bool {
-    if mask.count_ones() != 5 {
+    if mask.count_ones() as usize != T4_GROUP_CELLS {
         return false;
     }
     let mut sum = 0.0;
     let mut last = 0.0;
     for (k, i) in positions(mask).enumerate() {
-        if k < 4 {
+        if k < T4_RESULTS {
             sum += stream[i];
         } else {
             last = stream[i];
         }
     }
-    (sum - last).abs() <= 1e-9
+    (sum - last).abs() <= EPS
 }
 
 /// Calls `found` with every group that opens at the lowest position of `free` and takes
@@ -252,7 +256,7 @@ mod tests {
             &mut [usize::MAX; 15],
             &mut [0; 3],
             &mut |owner| {
-                let mut reading = [0f64; 15];
+                let mut reading = [0f64; T4_CELLS];
                 let mut pos = [0usize; 15];
                 let mut filled = [0usize; 3];
                 for i in 0..15 {

@@ -1,0 +1,75 @@
+//! Tables 二, 三 and 四: a region's cells to catalogue values. PURE.
+//!
+//! Rows are anchored on their labels where the labels are readable; numbers that follow no
+//! label of their own (PDF text scrambles merged label cells) take the next rows in the
+//! official order; a row that prints fewer cells than it has is placed by its grid position
+//! when the line is gridded, else by the arithmetic rules when they force a single reading,
+//! else left absent with a finding.
+//!
+//! One file per table: [`read_t2`] (table 二, the proactive disclosures), [`read_t3`] (table
+//! 三, the applications) and [`read_t4`] (table 四, reviews and suits). What they share is
+//! here: the count of a region's numbers, and a gridded row's cells.
+
+mod t2;
+mod t3;
+mod t4;
+
+pub use t2::read_t2;
+pub use t3::read_t3;
+pub use t4::read_t4;
+
+use super::cells::{Cell, Number, Tok};
+
+/// Two sums are equal when they differ by less than this: the figures are whole counts, so
+/// the margin only absorbs floating-point rounding.
+const EPS: f64 = 1e-9;
+
+/// Where a row's label stands (its line and column in the cell grid), when it has one.
+type LabelAt = Option<(u32, u16)>;
+
+/// How many numbers a region held, so the caller can tell a missing table.
+pub struct Read {
+    pub numbers: usize,
+}
+
+/// The numbers among a row's cells, blanks and labels dropped.
+fn numbers_of<'a>(toks: &[Cell<'a>]) -> Vec<Number<'a>> {
+    toks.iter()
+        .filter_map(|c| match c.tok {
+            Tok::Num(n) => Some(n),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Numbers as the text prints them, for a finding's message.
+fn printed(nums: &[Number<'_>]) -> String {
+    nums.iter().map(|n| n.raw).collect::<Vec<_>>().join(" ")
+}
+
+/// The cells after a label on the label's own gridded line, when every number of the row is
+/// on that line: trailing blanks dropped, and leading blanks (merged label columns) dropped
+/// while the row is wider than `width`. `None` unless exactly `width` cells remain.
+fn grid_cells<'a>(
+    label: LabelAt,
+    toks: &[Cell<'a>],
+    width: usize,
+) -> Option<Vec<Option<Number<'a>>>> {
+    let (line, _) = label?;
+    if toks.is_empty() || toks.iter().any(|c| c.line != line || !c.gridded) {
+        return None;
+    }
+    let mut row: Vec<Option<Number<'a>>> = toks
+        .iter()
+        .map(|c| match c.tok {
+            Tok::Num(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    while row.last().is_some_and(Option::is_none) {
+        row.pop();
+    }
+    let leading = row.iter().take_while(|c| c.is_none()).count();
+    let skip = leading.min(row.len().saturating_sub(width));
+    (row.len() - skip == width).then(|| row.split_off(skip))
+}
