@@ -8,7 +8,8 @@ use serde_json::{json, Map, Value};
 
 use crate::model::catalogue::{self, MetricKind, METRICS};
 use crate::model::finding::severity_name;
-use crate::pb::{self, Report, Template};
+use crate::model::form::template_name;
+use crate::pb::{self, Report};
 
 /// The descriptor pool of every nianbao proto (built once).
 pub fn pool() -> &'static DescriptorPool {
@@ -35,15 +36,6 @@ pub fn proto_json<M: Message>(message: &M, full_name: &str) -> Value {
 /// A report as proto3 JSON.
 pub fn report_json(report: &Report) -> Value {
     proto_json(report, "nianbao.v1.Report")
-}
-
-/// The name a template goes by in the facts JSON and the query API: "2019", "2021", "unknown".
-pub fn template_name(template: i32) -> &'static str {
-    match Template::try_from(template).unwrap_or(Template::Unknown) {
-        Template::Template2019 => "2019",
-        Template::Template2021 => "2021",
-        Template::Unknown => "unknown",
-    }
 }
 
 /// A metric value as JSON: counts as integers, amounts as decimals (integers when whole).

@@ -8,6 +8,7 @@ use super::select::Selector;
 use super::{Index, Row, Selection, NONE, NO_YEAR};
 use crate::model::catalogue::{self, METRICS};
 use crate::model::finding::Code;
+use crate::model::form::template_name;
 use crate::model::rates::{RateDef, RATES};
 use crate::pb::{self, Severity};
 
@@ -63,7 +64,7 @@ impl Index {
         match dim {
             Dim::Year if id as i32 == NO_YEAR => String::new(),
             Dim::Year => (id as i32).to_string(),
-            Dim::Template => crate::output::template_name(id as i32).to_owned(),
+            Dim::Template => template_name(id as i32).to_owned(),
             _ => self.strings.name(id).to_owned(),
         }
     }

@@ -151,6 +151,26 @@ pub const T4_PATHS: [&str; T4_CELLS] = [
     "litigation_after_review.total",
 ];
 
+/// The name a template goes by in the facts JSON and the query API: "2019", "2021", "unknown".
+pub fn template_name(template: i32) -> &'static str {
+    match Template::try_from(template).unwrap_or(Template::Unknown) {
+        Template::Template2019 => "2019",
+        Template::Template2021 => "2021",
+        Template::Unknown => "unknown",
+    }
+}
+
+/// The format a template name ("2019", "2021", "unknown") names; `None` for any other text.
+pub fn template_by_name(name: &str) -> Option<Template> {
+    [
+        Template::Template2019,
+        Template::Template2021,
+        Template::Unknown,
+    ]
+    .into_iter()
+    .find(|t| template_name(*t as i32) == name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

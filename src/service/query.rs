@@ -5,12 +5,13 @@ use tonic::{Request, Response, Status};
 
 use crate::index::{Dim, Selection};
 use crate::model::catalogue::{self, MetricKind, METRICS};
+use crate::model::form::template_by_name;
 use crate::model::rates::RATES;
 use crate::pb::report_service_server::ReportService;
 use crate::pb::{
     AggregateRequest, AggregateResponse, Filter, GetReportRequest, GetReportResponse,
     ListMetricsRequest, ListMetricsResponse, ListReportsRequest, ListReportsResponse, MetricInfo,
-    Severity, SummarizeFindingsRequest, SummarizeFindingsResponse, Template,
+    Severity, SummarizeFindingsRequest, SummarizeFindingsResponse,
 };
 use crate::store::Store;
 use crate::Hints;
@@ -53,14 +54,11 @@ fn check_filter(filter: Option<Filter>) -> Result<Selection, ServiceError> {
     let filter = filter.unwrap_or_default();
     let template = match filter.template.as_str() {
         "" => None,
-        "2019" => Some(Template::Template2019),
-        "2021" => Some(Template::Template2021),
-        "unknown" => Some(Template::Unknown),
-        other => {
-            return Err(invalid(format!(
-                "filter.template {other:?}: use \"2019\", \"2021\", \"unknown\" or leave it empty"
-            )))
-        }
+        name => Some(template_by_name(name).ok_or_else(|| {
+            invalid(format!(
+                "filter.template {name:?}: use \"2019\", \"2021\", \"unknown\" or leave it empty"
+            ))
+        })?),
     };
     let severity = match filter.severity.as_str() {
         "" => None,
