@@ -1,5 +1,6 @@
 //! Sums, rates and finding counts per group of the selected reports.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -45,6 +46,47 @@ impl Dim {
 
 /// Most dimensions one aggregate groups by (each dimension once).
 pub const MAX_DIMS: usize = 7;
+
+/// What an aggregate's groups are ordered by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Order {
+    /// The group key, dimension by dimension, as the names sort.
+    #[default]
+    Key,
+    /// The group's report count.
+    Reports,
+    /// The sum of the query's `metrics[i]`.
+    Sum(usize),
+    /// The value of the query's `rates[i]`; groups without one come last.
+    Rate(usize),
+}
+
+/// A year as the group key prints it ("" for none), for ordering without allocating.
+fn year_text(year: i32) -> ([u8; 12], usize) {
+    use std::io::Write;
+    let mut buf = [0u8; 12];
+    if year == NO_YEAR {
+        return (buf, 0);
+    }
+    let mut w = &mut buf[..];
+    write!(w, "{year}").expect("an i32 fits in 12 bytes");
+    let len = 12 - w.len();
+    (buf, len)
+}
+
+/// Which groups of an aggregate are answered, in which order: one page of the ranking.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ranking {
+    pub order: Order,
+    /// Largest first.
+    pub descending: bool,
+    /// Groups of the ranking skipped before the page.
+    pub offset: usize,
+    /// Groups in the page; `None` for all that follow the offset.
+    pub limit: Option<usize>,
+    /// Groups of fewer reports are left out.
+    pub min_reports: u64,
+}
 
 impl Index {
     /// A row's value of a dimension as a number (string id, year or template).
@@ -118,7 +160,26 @@ impl Index {
         group_by: &[Dim],
         selection: &Selection,
     ) -> pb::AggregateResponse {
-        self.aggregate_by(metrics, rates, group_by, selection, true)
+        self.aggregate_by(
+            metrics,
+            rates,
+            group_by,
+            selection,
+            &Ranking::default(),
+            true,
+        )
+    }
+
+    /// [`Index::aggregate`], ordered and cut to one page by `ranking`.
+    pub fn rank(
+        &self,
+        metrics: &[usize],
+        rates: &[usize],
+        group_by: &[Dim],
+        selection: &Selection,
+        ranking: &Ranking,
+    ) -> pb::AggregateResponse {
+        self.aggregate_by(metrics, rates, group_by, selection, ranking, true)
     }
 
     /// [`Index::aggregate`], from the per-year totals when `totals` and they can answer.
@@ -128,6 +189,7 @@ impl Index {
         rates: &[usize],
         group_by: &[Dim],
         selection: &Selection,
+        ranking: &Ranking,
         totals: bool,
     ) -> pb::AggregateResponse {
         /// Selections of at least this many candidate rows are split over two threads.
@@ -163,47 +225,129 @@ impl Index {
         } else {
             part(0..total)
         };
-        let mut named: BTreeMap<Vec<String>, usize> = BTreeMap::new();
-        for (g, key) in whole.keys.iter().enumerate() {
-            let names = group_by
-                .iter()
-                .enumerate()
-                .map(|(k, d)| self.dim_name(*d, key[k]))
-                .collect();
-            named.insert(names, g);
-        }
+        let (page, total_groups) = self.order_groups(&whole, group_by, ranking);
         pb::AggregateResponse {
             group_by: group_by
                 .iter()
                 .map(|d| Dim::NAMES[*d as usize].to_owned())
                 .collect(),
             reports: whole.reports.iter().sum(),
-            groups: named
+            total_groups: total_groups as u64,
+            next_page_token: String::new(),
+            groups: page
                 .into_iter()
-                .map(|(key, g)| pb::Group {
-                    key,
-                    reports: whole.reports[g],
-                    sums: metrics
-                        .iter()
-                        .zip(&whole.sums)
-                        .map(|(&m, (sum, present))| pb::MetricSum {
-                            metric: METRICS[m].path.to_owned(),
-                            sum: sum[g],
-                            reports: present[g],
-                            missing: whole.reports[g] - present[g],
-                        })
-                        .collect(),
-                    rates: rates
-                        .iter()
-                        .zip(&whole.rates)
-                        .map(|(&r, per_group)| {
-                            let (num, den, reports) = per_group[g];
-                            RATES[r].to_rate(num, den, reports)
-                        })
-                        .collect(),
+                .map(|g| {
+                    let g = g as usize;
+                    pb::Group {
+                        key: group_by
+                            .iter()
+                            .enumerate()
+                            .map(|(k, d)| self.dim_name(*d, whole.keys[g][k]))
+                            .collect(),
+                        reports: whole.reports[g],
+                        sums: metrics
+                            .iter()
+                            .zip(&whole.sums)
+                            .map(|(&m, (sum, present))| pb::MetricSum {
+                                metric: METRICS[m].path.to_owned(),
+                                sum: sum[g],
+                                reports: present[g],
+                                missing: whole.reports[g] - present[g],
+                            })
+                            .collect(),
+                        rates: rates
+                            .iter()
+                            .zip(&whole.rates)
+                            .map(|(&r, per_group)| {
+                                let (num, den, reports) = per_group[g];
+                                RATES[r].to_rate(num, den, reports)
+                            })
+                            .collect(),
+                    }
                 })
                 .collect(),
         }
+    }
+
+    /// The groups of one page of `ranking`, in order, and how many groups rank in all.
+    /// Only the groups up to the page's end are sorted (a selection finds them first), so
+    /// the top 20 of 100,000 groups cost a pass, not a sort.
+    fn order_groups(
+        &self,
+        whole: &Partial,
+        group_by: &[Dim],
+        ranking: &Ranking,
+    ) -> (Vec<u32>, usize) {
+        let mut groups: Vec<u32> = (0..whole.keys.len() as u32)
+            .filter(|&g| whole.reports[g as usize] >= ranking.min_reports)
+            .collect();
+        let total = groups.len();
+        let value = |g: u32| -> Option<f64> {
+            let g = g as usize;
+            match ranking.order {
+                Order::Key => None,
+                Order::Reports => Some(whole.reports[g] as f64),
+                Order::Sum(i) => whole.sums.get(i).map(|(sum, _)| sum[g]),
+                Order::Rate(i) => whole.rates.get(i).and_then(|r| {
+                    let (num, den, _) = r[g];
+                    (den != 0.0).then(|| num / den)
+                }),
+            }
+        };
+        let cmp = |a: &u32, b: &u32| -> Ordering {
+            let by_value = match ranking.order {
+                Order::Key => Ordering::Equal,
+                _ => match (value(*a), value(*b)) {
+                    (Some(x), Some(y)) if ranking.descending => y.total_cmp(&x),
+                    (Some(x), Some(y)) => x.total_cmp(&y),
+                    (Some(_), None) => Ordering::Less,
+                    (None, Some(_)) => Ordering::Greater,
+                    (None, None) => Ordering::Equal,
+                },
+            };
+            by_value.then_with(|| {
+                let by_key =
+                    self.cmp_keys(&whole.keys[*a as usize], &whole.keys[*b as usize], group_by);
+                match (ranking.order, ranking.descending) {
+                    (Order::Key, true) => by_key.reverse(),
+                    _ => by_key,
+                }
+            })
+        };
+        let start = ranking.offset.min(total);
+        let end = ranking
+            .limit
+            .map_or(total, |limit| start.saturating_add(limit).min(total));
+        if end < total && end > 0 {
+            groups.select_nth_unstable_by(end - 1, cmp);
+            groups.truncate(end);
+        }
+        groups.sort_unstable_by(cmp);
+        groups.truncate(end);
+        (groups.split_off(start), total)
+    }
+
+    /// Two group keys in the order of their names, dimension by dimension (as the keys of
+    /// the answer sort), without making the names.
+    fn cmp_keys(&self, a: &[u32; MAX_DIMS], b: &[u32; MAX_DIMS], group_by: &[Dim]) -> Ordering {
+        for (k, dim) in group_by.iter().enumerate() {
+            let (x, y) = (a[k], b[k]);
+            if x == y {
+                continue;
+            }
+            let order = match dim {
+                Dim::Year => {
+                    let ((a, n), (b, m)) = (year_text(x as i32), year_text(y as i32));
+                    a[..n].cmp(&b[..m])
+                }
+                Dim::Template => template_name(x as i32).cmp(template_name(y as i32)),
+                _ => self.strings.name(x).cmp(self.strings.name(y)),
+            };
+            if order != Ordering::Equal {
+                return order;
+            }
+        }
+        Ordering::Equal
     }
 
     /// The aggregate from the per-year totals, when the query is one they answer exactly:

@@ -33,7 +33,7 @@ use crate::model::finding::Code;
 use crate::model::form::body_key;
 use crate::model::id::{id_bytes, IdBytes};
 use crate::pb::{self, Finding, Report, Severity, Template};
-pub use aggregate::{Dim, MAX_DIMS};
+pub use aggregate::{Dim, Order, Ranking, MAX_DIMS};
 pub use codec::SnapshotError;
 use column::Column;
 pub use select::Selection;

@@ -261,19 +261,19 @@ proptest::proptest! {
             all_revisions,
             ..Default::default()
         };
-        let scan = index.aggregate_by(&metrics, &rates, &group_by, &filter, false);
+        let scan = index.aggregate_by(&metrics, &rates, &group_by, &filter, &Ranking::default(), false);
         // Without fractions the totals must answer (the comparison is not vacuous).
         if reports.iter().all(|r| r.3 != 0) {
             let selector = Selector::new(&index, &filter);
             proptest::prop_assert!(index.answer_from_totals(&selector, &metrics, &rates, &group_by).is_some());
         }
         proptest::prop_assert_eq!(
-            &index.aggregate_by(&metrics, &rates, &group_by, &filter, true),
+            &index.aggregate_by(&metrics, &rates, &group_by, &filter, &Ranking::default(), true),
             &scan
         );
         let (back, _) = Index::decode(&index.encode(7)).unwrap();
         proptest::prop_assert_eq!(
-            &back.aggregate_by(&metrics, &rates, &group_by, &filter, true),
+            &back.aggregate_by(&metrics, &rates, &group_by, &filter, &Ranking::default(), true),
             &scan
         );
     }
@@ -359,5 +359,60 @@ fn set_cross_replaces_only_cross_year_codes() {
         let of = |code: &str| s.counts.iter().find(|c| c.code == code).map(|c| c.findings);
         assert_eq!(of("ROW_TOTAL"), Some(1), "after {n}");
         assert_eq!(of("CARRY_OVER_MISMATCH"), (n > 0).then_some(n as u64));
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// A page of a ranking is the same slice of the whole ranking made the slow way: every
+    /// group in key order, those below `min_reports` left out, a stable sort by the value
+    /// (groups without one last), then cut.
+    #[test]
+    fn a_ranked_page_is_a_slice_of_the_whole_ranking(
+        reports in proptest::collection::vec(
+            (0u8..9, 2019i32..2023, 0u32..40, 0u32..40, 0u32..40), 1..80),
+        order in 0usize..4,
+        descending in proptest::bool::ANY,
+        offset in 0usize..12,
+        limit in proptest::option::of(1usize..8),
+        min_reports in 0u64..4,
+    ) {
+        let mut index = Index::new();
+        for (i, (body, year, new, closed, disclosed)) in reports.iter().enumerate() {
+            let agency = format!("测试{body}县人民政府");
+            let r = report(&format!("r{i}"), &agency, *year, *new as f64, *closed as f64, (*disclosed).min(*closed) as f64);
+            index.insert(&r, i as u64 + 1, &[]);
+        }
+        let m = catalogue::index_of("applications.new_received.total").unwrap();
+        let order = [Order::Key, Order::Reports, Order::Sum(0), Order::Rate(0)][order];
+        let dims = [Dim::Agency, Dim::Year];
+        let all = index.aggregate(&[m], &[0], &dims, &Selection::default());
+        let mut want: Vec<&pb::Group> =
+            all.groups.iter().filter(|g| g.reports >= min_reports).collect();
+        let value = |g: &pb::Group| match order {
+            Order::Key => None,
+            Order::Reports => Some(g.reports as f64),
+            Order::Sum(_) => Some(g.sums[0].sum),
+            Order::Rate(_) => g.rates[0].value,
+        };
+        match order {
+            Order::Key if descending => want.reverse(),
+            Order::Key => {}
+            _ => want.sort_by(|a, b| match (value(a), value(b)) {
+                (Some(x), Some(y)) if descending => y.total_cmp(&x),
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }),
+        }
+        let ranking = Ranking { order, descending, offset, limit, min_reports };
+        let got = index.rank(&[m], &[0], &dims, &Selection::default(), &ranking);
+        proptest::prop_assert_eq!(got.total_groups as usize, want.len());
+        proptest::prop_assert_eq!(got.reports, all.reports);
+        let end = limit.map_or(want.len(), |l| (offset + l).min(want.len()));
+        let want: Vec<&pb::Group> = want[offset.min(end)..end].to_vec();
+        let got: Vec<&pb::Group> = got.groups.iter().collect();
+        proptest::prop_assert_eq!(got, want);
     }
 }

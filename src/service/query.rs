@@ -3,7 +3,9 @@
 use base64::Engine;
 use tonic::{Request, Response, Status};
 
-use crate::index::{Dim, Selection};
+use std::hash::{Hash, Hasher};
+
+use crate::index::{Dim, Order, Ranking, Selection};
 use crate::model::catalogue::{self, MetricKind, METRICS};
 use crate::model::form::template_by_name;
 use crate::model::rates::RATES;
@@ -90,6 +92,171 @@ fn check_filter(filter: Option<Filter>) -> Result<Selection, ServiceError> {
         severity,
         all_revisions: filter.all_revisions,
     })
+}
+
+/// An Aggregate request, checked.
+struct AggregateQuery {
+    metrics: Vec<usize>,
+    rates: Vec<usize>,
+    dims: Vec<Dim>,
+    selection: Selection,
+    ranking: Ranking,
+    /// Names the request apart from its page: a page token is only good for its own query.
+    fingerprint: u64,
+}
+
+fn check_aggregate(request: AggregateRequest) -> Result<AggregateQuery, ServiceError> {
+    let AggregateRequest {
+        metrics,
+        group_by,
+        filter,
+        rates,
+        sums_only,
+        order_by,
+        descending,
+        limit,
+        page_token,
+        min_reports,
+    } = request;
+    let selection = check_filter(filter)?;
+    let mut rates = check_rates(&rates, sums_only)?;
+    let mut metrics: Vec<usize> = metrics
+        .iter()
+        .map(|m| catalogue::index_of(m.trim()).ok_or_else(|| invalid(format!("metric {m:?} is not a catalogue path; ListMetrics lists them (e.g. applications.new_received.total)"))))
+        .collect::<Result<_, _>>()?;
+    let dims = check_group_by(&group_by)?;
+    let order = check_order(order_by.trim(), &mut metrics, &mut rates, sums_only)?;
+    let fingerprint = {
+        let mut h = rustc_hash::FxHasher::default();
+        format!(
+            "{metrics:?}|{rates:?}|{dims:?}|{selection:?}|{order:?}|{descending}|{min_reports}"
+        )
+        .hash(&mut h);
+        h.finish()
+    };
+    let ranking = Ranking {
+        order,
+        descending,
+        offset: decode_group_token(&page_token, fingerprint)?,
+        limit: (limit > 0).then_some(limit as usize),
+        min_reports,
+    };
+    Ok(AggregateQuery {
+        metrics,
+        rates,
+        dims,
+        selection,
+        ranking,
+        fingerprint,
+    })
+}
+
+/// The rates asked for: by name, all six when none are named, none for `sums_only`.
+fn check_rates(rates: &[String], sums_only: bool) -> Result<Vec<usize>, ServiceError> {
+    match (sums_only, rates.is_empty()) {
+        (true, false) => Err(invalid("sums_only asks for no rates, yet rates names some")),
+        (true, true) => Ok(Vec::new()),
+        (false, true) => Ok((0..RATES.len()).collect()),
+        (false, false) => rates.iter().map(|name| rate_index(name.trim())).collect(),
+    }
+}
+
+fn rate_index(name: &str) -> Result<usize, ServiceError> {
+    RATES.iter().position(|r| r.name == name).ok_or_else(|| {
+        let known: Vec<&str> = RATES.iter().map(|r| r.name).collect();
+        invalid(format!("rate {name:?}: use any of {}", known.join(", ")))
+    })
+}
+
+fn check_group_by(group_by: &[String]) -> Result<Vec<Dim>, ServiceError> {
+    let dims: Vec<Dim> = group_by
+        .iter()
+        .map(|g| {
+            Dim::parse(g.trim()).ok_or_else(|| {
+                invalid(format!(
+                    "group_by {g:?}: use any of {}",
+                    Dim::NAMES.join(", ")
+                ))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    if let Some(d) = dims
+        .iter()
+        .enumerate()
+        .find(|(k, d)| dims[..*k].contains(d))
+    {
+        let name = Dim::NAMES[*d.1 as usize];
+        return Err(invalid(format!("group_by names {name:?} twice")));
+    }
+    Ok(dims)
+}
+
+/// What `order_by` names; a metric or rate not asked for is added to what is computed.
+fn check_order(
+    order_by: &str,
+    metrics: &mut Vec<usize>,
+    rates: &mut Vec<usize>,
+    sums_only: bool,
+) -> Result<Order, ServiceError> {
+    let position_or_push =
+        |list: &mut Vec<usize>, item: usize| match list.iter().position(|&x| x == item) {
+            Some(i) => i,
+            None => {
+                list.push(item);
+                list.len() - 1
+            }
+        };
+    if let Some(m) = catalogue::index_of(order_by) {
+        return Ok(Order::Sum(position_or_push(metrics, m)));
+    }
+    if let Some(r) = RATES.iter().position(|r| r.name == order_by) {
+        if sums_only {
+            return Err(invalid(format!(
+                "order_by {order_by:?} is a rate, yet sums_only asks for no rates"
+            )));
+        }
+        return Ok(Order::Rate(position_or_push(rates, r)));
+    }
+    match order_by {
+        "" | "key" => Ok(Order::Key),
+        "reports" => Ok(Order::Reports),
+        other => {
+            let known: Vec<&str> = RATES.iter().map(|r| r.name).collect();
+            Err(invalid(format!(
+                "order_by {other:?}: use \"key\", \"reports\", a metric path (ListMetrics lists them) or a rate ({})",
+                known.join(", ")
+            )))
+        }
+    }
+}
+
+/// A page token of Aggregate: the offset of the next page and the query it belongs to.
+fn encode_group_token(offset: usize, fingerprint: u64) -> String {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&(offset as u64).to_be_bytes());
+    bytes[8..].copy_from_slice(&fingerprint.to_be_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn decode_group_token(token: &str, fingerprint: u64) -> Result<usize, ServiceError> {
+    if token.is_empty() {
+        return Ok(0);
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|b| <[u8; 16]>::try_from(b).ok())
+        .ok_or_else(|| {
+            invalid("page_token: not a token this service returned; start with an empty token")
+        })?;
+    let (offset, of) = bytes.split_at(8);
+    if u64::from_be_bytes(of.try_into().expect("8 bytes")) != fingerprint {
+        return Err(invalid(
+            "page_token: it belongs to another query (metrics, rates, group_by, filter, order or min_reports differ); start with an empty token",
+        ));
+    }
+    usize::try_from(u64::from_be_bytes(offset.try_into().expect("8 bytes")))
+        .map_err(|_| invalid("page_token: offset out of range"))
 }
 
 fn check_id(id: &str) -> Result<(), ServiceError> {
@@ -208,61 +375,19 @@ impl ReportService for QueryHandler {
         request: Request<AggregateRequest>,
     ) -> Result<Response<AggregateResponse>, Status> {
         let _timer = QueryTimer::start("aggregate");
-        let AggregateRequest {
-            metrics,
-            group_by,
-            filter,
-            rates,
-            sums_only,
-        } = request.into_inner();
-        let selection = check_filter(filter)?;
-        let rates: Vec<usize> = match (sums_only, rates.is_empty()) {
-            (true, false) => {
-                return Err(invalid("sums_only asks for no rates, yet rates names some").into())
-            }
-            (true, true) => Vec::new(),
-            (false, true) => (0..RATES.len()).collect(),
-            (false, false) => rates
-                .iter()
-                .map(|name| {
-                    RATES
-                        .iter()
-                        .position(|r| r.name == name.trim())
-                        .ok_or_else(|| {
-                            let known: Vec<&str> = RATES.iter().map(|r| r.name).collect();
-                            invalid(format!("rate {name:?}: use any of {}", known.join(", ")))
-                        })
-                })
-                .collect::<Result<_, _>>()?,
-        };
-        let metrics: Vec<usize> = metrics
-            .iter()
-            .map(|m| catalogue::index_of(m.trim()).ok_or_else(|| invalid(format!("metric {m:?} is not a catalogue path; ListMetrics lists them (e.g. applications.new_received.total)"))))
-            .collect::<Result<_, _>>()?;
-        let dims: Vec<Dim> = group_by
-            .iter()
-            .map(|g| {
-                Dim::parse(g.trim()).ok_or_else(|| {
-                    invalid(format!(
-                        "group_by {g:?}: use any of {}",
-                        Dim::NAMES.join(", ")
-                    ))
-                })
-            })
-            .collect::<Result<_, _>>()?;
-        if let Some(d) = dims
-            .iter()
-            .enumerate()
-            .find(|(k, d)| dims[..*k].contains(d))
-        {
-            let name = Dim::NAMES[*d.1 as usize];
-            return Err(invalid(format!("group_by names {name:?} twice")).into());
+        let query = check_aggregate(request.into_inner())?;
+        let mut answer = self.store.index().rank(
+            &query.metrics,
+            &query.rates,
+            &query.dims,
+            &query.selection,
+            &query.ranking,
+        );
+        let end = query.ranking.offset + answer.groups.len();
+        if query.ranking.limit.is_some() && (end as u64) < answer.total_groups {
+            answer.next_page_token = encode_group_token(end, query.fingerprint);
         }
-        Ok(Response::new(
-            self.store
-                .index()
-                .aggregate(&metrics, &rates, &dims, &selection),
-        ))
+        Ok(Response::new(answer))
     }
 
     async fn summarize_findings(
