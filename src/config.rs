@@ -28,6 +28,91 @@ pub enum Command {
     Reindex(ReindexArgs),
     /// Stream files or whole directories (recursively) to a server.
     Upload(UploadArgs),
+    /// Write the facts of the reports a filter selects to a Parquet, CSV or JSON-lines file.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The file to write (`-`: standard output, for CSV and JSON lines).
+    pub output: PathBuf,
+    /// parquet, csv or jsonl; by default the output's extension (.parquet, .csv, .jsonl).
+    #[arg(long, value_enum)]
+    pub format: Option<crate::export::Format>,
+    /// The server, http://host:port or https://host:port.
+    #[arg(long, env = "NIANBAO_SERVER", default_value = crate::client::DEFAULT_SERVER)]
+    pub server: String,
+    /// Bearer token, when the server requires one.
+    #[arg(long, env = "NIANBAO_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// PEM CA certificate for an https server with a private CA.
+    #[arg(long)]
+    pub ca_cert: Option<PathBuf>,
+    /// Reports of this year or later.
+    #[arg(long)]
+    pub year_from: Option<i32>,
+    /// Reports of this year or earlier.
+    #[arg(long)]
+    pub year_to: Option<i32>,
+    /// Agencies whose name contains this.
+    #[arg(long, default_value = "")]
+    pub agency: String,
+    #[arg(long, default_value = "")]
+    pub province: String,
+    #[arg(long, default_value = "")]
+    pub city: String,
+    #[arg(long, default_value = "")]
+    pub county: String,
+    #[arg(long, default_value = "")]
+    pub township: String,
+    /// 2019, 2021 or unknown.
+    #[arg(long, default_value = "")]
+    pub template: String,
+    /// Reports with at least one finding of this severity (error, warning, info).
+    #[arg(long, default_value = "")]
+    pub severity: String,
+    /// Every revision, not only the latest of each body and year.
+    #[arg(long)]
+    pub all_revisions: bool,
+}
+
+impl ExportArgs {
+    pub fn options(&self) -> Result<crate::export::ExportOptions, String> {
+        use crate::export::Format;
+        let format = match self.format {
+            Some(f) => f,
+            None => match self.output.extension().and_then(|e| e.to_str()) {
+                Some("parquet") => Format::Parquet,
+                Some("csv") => Format::Csv,
+                Some("jsonl" | "ndjson") => Format::Jsonl,
+                _ => {
+                    return Err(format!(
+                        "{}: say --format parquet, csv or jsonl (the extension does not tell)",
+                        self.output.display()
+                    ))
+                }
+            },
+        };
+        Ok(crate::export::ExportOptions {
+            endpoint: self.server.clone(),
+            ca_cert: self.ca_cert.clone(),
+            token: self.token.clone(),
+            format,
+            output: self.output.clone(),
+            filter: crate::pb::Filter {
+                year_from: self.year_from,
+                year_to: self.year_to,
+                agency: self.agency.clone(),
+                province: self.province.clone(),
+                city: self.city.clone(),
+                county: self.county.clone(),
+                township: self.township.clone(),
+                template: self.template.clone(),
+                severity: self.severity.clone(),
+                all_revisions: self.all_revisions,
+            },
+        })
+    }
 }
 
 #[derive(Debug, Args)]

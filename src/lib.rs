@@ -32,9 +32,11 @@
 //! - [`telemetry`]: the Prometheus exporter and the metric names.
 //! - [`pb`]: the prost-generated messages of `proto/nianbao/v1`.
 
+pub mod channel;
 pub mod client;
 pub mod config;
 pub mod decode;
+pub mod export;
 pub mod extract;
 pub mod index;
 pub mod ingest;

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use nianbao::config::{Cli, Command, ParseArgs, ReindexArgs, ServeArgs, UploadArgs};
+use nianbao::config::{Cli, Command, ExportArgs, ParseArgs, ReindexArgs, ServeArgs, UploadArgs};
 
 use nianbao::decode::ContentHint;
 use nianbao::{output, Hints};
@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Reindex(args) => reindex(args),
         Command::Upload(args) => upload(args),
+        Command::Export(args) => export(args),
     };
     match result {
         Ok(code) => code,
@@ -173,4 +174,16 @@ fn upload(args: UploadArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let options = args.options().map_err(anyhow::Error::msg)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    let summary = runtime.block_on(nianbao::export::export(options))?;
+    eprintln!(
+        "exported {} reports to {}",
+        summary.reports,
+        args.output.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

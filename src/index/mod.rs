@@ -435,6 +435,36 @@ impl Index {
         }
     }
 
+    /// A row's facts for export: its summary, then one value per catalogue metric.
+    pub fn export_row(&self, i: u32) -> pb::ExportRow {
+        let summary = self.summary(i);
+        let mut values = Vec::with_capacity(self.columns.len());
+        let mut absent = Vec::new();
+        for (m, column) in self.columns.iter().enumerate() {
+            match column.get(i as usize) {
+                Some(v) => values.push(v),
+                None => {
+                    values.push(0.0);
+                    absent.push(m as u32);
+                }
+            }
+        }
+        pb::ExportRow {
+            id: summary.id,
+            agency: summary.agency,
+            region: summary.region,
+            year: summary.year,
+            template: summary.template,
+            latest: summary.latest,
+            errors: summary.errors,
+            warnings: summary.warnings,
+            infos: summary.infos,
+            source: summary.source,
+            values,
+            absent,
+        }
+    }
+
     pub fn seq(&self, i: u32) -> u64 {
         self.rows[i as usize].seq
     }

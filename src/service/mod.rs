@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod ingest;
 pub mod query;
+mod request;
 
 use tonic::Status;
 

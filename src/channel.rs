@@ -1,0 +1,56 @@
+//! The client side of a connection to a nianbao server, shared by the commands that talk
+//! to one (`upload`, `export`): the endpoint (TLS for https) and the bearer token.
+
+use std::path::Path;
+
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tonic::{Request, Status};
+
+/// A lazily connecting channel to `endpoint` (`http://host:port` or `https://host:port`;
+/// `ca_cert` names a PEM CA for a server with a private CA).
+pub fn connect(endpoint: &str, ca_cert: Option<&Path>) -> Result<Channel, String> {
+    let mut channel = Endpoint::from_shared(endpoint.to_owned()).map_err(|e| e.to_string())?;
+    if endpoint.starts_with("https://") {
+        let mut tls = ClientTlsConfig::new().with_native_roots();
+        if let Some(ca) = ca_cert {
+            let pem =
+                std::fs::read(ca).map_err(|e| format!("CA certificate {}: {e}", ca.display()))?;
+            tls = tls.ca_certificate(Certificate::from_pem(pem));
+        }
+        channel = channel.tls_config(tls).map_err(|e| e.to_string())?;
+    }
+    Ok(channel.tcp_nodelay(true).connect_lazy())
+}
+
+/// Adds `authorization: Bearer <token>` to every request, when there is a token.
+#[derive(Clone)]
+pub struct Bearer(Option<MetadataValue<Ascii>>);
+
+impl Bearer {
+    pub fn new(token: Option<&str>) -> Result<Bearer, String> {
+        token
+            .map(|t| {
+                format!("Bearer {t}")
+                    .parse()
+                    .map_err(|_| "the token holds characters a header cannot carry".to_owned())
+            })
+            .transpose()
+            .map(Bearer)
+    }
+}
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// A channel with the bearer token on every request.
+pub type Authed = InterceptedService<Channel, Bearer>;
