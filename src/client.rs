@@ -2,6 +2,14 @@
 //! bidirectional Ingest, with a bounded number of documents in flight, retries with backoff on
 //! UNAVAILABLE and RESOURCE_EXHAUSTED, and a journal of acknowledged documents so that a re-run
 //! after an interruption sends only what was not acknowledged.
+//!
+//! Files are read and hashed before anything is sent, and each distinct content is sent once:
+//! scrapers save the same page under several names, and the server would only answer the
+//! later copies DUPLICATE. A file holding the same bytes as an earlier file of the upload (a
+//! repeat) is answered from its first copy's answer — a duplicate of that file, or rejected
+//! for the same reason — and journaled under its own path. A stream is complete when every
+//! document sent on it is answered; answers are matched by the tag the server echoes, so
+//! nothing is counted twice, and a document answered before a stream broke is not resent.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
@@ -61,12 +69,25 @@ fn content_type(path: &Path) -> &'static str {
         .map_or("", crate::extract::Kind::mime)
 }
 
+/// A file holding the same bytes as an earlier file of the same upload: not sent, answered
+/// from the answer of the first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repeat {
+    pub path: PathBuf,
+    /// The first file with these bytes, the one sent.
+    pub first: PathBuf,
+    /// The first file's rejection, which is the repeat's too; `None` when it was stored, a
+    /// duplicate or a revision (the repeat is then a duplicate).
+    pub rejected: Option<String>,
+}
+
 /// What an upload did.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Summary {
     pub files: u64,
     pub bytes: u64,
     pub stored: u64,
+    /// Documents the server held already, and repeats of a file answered in this upload.
     pub duplicate: u64,
     pub revision: u64,
     /// Rejected documents by reason.
@@ -76,6 +97,9 @@ pub struct Summary {
     pub already_acknowledged: u64,
     /// Sent but never acknowledged (the server kept failing), or unreadable.
     pub unacknowledged: Vec<(PathBuf, String)>,
+    /// Repeats answered in this upload, in the order answered (each also counted under
+    /// `duplicate` or `rejected`).
+    pub repeats: Vec<Repeat>,
 }
 
 impl Summary {
@@ -95,6 +119,7 @@ impl std::fmt::Display for Summary {
         )?;
         writeln!(f, "stored: {}", self.stored)?;
         writeln!(f, "duplicate: {}", self.duplicate)?;
+        self.list_repeats(f, "  ", None)?;
         writeln!(f, "revision: {}", self.revision)?;
         writeln!(
             f,
@@ -105,12 +130,43 @@ impl std::fmt::Display for Summary {
         writeln!(f, "rejected: {rejected}")?;
         for (reason, n) in &self.rejected {
             writeln!(f, "  {n} × {reason}")?;
+            self.list_repeats(f, "    ", Some(reason))?;
         }
         writeln!(f, "not acknowledged: {}", self.unacknowledged.len())?;
         for (path, why) in self.unacknowledged.iter().take(20) {
             writeln!(f, "  {}: {why}", path.display())?;
         }
         Ok(())
+    }
+}
+
+/// Repeats listed under one count of the summary, at most this many (a mirror of a whole
+/// site can repeat thousands of files).
+const REPEATS_LISTED: usize = 20;
+
+impl Summary {
+    /// Lists the repeats answered as `rejected` (`None`: the duplicates), one per line.
+    fn list_repeats(
+        &self,
+        f: &mut std::fmt::Formatter<'_>,
+        indent: &str,
+        rejected: Option<&String>,
+    ) -> std::fmt::Result {
+        let mut repeats = self
+            .repeats
+            .iter()
+            .filter(|r| r.rejected.as_ref() == rejected);
+        for r in repeats.by_ref().take(REPEATS_LISTED) {
+            let (path, first) = (r.path.display(), r.first.display());
+            writeln!(f, "{indent}{path}: duplicate of {first}")?;
+        }
+        match repeats.count() {
+            0 => Ok(()),
+            more => writeln!(
+                f,
+                "{indent}… and {more} more duplicates of files of this upload"
+            ),
+        }
     }
 }
 
@@ -197,23 +253,27 @@ async fn connect(options: &UploadOptions) -> Result<Channel, UploadError> {
     Ok(endpoint.tcp_nodelay(true).connect_lazy())
 }
 
-/// A file waiting to be acknowledged.
+/// A distinct document waiting to be acknowledged: the first file holding its bytes, and the
+/// later files of this upload holding the same bytes (answered with it, never sent).
 struct Pending {
     path: PathBuf,
     id: String,
     len: u64,
+    repeats: Vec<PathBuf>,
+}
+
+impl Pending {
+    /// The files this document's answer answers.
+    fn files(&self) -> u64 {
+        1 + self.repeats.len() as u64
+    }
 }
 
 /// Uploads everything under `options.paths`; see the module doc.
 pub async fn upload(options: UploadOptions) -> Result<Summary, UploadError> {
-    // Never upload the journal itself, when it lies inside an uploaded directory.
-    let journal_path = std::fs::canonicalize(&options.journal).ok();
-    let files: Vec<PathBuf> = collect_files(&options.paths)
-        .into_iter()
-        .filter(|f| journal_path.is_none() || std::fs::canonicalize(f).ok() != journal_path)
-        .collect();
+    let files = files_to_send(&options);
     let journaled = read_journal(&options.journal)?;
-    let mut journal = std::fs::OpenOptions::new()
+    let journal = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&options.journal)
@@ -225,63 +285,23 @@ pub async fn upload(options: UploadOptions) -> Result<Summary, UploadError> {
         files: files.len() as u64,
         ..Default::default()
     };
-    let mut pending: Vec<Pending> = Vec::new();
-    for path in files {
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                summary.bytes += bytes.len() as u64;
-                let id = report_id(&bytes);
-                match journaled.get(&id) {
-                    Some(None) => summary.already_acknowledged += 1,
-                    Some(Some(reason)) => {
-                        *summary
-                            .rejected
-                            .entry(format!("{reason} (answered in an earlier run)"))
-                            .or_default() += 1
-                    }
-                    None => {
-                        pending.push(Pending {
-                            path,
-                            id,
-                            len: bytes.len() as u64,
-                        });
-                    }
-                }
-            }
-            Err(e) => summary
-                .unacknowledged
-                .push((path, format!("unreadable: {e}"))),
-        }
-    }
-    let bar = progress_bar(options.progress, pending.len() as u64);
+    let mut pending = plan(files, &journaled, &mut summary);
+    let bar = progress_bar(options.progress, pending.iter().map(Pending::files).sum());
+    let mut answers = Answers::new(summary, journal, bar);
     let channel = connect(&options).await?;
-    let started = Instant::now();
-    let mut sent_bytes = 0u64;
     let mut attempt = 0u32;
     let mut backoff = Duration::from_millis(250);
     while !pending.is_empty() {
-        let outcome = stream_once(&channel, &options, &pending, |result, p| {
-            record(&mut summary, result);
-            let _ = if result.outcome == Outcome::Rejected as i32 {
-                writeln!(
-                    journal,
-                    "{}\t{}\trejected: {}",
-                    p.id,
-                    p.path.display(),
-                    result.reason.replace(['\t', '\n'], " ")
-                )
-            } else {
-                writeln!(journal, "{}\t{}", p.id, p.path.display())
-            };
-            sent_bytes += p.len;
-            bar.inc(1);
-            let secs = started.elapsed().as_secs_f64().max(1e-3);
-            bar.set_message(format!("{:.1} MB/s", sent_bytes as f64 / 1e6 / secs));
+        let (done, error) = stream_once(&channel, &options, &pending, |result, p| {
+            answers.answer(p, result)
         })
         .await;
-        let _ = journal.flush();
-        let (done, error) = outcome;
-        pending.retain(|p| !done.contains(&p.id));
+        answers.flush();
+        pending = pending
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, p)| (!done.contains(&i)).then_some(p))
+            .collect();
         match error {
             None => break,
             Some(status)
@@ -292,10 +312,9 @@ pub async fn upload(options: UploadOptions) -> Result<Summary, UploadError> {
             {
                 attempt += 1;
                 if attempt > options.max_retries {
+                    let why = format!("{}: {}", status.code(), status.message());
                     for p in pending.drain(..) {
-                        summary
-                            .unacknowledged
-                            .push((p.path, format!("{}: {}", status.code(), status.message())));
+                        answers.unacknowledged(p, &why);
                     }
                     break;
                 }
@@ -304,13 +323,152 @@ pub async fn upload(options: UploadOptions) -> Result<Summary, UploadError> {
                 backoff = (backoff * 2).min(Duration::from_secs(10));
             }
             Some(status) => {
-                bar.finish_and_clear();
+                answers.finish();
                 return Err(UploadError::Refused(status));
             }
         }
     }
-    bar.finish_and_clear();
-    Ok(summary)
+    Ok(answers.finish())
+}
+
+/// The files under `options.paths`, without the journal itself when it lies inside an
+/// uploaded directory.
+fn files_to_send(options: &UploadOptions) -> Vec<PathBuf> {
+    let journal = std::fs::canonicalize(&options.journal).ok();
+    collect_files(&options.paths)
+        .into_iter()
+        .filter(|f| journal.is_none() || std::fs::canonicalize(f).ok() != journal)
+        .collect()
+}
+
+/// Reads every file once: counts its bytes, answers from the journal what an earlier run
+/// answered, and returns the rest as distinct documents in file order, each file with the
+/// same bytes as an earlier one a repeat of that one.
+fn plan(
+    files: Vec<PathBuf>,
+    journaled: &HashMap<String, Option<String>>,
+    summary: &mut Summary,
+) -> Vec<Pending> {
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    for path in files {
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                summary
+                    .unacknowledged
+                    .push((path, format!("unreadable: {e}")));
+                continue;
+            }
+        };
+        summary.bytes += bytes.len() as u64;
+        let id = report_id(&bytes);
+        match journaled.get(&id) {
+            Some(None) => summary.already_acknowledged += 1,
+            Some(Some(reason)) => {
+                *summary
+                    .rejected
+                    .entry(format!("{reason} (answered in an earlier run)"))
+                    .or_default() += 1
+            }
+            None => match by_id.get(&id) {
+                Some(&first) => pending[first].repeats.push(path),
+                None => {
+                    by_id.insert(id.clone(), pending.len());
+                    pending.push(Pending {
+                        path,
+                        id,
+                        len: bytes.len() as u64,
+                        repeats: Vec::new(),
+                    });
+                }
+            },
+        }
+    }
+    pending
+}
+
+/// Where answers go: the summary, a journal line per file, the progress bar.
+struct Answers<W: Write> {
+    summary: Summary,
+    journal: W,
+    bar: indicatif::ProgressBar,
+    started: Instant,
+    sent_bytes: u64,
+}
+
+impl<W: Write> Answers<W> {
+    fn new(summary: Summary, journal: W, bar: indicatif::ProgressBar) -> Answers<W> {
+        Answers {
+            summary,
+            journal,
+            bar,
+            started: Instant::now(),
+            sent_bytes: 0,
+        }
+    }
+
+    /// The server's answer for `doc`: its first file's, and its repeats'.
+    fn answer(&mut self, doc: &Pending, result: &IngestResult) {
+        record(&mut self.summary, result);
+        self.journal_line(&doc.id, &doc.path, result);
+        for path in &doc.repeats {
+            let rejected = rejection(result).map(str::to_owned);
+            match &rejected {
+                Some(reason) => *self.summary.rejected.entry(reason.clone()).or_default() += 1,
+                None => self.summary.duplicate += 1,
+            }
+            self.summary.repeats.push(Repeat {
+                path: path.clone(),
+                first: doc.path.clone(),
+                rejected,
+            });
+            self.journal_line(&doc.id, path, result);
+        }
+        self.sent_bytes += doc.len;
+        self.bar.inc(doc.files());
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        let rate = self.sent_bytes as f64 / 1e6 / secs;
+        self.bar.set_message(format!("{rate:.1} MB/s"));
+    }
+
+    /// `doc` was never answered: nor were its repeats.
+    fn unacknowledged(&mut self, doc: Pending, why: &str) {
+        let unacknowledged = &mut self.summary.unacknowledged;
+        unacknowledged.push((doc.path, why.to_owned()));
+        unacknowledged.extend(doc.repeats.into_iter().map(|p| (p, why.to_owned())));
+    }
+
+    /// Appends `path`'s answer to the journal (best effort: a lost line only means that a
+    /// re-run sends the file again).
+    fn journal_line(&mut self, id: &str, path: &Path, result: &IngestResult) {
+        let path = path.display();
+        let _ = match rejection(result) {
+            Some(reason) => {
+                let reason = reason.replace(['\t', '\n'], " ");
+                writeln!(self.journal, "{id}\t{path}\trejected: {reason}")
+            }
+            None => writeln!(self.journal, "{id}\t{path}"),
+        };
+    }
+
+    fn flush(&mut self) {
+        let _ = self.journal.flush();
+    }
+
+    fn finish(mut self) -> Summary {
+        self.flush();
+        self.bar.finish_and_clear();
+        self.summary
+    }
+}
+
+/// The reason of a rejection; `None` for an answer that stored or found the document.
+fn rejection(result: &IngestResult) -> Option<&str> {
+    match Outcome::try_from(result.outcome).unwrap_or(Outcome::Unspecified) {
+        Outcome::Stored | Outcome::Duplicate | Outcome::Revision => None,
+        Outcome::Rejected | Outcome::Unspecified => Some(&result.reason),
+    }
 }
 
 fn record(summary: &mut Summary, result: &IngestResult) {
@@ -324,16 +482,16 @@ fn record(summary: &mut Summary, result: &IngestResult) {
     }
 }
 
-/// One Ingest stream over the pending files, `in_flight` at a time. Returns the ids answered
-/// and the status that ended the stream early, if one did.
+/// One Ingest stream over the pending documents, `in_flight` at a time, each tagged with its
+/// index in `pending`. Calls `on_answer` once per document answered; returns the indices
+/// answered and the status that ended the stream early, if one did.
 async fn stream_once(
     channel: &Channel,
     options: &UploadOptions,
     pending: &[Pending],
     mut on_answer: impl FnMut(&IngestResult, &Pending),
-) -> (HashSet<String>, Option<Status>) {
+) -> (HashSet<usize>, Option<Status>) {
     let mut done = HashSet::new();
-    let by_tag: HashMap<String, usize> = (0..pending.len()).map(|i| (i.to_string(), i)).collect();
     let window = Arc::new(Semaphore::new(options.in_flight.max(1)));
     let (tx, rx) = mpsc::channel::<Document>(options.in_flight.max(1));
     let paths: Vec<PathBuf> = pending.iter().map(|p| p.path.clone()).collect();
@@ -378,9 +536,10 @@ async fn stream_once(
         match stream.message().await {
             Ok(Some(result)) => {
                 window.add_permits(1);
-                if let Some(&i) = by_tag.get(&result.tag) {
-                    on_answer(&result, &pending[i]);
-                    done.insert(pending[i].id.clone());
+                if let Some(i) = tagged(&result.tag, pending.len()) {
+                    if done.insert(i) {
+                        on_answer(&result, &pending[i]);
+                    }
                 }
                 if done.len() == pending.len() {
                     break;
@@ -402,6 +561,11 @@ async fn stream_once(
     }
     producer.abort();
     (done, error)
+}
+
+/// The index in `pending` an answer's echoed tag names, if it names one.
+fn tagged(tag: &str, pending: usize) -> Option<usize> {
+    tag.parse().ok().filter(|&i| i < pending)
 }
 
 fn progress_bar(show: bool, len: u64) -> indicatif::ProgressBar {
@@ -460,6 +624,167 @@ mod tests {
         );
         assert_eq!(content_type(Path::new("b/r.PDF")), "application/pdf");
         assert_eq!(content_type(Path::new("b/12345")), "");
+    }
+
+    #[test]
+    fn plan_sends_each_distinct_content_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<PathBuf> = [
+            ("a.txt", "report a"),
+            ("b.txt", "report b"),
+            ("a (1).txt", "report a"),
+            ("old.txt", "sent before"),
+            ("old copy.txt", "sent before"),
+            ("a (2).txt", "report a"),
+        ]
+        .iter()
+        .map(|(name, text)| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        })
+        .collect();
+        let journaled = HashMap::from([(report_id(b"sent before"), None)]);
+        let mut summary = Summary::default();
+        let pending = plan(files.clone(), &journaled, &mut summary);
+        let planned: Vec<(&Path, Vec<&Path>)> = pending
+            .iter()
+            .map(|p| {
+                (
+                    p.path.as_path(),
+                    p.repeats.iter().map(|r| r.as_path()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            planned,
+            [
+                (files[0].as_path(), vec![&*files[2], &*files[5]]),
+                (files[1].as_path(), vec![]),
+            ]
+        );
+        assert_eq!(pending[0].id, report_id(b"report a"));
+        assert_eq!(summary.already_acknowledged, 2);
+        assert_eq!(summary.bytes, 3 * 8 + 8 + 2 * 11);
+    }
+
+    fn answered(outcome: Outcome, id: &str, reason: &str) -> IngestResult {
+        IngestResult {
+            outcome: outcome as i32,
+            id: id.into(),
+            reason: reason.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Answers `doc` with each outcome: the summary and the journal lines it leaves.
+    fn answer_with_repeat(outcome: Outcome, reason: &str) -> (Summary, String) {
+        let doc = Pending {
+            path: "a.txt".into(),
+            id: "i".repeat(64),
+            len: 8,
+            repeats: vec!["mirror/a.txt".into()],
+        };
+        let result = answered(outcome, &doc.id, reason);
+        let mut answers = Answers::new(
+            Summary::default(),
+            Vec::new(),
+            indicatif::ProgressBar::hidden(),
+        );
+        answers.answer(&doc, &result);
+        let journal = String::from_utf8(answers.journal.clone()).unwrap();
+        (answers.finish(), journal)
+    }
+
+    #[test]
+    fn a_repeat_is_answered_from_its_first_copy() {
+        let id = "i".repeat(64);
+        for (outcome, stored, duplicate, revision) in [
+            (Outcome::Stored, 1, 1, 0),
+            (Outcome::Duplicate, 0, 2, 0),
+            (Outcome::Revision, 0, 1, 1),
+        ] {
+            let (summary, journal) = answer_with_repeat(outcome, "");
+            assert_eq!(
+                (summary.stored, summary.duplicate, summary.revision),
+                (stored, duplicate, revision),
+                "{outcome:?}"
+            );
+            assert!(summary.ok() && summary.rejected.is_empty());
+            assert_eq!(journal, format!("{id}\ta.txt\n{id}\tmirror/a.txt\n"));
+            assert!(
+                summary.to_string().contains(&format!(
+                    "duplicate: {duplicate}\n  mirror/a.txt: duplicate of a.txt\n"
+                )),
+                "{summary}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_repeat_of_a_rejected_file_is_rejected_alike() {
+        let id = "i".repeat(64);
+        let (summary, journal) = answer_with_repeat(Outcome::Rejected, "not a report:\tno title");
+        assert_eq!(summary.duplicate, 0);
+        assert_eq!(
+            summary.rejected,
+            BTreeMap::from([("not a report:\tno title".to_owned(), 2)])
+        );
+        assert!(!summary.ok());
+        assert_eq!(
+            journal,
+            format!(
+                "{id}\ta.txt\trejected: not a report: no title\n\
+                 {id}\tmirror/a.txt\trejected: not a report: no title\n"
+            )
+        );
+        let shown = summary.to_string();
+        assert!(
+            shown.contains("duplicate: 0\nrevision")
+                && shown.contains(
+                    "  2 × not a report:\tno title\n    mirror/a.txt: duplicate of a.txt\n"
+                ),
+            "{shown}"
+        );
+        // Read back, both paths' rejection is answered by the journal on a re-run.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("journal"), &journal).unwrap();
+        let read = read_journal(&dir.path().join("journal")).unwrap();
+        assert_eq!(
+            read.get(&id),
+            Some(&Some("not a report: no title".to_owned()))
+        );
+    }
+
+    #[test]
+    fn many_repeats_are_listed_in_part() {
+        let repeats = (0..REPEATS_LISTED + 3)
+            .map(|i| Repeat {
+                path: format!("copy-{i}.txt").into(),
+                first: "a.txt".into(),
+                rejected: None,
+            })
+            .collect();
+        let summary = Summary {
+            duplicate: REPEATS_LISTED as u64 + 3,
+            repeats,
+            ..Default::default()
+        };
+        let shown = summary.to_string();
+        assert_eq!(
+            shown.matches(": duplicate of a.txt").count(),
+            REPEATS_LISTED
+        );
+        assert!(shown.contains("  … and 3 more duplicates"), "{shown}");
+    }
+
+    #[test]
+    fn answer_tags_name_pending_documents() {
+        assert_eq!(tagged("0", 2), Some(0));
+        assert_eq!(tagged("1", 2), Some(1));
+        assert_eq!(tagged("2", 2), None);
+        assert_eq!(tagged("", 2), None);
+        assert_eq!(tagged("a.txt", 2), None);
     }
 
     #[test]

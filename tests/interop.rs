@@ -156,15 +156,14 @@ async fn grpcurl_with_reflection_only() {
     let _ = stop.send(());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn python_grpcio_scraper_streams_the_corpus() {
-    let python = venv_tool("python");
+/// Python stubs generated from proto/ by grpcio-tools, in a temporary directory.
+fn python_stubs(python: &Path) -> tempfile::TempDir {
     let generated = tempfile::tempdir().unwrap();
     let protos: Vec<PathBuf> = ["report", "service", "store"]
         .iter()
         .map(|p| root().join(format!("proto/nianbao/v1/{p}.proto")))
         .collect();
-    let status = Command::new(&python)
+    let status = Command::new(python)
         .args(["-m", "grpc_tools.protoc"])
         .arg(format!("-I{}", root().join("proto").display()))
         .arg(format!("--python_out={}", generated.path().display()))
@@ -173,6 +172,13 @@ async fn python_grpcio_scraper_streams_the_corpus() {
         .status()
         .unwrap();
     assert!(status.success(), "grpcio-tools failed to compile proto/");
+    generated
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_grpcio_scraper_streams_the_corpus() {
+    let python = venv_tool("python");
+    let generated = python_stubs(&python);
 
     let dir = tempfile::tempdir().unwrap();
     let (addr, stop) = start(dir.path()).await;
@@ -195,6 +201,51 @@ async fn python_grpcio_scraper_streams_the_corpus() {
     );
     let report: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(report["answers"], 7);
+    assert!(report["problems"].as_array().unwrap().is_empty());
+    let _ = stop.send(());
+}
+
+/// The same document twice in one stream, from a client without retries: the stream completes
+/// with two answers, STORED then DUPLICATE, one id, each tag echoed (what `nianbao upload`
+/// once took for a stream cut short).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_grpcio_scraper_sends_one_document_twice() {
+    let python = venv_tool("python");
+    let generated = python_stubs(&python);
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, stop) = start(dir.path()).await;
+    let name = "beijing-chaoyang-district-2022.txt";
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(root().join("tests/interop/scraper.py"))
+            .arg(&addr)
+            .arg(root().join("tests/corpus"))
+            .arg(generated.path())
+            .args(["--twice", name])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "scraper failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(report["answers"], 2);
+    assert_eq!(
+        report["outcomes"],
+        serde_json::json!(["OUTCOME_STORED", "OUTCOME_DUPLICATE"])
+    );
+    let id =
+        nianbao::store::report_id(&std::fs::read(root().join("tests/corpus").join(name)).unwrap());
+    assert_eq!(report["ids"], serde_json::json!([id, id]));
+    assert_eq!(
+        report["tags"],
+        serde_json::json!([format!("{name}#1"), format!("{name}#2")])
+    );
     assert!(report["problems"].as_array().unwrap().is_empty());
     let _ = stop.send(());
 }

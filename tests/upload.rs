@@ -1,12 +1,21 @@
 //! `nianbao upload` against a real server: summary and exit code, the journal-driven re-run,
-//! and retries while the server is not up yet.
+//! retries while the server is not up yet, and folders that hold the same file twice.
 
 mod common;
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
+use futures::{Stream, StreamExt};
+use nianbao::pb::ingest_service_server::{IngestService, IngestServiceServer};
+use nianbao::pb::report_service_client::ReportServiceClient;
+use nianbao::pb::{Document, Filter, IngestResult, ListReportsRequest, Outcome};
 use nianbao::server::ServerOptions;
+use tonic::{Request, Response, Status, Streaming};
 
 fn corpus_dir(into: &Path) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
@@ -39,6 +48,41 @@ fn upload(server: &str, journal: &Path, files: &Path) -> (bool, String) {
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
     )
+}
+
+/// Runs [`upload`] off the test's runtime (the server shares it).
+async fn upload_blocking(server: &str, journal: &Path, files: &Path) -> (bool, String) {
+    let (server, journal, files) = (server.to_owned(), journal.to_owned(), files.to_owned());
+    tokio::task::spawn_blocking(move || upload(&server, &journal, &files))
+        .await
+        .unwrap()
+}
+
+/// A server in this process on a fresh port with its store in `data`: its `http://` address
+/// and the sender that stops it.
+async fn start(data: &Path) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let (addr, stop) = common::serve(data, ServerOptions::default()).await;
+    (format!("http://{addr}"), stop)
+}
+
+/// Every report the server holds, every revision: ids, as many as it holds.
+async fn stored_ids(server: &str) -> Vec<String> {
+    let port = server.rsplit(':').next().unwrap().parse().unwrap();
+    let mut q = ReportServiceClient::new(common::connect(port).await);
+    let listed = q
+        .list_reports(ListReportsRequest {
+            filter: Some(Filter {
+                all_revisions: true,
+                ..Default::default()
+            }),
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.next_page_token.is_empty());
+    listed.reports.into_iter().map(|r| r.id).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,5 +164,223 @@ async fn upload_retries_until_the_server_is_up() {
         out.contains("retrying"),
         "the first attempts must have failed and been retried:\n{out}"
     );
+    let _ = stop.send(());
+}
+
+/// Regression: a folder holding the same file twice ended its first stream with "the server
+/// closed the stream before answering every document" (the uploader waited for an answer per
+/// distinct id but counted answers per file) and only finished on a retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_of_a_folder_holding_one_report_twice_takes_one_pass() {
+    let files = tempfile::tempdir().unwrap();
+    corpus_dir(files.path());
+    std::fs::remove_file(files.path().join("nested/empty.txt")).unwrap();
+    // The same report saved a second time under another name, as scrapers do.
+    let first = files.path().join("beijing-chaoyang-district-2022.txt");
+    let repeat = files
+        .path()
+        .join("nested/朝阳区2022年政府信息公开工作年度报告.txt");
+    std::fs::copy(&first, &repeat).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let (server, stop) = start(data.path()).await;
+    let journal = files.path().join("journal");
+
+    let (ok, out) = upload_blocking(&server, &journal, files.path()).await;
+    assert!(ok, "every file answered, none rejected: exit 0:\n{out}");
+    for line in [
+        "files: 8",
+        "stored: 6",
+        "duplicate: 1",
+        "revision: 1",
+        "rejected: 0",
+        "not acknowledged: 0",
+    ] {
+        assert!(out.contains(line), "{line:?} missing from:\n{out}");
+    }
+    let named = format!("{}: duplicate of {}", repeat.display(), first.display());
+    assert!(out.contains(&named), "{named:?} missing from:\n{out}");
+    assert!(
+        !out.contains("retrying"),
+        "one pass, no retried stream:\n{out}"
+    );
+    let ids = stored_ids(&server).await;
+    let distinct: HashSet<&String> = ids.iter().collect();
+    assert_eq!(
+        (ids.len(), distinct.len()),
+        (7, 7),
+        "each distinct report stored once"
+    );
+    let journaled = std::fs::read_to_string(&journal).unwrap();
+    let id = nianbao::store::report_id(&std::fs::read(&first).unwrap());
+    for path in [&first, &repeat] {
+        let line = format!("{id}\t{}", path.display());
+        assert!(
+            journaled.lines().any(|l| l == line),
+            "{line:?} missing from the journal:\n{journaled}"
+        );
+    }
+
+    // Re-run, with the report saved a third time: every file was answered before, by its
+    // path or by its bytes; nothing is sent.
+    std::fs::copy(&first, files.path().join("nested/again.txt")).unwrap();
+    let (ok, out) = upload_blocking(&server, &journal, files.path()).await;
+    assert!(ok, "{out}");
+    for line in [
+        "files: 9",
+        "stored: 0",
+        "duplicate: 0",
+        "already acknowledged (journal): 9",
+    ] {
+        assert!(out.contains(line), "{line:?} missing from:\n{out}");
+    }
+    assert_eq!(stored_ids(&server).await.len(), 7);
+    let _ = stop.send(());
+}
+
+/// A repeated file that is not a report is rejected for both paths, for the same reason, and
+/// (as any rejection) makes the exit status non-zero; the journal answers both on a re-run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_rejects_both_copies_of_a_repeated_non_report_alike() {
+    let files = tempfile::tempdir().unwrap();
+    let negative = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus/negative/gansu-hezheng-statistical-bulletin-2022.txt");
+    let first: PathBuf = files.path().join("bulletin.txt");
+    let repeat: PathBuf = files.path().join("bulletin (1).txt");
+    for path in [&first, &repeat] {
+        std::fs::copy(&negative, path).unwrap();
+    }
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/corpus/beijing-chaoyang-district-2022.txt"),
+        files.path().join("report.txt"),
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let (server, stop) = start(data.path()).await;
+    let journal = files.path().join("journal");
+
+    let (ok, out) = upload_blocking(&server, &journal, files.path()).await;
+    assert!(!ok, "rejected files make the exit status non-zero:\n{out}");
+    for line in [
+        "files: 3",
+        "stored: 1",
+        "duplicate: 0",
+        "rejected: 2",
+        "2 × not a report",
+        "not acknowledged: 0",
+    ] {
+        assert!(out.contains(line), "{line:?} missing from:\n{out}");
+    }
+    // "bulletin (1).txt" sorts before "bulletin.txt": it is the copy sent.
+    let named = format!("{}: duplicate of {}", first.display(), repeat.display());
+    assert!(out.contains(&named), "{named:?} missing from:\n{out}");
+    assert!(!out.contains("retrying"), "{out}");
+
+    let (ok, out) = upload_blocking(&server, &journal, files.path()).await;
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("already acknowledged (journal): 1")
+            && out.contains("rejected: 2")
+            && out.contains("(answered in an earlier run)"),
+        "{out}"
+    );
+    let _ = stop.send(());
+}
+
+/// An Ingest server whose first stream breaks after its first answer (UNAVAILABLE, as from a
+/// server restarting mid-upload); later streams answer every document STORED.
+#[derive(Clone, Default)]
+struct BreaksFirstStream {
+    streams: Arc<AtomicUsize>,
+}
+
+type Answers = Pin<Box<dyn Stream<Item = Result<IngestResult, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl IngestService for BreaksFirstStream {
+    type IngestStream = Answers;
+
+    async fn ingest(
+        &self,
+        request: Request<Streaming<Document>>,
+    ) -> Result<Response<Answers>, Status> {
+        let answers = request.into_inner().map(|doc| {
+            let doc = doc?;
+            Ok(IngestResult {
+                outcome: Outcome::Stored as i32,
+                id: nianbao::store::report_id(&doc.content),
+                tag: doc.tag,
+                ..Default::default()
+            })
+        });
+        if self.streams.fetch_add(1, Ordering::SeqCst) > 0 {
+            return Ok(Response::new(Box::pin(answers)));
+        }
+        let broken = futures::stream::iter([Err(Status::unavailable("restarting"))]);
+        Ok(Response::new(Box::pin(answers.take(1).chain(broken))))
+    }
+
+    async fn ingest_one(&self, _: Request<Document>) -> Result<Response<IngestResult>, Status> {
+        Err(Status::unimplemented("not in this test"))
+    }
+}
+
+/// A stream that breaks after answering a document with a repeat: the repeat is answered with
+/// it (not dropped as answered, not sent again), the rest is sent on the retry, and every
+/// file is counted and journaled once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_counts_each_file_once_across_a_broken_stream() {
+    let files = tempfile::tempdir().unwrap();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let names = ["a.txt", "a (1).txt", "b.txt"];
+    for (name, source) in names.iter().zip([
+        "beijing-chaoyang-district-2022.txt",
+        "beijing-chaoyang-district-2022.txt",
+        "huaian-city-2024.txt",
+    ]) {
+        std::fs::copy(corpus.join(source), files.path().join(name)).unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = format!("http://{}", listener.local_addr().unwrap());
+    let service = BreaksFirstStream::default();
+    let streams = service.streams.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(IngestServiceServer::new(service))
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::TcpListenerStream::new(listener),
+                async {
+                    let _ = stopped.await;
+                },
+            ),
+    );
+    let journal = files.path().join("journal");
+
+    let (ok, out) = upload_blocking(&server, &journal, files.path()).await;
+    assert!(ok, "{out}");
+    assert_eq!(streams.load(Ordering::SeqCst), 2, "one retry:\n{out}");
+    // "a (1).txt" sorts first: it is sent, answered on the broken stream, "a.txt" with it.
+    for line in [
+        "files: 3",
+        "stored: 2",
+        "duplicate: 1",
+        "not acknowledged: 0",
+        "retrying",
+    ] {
+        assert!(out.contains(line), "{line:?} missing from:\n{out}");
+    }
+    let named = format!(
+        "{}: duplicate of {}",
+        files.path().join("a.txt").display(),
+        files.path().join("a (1).txt").display()
+    );
+    assert!(out.contains(&named), "{named:?} missing from:\n{out}");
+    let journaled = std::fs::read_to_string(&journal).unwrap();
+    for name in names {
+        let path = files.path().join(name).display().to_string();
+        let lines = journaled.lines().filter(|l| l.ends_with(&path)).count();
+        assert_eq!(lines, 1, "{path} journaled once:\n{journaled}");
+    }
     let _ = stop.send(());
 }

@@ -1,18 +1,54 @@
 """A scraper written against the protos with grpcio-tools: streams every corpus file over the
-bidirectional Ingest, checks each acknowledgement, then queries an aggregate.
+bidirectional Ingest, checks each acknowledgement, then queries an aggregate. With --twice, it
+instead sends one corpus file twice in one stream (scrapers save the same page under two
+names), as a client without retries: the stream must complete with an answer for each copy,
+STORED then DUPLICATE, the same id (the SHA-256 of the bytes), each tag echoed.
 
-Usage: python scraper.py ADDRESS CORPUS_DIR GENERATED_DIR
+Usage: python scraper.py ADDRESS CORPUS_DIR GENERATED_DIR [--twice NAME]
 Prints one JSON line with what it checked; exits non-zero on any mismatch.
 """
+import hashlib
 import json
 import os
 import sys
 
 address, corpus, generated = sys.argv[1], sys.argv[2], sys.argv[3]
+twice = sys.argv[5] if sys.argv[4:5] == ["--twice"] else None
 sys.path.insert(0, generated)
 
 import grpc  # noqa: E402
 from nianbao.v1 import report_pb2, service_pb2, service_pb2_grpc  # noqa: E402,F401
+
+
+def stream_twice(channel, name):
+    with open(os.path.join(corpus, name), "rb") as f:
+        content = f.read()
+    tags = [f"{name}#1", f"{name}#2"]
+    documents = (service_pb2.Document(content=content, source=name, tag=t) for t in tags)
+    # One call, no retries: it returns only when the server ends the stream cleanly.
+    answers = list(service_pb2_grpc.IngestServiceStub(channel).Ingest(documents))
+    problems = []
+    if [a.tag for a in answers] != tags:
+        problems.append(f"tags {[a.tag for a in answers]}, want {tags}")
+    want = [service_pb2.OUTCOME_STORED, service_pb2.OUTCOME_DUPLICATE]
+    if [a.outcome for a in answers] != want:
+        problems.append(f"outcomes {[a.outcome for a in answers]}, want {want}")
+    sha = hashlib.sha256(content).hexdigest()
+    if [a.id for a in answers] != [sha, sha]:
+        problems.append(f"ids {[a.id for a in answers]}, want {sha} twice")
+    return {
+        "answers": len(answers),
+        "outcomes": [service_pb2.Outcome.Name(a.outcome) for a in answers],
+        "ids": [a.id for a in answers],
+        "tags": [a.tag for a in answers],
+        "problems": problems,
+    }
+
+
+if twice:
+    checked = stream_twice(grpc.insecure_channel(address), twice)
+    print(json.dumps(checked, ensure_ascii=False))
+    sys.exit(1 if checked["problems"] else 0)
 
 files = sorted(f for f in os.listdir(corpus) if f.endswith(".txt"))
 expected = {}
