@@ -1,7 +1,7 @@
 //! Who may call what. A bearer token carries scopes (`ingest`, `read`, `admin`); a gRPC
 //! service needs one scope, decided from the request path alone. Health and reflection stay
 //! open (load balancers and grpcurl need them, and they reveal nothing stored); every other
-//! service not named in [`access`] needs `admin`, so a service added later is closed until
+//! service not named in `access` below needs `admin`, so a service added later is closed until
 //! someone decides otherwise here.
 //!
 //! The check is a tower layer over the whole router, not a tonic interceptor per service:
@@ -29,7 +29,7 @@ use tonic::Status;
 /// over a network; `openssl rand -hex 32` makes a 64-byte one.
 pub const MIN_TOKEN_BYTES: usize = 16;
 
-/// What a token may do; each gRPC service needs one (see [`access`]).
+/// What a token may do; each gRPC service needs one (see `access`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// IngestService: store documents.
