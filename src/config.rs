@@ -228,9 +228,14 @@ pub struct ServeArgs {
     /// Seconds shutdown waits for in-flight work.
     #[arg(long, env = "NIANBAO_SHUTDOWN_GRACE_SECS", default_value_t = crate::server::DEFAULT_SHUTDOWN_GRACE_SECS)]
     pub shutdown_grace_secs: u64,
-    /// Require `authorization: Bearer <token>` on the ingest and query services.
+    /// Require `authorization: Bearer <token>` on every service but health and reflection;
+    /// this token has every scope (ingest, read, admin).
     #[arg(long, env = "NIANBAO_AUTH_TOKEN", hide_env_values = true)]
     pub auth_token: Option<String>,
+    /// Token file: one `<token> <scope>[,<scope>...]` a line (scopes ingest, read, admin; `#`
+    /// comments), re-read on SIGHUP. A bad file stops the start; on SIGHUP it keeps the old tokens.
+    #[arg(long, env = "NIANBAO_AUTH_TOKENS")]
+    pub auth_tokens: Option<PathBuf>,
     /// PEM certificate chain: serve TLS (with --tls-key).
     #[arg(long, env = "NIANBAO_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -266,8 +271,8 @@ impl ServeArgs {
         }
     }
 
-    /// The server options these flags set (TLS files are read here). Destructured so that a
-    /// new flag must be wired.
+    /// The server options these flags set (TLS files and the token file are read here).
+    /// Destructured so that a new flag must be wired.
     pub fn options(&self) -> std::io::Result<crate::server::ServerOptions> {
         let ServeArgs {
             listen: _,
@@ -277,6 +282,7 @@ impl ServeArgs {
             metrics_listen: _,
             ocr,
             auth_token,
+            auth_tokens,
             tls_cert,
             tls_key,
             max_message_bytes,
@@ -297,6 +303,11 @@ impl ServeArgs {
             (Some(cert), Some(key)) => Some((read(cert)?, read(key)?)),
             _ => None,
         };
+        let auth_tokens = auth_tokens
+            .as_deref()
+            .map(crate::service::auth::TokenFile::load)
+            .transpose()
+            .map_err(std::io::Error::other)?;
         Ok(crate::server::ServerOptions {
             limits: crate::ingest::Limits {
                 max_document_bytes: *max_document_bytes,
@@ -315,6 +326,7 @@ impl ServeArgs {
             },
             shutdown_grace: std::time::Duration::from_secs(*shutdown_grace_secs),
             auth_token: auth_token.clone(),
+            auth_tokens,
             tls,
             reader: reader(*ocr).map_err(std::io::Error::other)?,
         })

@@ -106,6 +106,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     let data_dir = args.data_dir.clone();
     let code = runtime.block_on(async {
+        // Settings first: a bad TLS or token file stops the start before the database opens.
+        let options = args
+            .options()
+            .context("reading the TLS files, the token file and the OCR setup")?;
         let store = nianbao::store::Store::open_with(&args.data_dir, args.store_options())
             .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
         let listener = tokio::net::TcpListener::bind(&args.listen)
@@ -118,9 +122,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             nianbao::telemetry::install(addr).context("starting the metrics listener")?;
             tracing::info!(%addr, "metrics on http://{addr}/metrics");
         }
-        let options = args
-            .options()
-            .context("reading the TLS files and OCR setup")?;
+        #[cfg(unix)]
+        if let Some(tokens) = options.auth_tokens.clone() {
+            reload_on_hangup(tokens).context("listening for SIGHUP")?;
+        }
         nianbao::server::run(listener, store, options, shutdown_signal()).await?;
         anyhow::Ok(ExitCode::SUCCESS)
     })?;
@@ -131,6 +136,21 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tracing::warn!(error = %e, "database not settled; the next start reads sled's log");
     }
     Ok(code)
+}
+
+/// Re-reads the token file on every SIGHUP, from now on; a bad file keeps the tokens in force.
+#[cfg(unix)]
+fn reload_on_hangup(tokens: nianbao::service::auth::TokenFile) -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangups = signal(SignalKind::hangup())?;
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            if let Err(e) = tokens.reload() {
+                tracing::error!(error = %e, "SIGHUP: token file not reloaded; the previous tokens stay in force");
+            }
+        }
+    });
+    Ok(())
 }
 
 /// Resolves on SIGINT or SIGTERM.

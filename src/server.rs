@@ -1,20 +1,19 @@
-//! Builds the gRPC server (ingest, queries, health, reflection, limits) and runs it until
-//! the shutdown future resolves; then health goes NOT_SERVING, the listener closes, in-flight
-//! requests finish, the writer commits what is queued, and the store is synced and closed (writing the
-//! index snapshot).
+//! Builds the gRPC server (ingest, queries, health, reflection, the token check, limits) and
+//! runs it until the shutdown future resolves; then health goes NOT_SERVING, the listener
+//! closes, in-flight requests finish, the writer commits what is queued, and the store is
+//! synced and closed (writing the index snapshot).
 
 use std::future::Future;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use crate::ingest::{Ingestor, Limits};
 use crate::pb::ingest_service_server::IngestServiceServer;
 use crate::pb::report_service_server::ReportServiceServer;
-use crate::service::auth::BearerAuth;
+use crate::service::auth::{Gate, TokenFile};
 use crate::service::ingest::{IngestHandler, StreamLimits};
 use crate::service::query::QueryHandler;
 use crate::store::Store;
@@ -36,8 +35,10 @@ pub struct ServerOptions {
     pub stream_limits: StreamLimits,
     /// How long shutdown waits for in-flight work before giving up on it.
     pub shutdown_grace: Duration,
-    /// Bearer token required on the ingest and query services (health stays open).
+    /// Bearer token with every scope (ingest, read, admin); health and reflection stay open.
     pub auth_token: Option<String>,
+    /// Tokens with the scopes each one lists (`--auth-tokens`); reload it to apply a new file.
+    pub auth_tokens: Option<TokenFile>,
     /// PEM certificate chain and private key: serve TLS instead of plaintext.
     pub tls: Option<(Vec<u8>, Vec<u8>)>,
     /// How documents are read (OCR on or off, extraction limits).
@@ -64,6 +65,7 @@ impl Default for ServerOptions {
             stream_limits: StreamLimits::default(),
             shutdown_grace: Duration::from_secs(DEFAULT_SHUTDOWN_GRACE_SECS),
             auth_token: None,
+            auth_tokens: None,
             tls: None,
             reader: crate::Reader::default(),
         }
@@ -117,6 +119,20 @@ fn rpc_span(request: &http::Request<()>) -> tracing::Span {
     tracing::info_span!("rpc", method = request.uri().path(), request_id = %id)
 }
 
+/// Says at startup which tokens guard the services (never the tokens themselves).
+fn log_auth(options: &ServerOptions) {
+    let single = options.auth_token.as_deref().is_some_and(|t| !t.is_empty());
+    match &options.auth_tokens {
+        Some(file) => tracing::info!(
+            token_file = %file.path().display(),
+            auth_token = single,
+            "auth on: tokens with scopes (the file is re-read on SIGHUP)"
+        ),
+        None if single => tracing::info!("auth on: --auth-token, with every scope"),
+        None => tracing::info!("auth off: every service is open (see --auth-tokens)"),
+    }
+}
+
 /// Serves on `listener` until `shutdown` resolves, then stops gracefully.
 pub async fn run(
     listener: TcpListener,
@@ -148,7 +164,8 @@ pub async fn run(
         .build_v1alpha()
         .expect("descriptor sets are valid");
 
-    let auth = BearerAuth::new(options.auth_token.as_deref());
+    let gate = Gate::new(options.auth_token.as_deref(), options.auth_tokens.clone());
+    log_auth(&options);
     let ingest = IngestServiceServer::new(IngestHandler::new(
         ingestor,
         options.stream_in_flight,
@@ -156,14 +173,9 @@ pub async fn run(
     ))
     .max_decoding_message_size(options.max_message_bytes)
     .max_encoding_message_size(options.max_message_bytes);
-    let ingest = InterceptedService::new(ingest, {
-        let auth = auth.clone();
-        move |r| auth.check(r)
-    });
     let query = ReportServiceServer::new(QueryHandler::new(store.clone()))
         .max_decoding_message_size(options.max_message_bytes)
         .max_encoding_message_size(options.max_message_bytes);
-    let query = InterceptedService::new(query, move |r| auth.check(r));
 
     let addr = listener.local_addr().ok();
     tracing::info!(?addr, "serving");
@@ -199,6 +211,9 @@ pub async fn run(
         .http2_keepalive_interval(Some(options.keepalive_interval))
         .http2_keepalive_timeout(Some(options.keepalive_timeout))
         .tcp_keepalive(Some(Duration::from_secs(60)))
+        // Every service, present and future, behind the token check (health and reflection
+        // pass it open): see service::auth.
+        .layer(gate)
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
