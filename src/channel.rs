@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use tonic::metadata::{Ascii, MetadataValue};
-use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic::{Request, Status};
 
@@ -24,20 +23,20 @@ pub fn connect(endpoint: &str, ca_cert: Option<&Path>) -> Result<Channel, String
     Ok(channel.tcp_nodelay(true).connect_lazy())
 }
 
+/// The `authorization` header's value for `token`.
+pub fn bearer_value(token: &str) -> Result<MetadataValue<Ascii>, String> {
+    format!("Bearer {token}")
+        .parse()
+        .map_err(|_| "the token holds characters a header cannot carry".to_owned())
+}
+
 /// Adds `authorization: Bearer <token>` to every request, when there is a token.
 #[derive(Clone)]
 pub struct Bearer(Option<MetadataValue<Ascii>>);
 
 impl Bearer {
     pub fn new(token: Option<&str>) -> Result<Bearer, String> {
-        token
-            .map(|t| {
-                format!("Bearer {t}")
-                    .parse()
-                    .map_err(|_| "the token holds characters a header cannot carry".to_owned())
-            })
-            .transpose()
-            .map(Bearer)
+        token.map(bearer_value).transpose().map(Bearer)
     }
 }
 
@@ -51,6 +50,3 @@ impl tonic::service::Interceptor for Bearer {
         Ok(request)
     }
 }
-
-/// A channel with the bearer token on every request.
-pub type Authed = InterceptedService<Channel, Bearer>;

@@ -18,10 +18,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, Semaphore};
-use tonic::metadata::MetadataValue;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
+use crate::channel;
 use crate::model::id::report_id;
 use crate::pb::ingest_service_client::IngestServiceClient;
 use crate::pb::{Document, IngestResult, Outcome};
@@ -234,23 +234,16 @@ fn read_journal(path: &Path) -> Result<HashMap<String, Option<String>>, UploadEr
     }
 }
 
-async fn connect(options: &UploadOptions) -> Result<Channel, UploadError> {
+/// The channel to the server, after checking that the token can be sent.
+fn connect(options: &UploadOptions) -> Result<Channel, UploadError> {
     let bad = |why: String| UploadError::Endpoint {
         endpoint: options.endpoint.clone(),
         why,
     };
-    let mut endpoint =
-        Endpoint::from_shared(options.endpoint.clone()).map_err(|e| bad(e.to_string()))?;
-    if options.endpoint.starts_with("https://") {
-        let mut tls = ClientTlsConfig::new().with_native_roots();
-        if let Some(ca) = &options.ca_cert {
-            let pem = std::fs::read(ca)
-                .map_err(|e| bad(format!("CA certificate {}: {e}", ca.display())))?;
-            tls = tls.ca_certificate(Certificate::from_pem(pem));
-        }
-        endpoint = endpoint.tls_config(tls).map_err(|e| bad(e.to_string()))?;
+    if let Some(token) = &options.token {
+        channel::bearer_value(token).map_err(bad)?;
     }
-    Ok(endpoint.tcp_nodelay(true).connect_lazy())
+    channel::connect(&options.endpoint, options.ca_cert.as_deref()).map_err(bad)
 }
 
 /// A distinct document waiting to be acknowledged: the first file holding its bytes, and the
@@ -288,7 +281,7 @@ pub async fn upload(options: UploadOptions) -> Result<Summary, UploadError> {
     let mut pending = plan(files, &journaled, &mut summary);
     let bar = progress_bar(options.progress, pending.iter().map(Pending::files).sum());
     let mut answers = Answers::new(summary, journal, bar);
-    let channel = connect(&options).await?;
+    let channel = connect(&options)?;
     let mut attempt = 0u32;
     let mut backoff = Duration::from_millis(250);
     while !pending.is_empty() {
@@ -519,7 +512,7 @@ async fn stream_once(
     });
     let mut request = Request::new(tokio_stream::wrappers::ReceiverStream::new(rx));
     if let Some(token) = &options.token {
-        if let Ok(value) = MetadataValue::try_from(format!("Bearer {token}")) {
+        if let Ok(value) = channel::bearer_value(token) {
             request.metadata_mut().insert("authorization", value);
         }
     }
