@@ -7,7 +7,7 @@
 //! validate MB/s on one core beside a memchr line count over the same bytes; ingest over
 //! loopback into a no-op tonic server and into the real server (a child process, durable
 //! acknowledgements), with documents/s, MB/s and the server's CPU time per report; the real
-//! server's peak RSS and bytes on disk per report; p50/p99 of three aggregate queries, and of
+//! server's peak RSS and bytes on disk per report; p50/p99 of five aggregate queries (two of them rankings), and of
 //! the same group-bys in DuckDB over the same facts in memory (scripts/duckdb_compare.py, when
 //! DUCKDB_PYTHON names a Python with duckdb); restart-to-serving after a clean stop and after
 //! SIGKILL at the end of the ingest. It prints a Markdown table per size and writes it to target/bench-system.md.
@@ -475,6 +475,30 @@ fn queries(province: &str, agency: &str) -> Vec<Query> {
                     province: province.into(),
                     ..Default::default()
                 }),
+                ..Default::default()
+            },
+        ),
+        (
+            "top 20 agencies by new applications, everything",
+            AggregateRequest {
+                metrics: vec![gen::METRICS[0].into()],
+                group_by: vec!["agency".into()],
+                sums_only: true,
+                order_by: gen::METRICS[0].into(),
+                descending: true,
+                limit: 20,
+                ..Default::default()
+            },
+        ),
+        (
+            "top 10 cities by disclosure rate, at least 30 reports",
+            AggregateRequest {
+                group_by: vec!["city".into()],
+                rates: vec!["disclosure_rate".into()],
+                order_by: "disclosure_rate".into(),
+                descending: true,
+                limit: 10,
+                min_reports: 30,
                 ..Default::default()
             },
         ),

@@ -17,7 +17,7 @@ use crate::Hints;
 
 use super::request::{
     check_aggregate, check_filter, check_id, decode_token, encode_group_token, encode_token,
-    invalid,
+    invalid, MAX_GROUPS,
 };
 use super::ServiceError;
 
@@ -187,7 +187,11 @@ impl ReportService for QueryHandler {
         request: Request<AggregateRequest>,
     ) -> Result<Response<AggregateResponse>, Status> {
         let _timer = QueryTimer::start("aggregate");
-        let query = check_aggregate(request.into_inner())?;
+        let mut query = check_aggregate(request.into_inner())?;
+        let paged = query.ranking.limit.is_some();
+        if !paged {
+            query.ranking.limit = Some(MAX_GROUPS);
+        }
         let mut answer = self.store.index().rank(
             &query.metrics,
             &query.rates,
@@ -196,7 +200,15 @@ impl ReportService for QueryHandler {
             &query.ranking,
         );
         let end = query.ranking.offset + answer.groups.len();
-        if query.ranking.limit.is_some() && (end as u64) < answer.total_groups {
+        if !paged && (end as u64) < answer.total_groups {
+            return Err(invalid(format!(
+                "{} groups are more than one answer holds without a limit ({MAX_GROUPS}): \
+                 set limit (with order_by for a ranking) and page with page_token, or narrow the filter",
+                answer.total_groups
+            ))
+            .into());
+        }
+        if paged && (end as u64) < answer.total_groups {
             answer.next_page_token = encode_group_token(end, query.fingerprint);
         }
         Ok(Response::new(answer))

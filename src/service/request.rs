@@ -59,6 +59,10 @@ pub(super) fn check_filter(filter: Option<Filter>) -> Result<Selection, ServiceE
     })
 }
 
+/// Groups one Aggregate answer may hold: more would pass the 4 MiB a gRPC client takes by
+/// default (a group with its six rates is about 1 KB), so a caller who wants more pages.
+pub(crate) const MAX_GROUPS: usize = 4_000;
+
 /// An Aggregate request, checked.
 pub(super) struct AggregateQuery {
     pub(super) metrics: Vec<usize>,
@@ -99,6 +103,11 @@ pub(super) fn check_aggregate(request: AggregateRequest) -> Result<AggregateQuer
         .hash(&mut h);
         h.finish()
     };
+    if limit as usize > MAX_GROUPS {
+        return Err(invalid(format!(
+            "limit {limit}: at most {MAX_GROUPS} groups an answer; page with page_token"
+        )));
+    }
     let ranking = Ranking {
         order,
         descending,
