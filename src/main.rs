@@ -3,7 +3,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use nianbao::config::{Cli, Command, ParseArgs, ReindexArgs, ServeArgs, UploadArgs};
+use nianbao::config::{
+    BackupArgs, Cli, Command, ParseArgs, ReindexArgs, RestoreArgs, ServeArgs, UploadArgs,
+};
 
 use nianbao::decode::ContentHint;
 use nianbao::{output, Hints};
@@ -16,6 +18,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Reindex(args) => reindex(args),
         Command::Upload(args) => upload(args),
+        Command::Backup(args) => backup(args),
+        Command::Restore(args) => restore(args),
     };
     match result {
         Ok(code) => code,
@@ -173,4 +177,17 @@ fn upload(args: UploadArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    let summary = runtime.block_on(nianbao::backup::backup(args.options()))?;
+    print!("{summary}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
+    let summary = nianbao::backup::restore(&args.dir, &args.data_dir)?;
+    print!("{summary}");
+    Ok(ExitCode::SUCCESS)
 }
