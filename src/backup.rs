@@ -2,7 +2,7 @@
 //! and a backup directory into a new data directory.
 //!
 //! Backup calls AdminService.Backup, for which the server takes a consistent cut of its store
-//! ([`crate::store::backup`]), and writes the records to files as they arrive ([`format`]),
+//! ([`crate::store::backup`]), and writes the records to files as they arrive ([`mod@format`]),
 //! checking each one (seq order, below the stamp, a document that hashes to its id): memory
 //! stays flat however many reports there are. The manifest is written last; a directory
 //! without one holds no backup. A directory holding a backup is refused unless `--overwrite`,
@@ -120,6 +120,24 @@ pub enum BackupError {
     Unfinished { data_dir: PathBuf, why: String },
 }
 
+/// The error for a failure to write the backup in `dir`.
+fn write_error(dir: &Path) -> impl Fn(FormatError) -> BackupError + Copy + '_ {
+    move |source| BackupError::Write {
+        dir: dir.to_owned(),
+        source,
+    }
+}
+
+/// [`write_error`] for an I/O error on `dir` itself.
+fn dir_error(dir: &Path) -> impl Fn(std::io::Error) -> BackupError + Copy + '_ {
+    move |error| {
+        write_error(dir)(FormatError::Io {
+            path: dir.to_owned(),
+            error,
+        })
+    }
+}
+
 /// Backs up the server at `options.endpoint` into `options.dir`; see the module doc.
 pub async fn backup(options: BackupOptions) -> Result<BackupSummary, BackupError> {
     let generation = prepare_dir(&options.dir, options.overwrite)?;
@@ -136,6 +154,7 @@ pub async fn backup(options: BackupOptions) -> Result<BackupSummary, BackupError
         server = %options.endpoint,
         "backup begun: receiving every report stored before the stamp"
     );
+    std::fs::create_dir_all(&options.dir).map_err(dir_error(&options.dir))?;
     let (tx, rx) = mpsc::channel(RECORD_QUEUE);
     let dir = options.dir.clone();
     let stamp = header.stamp;
@@ -148,12 +167,8 @@ pub async fn backup(options: BackupOptions) -> Result<BackupSummary, BackupError
     };
     received?;
     let manifest = Manifest::new(stamp, header.catalogue, header.server_version, files);
-    let write_error = |source| BackupError::Write {
-        dir: options.dir.clone(),
-        source,
-    };
-    format::write_manifest(&options.dir, &manifest).map_err(write_error)?;
-    format::remove_stale(&options.dir, &manifest).map_err(write_error)?;
+    format::write_manifest(&options.dir, &manifest).map_err(write_error(&options.dir))?;
+    format::remove_stale(&options.dir, &manifest).map_err(write_error(&options.dir))?;
     Ok(BackupSummary {
         dir: options.dir,
         stamp,
@@ -163,19 +178,17 @@ pub async fn backup(options: BackupOptions) -> Result<BackupSummary, BackupError
     })
 }
 
-/// Checks that `dir` may take a backup (creating it when missing); the generation of the
-/// files the backup writes there.
+/// Checks that `dir` may take a backup; the generation of the files the backup writes there
+/// (a missing `dir` is created once the server has answered).
 fn prepare_dir(dir: &Path, overwrite: bool) -> Result<u64, BackupError> {
-    let io = |e: std::io::Error| BackupError::Write {
-        dir: dir.to_owned(),
-        source: FormatError::Io {
-            path: dir.to_owned(),
-            error: e,
-        },
+    let io = dir_error(dir);
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(1),
+        Err(e) => return Err(io(e)),
     };
-    std::fs::create_dir_all(dir).map_err(io)?;
     let mut holds_backup = false;
-    for entry in std::fs::read_dir(dir).map_err(io)? {
+    for entry in entries {
         let name = entry
             .map_err(io)?
             .file_name()
@@ -195,10 +208,7 @@ fn prepare_dir(dir: &Path, overwrite: bool) -> Result<u64, BackupError> {
             dir: dir.to_owned(),
         });
     }
-    format::next_generation(dir).map_err(|source| BackupError::Write {
-        dir: dir.to_owned(),
-        source,
-    })
+    format::next_generation(dir).map_err(write_error(dir))
 }
 
 /// A channel to the endpoint, with TLS for https (the CA given, else the system's roots).
@@ -289,10 +299,7 @@ fn write_records(
     stamp: u64,
     mut rx: mpsc::Receiver<BackupRecord>,
 ) -> Result<Vec<FileEntry>, BackupError> {
-    let write_error = |source| BackupError::Write {
-        dir: dir.to_owned(),
-        source,
-    };
+    let write_error = write_error(dir);
     let mut writer = RecordWriter::new(dir, generation, format::SEGMENT_BYTES);
     let mut last = None;
     while let Some(record) = rx.blocking_recv() {

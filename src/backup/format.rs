@@ -6,7 +6,7 @@
 //! DIR/records-G-NNNNNN.nbk          the records in seq order, in files of about SEGMENT_BYTES
 //! ```
 //!
-//! A record file is [`MAGIC`], the format version (u32 little-endian), then one frame per
+//! A record file is `NBBACKUP`, the format version (u32 little-endian), then one frame per
 //! record: its length (u32 LE), the CRC-32 of its bytes (u32 LE), and its bytes (a
 //! `BackupRecord` protobuf). Records are written as they arrive, so memory stays flat
 //! whatever the backup's size.
@@ -712,6 +712,9 @@ mod tests {
         }
     }
 
+    /// Something done to a record file's bytes.
+    type Damage = fn(&mut Vec<u8>);
+
     #[test]
     fn damage_anywhere_is_found_and_named() {
         let dir = tempfile::tempdir().unwrap();
@@ -719,23 +722,15 @@ mod tests {
         let file = only_file(dir.path());
         let good = std::fs::read(&file).unwrap();
         let manifest_bytes = std::fs::read(dir.path().join(MANIFEST)).unwrap();
-        let cases: Vec<(&str, Box<dyn Fn(&mut Vec<u8>)>, &str)> = vec![
-            (
-                "truncated",
-                Box::new(|b| b.truncate(b.len() - 7)),
-                "truncated",
-            ),
-            ("extended", Box::new(|b| b.push(0)), "manifest says"),
-            ("magic", Box::new(|b| b[0] ^= 1), "not a nianbao backup"),
-            ("frame length", Box::new(|b| b[13] ^= 0x40), "damaged"),
-            (
-                "payload",
-                Box::new(|b| b[30] ^= 1),
-                "record 1: checksum mismatch",
-            ),
+        let cases: [(&str, Damage, &str); 6] = [
+            ("truncated", |b| b.truncate(b.len() - 7), "truncated"),
+            ("extended", |b| b.push(0), "manifest says"),
+            ("magic", |b| b[0] ^= 1, "not a nianbao backup"),
+            ("frame length", |b| b[13] ^= 0x40, "runs past the end"),
+            ("payload", |b| b[30] ^= 1, "record 1: checksum mismatch"),
             (
                 "last byte",
-                Box::new(|b| *b.last_mut().unwrap() ^= 1),
+                |b| *b.last_mut().unwrap() ^= 1,
                 "checksum mismatch",
             ),
         ];

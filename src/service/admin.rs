@@ -2,7 +2,7 @@
 //!
 //! Backup streams a consistent cut of the store ([`crate::store::backup`]): the stamp, then
 //! every report below it, then the count. The store is read on a blocking thread that owns
-//! the work and feeds a bounded channel, so a slow client holds [`BACKUP_QUEUE`] records in
+//! the work and feeds a bounded channel, so a slow client holds `BACKUP_QUEUE` records in
 //! memory, not the store, and commits go on meanwhile; a client that goes away ends it.
 
 use tokio::sync::mpsc;
