@@ -479,6 +479,26 @@ mod tests {
     }
 
     #[test]
+    fn a_restore_keeps_each_report_as_it_was_parsed_then() {
+        let dirs = tempfile::tempdir().unwrap();
+        let live = Store::open(&dirs.path().join("live")).unwrap();
+        // A report no parser of today gives for its document: an older parser's reading.
+        let mut then = doc("甲区", 2020, 1);
+        then.report.agency = "an older parser's reading".into();
+        let id = then.id.clone();
+        live.commit(vec![then]).unwrap();
+        let records: Vec<BackupRecord> = live
+            .backup_records(live.backup_stamp().unwrap())
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let dir = dirs.path().join("restored");
+        restore_all(&dir, &records).unwrap();
+        let restored = Store::open(&dir).unwrap().get(&id).unwrap().unwrap();
+        assert_eq!(restored.agency, "an older parser's reading");
+        assert_eq!(restored, live.get(&id).unwrap().unwrap());
+    }
+
+    #[test]
     fn restore_writes_only_into_a_new_or_empty_directory() {
         let dirs = tempfile::tempdir().unwrap();
         let full = dirs.path().join("full");
