@@ -201,6 +201,17 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, FormatError> {
             manifest.version
         )));
     }
+    // A restore reads only the files a backup writes, in the backup's own directory.
+    if let Some(file) = manifest
+        .files
+        .iter()
+        .find(|f| generation_of(&f.name).is_none())
+    {
+        return Err(damaged(format!(
+            "{MANIFEST}: names {:?}, which is not a record file",
+            file.name
+        )));
+    }
     if manifest.records != manifest.files.iter().map(|f| f.records).sum::<u64>() {
         return Err(damaged(format!(
             "{MANIFEST}: {} records in all, but its files add up to another count",
@@ -785,6 +796,15 @@ mod tests {
         )
         .unwrap();
         assert!(refusal(dir.path()).contains("SHA-256"));
+    }
+
+    #[test]
+    fn a_manifest_naming_other_files_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut manifest = write_backup(dir.path(), 2, SEGMENT_BYTES);
+        manifest.files[0].name = "../records-1-000001.nbk".into();
+        write_manifest(dir.path(), &manifest).unwrap();
+        assert!(refusal(dir.path()).contains("not a record file"));
     }
 
     #[test]
