@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use prost_reflect::{DescriptorPool, Kind, MessageDescriptor, Value};
 
 const PROTOS: &[&str] = &[
+    "proto/nianbao/v1/admin.proto",
     "proto/nianbao/v1/report.proto",
     "proto/nianbao/v1/service.proto",
     "proto/nianbao/v1/store.proto",

@@ -30,6 +30,56 @@ pub enum Command {
     Upload(UploadArgs),
     /// Write the facts of the reports a filter selects to a Parquet, CSV or JSON-lines file.
     Export(ExportArgs),
+    /// Back up every report a running server holds into a directory.
+    Backup(BackupArgs),
+    /// Restore a backup into a new (or empty) data directory.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The backup directory: new or empty (or holding a backup, with --overwrite).
+    pub dir: PathBuf,
+    /// The server, http://host:port or https://host:port.
+    #[arg(long, env = "NIANBAO_SERVER", default_value = crate::client::DEFAULT_SERVER)]
+    pub server: String,
+    /// Bearer token, when the server requires one.
+    #[arg(long, env = "NIANBAO_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// PEM CA certificate for an https server with a private CA.
+    #[arg(long)]
+    pub ca_cert: Option<PathBuf>,
+    /// Replace the backup DIR holds (it stays valid until the new one is complete).
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+impl BackupArgs {
+    pub fn options(&self) -> crate::backup::BackupOptions {
+        let BackupArgs {
+            dir,
+            server,
+            token,
+            ca_cert,
+            overwrite,
+        } = self;
+        crate::backup::BackupOptions {
+            dir: dir.clone(),
+            endpoint: server.clone(),
+            token: token.clone(),
+            ca_cert: ca_cert.clone(),
+            overwrite: *overwrite,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A backup directory written by `nianbao backup`.
+    pub dir: PathBuf,
+    /// The data directory to create: new or empty (no server may be running on it).
+    #[arg(long, env = "NIANBAO_DATA_DIR", default_value = crate::store::DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

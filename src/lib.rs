@@ -10,6 +10,8 @@
 //! - [`server`]: builds the server (health, reflection, limits) and runs it until shutdown.
 //! - [`service`]: thin tonic handlers and the one error-to-status mapping.
 //! - [`client`]: the bulk uploader (`nianbao upload`).
+//! - [`backup`]: `nianbao backup` (a server's reports into a backup directory) and
+//!   `nianbao restore` (a backup into a new data directory); the backup's files.
 //! - [`ingest`]: the ingest pipeline: checks, memory budget, reading, the group-commit
 //!   writer; turns what a client sent into the reader's hints.
 //! - [`store`]: the ONLY module that names sled; durable group commit, revisions, the
@@ -32,6 +34,7 @@
 //! - [`telemetry`]: the Prometheus exporter and the metric names.
 //! - [`pb`]: the prost-generated messages of `proto/nianbao/v1`.
 
+pub mod backup;
 pub mod channel;
 pub mod client;
 pub mod config;

@@ -3,7 +3,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use nianbao::config::{Cli, Command, ExportArgs, ParseArgs, ReindexArgs, ServeArgs, UploadArgs};
+use nianbao::config::{
+    BackupArgs, Cli, Command, ExportArgs, ParseArgs, ReindexArgs, RestoreArgs, ServeArgs,
+    UploadArgs,
+};
 
 use nianbao::decode::ContentHint;
 use nianbao::{output, Hints};
@@ -17,6 +20,8 @@ fn main() -> ExitCode {
         Command::Reindex(args) => reindex(args),
         Command::Upload(args) => upload(args),
         Command::Export(args) => export(args),
+        Command::Backup(args) => backup(args),
+        Command::Restore(args) => restore(args),
     };
     match result {
         Ok(code) => code,
@@ -205,5 +210,18 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         summary.reports,
         args.output.display()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    let summary = runtime.block_on(nianbao::backup::backup(args.options()))?;
+    print!("{summary}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
+    let summary = nianbao::backup::restore(&args.dir, &args.data_dir)?;
+    print!("{summary}");
     Ok(ExitCode::SUCCESS)
 }

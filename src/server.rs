@@ -11,8 +11,10 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use crate::ingest::{Ingestor, Limits};
+use crate::pb::admin_service_server::AdminServiceServer;
 use crate::pb::ingest_service_server::IngestServiceServer;
 use crate::pb::report_service_server::ReportServiceServer;
+use crate::service::admin::AdminHandler;
 use crate::service::auth::{Gate, TokenFile};
 use crate::service::ingest::{IngestHandler, StreamLimits};
 use crate::service::query::QueryHandler;
@@ -176,6 +178,10 @@ pub async fn run(
     let query = ReportServiceServer::new(QueryHandler::new(store.clone()))
         .max_decoding_message_size(options.max_message_bytes)
         .max_encoding_message_size(options.max_message_bytes);
+    // A backup record is a whole stored document with its report: the limit is the
+    // backup's own, not the one for documents coming in.
+    let admin = AdminServiceServer::new(AdminHandler::new(store.clone()))
+        .max_encoding_message_size(crate::store::backup::MAX_RECORD_BYTES);
 
     let addr = listener.local_addr().ok();
     tracing::info!(?addr, "serving");
@@ -219,6 +225,7 @@ pub async fn run(
         .add_service(reflection_v1alpha)
         .add_service(ingest)
         .add_service(query)
+        .add_service(admin)
         .serve_with_incoming_shutdown(incoming(listener), stopping);
     // Requests in flight get `shutdown_grace` to finish; a client holding a stream open
     // longer is cut off, so the process always exits in bounded time.

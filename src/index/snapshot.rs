@@ -7,7 +7,7 @@ use super::codec::{
 use super::column::{Column, COLUMN_HEADER_BYTES};
 use super::totals::Totals;
 use super::{unpack, Index, Row, NONE, NO_YEAR};
-use crate::model::catalogue::METRICS;
+use crate::model::catalogue::{self, METRICS};
 use crate::model::id::ID_BYTES;
 
 /// The snapshot format: magic, version, a fingerprint of the catalogue (columns follow its
@@ -25,17 +25,6 @@ const ROW_BYTES: usize = 8 + 4 * ROW_WORDS + 1;
 const NAME_MIN_BYTES: usize = 4;
 /// A finding code on disk: one packed u16.
 const FINDING_BYTES: usize = 2;
-
-fn catalogue_fingerprint() -> u64 {
-    // FNV-1a over every path and kind, so a changed catalogue never reads old columns.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for m in METRICS {
-        for b in m.path.bytes().chain([0, m.kind as u8]) {
-            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    h
-}
 
 /// Where [`Index::encode_to`] gathers bytes before writing them, keeping the checksum.
 struct Sink<'w, W: std::io::Write> {
@@ -100,7 +89,7 @@ impl Index {
         let out = &mut sink.out;
         out.extend_from_slice(MAGIC);
         put_u32(out, VERSION);
-        put_u64(out, catalogue_fingerprint());
+        put_u64(out, catalogue::fingerprint());
         put_u64(out, next_seq);
         put_u64(out, self.strings.names.len() as u64);
         for name in &self.strings.names {
@@ -178,7 +167,7 @@ impl Index {
         if take(input, MAGIC.len())? != MAGIC || get_u32(input)? != VERSION {
             return Err(SnapshotError::NotASnapshot);
         }
-        if get_u64(input)? != catalogue_fingerprint() {
+        if get_u64(input)? != catalogue::fingerprint() {
             return Err(SnapshotError::OtherCatalogue);
         }
         let next_seq = get_u64(input)?;

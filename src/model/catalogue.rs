@@ -128,6 +128,19 @@ pub fn label_of(path: &str) -> String {
     }
 }
 
+/// A fingerprint of the catalogue: FNV-1a over every path and kind. The index snapshot
+/// carries it so that a changed catalogue never reads old columns; a backup carries it so
+/// that a restore can say which catalogue its reports were aggregated with.
+pub fn fingerprint() -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for m in METRICS {
+        for b in m.path.bytes().chain([0, m.kind as u8]) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    h
+}
+
 /// Every present cell of `report` as (path, value), in catalogue order.
 pub fn facts(report: &Report) -> Vec<(&'static str, f64)> {
     METRICS

@@ -2,6 +2,7 @@
 //! server's side these and [`crate::server`] are the only modules that name tonic; the
 //! uploader ([`crate::client`]) is its client's side.
 
+pub mod admin;
 pub mod auth;
 pub mod ingest;
 pub mod query;

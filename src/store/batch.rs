@@ -54,6 +54,31 @@ impl NewDocument {
     }
 }
 
+impl NewDocument {
+    /// A document whose bytes are compressed already, as a backup holds them: a restore
+    /// stores them as they are ([`super::backup`] checks them against the id first).
+    pub(super) fn compressed(
+        id: String,
+        content_len: u64,
+        content_zstd: Vec<u8>,
+        hints: DocumentHints,
+        report: Report,
+    ) -> Self {
+        NewDocument {
+            id,
+            content_len,
+            content_zstd,
+            hints,
+            report,
+        }
+    }
+
+    /// Bytes of the document as stored (compressed).
+    pub(super) fn compressed_len(&self) -> usize {
+        self.content_zstd.len()
+    }
+}
+
 /// What committing one document did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Committed {

@@ -21,8 +21,11 @@
 //! - [`batch`]: one group commit (one sync per batch);
 //! - [`years`]: rule 10's links between neighbouring years, for commit, replay and reindex;
 //! - [`snapshots`]: the index's snapshot, its checkpoints and the load at open;
-//! - [`durable`]: what makes a commit durable on sled 0.34, and the free-space guard.
+//! - [`durable`]: what makes a commit durable on sled 0.34, and the free-space guard;
+//! - [`backup`]: a consistent cut of the stored reports for a backup, and a restore into an
+//!   empty directory through the commit path.
 
+pub mod backup;
 mod batch;
 mod durable;
 mod snapshots;
@@ -75,6 +78,9 @@ pub enum StoreError {
     /// (it can hang in its next flush), so nothing more is written until a restart.
     #[error("an earlier write failed ({why}); restart the server to write again")]
     Failed { why: String, disk_full: bool },
+    /// A restore into this directory did not finish: not every report of its backup is there.
+    #[error("{dir}: a restore into it did not finish (it holds {marker}); empty the directory and run `nianbao restore` again", marker = backup::RESTORE_MARKER)]
+    UnfinishedRestore { dir: String },
 }
 
 impl From<std::io::Error> for StoreError {
@@ -182,8 +188,15 @@ impl Store {
         Store::open_with(dir, StoreOptions::default())
     }
 
-    /// Opens (or creates) the database under `dir` and loads the index.
+    /// Opens (or creates) the database under `dir` and loads the index. Refuses a
+    /// directory a restore did not finish filling.
     pub fn open_with(dir: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        backup::refuse_unfinished_restore(dir)?;
+        Store::open_unchecked(dir, options)
+    }
+
+    /// [`Store::open_with`], but a restore's own open, under its marker.
+    fn open_unchecked(dir: &Path, options: StoreOptions) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)?;
         let started = std::time::Instant::now();
         let db = durable::open_db(dir)?;
