@@ -1,13 +1,20 @@
 //! The in-memory index alone at N reports (no gRPC, no sled): build time, aggregate
-//! latencies for the benchmark's three queries, snapshot encode/decode time and size.
+//! latencies for the benchmark's queries (two of them rankings), snapshot encode/decode time and size.
 //! cargo run --release --example index_load -- N
 use std::time::Instant;
 
-use nianbao::index::{Dim, Index, Selection};
+use nianbao::index::{Dim, Index, Order, Ranking, Selection};
 use nianbao::pb;
 
-/// A benchmark query: name, metrics, rates, dimensions, filter.
-type Query = (&'static str, Vec<usize>, Vec<usize>, Vec<Dim>, Selection);
+/// A benchmark query: name, metrics, rates, dimensions, filter, order and page.
+type Query = (
+    &'static str,
+    Vec<usize>,
+    Vec<usize>,
+    Vec<Dim>,
+    Selection,
+    Ranking,
+);
 
 fn main() {
     let n: usize = std::env::args()
@@ -62,6 +69,34 @@ fn main() {
             vec![],
             vec![Dim::Year],
             Selection::default(),
+            Ranking::default(),
+        ),
+        (
+            "top 20 agencies by new applications",
+            vec![metric],
+            vec![],
+            vec![Dim::Agency],
+            Selection::default(),
+            Ranking {
+                order: Order::Sum(0),
+                descending: true,
+                limit: Some(20),
+                ..Default::default()
+            },
+        ),
+        (
+            "top 10 cities by disclosure rate, at least 30 reports",
+            vec![],
+            vec![rate],
+            vec![Dim::City],
+            Selection::default(),
+            Ranking {
+                order: Order::Rate(0),
+                descending: true,
+                limit: Some(10),
+                min_reports: 30,
+                ..Default::default()
+            },
         ),
         (
             "rate by city, one province",
@@ -72,6 +107,7 @@ fn main() {
                 province: "江苏省".into(),
                 ..Default::default()
             },
+            Ranking::default(),
         ),
         (
             "one agency",
@@ -82,15 +118,16 @@ fn main() {
                 agency: format!("第{}局", n / 12),
                 ..Default::default()
             },
+            Ranking::default(),
         ),
     ];
-    for (name, metrics, rates, dims, filter) in &queries {
+    for (name, metrics, rates, dims, filter, ranking) in &queries {
         let mut times = Vec::new();
         let mut groups = 0;
         let reps: usize = std::env::var("REPS").map_or(50, |v| v.parse().expect("REPS"));
         for _ in 0..reps {
             let t = Instant::now();
-            let a = index.aggregate(metrics, rates, dims, filter);
+            let a = index.rank(metrics, rates, dims, filter, ranking);
             times.push(t.elapsed().as_secs_f64() * 1e3);
             groups = a.groups.len();
         }

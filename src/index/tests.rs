@@ -416,3 +416,42 @@ proptest::proptest! {
         proptest::prop_assert_eq!(got, want);
     }
 }
+
+/// Two parts of a split aggregate merge group by group, through the table (one small
+/// dimension) and through the hash map (anything else) alike.
+#[test]
+fn partials_merge_by_table_and_by_hash_alike() {
+    use super::aggregate::Partial;
+    let part = |keys: &[[u32; 2]], reports: &[u64]| Partial {
+        keys: keys
+            .iter()
+            .map(|k| {
+                let mut key = [0u32; MAX_DIMS];
+                key[..2].copy_from_slice(k);
+                key
+            })
+            .collect(),
+        reports: reports.to_vec(),
+        sums: vec![(
+            reports.iter().map(|&r| r as f64 * 10.0).collect(),
+            reports.to_vec(),
+        )],
+        rates: vec![reports
+            .iter()
+            .map(|&r| (r as f64, 2.0 * r as f64, r))
+            .collect()],
+    };
+    for second in [0u32, 7] {
+        let a = part(&[[5, second], [9, second]], &[1, 2]);
+        let b = part(&[[9, second], [2, second]], &[4, 8]);
+        let m = a.merge(b);
+        let firsts: Vec<u32> = m.keys.iter().map(|k| k[0]).collect();
+        assert_eq!(firsts, vec![5, 9, 2], "second dimension {second}");
+        assert_eq!(m.reports, vec![1, 6, 8]);
+        assert_eq!(m.sums[0].0, vec![10.0, 60.0, 80.0]);
+        assert_eq!(
+            m.rates[0],
+            vec![(1.0, 2.0, 1), (6.0, 12.0, 6), (8.0, 16.0, 8)]
+        );
+    }
+}
