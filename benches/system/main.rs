@@ -326,6 +326,59 @@ fn run_size(root: &Path, patterns: &[gen::Pattern], n: usize, streams: usize) ->
         );
     }
 
+    // 4b. Export and backup against the running server: time, and the peak memory of the
+    // client and of the server while they ran.
+    eprintln!("[{n}] export and backup");
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "| export or backup of every report | time | client peak RSS | server peak RSS | output |\n|---|---|---|---|---|"
+    );
+    let out_dir = data.path().join("out");
+    let server_url = format!("http://127.0.0.1:{port}");
+    let parquet = out_dir.join("reports.parquet");
+    let backup = out_dir.join("backup");
+    std::fs::create_dir_all(&out_dir).expect("output dir");
+    for (what, args, output) in [
+        (
+            "nianbao export (Parquet)",
+            vec![
+                "export".to_owned(),
+                "--server".to_owned(),
+                server_url.clone(),
+                parquet.display().to_string(),
+            ],
+            parquet.clone(),
+        ),
+        (
+            "nianbao backup",
+            vec![
+                "backup".to_owned(),
+                "--server".to_owned(),
+                server_url.clone(),
+                backup.display().to_string(),
+            ],
+            backup.clone(),
+        ),
+    ] {
+        // Writing 5 to clear_refs resets the server's VmHWM to its current RSS.
+        let _ = std::fs::write(format!("/proc/{}/clear_refs", child.id()), "5");
+        let (secs, client_rss) = run_measured(&args);
+        let size = match std::fs::metadata(&output) {
+            Ok(m) if m.is_file() => m.len(),
+            _ => disk_bytes(&output),
+        };
+        let _ = writeln!(
+            out,
+            "| {what} | {secs:.1} s ({:.0} reports/s) | {} MiB | {} MiB | {:.1} MB |",
+            n as f64 / secs,
+            client_rss >> 20,
+            peak_rss(child.id()) >> 20,
+            size as f64 / 1e6
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out_dir);
+
     // 5. Restart. First SIGKILL at the end of the ingest: sled replays its log since it
     // was opened, the index loads its last checkpoint and replays what came after. Then a
     // clean stop (index snapshot, sled settled) and a start after it.
@@ -751,6 +804,29 @@ fn cpu_seconds(pid: u32) -> f64 {
 }
 
 /// The peak resident set (VmHWM) of a process, in bytes.
+/// Runs the nianbao binary with `args` to the end; its wall time and peak RSS (VmHWM, read
+/// every 20 ms while it runs).
+fn run_measured(args: &[String]) -> (f64, u64) {
+    let t = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run nianbao");
+    let mut rss = 0;
+    loop {
+        rss = rss.max(peak_rss(child.id()));
+        match child.try_wait().expect("wait") {
+            Some(status) => {
+                assert!(status.success(), "nianbao {args:?} failed");
+                return (t.elapsed().as_secs_f64(), rss);
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
 fn peak_rss(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status

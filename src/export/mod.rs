@@ -87,14 +87,14 @@ impl Row<'_> {
     /// A fixed column's text (`year`, `latest` and the counts as their decimal digits).
     fn text(&self, column: usize) -> std::borrow::Cow<'_, str> {
         let r = self.row;
-        let region = r.region.clone().unwrap_or_default();
+        let level = |name: fn(&crate::pb::Region) -> &str| r.region.as_ref().map_or("", name);
         match COLUMNS[column] {
             "id" => r.id.as_str().into(),
             "agency" => r.agency.as_str().into(),
-            "province" => region.province.into(),
-            "city" => region.city.into(),
-            "county" => region.county.into(),
-            "township" => region.township.into(),
+            "province" => level(|g| &g.province).into(),
+            "city" => level(|g| &g.city).into(),
+            "county" => level(|g| &g.county).into(),
+            "township" => level(|g| &g.township).into(),
             "year" => r.year.map(|y| y.to_string()).unwrap_or_default().into(),
             "template" => template_name(r.template).into(),
             "latest" => r.latest.to_string().into(),
