@@ -1,4 +1,5 @@
-//! One document: decode -> parse -> validate. PURE: no I/O, no tonic, no sled.
+//! One document: decode -> parse -> validate. No tonic, no sled, and no I/O of its own: a
+//! [`Reader`] with an OCR engine reaches tesseract through it (none by default).
 //!
 //! This is the only place the three steps meet, so none of them knows the others: the
 //! extractor ([`crate::extract`]) turns bytes into text, the parser ([`crate::parse`]) turns
