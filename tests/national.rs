@@ -395,3 +395,74 @@ async fn by_year_first_province(q: &mut ReportServiceClient<Channel>) -> String 
     let named = top.groups.iter().find(|g| !g.key[0].is_empty()).unwrap();
     named.key[0].clone()
 }
+
+/// An answer without a limit holds at most 4,000 groups: more is INVALID_ARGUMENT asking for
+/// pages, and the same groups come out page by page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unpaged_answer_of_too_many_groups_asks_for_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, channel) = start(dir.path()).await;
+    let bodies = 4_001;
+    let docs: Vec<Document> = (0..bodies)
+        .map(|i| Document {
+            content: format!(
+                "测试{i}县人民政府2022年政府信息公开工作年度报告\n一、总体情况\n收到政府信息公开申请{}件。\n",
+                i % 50
+            )
+            .into_bytes(),
+            // The agency as the scraper knows it (the title's short form is not read as one).
+            agency: Some(format!("测试{i}县人民政府")),
+            tag: i.to_string(),
+            ..Default::default()
+        })
+        .collect();
+    let mut ingest = IngestServiceClient::new(channel.clone());
+    let mut answers = ingest
+        .ingest(tokio_stream::iter(docs))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut stored = 0;
+    while let Some(answer) = answers.message().await.unwrap() {
+        assert!(answer.reason.is_empty(), "{}", answer.reason);
+        stored += 1;
+    }
+    assert_eq!(stored, bodies);
+    let mut q = ReportServiceClient::new(channel);
+    let by_agency = AggregateRequest {
+        metrics: vec!["overview.applications_received".into()],
+        group_by: vec!["agency".into()],
+        sums_only: true,
+        ..Default::default()
+    };
+    let e = q.aggregate(by_agency.clone()).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::InvalidArgument);
+    assert!(e.message().contains("4001 groups"), "{}", e.message());
+    let e = q
+        .aggregate(AggregateRequest {
+            limit: 4_001,
+            ..by_agency.clone()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), tonic::Code::InvalidArgument);
+    let (mut seen, mut token) = (0, String::new());
+    loop {
+        let page = aggregate(
+            &mut q,
+            AggregateRequest {
+                limit: 4_000,
+                page_token: token,
+                ..by_agency.clone()
+            },
+        )
+        .await;
+        assert_eq!(page.total_groups, bodies as u64);
+        seen += page.groups.len();
+        token = page.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(seen, bodies);
+}
