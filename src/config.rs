@@ -36,10 +36,9 @@ pub enum Command {
     Restore(RestoreArgs),
 }
 
+/// How the commands that talk to a server (upload, export, backup) reach it.
 #[derive(Debug, Args)]
-pub struct BackupArgs {
-    /// The backup directory: new or empty (or holding a backup, with --overwrite).
-    pub dir: PathBuf,
+pub struct RemoteArgs {
     /// The server, http://host:port or https://host:port.
     #[arg(long, env = "NIANBAO_SERVER", default_value = crate::client::DEFAULT_SERVER)]
     pub server: String,
@@ -49,6 +48,14 @@ pub struct BackupArgs {
     /// PEM CA certificate for an https server with a private CA.
     #[arg(long)]
     pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The backup directory: new or empty (or holding a backup, with --overwrite).
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// Replace the backup DIR holds (it stays valid until the new one is complete).
     #[arg(long)]
     pub overwrite: bool,
@@ -58,9 +65,12 @@ impl BackupArgs {
     pub fn options(&self) -> crate::backup::BackupOptions {
         let BackupArgs {
             dir,
-            server,
-            token,
-            ca_cert,
+            remote:
+                RemoteArgs {
+                    server,
+                    token,
+                    ca_cert,
+                },
             overwrite,
         } = self;
         crate::backup::BackupOptions {
@@ -89,15 +99,8 @@ pub struct ExportArgs {
     /// parquet, csv or jsonl; by default the output's extension (.parquet, .csv, .jsonl).
     #[arg(long, value_enum)]
     pub format: Option<crate::export::Format>,
-    /// The server, http://host:port or https://host:port.
-    #[arg(long, env = "NIANBAO_SERVER", default_value = crate::client::DEFAULT_SERVER)]
-    pub server: String,
-    /// Bearer token, when the server requires one.
-    #[arg(long, env = "NIANBAO_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// PEM CA certificate for an https server with a private CA.
-    #[arg(long)]
-    pub ca_cert: Option<PathBuf>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// Reports of this year or later.
     #[arg(long)]
     pub year_from: Option<i32>,
@@ -144,9 +147,9 @@ impl ExportArgs {
             },
         };
         Ok(crate::export::ExportOptions {
-            endpoint: self.server.clone(),
-            ca_cert: self.ca_cert.clone(),
-            token: self.token.clone(),
+            endpoint: self.remote.server.clone(),
+            ca_cert: self.remote.ca_cert.clone(),
+            token: self.remote.token.clone(),
             format,
             output: self.output.clone(),
             filter: crate::pb::Filter {
@@ -170,9 +173,8 @@ pub struct UploadArgs {
     /// Files or directories to upload.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// The server, http://host:port or https://host:port.
-    #[arg(long, env = "NIANBAO_SERVER", default_value = crate::client::DEFAULT_SERVER)]
-    pub server: String,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// Journal of acknowledged documents; a re-run skips what it lists.
     #[arg(
         long,
@@ -183,12 +185,6 @@ pub struct UploadArgs {
     /// Documents sent and not yet acknowledged, at most.
     #[arg(long, default_value_t = crate::client::DEFAULT_IN_FLIGHT)]
     pub in_flight: usize,
-    /// Bearer token, when the server requires one.
-    #[arg(long, env = "NIANBAO_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// PEM CA certificate for an https server with a private CA.
-    #[arg(long)]
-    pub ca_cert: Option<PathBuf>,
     /// Retries (with backoff) on UNAVAILABLE and RESOURCE_EXHAUSTED.
     #[arg(long, default_value_t = crate::client::DEFAULT_MAX_RETRIES)]
     pub max_retries: u32,
@@ -201,11 +197,14 @@ impl UploadArgs {
     pub fn options(&self) -> crate::client::UploadOptions {
         let UploadArgs {
             paths,
-            server,
+            remote:
+                RemoteArgs {
+                    server,
+                    token,
+                    ca_cert,
+                },
             journal,
             in_flight,
-            token,
-            ca_cert,
             max_retries,
             no_progress,
         } = self;
