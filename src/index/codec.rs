@@ -1,8 +1,9 @@
 //! The bytes of a snapshot: little-endian numbers, checked counts, and why reading failed.
 //! Shared by the snapshot and its columns.
 
-/// The snapshot version this build writes and reads.
-pub(super) const VERSION: u32 = 1;
+/// The snapshot version this build writes and reads (2: rows name the report their
+/// cross-year findings compare with).
+pub(super) const VERSION: u32 = 2;
 
 /// Why a snapshot was not read. The store rebuilds the index from the stored reports then.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

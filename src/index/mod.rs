@@ -79,6 +79,9 @@ struct Row {
     region: [u32; 4],
     /// The revision this one superseded, or [`NONE`].
     prev: u32,
+    /// The row its cross-year findings compare it with (the latest report of its body for
+    /// the year before, when they were made), or [`NONE`].
+    before: u32,
     /// Its finding codes are `findings[findings .. findings + own + cross]` of the arena:
     /// the report's own, then the cross-year ones.
     findings: u32,
@@ -237,7 +240,8 @@ impl Index {
         self.rows.is_empty()
     }
 
-    fn row_of(&self, id: &str) -> Option<u32> {
+    /// The row of a report id.
+    pub fn row_of(&self, id: &str) -> Option<u32> {
         self.by_id.get(&self.ids, &id_bytes(id)?)
     }
 
@@ -276,8 +280,33 @@ impl Index {
 
     /// The id of the latest stored report of a body and year, if any.
     pub fn latest_id(&self, agency: &str, year: i32) -> Option<String> {
+        self.latest_row(agency, year).map(|r| self.id(r))
+    }
+
+    /// The row of the latest stored report of a body and year, if any.
+    pub fn latest_row(&self, agency: &str, year: i32) -> Option<u32> {
         let a = self.strings.get(agency)?;
-        self.bodies.get(&(a, year)).map(|&r| self.id(r))
+        self.bodies.get(&(a, year)).copied()
+    }
+
+    /// The row a row's cross-year findings compare it with, if any.
+    pub fn before(&self, row: u32) -> Option<u32> {
+        Some(self.rows[row as usize].before).filter(|&b| b != NONE)
+    }
+
+    /// What the index holds of a row's report: its id, year and every cell. Rule 10 and
+    /// the per-row comparisons read no more than that (see [`crate::validate::cross_year`]).
+    pub fn facts(&self, row: u32) -> Report {
+        let at = row as usize;
+        let mut report = Report {
+            id: self.id(row),
+            year: Some(self.rows[at].year).filter(|&y| y != NO_YEAR),
+            ..Report::default()
+        };
+        for (m, column) in self.columns.iter().enumerate() {
+            catalogue::set(&mut report, m, column.get(at));
+        }
+        report
     }
 
     fn post(&mut self, key: (u8, u32), row: u32) {
@@ -302,6 +331,17 @@ impl Index {
     /// revision. Returns the id of the revision it supersedes, if any. Reports whose id is
     /// not 64 hex digits (the store never makes one) are not indexed.
     pub fn insert(&mut self, report: &Report, seq: u64, cross: &[Finding]) -> Option<String> {
+        self.insert_after(report, seq, cross, None)
+    }
+
+    /// [`Index::insert`], with the row its cross-year findings `cross` compare it with.
+    pub fn insert_after(
+        &mut self,
+        report: &Report,
+        seq: u64,
+        cross: &[Finding],
+        before: Option<u32>,
+    ) -> Option<String> {
         let key = id_bytes(&report.id)?;
         if self.by_id.get(&self.ids, &key).is_some() {
             return None;
@@ -347,6 +387,7 @@ impl Index {
             agency,
             region,
             prev,
+            before: before.unwrap_or(NONE),
             findings,
             own,
             cross,
@@ -384,9 +425,10 @@ impl Index {
         }
     }
 
-    /// Replaces the cross-year findings of a stored report.
-    pub fn set_cross(&mut self, id: &str, cross: &[Finding]) {
-        let Some(r) = self.row_of(id) else { return };
+    /// Replaces the cross-year findings of the report in row `r`, now made against the
+    /// report in row `before`.
+    pub fn set_cross(&mut self, r: u32, cross: &[Finding], before: u32) {
+        self.rows[r as usize].before = before;
         let row = self.rows[r as usize];
         let start = row.findings as usize;
         let own_end = start + usize::from(row.own);

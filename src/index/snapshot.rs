@@ -18,8 +18,9 @@ const MAGIC: &[u8; 4] = b"NBIX";
 const CRC_BYTES: usize = 4;
 
 /// A row on disk: its seq (u64), [`ROW_WORDS`] u32 fields (agency, four region levels,
-/// prev, findings, own, cross, source, source length, year, template) and the latest flag.
-const ROW_WORDS: usize = 13;
+/// prev, before, findings, own, cross, source, source length, year, template) and the
+/// latest flag.
+const ROW_WORDS: usize = 14;
 const ROW_BYTES: usize = 8 + 4 * ROW_WORDS + 1;
 /// A name on disk takes at least its u32 length.
 const NAME_MIN_BYTES: usize = 4;
@@ -112,6 +113,7 @@ impl Index {
             }
             for v in [
                 row.prev,
+                row.before,
                 row.findings,
                 u32::from(row.own),
                 u32::from(row.cross),
@@ -192,16 +194,20 @@ impl Index {
                 agency: v[0],
                 region: [v[1], v[2], v[3], v[4]],
                 prev: v[5],
-                findings: v[6],
-                own: u16::try_from(v[7]).map_err(damaged)?,
-                cross: u16::try_from(v[8]).map_err(damaged)?,
-                source: v[9],
-                source_len: v[10],
-                year: v[11] as i32,
-                template: v[12] as i32,
+                before: v[6],
+                findings: v[7],
+                own: u16::try_from(v[8]).map_err(damaged)?,
+                cross: u16::try_from(v[9]).map_err(damaged)?,
+                source: v[10],
+                source_len: v[11],
+                year: v[12] as i32,
+                template: v[13] as i32,
                 latest: take(input, 1)?[0] != 0,
             };
-            if v[..5].iter().any(|&s| s >= strings) || (row.prev != NONE && row.prev >= at) {
+            if v[..5].iter().any(|&s| s >= strings)
+                || (row.prev != NONE && row.prev >= at)
+                || (row.before != NONE && row.before as usize >= n)
+            {
                 return Err(damaged(format!("row {at} points outside the index")));
             }
             index.rows.push(row);

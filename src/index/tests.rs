@@ -354,7 +354,9 @@ fn set_cross_replaces_only_cross_year_codes() {
             .collect()
     };
     for n in [2, 1, 3, 0] {
-        index.set_cross(&hex_id("a"), &cross(n));
+        let a = index.row_of(&hex_id("a")).unwrap();
+        index.set_cross(a, &cross(n), 1);
+        assert_eq!(index.before(a), Some(1));
         let s = index.summarize(&Selection::default());
         let of = |code: &str| s.counts.iter().find(|c| c.code == code).map(|c| c.findings);
         assert_eq!(of("ROW_TOTAL"), Some(1), "after {n}");
@@ -454,4 +456,31 @@ fn partials_merge_by_table_and_by_hash_alike() {
             vec![(1.0, 2.0, 1), (6.0, 12.0, 6), (8.0, 16.0, 8)]
         );
     }
+}
+
+#[test]
+fn a_rows_facts_are_the_cells_and_year_of_its_report() {
+    let text = include_str!("../../tests/corpus/beijing-chaoyang-district-2022.txt");
+    let mut parsed = crate::parse_document(text.as_bytes(), &crate::Hints::default());
+    parsed.id = hex_id("a");
+    // A fraction and a negative change: the columns that hold them widen.
+    catalogue::set(
+        &mut parsed,
+        catalogue::index_of("proactive.fees.amount_wan_yuan").unwrap(),
+        Some(0.25),
+    );
+    catalogue::set(
+        &mut parsed,
+        catalogue::index_of("proactive.penalty.change").unwrap(),
+        Some(-3.0),
+    );
+    let mut index = Index::new();
+    let small = report("b", "某局", 2021, 1.0, 2.0, 3.0);
+    index.insert(&small, 1, &[]);
+    index.insert(&parsed, 2, &[]);
+    let facts = index.facts(1);
+    assert_eq!(facts.year, parsed.year);
+    assert_eq!(catalogue::facts(&facts), catalogue::facts(&parsed));
+    assert!(catalogue::facts(&facts).len() > 100);
+    assert_eq!(catalogue::facts(&index.facts(0)), catalogue::facts(&small));
 }

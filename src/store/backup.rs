@@ -4,14 +4,13 @@
 //!
 //! # The cut
 //!
-//! A report exists once its `order` entry does; commits run one at a time under the writer
-//! lock and take increasing seqs; a stored document and its report are never rewritten (only
-//! `reindex`, which runs offline, rewrites reports). So the stamp S, the next seq read under
-//! the writer lock ([`Store::backup_stamp`]), names a set that never changes: the `order`
-//! entries below S with their documents and reports, every one of them synced and
-//! acknowledged. Reading them ([`Store::backup_records`]) holds no lock: later commits only
-//! add seqs at or above S. Cross-year findings are left out: later commits rewrite them, and
-//! a restore derives them again by storing the reports in the same order.
+//! A report exists once its record in the `log` does; commits run one at a time under the
+//! writer lock and take increasing seqs; a record is never rewritten (only `reindex`, which
+//! runs offline, rewrites reports). So the stamp S, the next seq read under the writer lock
+//! ([`Store::backup_stamp`]), names a set that never changes: the records below S, every one
+//! of them synced and acknowledged. Reading them ([`Store::backup_records`]) holds no lock:
+//! later commits only add seqs at or above S. Cross-year findings are not stored anywhere: a
+//! restore derives them again by storing the reports in the same order.
 //!
 //! # Restore
 //!
@@ -35,10 +34,8 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use prost::Message;
-
 use super::{
-    corrupt, seq_of, Committed, DocumentHints, NewDocument, Store, StoreError, StoreOptions,
+    corrupt, record, seq_of, Committed, DocumentHints, NewDocument, Store, StoreError, StoreOptions,
 };
 use crate::model::catalogue;
 use crate::model::id::{hex_of, report_id, ID_BYTES};
@@ -70,53 +67,49 @@ impl Store {
     /// The stamp of a backup begun now: the next seq, read under the writer lock (held only
     /// for that read). Every report below it is synced and acknowledged; see the module doc.
     pub fn backup_stamp(&self) -> Result<u64, StoreError> {
-        let _writer = self.writer();
-        self.next_seq()
+        Ok(self.writer().next_seq)
     }
 
     /// The reports stored below `stamp`, in seq order, as backup records: read one at a
     /// time, with no lock held.
     pub fn backup_records(&self, stamp: u64) -> BackupRecords {
         BackupRecords {
-            store: self.clone(),
-            order: self.inner.order.range(..stamp.to_be_bytes()),
+            log: self.inner.log.range(..stamp.to_be_bytes()),
         }
     }
+}
 
-    /// The backup record of the `order` entry `seq` → `id`.
-    fn backup_record(&self, seq: &[u8], id: &[u8]) -> Result<BackupRecord, StoreError> {
-        let Some(bytes) = self.inner.documents.get(id)? else {
-            return Err(corrupt(
-                &hex_of(id),
-                "order names a document that is not stored",
-            ));
-        };
-        let document = StoredDocument::decode(bytes.as_ref())
-            .map_err(|e| corrupt(&hex_of(id), &e.to_string()))?;
-        Ok(BackupRecord {
-            seq: seq_of(seq)?,
-            id: id.to_vec(),
-            document: Some(document),
-            report: Some(self.stored_report(id)?),
-        })
-    }
+/// The backup record of the record stored under `key`.
+fn backup_record(key: &[u8], bytes: &[u8]) -> Result<BackupRecord, StoreError> {
+    let seq = seq_of(key)?;
+    let stored = record::decode(seq, bytes)?;
+    let report = record::report(&stored)?;
+    let mut document = stored
+        .document
+        .ok_or_else(|| corrupt(&hex_of(&stored.id), "the record has no document"))?;
+    document.seq = seq;
+    Ok(BackupRecord {
+        seq,
+        id: stored.id,
+        document: Some(document),
+        report: Some(report),
+    })
 }
 
 /// The records of a backup, from [`Store::backup_records`].
 pub struct BackupRecords {
-    store: Store,
-    order: sled::Iter,
+    log: sled::Iter,
 }
 
 impl Iterator for BackupRecords {
     type Item = Result<BackupRecord, StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let entry = self.order.next()?;
+        let entry = self.log.next()?;
         Some(
             entry
                 .map_err(StoreError::from)
-                .and_then(|(seq, id)| self.store.backup_record(&seq, &id)),
+                .and_then(|(key, bytes)| backup_record(&key, &bytes)),
         )
     }
 }
@@ -265,13 +258,14 @@ fn to_document(record: BackupRecord) -> Result<NewDocument, BadRecord> {
         year,
         content_type,
     };
-    Ok(NewDocument::compressed(
-        id,
-        content_len,
-        content_zstd,
-        hints,
-        report,
-    ))
+    let seq = record.seq;
+    NewDocument::compressed(id.clone(), content_len, content_zstd, hints, report).map_err(|e| {
+        BadRecord {
+            seq,
+            id,
+            why: e.to_string(),
+        }
+    })
 }
 
 /// A restore under way: records in, committed in batches, in seq order. See the module doc.
@@ -317,7 +311,7 @@ impl Restore {
         self.last_seq = Some(record.seq);
         let seq = record.seq;
         let document = to_document(record)?;
-        self.batch_bytes += document.compressed_len();
+        self.batch_bytes += document.stored_len();
         self.batch.push(document);
         self.seqs.push(seq);
         if self.batch.len() >= RESTORE_BATCH_DOCUMENTS || self.batch_bytes >= RESTORE_BATCH_BYTES {
@@ -383,18 +377,30 @@ fn remove_marker(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pb::Report;
     use crate::store::report_id;
 
     /// A real report made the report of `district` for `year`, with `n` appended to make it
     /// distinct: repeats are revisions, neighbouring years give cross-year findings.
     fn doc(district: &str, year: u32, n: u32) -> NewDocument {
+        doc_read_as(district, year, n, |_| {})
+    }
+
+    /// [`doc`], its report changed by `edit` before it is stored.
+    fn doc_read_as(
+        district: &str,
+        year: u32,
+        n: u32,
+        edit: impl FnOnce(&mut Report),
+    ) -> NewDocument {
         let base = include_str!("../../tests/corpus/beijing-chaoyang-district-2022.txt");
         let text = format!(
             "{}\n附：{n}\n",
             base.replace("朝阳区", district)
                 .replace("2022", &year.to_string())
         );
-        let report = crate::parse_document(text.as_bytes(), &crate::Hints::default());
+        let mut report = crate::parse_document(text.as_bytes(), &crate::Hints::default());
+        edit(&mut report);
         NewDocument::new(
             report_id(text.as_bytes()),
             text.as_bytes(),
@@ -483,8 +489,9 @@ mod tests {
         let dirs = tempfile::tempdir().unwrap();
         let live = Store::open(&dirs.path().join("live")).unwrap();
         // A report no parser of today gives for its document: an older parser's reading.
-        let mut then = doc("甲区", 2020, 1);
-        then.report.agency = "an older parser's reading".into();
+        let then = doc_read_as("甲区", 2020, 1, |r| {
+            r.agency = "an older parser's reading".into()
+        });
         let id = then.id.clone();
         live.commit(vec![then]).unwrap();
         let records: Vec<BackupRecord> = live

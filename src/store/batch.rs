@@ -1,60 +1,37 @@
-//! One group commit: a batch of parsed documents written, synced, and only then put in the
-//! index. On error nothing in the batch may be acknowledged.
+//! One group commit: a batch of parsed documents written (one record each), synced, and only
+//! then put in the index. On error nothing in the batch may be acknowledged.
 
-use std::borrow::Cow;
-
-use prost::Message;
-
-use super::{id_key, years, DocumentHints, Store, StoreError};
+use super::{id_key, record, years, DocumentHints, Store, StoreError};
 use crate::model::form::body_key;
-use crate::pb::{CrossYearFindings, Finding, Report, StoredDocument};
+use crate::model::id::IdBytes;
+use crate::pb::{Report, StoredDocument};
 
-/// zstd level for stored documents: level 3 is zstd's default balance of speed and size.
-const ZSTD_LEVEL: i32 = 3;
-
-/// A parsed document on its way into the store.
+/// A parsed document on its way into the store: its record made already, on the caller's
+/// thread, so the store's one writer only writes it.
 #[derive(Debug, Clone)]
 pub struct NewDocument {
     pub id: String,
-    /// The document's length and its bytes as stored (compressed).
+    /// The document's length before compression.
     content_len: u64,
-    content_zstd: Vec<u8>,
-    pub hints: DocumentHints,
-    /// The parsed report (its `id` is set by the store).
-    pub report: Report,
+    /// The record to store ([`record`]).
+    record: Vec<u8>,
+    /// The report as it is stored (id and source set), in `record` already.
+    report: Report,
 }
 
 impl NewDocument {
-    /// A document ready to commit. Compresses `content` here, so that callers do it on
-    /// their own threads rather than in the store's one writer.
+    /// A document ready to commit. Compresses `content` and the report here, so that
+    /// callers do it on their own threads rather than in the store's one writer.
     pub fn new(
         id: String,
         content: &[u8],
         hints: DocumentHints,
         report: Report,
     ) -> Result<Self, StoreError> {
-        thread_local! {
-            static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
-                const { std::cell::RefCell::new(None) };
-        }
-        let content_zstd = COMPRESSOR.with(|c| {
-            let mut c = c.borrow_mut();
-            if c.is_none() {
-                *c = Some(zstd::bulk::Compressor::new(ZSTD_LEVEL)?);
-            }
-            c.as_mut().expect("set above").compress(content)
-        })?;
-        Ok(NewDocument {
-            id,
-            content_len: content.len() as u64,
-            content_zstd,
-            hints,
-            report,
-        })
+        let content_zstd = record::compress(content)?;
+        NewDocument::compressed(id, content.len() as u64, content_zstd, hints, report)
     }
-}
 
-impl NewDocument {
     /// A document whose bytes are compressed already, as a backup holds them: a restore
     /// stores them as they are ([`super::backup`] checks them against the id first).
     pub(super) fn compressed(
@@ -62,20 +39,37 @@ impl NewDocument {
         content_len: u64,
         content_zstd: Vec<u8>,
         hints: DocumentHints,
-        report: Report,
-    ) -> Self {
-        NewDocument {
+        mut report: Report,
+    ) -> Result<Self, StoreError> {
+        let key: IdBytes = id_key(&id)?;
+        report.id = id.clone();
+        report.source = hints.source.clone();
+        let document = StoredDocument {
+            content_zstd,
+            content_len,
+            source: hints.source,
+            agency: hints.agency,
+            year: hints.year,
+            content_type: hints.content_type,
+            seq: 0,
+        };
+        let record = record::encode(&key, &report, document)?;
+        Ok(NewDocument {
             id,
             content_len,
-            content_zstd,
-            hints,
+            record,
             report,
-        }
+        })
     }
 
-    /// Bytes of the document as stored (compressed).
-    pub(super) fn compressed_len(&self) -> usize {
-        self.content_zstd.len()
+    /// The report as it is stored (id and source set).
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    /// Bytes of the record as stored.
+    pub(super) fn stored_len(&self) -> usize {
+        self.record.len()
     }
 }
 
@@ -101,8 +95,8 @@ pub struct CommitResult {
 /// by body so a batch of n reports costs n lookups, not n².
 #[derive(Default)]
 struct Batch {
-    /// (seq, report, cross-year findings), in commit order.
-    reports: Vec<(u64, Report, Vec<Finding>)>,
+    /// (seq, report), in commit order.
+    reports: Vec<(u64, Report)>,
     by_id: rustc_hash::FxHashMap<String, usize>,
     /// (agency, year) → the latest of the batch's reports of that body.
     latest: rustc_hash::FxHashMap<(String, i32), usize>,
@@ -113,25 +107,17 @@ impl Batch {
         self.by_id.get(id).map(|&i| &self.reports[i].1)
     }
 
-    fn latest(&self, agency: &str, year: i32) -> Option<&Report> {
-        self.latest
-            .get(&(agency.to_owned(), year))
-            .map(|&i| &self.reports[i].1)
+    fn latest(&self, body: &(String, i32)) -> Option<&Report> {
+        self.latest.get(body).map(|&i| &self.reports[i].1)
     }
 
-    fn set_cross(&mut self, id: &str, cross: Vec<Finding>) {
-        if let Some(&i) = self.by_id.get(id) {
-            self.reports[i].2 = cross;
-        }
-    }
-
-    fn push(&mut self, seq: u64, report: Report, cross: Vec<Finding>, body: Option<(String, i32)>) {
+    fn push(&mut self, seq: u64, report: Report, body: Option<(String, i32)>) {
         let i = self.reports.len();
         self.by_id.insert(report.id.clone(), i);
         if let Some(body) = body {
             self.latest.insert(body, i);
         }
-        self.reports.push((seq, report, cross));
+        self.reports.push((seq, report));
     }
 }
 
@@ -157,7 +143,7 @@ impl Store {
         if writer.closed {
             return Err(StoreError::Closed);
         }
-        let mut next_seq = self.next_seq()?;
+        let mut next_seq = writer.next_seq;
         let mut results = Vec::with_capacity(docs.len());
         let mut fresh = Batch::default();
         for doc in docs {
@@ -165,14 +151,27 @@ impl Store {
                 results.push(duplicate);
                 continue;
             }
-            results.push(self.write_one(doc, next_seq, &mut fresh)?);
+            let body = body_key(&doc.report);
+            let committed = match self.latest_before(body.as_ref(), &fresh) {
+                Some(prev) => Committed::Revision { supersedes: prev },
+                None => Committed::Stored,
+            };
+            self.inner.log.insert(next_seq.to_be_bytes(), doc.record)?;
+            results.push(CommitResult {
+                committed,
+                report: doc.report.clone(),
+            });
+            fresh.push(next_seq, doc.report, body);
             next_seq += 1;
         }
-        self.inner
-            .db
-            .insert(super::NEXT_SEQ, &next_seq.to_be_bytes())?;
         self.sync()?;
-        self.index_batch(fresh)?;
+        writer.next_seq = next_seq;
+        {
+            let mut index = self.inner.index.write().unwrap_or_else(|p| p.into_inner());
+            for (seq, report) in &fresh.reports {
+                years::insert(&mut index, report, *seq);
+            }
+        }
         self.checkpoint_if_due(&mut writer.checkpointed, next_seq);
         Ok(results)
     }
@@ -190,106 +189,12 @@ impl Store {
         }))
     }
 
-    /// Writes one new document under `seq`: its document and report records, its
-    /// cross-year findings and those of the year after, then its `order` entry (last: the
-    /// report exists once that is written).
-    fn write_one(
-        &self,
-        doc: NewDocument,
-        seq: u64,
-        fresh: &mut Batch,
-    ) -> Result<CommitResult, StoreError> {
-        let key = id_key(&doc.id)?;
-        let mut report = doc.report;
-        report.id = doc.id.clone();
-        report.source = doc.hints.source.clone();
-        let body = body_key(&report);
-        let committed = match self.latest_before(body.as_ref(), fresh) {
-            Some(prev) => Committed::Revision { supersedes: prev },
-            None => Committed::Stored,
-        };
-        let stored = StoredDocument {
-            content_len: doc.content_len,
-            content_zstd: doc.content_zstd,
-            source: doc.hints.source,
-            agency: doc.hints.agency,
-            year: doc.hints.year,
-            content_type: doc.hints.content_type,
-            seq,
-        };
-        self.inner.documents.insert(key, stored.encode_to_vec())?;
-        self.inner.reports.insert(key, report.encode_to_vec())?;
-        // Rule 10 against the year before, and the year after's report against this one.
-        let before = match years::year_before(&report) {
-            Some((agency, year)) => self.latest_report(&agency, year, fresh)?,
-            None => None,
-        };
-        let cross = years::findings(before.as_deref(), &report);
-        if let Some((agency, year)) = years::year_after(&report) {
-            if let Some(next) = self.latest_report(&agency, year, fresh)? {
-                let next_cross = years::findings(Some(&report), &next);
-                let next_id = next.id.clone();
-                self.put_cross(&id_key(&next_id)?, &next_cross)?;
-                fresh.set_cross(&next_id, next_cross);
-            }
-        }
-        self.put_cross(&key, &cross)?;
-        self.inner.order.insert(seq.to_be_bytes(), &key)?;
-        let result = CommitResult {
-            committed,
-            report: report.clone(),
-        };
-        fresh.push(seq, report, cross, body);
-        Ok(result)
-    }
-
-    /// Writes the cross-year findings of the report under `key`.
-    pub(super) fn put_cross(&self, key: &[u8], findings: &[Finding]) -> Result<(), StoreError> {
-        self.inner.cross.insert(
-            key,
-            CrossYearFindings {
-                findings: findings.to_vec(),
-            }
-            .encode_to_vec(),
-        )?;
-        Ok(())
-    }
-
-    /// Puts a synced batch in the index, then takes the rewritten cross-year findings of
-    /// the years after its reports ([`years::relink`]).
-    fn index_batch(&self, fresh: Batch) -> Result<(), StoreError> {
-        let mut index = self.inner.index.write().unwrap_or_else(|p| p.into_inner());
-        let mut touched = years::Touched::default();
-        for (seq, report, cross) in &fresh.reports {
-            index.insert(report, *seq, cross);
-            touched.add(report);
-        }
-        years::relink(&mut index, &touched, |id| self.cross_of_id(id))
-    }
-
     /// The latest stored revision of a body and year, in the batch or the index.
     fn latest_before(&self, body: Option<&(String, i32)>, fresh: &Batch) -> Option<String> {
-        let (agency, year) = body?;
-        if let Some(r) = fresh.latest(agency, *year) {
+        let body = body?;
+        if let Some(r) = fresh.latest(body) {
             return Some(r.id.clone());
         }
-        self.index().latest_id(agency, *year)
-    }
-
-    /// The latest report of `agency` for `year`, from the batch or the store.
-    fn latest_report<'b>(
-        &self,
-        agency: &str,
-        year: i32,
-        fresh: &'b Batch,
-    ) -> Result<Option<Cow<'b, Report>>, StoreError> {
-        if let Some(r) = fresh.latest(agency, year) {
-            return Ok(Some(Cow::Borrowed(r)));
-        }
-        let id = self.index().latest_id(agency, year);
-        match id {
-            Some(id) => Ok(self.own_report(&id)?.map(Cow::Owned)),
-            None => Ok(None),
-        }
+        self.index().latest_id(&body.0, body.1)
     }
 }

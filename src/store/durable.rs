@@ -103,6 +103,17 @@ pub(super) fn sync_files(dir: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Syncs every file of the database, its blobs too, and their directories: after a write
+/// that no [`Store`] tracks (a migration at open).
+pub(super) fn sync_every_file(dir: &Path) -> Result<(), StoreError> {
+    sync_files(dir)?;
+    let blobs = dir.join("blobs");
+    if blobs.is_dir() {
+        sync_files(&blobs)?;
+    }
+    Ok(())
+}
+
 /// `Ok(None)` for a file that is not there (any more), the result otherwise.
 pub(super) fn ignore_gone<T>(result: std::io::Result<T>) -> std::io::Result<Option<T>> {
     match result {

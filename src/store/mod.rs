@@ -3,31 +3,33 @@
 //!
 //! # Key layout
 //!
-//! | tree        | key                         | value                                  |
-//! |-------------|-----------------------------|----------------------------------------|
-//! | `documents` | id (32 bytes, SHA-256)      | `StoredDocument` (zstd bytes + hints)  |
-//! | `reports`   | id                          | `Report` as parsed, with its findings  |
-//! | `cross`     | id                          | `CrossYearFindings` (rule 10)          |
-//! | `order`     | seq (u64 big-endian)        | id                                     |
-//! | default     | `next_seq`                  | u64 big-endian                         |
+//! | tree  | key                    | value                                               |
+//! |-------|------------------------|-----------------------------------------------------|
+//! | `log` | seq (u64 big-endian)   | `StoredReport`: id, Report (zstd), document (zstd)  |
 //!
-//! A report exists once its `order` entry does: `order` is written last in a batch, so a
-//! crash mid-batch leaves at most unreferenced `documents`/`reports` entries, overwritten
-//! when the same bytes come again.
+//! Each report is written once, appended under the next seq: a report exists once its
+//! record does. Everything else is derived from the records in seq order and kept in
+//! memory: ids, revisions, cross-year findings ([`years`]), the index; the index is
+//! checkpointed to a snapshot file ([`snapshots`]) and what came after the snapshot is
+//! replayed by a scan of the `log` from its stamp.
 //!
 //! # Rooms
 //!
 //! - this one: open, reads (`get`, `document`), close and reindex;
+//! - [`record`]: the one record of a report;
 //! - [`batch`]: one group commit (one sync per batch);
-//! - [`years`]: rule 10's links between neighbouring years, for commit, replay and reindex;
+//! - [`years`]: rule 10's links between neighbouring years, for commit and replay;
 //! - [`snapshots`]: the index's snapshot, its checkpoints and the load at open;
 //! - [`durable`]: what makes a commit durable on sled 0.34, and the free-space guard;
+//! - [`migrate`]: a data directory of the earlier layout (four trees) rewritten as a `log`;
 //! - [`backup`]: a consistent cut of the stored reports for a backup, and a restore into an
 //!   empty directory through the commit path.
 
 pub mod backup;
 mod batch;
 mod durable;
+mod migrate;
+mod record;
 mod snapshots;
 mod years;
 
@@ -40,11 +42,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
-use prost::Message;
-
 use crate::index::Index;
-use crate::model::id::{hex_of, id_bytes, IdBytes};
-use crate::pb::{CrossYearFindings, Finding, Report, StoredDocument};
+use crate::model::id::{id_bytes, IdBytes};
+use crate::pb::{Report, StoredReport};
 pub use batch::{CommitResult, Committed, NewDocument};
 pub use durable::{settle, DEFAULT_MIN_FREE, DEFAULT_MIN_FREE_MB};
 pub use snapshots::CHECKPOINT_ROWS;
@@ -150,10 +150,8 @@ pub struct Store {
 
 struct Inner {
     db: sled::Db,
-    documents: sled::Tree,
-    reports: sled::Tree,
-    cross: sled::Tree,
-    order: sled::Tree,
+    /// seq → the report's one record ([`record`]).
+    log: sled::Tree,
     index: RwLock<Index>,
     dir: PathBuf,
     options: StoreOptions,
@@ -174,13 +172,15 @@ struct Writer {
     closed: bool,
     /// The stamp of the last snapshot written or loaded; 0 when there is none.
     checkpointed: u64,
+    /// The seq the next stored report gets: one past the last record's.
+    next_seq: u64,
 }
 
 /// Where the database lives unless the command line says otherwise.
 pub const DEFAULT_DATA_DIR: &str = "./data";
 
-/// The key under which the default tree keeps the next seq.
-const NEXT_SEQ: &[u8] = b"next_seq";
+/// The name of the tree of records.
+const LOG: &str = "log";
 
 impl Store {
     /// Opens (or creates) the database under `dir` with the default options.
@@ -207,13 +207,16 @@ impl Store {
             "sled opened"
         );
         let log_file = File::open(dir.join("db"))?;
+        let log = db.open_tree(LOG)?;
+        migrate::from_four_trees(&db, &log, dir)?;
         durable::sync_files(dir)?;
+        let next_seq = match log.last()? {
+            Some((key, _)) => seq_of(&key)? + 1,
+            None => 1,
+        };
         let store = Store {
             inner: Arc::new(Inner {
-                documents: db.open_tree("documents")?,
-                reports: db.open_tree("reports")?,
-                cross: db.open_tree("cross")?,
-                order: db.open_tree("order")?,
+                log,
                 db,
                 index: RwLock::new(Index::new()),
                 dir: dir.to_owned(),
@@ -224,13 +227,14 @@ impl Store {
                 commit_lock: Mutex::new(Writer {
                     closed: false,
                     checkpointed: 0,
+                    next_seq,
                 }),
                 snapshots: Arc::new(snapshots::Snapshots::new(dir)),
                 loaded: std::sync::OnceLock::new(),
             }),
         };
         store.inner.snapshots.remove_leftovers()?;
-        let (load, stamp) = store.load_index()?;
+        let (load, stamp) = store.load_index(next_seq)?;
         if let Some(stamp) = stamp {
             store.writer().checkpointed = stamp;
         }
@@ -255,17 +259,6 @@ impl Store {
             .unwrap_or_else(|p| p.into_inner())
     }
 
-    fn next_seq(&self) -> Result<u64, StoreError> {
-        Ok(match self.inner.db.get(NEXT_SEQ)? {
-            Some(b) => u64::from_be_bytes(
-                b.as_ref()
-                    .try_into()
-                    .map_err(|_| corrupt("next_seq", "not a u64"))?,
-            ),
-            None => 1,
-        })
-    }
-
     /// Syncs, stops all further commits and writes the index snapshot. Reads still work.
     pub fn close(&self) -> Result<(), StoreError> {
         let mut writer = self.writer();
@@ -276,46 +269,21 @@ impl Store {
         // No checkpoint thread outlives the close (it would race the next open).
         self.inner.snapshots.wait();
         self.sync()?;
-        let seq = self.next_seq()?;
+        let seq = writer.next_seq;
         self.write_final_snapshot(seq)?;
         writer.checkpointed = seq;
         Ok(())
     }
 
-    /// The report stored under `id` (one the `order` tree names).
-    fn stored_report(&self, id: &[u8]) -> Result<Report, StoreError> {
-        let Some(bytes) = self.inner.reports.get(id)? else {
-            return Err(corrupt(
-                &hex_of(id),
-                "order names a report that is not stored",
-            ));
-        };
-        Report::decode(bytes.as_ref()).map_err(|e| corrupt(&hex_of(id), &e.to_string()))
-    }
-
-    /// The report stored under `id` with its own findings only, if it is stored.
-    fn own_report(&self, id: &str) -> Result<Option<Report>, StoreError> {
-        let Some(bytes) = self.inner.reports.get(id_key(id)?)? else {
-            return Ok(None);
-        };
-        Ok(Some(
-            Report::decode(bytes.as_ref()).map_err(|e| corrupt(id, &e.to_string()))?,
-        ))
-    }
-
-    /// The stored cross-year findings of the report under `key`.
-    fn cross_of(&self, key: &[u8]) -> Result<Vec<Finding>, StoreError> {
-        match self.inner.cross.get(key)? {
-            Some(b) => Ok(CrossYearFindings::decode(b.as_ref())
-                .map_err(|e| corrupt(&hex_of(key), &e.to_string()))?
-                .findings),
-            None => Ok(Vec::new()),
+    /// The record stored under `seq` (one the index names).
+    fn record(&self, seq: u64) -> Result<StoredReport, StoreError> {
+        match self.inner.log.get(seq.to_be_bytes())? {
+            Some(bytes) => record::decode(seq, &bytes),
+            None => Err(corrupt(
+                &format!("seq {seq}"),
+                "the index names a report that is not stored",
+            )),
         }
-    }
-
-    /// [`Store::cross_of`] by hex id.
-    fn cross_of_id(&self, id: &str) -> Result<Vec<Finding>, StoreError> {
-        self.cross_of(&id_key(id)?)
     }
 
     /// The in-memory index, for queries. Hold the guard briefly: a commit waits for it.
@@ -328,41 +296,40 @@ impl Store {
         self.index().contains(id)
     }
 
+    /// The seq a report id is stored under, if it is stored.
+    fn seq_of_id(&self, id: &str) -> Result<Option<u64>, StoreError> {
+        id_key(id)?;
+        let index = self.index();
+        Ok(index.row_of(id).map(|row| index.seq(row)))
+    }
+
     /// A stored report with every finding, its own and the cross-year ones.
     pub fn get(&self, id: &str) -> Result<Option<Report>, StoreError> {
-        let key = id_key(id)?;
-        if !self.contains(id) {
-            return Ok(None);
-        }
-        let Some(mut report) = self.own_report(id)? else {
-            return Ok(None);
+        id_key(id)?;
+        let (seq, before) = {
+            let index = self.index();
+            let Some(row) = index.row_of(id) else {
+                return Ok(None);
+            };
+            (index.seq(row), index.before(row).map(|b| index.facts(b)))
         };
-        report.findings.extend(self.cross_of(&key)?);
+        let mut report = record::report(&self.record(seq)?)?;
+        let cross = years::findings(before.as_ref(), &report);
+        report.findings.extend(cross);
         Ok(Some(report))
     }
 
     /// The stored document's bytes and hints.
     pub fn document(&self, id: &str) -> Result<Option<(Vec<u8>, DocumentHints)>, StoreError> {
-        let key = id_key(id)?;
-        let Some(bytes) = self.inner.documents.get(key)? else {
-            return Ok(None);
-        };
-        let doc =
-            StoredDocument::decode(bytes.as_ref()).map_err(|e| corrupt(id, &e.to_string()))?;
-        let content = zstd::decode_all(doc.content_zstd.as_slice())
-            .map_err(|e| corrupt(id, &e.to_string()))?;
-        let hints = DocumentHints {
-            source: doc.source,
-            agency: doc.agency,
-            year: doc.year,
-            content_type: doc.content_type,
-        };
-        Ok(Some((content, hints)))
+        match self.seq_of_id(id)? {
+            Some(seq) => Ok(Some(record::document(&self.record(seq)?)?)),
+            None => Ok(None),
+        }
     }
 
     /// Parses every stored document again with `parse` (given the hints stored with it, in
-    /// the form `parse` takes) and rewrites its report in place, then rebuilds the
-    /// cross-year findings and the index. Returns how many were reparsed.
+    /// the form `parse` takes) and rewrites its record in place, then rebuilds the index
+    /// (and with it the cross-year findings). Returns how many were reparsed.
     pub fn reindex<H>(&self, parse: impl Fn(&[u8], &H) -> Report) -> Result<usize, StoreError>
     where
         H: for<'h> From<&'h DocumentHints>,
@@ -376,38 +343,27 @@ impl Store {
         self.inner.snapshots.wait();
         self.inner.snapshots.remove()?;
         writer.checkpointed = 0;
-        let mut reports: Vec<Report> = Vec::new();
         let mut index = Index::new();
-        for entry in self.inner.order.iter() {
-            let (seq, key) = entry?;
-            let id = hex_of(&key);
-            let Some((content, hints)) = self.document(&id)? else {
-                return Err(corrupt(&id, "document missing for a stored report"));
-            };
+        let mut count = 0;
+        for entry in self.inner.log.range(..writer.next_seq.to_be_bytes()) {
+            let (key, bytes) = entry?;
+            let seq = seq_of(&key)?;
+            let stored = record::decode(seq, &bytes)?;
+            let (content, hints) = record::document(&stored)?;
             let mut report = parse(&content, &H::from(&hints));
-            report.id = id;
+            report.id = crate::model::id::hex_of(&stored.id);
             report.source = hints.source;
-            self.inner.reports.insert(&key, report.encode_to_vec())?;
-            index.insert(&report, seq_of(&seq)?, &[]);
-            reports.push(report);
-        }
-        // Cross-year findings: each report against the latest of the year before.
-        let position: std::collections::HashMap<&str, usize> = reports
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.id.as_str(), i))
-            .collect();
-        for report in &reports {
-            let before = years::year_before(report)
-                .and_then(|(agency, year)| index.latest_id(&agency, year))
-                .and_then(|id| position.get(id.as_str()).map(|&i| &reports[i]));
-            let cross = years::findings(before, report);
-            self.put_cross(&id_key(&report.id)?, &cross)?;
-            index.set_cross(&report.id, &cross);
+            let id: IdBytes = id_key(&report.id)?;
+            let document = stored.document.unwrap_or_default();
+            self.inner
+                .log
+                .insert(&key, record::encode(&id, &report, document)?)?;
+            years::insert(&mut index, &report, seq);
+            count += 1;
         }
         self.sync()?;
         *self.inner.index.write().unwrap_or_else(|p| p.into_inner()) = index;
-        Ok(reports.len())
+        Ok(count)
     }
 
     /// Bytes the database occupies on disk.
@@ -416,11 +372,11 @@ impl Store {
     }
 }
 
-/// An `order` key as the seq it encodes.
+/// A `log` key as the seq it encodes.
 fn seq_of(key: &[u8]) -> Result<u64, StoreError> {
     Ok(u64::from_be_bytes(
         key.try_into()
-            .map_err(|_| corrupt("order", "key is not a u64"))?,
+            .map_err(|_| corrupt("log", "key is not a u64"))?,
     ))
 }
 

@@ -7,13 +7,11 @@
 //! so its amortised cost per report stays constant), and [`Store::close`] writes one after
 //! the last commit. Each is written to a temporary file, synced and renamed over the old one.
 //!
-//! Opening loads the snapshot, checks that its last row is the `order` entry just below
-//! its stamp, then replays the `order` entries from the stamp on, as the commits did: each
-//! report with its cross-year findings as stored, then the cross-year findings of the year
-//! after ([`super::years`]), which such a commit rewrote. What it gives equals a rebuild
-//! from the `order`, `reports` and `cross` trees, which is what opening does when the
-//! snapshot is missing, unreadable or does not fit. [`Store::reindex`] rewrites reports in
-//! place, so it removes the snapshot first.
+//! Opening loads the snapshot, checks that its last row is the `log` record just below its
+//! stamp, then replays the records from the stamp on, in seq order, as the commits did
+//! ([`super::years::insert`]). What it gives equals a rebuild from every record, which is
+//! what opening does when the snapshot is missing, unreadable or does not fit.
+//! [`Store::reindex`] rewrites records in place, so it removes the snapshot first.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -21,9 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::durable::ignore_gone;
-use super::{seq_of, years, IndexLoad, Store, StoreError};
+use super::{record, seq_of, years, IndexLoad, Store, StoreError};
 use crate::index::Index;
-use crate::pb::Report;
 
 /// The index snapshot's file name in the data directory, and its name while written.
 pub(super) const SNAPSHOT: &str = "index.snapshot";
@@ -190,10 +187,11 @@ impl Store {
     }
 
     /// Loads the index at open: from the snapshot and the reports stored after it, or
-    /// rebuilt from every stored report. Returns how, and the stamp of the snapshot used.
-    pub(super) fn load_index(&self) -> Result<(IndexLoad, Option<u64>), StoreError> {
+    /// rebuilt from every stored report (`next_seq` is one past the last). Returns how,
+    /// and the stamp of the snapshot used.
+    pub(super) fn load_index(&self, next_seq: u64) -> Result<(IndexLoad, Option<u64>), StoreError> {
         let started = std::time::Instant::now();
-        if let Some((mut index, seq)) = self.read_snapshot()? {
+        if let Some((mut index, seq)) = self.read_snapshot(next_seq)? {
             let loaded_ms = started.elapsed().as_millis() as u64;
             let replayed = self.replay(&mut index, seq)?;
             tracing::info!(
@@ -213,7 +211,7 @@ impl Store {
             return Ok((IndexLoad::Snapshot { replayed }, Some(seq)));
         }
         let mut index = Index::new();
-        self.insert_stored(&mut index, 0, |_| {})?;
+        self.replay(&mut index, 0)?;
         *self.inner.index.write().unwrap_or_else(|p| p.into_inner()) = index;
         tracing::info!(
             reports = self.index().len(),
@@ -223,8 +221,8 @@ impl Store {
         Ok((IndexLoad::Rebuilt, None))
     }
 
-    /// The snapshot and its stamp, when it is there, reads, and fits the stored `order`.
-    fn read_snapshot(&self) -> Result<Option<(Index, u64)>, StoreError> {
+    /// The snapshot and its stamp, when it is there, reads, and fits the stored records.
+    fn read_snapshot(&self, next_seq: u64) -> Result<Option<(Index, u64)>, StoreError> {
         let bytes = match std::fs::read(self.inner.dir.join(SNAPSHOT)) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -238,12 +236,13 @@ impl Store {
             }
         };
         drop(bytes);
-        // Its last row must be the last `order` entry below its stamp: a snapshot of
-        // another database, or one written before a rollback, does not fit.
-        let last_below = match self.inner.order.range(..seq.to_be_bytes()).next_back() {
+        // Its last row must be the last record below its stamp: a snapshot of another
+        // database, or one written before a rollback, does not fit.
+        let last_below = match self.inner.log.range(..seq.to_be_bytes()).next_back() {
             Some(entry) => {
-                let (key, id) = entry?;
-                Some((seq_of(&key)?, id.to_vec()))
+                let (key, bytes) = entry?;
+                let seq = seq_of(&key)?;
+                Some((seq, record::decode(seq, &bytes)?.id))
             }
             None => None,
         };
@@ -251,8 +250,7 @@ impl Store {
             let i = i as u32;
             (index.seq(i), index.id_bytes(i).to_vec())
         });
-        let next_seq = self.next_seq()?;
-        if last_below != last_row || seq > next_seq.max(1) {
+        if last_below != last_row || seq > next_seq {
             tracing::warn!(
                 snapshot = seq,
                 store = next_seq,
@@ -263,29 +261,15 @@ impl Store {
         Ok(Some((index, seq)))
     }
 
-    /// Adds the reports stored from `seq` on to `index`, as their commits did (see the
-    /// module doc). Returns how many.
+    /// Adds the reports stored from `seq` on to `index`, in seq order, as their commits
+    /// did (see the module doc): a scan of the `log`. Returns how many.
     fn replay(&self, index: &mut Index, seq: u64) -> Result<u64, StoreError> {
-        let mut touched = years::Touched::default();
-        let replayed = self.insert_stored(index, seq, |report| touched.add(report))?;
-        years::relink(index, &touched, |id| self.cross_of_id(id))?;
-        Ok(replayed)
-    }
-
-    /// Inserts into `index` the reports the `order` entries from `from` on name, in order,
-    /// with their cross-year findings as stored; `each` sees every report. Returns how many.
-    fn insert_stored(
-        &self,
-        index: &mut Index,
-        from: u64,
-        mut each: impl FnMut(&Report),
-    ) -> Result<u64, StoreError> {
         let mut count = 0;
-        for entry in self.inner.order.range(from.to_be_bytes()..) {
-            let (key, id) = entry?;
-            let report = self.stored_report(&id)?;
-            index.insert(&report, seq_of(&key)?, &self.cross_of(&id)?);
-            each(&report);
+        for entry in self.inner.log.range(seq.to_be_bytes()..) {
+            let (key, bytes) = entry?;
+            let seq = seq_of(&key)?;
+            let report = record::report(&record::decode(seq, &bytes)?)?;
+            years::insert(index, &report, seq);
             count += 1;
         }
         Ok(count)

@@ -60,6 +60,19 @@ fn stores_dedupes_revises_and_survives_reopen() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Every stored report as GetReport reads it (cross-year findings included), in seq order.
+fn reports(store: &Store) -> Vec<Report> {
+    let ids: Vec<String> = {
+        let index = store.index();
+        (0..index.len() as u32)
+            .map(|i| crate::model::id::hex_of(index.id_bytes(i)))
+            .collect()
+    };
+    ids.iter()
+        .map(|id| store.get(id).unwrap().unwrap())
+        .collect()
+}
+
 /// What the index answers, to compare a snapshot-loaded index with a rebuilt one:
 /// every row's summary (findings counted, cross-year ones included), and an aggregate.
 fn answers(store: &Store) -> (Vec<crate::pb::ReportSummary>, crate::pb::AggregateResponse) {
@@ -99,11 +112,13 @@ fn reopen_both_ways(dir: &Path) -> (IndexLoad, usize) {
     let store = Store::open(dir).unwrap();
     let load = store.index_load();
     let from_snapshot = answers(&store);
+    let got = reports(&store);
     drop(store);
     let _ = std::fs::remove_file(dir.join(SNAPSHOT));
     let store = Store::open(dir).unwrap();
     assert_eq!(store.index_load(), IndexLoad::Rebuilt);
     assert_eq!(answers(&store), from_snapshot, "after {load:?}");
+    assert_eq!(reports(&store), got, "after {load:?}");
     (load, from_snapshot.0.len())
 }
 
@@ -152,7 +167,12 @@ fn checkpoints_and_replay_give_the_rebuilt_index() {
     }
     assert_eq!(stamp(), Some(12));
     let rows = answers(&store).0.len();
+    let committed = reports(&store);
+    assert!(committed
+        .iter()
+        .any(|r| r.findings.iter().any(|f| f.code == "COPIED_REPORT")));
     drop(store);
+    assert_eq!(reports(&Store::open(&dir).unwrap()), committed);
     let (load, n) = reopen_both_ways(&dir);
     assert_eq!(n, rows);
     assert_eq!(load, IndexLoad::Snapshot { replayed: 2 });
@@ -248,4 +268,65 @@ fn a_snapshot_that_does_not_fit_is_rebuilt_around() {
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&other);
+}
+
+/// Writes `texts` in the earlier layout (four trees keyed by id and seq), as that version
+/// of the store did, without its cross-year findings (they are derived again).
+fn write_four_trees(dir: &Path, texts: &[String]) {
+    use prost::Message;
+    let db = sled::open(dir).unwrap();
+    let documents = db.open_tree("documents").unwrap();
+    let reports = db.open_tree("reports").unwrap();
+    let order = db.open_tree("order").unwrap();
+    db.open_tree("cross").unwrap();
+    for (i, text) in texts.iter().enumerate() {
+        let seq = i as u64 + 1;
+        let id = report_id(text.as_bytes());
+        let key = crate::model::id::id_bytes(&id).unwrap();
+        let mut report = crate::parse_document(text.as_bytes(), &crate::Hints::default());
+        report.id = id;
+        let document = crate::pb::StoredDocument {
+            content_zstd: zstd::encode_all(text.as_bytes(), 3).unwrap(),
+            content_len: text.len() as u64,
+            seq,
+            ..Default::default()
+        };
+        documents.insert(key, document.encode_to_vec()).unwrap();
+        reports.insert(key, report.encode_to_vec()).unwrap();
+        order.insert(seq.to_be_bytes(), &key).unwrap();
+    }
+    db.insert(b"next_seq", &(texts.len() as u64 + 1).to_be_bytes())
+        .unwrap();
+    db.flush().unwrap();
+}
+
+#[test]
+fn a_directory_of_the_four_tree_layout_is_rewritten_as_one_log() {
+    let dirs = tempfile::tempdir().unwrap();
+    let texts: Vec<String> = (0..5).map(|n| yearly("甲区", n, n)).collect();
+    let old = dirs.path().join("old");
+    write_four_trees(&old, &texts);
+    let fresh = Store::open(&dirs.path().join("fresh")).unwrap();
+    fresh
+        .commit(texts.iter().map(|t| doc(t)).collect())
+        .unwrap();
+    let store = Store::open(&old).unwrap();
+    assert_eq!(store.index().len(), texts.len());
+    assert_eq!(reports(&store), reports(&fresh));
+    assert_eq!(answers(&store), answers(&fresh));
+    let (content, _) = store
+        .document(&report_id(texts[2].as_bytes()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(content, texts[2].as_bytes());
+    // Commits go on after the last old seq; the old trees are gone.
+    let more = store.commit(vec![doc(&yearly("乙区", 1, 9))]).unwrap();
+    assert_eq!(more[0].committed, Committed::Stored);
+    assert_eq!(
+        store.index().seq(texts.len() as u32),
+        texts.len() as u64 + 1
+    );
+    drop(store);
+    let db = durable::open_db(&old).unwrap();
+    assert!(!db.tree_names().iter().any(|n| n == b"order"));
 }

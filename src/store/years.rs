@@ -1,68 +1,42 @@
 //! Rule 10 across the years of one body: the ONE place that links a report to its
-//! neighbouring years, for commit, replay and reindex alike.
+//! neighbouring years, for commit, replay and rebuild alike.
 //!
 //! A report's cross-year findings compare it with the latest report of the same body for
 //! the year before ([`crate::validate::cross_year`]). So when a report of year N is stored,
 //! two sets of findings change: its own (against N - 1) and those of the latest report of
-//! N + 1 (against it). Commit and reindex compute them with [`findings`]; the index then
-//! takes the stored findings of the year after every body touched ([`relink`]), which is
-//! also what a replay after a crash does.
+//! N + 1 (against it). Both are derived, never stored: [`insert`] computes them from what
+//! the index holds of the reports compared (their year and cells, which is all rule 10
+//! reads), and the index keeps the codes and the row each report was compared with. Commit
+//! and replay call [`insert`] on the same reports in the same seq order, so a replay after
+//! a crash gives what the commits gave; [`findings`] gives GetReport the findings again.
 
-use std::collections::HashSet;
-
-use super::StoreError;
 use crate::index::Index;
 use crate::model::form::body_key;
 use crate::pb::{Finding, Report};
 use crate::validate;
 
-/// The body and year whose latest report `report` is compared with: the year before.
-pub(super) fn year_before(report: &Report) -> Option<(String, i32)> {
-    body_key(report).map(|(agency, year)| (agency, year - 1))
-}
-
-/// The body and year whose latest report is compared with `report`: the year after.
-pub(super) fn year_after(report: &Report) -> Option<(String, i32)> {
-    body_key(report).map(|(agency, year)| (agency, year + 1))
-}
-
-/// The cross-year findings of `report` given the latest report of its body for the year
-/// before, if there is one.
+/// The cross-year findings of `report` given what the index holds of the report of its
+/// body for the year before, if there is one.
 pub(super) fn findings(before: Option<&Report>, report: &Report) -> Vec<Finding> {
     before.map_or_else(Vec::new, |before| validate::cross_year(before, report))
 }
 
-/// The bodies and years whose year after has findings to take again.
-#[derive(Default)]
-pub(super) struct Touched {
-    next_years: HashSet<(String, i32)>,
-}
-
-impl Touched {
-    /// Notes that `report` was stored: its year after may compare against it now.
-    pub(super) fn add(&mut self, report: &Report) {
-        if let Some(next) = year_after(report) {
-            self.next_years.insert(next);
-        }
+/// Adds a stored report (own findings only) to `index` as the latest of its body and year:
+/// its cross-year findings against the year before, and those of the year after's latest
+/// report against it. Returns the id of the revision it supersedes, if any.
+pub(super) fn insert(index: &mut Index, report: &Report, seq: u64) -> Option<String> {
+    let body = body_key(report);
+    let before = body
+        .as_ref()
+        .and_then(|(agency, year)| index.latest_row(agency, year - 1));
+    let cross = findings(before.map(|row| index.facts(row)).as_ref(), report);
+    let superseded = index.insert_after(report, seq, &cross, before);
+    let (Some((agency, year)), Some(at)) = (body, index.row_of(&report.id)) else {
+        return superseded;
+    };
+    if let Some(next) = index.latest_row(&agency, year + 1) {
+        let cross = validate::cross_year(report, &index.facts(next));
+        index.set_cross(next, &cross, at);
     }
-}
-
-/// Sets in `index` the stored cross-year findings (`stored(id)`) of every revision of the
-/// years after the touched reports. Every revision: a revision superseded since got its
-/// findings rewritten when it was the latest, and the index may hold older ones.
-pub(super) fn relink(
-    index: &mut Index,
-    touched: &Touched,
-    mut stored: impl FnMut(&str) -> Result<Vec<Finding>, StoreError>,
-) -> Result<(), StoreError> {
-    for (agency, year) in &touched.next_years {
-        let Some(latest) = index.latest_id(agency, *year) else {
-            continue;
-        };
-        for id in index.revisions(&latest) {
-            let cross = stored(&id)?;
-            index.set_cross(&id, &cross);
-        }
-    }
-    Ok(())
+    superseded
 }
