@@ -92,32 +92,25 @@ pub struct CommitResult {
 }
 
 /// The reports of the batch being committed, not yet in the index, with lookups by id and
-/// by body so a batch of n reports costs n lookups, not n².
+/// by body so a batch of n reports costs n lookups, not n². Reports stay in the batch's
+/// results (what the caller gets back); this names them there.
 #[derive(Default)]
 struct Batch {
-    /// (seq, report), in commit order.
-    reports: Vec<(u64, Report)>,
+    /// (seq, position in the results) of each stored report, in commit order.
+    stored: Vec<(u64, usize)>,
+    /// Report id → position in the results.
     by_id: rustc_hash::FxHashMap<String, usize>,
-    /// (agency, year) → the latest of the batch's reports of that body.
-    latest: rustc_hash::FxHashMap<(String, i32), usize>,
+    /// (agency, year) → the id of the latest of the batch's reports of that body.
+    latest: rustc_hash::FxHashMap<(String, i32), String>,
 }
 
 impl Batch {
-    fn get(&self, id: &str) -> Option<&Report> {
-        self.by_id.get(id).map(|&i| &self.reports[i].1)
-    }
-
-    fn latest(&self, body: &(String, i32)) -> Option<&Report> {
-        self.latest.get(body).map(|&i| &self.reports[i].1)
-    }
-
-    fn push(&mut self, seq: u64, report: Report, body: Option<(String, i32)>) {
-        let i = self.reports.len();
-        self.by_id.insert(report.id.clone(), i);
+    fn push(&mut self, seq: u64, at: usize, id: &str, body: Option<(String, i32)>) {
+        self.stored.push((seq, at));
+        self.by_id.insert(id.to_owned(), at);
         if let Some(body) = body {
-            self.latest.insert(body, i);
+            self.latest.insert(body, id.to_owned());
         }
-        self.reports.push((seq, report));
     }
 }
 
@@ -147,7 +140,7 @@ impl Store {
         let mut results = Vec::with_capacity(docs.len());
         let mut fresh = Batch::default();
         for doc in docs {
-            if let Some(duplicate) = self.duplicate(&doc.id, &fresh)? {
+            if let Some(duplicate) = self.duplicate(&doc.id, &fresh, &results)? {
                 results.push(duplicate);
                 continue;
             }
@@ -157,29 +150,35 @@ impl Store {
                 None => Committed::Stored,
             };
             self.inner.log.insert(next_seq.to_be_bytes(), doc.record)?;
+            fresh.push(next_seq, results.len(), &doc.id, body);
             results.push(CommitResult {
                 committed,
-                report: doc.report.clone(),
+                report: doc.report,
             });
-            fresh.push(next_seq, doc.report, body);
             next_seq += 1;
         }
         self.sync()?;
         writer.next_seq = next_seq;
         {
             let mut index = self.inner.index.write().unwrap_or_else(|p| p.into_inner());
-            for (seq, report) in &fresh.reports {
-                years::insert(&mut index, report, *seq);
+            for &(seq, at) in &fresh.stored {
+                years::insert(&mut index, &results[at].report, seq);
             }
         }
         self.checkpoint_if_due(&mut writer.checkpointed, next_seq);
         Ok(results)
     }
 
-    /// The answer for a document stored already, in this batch or before it.
-    fn duplicate(&self, id: &str, fresh: &Batch) -> Result<Option<CommitResult>, StoreError> {
-        let report = match fresh.get(id) {
-            Some(r) => r.clone(),
+    /// The answer for a document stored already, in this batch (whose `results` so far
+    /// are given) or before it.
+    fn duplicate(
+        &self,
+        id: &str,
+        fresh: &Batch,
+        results: &[CommitResult],
+    ) -> Result<Option<CommitResult>, StoreError> {
+        let report = match fresh.by_id.get(id) {
+            Some(&at) => results[at].report.clone(),
             None if self.contains(id) => self.get(id)?.unwrap_or_default(),
             None => return Ok(None),
         };
@@ -192,8 +191,8 @@ impl Store {
     /// The latest stored revision of a body and year, in the batch or the index.
     fn latest_before(&self, body: Option<&(String, i32)>, fresh: &Batch) -> Option<String> {
         let body = body?;
-        if let Some(r) = fresh.latest(body) {
-            return Some(r.id.clone());
+        if let Some(id) = fresh.latest.get(body) {
+            return Some(id.clone());
         }
         self.index().latest_id(&body.0, body.1)
     }
