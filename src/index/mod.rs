@@ -304,7 +304,9 @@ impl Index {
             ..Report::default()
         };
         for (m, column) in self.columns.iter().enumerate() {
-            catalogue::set(&mut report, m, column.get(at));
+            if let Some(v) = column.get(at) {
+                catalogue::set(&mut report, m, Some(v));
+            }
         }
         report
     }
