@@ -32,6 +32,7 @@ pub(super) fn flatten(html: &str) -> Option<String> {
         nested,
         tables_seen: 0,
         reopens: false,
+        after_pre: false,
     };
     for t in &tokens {
         w.token(t).ok()?;
@@ -45,7 +46,10 @@ pub(super) fn flatten(html: &str) -> Option<String> {
 enum Kind {
     Table,
     Row,
-    Cell,
+    /// td or th: an end tag closes only its own kind.
+    Cell {
+        th: bool,
+    },
     /// thead, tbody, tfoot.
     Section(u8),
     Caption,
@@ -162,7 +166,8 @@ fn classify(name: &str) -> Result<Kind, Declined> {
     Ok(match name {
         "table" => Kind::Table,
         "tr" => Kind::Row,
-        "td" | "th" => Kind::Cell,
+        "td" => Kind::Cell { th: false },
+        "th" => Kind::Cell { th: true },
         "thead" => Kind::Section(0),
         "tbody" => Kind::Section(1),
         "tfoot" => Kind::Section(2),
@@ -401,7 +406,10 @@ enum Open {
     /// thead, tbody or tfoot: an end tag closes only its own kind.
     Section(u8),
     Row,
-    Cell,
+    /// td or th: an end tag closes only its own kind.
+    Cell {
+        th: bool,
+    },
     Block(u8),
     /// A heading; true once html5ever may have opened an element in it that this pass
     /// does not track (an inline element, or a formatting element it reopens for text or a
@@ -434,6 +442,9 @@ struct Walker {
     /// True once an inline element has opened: html5ever keeps the formatting elements
     /// (b, font, ...) a block's end closed and reopens them for the next text or `<br>`.
     reopens: bool,
+    /// True for the token right after a `<pre>` start tag: html5ever drops a newline that
+    /// starts it (which shows in a grid cell, where the pre breaks no line).
+    after_pre: bool,
 }
 
 impl Walker {
@@ -459,12 +470,17 @@ impl Walker {
     }
 
     fn token(&mut self, t: &Token<'_>) -> Result<(), Declined> {
+        let after_pre = std::mem::take(&mut self.after_pre);
         match *t {
             Token::Text(raw) => {
                 if self.reopens {
                     self.fill_heading();
                 }
-                decode_refs(raw, &mut self.pending)?;
+                if after_pre {
+                    self.text_after_pre(raw)?;
+                } else {
+                    decode_refs(raw, &mut self.pending)?;
+                }
                 if self.in_table_body() && self.pending.contains(|c: char| !is_html_ws(c)) {
                     return Err(());
                 }
@@ -478,6 +494,20 @@ impl Walker {
             } => self.start(kind, colspan, rowspan),
             Token::End(kind) => self.end(kind),
         }
+    }
+
+    /// Text right after `<pre>`, whose leading LF html5ever's tree builder drops: its
+    /// tokenizer reads CR LF and a lone CR as that LF, and `&#10;` too, not `&#13;` (CR).
+    fn text_after_pre(&mut self, raw: &str) -> Result<(), Declined> {
+        if let Some(rest) = raw.strip_prefix('\r') {
+            return decode_refs(rest.strip_prefix('\n').unwrap_or(rest), &mut self.pending);
+        }
+        let from = self.pending.len();
+        decode_refs(raw, &mut self.pending)?;
+        if self.pending[from..].starts_with('\n') {
+            self.pending.remove(from);
+        }
+        Ok(())
     }
 
     /// Ends the current text node.
@@ -532,11 +562,11 @@ impl Walker {
                     self.close_to_table_body(true)?;
                     self.open_row()
                 }
-                Kind::Cell => {
+                Kind::Cell { th } => {
                     if self.open.last() != Some(&Open::Row) {
                         self.open_row()?;
                     }
-                    self.open_cell(colspan, rowspan)
+                    self.open_cell(th, colspan, rowspan)
                 }
                 Kind::Section(k) => {
                     self.close_to_table_body(false)?;
@@ -545,11 +575,14 @@ impl Walker {
                     }
                     self.push(Open::Section(k))
                 }
-                Kind::Hidden | Kind::Col => Ok(()),
+                // html5ever closes the open row and section and opens a colgroup in the
+                // table, which the next row or cell closes again: that starts a new row.
+                Kind::Col => self.close_to_table_body(false),
+                Kind::Hidden => Ok(()),
                 _ => Err(()),
             };
         }
-        let in_cell = matches!(structure, Some(Open::Cell));
+        let in_cell = matches!(structure, Some(Open::Cell { .. }));
         match kind {
             Kind::Table => {
                 self.flush()?;
@@ -567,7 +600,7 @@ impl Walker {
                 }
                 self.push(Open::Table(grid))
             }
-            Kind::Row | Kind::Cell | Kind::Section(_) | Kind::Caption | Kind::Col => {
+            Kind::Row | Kind::Cell { .. } | Kind::Section(_) | Kind::Caption | Kind::Col => {
                 if !in_cell {
                     // Outside any table html5ever ignores these tags: no node, no break.
                     return if structure.is_none() { Ok(()) } else { Err(()) };
@@ -575,7 +608,7 @@ impl Walker {
                 self.flush()?;
                 self.close_cell()?;
                 match kind {
-                    Kind::Cell => self.open_cell(colspan, rowspan),
+                    Kind::Cell { th } => self.open_cell(th, colspan, rowspan),
                     Kind::Row => {
                         self.close_to_table_body(true)?;
                         self.open_row()
@@ -587,6 +620,8 @@ impl Walker {
                         }
                         self.push(Open::Section(k))
                     }
+                    // As in a row: the row and section close for a colgroup.
+                    Kind::Col => self.close_to_table_body(false),
                     _ => Err(()),
                 }
             }
@@ -606,9 +641,11 @@ impl Walker {
                 if !self.in_grid() {
                     line_break(&mut self.out);
                 }
-                // hr is void: no end tag will close it.
-                if BLOCKS[i as usize] == "hr" {
-                    return Ok(());
+                match BLOCKS[i as usize] {
+                    // hr is void: no end tag will close it.
+                    "hr" => return Ok(()),
+                    "pre" => self.after_pre = true,
+                    _ => {}
                 }
                 self.push(Open::Block(i))
             }
@@ -665,9 +702,14 @@ impl Walker {
                     }
                 }
             }
-            Kind::Cell => {
-                if structure != Some(Open::Cell) {
-                    return if structure.is_none() { Ok(()) } else { Err(()) };
+            Kind::Cell { th } => {
+                match structure {
+                    // html5ever ignores `</th>` in a td and `</td>` in a th: the cell, the
+                    // innermost in table scope, is the only one it could close.
+                    Some(Open::Cell { th: open }) if open != th => return Ok(()),
+                    Some(Open::Cell { .. }) => {}
+                    None => return Ok(()),
+                    Some(_) => return Err(()),
                 }
                 self.flush()?;
                 self.close_cell()
@@ -703,7 +745,10 @@ impl Walker {
                     self.close_to_table_body(false)
                 }
             }
-            Kind::Caption | Kind::Col => Err(()),
+            Kind::Caption => Err(()),
+            // html5ever ignores `</col>`, and `</colgroup>` too but in a colgroup, which holds
+            // no text: neither changes what is read.
+            Kind::Col => Ok(()),
             Kind::Br => self.start(Kind::Br, None, None),
             Kind::Block(i) => self.end_block(Open::Block(i), BLOCKS[i as usize]),
             Kind::Heading => self.end_block(Open::Heading(false), "h1"),
@@ -770,7 +815,7 @@ impl Walker {
                 && matches!(o, Open::Block(i) if matches!(BLOCKS[*i as usize], "ul" | "ol"));
             if matches!(
                 o,
-                Open::Table(_) | Open::Cell | Open::Section(_) | Open::Row
+                Open::Table(_) | Open::Cell { .. } | Open::Section(_) | Open::Row
             ) || list_scope
             {
                 break;
@@ -834,7 +879,12 @@ impl Walker {
         self.push(Open::Row)
     }
 
-    fn open_cell(&mut self, colspan: Option<&str>, rowspan: Option<&str>) -> Result<(), Declined> {
+    fn open_cell(
+        &mut self,
+        th: bool,
+        colspan: Option<&str>,
+        rowspan: Option<&str>,
+    ) -> Result<(), Declined> {
         if let Some(grid) = &mut self.grid {
             if grid.cells.is_some() {
                 let colspan = span(colspan, MAX_COLS.saturating_sub(grid.col).max(1));
@@ -842,7 +892,7 @@ impl Walker {
                 grid.cell = Some((String::new(), colspan, rowspan));
             }
         }
-        self.push(Open::Cell)
+        self.push(Open::Cell { th })
     }
 
     /// Closes the open cell, if any (and blocks inside it), placing it on the grid.
@@ -851,11 +901,11 @@ impl Walker {
         let Some(at) = self
             .open
             .iter()
-            .rposition(|o| matches!(o, Open::Cell | Open::Table(_)))
+            .rposition(|o| matches!(o, Open::Cell { .. } | Open::Table(_)))
         else {
             return Ok(());
         };
-        if self.open[at] != Open::Cell {
+        if !matches!(self.open[at], Open::Cell { .. }) {
             return Ok(());
         }
         self.open.truncate(at);
@@ -886,7 +936,7 @@ impl Walker {
         self.flush()?;
         while let Some(o) = self.open.last().copied() {
             match o {
-                Open::Cell => self.close_cell()?,
+                Open::Cell { .. } => self.close_cell()?,
                 Open::Row => {
                     self.open.pop();
                     self.close_row();
@@ -1086,7 +1136,7 @@ mod tests {
         let tags = [
             "p", "div", "table", "tr", "td", "th", "tbody", "thead", "br", "span", "b", "h2", "h3",
             "li", "ul", "ol", "dd", "dt", "center", "body", "html", "head", "hr", "script",
-            "title", "caption", "col", "font", "pre",
+            "title", "caption", "col", "font", "pre", "colgroup", "tfoot",
         ];
         let texts = [
             "规章",
@@ -1101,6 +1151,8 @@ mod tests {
             "<",
             "&",
             " 行政\n许可 ",
+            "\r\n",
+            "&#10;",
         ];
         prop_oneof![
             3 => proptest::sample::select(tags.to_vec()).prop_map(|t| format!("<{t}>")),
@@ -1133,6 +1185,54 @@ mod tests {
             assert_eq!(flat, html_tree_to_text(page));
         }
         assert_eq!(html_tree_to_text(page), "规章\nx\n");
+    }
+
+    /// Found by the property below: html5ever ignores `</th>` while a td is the open cell
+    /// (and `</td>` in a th), so the script after it is in the cell, whose text the grid
+    /// reads; the flattener closed the cell and skipped the script.
+    #[test]
+    fn cell_end_tag_of_the_other_kind() {
+        let page = "<table><TD></th><script><p>";
+        if let Some(flat) = flatten(page) {
+            assert_eq!(flat, html_tree_to_text(page));
+        }
+        let page = "<table><tr><th>a</td>b</th><td>c</table>";
+        assert_eq!(
+            flatten(page).as_deref(),
+            Some(html_tree_to_text(page).as_str())
+        );
+        assert_eq!(html_tree_to_text(page), "ab\tc\n");
+    }
+
+    /// Found by the property below: `<col>` in a row (or cell) closes the row and its
+    /// section and opens a colgroup in the table, so the next cell starts a new row; the
+    /// flattener ignored it and put the cell in the same row.
+    #[test]
+    fn col_in_a_row_ends_the_row() {
+        for page in [
+            "<table><td></td><col><td>",
+            "<table><tbody><tr><td>1</td><col><td>2</table>",
+            "<table><tr><td>1<colgroup><col></colgroup><td>2</table>",
+        ] {
+            let flat = flatten(page).unwrap_or_else(|| panic!("declined: {page}"));
+            assert_eq!(flat, html_tree_to_text(page), "{page}");
+        }
+        assert_eq!(html_tree_to_text("<table><td>1</td><col><td>2"), "1\n2\n");
+    }
+
+    /// Found by the property below: html5ever drops a newline right after `<pre>`, which
+    /// shows in a grid cell, where the pre breaks no line: "&&", not "& &".
+    #[test]
+    fn newline_after_pre_in_a_cell() {
+        for page in [
+            "<table><td>&amp;<pre>\n&amp;",
+            "<table><td>a<pre>\r\nb</pre></td><td>c<pre>&#10;d<pre>\n\ne</table>",
+            "<table><td>a<pre>\rb<pre><b>\nc</table>",
+        ] {
+            let flat = flatten(page).unwrap_or_else(|| panic!("declined: {page}"));
+            assert_eq!(flat, html_tree_to_text(page), "{page:?}");
+        }
+        assert_eq!(html_tree_to_text("<table><td>&amp;<pre>\n&amp;"), "&&\n");
     }
 
     proptest! {
