@@ -5,8 +5,9 @@
 //! whose text it would read differently: content foster-parented out of a table, a table
 //! opened directly in a table, character references outside a small known set, raw-text
 //! elements other than script/style/title/noscript, unterminated tags and comments, a
-//! heading opened in a heading that may hold an open inline element. The caller then builds
-//! the tree. A test compares both on generated tag soup.
+//! heading opened in a heading that may hold an open inline element, a block in a table
+//! cell that a formatting element's end tag would move. The caller then builds the tree. A
+//! test compares both on generated tag soup.
 
 use super::{is_block, line_break, push_collapsed, span, MAX_COLS, MAX_ROWS};
 
@@ -33,6 +34,7 @@ pub(super) fn flatten(html: &str) -> Option<String> {
         tables_seen: 0,
         reopens: false,
         after_pre: false,
+        formatting: Vec::new(),
     };
     for t in &tokens {
         w.token(t).ok()?;
@@ -66,6 +68,9 @@ enum Kind {
     Hidden,
     /// Elements that change nothing but separate text nodes.
     Inline,
+    /// An inline element of [`FORMATTING`]; the name's index. html5ever keeps it on its list
+    /// of active formatting elements, and its end tag may move the blocks opened in it.
+    Formatting(u8),
 }
 
 #[derive(Debug)]
@@ -109,6 +114,18 @@ const BLOCKS: &[&str] = &[
 
 /// The index of "p" in [`BLOCKS`].
 const P: u8 = 0;
+
+/// The formatting elements html5ever reopens and adopts (nobr is in [`UNSUPPORTED`]).
+const FORMATTING: &[&str] = &[
+    "a", "b", "big", "code", "em", "font", "i", "s", "small", "strike", "strong", "tt", "u",
+];
+
+/// The index of "a" in [`FORMATTING`]: its start tag closes an open `a` as its end tag does.
+const A: u8 = 0;
+
+/// Most formatting elements this pass keeps for one cell; a cell with more goes to the tree
+/// builder (the list stays short, and so does the walk over it at each block).
+const MAX_FORMATTING: usize = 64;
 
 /// Elements html5ever gives special parsing or tree rules this pass does not follow.
 const UNSUPPORTED: &[&str] = &[
@@ -181,7 +198,10 @@ fn classify(name: &str) -> Result<Kind, Declined> {
         _ => match BLOCKS.iter().position(|b| *b == name) {
             Some(i) => Kind::Block(i as u8),
             None if is_block(name) => return Err(()),
-            None => Kind::Inline,
+            None => match FORMATTING.iter().position(|f| *f == name) {
+                Some(i) => Kind::Formatting(i as u8),
+                None => Kind::Inline,
+            },
         },
     })
 }
@@ -445,6 +465,23 @@ struct Walker {
     /// True for the token right after a `<pre>` start tag: html5ever drops a newline that
     /// starts it (which shows in a grid cell, where the pre breaks no line).
     after_pre: bool,
+    /// html5ever's active formatting elements in the open cells: see [`Formatting`].
+    formatting: Vec<Formatting>,
+}
+
+/// An entry of html5ever's list of active formatting elements, as far as this pass keeps
+/// it: in table cells only. There an end tag that moves a block opened in its element (the
+/// adoption agency algorithm's furthest block) can leave nodes whose parent link scraper's
+/// tree does not update, and the tree walk's cell text (read through those links) then
+/// skips part of the cell; this pass declines such pages.
+#[derive(Debug, Clone, Copy)]
+enum Formatting {
+    /// Opened with a cell (html5ever's marker): the entries after it are that cell's.
+    Cell,
+    /// A formatting element opened in the cell; `depth` is at most the length of `open`
+    /// when it (or the copy html5ever reopens of it) opened, so every block open at or above
+    /// `depth` may have opened inside it.
+    Element { name: u8, depth: usize },
 }
 
 impl Walker {
@@ -543,7 +580,62 @@ impl Walker {
         if self.open.len() >= MAX_OPEN {
             return Err(());
         }
+        if matches!(o, Open::Block(_) | Open::Heading(_)) {
+            // The block may open in the cell's formatting elements even where they opened
+            // deeper (a closed block took them along; html5ever reopens them here).
+            let depth_now = self.open.len();
+            for f in self.formatting.iter_mut().rev() {
+                match f {
+                    Formatting::Cell => break,
+                    Formatting::Element { depth, .. } => *depth = (*depth).min(depth_now),
+                }
+            }
+        }
         self.open.push(o);
+        Ok(())
+    }
+
+    /// A formatting element's start tag in a cell; `<a>` first ends an open `a` as `</a>`
+    /// does.
+    fn open_formatting(&mut self, name: u8) -> Result<(), Declined> {
+        if name == A {
+            self.close_formatting(A)?;
+        }
+        if self.formatting.len() >= MAX_FORMATTING {
+            return Err(());
+        }
+        self.formatting.push(Formatting::Element {
+            name,
+            depth: self.open.len(),
+        });
+        Ok(())
+    }
+
+    /// A formatting element's end tag in a cell: declines when a block that may have opened
+    /// inside the element is open (html5ever would move it), else forgets the element.
+    fn close_formatting(&mut self, name: u8) -> Result<(), Declined> {
+        for k in (0..self.formatting.len()).rev() {
+            match self.formatting[k] {
+                Formatting::Cell => return Ok(()),
+                Formatting::Element { name: n, depth } if n == name => {
+                    let inside = &self.open[depth.min(self.open.len())..];
+                    if inside
+                        .iter()
+                        .any(|o| matches!(o, Open::Block(_) | Open::Heading(_)))
+                    {
+                        return Err(());
+                    }
+                    if k + 1 == self.formatting.len() {
+                        // The common case: the innermost entry, as the page nests it.
+                        self.formatting.pop();
+                    } else {
+                        self.formatting.remove(k);
+                    }
+                    return Ok(());
+                }
+                Formatting::Element { .. } => {}
+            }
+        }
         Ok(())
     }
 
@@ -665,7 +757,12 @@ impl Walker {
                 }
                 self.flush()
             }
-            Kind::Inline => {
+            Kind::Inline | Kind::Formatting(_) => {
+                if let Kind::Formatting(name) = kind {
+                    if in_cell {
+                        self.open_formatting(name)?;
+                    }
+                }
                 self.reopens = true;
                 self.fill_heading();
                 self.flush()
@@ -756,7 +853,13 @@ impl Walker {
             // The start tag already separated the text around the element.
             Kind::Hidden => Ok(()),
             // A formatting element's end tag can make html5ever open a copy of it here.
-            Kind::Inline => {
+            Kind::Inline | Kind::Formatting(_) => {
+                if let Kind::Formatting(name) = kind {
+                    // Outside its cell (in a table in it) html5ever ignores the end tag.
+                    if matches!(structure, Some(Open::Cell { .. })) {
+                        self.close_formatting(name)?;
+                    }
+                }
                 self.fill_heading();
                 self.flush()
             }
@@ -892,6 +995,7 @@ impl Walker {
                 grid.cell = Some((String::new(), colspan, rowspan));
             }
         }
+        self.formatting.push(Formatting::Cell);
         self.push(Open::Cell { th })
     }
 
@@ -909,6 +1013,14 @@ impl Walker {
             return Ok(());
         }
         self.open.truncate(at);
+        // html5ever clears its formatting elements back to the cell's marker.
+        if let Some(m) = self
+            .formatting
+            .iter()
+            .rposition(|f| matches!(f, Formatting::Cell))
+        {
+            self.formatting.truncate(m);
+        }
         match &mut self.grid {
             Some(grid) => grid.place_cell(),
             // A layout table's cell keeps its words apart from the next cell's.
@@ -1136,7 +1248,7 @@ mod tests {
         let tags = [
             "p", "div", "table", "tr", "td", "th", "tbody", "thead", "br", "span", "b", "h2", "h3",
             "li", "ul", "ol", "dd", "dt", "center", "body", "html", "head", "hr", "script",
-            "title", "caption", "col", "font", "pre", "colgroup", "tfoot",
+            "title", "caption", "col", "font", "pre", "colgroup", "tfoot", "a",
         ];
         let texts = [
             "规章",
@@ -1233,6 +1345,26 @@ mod tests {
             assert_eq!(flat, html_tree_to_text(page), "{page:?}");
         }
         assert_eq!(html_tree_to_text("<table><td>&amp;<pre>\n&amp;"), "&&\n");
+    }
+
+    /// Found by the property below: `</font>` with a block open inside the font makes
+    /// html5ever move the block out of it (twice here: the li, then the h2), and scraper's
+    /// tree keeps a stale parent link to "规章", so the grid's cell text skips the h2 with
+    /// "&". The flattener declines a block moved in a cell; elsewhere, and where no block
+    /// is open inside the formatting element, it reads on.
+    #[test]
+    fn formatting_end_tag_moving_a_block_in_a_cell() {
+        let page = "<table><td><font><li><hr>规章<h2>&amp;</font>";
+        assert_eq!(html_tree_to_text(page), "规章\n");
+        assert_eq!(flatten(page), None);
+        for page in [
+            "<table><tr><td><b><p>x</p></b>y<p><b>z</b></p><a>1<a>2</a></td></tr></table>",
+            "<table><td><b>x</b><div>y<i>z</i></div><b>w<td><b><font>v</font></b>",
+            "<font><li><hr>规章<h2>&amp;</font><table><td><p><font>x</font>",
+        ] {
+            let flat = flatten(page).unwrap_or_else(|| panic!("declined: {page}"));
+            assert_eq!(flat, html_tree_to_text(page), "{page}");
+        }
     }
 
     proptest! {
