@@ -115,7 +115,7 @@ const BLOCKS: &[&str] = &[
 /// The index of "p" in [`BLOCKS`].
 const P: u8 = 0;
 
-/// The formatting elements html5ever reopens and adopts (nobr is in [`UNSUPPORTED`]).
+/// The formatting elements html5ever reopens and adopts (nobr is declined in [`classify`]).
 const FORMATTING: &[&str] = &[
     "a", "b", "big", "code", "em", "font", "i", "s", "small", "strike", "strong", "tt", "u",
 ];
@@ -126,58 +126,6 @@ const A: u8 = 0;
 /// Most formatting elements this pass keeps for one cell; a cell with more goes to the tree
 /// builder (the list stays short, and so does the walk over it at each block).
 const MAX_FORMATTING: usize = 64;
-
-/// Elements html5ever gives special parsing or tree rules this pass does not follow.
-const UNSUPPORTED: &[&str] = &[
-    "template",
-    "textarea",
-    "select",
-    "option",
-    "optgroup",
-    "svg",
-    "math",
-    "frameset",
-    "frame",
-    "iframe",
-    "xmp",
-    "plaintext",
-    "noembed",
-    "noframes",
-    "object",
-    "applet",
-    "marquee",
-    "listing",
-    "button",
-    "image",
-    "isindex",
-    "keygen",
-    "form",
-    "input",
-    "nobr",
-    "ruby",
-    "rb",
-    "rt",
-    "rp",
-    "rtc",
-    "menu",
-    "menuitem",
-    "dir",
-    "details",
-    "summary",
-    "dialog",
-    "hgroup",
-    "address",
-    "fieldset",
-    "legend",
-    "search",
-    "embed",
-    "param",
-    "source",
-    "track",
-    "area",
-    "basefont",
-    "bgsound",
-];
 
 fn classify(name: &str) -> Result<Kind, Declined> {
     Ok(match name {
@@ -194,7 +142,15 @@ fn classify(name: &str) -> Result<Kind, Declined> {
         "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => Kind::Heading,
         "html" | "body" | "head" => Kind::Root,
         "script" | "style" | "title" | "noscript" => Kind::Hidden,
-        _ if UNSUPPORTED.contains(&name) => return Err(()),
+        // Elements html5ever gives special parsing or tree rules this pass does not follow
+        // (one match, not a scan of a list: every tag name comes here).
+        "template" | "textarea" | "select" | "option" | "optgroup" | "svg" | "math"
+        | "frameset" | "frame" | "iframe" | "xmp" | "plaintext" | "noembed" | "noframes"
+        | "object" | "applet" | "marquee" | "listing" | "button" | "image" | "isindex"
+        | "keygen" | "form" | "input" | "nobr" | "ruby" | "rb" | "rt" | "rp" | "rtc" | "menu"
+        | "menuitem" | "dir" | "details" | "summary" | "dialog" | "hgroup" | "address"
+        | "fieldset" | "legend" | "search" | "embed" | "param" | "source" | "track" | "area"
+        | "basefont" | "bgsound" => return Err(()),
         _ => match BLOCKS.iter().position(|b| *b == name) {
             Some(i) => Kind::Block(i as u8),
             None if is_block(name) => return Err(()),
