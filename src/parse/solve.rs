@@ -42,12 +42,7 @@ fn split_rec(
     if remaining < tokens.len() {
         return true;
     }
-    // A signed cell (`-15`) stands alone: its sign shows where it starts.
-    let splittable = first.fused
-        && first.integer
-        && first.value >= 0.0
-        && first.raw.bytes().all(|b| b.is_ascii_digit());
-    if !splittable {
+    if !splittable(first) {
         current.push(first.value);
         let ok = split_rec(rest, parts, current, out);
         current.pop();
@@ -55,8 +50,12 @@ fn split_rec(
     }
     let digits = first.raw.as_bytes();
     let max_cells = (remaining - rest.len()).min(digits.len());
+    // The later tokens can take at most `rest_cells` cells, so this one must take the rest:
+    // splits into fewer cells could never fill the row, and are not enumerated.
+    let rest_cells: usize = rest.iter().map(most_cells).sum();
+    let min_cells = remaining.saturating_sub(rest_cells);
     let mut cuts = Vec::with_capacity(max_cells);
-    split_digits(digits, 0, max_cells, &mut cuts, &mut |cells| {
+    split_digits(digits, 0, min_cells, max_cells, &mut cuts, &mut |cells| {
         let before = current.len();
         current.extend_from_slice(cells);
         let ok = split_rec(rest, parts, current, out);
@@ -65,19 +64,40 @@ fn split_rec(
     })
 }
 
-/// Calls `emit` with every split of `digits[start..]` into at most `max_cells` numbers.
+/// A fused run of plain digits, whose cell boundaries are unknown. A signed cell (`-15`)
+/// stands alone: its sign shows where it starts.
+fn splittable(n: &Number<'_>) -> bool {
+    n.fused && n.integer && n.value >= 0.0 && n.raw.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The most cells `n` may be read as: one per digit when it may be split, else one.
+fn most_cells(n: &Number<'_>) -> usize {
+    if splittable(n) {
+        n.raw.len()
+    } else {
+        1
+    }
+}
+
+/// Calls `emit` with every split of `digits[start..]` into at least `min_cells` and at most
+/// `max_cells` numbers.
 fn split_digits(
     digits: &[u8],
     start: usize,
+    min_cells: usize,
     max_cells: usize,
     acc: &mut Vec<f64>,
     emit: &mut dyn FnMut(&[f64]) -> bool,
 ) -> bool {
     if start == digits.len() {
-        return acc.is_empty() || emit(acc);
+        return acc.is_empty() || acc.len() < min_cells || emit(acc);
     }
-    // The cells left cannot hold the digits left: no split down this path.
-    if acc.len() == max_cells || digits.len() - start > (max_cells - acc.len()) * MAX_CELL_DIGITS {
+    // The cells left cannot hold the digits left, or the digits left (one cell each at
+    // most) cannot make the cells still needed: no split down this path.
+    if acc.len() == max_cells
+        || digits.len() - start > (max_cells - acc.len()) * MAX_CELL_DIGITS
+        || acc.len() + (digits.len() - start) < min_cells
+    {
         return true;
     }
     // A cell starting with 0 is the single digit 0.
@@ -91,7 +111,7 @@ fn split_digits(
             .iter()
             .fold(0f64, |v, d| v * 10.0 + f64::from(d - b'0'));
         acc.push(value);
-        let ok = split_digits(digits, start + len, max_cells, acc, emit);
+        let ok = split_digits(digits, start + len, min_cells, max_cells, acc, emit);
         acc.pop();
         if !ok {
             return false;
