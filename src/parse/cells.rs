@@ -5,6 +5,8 @@
 //! (`规章 1 0 11`, `规范性文件898989`) splits into its label and its numbers, the latter marked
 //! as fused when no separator stood between them. Page numbers (`-4-`) are dropped.
 
+use super::labels;
+
 /// A number as printed in a cell.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Number<'a> {
@@ -96,7 +98,7 @@ fn is_page_number(s: &str) -> bool {
     if s.len() > 24 || !s.bytes().any(|b| b.is_ascii_digit()) {
         return false;
     }
-    let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    let t = labels::without_whitespace(s);
     let inner = t
         .trim_start_matches(['-', '—', '–', '─'])
         .trim_end_matches(['-', '—', '–', '─']);

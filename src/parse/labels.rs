@@ -11,6 +11,16 @@ use aho_corasick::AhoCorasick;
 
 use crate::pb::Template;
 
+/// `text` without its whitespace. The runs between whitespace are copied whole into a string
+/// sized once, rather than char by char into one that grows.
+pub fn without_whitespace(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for run in text.split(char::is_whitespace) {
+        out.push_str(run);
+    }
+    out
+}
+
 /// What a table 三 label names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum T3Label {

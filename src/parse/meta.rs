@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use crate::parse::labels;
 use crate::pb::Region;
 
 /// The head of a document (in bytes) where its titles, year and agency are looked for.
@@ -103,9 +104,7 @@ pub fn titles(text: &str) -> Vec<String> {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .take(TITLE_SEARCH_LINES)
-        .map(|l| {
-            (l.len() <= MAX_TITLE_BYTES).then(|| l.chars().filter(|c| !c.is_whitespace()).collect())
-        })
+        .map(|l| (l.len() <= MAX_TITLE_BYTES).then(|| labels::without_whitespace(l)))
         .collect();
     let is_title = |l: &str| {
         l.contains("信息公开")

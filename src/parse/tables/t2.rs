@@ -4,7 +4,7 @@
 use super::{grid_cells, numbers_of, printed, LabelAt, Read};
 use crate::model::finding::Code;
 use crate::parse::cells::{cells, Cell, Number, Tok, Unit};
-use crate::parse::labels::{t2_label_split, T2Row};
+use crate::parse::labels::{self, t2_label_split, T2Row};
 use crate::parse::sheet::Sheet;
 use crate::parse::solve;
 use crate::pb::{ExtraRow, Template};
@@ -106,7 +106,7 @@ pub fn read_t2(region: &str, template: Template, sheet: &mut Sheet) -> Read {
 
 /// Header cells of table 二 (column titles, 第二十条 markers) are not row labels.
 fn is_t2_header(t: &str) -> bool {
-    let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+    let compact = labels::without_whitespace(t);
     [
         "信息内容",
         "数量",
@@ -138,7 +138,7 @@ fn row_label(row: T2Row) -> &'static str {
 /// The unit the amount headers of table 二 print: 元, 万元, or none (the 2019 template's
 /// bare 采购总金额).
 fn amount_header_unit(region: &str) -> Unit {
-    let compact: String = region.chars().filter(|c| !c.is_whitespace()).collect();
+    let compact = labels::without_whitespace(region);
     let mentions_yuan = compact.contains("(元)")
         || compact.contains("（元）")
         || compact.contains("单位:元")
