@@ -176,11 +176,15 @@ fn unescape_js_string(text: &str) -> Option<String> {
     Some(out)
 }
 
+/// How much of the start of a text is looked at for HTML tags.
+const HTML_SNIFF_BYTES: usize = 4096;
+
+/// True when the first `HTML_SNIFF_BYTES` of `text` hold one of the tags of a page, in any
+/// case. Every tag starts with `<`, so only the places a `<` stands are compared (plain text
+/// has few or none), with no lower-cased copy of the head.
 fn looks_like_html(text: &str) -> bool {
-    let mut head = text.as_bytes()[..text.len().min(4096)].to_vec();
-    head.make_ascii_lowercase();
-    [
-        &b"<html"[..],
+    const TAGS: [&[u8]; 9] = [
+        b"<html",
         b"<!doctype html",
         b"<body",
         b"<table",
@@ -189,9 +193,15 @@ fn looks_like_html(text: &str) -> bool {
         b"<p ",
         b"<td",
         b"<br",
-    ]
-    .iter()
-    .any(|tag| memchr::memmem::find(&head, tag).is_some())
+    ];
+    let head = &text.as_bytes()[..text.len().min(HTML_SNIFF_BYTES)];
+    memchr::memchr_iter(b'<', head).any(|at| {
+        TAGS.iter().any(|tag| {
+            head[at..]
+                .get(..tag.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(tag))
+        })
+    })
 }
 
 /// Bytes that may start a sequence [`normalize`] replaces.
