@@ -45,7 +45,9 @@ pub fn decode(bytes: &[u8], encoding_hint: Option<&str>, content: ContentHint) -
     // The common case, UTF-8 text, is normalised straight from the input bytes.
     if encoding_hint.is_none() && content != ContentHint::Html && Encoding::for_bom(bytes).is_none()
     {
-        if let Ok(text) = std::str::from_utf8(bytes) {
+        // simdutf8 checks the same UTF-8 as std, many bytes a step: std's check goes a
+        // char at a time through Chinese text (about 5% of a parse before this).
+        if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
             if let Some(unescaped) = unescape_js_string(text) {
                 return decode(unescaped.as_bytes(), None, content);
             }
@@ -84,7 +86,7 @@ fn to_unicode(bytes: &[u8], hint: Option<&str>) -> (String, &'static str, bool) 
         let (text, errors) = enc.decode_without_bom_handling(bytes);
         return (text.into_owned(), enc.name(), errors);
     }
-    if let Ok(text) = std::str::from_utf8(bytes) {
+    if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
         return (text.to_owned(), "UTF-8", false);
     }
     if looks_like_utf16(bytes) {
