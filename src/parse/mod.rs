@@ -82,10 +82,16 @@ pub struct Sections {
     pub headings: [bool; SECTIONS],
 }
 
+/// The first `needle` in `text` at or after `from`: its (start, end).
 fn find_from(text: &str, from: usize, needle: &str) -> Option<(usize, usize)> {
-    text.get(from..)?
-        .find(needle)
-        .map(|i| (from + i, from + i + needle.len()))
+    find(text.get(from..)?, needle).map(|i| (from + i, from + i + needle.len()))
+}
+
+/// `text.find(needle)` by memchr's vectorised search, which finds the same first occurrence
+/// (a match of whole UTF-8 sequences starts on a char boundary) at a fraction of the
+/// instructions of the two-way search of `str::find` over whole reports.
+fn find(text: &str, needle: &str) -> Option<usize> {
+    memchr::memmem::find(text.as_bytes(), needle.as_bytes())
 }
 
 /// The occurrence of `needle` that is a section heading: numbered `numeral、` just before it
@@ -127,7 +133,7 @@ fn heading(
     };
     let followed = |(_, e): &(usize, usize)| {
         let after = window(*e, e + AFTER);
-        table_words.iter().any(|w| after.contains(w))
+        table_words.iter().any(|w| find(after, w).is_some())
     };
     all.iter()
         .find(|h| numbered(h) && followed(h))
@@ -146,9 +152,9 @@ fn find_t4_heading(text: &str, from: usize) -> Option<(usize, usize)> {
             we -= 1;
         }
         let window = &text[e..we];
-        if let Some(i) = window.find("行政诉讼") {
+        if let Some(i) = find(window, "行政诉讼") {
             let after = &window[i..];
-            if let Some(j) = after.find("情况") {
+            if let Some(j) = find(after, "情况") {
                 return Some((s, e + i + j + "情况".len()));
             }
         }
