@@ -190,8 +190,9 @@ const REGULATIONS_LABEL_CHARS: usize = 4;
 /// Matches one text cell of table 二, and says what the cell prints after the row's name:
 /// `其他对外管理服务事项行政检查` is the split row 行政检查 of 其他对外管理服务事项.
 pub fn t2_label_split(text: &str) -> Option<(T2Row, Option<String>)> {
-    let row = t2_label(text)?;
+    // One core label serves both the match and the rest of the cell.
     let core = core_label(text);
+    let row = t2_row(&core)?;
     let full = T2_FULL_LABELS
         .iter()
         .find(|(r, _)| *r == row)
@@ -206,7 +207,11 @@ pub fn t2_label_split(text: &str) -> Option<(T2Row, Option<String>)> {
 
 /// Matches one text cell of table 二.
 pub fn t2_label(text: &str) -> Option<T2Row> {
-    let core = core_label(text);
+    t2_row(&core_label(text))
+}
+
+/// The row of table 二 a cell's [`core_label`] names.
+fn t2_row(core: &str) -> Option<T2Row> {
     // Taiwanese conversion turns 文件 into 档案 (规范性档案).
     let row = if core.contains("规范性文件") || core.contains("规范性档案") {
         T2Row::NormativeDocuments
