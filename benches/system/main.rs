@@ -204,6 +204,35 @@ fn run_size(root: &Path, patterns: &[gen::Pattern], n: usize, streams: usize) ->
     let memchr_secs = t.elapsed().as_secs_f64() / 20.0;
     std::hint::black_box((findings, lines));
 
+    // 1b. The parse-bound rate: parse + validate alone on as many threads as the server
+    // has cores, each over the whole sample, with each thread's own CPU time.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let t = Instant::now();
+    let thread_cpu: f64 = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut findings = 0usize;
+                    for d in sample {
+                        findings += nianbao::parse_document(&d.content, &hints_of(d))
+                            .findings
+                            .len();
+                    }
+                    std::hint::black_box(findings);
+                    thread_cpu_seconds()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("parse thread"))
+            .sum()
+    });
+    let bound_secs = t.elapsed().as_secs_f64();
+    let bound_reports = (threads * sample.len()) as f64;
+    let parse_bound_rate = bound_reports / bound_secs;
+    let parse_cpu_us = thread_cpu / bound_reports * 1e6;
+
     let _ = writeln!(out, "| measure | value |\n|---|---|");
     let _ = writeln!(
         out,
@@ -211,6 +240,10 @@ fn run_size(root: &Path, patterns: &[gen::Pattern], n: usize, streams: usize) ->
         sample.len(),
         sample_bytes as f64 / parse_secs / 1e6,
         parse_secs / sample.len() as f64 * 1e6
+    );
+    let _ = writeln!(
+        out,
+        "| parse + validate alone on {threads} threads (the parse-bound rate) | {parse_bound_rate:.0} reports/s, {parse_cpu_us:.0} CPU-µs/report |"
     );
     let _ = writeln!(
         out,
@@ -259,6 +292,13 @@ fn run_size(root: &Path, patterns: &[gen::Pattern], n: usize, streams: usize) ->
         bytes as f64 / real.secs / 1e6,
         cpu / n as f64 * 1e6,
         noop.secs / real.secs * 100.0
+    );
+    let _ = writeln!(
+        out,
+        "| ingest against parse alone | {:.0}% of the parse-bound rate; server CPU a report {:.2}× parse + validate's on {threads} threads ({:.2}× on one core) |",
+        n as f64 / real.secs / parse_bound_rate * 100.0,
+        cpu / n as f64 * 1e6 / parse_cpu_us,
+        cpu / n as f64 / (parse_secs / sample.len() as f64)
     );
     let _ = writeln!(
         out,
@@ -791,6 +831,18 @@ async fn wait_serving(port: u16, limit: Duration) {
 }
 
 /// User + system CPU seconds of a process so far.
+/// The CPU time the calling thread has used, in seconds.
+fn thread_cpu_seconds() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for clock_gettime to write.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(r, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
+}
+
 fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
