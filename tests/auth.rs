@@ -5,6 +5,7 @@
 //! file stops the start, and no token text ever reaches an error or a log line.
 
 mod common;
+use common::{a_document, with_token};
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -13,10 +14,9 @@ use std::time::{Duration, Instant};
 
 use nianbao::pb::ingest_service_client::IngestServiceClient;
 use nianbao::pb::report_service_client::ReportServiceClient;
-use nianbao::pb::{Document, ListReportsRequest, Outcome};
-use tonic::metadata::MetadataValue;
+use nianbao::pb::{ListReportsRequest, Outcome};
 use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
+use tonic::{Code, Status};
 
 const INGEST: &str = "ingest-only-7f3a9c1e5b";
 const READER: &str = "read-only-2d8e4f6a0c1b";
@@ -120,29 +120,6 @@ fn token_dir(text: &str) -> (tempfile::TempDir, PathBuf) {
     let file = dir.path().join("tokens");
     std::fs::write(&file, text).unwrap();
     (dir, file)
-}
-
-fn with_token<T>(message: T, token: Option<&str>) -> Request<T> {
-    let mut r = Request::new(message);
-    if let Some(t) = token {
-        r.metadata_mut().insert(
-            "authorization",
-            MetadataValue::try_from(format!("Bearer {t}")).unwrap(),
-        );
-    }
-    r
-}
-
-fn a_document() -> Document {
-    let content = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/corpus/beijing-chaoyang-district-2022.txt"
-    ))
-    .unwrap();
-    Document {
-        content,
-        ..Default::default()
-    }
 }
 
 async fn ingest_one(channel: &Channel, token: Option<&str>) -> Result<(), Status> {

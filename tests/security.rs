@@ -1,16 +1,16 @@
 //! Access control and TLS over a real socket.
 
 mod common;
+use common::{a_document, with_token};
 
 use std::process::{Command, Stdio};
 
 use nianbao::pb::ingest_service_client::IngestServiceClient;
 use nianbao::pb::report_service_client::ReportServiceClient;
-use nianbao::pb::{Document, ListMetricsRequest};
+use nianbao::pb::ListMetricsRequest;
 use nianbao::server::ServerOptions;
-use tonic::metadata::MetadataValue;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
-use tonic::{Code, Request};
+use tonic::Code;
 
 const TOKEN: &str = "tok-3f9a7c1e-not-in-logs";
 
@@ -20,29 +20,6 @@ async fn start(
     let dir = tempfile::tempdir().unwrap();
     let (addr, stop) = common::serve(dir.path(), options).await;
     (addr, stop, dir)
-}
-
-fn with_token<T>(message: T, token: Option<&str>) -> Request<T> {
-    let mut r = Request::new(message);
-    if let Some(t) = token {
-        r.metadata_mut().insert(
-            "authorization",
-            MetadataValue::try_from(format!("Bearer {t}")).unwrap(),
-        );
-    }
-    r
-}
-
-fn a_document() -> Document {
-    let bytes = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/corpus/beijing-chaoyang-district-2022.txt"
-    ))
-    .unwrap();
-    Document {
-        content: bytes,
-        ..Default::default()
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

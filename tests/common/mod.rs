@@ -362,3 +362,28 @@ pub fn check_expected(root: &Path, expected: &Path) -> Vec<String> {
     }
     problems
 }
+
+/// `message` with `authorization: Bearer <token>` when a token is given.
+pub fn with_token<T>(message: T, token: Option<&str>) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(message);
+    if let Some(t) = token {
+        r.metadata_mut().insert(
+            "authorization",
+            tonic::metadata::MetadataValue::try_from(format!("Bearer {t}")).unwrap(),
+        );
+    }
+    r
+}
+
+/// A real report of the corpus, as a Document with no hints.
+pub fn a_document() -> nianbao::pb::Document {
+    let content = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/corpus/beijing-chaoyang-district-2022.txt"
+    ))
+    .unwrap();
+    nianbao::pb::Document {
+        content,
+        ..Default::default()
+    }
+}
