@@ -11,7 +11,7 @@ use std::path::Path;
 
 use prost::Message;
 
-use super::{corrupt, durable, record, seq_of, StoreError};
+use super::{corrupt, durable, last_seq, record, StoreError};
 use crate::model::id::{hex_of, IdBytes};
 use crate::pb::{Report, StoredDocument};
 
@@ -35,10 +35,7 @@ pub(super) fn from_four_trees(
     let order = db.open_tree("order")?;
     let documents = db.open_tree("documents")?;
     let reports = db.open_tree("reports")?;
-    let from = match log.last()? {
-        Some((key, _)) => seq_of(&key)? + 1,
-        None => 0,
-    };
+    let from = last_seq(log)?.map_or(0, |seq| seq + 1);
     let mut copied = 0;
     for entry in order.range(from.to_be_bytes()..) {
         let (key, id) = entry?;

@@ -210,10 +210,7 @@ impl Store {
         let log = db.open_tree(LOG)?;
         migrate::from_four_trees(&db, &log, dir)?;
         durable::sync_files(dir)?;
-        let next_seq = match log.last()? {
-            Some((key, _)) => seq_of(&key)? + 1,
-            None => 1,
-        };
+        let next_seq = last_seq(&log)?.map_or(1, |seq| seq + 1);
         let store = Store {
             inner: Arc::new(Inner {
                 log,
@@ -370,6 +367,11 @@ impl Store {
     pub fn size_on_disk(&self) -> u64 {
         self.inner.db.size_on_disk().unwrap_or(0)
     }
+}
+
+/// The seq of the last record in `log`, if it holds any.
+fn last_seq(log: &sled::Tree) -> Result<Option<u64>, StoreError> {
+    log.last()?.map(|(key, _)| seq_of(&key)).transpose()
 }
 
 /// A `log` key as the seq it encodes.
