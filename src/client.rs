@@ -90,6 +90,8 @@ pub struct Summary {
     /// Documents the server held already, and repeats of a file answered in this upload.
     pub duplicate: u64,
     pub revision: u64,
+    /// Other renditions of a report stored already (its PDF, a re-scrape).
+    pub rendition: u64,
     /// Rejected documents by reason.
     pub rejected: BTreeMap<String, u64>,
     /// Skipped because an earlier run's journal holds their acknowledgement (rejections
@@ -121,6 +123,7 @@ impl std::fmt::Display for Summary {
         writeln!(f, "duplicate: {}", self.duplicate)?;
         self.list_repeats(f, "  ", None)?;
         writeln!(f, "revision: {}", self.revision)?;
+        writeln!(f, "rendition: {}", self.rendition)?;
         writeln!(
             f,
             "already acknowledged (journal): {}",
@@ -459,7 +462,7 @@ impl<W: Write> Answers<W> {
 /// The reason of a rejection; `None` for an answer that stored or found the document.
 fn rejection(result: &IngestResult) -> Option<&str> {
     match Outcome::try_from(result.outcome).unwrap_or(Outcome::Unspecified) {
-        Outcome::Stored | Outcome::Duplicate | Outcome::Revision => None,
+        Outcome::Stored | Outcome::Duplicate | Outcome::Revision | Outcome::Rendition => None,
         Outcome::Rejected | Outcome::Unspecified => Some(&result.reason),
     }
 }
@@ -469,6 +472,7 @@ fn record(summary: &mut Summary, result: &IngestResult) {
         Outcome::Stored => summary.stored += 1,
         Outcome::Duplicate => summary.duplicate += 1,
         Outcome::Revision => summary.revision += 1,
+        Outcome::Rendition => summary.rendition += 1,
         Outcome::Rejected | Outcome::Unspecified => {
             *summary.rejected.entry(result.reason.clone()).or_default() += 1
         }

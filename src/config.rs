@@ -163,6 +163,7 @@ impl ExportArgs {
                 template: self.template.clone(),
                 severity: self.severity.clone(),
                 all_revisions: self.all_revisions,
+                ..Default::default()
             },
         })
     }

@@ -94,6 +94,8 @@ impl From<&DocumentHints> for Hints {
             content,
             kind,
             source: Some(hints.source.clone()),
+            published: Some(hints.published.clone()).filter(|s| !s.is_empty()),
+            url: Some(hints.url.clone()).filter(|s| !s.is_empty()),
         }
     }
 }

@@ -75,6 +75,8 @@ fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
                 .and_then(|e| e.to_str())
                 .and_then(nianbao::extract::Kind::from_extension),
             source: Some(file.display().to_string()),
+            published: None,
+            url: None,
         };
         if args.text {
             match reader.text(&bytes, &hints) {

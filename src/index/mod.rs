@@ -470,6 +470,7 @@ impl Index {
                 city: self.strings.name(row.region[1]).to_owned(),
                 county: self.strings.name(row.region[2]).to_owned(),
                 township: self.strings.name(row.region[3]).to_owned(),
+                ..Default::default()
             }),
             errors: self.count(row, Severity::Error),
             warnings: self.count(row, Severity::Warning),

@@ -58,6 +58,9 @@ pub enum Code {
     RowMissing,
     /// A cell the text does not print was forced by the arithmetic rules.
     CellInferred,
+    /// The body's place on the administrative divisions could not be resolved: the text
+    /// names none, or names one that exists in several places and does not say which.
+    PlaceUnresolved,
     /// Numbers printed out of the official order were placed by the arithmetic rules.
     OrderRecovered,
     /// Two or more readings of the printed cells satisfy every rule (scrambled groups, fused
@@ -106,6 +109,8 @@ impl Code {
         Code::ExtraRow,
         Code::OcrUnconfirmed,
         Code::Unreadable,
+        // New codes go last: a code's position in this list is kept in index snapshots.
+        Code::PlaceUnresolved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -138,6 +143,7 @@ impl Code {
             Code::ExtraRow => "EXTRA_ROW",
             Code::OcrUnconfirmed => "OCR_UNCONFIRMED",
             Code::Unreadable => "UNREADABLE",
+            Code::PlaceUnresolved => "PLACE_UNRESOLVED",
         }
     }
 
@@ -173,6 +179,7 @@ impl Code {
             | Code::HintMismatch
             | Code::EncodingErrors
             | Code::Unreadable
+            | Code::PlaceUnresolved
             | Code::ExtraRow => 11,
         }
     }
@@ -202,6 +209,7 @@ impl Code {
             | Code::YearMissing
             | Code::HintMismatch
             | Code::OcrUnconfirmed
+            | Code::PlaceUnresolved
             | Code::EncodingErrors => Severity::Warning,
             Code::Unverifiable | Code::CellInferred | Code::OrderRecovered | Code::ExtraRow => {
                 Severity::Info

@@ -33,6 +33,10 @@ pub struct Hints {
     /// The kind the client's content type names (PDF, DOCX, ...); the bytes decide.
     pub kind: Option<Kind>,
     pub source: Option<String>,
+    /// The publication date the client sent (YYYY-MM-DD).
+    pub published: Option<String>,
+    /// The page's URL the client sent.
+    pub url: Option<String>,
 }
 
 /// The sections a report prints, 一 to 六.

@@ -98,12 +98,16 @@ fn check_document(doc: Document) -> (Incoming, String) {
         year,
         content_type,
         tag,
+        published,
+        url,
     } = doc;
     let hints = DocumentHints {
         source,
         agency: agency.filter(|a| !a.trim().is_empty()),
         year,
         content_type,
+        published: published.trim().to_owned(),
+        url: url.trim().to_owned(),
     };
     (Incoming { content, hints }, tag)
 }
@@ -157,6 +161,7 @@ fn counted(result: IngestResult) -> IngestResult {
         Outcome::Stored => "stored",
         Outcome::Duplicate => "duplicate",
         Outcome::Revision => "revision",
+        Outcome::Rendition => "rendition",
         Outcome::Rejected | Outcome::Unspecified => "rejected",
     };
     metrics::counter!(telemetry::DOCUMENTS, "outcome" => outcome).increment(1);

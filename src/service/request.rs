@@ -86,6 +86,7 @@ pub(super) fn check_aggregate(request: AggregateRequest) -> Result<AggregateQuer
         limit,
         page_token,
         min_reports,
+        include_unplaced: _,
     } = request;
     let selection = check_filter(filter)?;
     let mut rates = check_rates(&rates, sums_only)?;

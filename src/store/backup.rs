@@ -251,12 +251,16 @@ fn to_document(record: BackupRecord) -> Result<NewDocument, BadRecord> {
         year,
         content_type,
         seq: _,
+        published,
+        url,
     } = document;
     let hints = DocumentHints {
         source,
         agency,
         year,
         content_type,
+        published,
+        url,
     };
     let seq = record.seq;
     NewDocument::compressed(id.clone(), content_len, content_zstd, hints, report).map_err(|e| {

@@ -52,6 +52,8 @@ impl NewDocument {
             year: hints.year,
             content_type: hints.content_type,
             seq: 0,
+            published: hints.published,
+            url: hints.url,
         };
         let record = record::encode(&key, &report, document)?;
         Ok(NewDocument {

@@ -113,6 +113,10 @@ pub struct DocumentHints {
     pub agency: Option<String>,
     pub year: Option<i32>,
     pub content_type: String,
+    /// The publication date the client sent (YYYY-MM-DD), or empty.
+    pub published: String,
+    /// The page's URL the client sent, or empty.
+    pub url: String,
 }
 
 /// How a store is tuned; the command line sets these.

@@ -97,6 +97,8 @@ pub(super) fn document(record: &StoredReport) -> Result<(Vec<u8>, DocumentHints)
         agency: doc.agency.clone(),
         year: doc.year,
         content_type: doc.content_type.clone(),
+        published: doc.published.clone(),
+        url: doc.url.clone(),
     };
     Ok((content, hints))
 }
