@@ -118,13 +118,22 @@ pub struct ExportArgs {
     pub county: String,
     #[arg(long, default_value = "")]
     pub township: String,
+    /// A division code: every report at or under it (320000 Jiangsu, 320800 Huai'an).
+    #[arg(long, default_value = "")]
+    pub code: String,
+    /// Reports published on or after this date (YYYY-MM-DD).
+    #[arg(long, default_value = "")]
+    pub published_from: String,
+    /// Reports published on or before this date (YYYY-MM-DD).
+    #[arg(long, default_value = "")]
+    pub published_to: String,
     /// 2019, 2021 or unknown.
     #[arg(long, default_value = "")]
     pub template: String,
     /// Reports with at least one finding of this severity (error, warning, info).
     #[arg(long, default_value = "")]
     pub severity: String,
-    /// Every revision, not only the latest of each body and year.
+    /// Every revision and rendition, not only the report counted for each body and year.
     #[arg(long)]
     pub all_revisions: bool,
 }
@@ -163,7 +172,9 @@ impl ExportArgs {
                 template: self.template.clone(),
                 severity: self.severity.clone(),
                 all_revisions: self.all_revisions,
-                ..Default::default()
+                code: self.code.clone(),
+                published_from: self.published_from.clone(),
+                published_to: self.published_to.clone(),
             },
         })
     }

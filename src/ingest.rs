@@ -171,6 +171,7 @@ impl PendingAnswer {
                     Committed::Stored => (Outcome::Stored, String::new()),
                     Committed::Duplicate => (Outcome::Duplicate, String::new()),
                     Committed::Revision { supersedes } => (Outcome::Revision, supersedes),
+                    Committed::Rendition { of } => (Outcome::Rendition, of),
                 };
                 Ok(Answer {
                     outcome,

@@ -1,7 +1,7 @@
 //! `nianbao export`: the facts of every report a filter selects, from a server's Export
 //! stream into a file an analytics engine reads (Parquet, CSV or JSON lines). One row per
-//! report: its id, agency, region levels, year, template, whether it is the latest
-//! revision, its finding counts and source, then one column per catalogue metric (blank
+//! report: its id, agency, region levels and division code, year, template, whether it is
+//! the report counted for its body and year, its publication date, finding counts and source, then one column per catalogue metric (blank
 //! where the report does not print it). Rows are written as they arrive, so memory stays
 //! flat however many reports there are.
 
@@ -57,9 +57,22 @@ pub enum ExportError {
 }
 
 /// The fixed columns before the metrics, in order.
-pub const COLUMNS: [&str; 13] = [
-    "id", "agency", "province", "city", "county", "township", "year", "template", "latest",
-    "errors", "warnings", "infos", "source",
+pub const COLUMNS: [&str; 15] = [
+    "id",
+    "agency",
+    "province",
+    "city",
+    "county",
+    "township",
+    "code",
+    "year",
+    "template",
+    "latest",
+    "published",
+    "errors",
+    "warnings",
+    "infos",
+    "source",
 ];
 
 /// One metric column: its catalogue path and how its values print.
@@ -95,6 +108,8 @@ impl Row<'_> {
             "city" => level(|g| &g.city).into(),
             "county" => level(|g| &g.county).into(),
             "township" => level(|g| &g.township).into(),
+            "code" => level(|g| &g.code).into(),
+            "published" => r.published.as_str().into(),
             "year" => r.year.map(|y| y.to_string()).unwrap_or_default().into(),
             "template" => template_name(r.template).into(),
             "latest" => r.latest.to_string().into(),

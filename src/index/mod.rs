@@ -32,6 +32,7 @@ use crate::model::catalogue::{self, MetricKind, METRICS};
 use crate::model::finding::Code;
 use crate::model::form::body_key;
 use crate::model::id::{id_bytes, IdBytes};
+use crate::model::reading;
 use crate::pb::{self, Finding, Report, Severity, Template};
 pub use aggregate::{Dim, Order, Ranking, MAX_DIMS};
 pub use codec::SnapshotError;
@@ -77,7 +78,11 @@ struct Row {
     seq: u64,
     agency: u32,
     region: [u32; 4],
-    /// The revision this one superseded, or [`NONE`].
+    /// Its place's division code (an interned name; empty when unresolved).
+    code: u32,
+    /// Its publication date as the number YYYYMMDD, or 0 when unknown.
+    published: u32,
+    /// The report of the same body and year stored just before it, or [`NONE`].
     prev: u32,
     /// The row its cross-year findings compare it with (the latest report of its body for
     /// the year before, when they were made), or [`NONE`].
@@ -92,8 +97,25 @@ struct Row {
     source_len: u32,
     year: i32,
     template: i32,
-    /// False once a later revision of the same body and year is stored.
+    /// True while it is the reading queries count for its body and year: the best
+    /// rendition of the latest revision.
     latest: bool,
+    /// True when it is another rendition of the reading `prev` belongs to (the same
+    /// report); false when it starts a reading of its own (the first, or a revision).
+    rendition: bool,
+}
+
+/// Where [`Index::insert_after`] put a report among those of its body and year.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Placed {
+    /// The first of its body and year, or a report without agency or year.
+    New,
+    /// A reading that differs from the one counted (`supersedes`): a corrected report,
+    /// counted from now on.
+    Revision { supersedes: String },
+    /// Another rendition of the report counted (`of`); `counted` when it states more
+    /// figures and so is the one counted from now on.
+    Rendition { of: String, counted: bool },
 }
 
 /// The row of each id. Ids are SHA-256 digests, so their first 8 bytes spread well: rows
@@ -166,8 +188,10 @@ pub struct Index {
     sources: String,
     // Derived from the fields above (rebuilt by `decode`).
     by_id: IdMap,
-    /// (agency, year) → the latest revision's row.
+    /// (agency, year) → the row counted: the best rendition of the latest revision.
     bodies: HashMap<(u32, i32), u32>,
+    /// (agency, year) → the newest row, where the chain of `prev` starts.
+    heads: HashMap<(u32, i32), u32>,
     /// (0, agency) or (1 + region level, name) → rows, in storage order.
     postings: HashMap<(u8, u32), Vec<u32>>,
     /// Every agency name that has rows.
@@ -187,6 +211,82 @@ impl Default for Index {
     fn default() -> Self {
         Index::new()
     }
+}
+
+/// The posting lists of division codes: (CODE_POSTINGS, a code prefix) → rows.
+const CODE_POSTINGS: u8 = 5;
+
+/// The prefixes of a division code that name the divisions it lies in, from the province
+/// down: `320813001` → `32`, `3208`, `320813`, `320813001`. A six-digit code ends in
+/// zeros above county level (`320800` is the prefecture `3208`).
+pub fn code_prefixes(code: &str) -> Vec<&str> {
+    let code = code.trim();
+    if code.len() < 2 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Vec::new();
+    }
+    let own = division_prefix(code);
+    [2, 4, 6, 9]
+        .into_iter()
+        .filter(|&n| n <= own.len())
+        .map(|n| &own[..n])
+        .collect()
+}
+
+/// A division code without the zeros that pad it to six digits: `320000` → `32`, `320800`
+/// → `3208`, `320813` → `320813`; a township's nine digits stay.
+pub fn division_prefix(code: &str) -> &str {
+    let mut own = code;
+    if own.len() == 6 {
+        while own.len() > 2 && own.ends_with("00") {
+            own = &own[..own.len() - 2];
+        }
+    }
+    own
+}
+
+/// The level of the division a code names.
+pub fn level_of_code(code: &str) -> pb::PlaceLevel {
+    match division_prefix(code).len() {
+        2 => pb::PlaceLevel::Province,
+        4 => pb::PlaceLevel::Prefecture,
+        6 => pb::PlaceLevel::County,
+        9.. => pb::PlaceLevel::Township,
+        _ => pb::PlaceLevel::Unspecified,
+    }
+}
+
+/// A date number YYYYMMDD as YYYY-MM-DD, or empty for 0.
+fn date_text(n: u32) -> String {
+    match n {
+        0 => String::new(),
+        n => format!("{:04}-{:02}-{:02}", n / 10_000, n / 100 % 100, n % 100),
+    }
+}
+
+/// A report's division code, or empty.
+fn region_code(report: &Report) -> String {
+    report
+        .region
+        .as_ref()
+        .map_or_else(String::new, |r| r.code.trim().to_owned())
+}
+
+/// A report's publication date as the number YYYYMMDD, or 0.
+fn published_number(report: &Report) -> u32 {
+    report
+        .publication
+        .as_ref()
+        .and_then(|p| date_number(&p.date))
+        .unwrap_or(0)
+}
+
+/// A date YYYY-MM-DD as the number YYYYMMDD (so dates compare as numbers).
+pub fn date_number(date: &str) -> Option<u32> {
+    let mut parts = date.trim().splitn(3, '-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    let (y, m, d): (u32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    ((1..=9999).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
+        .then_some(y * 10_000 + m * 100 + d)
 }
 
 /// A finding's code and severity in 16 bits.
@@ -223,6 +323,7 @@ impl Index {
             sources: String::new(),
             by_id: IdMap::default(),
             bodies: HashMap::default(),
+            heads: HashMap::default(),
             postings: HashMap::default(),
             agencies: Vec::new(),
             agency_text: Some((String::new(), Vec::new())),
@@ -258,32 +359,120 @@ impl Index {
         hex::encode(self.ids[row as usize])
     }
 
-    /// Ids of every revision of the body `id` belongs to, oldest first.
-    pub fn revisions(&self, id: &str) -> Vec<String> {
-        let Some(r) = self.row_of(id) else {
-            return Vec::new();
-        };
+    /// Every row of the body and year row `r` belongs to, oldest first.
+    fn chain(&self, r: u32) -> Vec<u32> {
         let row = &self.rows[r as usize];
         let mut at = self
-            .bodies
+            .heads
             .get(&(row.agency, row.year))
             .copied()
             .unwrap_or(r);
         let mut list = Vec::new();
         while at != NONE {
-            list.push(self.id(at));
+            list.push(at);
             at = self.rows[at as usize].prev;
         }
         list.reverse();
         list
     }
 
-    /// The id of the latest stored report of a body and year, if any.
+    /// Ids of every revision of the body and year `id` belongs to, oldest first: for each
+    /// reading, the rendition that brought it.
+    pub fn revisions(&self, id: &str) -> Vec<String> {
+        let Some(r) = self.row_of(id) else {
+            return Vec::new();
+        };
+        self.chain(r)
+            .into_iter()
+            .filter(|&at| !self.rows[at as usize].rendition)
+            .map(|at| self.id(at))
+            .collect()
+    }
+
+    /// Ids of every rendition of the report `id` is a rendition of (its reading), oldest
+    /// first, and the id of the one counted (empty when that reading is superseded).
+    pub fn renditions(&self, id: &str) -> (Vec<String>, String) {
+        let Some(r) = self.row_of(id) else {
+            return (Vec::new(), String::new());
+        };
+        let mut groups: Vec<Vec<u32>> = Vec::new();
+        for at in self.chain(r) {
+            match groups.last_mut() {
+                Some(group) if self.rows[at as usize].rendition => group.push(at),
+                _ => groups.push(vec![at]),
+            }
+        }
+        let group = groups
+            .into_iter()
+            .find(|g| g.contains(&r))
+            .unwrap_or_else(|| vec![r]);
+        let counted = group
+            .iter()
+            .find(|&&at| self.latest[at as usize])
+            .map_or_else(String::new, |&at| self.id(at));
+        (group.into_iter().map(|at| self.id(at)).collect(), counted)
+    }
+
+    /// The figures where the reading of `id` differs from the reading it superseded (the
+    /// rendition that was counted for it), as REVISION_CHANGED findings naming both.
+    pub fn changes(&self, id: &str) -> Vec<Finding> {
+        let Some(r) = self.row_of(id) else {
+            return Vec::new();
+        };
+        let chain = self.chain(r);
+        let Some(pos) = chain.iter().position(|&at| at == r) else {
+            return Vec::new();
+        };
+        // The start of this reading, then the rows of the reading before it.
+        let start = chain[..=pos]
+            .iter()
+            .rposition(|&at| !self.rows[at as usize].rendition)
+            .unwrap_or(0);
+        if start == 0 {
+            return Vec::new();
+        }
+        let first = chain[..start]
+            .iter()
+            .rposition(|&at| !self.rows[at as usize].rendition)
+            .unwrap_or(0);
+        // Counted for that reading: the renditions in order, a later one only when better.
+        let mut counted = self.facts(chain[first]);
+        for &at in &chain[first + 1..start] {
+            let facts = self.facts(at);
+            if reading::better(&facts, &counted) {
+                counted = facts;
+            }
+        }
+        let mine = self.facts(r);
+        reading::differences(&counted, &mine)
+            .into_iter()
+            .map(|d| {
+                let path = METRICS[d.metric].path;
+                crate::model::finding::finding(
+                    Code::RevisionChanged,
+                    path,
+                    Some(d.first),
+                    Some(d.second),
+                    format!(
+                        "与此前的 {} 所读不同：{} → {}",
+                        counted.id, d.first, d.second
+                    ),
+                )
+            })
+            .collect()
+    }
+
+    /// True when row `r` is the reading counted for its body and year.
+    pub fn is_counted(&self, r: u32) -> bool {
+        self.latest[r as usize]
+    }
+
+    /// The id of the report counted for a body and year, if any.
     pub fn latest_id(&self, agency: &str, year: i32) -> Option<String> {
         self.latest_row(agency, year).map(|r| self.id(r))
     }
 
-    /// The row of the latest stored report of a body and year, if any.
+    /// The row of the report counted for a body and year, if any.
     pub fn latest_row(&self, agency: &str, year: i32) -> Option<u32> {
         let a = self.strings.get(agency)?;
         self.bodies.get(&(a, year)).copied()
@@ -329,21 +518,28 @@ impl Index {
         }
     }
 
-    /// Adds a stored report; a report of a body and year already held becomes the latest
-    /// revision. Returns the id of the revision it supersedes, if any. Reports whose id is
-    /// not 64 hex digits (the store never makes one) are not indexed.
+    /// Adds a stored report (see [`Index::insert_after`]). Returns the id of the report it
+    /// supersedes or is a rendition of, if any.
     pub fn insert(&mut self, report: &Report, seq: u64, cross: &[Finding]) -> Option<String> {
-        self.insert_after(report, seq, cross, None)
+        match self.insert_after(report, seq, cross, None)? {
+            Placed::New => None,
+            Placed::Revision { supersedes } => Some(supersedes),
+            Placed::Rendition { of, .. } => Some(of),
+        }
     }
 
-    /// [`Index::insert`], with the row its cross-year findings `cross` compare it with.
+    /// Adds a stored report, with the row its cross-year findings `cross` compare it with.
+    /// A report of a body and year already held is another rendition of the counted one
+    /// when no figure both state differs ([`reading::same_report`]), and is counted instead
+    /// when it states more; otherwise it is a revision, counted from now on. Reports whose
+    /// id is not 64 hex digits (the store never makes one) are not indexed (`None`).
     pub fn insert_after(
         &mut self,
         report: &Report,
         seq: u64,
         cross: &[Finding],
         before: Option<u32>,
-    ) -> Option<String> {
+    ) -> Option<Placed> {
         let key = id_bytes(&report.id)?;
         if self.by_id.get(&self.ids, &key).is_some() {
             return None;
@@ -371,23 +567,45 @@ impl Index {
             }
             Err(_) => (0, 0),
         };
+        let code = self.strings.intern(&region_code(report));
+        let published = published_number(report);
         let mut prev = NONE;
-        let mut superseded = None;
+        let mut placed = Placed::New;
+        let mut counted = true;
         if let Some((_, year)) = body_key(report) {
-            if let Some(old) = self.bodies.insert((agency, year), at) {
-                self.rows[old as usize].latest = false;
-                self.latest[old as usize] = false;
-                let columns = &self.columns;
-                self.totals
-                    .account(year, (false, true), -1, &|m| columns[m].get(old as usize));
-                prev = old;
-                superseded = Some(self.id(old));
+            let body = (agency, year);
+            prev = self.heads.insert(body, at).unwrap_or(NONE);
+            if let Some(&old) = self.bodies.get(&body) {
+                let held = self.facts(old);
+                placed = if reading::same_report(&held, report) {
+                    counted = reading::better(report, &held);
+                    Placed::Rendition {
+                        of: self.id(old),
+                        counted,
+                    }
+                } else {
+                    Placed::Revision {
+                        supersedes: self.id(old),
+                    }
+                };
+                if counted {
+                    self.rows[old as usize].latest = false;
+                    self.latest[old as usize] = false;
+                    let columns = &self.columns;
+                    self.totals
+                        .account(year, (false, true), -1, &|m| columns[m].get(old as usize));
+                }
+            }
+            if counted {
+                self.bodies.insert(body, at);
             }
         }
         self.rows.push(Row {
             seq,
             agency,
             region,
+            code,
+            published,
             prev,
             before: before.unwrap_or(NONE),
             findings,
@@ -397,10 +615,11 @@ impl Index {
             source_len,
             year: report.year.unwrap_or(NO_YEAR),
             template: Template::try_from(report.template).unwrap_or(Template::Unknown) as i32,
-            latest: true,
+            latest: counted,
+            rendition: matches!(placed, Placed::Rendition { .. }),
         });
         self.years.push(self.rows[at as usize].year);
-        self.latest.push(true);
+        self.latest.push(counted);
         self.ids.push(key);
         self.by_id.insert(&self.ids, key, at);
         for (m, column) in self.columns.iter_mut().enumerate() {
@@ -408,11 +627,11 @@ impl Index {
         }
         let columns = &self.columns;
         self.totals
-            .account(self.years[at as usize], (true, true), 1, &|m| {
+            .account(self.years[at as usize], (true, counted), 1, &|m| {
                 columns[m].get(at as usize)
             });
         self.post_row(at);
-        superseded
+        Some(placed)
     }
 
     fn post_row(&mut self, at: u32) {
@@ -424,6 +643,11 @@ impl Index {
             if !self.strings.name(*name).is_empty() {
                 self.post((1 + level as u8, *name), at);
             }
+        }
+        let code = self.strings.name(row.code).to_owned();
+        for prefix in code_prefixes(&code) {
+            let id = self.strings.intern(prefix);
+            self.post((CODE_POSTINGS, id), at);
         }
     }
 
@@ -470,6 +694,8 @@ impl Index {
                 city: self.strings.name(row.region[1]).to_owned(),
                 county: self.strings.name(row.region[2]).to_owned(),
                 township: self.strings.name(row.region[3]).to_owned(),
+                code: self.strings.name(row.code).to_owned(),
+                level: level_of_code(self.strings.name(row.code)) as i32,
                 ..Default::default()
             }),
             errors: self.count(row, Severity::Error),
@@ -477,6 +703,7 @@ impl Index {
             infos: self.count(row, Severity::Info),
             source: self.sources[start..start + row.source_len as usize].to_owned(),
             latest: row.latest,
+            published: date_text(row.published),
         }
     }
 
@@ -507,6 +734,7 @@ impl Index {
             source: summary.source,
             values,
             absent,
+            published: summary.published,
         }
     }
 

@@ -4,7 +4,7 @@
 
 use rustc_hash::FxHashSet as HashSet;
 
-use super::{Index, NONE, NO_YEAR};
+use super::{division_prefix, Index, CODE_POSTINGS, NONE, NO_YEAR};
 use crate::pb::{Severity, Template};
 
 /// Which reports a query covers. Empty strings and `None` select everything.
@@ -22,8 +22,17 @@ pub struct Selection {
     pub template: Option<Template>,
     /// Reports with at least one finding of this severity.
     pub severity: Option<Severity>,
-    /// Every revision, not only the latest of each body and year.
+    /// Every revision and rendition, not only the reading counted for each body and year.
     pub all_revisions: bool,
+    /// A division code: reports at or under it ([`super::division_prefix`] form or padded).
+    pub code: String,
+    /// Publication dates as YYYYMMDD numbers, inclusive; a bound leaves out reports with
+    /// no known date.
+    pub published_from: Option<u32>,
+    pub published_to: Option<u32>,
+    /// Region levels (province, city, county, township) a report must have resolved: a
+    /// ranking by place leaves out the reports it cannot place.
+    pub placed: [bool; 4],
 }
 
 impl Index {
@@ -99,6 +108,9 @@ impl Index {
     }
 }
 
+/// The level `candidates` gives a code's posting list (after the four region levels).
+const CODE_LEVEL: usize = 4;
+
 /// Agency names matching a substring are read through their posting lists, not by a scan,
 /// while their rows are fewer than one in this many of the index.
 const AGENCY_LISTS_BELOW: usize = 4;
@@ -108,6 +120,10 @@ pub(super) struct Selector<'a> {
     pub(super) selection: &'a Selection,
     /// Region name ids the selection asks for, per level.
     region: [Option<u32>; 4],
+    /// The id of the division code prefix the selection asks for.
+    code: Option<u32>,
+    /// The id of the empty name, when levels must be placed and some row has none.
+    unplaced: Option<u32>,
     /// Agency name ids that contain the selection's substring.
     agencies: Option<HashSet<u32>>,
     /// The selection names something no stored report has.
@@ -131,12 +147,20 @@ impl<'a> Selector<'a> {
             resolve(&selection.county),
             resolve(&selection.township),
         ];
+        let code = resolve(division_prefix(selection.code.trim()));
         let agencies =
             (!selection.agency.is_empty()).then(|| index.agencies_containing(&selection.agency));
         nothing |= agencies.as_ref().is_some_and(HashSet::is_empty);
+        let unplaced = if selection.placed.iter().any(|p| *p) {
+            index.strings.get("")
+        } else {
+            None
+        };
         Selector {
             selection,
             region,
+            code,
+            unplaced,
             agencies,
             nothing,
         }
@@ -145,6 +169,10 @@ impl<'a> Selector<'a> {
     /// True when the selection asks for nothing but a year range and revisions.
     pub(super) fn by_year_only(&self) -> bool {
         self.region.iter().all(Option::is_none)
+            && self.code.is_none()
+            && self.unplaced.is_none()
+            && self.selection.published_from.is_none()
+            && self.selection.published_to.is_none()
             && self.agencies.is_none()
             && self.selection.severity.is_none()
             && self.selection.template.is_none()
@@ -156,11 +184,18 @@ impl<'a> Selector<'a> {
     /// list).
     pub(super) fn candidates(&self, index: &Index) -> Option<(Vec<u32>, Option<usize>)> {
         let mut best: Option<(&[u32], usize)> = None;
-        for (level, want) in self.region.iter().enumerate() {
+        // The code's list is level 4 here: `keeps` checks a code like a region level.
+        let wanted = self
+            .region
+            .iter()
+            .enumerate()
+            .map(|(level, want)| (1 + level as u8, level, want))
+            .chain(std::iter::once((CODE_POSTINGS, CODE_LEVEL, &self.code)));
+        for (key, level, want) in wanted {
             if let Some(id) = want {
                 let list = index
                     .postings
-                    .get(&(1 + level as u8, *id))
+                    .get(&(key, *id))
                     .map_or(&[][..], Vec::as_slice);
                 if best.is_none_or(|(b, _)| list.len() < b.len()) {
                     best = Some((list, level));
@@ -204,8 +239,16 @@ impl<'a> Selector<'a> {
             .region
             .iter()
             .enumerate()
-            .any(|(level, want)| want.is_some() && Some(level) != known);
-        if !rest && f.template.is_none() && f.severity.is_none() && self.agencies.is_none() {
+            .any(|(level, want)| want.is_some() && Some(level) != known)
+            || (self.code.is_some() && known != Some(CODE_LEVEL));
+        let dated = f.published_from.is_some() || f.published_to.is_some();
+        if !rest
+            && !dated
+            && self.unplaced.is_none()
+            && f.template.is_none()
+            && f.severity.is_none()
+            && self.agencies.is_none()
+        {
             return true;
         }
         let row = &index.rows[r as usize];
@@ -213,6 +256,24 @@ impl<'a> Selector<'a> {
             if Some(level) != known && want.is_some_and(|id| id != have) {
                 return false;
             }
+        }
+        if let Some(empty) = self.unplaced {
+            if (0..4).any(|level| f.placed[level] && row.region[level] == empty) {
+                return false;
+            }
+        }
+        if let (Some(want), false) = (self.code, known == Some(CODE_LEVEL)) {
+            let prefix = index.strings.name(want);
+            if !index.strings.name(row.code).starts_with(prefix) {
+                return false;
+            }
+        }
+        if dated
+            && (row.published == 0
+                || f.published_from.is_some_and(|from| row.published < from)
+                || f.published_to.is_some_and(|to| row.published > to))
+        {
+            return false;
         }
         if f.template
             .is_some_and(|t| Template::try_from(row.template).unwrap_or(Template::Unknown) != t)

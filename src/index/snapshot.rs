@@ -18,9 +18,13 @@ const MAGIC: &[u8; 4] = b"NBIX";
 const CRC_BYTES: usize = 4;
 
 /// A row on disk: its seq (u64), [`ROW_WORDS`] u32 fields (agency, four region levels,
-/// prev, before, findings, own, cross, source, source length, year, template) and the
-/// latest flag.
-const ROW_WORDS: usize = 14;
+/// division code, prev, before, findings, own, cross, source, source length, year,
+/// template, publication date) and a byte of flags ([`LATEST`], [`RENDITION`]).
+const ROW_WORDS: usize = 16;
+/// The flag of a row counted for its body and year.
+const LATEST: u8 = 1;
+/// The flag of a row that is another rendition of the reading before it.
+const RENDITION: u8 = 2;
 const ROW_BYTES: usize = 8 + 4 * ROW_WORDS + 1;
 /// A name on disk takes at least its u32 length.
 const NAME_MIN_BYTES: usize = 4;
@@ -108,6 +112,7 @@ impl Index {
                 row.region[1],
                 row.region[2],
                 row.region[3],
+                row.code,
             ] {
                 put_u32(out, v);
             }
@@ -125,10 +130,11 @@ impl Index {
                 row.source_len,
                 row.year as u32,
                 row.template as u32,
+                row.published,
             ] {
                 put_u32(out, v);
             }
-            out.push(u8::from(row.latest));
+            out.push(u8::from(row.latest) * LATEST | u8::from(row.rendition) * RENDITION);
             sink.spill_if_full()?;
         }
         for id in &self.ids {
@@ -189,22 +195,29 @@ impl Index {
             for x in &mut v {
                 *x = get_u32(input)?;
             }
+            let flags = take(input, 1)?[0];
             let row = Row {
                 seq,
                 agency: v[0],
                 region: [v[1], v[2], v[3], v[4]],
-                prev: v[5],
-                before: v[6],
-                findings: v[7],
-                own: u16::try_from(v[8]).map_err(damaged)?,
-                cross: u16::try_from(v[9]).map_err(damaged)?,
-                source: v[10],
-                source_len: v[11],
-                year: v[12] as i32,
-                template: v[13] as i32,
-                latest: take(input, 1)?[0] != 0,
+                code: v[5],
+                prev: v[6],
+                before: v[7],
+                findings: v[8],
+                own: u16::try_from(v[9]).map_err(damaged)?,
+                cross: u16::try_from(v[10]).map_err(damaged)?,
+                source: v[11],
+                source_len: v[12],
+                year: v[13] as i32,
+                template: v[14] as i32,
+                published: v[15],
+                latest: flags & LATEST != 0,
+                rendition: flags & RENDITION != 0,
             };
-            if v[..5].iter().any(|&s| s >= strings)
+            if flags & !(LATEST | RENDITION) != 0 {
+                return Err(damaged(format!("row {at} has unknown flags {flags:#x}")));
+            }
+            if v[..6].iter().any(|&s| s >= strings)
                 || (row.prev != NONE && row.prev >= at)
                 || (row.before != NONE && row.before as usize >= n)
             {
@@ -256,8 +269,11 @@ impl Index {
             }
             index.years.push(row.year);
             index.latest.push(row.latest);
-            if row.latest && row.year != NO_YEAR && !index.strings.name(row.agency).is_empty() {
-                index.bodies.insert((row.agency, row.year), at);
+            if row.year != NO_YEAR && !index.strings.name(row.agency).is_empty() {
+                if row.latest {
+                    index.bodies.insert((row.agency, row.year), at);
+                }
+                index.heads.insert((row.agency, row.year), at);
             }
             index.post_row(at);
         }

@@ -484,3 +484,192 @@ fn a_rows_facts_are_the_cells_and_year_of_its_report() {
     assert!(catalogue::facts(&facts).len() > 100);
     assert_eq!(catalogue::facts(&index.facts(0)), catalogue::facts(&small));
 }
+
+/// `report` with one cell unset, as a reading that could not read it.
+fn without(mut r: Report, path: &str) -> Report {
+    catalogue::set(&mut r, catalogue::index_of(path).unwrap(), None);
+    r
+}
+
+#[test]
+fn renditions_of_one_report_count_once_with_the_reading_that_states_most() {
+    let mut index = Index::new();
+    let agency = "江苏省淮安市人民政府";
+    // The scrambled text first: it could not read the disclosed cell.
+    let scrambled = without(
+        report("txt", agency, 2024, 30.0, 30.0, 10.0),
+        "applications.disclosed.total",
+    );
+    assert_eq!(
+        index.insert_after(&scrambled, 1, &[], None),
+        Some(Placed::New)
+    );
+    // The PDF reads every cell the text read, and one more: counted from now on.
+    let pdf = report("pdf", agency, 2024, 30.0, 30.0, 10.0);
+    assert_eq!(
+        index.insert_after(&pdf, 2, &[], None),
+        Some(Placed::Rendition {
+            of: hex_id("txt"),
+            counted: true
+        })
+    );
+    // A re-scrape that reads the same as the scrambled text: a rendition, not counted.
+    let rescrape = without(
+        report("txt2", agency, 2024, 30.0, 30.0, 10.0),
+        "applications.disclosed.total",
+    );
+    assert_eq!(
+        index.insert_after(&rescrape, 3, &[], None),
+        Some(Placed::Rendition {
+            of: hex_id("pdf"),
+            counted: false
+        })
+    );
+    let m = catalogue::index_of("applications.new_received.total").unwrap();
+    let d = catalogue::index_of("applications.disclosed.total").unwrap();
+    let sums = |index: &Index, selection: &Selection| {
+        let r = index.aggregate(&[m, d], &[], &[Dim::Year], selection);
+        r.groups
+            .iter()
+            .map(|g| (g.reports, g.sums[0].sum, g.sums[1].sum))
+            .collect::<Vec<_>>()
+    };
+    let all = Selection {
+        all_revisions: true,
+        ..Default::default()
+    };
+    assert_eq!(sums(&index, &Selection::default()), vec![(1, 30.0, 10.0)]);
+    assert_eq!(sums(&index, &all), vec![(3, 90.0, 10.0)]);
+    assert_eq!(index.latest_id(agency, 2024), Some(hex_id("pdf")));
+    assert_eq!(index.revisions(&hex_id("pdf")), vec![hex_id("txt")]);
+    let every = vec![hex_id("txt"), hex_id("pdf"), hex_id("txt2")];
+    assert_eq!(
+        index.renditions(&hex_id("txt2")),
+        (every.clone(), hex_id("pdf"))
+    );
+    assert!(index.changes(&hex_id("pdf")).is_empty());
+
+    // A corrected report: one figure differs. It is a revision, counted alone.
+    let corrected = report("fix", agency, 2024, 31.0, 30.0, 10.0);
+    assert_eq!(
+        index.insert_after(&corrected, 4, &[], None),
+        Some(Placed::Revision {
+            supersedes: hex_id("pdf")
+        })
+    );
+    assert_eq!(sums(&index, &Selection::default()), vec![(1, 31.0, 10.0)]);
+    assert_eq!(
+        index.revisions(&hex_id("txt")),
+        vec![hex_id("txt"), hex_id("fix")]
+    );
+    assert_eq!(index.renditions(&hex_id("txt")), (every, String::new()));
+    let changes = index.changes(&hex_id("fix"));
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].path, "applications.new_received.total");
+    assert_eq!(
+        (changes[0].expected, changes[0].actual),
+        (Some(30.0), Some(31.0))
+    );
+    assert!(changes[0].message.contains(&hex_id("pdf")));
+
+    // The snapshot keeps which row is counted and which are renditions.
+    let (back, _) = Index::decode(&index.encode(5)).unwrap();
+    assert_eq!(back.rows, index.rows);
+    assert_eq!(sums(&back, &Selection::default()), vec![(1, 31.0, 10.0)]);
+    assert_eq!(
+        back.renditions(&hex_id("pdf")),
+        index.renditions(&hex_id("pdf"))
+    );
+    assert_eq!(back.changes(&hex_id("fix")), changes);
+}
+
+#[test]
+fn a_division_code_selects_every_report_at_or_under_it() {
+    let mut index = Index::new();
+    let placed = |id: &str, agency: &str, code: &str, province: &str, published: &str| {
+        let mut r = report(id, agency, 2023, 1.0, 1.0, 1.0);
+        r.region = Some(pb::Region {
+            province: province.into(),
+            code: code.into(),
+            ..Default::default()
+        });
+        if !published.is_empty() {
+            r.publication = Some(pb::Publication {
+                date: published.into(),
+                ..Default::default()
+            });
+        }
+        r
+    };
+    for (i, r) in [
+        placed("a", "淮安市人民政府", "320800", "江苏省", "2024-03-20"),
+        placed("b", "洪泽区人民政府", "320813", "江苏省", "2024-01-15"),
+        placed("c", "高良涧街道办事处", "320813001", "江苏省", ""),
+        placed("d", "句容市水利局", "321183", "江苏省", "2024-02-01"),
+        placed("e", "杭州市人民政府", "330100", "浙江省", "2024-03-01"),
+        placed("f", "某局", "", "", "2024-03-01"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        index.insert(r, i as u64, &[]);
+    }
+    let ids = |selection: Selection| -> Vec<String> {
+        let mut ids: Vec<String> = index
+            .select(&selection)
+            .into_iter()
+            .map(|r| index.summary(r).agency)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let by_code = |code: &str| {
+        ids(Selection {
+            code: division_prefix(code).into(),
+            ..Default::default()
+        })
+    };
+    assert_eq!(by_code("320000").len(), 4);
+    assert_eq!(
+        by_code("320800"),
+        vec!["洪泽区人民政府", "淮安市人民政府", "高良涧街道办事处"]
+    );
+    assert_eq!(
+        by_code("320813"),
+        vec!["洪泽区人民政府", "高良涧街道办事处"]
+    );
+    assert_eq!(by_code("320813001"), vec!["高良涧街道办事处"]);
+    assert!(by_code("370000").is_empty());
+    let dated = ids(Selection {
+        published_from: Some(20240201),
+        published_to: Some(20240301),
+        ..Default::default()
+    });
+    assert_eq!(dated, vec!["句容市水利局", "杭州市人民政府", "某局"]);
+    // A grouping by province leaves out the report with no province unless asked.
+    let m = catalogue::index_of("applications.new_received.total").unwrap();
+    let groups = |placed: [bool; 4]| {
+        let r = index.aggregate(
+            &[m],
+            &[],
+            &[Dim::Province],
+            &Selection {
+                placed,
+                ..Default::default()
+            },
+        );
+        r.groups
+            .iter()
+            .map(|g| (g.key[0].clone(), g.reports))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        groups([true, false, false, false]),
+        vec![("江苏省".into(), 4), ("浙江省".into(), 1)]
+    );
+    assert_eq!(groups([false; 4]).len(), 3);
+    assert_eq!(
+        index.summary(2).region.unwrap().level,
+        pb::PlaceLevel::Township as i32
+    );
+}

@@ -61,6 +61,9 @@ pub enum Code {
     /// The body's place on the administrative divisions could not be resolved: the text
     /// names none, or names one that exists in several places and does not say which.
     PlaceUnresolved,
+    /// A revision states a figure differently from the reading of the same body and year
+    /// it supersedes (the body corrected its report, or one rendition was misprinted).
+    RevisionChanged,
     /// Numbers printed out of the official order were placed by the arithmetic rules.
     OrderRecovered,
     /// Two or more readings of the printed cells satisfy every rule (scrambled groups, fused
@@ -111,6 +114,7 @@ impl Code {
         Code::Unreadable,
         // New codes go last: a code's position in this list is kept in index snapshots.
         Code::PlaceUnresolved,
+        Code::RevisionChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -144,6 +148,7 @@ impl Code {
             Code::OcrUnconfirmed => "OCR_UNCONFIRMED",
             Code::Unreadable => "UNREADABLE",
             Code::PlaceUnresolved => "PLACE_UNRESOLVED",
+            Code::RevisionChanged => "REVISION_CHANGED",
         }
     }
 
@@ -169,7 +174,7 @@ impl Code {
             Code::NarrativeMismatch => 7,
             Code::FormatYear => 8,
             Code::RegulationsImplausible => 9,
-            Code::CarryOverMismatch | Code::CopiedReport => 10,
+            Code::CarryOverMismatch | Code::CopiedReport | Code::RevisionChanged => 10,
             Code::SectionMissing
             | Code::TableMissing
             | Code::NotAReport
@@ -211,9 +216,11 @@ impl Code {
             | Code::OcrUnconfirmed
             | Code::PlaceUnresolved
             | Code::EncodingErrors => Severity::Warning,
-            Code::Unverifiable | Code::CellInferred | Code::OrderRecovered | Code::ExtraRow => {
-                Severity::Info
-            }
+            Code::Unverifiable
+            | Code::CellInferred
+            | Code::OrderRecovered
+            | Code::ExtraRow
+            | Code::RevisionChanged => Severity::Info,
         }
     }
 }

@@ -147,11 +147,21 @@ impl ReportService for QueryHandler {
             true => self.text(&id)?,
             false => String::new(),
         };
-        let revisions = self.store.index().revisions(&id);
+        let (revisions, (renditions, counted), changes) = {
+            let index = self.store.index();
+            (
+                index.revisions(&id),
+                index.renditions(&id),
+                index.changes(&id),
+            )
+        };
         Ok(Response::new(GetReportResponse {
             report: Some(report),
             text,
             revisions,
+            renditions,
+            counted,
+            changes,
         }))
     }
 

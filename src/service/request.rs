@@ -45,7 +45,43 @@ pub(super) fn check_filter(filter: Option<Filter>) -> Result<Selection, ServiceE
             )));
         }
     }
+    let code = filter.code.trim().to_owned();
+    if !code.is_empty()
+        && !(matches!(code.len(), 2 | 4 | 6 | 9 | 12) && code.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(invalid(format!(
+            "filter.code {code:?}: a division code is 6 digits (320000 Jiangsu, 320800 Huai'an, 320813 Hongze) or 9 for a township"
+        )));
+    }
+    // The statistics bureau's twelve digits end in three zeros for a township.
+    let code = match code.len() {
+        12 if code.ends_with("000000") => code[..6].to_owned(),
+        12 => code[..9].to_owned(),
+        _ => code,
+    };
+    let date = |name: &str, value: &str| -> Result<Option<u32>, ServiceError> {
+        match value.trim() {
+            "" => Ok(None),
+            v => crate::index::date_number(v).map(Some).ok_or_else(|| {
+                invalid(format!("filter.{name} {v:?}: write the date as YYYY-MM-DD"))
+            }),
+        }
+    };
+    let published_from = date("published_from", &filter.published_from)?;
+    let published_to = date("published_to", &filter.published_to)?;
+    if let (Some(from), Some(to)) = (published_from, published_to) {
+        if from > to {
+            return Err(invalid(format!(
+                "filter.published_from {} is after filter.published_to {}",
+                filter.published_from, filter.published_to
+            )));
+        }
+    }
     Ok(Selection {
+        code,
+        published_from,
+        published_to,
+        placed: [false; 4],
         agency: filter.agency,
         province: filter.province,
         city: filter.city,
@@ -86,15 +122,27 @@ pub(super) fn check_aggregate(request: AggregateRequest) -> Result<AggregateQuer
         limit,
         page_token,
         min_reports,
-        include_unplaced: _,
+        include_unplaced,
     } = request;
-    let selection = check_filter(filter)?;
+    let mut selection = check_filter(filter)?;
     let mut rates = check_rates(&rates, sums_only)?;
     let mut metrics: Vec<usize> = metrics
         .iter()
         .map(|m| catalogue::index_of(m.trim()).ok_or_else(|| invalid(format!("metric {m:?} is not a catalogue path; ListMetrics lists them (e.g. applications.new_received.total)"))))
         .collect::<Result<_, _>>()?;
     let dims = check_group_by(&group_by)?;
+    if !include_unplaced {
+        // The reports a grouped place level does not know are no place of their own.
+        for dim in &dims {
+            match dim {
+                Dim::Province => selection.placed[0] = true,
+                Dim::City => selection.placed[1] = true,
+                Dim::County => selection.placed[2] = true,
+                Dim::Township => selection.placed[3] = true,
+                _ => {}
+            }
+        }
+    }
     let order = check_order(order_by.trim(), &mut metrics, &mut rates, sums_only)?;
     let fingerprint = {
         let mut h = rustc_hash::FxHasher::default();

@@ -2,7 +2,7 @@
 //! then put in the index. On error nothing in the batch may be acknowledged.
 
 use super::{id_key, record, years, DocumentHints, Store, StoreError};
-use crate::model::form::body_key;
+use crate::index::Placed;
 use crate::model::id::IdBytes;
 use crate::pb::{Report, StoredDocument};
 
@@ -84,6 +84,10 @@ pub enum Committed {
     Revision {
         supersedes: String,
     },
+    /// Another rendition of a report stored already (the same body, year and figures).
+    Rendition {
+        of: String,
+    },
 }
 
 /// One committed document: the outcome and the report as stored.
@@ -102,17 +106,12 @@ struct Batch {
     stored: Vec<(u64, usize)>,
     /// Report id → position in the results.
     by_id: rustc_hash::FxHashMap<String, usize>,
-    /// (agency, year) → the id of the latest of the batch's reports of that body.
-    latest: rustc_hash::FxHashMap<(String, i32), String>,
 }
 
 impl Batch {
-    fn push(&mut self, seq: u64, at: usize, id: &str, body: Option<(String, i32)>) {
+    fn push(&mut self, seq: u64, at: usize, id: &str) {
         self.stored.push((seq, at));
         self.by_id.insert(id.to_owned(), at);
-        if let Some(body) = body {
-            self.latest.insert(body, id.to_owned());
-        }
     }
 }
 
@@ -146,15 +145,11 @@ impl Store {
                 results.push(duplicate);
                 continue;
             }
-            let body = body_key(&doc.report);
-            let committed = match self.latest_before(body.as_ref(), &fresh) {
-                Some(prev) => Committed::Revision { supersedes: prev },
-                None => Committed::Stored,
-            };
             self.inner.log.insert(next_seq.to_be_bytes(), doc.record)?;
-            fresh.push(next_seq, results.len(), &doc.id, body);
+            fresh.push(next_seq, results.len(), &doc.id);
+            // Where it stands among its body's reports is the index's to say, below.
             results.push(CommitResult {
-                committed,
+                committed: Committed::Stored,
                 report: doc.report,
             });
             next_seq += 1;
@@ -164,7 +159,11 @@ impl Store {
         {
             let mut index = self.inner.index.write().unwrap_or_else(|p| p.into_inner());
             for &(seq, at) in &fresh.stored {
-                years::insert(&mut index, &results[at].report, seq);
+                results[at].committed = match years::insert(&mut index, &results[at].report, seq) {
+                    Some(Placed::Revision { supersedes }) => Committed::Revision { supersedes },
+                    Some(Placed::Rendition { of, .. }) => Committed::Rendition { of },
+                    Some(Placed::New) | None => Committed::Stored,
+                };
             }
         }
         self.checkpoint_if_due(&mut writer.checkpointed, next_seq);
@@ -188,14 +187,5 @@ impl Store {
             committed: Committed::Duplicate,
             report,
         }))
-    }
-
-    /// The latest stored revision of a body and year, in the batch or the index.
-    fn latest_before(&self, body: Option<&(String, i32)>, fresh: &Batch) -> Option<String> {
-        let body = body?;
-        if let Some(id) = fresh.latest.get(body) {
-            return Some(id.clone());
-        }
-        self.index().latest_id(&body.0, body.1)
     }
 }

@@ -60,6 +60,37 @@ fn stores_dedupes_revises_and_survives_reopen() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn a_rescrape_that_differs_in_page_chrome_is_a_rendition_in_one_batch_or_two() {
+    let dir = tempdir("renditions");
+    let page = |views: u32| {
+        format!(
+            "某区人民政府2022年政府信息公开工作年度报告\n浏览次数：{views}\n一、总体情况\n收到政府信息公开申请5件。"
+        )
+    };
+    let (a, b, c) = (page(10), page(11), page(12));
+    let id = |t: &String| report_id(t.as_bytes());
+    {
+        let store = Store::open(&dir).unwrap();
+        let r = store.commit(vec![doc(&a), doc(&b)]).unwrap();
+        assert_eq!(r[0].committed, Committed::Stored);
+        assert_eq!(r[1].committed, Committed::Rendition { of: id(&a) });
+        let r = store.commit(vec![doc(&c)]).unwrap();
+        assert_eq!(r[0].committed, Committed::Rendition { of: id(&a) });
+        let index = store.index();
+        assert_eq!(index.revisions(&id(&c)), vec![id(&a)]);
+        assert_eq!(index.renditions(&id(&b)).0.len(), 3);
+        assert_eq!(index.latest_id("某区人民政府", 2022), Some(id(&a)));
+    }
+    // A reopen (replay or snapshot) places them the same way.
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(
+        store.index().renditions(&id(&b)),
+        (vec![id(&a), id(&b), id(&c)], id(&a))
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Every stored report as GetReport reads it (cross-year findings included), in seq order.
 fn reports(store: &Store) -> Vec<Report> {
     let ids: Vec<String> = {

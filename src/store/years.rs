@@ -10,7 +10,7 @@
 //! and replay call [`insert`] on the same reports in the same seq order, so a replay after
 //! a crash gives what the commits gave; [`findings`] gives GetReport the findings again.
 
-use crate::index::Index;
+use crate::index::{Index, Placed};
 use crate::model::form::body_key;
 use crate::pb::{Finding, Report};
 use crate::validate;
@@ -21,22 +21,26 @@ pub(super) fn findings(before: Option<&Report>, report: &Report) -> Vec<Finding>
     before.map_or_else(Vec::new, |before| validate::cross_year(before, report))
 }
 
-/// Adds a stored report (own findings only) to `index` as the latest of its body and year:
-/// its cross-year findings against the year before, and those of the year after's latest
-/// report against it. Returns the id of the revision it supersedes, if any.
-pub(super) fn insert(index: &mut Index, report: &Report, seq: u64) -> Option<String> {
+/// Adds a stored report (own findings only) to `index` among those of its body and year
+/// (a first report, a revision or another rendition: [`Index::insert_after`]): its
+/// cross-year findings against the year before's counted report, and, when it is counted
+/// now, those of the year after's counted report against it. Returns where it was placed.
+pub(super) fn insert(index: &mut Index, report: &Report, seq: u64) -> Option<Placed> {
     let body = body_key(report);
     let before = body
         .as_ref()
         .and_then(|(agency, year)| index.latest_row(agency, year - 1));
     let cross = findings(before.map(|row| index.facts(row)).as_ref(), report);
-    let superseded = index.insert_after(report, seq, &cross, before);
+    let placed = index.insert_after(report, seq, &cross, before);
     let (Some((agency, year)), Some(at)) = (body, index.row_of(&report.id)) else {
-        return superseded;
+        return placed;
     };
+    if !index.is_counted(at) {
+        return placed;
+    }
     if let Some(next) = index.latest_row(&agency, year + 1) {
         let cross = validate::cross_year(report, &index.facts(next));
         index.set_cross(next, &cross, at);
     }
-    superseded
+    placed
 }
