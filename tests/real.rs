@@ -166,19 +166,90 @@ fn real_reports_read_without_guessing() {
     );
 }
 
+/// The documents of a folder, the notes beside them (SOURCES.tsv, README.md) left out.
+fn documents(folder: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .filter(|p| !p.extension().is_some_and(|x| x == "tsv" || x == "md"))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Turned away: NOT_A_REPORT, or UNREADABLE for a binary that cannot be read.
+fn refused(got: &Value) -> bool {
+    got["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["code"] == "NOT_A_REPORT" || f["code"] == "UNREADABLE")
+}
+
+/// The documents of `files` that were kept (not refused).
+fn kept_of(files: &[PathBuf]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|p| !refused(&parse_facts(p)))
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
 #[test]
 fn non_reports_are_turned_away() {
-    let mut kept = Vec::new();
-    let mut n = 0;
-    for e in std::fs::read_dir(dir("negative")).unwrap() {
-        let path = e.unwrap().path();
-        if path.extension().is_some_and(|x| x == "txt") {
-            n += 1;
-            if !rejected(&parse_facts(&path)) {
-                kept.push(path.display().to_string());
-            }
-        }
-    }
-    assert!(n >= 8, "the negative set holds {n} texts");
+    let mut files = documents(&dir("negative"));
+    // The blank 2021 format: tables printed, not one figure.
+    files.push(dir("files").join("blank-template-2021.docx"));
+    files.push(dir("files").join("not-a-report-department-accounts-2024.pdf"));
+    assert!(
+        files.len() >= 27,
+        "the negative set holds {} files",
+        files.len()
+    );
+    let kept = kept_of(&files);
     assert!(kept.is_empty(), "not reports, yet kept: {kept:?}");
+}
+
+/// The shared negatives (budgets in PDF, a peer tool's comparison of two years' reports),
+/// read from `../shared/corpus/negative/` where the checkout has it beside it.
+#[test]
+fn shared_non_reports_are_turned_away() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/negative");
+    if !folder.is_dir() {
+        eprintln!("skipped: {} is missing", folder.display());
+        return;
+    }
+    let files = documents(&folder);
+    assert!(!files.is_empty(), "{} holds no document", folder.display());
+    let kept = kept_of(&files);
+    assert!(kept.is_empty(), "not reports, yet kept: {kept:?}");
+}
+
+/// Real reports that look like non-reports (cut after section 一, no title, tables of zeros:
+/// `tests/corpus/kept/`), the corpus reports beside the expected files, and the report
+/// documents of `files/`: none is turned away as not a report. A binary nianbao cannot read
+/// (an encrypted PDF, an image without OCR) says UNREADABLE, which is not a refusal of kind.
+#[test]
+fn real_reports_are_never_turned_away() {
+    let mut files = documents(&dir("kept"));
+    files.extend(
+        documents(&dir(""))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "txt")),
+    );
+    files.extend(documents(&dir("files")).into_iter().filter(|p| {
+        let name = p.file_name().unwrap().to_string_lossy();
+        !name.starts_with("blank-template") && !name.starts_with("not-a-report")
+    }));
+    assert!(files.len() >= 20, "only {} real documents", files.len());
+    let turned_away: Vec<String> = files
+        .iter()
+        .filter(|p| rejected(&parse_facts(p)))
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(
+        turned_away.is_empty(),
+        "real reports turned away: {turned_away:?}"
+    );
 }

@@ -11,6 +11,7 @@ pub mod cells;
 pub mod confirm;
 pub mod labels;
 pub mod meta;
+mod refuse;
 pub mod sheet;
 pub mod solve;
 pub mod tables;
@@ -296,7 +297,8 @@ pub fn parse_text_as(original: &str, hints: &Hints, ocr: bool) -> Report {
         template = Template::Unknown;
     }
     note_missing_rows(&mut sheet, template, found);
-    if let Some(why) = not_a_report(text, &titles, &sec, found) {
+    let figures = t2.numbers + t3.numbers + t4.numbers;
+    if let Some(why) = not_a_report(text, &titles, &sec, found, figures) {
         sheet.note(Code::NotAReport, "", why);
     }
     read_narrative(text, &sec, &mut sheet);
@@ -435,13 +437,27 @@ const REPORT_HEADINGS: usize = 2;
 /// A real report is never thrown away for what could not be read: its title, its numbered
 /// sections or its tables are enough. Other government documents have none of them, or only
 /// mention the sections (a notice on compiling reports, an interpretation, a news page).
+/// Before that, [`refuse::refusal`] turns away what no report can be whatever its title:
+/// a comparison or compilation, a stub or fragment, the blank format or a notice printing
+/// it, another kind of yearly document.
 fn not_a_report(
     text: &str,
     titles: &[String],
     sec: &Sections,
     found: [bool; TABLES],
+    figures: usize,
 ) -> Option<String> {
-    if meta::has_report_title(titles) || found.iter().any(|f| *f) {
+    let titled = meta::has_report_title(titles);
+    let shape = refuse::Shape {
+        text,
+        sec,
+        figures,
+        titled,
+    };
+    if let Some(why) = refuse::refusal(&shape) {
+        return Some(why);
+    }
+    if titled || found.iter().any(|f| *f) {
         return None;
     }
     let headings = sec.headings.iter().filter(|h| **h).count();
