@@ -10,6 +10,12 @@
 //! for the same reason — and journaled under its own path. A stream is complete when every
 //! document sent on it is answered; answers are matched by the tag the server echoes, so
 //! nothing is counted twice, and a document answered before a stream broke is not resent.
+//!
+//! A sidecar manifest ([`manifest`]: `--manifest FILE`, else a `nianbao-manifest.csv` or
+//! `.jsonl` in an uploaded folder) gives files their page URL and publication date; it is read
+//! and checked before anything is sent.
+
+pub mod manifest;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
@@ -25,6 +31,7 @@ use crate::channel;
 use crate::model::id::report_id;
 use crate::pb::ingest_service_client::IngestServiceClient;
 use crate::pb::{Document, IngestResult, Outcome};
+use manifest::{Entry, Manifest, ManifestError, MANIFEST_NAMES};
 
 /// The defaults of `nianbao upload`'s flags.
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:50051";
@@ -49,6 +56,9 @@ pub struct UploadOptions {
     /// Attempts after the first on UNAVAILABLE or RESOURCE_EXHAUSTED.
     pub max_retries: u32,
     pub progress: bool,
+    /// The sidecar manifest for every file; `None`: each uploaded folder's
+    /// `nianbao-manifest.csv` / `.jsonl`, where it has one.
+    pub manifest: Option<PathBuf>,
 }
 
 fn may_be_report(path: &Path) -> bool {
@@ -188,6 +198,9 @@ pub enum UploadError {
         path: PathBuf,
         error: std::io::Error,
     },
+    /// A manifest could not be read or is malformed (nothing was sent).
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
 }
 
 /// Every file named in `paths`, and under the directories among them (walked recursively,
@@ -256,6 +269,8 @@ struct Pending {
     id: String,
     len: u64,
     repeats: Vec<PathBuf>,
+    /// What the manifest says of `path` (URL, publication date).
+    entry: Entry,
 }
 
 impl Pending {
@@ -267,6 +282,7 @@ impl Pending {
 
 /// Uploads everything under `options.paths`; see the module doc.
 pub async fn upload(options: UploadOptions) -> Result<Summary, UploadError> {
+    let manifest = read_manifests(&options)?;
     let files = files_to_send(&options);
     let journaled = read_journal(&options.journal)?;
     let journal = std::fs::OpenOptions::new()
@@ -281,7 +297,7 @@ pub async fn upload(options: UploadOptions) -> Result<Summary, UploadError> {
         files: files.len() as u64,
         ..Default::default()
     };
-    let mut pending = plan(files, &journaled, &mut summary);
+    let mut pending = plan(files, &journaled, &manifest, &mut summary);
     let bar = progress_bar(options.progress, pending.iter().map(Pending::files).sum());
     let mut answers = Answers::new(summary, journal, bar);
     let channel = connect(&options)?;
@@ -327,14 +343,59 @@ pub async fn upload(options: UploadOptions) -> Result<Summary, UploadError> {
     Ok(answers.finish())
 }
 
-/// The files under `options.paths`, without the journal itself when it lies inside an
-/// uploaded directory.
+/// The files under `options.paths`, without the journal and the manifests when they lie
+/// inside an uploaded directory.
 fn files_to_send(options: &UploadOptions) -> Vec<PathBuf> {
-    let journal = std::fs::canonicalize(&options.journal).ok();
+    let skip: Vec<PathBuf> = [Some(&options.journal), options.manifest.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
     collect_files(&options.paths)
         .into_iter()
-        .filter(|f| journal.is_none() || std::fs::canonicalize(f).ok() != journal)
+        .filter(|f| !is_manifest(f))
+        .filter(|f| skip.is_empty() || !std::fs::canonicalize(f).is_ok_and(|f| skip.contains(&f)))
         .collect()
+}
+
+fn is_manifest(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| MANIFEST_NAMES.contains(&n))
+}
+
+/// The manifest named by `--manifest`, else those in the uploaded folders (recursively), all
+/// read and checked.
+fn read_manifests(options: &UploadOptions) -> Result<Manifest, ManifestError> {
+    let mut manifest = Manifest::default();
+    if let Some(path) = &options.manifest {
+        manifest.read(path)?;
+        return Ok(manifest);
+    }
+    let mut stack: Vec<PathBuf> = options
+        .paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .cloned()
+        .collect();
+    let mut found = Vec::new();
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.filter_map(Result::ok).map(|e| e.path()) {
+            if e.is_dir() {
+                stack.push(e);
+            } else if is_manifest(&e) {
+                found.push(e);
+            }
+        }
+    }
+    found.sort();
+    for path in found {
+        manifest.read(&path)?;
+    }
+    Ok(manifest)
 }
 
 /// Reads every file once: counts its bytes, answers from the journal what an earlier run
@@ -343,6 +404,7 @@ fn files_to_send(options: &UploadOptions) -> Vec<PathBuf> {
 fn plan(
     files: Vec<PathBuf>,
     journaled: &HashMap<String, Option<String>>,
+    manifest: &Manifest,
     summary: &mut Summary,
 ) -> Vec<Pending> {
     let mut pending: Vec<Pending> = Vec::new();
@@ -371,11 +433,13 @@ fn plan(
                 Some(&first) => pending[first].repeats.push(path),
                 None => {
                     by_id.insert(id.clone(), pending.len());
+                    let entry = manifest.get(&path).cloned().unwrap_or_default();
                     pending.push(Pending {
                         path,
                         id,
                         len: bytes.len() as u64,
                         repeats: Vec::new(),
+                        entry,
                     });
                 }
             },
@@ -491,10 +555,13 @@ async fn stream_once(
     let mut done = HashSet::new();
     let window = Arc::new(Semaphore::new(options.in_flight.max(1)));
     let (tx, rx) = mpsc::channel::<Document>(options.in_flight.max(1));
-    let paths: Vec<PathBuf> = pending.iter().map(|p| p.path.clone()).collect();
+    let paths: Vec<(PathBuf, Entry)> = pending
+        .iter()
+        .map(|p| (p.path.clone(), p.entry.clone()))
+        .collect();
     let producer_window = window.clone();
     let producer = tokio::spawn(async move {
-        for (i, path) in paths.into_iter().enumerate() {
+        for (i, (path, entry)) in paths.into_iter().enumerate() {
             let Ok(permit) = producer_window.clone().acquire_owned().await else {
                 break;
             };
@@ -507,6 +574,8 @@ async fn stream_once(
                 content_type: content_type(&path).to_string(),
                 source: path.display().to_string(),
                 tag: i.to_string(),
+                published: entry.published,
+                url: entry.url,
                 ..Default::default()
             };
             if tx.send(doc).await.is_err() {
@@ -643,7 +712,12 @@ mod tests {
         .collect();
         let journaled = HashMap::from([(report_id(b"sent before"), None)]);
         let mut summary = Summary::default();
-        let pending = plan(files.clone(), &journaled, &mut summary);
+        let pending = plan(
+            files.clone(),
+            &journaled,
+            &Manifest::default(),
+            &mut summary,
+        );
         let planned: Vec<(&Path, Vec<&Path>)> = pending
             .iter()
             .map(|p| {
@@ -681,6 +755,7 @@ mod tests {
             id: "i".repeat(64),
             len: 8,
             repeats: vec!["mirror/a.txt".into()],
+            entry: Entry::default(),
         };
         let result = answered(outcome, &doc.id, reason);
         let mut answers = Answers::new(

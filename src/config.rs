@@ -203,6 +203,12 @@ pub struct UploadArgs {
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Sidecar manifest giving files their page URL and publication date: CSV with the header
+    /// `path,url,published`, or JSON lines (`.jsonl`) `{"path": …, "url": …, "published": …}`;
+    /// paths relative to the manifest's folder or absolute. Without it, an uploaded folder's
+    /// `nianbao-manifest.csv` or `nianbao-manifest.jsonl` is used.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
 }
 
 impl UploadArgs {
@@ -219,6 +225,7 @@ impl UploadArgs {
             in_flight,
             max_retries,
             no_progress,
+            manifest,
         } = self;
         crate::client::UploadOptions {
             endpoint: server.clone(),
@@ -229,6 +236,7 @@ impl UploadArgs {
             ca_cert: ca_cert.clone(),
             max_retries: *max_retries,
             progress: !*no_progress,
+            manifest: manifest.clone(),
         }
     }
 }

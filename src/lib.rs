@@ -9,7 +9,8 @@
 //! - [`config`]: the command line, one clap struct per command.
 //! - [`server`]: builds the server (health, reflection, limits) and runs it until shutdown.
 //! - [`service`]: thin tonic handlers and the one error-to-status mapping.
-//! - [`client`]: the bulk uploader (`nianbao upload`).
+//! - [`client`]: the bulk uploader (`nianbao upload`), and its sidecar manifest of URLs and
+//!   publication dates ([`client::manifest`]).
 //! - [`backup`]: `nianbao backup` (a server's reports into a backup directory) and
 //!   `nianbao restore` (a backup into a new data directory); the backup's files.
 //! - [`ingest`]: the ingest pipeline: checks, memory budget, reading, the group-commit
@@ -23,7 +24,8 @@
 //! - [`validate`]: PURE. A Report to the findings of the domain rules, and the cross-year
 //!   check over two reports of one body.
 //! - [`parse`]: PURE. Plain text to a [`pb::Report`]: metadata, tables 二/三/四, section 一
-//!   and 六 figures, and the findings of reading (blank, fused or unplaceable cells).
+//!   and 六 figures, the publication date ([`parse::published`]), and the findings of
+//!   reading (blank, fused or unplaceable cells).
 //! - [`extract`]: the text of a document of any kind (text, HTML, PDF, DOCX; scans through
 //!   [`extract::Ocr`]).
 //! - `ocr` (feature `ocr`): tesseract as the [`extract::Ocr`] engine.

@@ -194,7 +194,15 @@ fn reindex(args: ReindexArgs) -> anyhow::Result<ExitCode> {
 
 fn upload(args: UploadArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-    let summary = runtime.block_on(nianbao::client::upload(args.options()))?;
+    let summary = match runtime.block_on(nianbao::client::upload(args.options())) {
+        Ok(summary) => summary,
+        // A malformed manifest: nothing was sent; a usage error's exit status.
+        Err(e @ nianbao::client::UploadError::Manifest(_)) => {
+            eprintln!("nianbao: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
     print!("{summary}");
     Ok(if summary.ok() {
         ExitCode::SUCCESS

@@ -1,5 +1,6 @@
 //! `nianbao upload` against a real server: summary and exit code, the journal-driven re-run,
-//! retries while the server is not up yet, and folders that hold the same file twice.
+//! retries while the server is not up yet, folders that hold the same file twice, and the
+//! sidecar manifest of URLs and publication dates.
 
 mod common;
 
@@ -13,7 +14,10 @@ use std::sync::Arc;
 use futures::{Stream, StreamExt};
 use nianbao::pb::ingest_service_server::{IngestService, IngestServiceServer};
 use nianbao::pb::report_service_client::ReportServiceClient;
-use nianbao::pb::{Document, Filter, IngestResult, ListReportsRequest, Outcome};
+use nianbao::pb::{
+    DateSource, Document, Filter, GetReportRequest, IngestResult, ListReportsRequest, Outcome,
+    Publication,
+};
 use nianbao::server::ServerOptions;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -382,5 +386,121 @@ async fn upload_counts_each_file_once_across_a_broken_stream() {
         let lines = journaled.lines().filter(|l| l.ends_with(&path)).count();
         assert_eq!(lines, 1, "{path} journaled once:\n{journaled}");
     }
+    let _ = stop.send(());
+}
+
+/// The publication a stored report carries (GetReport over the socket).
+async fn publication_of(server: &str, content: &[u8]) -> Option<Publication> {
+    let port = server.rsplit(':').next().unwrap().parse().unwrap();
+    let mut q = ReportServiceClient::new(common::connect(port).await);
+    let id = nianbao::model::id::report_id(content);
+    let got = q
+        .get_report(GetReportRequest {
+            id,
+            include_text: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    got.report.unwrap().publication
+}
+
+/// A folder's `nianbao-manifest.csv` gives its files their URL and publication date (the
+/// client's date wins over the text's); a file it does not name keeps the date its text
+/// prints; the manifest itself is not uploaded. A malformed manifest stops the upload before
+/// anything is sent, with exit status 2 and the line named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_sends_the_manifest_dates_and_urls() {
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/real");
+    let files = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(files.path().join("2023")).unwrap();
+    let copy = |name: &str, to: &str| {
+        let to = files.path().join(to);
+        std::fs::copy(real.join(name), &to).unwrap();
+        std::fs::read(to).unwrap()
+    };
+    // Prints 发布时间: 2024-01-22; the manifest says otherwise, and wins.
+    let renhuai = copy(
+        "guizhou-renhuai-houshan-township-2023.txt",
+        "2023/后山乡.txt",
+    );
+    // Prints no date.
+    let tongzhou = copy("beijing-tongzhou-zhangjiawan-town-2021.txt", "张家湾镇.txt");
+    // Not in the manifest: prints 2024年01月16日 来源: 上海普陀 at its head.
+    let putuo = copy(
+        "shanghai-putuo-justice-bureau-2023.txt",
+        "2023/普陀区司法局.txt",
+    );
+    std::fs::write(
+        files.path().join("nianbao-manifest.csv"),
+        "path,url,published\n\
+         2023/后山乡.txt,http://www.rh.gov.cn/a.html,2024/2/3\n\
+         \"张家湾镇.txt\",\"http://www.bjtzh.gov.cn/b.html?x=1,2\",2022年1月20日\n",
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let (server, stop) = start(data.path()).await;
+    let journal = files.path().join("journal");
+
+    let (ok, out) = upload_blocking(&server, &journal, files.path()).await;
+    assert!(ok, "{out}");
+    for line in ["files: 3", "stored: 3", "rejected: 0"] {
+        assert!(out.contains(line), "{line:?} missing from:\n{out}");
+    }
+    let client = DateSource::Client as i32;
+    let p = publication_of(&server, &renhuai).await.unwrap();
+    assert_eq!(
+        (p.date.as_str(), p.date_source, p.url.as_str()),
+        ("2024-02-03", client, "http://www.rh.gov.cn/a.html")
+    );
+    let p = publication_of(&server, &tongzhou).await.unwrap();
+    assert_eq!(
+        (p.date.as_str(), p.date_source, p.url.as_str()),
+        ("2022-01-20", client, "http://www.bjtzh.gov.cn/b.html?x=1,2")
+    );
+    let p = publication_of(&server, &putuo).await.unwrap();
+    assert_eq!(
+        (p.date.as_str(), p.date_source, p.url.as_str()),
+        ("2024-01-16", DateSource::Text as i32, "")
+    );
+
+    // A malformed manifest (JSON lines, a date that does not exist on line 2): exit 2,
+    // nothing sent.
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        real.join("hubei-qianjiang-yuyang-town-2022.txt"),
+        bad.path().join("渔洋镇.txt"),
+    )
+    .unwrap();
+    std::fs::write(
+        bad.path().join("nianbao-manifest.jsonl"),
+        "{\"path\": \"渔洋镇.txt\", \"url\": \"http://x/a\"}\n\
+         {\"path\": \"other.txt\", \"published\": \"2023-02-29\"}\n",
+    )
+    .unwrap();
+    let out = tokio::task::spawn_blocking({
+        let (server, journal, dir) = (server.clone(), journal.clone(), bad.path().to_owned());
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_nianbao"))
+                .args(["upload", "--no-progress", "--server", &server, "--journal"])
+                .arg(journal)
+                .arg(dir)
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("nianbao-manifest.jsonl, line 2") && stderr.contains("2023-02-29"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stored_ids(&server).await.len(),
+        3,
+        "nothing of the bad folder sent"
+    );
     let _ = stop.send(());
 }

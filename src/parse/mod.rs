@@ -11,6 +11,7 @@ pub mod cells;
 pub mod confirm;
 pub mod labels;
 pub mod meta;
+pub mod published;
 mod refuse;
 pub mod sheet;
 pub mod solve;
@@ -315,6 +316,7 @@ pub fn parse_text_as(original: &str, hints: &Hints, ocr: bool) -> Report {
     resolve_meta(&mut report, &mut sheet, text_agency, text_year, hints);
     report.region = Some(meta::region(&report.agency));
     report.source = hints.source.clone().unwrap_or_default();
+    report.publication = published::publication(text, report.year, hints, &mut sheet);
     note_missing_sections(&mut sheet, &sec, found);
     sheet.fill(&mut report);
     derive_other_handling_total(&mut report);
