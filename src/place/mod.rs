@@ -26,8 +26,8 @@ const SECTION_ONE_BYTES: usize = 900;
 /// as anchors.
 const HEAD_LINES: usize = 8;
 const TAIL_LINES: usize = 8;
-/// The longest anchor line (in bytes): longer lines are narrative, not a header.
-const MAX_ANCHOR_LINE_BYTES: usize = 240;
+/// The bytes of an anchor line read: a longer line is narrative after its opening words.
+const MAX_ANCHOR_LINE_BYTES: usize = 120;
 /// How many characters after a stem a zone's word may start (大连|长兴岛|经济技术开发区).
 const ZONE_WORD_WINDOW: usize = 8;
 /// How many candidate places a reason lists.
@@ -114,7 +114,7 @@ pub fn resolve(clues: &Clues) -> Resolution {
     let agency = fold::name_to_simplified(clues.agency);
     let year = clues.year;
 
-    let mut subject = mentions(gz, &gz.all, &agency, year);
+    let mut subject = mentions(gz, &gz.all, &agency, false);
     if subject.is_empty() && is_national(&agency) {
         return Resolution::default();
     }
@@ -123,19 +123,19 @@ pub fn resolve(clues: &Clues) -> Resolution {
         subject = clues
             .titles
             .iter()
-            .map(|t| mentions(gz, &gz.all, &fold::name_to_simplified(t), year))
+            .map(|t| mentions(gz, &gz.all, &fold::name_to_simplified(t), true))
             .find(|m| !m.is_empty())
             .unwrap_or_default();
     }
     if subject.is_empty() {
         subject = anchors
             .lines()
-            .map(|l| mentions(gz, &gz.all, l, year))
+            .map(|l| mentions(gz, &gz.all, l, true))
             .find(|m| !m.is_empty())
             .unwrap_or_default();
     }
     if subject.is_empty() {
-        subject = section_one_body(gz, clues.text, year);
+        subject = section_one_body(gz, clues.text);
     }
     if subject.is_empty() {
         return Resolution {
@@ -149,11 +149,22 @@ pub fn resolve(clues: &Clues) -> Resolution {
 
     let (named, mut candidates) = narrow(gz, &subject);
     if distinct_codes(gz, &candidates) > 1 {
-        let anchor_codes = codes(gz, &mentions(gz, &gz.all, &anchors, year));
+        let anchor_codes = codes(gz, &mentions(gz, &gz.all, &anchors, false));
         candidates = best_supported(gz, candidates, &anchor_codes);
-        if distinct_codes(gz, &candidates) > 1 {
-            let text_codes = codes(gz, &mentions(gz, &gz.upper, clues.text, year));
-            candidates = best_supported(gz, candidates, &text_codes);
+    }
+    if distinct_codes(gz, &candidates) > 1 {
+        let text_codes = codes(gz, &mentions(gz, &gz.upper, clues.text, false));
+        candidates = best_supported(gz, candidates, &text_codes);
+    }
+    // Names of other years (a town merged away, a 县 renamed 区) give way to the year's.
+    if distinct_codes(gz, &candidates) > 1 {
+        let valid: Vec<u32> = candidates
+            .iter()
+            .copied()
+            .filter(|&c| gz.divisions[c as usize].valid_in(year))
+            .collect();
+        if !valid.is_empty() {
+            candidates = valid;
         }
     }
     let named_level = named.deepest(gz);
@@ -215,11 +226,28 @@ fn best_supported(gz: &Gazetteer, candidates: Vec<u32>, named: &HashSet<&str>) -
     candidates.into_iter().filter(|&c| score(c) == best).collect()
 }
 
+/// The codes the mentions name, with the ancestors of a mention that names one place only
+/// (泰州市 names 江苏省 too; 朝阳区 names neither 北京市 nor 吉林省).
 fn codes<'g>(gz: &'g Gazetteer, mentions: &[Mention]) -> HashSet<&'g str> {
-    mentions
-        .iter()
-        .flat_map(|m| m.divisions.iter().map(|&i| gz.divisions[i as usize].code))
-        .collect()
+    let mut out = HashSet::new();
+    for m in mentions {
+        let mut own: Vec<&str> = m
+            .divisions
+            .iter()
+            .map(|&i| gz.divisions[i as usize].code)
+            .collect();
+        own.sort_unstable();
+        own.dedup();
+        if let [one] = own[..] {
+            for n in [2, 4, 6] {
+                if n < one.len() {
+                    out.insert(&one[..n]);
+                }
+            }
+        }
+        out.extend(own);
+    }
+    out
 }
 
 fn distinct_codes(gz: &Gazetteer, candidates: &[u32]) -> usize {
@@ -251,8 +279,14 @@ fn common_region(gz: &Gazetteer, candidates: &[u32], year: Option<i32>) -> (Regi
         if !codes.iter().all(|c| c.len() >= n && &c[..n] == first) {
             break;
         }
+        // The name the text used, where a candidate is this division; else the year's name.
         // A county directly under a province has no prefecture: its prefix names none.
-        let Some(name) = gz.name_of(first, year) else {
+        let used = candidates
+            .iter()
+            .map(|&i| &gz.divisions[i as usize])
+            .find(|d| d.code == first)
+            .map(|d| d.name);
+        let Some(name) = used.or_else(|| gz.name_of(first, year)) else {
             if level == Level::Prefecture {
                 continue;
             }
@@ -341,7 +375,8 @@ fn anchor_text(clues: &Clues) -> String {
         .text
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && l.len() <= MAX_ANCHOR_LINE_BYTES);
+        .filter(|l| !l.is_empty())
+        .map(|l| head_of(l, MAX_ANCHOR_LINE_BYTES));
     let mut publisher_lines = 0;
     for l in lines.clone() {
         if PUBLISHER_KEYS.iter().any(|k| l.contains(k)) {
@@ -365,24 +400,29 @@ fn anchor_text(clues: &Clues) -> String {
     out
 }
 
+/// The first `bytes` of `s` (cut back to a character boundary).
+fn head_of(s: &str, bytes: usize) -> &str {
+    let mut end = bytes.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// The body as section 一 names it: a place name right before a body word (北海市政府门户
 /// 网站, 通榆县政府信息公开工作), outside quoted titles (《武汉市政府信息公开规定》).
-fn section_one_body(gz: &Gazetteer, text: &str, year: Option<i32>) -> Vec<Mention> {
+fn section_one_body(gz: &Gazetteer, text: &str) -> Vec<Mention> {
     let Some(at) = text.find("总体情况") else {
         return Vec::new();
     };
-    let mut end = (at + SECTION_ONE_BYTES).min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let part = &text[at..end];
+    let part = head_of(&text[at..], SECTION_ONE_BYTES);
     for m in gz.all.automaton.find_iter(part) {
         let before = &part[..m.start()];
         let quoted = before.rfind('《').is_some_and(|o| before.rfind('》').is_none_or(|c| c < o));
         if quoted || !BODY_WORDS.iter().any(|w| part[m.end()..].starts_with(w)) {
             continue;
         }
-        let found = mentions(gz, &gz.all, &part[m.start()..m.end()], year);
+        let found = mentions(gz, &gz.all, &part[m.start()..m.end()], false);
         if !found.is_empty() {
             return found;
         }
@@ -390,8 +430,9 @@ fn section_one_body(gz: &Gazetteer, text: &str, year: Option<i32>) -> Vec<Mentio
     Vec::new()
 }
 
-/// The division names in `s`, stems only where the text around says they are places.
-fn mentions(gz: &Gazetteer, finder: &Finder, s: &str, year: Option<i32>) -> Vec<Mention> {
+/// The division names in `s` (of any edition), stems only where the text around says they
+/// are places; with `skip_quoted`, not the names inside a quoted title (《湖北省…办法》).
+fn mentions(gz: &Gazetteer, finder: &Finder, s: &str, skip_quoted: bool) -> Vec<Mention> {
     let raw: Vec<_> = finder.automaton.find_iter(s).collect();
     let mut out: Vec<Option<Mention>> = vec![None; raw.len()];
     // Right to left: a stem is a place when a body or zone word follows, or a division
@@ -422,14 +463,18 @@ fn mentions(gz: &Gazetteer, finder: &Finder, s: &str, year: Option<i32>) -> Vec<
         if all.is_empty() {
             continue;
         }
-        let valid: Vec<u32> = all
-            .iter()
-            .copied()
-            .filter(|&i| gz.divisions[i as usize].valid_in(year))
-            .collect();
+        let quoted = skip_quoted && {
+            let before = &s[..m.start()];
+            before
+                .rfind('《')
+                .is_some_and(|o| before.rfind('》').is_none_or(|c| c < o))
+        };
+        if quoted {
+            continue;
+        }
         out[k] = Some(Mention {
             name: s[m.start()..m.end()].to_owned(),
-            divisions: if valid.is_empty() { all } else { valid },
+            divisions: all,
         });
     }
     out.into_iter().flatten().collect()
