@@ -26,7 +26,14 @@ struct Level {
 }
 
 impl Level {
-    fn tally(&mut self, label: &str, got: &str, file: &str, what: &str, problems: &mut Vec<String>) {
+    fn tally(
+        &mut self,
+        label: &str,
+        got: &str,
+        file: &str,
+        what: &str,
+        problems: &mut Vec<String>,
+    ) {
         if !label.is_empty() {
             self.labelled += 1;
             if got == label {
@@ -67,7 +74,10 @@ fn places_are_resolved_as_the_text_says_and_never_guessed() {
     let mut reports = 0;
     let mut real = 0;
     let mut real_with = [0usize; 3];
-    for line in labels.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in labels
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let f: Vec<&str> = line.split('\t').collect();
         let bytes = std::fs::read(root.join(f[0])).unwrap();
         let report = nianbao::parse_document(&bytes, &Hints::default());
@@ -98,7 +108,11 @@ fn places_are_resolved_as_the_text_says_and_never_guessed() {
         real_with[0], real_with[1], real_with[2]
     );
     assert!(reports >= 80, "{reports} labelled texts");
-    assert!(problems.is_empty(), "wrong places:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "wrong places:\n{}",
+        problems.join("\n")
+    );
     let [p, c, k, ..] = &levels;
     assert!(p.share() >= MIN_PROVINCE, "province {:.2}", p.share());
     assert!(c.share() >= MIN_PREFECTURE, "prefecture {:.2}", c.share());
@@ -126,7 +140,10 @@ fn resolving_takes_tens_of_microseconds() {
             ..Default::default()
         })
     };
-    let titles: Vec<Vec<String>> = texts.iter().map(|t| nianbao::parse::meta::titles(t)).collect();
+    let titles: Vec<Vec<String>> = texts
+        .iter()
+        .map(|t| nianbao::parse::meta::titles(t))
+        .collect();
     resolve(&texts[0], &titles[0]); // builds the gazetteer
     let start = Instant::now();
     let rounds = 5;
@@ -136,5 +153,8 @@ fn resolving_takes_tens_of_microseconds() {
         }
     }
     let per = start.elapsed().as_secs_f64() * 1e6 / (rounds * texts.len()) as f64;
-    println!("resolve: {per:.1} µs per report ({} reports, agency unknown: the slow path)", texts.len());
+    println!(
+        "resolve: {per:.1} µs per report ({} reports, agency unknown: the slow path)",
+        texts.len()
+    );
 }

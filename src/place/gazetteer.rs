@@ -28,11 +28,51 @@ const ZONES: &[(&str, &str)] = &[("平潭综合实验区", "350128")];
 
 /// Words of the ethnic groups that stand between a stem and 自治州/自治县/自治区.
 const ETHNIC: &[&str] = &[
-    "壮族", "回族", "维吾尔", "土家族", "苗族", "藏族", "彝族", "傣族", "白族", "哈尼族",
-    "朝鲜族", "蒙古族", "蒙古", "哈萨克", "柯尔克孜", "布依族", "侗族", "景颇族", "傈僳族",
-    "羌族", "瑶族", "黎族", "畲族", "满族", "仡佬族", "水族", "纳西族", "拉祜族", "佤族",
-    "布朗族", "普米族", "怒族", "独龙族", "土族", "撒拉族", "东乡族", "保安族", "裕固族",
-    "达斡尔族", "鄂温克族", "鄂伦春族", "锡伯族", "毛南族", "仫佬族", "各族",
+    "壮族",
+    "回族",
+    "维吾尔",
+    "土家族",
+    "苗族",
+    "藏族",
+    "彝族",
+    "傣族",
+    "白族",
+    "哈尼族",
+    "朝鲜族",
+    "蒙古族",
+    "蒙古",
+    "哈萨克",
+    "柯尔克孜",
+    "布依族",
+    "侗族",
+    "景颇族",
+    "傈僳族",
+    "羌族",
+    "瑶族",
+    "黎族",
+    "畲族",
+    "满族",
+    "仡佬族",
+    "水族",
+    "纳西族",
+    "拉祜族",
+    "佤族",
+    "布朗族",
+    "普米族",
+    "怒族",
+    "独龙族",
+    "土族",
+    "撒拉族",
+    "东乡族",
+    "保安族",
+    "裕固族",
+    "达斡尔族",
+    "鄂温克族",
+    "鄂伦春族",
+    "锡伯族",
+    "毛南族",
+    "仫佬族",
+    "各族",
 ];
 
 /// The four levels, shallowest first.
@@ -143,7 +183,8 @@ fn build() -> Gazetteer {
     let mut divisions = Vec::with_capacity(DATA.len() / 30);
     for line in DATA.lines() {
         let mut f = line.split('\t');
-        let (Some(code), Some(name), Some(first), Some(last)) = (f.next(), f.next(), f.next(), f.next())
+        let (Some(code), Some(name), Some(first), Some(last)) =
+            (f.next(), f.next(), f.next(), f.next())
         else {
             continue;
         };
@@ -187,12 +228,10 @@ fn build() -> Gazetteer {
     }
     for (zone, code) in ZONES {
         for &i in by_code.get(code).map_or(&[][..], Vec::as_slice) {
-            all.entry((*zone).to_owned())
-                .or_default()
-                .push(Candidate {
-                    division: i,
-                    stem: false,
-                });
+            all.entry((*zone).to_owned()).or_default().push(Candidate {
+                division: i,
+                stem: false,
+            });
         }
     }
     Gazetteer {

