@@ -26,6 +26,8 @@
 //! - [`parse`]: PURE. Plain text to a [`pb::Report`]: metadata, tables 二/三/四, section 一
 //!   and 六 figures, the publication date ([`parse::published`]), and the findings of
 //!   reading (blank, fused or unplaceable cells).
+//! - [`place`]: PURE. A report's body to the administrative divisions (province,
+//!   prefecture, county, township and code) from the names its text gives, never guessed.
 //! - [`extract`]: the text of a document of any kind (text, HTML, PDF, DOCX; scans through
 //!   [`extract::Ocr`]).
 //! - `ocr` (feature `ocr`): tesseract as the [`extract::Ocr`] engine.
@@ -51,6 +53,7 @@ pub mod ocr;
 pub mod output;
 pub mod parse;
 pub mod pb;
+pub mod place;
 pub mod read;
 pub mod server;
 pub mod service;

@@ -91,6 +91,12 @@ pub fn to_simplified(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A short string (a name) with every traditional character folded, without the marker test
+/// [`to_simplified`] makes on a document's head: a name is too short to carry the markers.
+pub fn name_to_simplified(name: &str) -> String {
+    name.chars().map(|c| simplified(c).unwrap_or(c)).collect()
+}
+
 /// Text with pinyin glosses removed (`规(guī)章` → `规章`), which mirror sites insert after
 /// characters, and for every byte offset of the result the offset of the same byte in the
 /// input (one more entry for the end), so that a name found in the result can be cut from the

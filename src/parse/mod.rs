@@ -314,7 +314,18 @@ pub fn parse_text_as(original: &str, hints: &Hints, ocr: bool) -> Report {
     });
     let text_year = meta::year(text, &titles);
     resolve_meta(&mut report, &mut sheet, text_agency, text_year, hints);
-    report.region = Some(meta::region(&report.agency));
+    let place = crate::place::resolve(&crate::place::Clues {
+        agency: &report.agency,
+        text,
+        titles: &titles,
+        source: hints.source.as_deref(),
+        url: hints.url.as_deref(),
+        year: report.year,
+    });
+    if let Some(why) = place.reason {
+        sheet.note(Code::PlaceUnresolved, "", why);
+    }
+    report.region = Some(place.region);
     report.source = hints.source.clone().unwrap_or_default();
     report.publication = published::publication(text, report.year, hints, &mut sheet);
     note_missing_sections(&mut sheet, &sec, found);

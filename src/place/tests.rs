@@ -1,0 +1,97 @@
+use super::*;
+
+fn place(agency: &str, text: &str, year: Option<i32>) -> Resolution {
+    resolve(&Clues {
+        agency,
+        text,
+        titles: &[],
+        source: None,
+        url: None,
+        year,
+    })
+}
+
+fn path(r: &Resolution) -> String {
+    let g = &r.region;
+    format!(
+        "{}/{}/{}/{}/{}",
+        g.province, g.city, g.county, g.township, g.code
+    )
+}
+
+#[test]
+fn resolves_by_the_names_the_text_gives() {
+    // (agency, text, year, province/prefecture/county/township/code)
+    let cases: &[(&str, &str, Option<i32>, &str)] = &[
+        ("淮安市人民政府", "", Some(2024), "江苏省/淮安市///320800"),
+        (
+            "句容市水利局",
+            "",
+            Some(2022),
+            "江苏省/镇江市/句容市//321183",
+        ),
+        ("廣州市國資委", "", Some(2020), "广东省/广州市///440100"),
+        (
+            "北京市朝阳区人民政府",
+            "",
+            Some(2019),
+            "北京市//朝阳区//110105",
+        ),
+        (
+            "平潭综合实验区",
+            "",
+            Some(2019),
+            "福建省/福州市/平潭县//350128",
+        ),
+        (
+            "神木市沙峁镇人民政府",
+            "",
+            Some(2020),
+            "陕西省/榆林市/神木市/沙峁镇/610881113",
+        ),
+        (
+            "郑州高新区沟赵办事处",
+            "",
+            Some(2021),
+            "河南省/郑州市///410100",
+        ),
+        (
+            "内蒙古自治区人民政府",
+            "",
+            Some(2021),
+            "内蒙古自治区////150000",
+        ),
+    ];
+    for (agency, text, year, want) in cases {
+        assert_eq!(path(&place(agency, text, *year)), *want, "{agency}");
+    }
+}
+
+#[test]
+fn a_name_of_several_places_is_not_guessed() {
+    let r = place("朝阳区人民政府", "一、总体情况\n本区积极推进。", Some(2020));
+    assert_eq!(path(&r), "////");
+    let why = r.reason.expect("a reason");
+    assert!(why.contains("朝阳区") && why.contains("北京市"), "{why}");
+    // The signature names the ancestor that decides.
+    let r = place(
+        "朝阳区人民政府",
+        "一、总体情况\n……\n北京市朝阳区人民政府\n",
+        Some(2020),
+    );
+    assert_eq!(path(&r), "北京市//朝阳区//110105");
+    assert_eq!(r.reason, None);
+}
+
+#[test]
+fn a_national_body_has_no_place_and_no_reason() {
+    let r = place("交通运输部", "一、总体情况", Some(2019));
+    assert_eq!(r, Resolution::default());
+}
+
+#[test]
+fn words_are_not_places() {
+    let r = place("市场监督管理局", "一、总体情况\n区域发展", Some(2020));
+    assert_eq!(r.region, Region::default());
+    assert!(r.reason.is_some());
+}
