@@ -149,7 +149,16 @@ fn run_size(root: &Path, patterns: &[gen::Pattern], n: usize, streams: usize) ->
             }
         };
         html += usize::from(g.html);
-        let region = nianbao::parse::meta::region(&g.agency);
+        // The place the server resolves from the text, whose agency names it.
+        let region = nianbao::place::resolve(&nianbao::place::Clues {
+            agency: &g.agency,
+            text: &g.agency,
+            titles: &[],
+            source: None,
+            url: None,
+            year: Some(g.year),
+        })
+        .region;
         facts.push(Facts {
             agency: g.agency.clone(),
             year: g.year,

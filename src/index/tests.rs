@@ -55,7 +55,17 @@ fn report(
         agency: agency.into(),
         year: Some(year),
         template: Template::Template2021 as i32,
-        region: Some(crate::parse::meta::region(agency)),
+        region: Some(
+            crate::place::resolve(&crate::place::Clues {
+                agency,
+                text: agency,
+                titles: &[],
+                source: None,
+                url: None,
+                year: Some(year),
+            })
+            .region,
+        ),
         ..Default::default()
     };
     let set = |r: &mut Report, p: &str, v: f64| {
@@ -314,7 +324,7 @@ fn snapshot_round_trips_and_rejects_damage() {
     );
     let f = Selection {
         all_revisions: true,
-        city: "北京市".into(),
+        province: "北京市".into(),
         ..Default::default()
     };
     let m = catalogue::index_of("applications.new_received.total").unwrap();

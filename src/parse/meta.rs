@@ -9,7 +9,6 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use crate::parse::labels;
-use crate::pb::Region;
 
 /// The head of a document (in bytes) where its titles, year and agency are looked for.
 const HEAD_BYTES: usize = 8000;
@@ -29,9 +28,6 @@ const MAX_STEM_CHARS: usize = 6;
 /// How often the narrative must name a body before it is taken as the author: once may be
 /// a phrase of a sentence.
 const MIN_MENTIONS: usize = 2;
-/// The shortest and longest name (in characters) of one unit of a region path (朝阳区).
-const MIN_UNIT_CHARS: usize = 2;
-const MAX_UNIT_CHARS: usize = 8;
 /// The characters before a figure that may say it is a category of a breakdown (其他…).
 const CATEGORY_CHARS: usize = 3;
 /// The characters before a figure that may hedge it (约, 超过, 大约).
@@ -442,88 +438,6 @@ pub const PROVINCES: &[&str] = &[
 ];
 pub const MUNICIPALITIES: &[&str] = &["北京市", "天津市", "上海市", "重庆市"];
 
-/// The region path the agency's name spells out: province, city, county-level, township-level.
-pub fn region(agency: &str) -> Region {
-    let mut rest = agency;
-    let mut region = Region::default();
-    if let Some(p) = PROVINCES.iter().find(|p| rest.starts_with(*p)) {
-        region.province = (*p).to_owned();
-        rest = &rest[p.len()..];
-        if MUNICIPALITIES.contains(p) {
-            region.city = (*p).to_owned();
-        }
-    }
-    if region.city.is_empty() {
-        if let Some((name, tail)) =
-            take_unit(rest, &["自治州", "地区", "盟", "市", "州"], MAX_UNIT_CHARS)
-        {
-            region.city = name.to_owned();
-            rest = tail;
-        }
-    }
-    if let Some((name, tail)) = take_unit(
-        rest,
-        &["自治县", "自治旗", "新区", "区", "县", "旗", "市"],
-        MAX_UNIT_CHARS,
-    ) {
-        region.county = name.to_owned();
-        rest = tail;
-    }
-    if let Some((name, tail)) = take_unit(
-        rest,
-        &["街道办事处", "地区办事处", "街道", "乡", "镇", "苏木"],
-        MAX_UNIT_CHARS,
-    ) {
-        region.township = name.to_owned();
-        let _ = tail;
-    }
-    region
-}
-
-/// The shortest prefix of at least [`MIN_UNIT_CHARS`] characters (and at most `max`) ending
-/// in one of `suffixes`, and what follows it.
-fn take_unit<'a>(s: &'a str, suffixes: &[&str], max: usize) -> Option<(&'a str, &'a str)> {
-    let mut chars = 0;
-    for (i, c) in s.char_indices() {
-        if !is_han(c) {
-            return None;
-        }
-        chars += 1;
-        if chars > max {
-            return None;
-        }
-        if chars < MIN_UNIT_CHARS {
-            continue;
-        }
-        let end = i + c.len_utf8();
-        let head = &s[..end];
-        for suf in suffixes {
-            if head.ends_with(suf) && head.chars().count() > suf.chars().count() {
-                // 市场监督管理局: a 市 that starts a word is not a city.
-                let tail = &s[end..];
-                if starts_word(tail) || tail.starts_with("办事处") {
-                    continue;
-                }
-                // 苏州|市: the unit goes on when a unit character follows, unless that
-                // character starts a word of its own (淮安市|市场监督管理局).
-                let mut next = tail.chars();
-                if next.next().is_some_and(|c| "市州县区旗".contains(c))
-                    && !starts_word(next.as_str())
-                {
-                    continue;
-                }
-                return Some((head, tail));
-            }
-        }
-    }
-    None
-}
-
-/// Characters that, after 市 or 区, make a word (市场, 市政, 区域) rather than end a unit.
-fn starts_word(s: &str) -> bool {
-    s.starts_with(['场', '政', '民', '委', '级', '直', '属', '域'])
-}
-
 /// Section 一 totals: (proactive_published, applications_received).
 pub fn overview(section_one: &str) -> (Option<i64>, Option<i64>) {
     static PROACTIVE: OnceLock<Regex> = OnceLock::new();
@@ -767,37 +681,6 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(agency(text, &titles(text)).as_deref(), *want, "{text}");
-        }
-    }
-
-    #[test]
-    fn reads_region_paths() {
-        let cases: &[(&str, [&str; 4])] = &[
-            (
-                "北京市朝阳区黑庄户乡人民政府",
-                ["北京市", "北京市", "朝阳区", "黑庄户乡"],
-            ),
-            ("淮安市人民政府", ["", "淮安市", "", ""]),
-            (
-                "江苏省淮安市洪泽区人民政府",
-                ["江苏省", "淮安市", "洪泽区", ""],
-            ),
-            ("淮安市市场监督管理局", ["", "淮安市", "", ""]),
-            (
-                "北京市朝阳区市场监督管理局",
-                ["北京市", "北京市", "朝阳区", ""],
-            ),
-            ("常营地区办事处", ["", "", "", "常营地区办事处"]),
-            ("苏州市昆山市人民政府", ["", "苏州市", "昆山市", ""]),
-            ("中华人民共和国生态环境部", ["", "", "", ""]),
-        ];
-        for (name, want) in cases {
-            let r = region(name);
-            assert_eq!(
-                [r.province.as_str(), &r.city, &r.county, &r.township],
-                *want,
-                "{name}"
-            );
         }
     }
 
