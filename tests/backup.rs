@@ -91,7 +91,9 @@ fn documents(texts: &[Vec<u8>], batch: &str, n: usize) -> Vec<Document> {
 }
 
 fn acknowledged(outcome: i32) -> bool {
-    outcome == Outcome::Stored as i32 || outcome == Outcome::Revision as i32
+    outcome == Outcome::Stored as i32
+        || outcome == Outcome::Revision as i32
+        || outcome == Outcome::Rendition as i32
 }
 
 /// Streams `docs` in; the ids acknowledged as stored.

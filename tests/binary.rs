@@ -302,8 +302,8 @@ async fn binary_documents_over_grpc_hostile_ones_rejected_alone() {
     for tag in ["huaian", "hongze"] {
         assert_eq!(outcome(tag).1, Outcome::Stored as i32, "{results:?}");
     }
-    // The Word file holds the same body's 2024 report: a revision of the PDF's.
-    assert_eq!(outcome("docx").1, Outcome::Revision as i32, "{results:?}");
+    // The Word file holds the same body's 2024 report: a rendition of the PDF's.
+    assert_eq!(outcome("docx").1, Outcome::Rendition as i32, "{results:?}");
     for (tag, why) in [
         ("cut", "unreadable"),
         ("bomb", "unreadable"),

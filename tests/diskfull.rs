@@ -82,7 +82,9 @@ async fn send(port: u16, from: usize, to: usize) -> (Vec<String>, Option<tonic::
         match answers.message().await {
             Ok(Some(r)) => {
                 assert!(
-                    r.outcome == Outcome::Stored as i32 || r.outcome == Outcome::Revision as i32,
+                    r.outcome == Outcome::Stored as i32
+                        || r.outcome == Outcome::Revision as i32
+                        || r.outcome == Outcome::Rendition as i32,
                     "{r:?}"
                 );
                 acked.push(r.id);

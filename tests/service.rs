@@ -190,9 +190,9 @@ async fn ingest_query_restart_and_reindex() {
         assert_eq!(r.tag, *file);
         assert_eq!(r.id, nianbao::store::report_id(bytes));
         let outcome = Outcome::try_from(r.outcome).unwrap();
-        // The two huaian files are one body and year: the second is a revision.
+        // The two huaian files are renditions of one report: the second is a rendition.
         if file == "huaian-city-2024.txt" {
-            assert_eq!(outcome, Outcome::Revision, "{file}");
+            assert_eq!(outcome, Outcome::Rendition, "{file}");
             assert_eq!(
                 r.supersedes,
                 nianbao::store::report_id(
@@ -693,7 +693,7 @@ async fn stream_order_decides_revisions_not_parse_speed() {
             outcomes,
             vec![
                 ("slow".into(), Outcome::Stored as i32),
-                ("fast".into(), Outcome::Revision as i32)
+                ("fast".into(), Outcome::Rendition as i32)
             ]
         );
         server.stop().await;

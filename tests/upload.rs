@@ -112,7 +112,8 @@ async fn upload_summarises_and_resumes() {
     for line in [
         "files: 8",
         "stored: 6",
-        "revision: 1",
+        "revision: 0",
+        "rendition: 1",
         "rejected: 1",
         "1 × empty document",
         "not acknowledged: 0",
@@ -161,7 +162,7 @@ async fn upload_retries_until_the_server_is_up() {
     let (ok, out) = uploading.await.unwrap();
     assert!(ok, "{out}");
     assert!(
-        out.contains("stored: 6") && out.contains("revision: 1"),
+        out.contains("stored: 6") && out.contains("rendition: 1"),
         "{out}"
     );
     assert!(
@@ -195,7 +196,8 @@ async fn upload_of_a_folder_holding_one_report_twice_takes_one_pass() {
         "files: 8",
         "stored: 6",
         "duplicate: 1",
-        "revision: 1",
+        "revision: 0",
+        "rendition: 1",
         "rejected: 0",
         "not acknowledged: 0",
     ] {

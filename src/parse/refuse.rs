@@ -188,11 +188,13 @@ fn report_shaped(shape: &Shape) -> bool {
 }
 
 /// A stub (a page whose body is its title) or a fragment (one line of a PDF): too little text
-/// for any report, no report sections and not one table figure. A fragment that prints a
-/// table row's figures (`行政复议72 64 178`) may be a damaged page of a report: it is kept,
-/// with the findings of its unreadable rows.
+/// for any report, not one report section and not one table figure. A fragment that prints a
+/// table row's figures (`行政复议72 64 178`) may be a damaged page of a report, and a short
+/// text that opens a section (`一、总体情况` and a sentence) may be a report cut short: both
+/// are kept, with the findings of what is missing.
 fn stub(shape: &Shape) -> Option<String> {
-    if report_shaped(shape) || shape.figures > 0 {
+    let headings = shape.sec.headings.iter().filter(|h| **h).count();
+    if report_shaped(shape) || shape.figures > 0 || headings > 0 {
         return None;
     }
     let chars = shape.text.chars().filter(|c| !c.is_whitespace()).count();
@@ -307,6 +309,12 @@ mod tests {
         assert!(refused("政府信息公开工作年度报告（节选）", 0).is_some());
         // A row of a report's table may be a damaged page of a report: the reader cannot tell.
         assert_eq!(refused("行政复议72\t64\t178", 3), None);
+    }
+
+    #[test]
+    fn a_report_cut_short_after_section_one_is_not_a_stub() {
+        let text = "测试1县人民政府2022年政府信息公开工作年度报告\n一、总体情况\n收到政府信息公开申请1件。\n";
+        assert_eq!(refused(text, 0), None);
     }
 
     #[test]

@@ -73,7 +73,8 @@ seen_bodies = {}
 for a in answers:
     exp = expected[a.tag]
     body = (a.agency, a.year)
-    want = service_pb2.OUTCOME_REVISION if body in seen_bodies else service_pb2.OUTCOME_STORED
+    # A second document of a body and year reads the same figures here: a rendition.
+    want = service_pb2.OUTCOME_RENDITION if body in seen_bodies else service_pb2.OUTCOME_STORED
     seen_bodies[body] = a.tag
     if a.outcome != want:
         problems.append(f"{a.tag}: outcome {a.outcome}, want {want} ({a.reason})")
