@@ -134,7 +134,7 @@ impl Index {
             ] {
                 put_u32(out, v);
             }
-            out.push(u8::from(row.latest) * LATEST | u8::from(row.rendition) * RENDITION);
+            out.push((u8::from(row.latest) * LATEST) | (u8::from(row.rendition) * RENDITION));
             sink.spill_if_full()?;
         }
         for id in &self.ids {
