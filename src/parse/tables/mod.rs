@@ -19,6 +19,8 @@ pub use t3::read_t3;
 pub use t4::read_t4;
 
 use super::cells::{Cell, Number, Tok};
+use super::sheet::Sheet;
+use crate::model::finding::Code;
 
 /// Two sums are equal when they differ by less than this: the figures are whole counts, so
 /// the margin only absorbs floating-point rounding.
@@ -40,6 +42,38 @@ fn numbers_of<'a>(toks: &[Cell<'a>]) -> Vec<Number<'a>> {
             _ => None,
         })
         .collect()
+}
+
+/// Reports each cell of `toks` printed so that no number can be read (`--253`) or signed
+/// where the table prints no signed column (`+5` in table 三 or 四), with the text as
+/// printed. `paths` are the cells' paths in order when the row's positions give them, else
+/// the finding stands at `fallback`. A malformed cell stays unset; a signed one keeps its
+/// figure.
+fn note_bad_signs(toks: &[Cell<'_>], paths: Option<&[&str]>, fallback: &str, sheet: &mut Sheet) {
+    let data: Vec<&Cell<'_>> = toks
+        .iter()
+        .filter(|c| !matches!(c.tok, Tok::Text(_)))
+        .collect();
+    // Positions count only when every cell, blanks included, has its column.
+    let paths = paths.filter(|p| p.len() == data.len());
+    for (i, c) in data.iter().enumerate() {
+        let path = paths.map_or(fallback, |p| p[i]);
+        match c.tok {
+            Tok::Malformed(t) => sheet.note(
+                Code::NotInteger,
+                path,
+                format!("单元格印为「{t}」，不是可读的数，未采用"),
+            ),
+            Tok::Num(n) if n.plus => sheet.note_values(
+                Code::NotInteger,
+                path,
+                None,
+                Some(n.value),
+                format!("单元格印为「+{}」：此表各列都不带正负号", n.raw),
+            ),
+            _ => {}
+        }
+    }
 }
 
 /// Numbers as the text prints them, for a finding's message.
