@@ -441,7 +441,10 @@ mod tests {
             Some((3940.0, Unit::Yuan))
         );
         // A printed plus sign is kept: only the 2019 change column is signed.
-        assert_eq!(read_number("+22").map(|n| (n.value, n.plus)), Some((22.0, true)));
+        assert_eq!(
+            read_number("+22").map(|n| (n.value, n.plus)),
+            Some((22.0, true))
+        );
         assert_eq!(read_number("22").map(|n| n.plus), Some(false));
     }
 
@@ -482,8 +485,14 @@ mod tests {
                 &["T:行政处罚", "N:177", "N:-105", "N:73"],
             ),
             // A doubled sign is no number: kept as printed, for a finding.
-            ("行政处罚\t177\t--253\t73", &["T:行政处罚", "N:177", "M:--253", "N:73"]),
-            ("| 行政许可 | 0 | +-5 | 3 |", &["T:行政许可", "N:0", "M:+-5", "N:3"]),
+            (
+                "行政处罚\t177\t--253\t73",
+                &["T:行政处罚", "N:177", "M:--253", "N:73"],
+            ),
+            (
+                "| 行政许可 | 0 | +-5 | 3 |",
+                &["T:行政许可", "N:0", "M:+-5", "N:3"],
+            ),
             (
                 "规章000规范性文件898989",
                 &["T:规章", "F:000", "T:规范性文件", "F:898989"],

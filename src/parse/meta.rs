@@ -554,27 +554,22 @@ pub fn overview(section_one: &str) -> (Option<i64>, Option<i64>) {
         &NONE_RECEIVED,
         r"(?:未|没有)(?:收到|接到|接收到|受理)(?P<mid>[^,，;；。!?！？\n\d]{0,20}?)申请",
     );
-    let p = exact_unique(
-        proactive
-            .captures_iter(section_one)
-            .filter_map(|c| {
-                let whole = c.get(0)?;
-                let (figure, hedge) = match c.name("n") {
-                    Some(n) => (n, c.name("h")),
-                    None => (c.name("n2")?, c.name("h2")),
-                };
-                let inside = &section_one[whole.start()..figure.start()];
-                if not_a_total(section_one, whole.start(), whole.end())
-                    || names_a_topic(inside)
-                    || one_of_a_list(&section_one[whole.end()..])
-                {
-                    return None;
-                }
-                let qualifier =
-                    hedge.is_some() || hedged(section_one, whole.start()) || is_hedge(inside);
-                Some((figure.as_str().to_owned(), qualifier))
-            }),
-    );
+    let p = exact_unique(proactive.captures_iter(section_one).filter_map(|c| {
+        let whole = c.get(0)?;
+        let (figure, hedge) = match c.name("n") {
+            Some(n) => (n, c.name("h")),
+            None => (c.name("n2")?, c.name("h2")),
+        };
+        let inside = &section_one[whole.start()..figure.start()];
+        if not_a_total(section_one, whole.start(), whole.end())
+            || names_a_topic(inside)
+            || one_of_a_list(&section_one[whole.end()..])
+        {
+            return None;
+        }
+        let qualifier = hedge.is_some() || hedged(section_one, whole.start()) || is_hedge(inside);
+        Some((figure.as_str().to_owned(), qualifier))
+    }));
     let stated = received.captures_iter(section_one).filter_map(|c| {
         let whole = c.get(0)?;
         let (figure, hedge, middle) = match c.name("n") {
@@ -638,11 +633,23 @@ fn not_a_total(text: &str, start: usize, end: usize) -> bool {
     // The clause the figure stands in, from the last stop before it.
     let clause_start = before
         .rfind(['。', ';', '；', '\n', ',', '，'])
-        .map_or(0, |i| i + before[i..].chars().next().map_or(1, char::len_utf8));
+        .map_or(0, |i| {
+            i + before[i..].chars().next().map_or(1, char::len_utf8)
+        });
     let clause = &text[clause_start..end];
-    let other_year = ["上年", "去年", "上一年", "前年", "同比", "历年", "以来", "迄今", "至今"]
-        .iter()
-        .any(|w| clause.contains(w));
+    let other_year = [
+        "上年",
+        "去年",
+        "上一年",
+        "前年",
+        "同比",
+        "历年",
+        "以来",
+        "迄今",
+        "至今",
+    ]
+    .iter()
+    .any(|w| clause.contains(w));
     near.contains("其他")
         || near.ends_with('应')
         || in_breakdown

@@ -265,7 +265,10 @@ impl T2Rows {
                     Some(text) => sheet.note(
                         Code::NotInteger,
                         path,
-                        format!("「{}」行该列印为「{text}」，不是可读的数，未采用", row_label(row)),
+                        format!(
+                            "「{}」行该列印为「{text}」，不是可读的数，未采用",
+                            row_label(row)
+                        ),
                     ),
                     None => sheet.note(
                         Code::CellBlank,
@@ -317,7 +320,10 @@ fn note_malformed(row: T2Row, malformed: &[&str], sheet: &mut Sheet) {
         sheet.note(
             Code::NotInteger,
             row.path(),
-            format!("「{}」行有单元格印为「{text}」，不是可读的数，未采用", row_label(row)),
+            format!(
+                "「{}」行有单元格印为「{text}」，不是可读的数，未采用",
+                row_label(row)
+            ),
         );
     }
 }
