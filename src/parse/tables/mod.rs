@@ -199,6 +199,31 @@ mod tests {
     }
 
     #[test]
+    fn blank_cells_of_table_three_name_the_printed_total() {
+        let mut sheet = Sheet::default();
+        read_t3(
+            "申请人情况\t自然人\t商业企业\t科研机构\t社会公益组织\t法律服务机构\t其他\t总计\n\
+             | 一、本年新收政府信息公开申请数量 | 3 | | | | | | 3 |\n\
+             | 二、上年结转政府信息公开申请数量 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |\n",
+            Template::Template2021,
+            false,
+            &mut sheet,
+        );
+        assert_eq!(sheet.get("applications.new_received.total"), Some(3.0));
+        assert_eq!(sheet.get("applications.new_received.other_org"), None);
+        assert!(
+            has(
+                &sheet,
+                "CELL_BLANK",
+                "applications.new_received.other_org",
+                "总计印为「3」"
+            ),
+            "{:?}",
+            findings(&sheet)
+        );
+    }
+
+    #[test]
     fn signs_in_table_three_are_reported_at_their_cell() {
         let mut sheet = Sheet::default();
         read_t3(

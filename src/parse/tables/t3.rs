@@ -421,7 +421,16 @@ fn grid_row(grid: &[Option<Number<'_>>], sheet: &mut Sheet, row: &str) -> RowVal
     for (c, cell) in grid.iter().enumerate().take(T3_COLUMNS) {
         let path = || format!("{row}.{}", APPLICANT_COLUMNS[c]);
         match cell {
-            None => sheet.note(Code::CellBlank, path(), "该单元格为空"),
+            None => {
+                // The row's total, when printed, says the blank is a cell left out.
+                let total = match grid.get(T3_TOTAL_COLUMN) {
+                    Some(Some(t)) if c != T3_TOTAL_COLUMN => format!("，该行总计印为「{}」", t.raw),
+                    _ => String::new(),
+                };
+                let path = path();
+                let label = catalogue::label_of(&path);
+                sheet.note(Code::CellBlank, path, format!("「{label}」为空{total}"));
+            }
             Some(n) if !n.integer => sheet.note_values(
                 Code::NotInteger,
                 path(),

@@ -126,7 +126,11 @@ fn read_gridded_row(toks: &[Cell<'_>], numbers: usize, sheet: &mut Sheet) -> boo
                         *path,
                         format!("「{}」不是可读的整数", n.raw),
                     ),
-                    None => sheet.note(Code::CellBlank, *path, "该单元格为空"),
+                    None => sheet.note(
+                        Code::CellBlank,
+                        *path,
+                        format!("「{}」为空", crate::model::catalogue::label_of(path)),
+                    ),
                 }
             }
             return true;
