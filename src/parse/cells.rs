@@ -20,6 +20,8 @@ pub struct Number<'a> {
     pub fused: bool,
     /// The unit printed in the cell, if any.
     pub unit: Unit,
+    /// A plus sign was printed (`+81`): only 2019's 本年增/减 column is signed.
+    pub plus: bool,
 }
 
 /// A unit printed inside a cell.
@@ -39,6 +41,9 @@ pub enum Tok<'a> {
     Num(Number<'a>),
     /// An empty cell or a blank marker (—, /, 无).
     Blank,
+    /// A figure printed so that no number can be read from it (`--253`, `+-5`): placed as a
+    /// blank, and reported with its text.
+    Malformed(&'a str),
 }
 
 /// A cell with its place: `line` counts lines of the region, `col` cells within the line.
@@ -177,6 +182,10 @@ fn split_cell<'a>(part: &'a str, line: u32, col: u16, gridded: bool, out: &mut V
         push(out, Tok::Num(n));
         return;
     }
+    if is_doubled_sign(part) {
+        push(out, Tok::Malformed(part));
+        return;
+    }
     // Space-separated words: trailing numeric words are cells of their own.
     if part.contains(' ') && part.as_bytes().last().is_some_and(u8::is_ascii_digit) {
         let mut head = part;
@@ -289,6 +298,7 @@ fn split_glued<'a>(s: &'a str, line: u32, col: u16, gridded: bool, out: &mut Vec
             raw: run,
             fused: true,
             unit: Unit::None,
+            plus: false,
         });
         n.fused = true;
         if rest.starts_with("万元") {
@@ -364,7 +374,18 @@ pub fn read_number(cell: &str) -> Option<Number<'_>> {
         raw: digits,
         fused: int_digits.len() > 1 && int_digits.starts_with('0'),
         unit,
+        plus: s.starts_with('+'),
     })
+}
+
+/// Two or more signs before a figure (`--253`, `+-5`, `- -3`): no number is read from it.
+fn is_doubled_sign(cell: &str) -> bool {
+    let digits = cell.trim_start_matches(['-', '+', '−', '－', '＋', ' ']);
+    let signs = cell[..cell.len() - digits.len()]
+        .chars()
+        .filter(|c| *c != ' ')
+        .count();
+    signs >= 2 && read_number(digits).is_some()
 }
 
 #[cfg(test)]
@@ -380,6 +401,7 @@ mod tests {
                 Tok::Num(n) if n.fused => format!("F:{}", n.raw),
                 Tok::Num(n) => format!("N:{}", n.value),
                 Tok::Blank => "B".to_owned(),
+                Tok::Malformed(t) => format!("M:{t}"),
             })
             .collect()
     }
@@ -403,6 +425,8 @@ mod tests {
             ("1.", None),
             ("", None),
             ("-", None),
+            ("--253", None),
+            ("+-5", None),
         ];
         for (input, want) in cases {
             let got = read_number(input).map(|n| (n.value, n.integer, n.fused));
@@ -416,6 +440,12 @@ mod tests {
             read_number("3940元").map(|n| (n.value, n.unit)),
             Some((3940.0, Unit::Yuan))
         );
+        // A printed plus sign is kept: only the 2019 change column is signed.
+        assert_eq!(
+            read_number("+22").map(|n| (n.value, n.plus)),
+            Some((22.0, true))
+        );
+        assert_eq!(read_number("22").map(|n| n.plus), Some(false));
     }
 
     #[test]
@@ -453,6 +483,15 @@ mod tests {
             (
                 "行政处罚\t177\t-105\t73",
                 &["T:行政处罚", "N:177", "N:-105", "N:73"],
+            ),
+            // A doubled sign is no number: kept as printed, for a finding.
+            (
+                "行政处罚\t177\t--253\t73",
+                &["T:行政处罚", "N:177", "M:--253", "N:73"],
+            ),
+            (
+                "| 行政许可 | 0 | +-5 | 3 |",
+                &["T:行政许可", "N:0", "M:+-5", "N:3"],
             ),
             (
                 "规章000规范性文件898989",

@@ -439,67 +439,166 @@ pub const PROVINCES: &[&str] = &[
 pub const MUNICIPALITIES: &[&str] = &["北京市", "天津市", "上海市", "重庆市"];
 
 /// Section 一 totals: (proactive_published, applications_received).
+///
+/// The wordings read (gathered from the corpus and from published reports):
+/// - published: `主动公开政府信息478条`, `共公布政府信息2599条`, `累计公开政府信息244条`,
+///   `公开各类信息26365条`, `主动公开本单位工作动态、…等信息130条`, `信息主动公开170篇`,
+///   `主动公开的各类政府信息数量66件`;
+/// - received: `共收到政府信息公开申请70件`, `新受理…申请1681件`, `收到申请政府信息公开请求1件`,
+///   `共收到7件依申请公开件`, `共收到1条要求信息公开的申请`, and `未收到…申请` or
+///   `没有收到…申请` for 0.
+///
+/// Not a total, so never read: a category (`其中…`, `其他应主动公开…`, a topic such as
+/// `政府采购项目信息2536条`, one channel of a list `网站主动公开信息22条,政务服务网23条`), a
+/// figure of another year (`上年`, `去年`), a cumulative one (`历年`, `以来`), a hedged one
+/// (`约`, `余`, `万`), a range. Two different totals cancel out.
 pub fn overview(section_one: &str) -> (Option<i64>, Option<i64>) {
     static PROACTIVE: OnceLock<Regex> = OnceLock::new();
     static RECEIVED: OnceLock<Regex> = OnceLock::new();
+    static NONE_RECEIVED: OnceLock<Regex> = OnceLock::new();
     let proactive = re(
         &PROACTIVE,
-        r"(?:主动公开|主动发布|累计公开|共公开|共公布)[^,;。!?\n]{0,20}?信息[^,;。!?\n\d]{0,8}?(\d[\d,]*(?:\.\d+)?)\s*(余|多|万)?\s*(?:条|篇)|信息主动公开()(\d[\d,]*)\s*(余|多)?\s*(?:条|篇)",
+        r"(?:主动公开|主动发布|累计公开|共公开|共公布|公开各类)[^,，;；。!?！？\n]{0,20}?信息[^,，;；。!?！？\n\d]{0,8}?(?P<n>\d[\d,]*(?:\.\d+)?)\s*(?P<h>余|多|万)?\s*(?:条|篇|件)|信息主动公开(?P<n2>\d[\d,]*)\s*(?P<h2>余|多)?\s*(?:条|篇)",
     );
     let received = re(
         &RECEIVED,
-        r"(?:收到|受理|新收|接收)([^,;。!?\n]{0,40}?)申请[^,;。!?\n\d]{0,6}?(\d[\d,]*)\s*(余|多)?\s*(?:件|次|项|宗)|(?:收到|受理|接收)()(\d[\d,]*)\s*(余|多)?\s*件(?:依申请公开)?申请",
+        r"(?:收到|受理|新收|接收)(?P<mid>[^,，;；。!?！？\n]{0,40}?)申请[^,，;；。!?！？\n\d]{0,8}?(?P<n>\d[\d,]*)\s*(?P<h>余|多)?\s*(?:件|次|项|宗)|(?:收到|受理|接收)(?P<n2>\d[\d,]*)\s*(?P<h2>余|多)?\s*(?:件|条)(?P<mid2>[^,，;；。!?！？\n\d]{0,10}?)申请",
     );
-    // A category of a breakdown (`其中…其他应主动公开政府信息1053条`) is not the total.
-    let category = |at: usize| {
-        let before = &section_one[..at];
-        let near: String = before
-            .chars()
-            .rev()
-            .take(CATEGORY_CHARS)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        let open = before.rfind(['(', '（']);
-        let close = before.rfind([')', '）']);
-        near.contains("其他")
-            || near.ends_with('应')
-            || open.is_some_and(|o| close.is_none_or(|c| c < o) && before[o..].contains("其中"))
-    };
-    let p = exact_unique(
-        proactive
-            .captures_iter(section_one)
-            .filter(|c| c.get(0).is_some_and(|m| !category(m.start())))
-            .filter_map(|c| {
-                // Two wordings: (figure 1, hedge 2) or (figure 4, hedge 5).
-                let (num, hedge) = if c.get(1).is_some() { (1, 2) } else { (4, 5) };
-                let figure = c.get(num)?;
-                let start = c.get(0).map_or(0, |m| m.start());
-                let inside = &section_one[start..figure.start()];
-                let qualifier =
-                    c.get(hedge).is_some() || hedged(section_one, start) || is_hedge(inside);
-                Some((figure.as_str().to_owned(), qualifier))
-            }),
+    let none_received = re(
+        &NONE_RECEIVED,
+        r"(?:未|没有)(?:收到|接到|接收到|受理)(?P<mid>[^,，;；。!?！？\n\d]{0,20}?)申请",
     );
-    let r = exact_unique(received.captures_iter(section_one).filter_map(|c| {
-        // Two wordings: (middle 1, figure 2, hedge 3) or (figure 5, hedge 6).
-        let (middle, num, hedge) = if c.get(2).is_some() {
-            (1, 2, 3)
-        } else {
-            (4, 5, 6)
+    let p = exact_unique(proactive.captures_iter(section_one).filter_map(|c| {
+        let whole = c.get(0)?;
+        let (figure, hedge) = match c.name("n") {
+            Some(n) => (n, c.name("h")),
+            None => (c.name("n2")?, c.name("h2")),
         };
-        let middle = c.get(middle).map_or("", |m| m.as_str());
-        if middle.contains("复议") || middle.contains("诉讼") || middle.contains("咨询") {
+        let inside = &section_one[whole.start()..figure.start()];
+        if not_a_total(section_one, whole.start(), whole.end())
+            || names_a_topic(inside)
+            || one_of_a_list(&section_one[whole.end()..])
+        {
             return None;
         }
-        let figure = c.get(num)?;
-        let start = c.get(0).map_or(0, |m| m.start());
-        let inside = &section_one[start..figure.start()];
-        let qualifier = c.get(hedge).is_some() || hedged(section_one, start) || is_hedge(inside);
+        let qualifier = hedge.is_some() || hedged(section_one, whole.start()) || is_hedge(inside);
         Some((figure.as_str().to_owned(), qualifier))
     }));
+    let stated = received.captures_iter(section_one).filter_map(|c| {
+        let whole = c.get(0)?;
+        let (figure, hedge, middle) = match c.name("n") {
+            Some(n) => (n, c.name("h"), c.name("mid")),
+            None => (c.name("n2")?, c.name("h2"), c.name("mid2")),
+        };
+        let middle = middle.map_or("", |m| m.as_str());
+        if not_application(middle) || not_a_total(section_one, whole.start(), whole.end()) {
+            return None;
+        }
+        let inside = &section_one[whole.start()..figure.start()];
+        let qualifier = hedge.is_some() || hedged(section_one, whole.start()) || is_hedge(inside);
+        Some((figure.as_str().to_owned(), qualifier))
+    });
+    // 未收到…申请: none received, an exact 0.
+    let none = none_received.captures_iter(section_one).filter_map(|c| {
+        let whole = c.get(0)?;
+        let middle = c.name("mid").map_or("", |m| m.as_str());
+        (!not_application(middle) && !not_a_total(section_one, whole.start(), whole.end()))
+            .then(|| ("0".to_owned(), false))
+    });
+    let r = exact_unique(stated.chain(none));
     (p, r)
+}
+
+/// What stands between 收到 and 申请 when the application is not a disclosure request
+/// (a review, a lawsuit, a query).
+fn not_application(middle: &str) -> bool {
+    ["复议", "诉讼", "咨询", "投诉", "举报"]
+        .iter()
+        .any(|w| middle.contains(w))
+}
+
+/// Words before the figure that name one topic (`公开政府采购项目信息`): that figure is a
+/// category. A list ending in 等 (`工作动态、公示公告等信息`) names everything published.
+fn names_a_topic(words: &str) -> bool {
+    const TOPICS: &[&str] = &[
+        "项目", "采购", "领域", "重点", "专项", "疫情", "财政", "预算", "决算", "招标", "政策",
+        "解读", "人事", "动态", "征地", "许可",
+    ];
+    !words.contains('等') && TOPICS.iter().any(|w| words.contains(w))
+}
+
+/// The figure matched at `start..end` is not the year's total: a category of a breakdown
+/// (`其中…`, `其他应主动公开…`), one channel of a list (`网站主动公开信息22条,政务服务网23条`),
+/// a figure of another year (`上年`, `去年`) or a cumulative one (`历年`, `以来`).
+fn not_a_total(text: &str, start: usize, end: usize) -> bool {
+    let before = &text[..start];
+    let near: String = before
+        .chars()
+        .rev()
+        .take(CATEGORY_CHARS)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let open = before.rfind(['(', '（']);
+    let close = before.rfind([')', '）']);
+    let in_breakdown =
+        open.is_some_and(|o| close.is_none_or(|c| c < o) && before[o..].contains("其中"));
+    // The clause the figure stands in, from the last stop before it.
+    let clause_start = before
+        .rfind(['。', ';', '；', '\n', ',', '，'])
+        .map_or(0, |i| {
+            i + before[i..].chars().next().map_or(1, char::len_utf8)
+        });
+    let clause = &text[clause_start..end];
+    let other_year = [
+        "上年",
+        "去年",
+        "上一年",
+        "前年",
+        "同比",
+        "历年",
+        "以来",
+        "迄今",
+        "至今",
+    ]
+    .iter()
+    .any(|w| clause.contains(w));
+    near.contains("其他")
+        || near.ends_with('应')
+        || in_breakdown
+        || clause.contains("其中")
+        || other_year
+}
+
+/// The text after a published figure goes on listing figures of the same kind without a
+/// verb (`…22条,政务服务网23条,微信公众号185条`): the figure was one channel of that list.
+/// A clause that says what it counts (`依申请公开18篇`, `通过网站发布信息51条`, `包括…`)
+/// is a statement of its own.
+fn one_of_a_list(after: &str) -> bool {
+    const OWN_STATEMENT: &[&str] = &[
+        "其中", "包括", "含", "涉及", "公开", "申请", "发布", "办结", "答复", "同比", "增长",
+    ];
+    const MAX_ITEM_CHARS: usize = 10;
+    let Some(rest) = after.strip_prefix([',', '，', '、']) else {
+        return false;
+    };
+    let head: String = rest
+        .chars()
+        .take_while(|c| !c.is_ascii_digit())
+        .take(MAX_ITEM_CHARS + 1)
+        .collect();
+    let n = head.chars().count();
+    if n == 0
+        || n > MAX_ITEM_CHARS
+        || !head.chars().all(is_han)
+        || OWN_STATEMENT.iter().any(|w| head.contains(w))
+    {
+        return false;
+    }
+    let tail = &rest[head.len()..];
+    let digits = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    digits > 0 && tail[digits..].starts_with(['条', '篇', '件'])
 }
 
 /// 约/近/超过/逾 just before a figure make it inexact.
@@ -699,6 +798,44 @@ mod tests {
             ("在主动公开信息中,机构职能类信息 1 条", (None, None)),
             ("主动公开政府信息约300条", (None, None)),
             ("收到申请5件。另收到申请6件", (None, None)),
+        ];
+        for (text, want) in cases {
+            assert_eq!(overview(text), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn reads_the_wordings_of_real_reports() {
+        let cases: &[(&str, (Option<i64>, Option<i64>))] = &[
+            // Published: the wordings the corpus and published reports use.
+            ("2023年,主动公开政府信息478条。", (Some(478), None)),
+            ("全年通过政府网站公开各类信息26365条。", (Some(26365), None)),
+            ("2025年累计公开政府信息244条。其中,通过县政府门户网站发布159条", (Some(244), None)),
+            ("我局通过门户网站主动公开本单位工作动态、公示公告、供地出让、征地信息、财政资金等信息130条。", (Some(130), None)),
+            ("2021年主动公开的各类政府信息数量66件。", (Some(66), None)),
+            // A total and a topic's figure: the topic is a category.
+            ("我区共公布政府信息2599条。今年累计公开政府采购项目信息2536条。", (Some(2599), None)),
+            // One channel of a list is not the total.
+            ("2020年度我局在政府网站主动公开信息22条,政务服务网23条,微信公众号185条。", (None, None)),
+            // Another year, a cumulative figure, a breakdown, a range.
+            ("上年主动公开政府信息300条。", (None, None)),
+            ("历年累计公开政府信息5928条", (None, None)),
+            ("主动公开政府信息100-200条", (None, None)),
+            ("收到申请3-5件", (None, None)),
+            ("共公开信息40条,其中主动公开政府信息12条", (Some(40), None)),
+            // Two different totals: neither.
+            ("主动公开政府信息109条。全年主动公开政府信息110条。", (None, None)),
+            // Received.
+            ("2024年全市新受理政府信息公开申请1681件,其中自然人申请1565件,法人或其他组织申请116件", (None, Some(1681))),
+            ("本年度收到申请政府信息公开请求1件,4月24日收到", (None, Some(1))),
+            ("2021年,沟赵办事处共收到7件依申请公开件,办结6件", (None, Some(7))),
+            ("2022年我街共收到1条要求信息公开的申请,申请重大事项决策信息1条", (None, Some(1))),
+            ("2021年我乡未收到群众政府信息公开申请。", (None, Some(0))),
+            ("本年度我局没有收到要求公开政府信息的申请。", (None, Some(0))),
+            ("全年未收到政府信息公开行政复议申请。", (None, None)),
+            ("共收到3件行政复议申请", (None, None)),
+            ("较去年收到申请20件", (None, None)),
+            ("未收到申请。另收到申请2件", (None, None)),
         ];
         for (text, want) in cases {
             assert_eq!(overview(text), *want, "{text}");

@@ -194,7 +194,10 @@ pub fn sections(text: &str) -> Sections {
         &["第二十条", "信息内容", "制发件数", "新制作数量"],
     )
     .or_else(|| find_from(&text[..t2_limit], 0, "第二十条"));
-    let t4_from = t3.map_or(t2.map_or(0, |t| t.1), |t| t.1);
+    // Without table 二 or 三, table 四 is looked for after section 一's numbered heading: the
+    // preamble's list of sections (…行政复议、行政诉讼情况…) stands before it and is no heading.
+    let one = heading(text, 0, "总体情况", '一', &[]).map_or(0, |h| h.1);
+    let t4_from = t3.map_or(t2.map_or(one, |t| t.1), |t| t.1);
     let t4 = find_t4_heading(text, t4_from).or_else(|| {
         // No heading: the header row of the table itself, after table 三's last row.
         let after = find_from(text, t4_from, "结转下年度").map_or(t4_from, |x| x.1);

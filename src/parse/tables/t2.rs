@@ -90,7 +90,7 @@ pub fn read_t2(region: &str, template: Template, sheet: &mut Sheet) -> Read {
                     }
                 }
             }
-            Tok::Num(_) | Tok::Blank => {
+            Tok::Num(_) | Tok::Blank | Tok::Malformed(_) => {
                 if matches!(c.tok, Tok::Num(_)) {
                     read.numbers += 1;
                 }
@@ -202,12 +202,21 @@ impl T2Rows {
             }
             return;
         }
+        let malformed: Vec<&str> = toks
+            .iter()
+            .filter_map(|c| match c.tok {
+                Tok::Malformed(t) => Some(t),
+                _ => None,
+            })
+            .collect();
         if nums.is_empty() {
             // A parent row whose figures are in split rows, or a label repeated in a header.
+            note_malformed(row, &malformed, sheet);
             return;
         }
         self.seen.push(row);
         let Some(values) = row_values(nums, at, toks, columns.len()) else {
+            note_malformed(row, &malformed, sheet);
             sheet.note(
                 Code::RowUnreadable,
                 row.path(),
@@ -221,7 +230,16 @@ impl T2Rows {
             );
             return;
         };
-        self.store_values(row, columns, values, sheet);
+        // A malformed cell is placed as a blank: when they pair one to one, each blank column
+        // is reported with the text printed there.
+        let blanks = values.iter().filter(|v| v.is_none()).count();
+        let printed_in_blanks = if blanks == malformed.len() {
+            malformed
+        } else {
+            note_malformed(row, &malformed, sheet);
+            Vec::new()
+        };
+        self.store_values(row, columns, values, &printed_in_blanks, sheet);
     }
 
     /// A row's cells, column by column: a blank is noted; the 2019 middle column is taken as
@@ -231,8 +249,10 @@ impl T2Rows {
         row: T2Row,
         columns: &[&str],
         values: Vec<Option<Number<'_>>>,
+        printed_in_blanks: &[&str],
         sheet: &mut Sheet,
     ) {
+        let mut printed_in_blanks = printed_in_blanks.iter();
         let previous = columns
             .iter()
             .position(|c| *c == "previous")
@@ -241,11 +261,37 @@ impl T2Rows {
         for (col, value) in columns.iter().zip(values) {
             let path = format!("{}.{col}", row.path());
             match value {
-                None => sheet.note(
-                    Code::CellBlank,
-                    path,
-                    format!("「{}」行该列为空", row_label(row)),
-                ),
+                None => match printed_in_blanks.next() {
+                    Some(text) => sheet.note(
+                        Code::NotInteger,
+                        path,
+                        format!(
+                            "「{}」行该列印为「{text}」，不是可读的数，未采用",
+                            row_label(row)
+                        ),
+                    ),
+                    None => sheet.note(
+                        Code::CellBlank,
+                        path,
+                        format!("「{}」行该列为空", row_label(row)),
+                    ),
+                },
+                // Only 2019's 本年增/减 is signed: a plus sign elsewhere is reported, the
+                // figure kept.
+                Some(n) if n.plus && *col != "change" => {
+                    sheet.note_values(
+                        Code::NotInteger,
+                        path.clone(),
+                        None,
+                        Some(n.value),
+                        format!(
+                            "「{}」行该列印为「+{}」：只有「本年增/减」一列带正负号",
+                            row_label(row),
+                            n.raw
+                        ),
+                    );
+                    store_t2_cell(sheet, &path, col, n, self.amount_unit);
+                }
                 // A column headed 本年数量 gives the change only when last year's count
                 // was 0 (then the count and the change are one figure).
                 Some(n) if *col == "change" && !self.change_headed && previous != Some(0.0) => {
@@ -264,6 +310,21 @@ impl T2Rows {
                 Some(n) => store_t2_cell(sheet, &path, col, n, self.amount_unit),
             }
         }
+    }
+}
+
+/// Cells of a row printed so that no number can be read (`--253`): reported with their text,
+/// at the row since their columns are not known.
+fn note_malformed(row: T2Row, malformed: &[&str], sheet: &mut Sheet) {
+    for text in malformed {
+        sheet.note(
+            Code::NotInteger,
+            row.path(),
+            format!(
+                "「{}」行有单元格印为「{text}」，不是可读的数，未采用",
+                row_label(row)
+            ),
+        );
     }
 }
 
@@ -354,6 +415,7 @@ fn forced_split<'a>(nums: &[Number<'a>], width: usize) -> Option<Vec<Option<Numb
                         raw: nums[0].raw,
                         fused: true,
                         unit: Unit::None,
+                        plus: false,
                     })
                 })
                 .collect(),

@@ -45,6 +45,9 @@ pub fn read_t3(region: &str, template: Template, cut: bool, sheet: &mut Sheet) -
     if numbers == 0 {
         return Read { numbers };
     }
+    for seg in &segments {
+        note_bad_signs_t3(seg, sheet);
+    }
     let mut table = Placing::new(template, cut, &segments);
     for (at, seg) in segments.iter().enumerate() {
         table.place(at, seg, sheet);
@@ -90,7 +93,7 @@ fn segments<'a>(toks: &[Cell<'a>]) -> (Vec<Segment<'a>>, usize) {
                     toks: Vec::new(),
                 });
             }
-            Tok::Num(_) | Tok::Blank => {
+            Tok::Num(_) | Tok::Blank | Tok::Malformed(_) => {
                 if matches!(c.tok, Tok::Num(_)) {
                     numbers += 1;
                     started = true;
@@ -109,6 +112,36 @@ fn segments<'a>(toks: &[Cell<'a>]) -> (Vec<Segment<'a>>, usize) {
         }
     }
     (segments, numbers)
+}
+
+/// A row's malformed or signed cells (`--253`, `+5`), reported at their cells when the row
+/// is one gridded line of seven cells, else at the row.
+fn note_bad_signs_t3(seg: &Segment<'_>, sheet: &mut Sheet) {
+    let row = match seg.label {
+        Some(T3Label::Row(path)) => path,
+        Some(T3Label::Total) => "applications.closed_total",
+        Some(T3Label::OtherHandling) => "applications.other_handling",
+        None => "applications",
+    };
+    let cells: Vec<&str> = catalogue::children(row)
+        .iter()
+        .map(|&i| catalogue::METRICS[i].path)
+        .collect();
+    // Blanks at either end of a gridded line are fillers of merged cells, not columns.
+    let line = seg.at.map(|(line, _)| line);
+    let on_line = |c: &Cell<'_>| c.gridded && Some(c.line) == line;
+    let toks = if seg.toks.iter().all(on_line) {
+        let first = seg.toks.iter().position(|c| !matches!(c.tok, Tok::Blank));
+        let last = seg.toks.iter().rposition(|c| !matches!(c.tok, Tok::Blank));
+        match (first, last) {
+            (Some(a), Some(b)) if b + 1 - a == cells.len() => &seg.toks[a..=b],
+            _ => &seg.toks[..],
+        }
+    } else {
+        &seg.toks[..]
+    };
+    let gridded = toks.iter().all(on_line) && !cells.is_empty();
+    super::note_bad_signs(toks, gridded.then_some(cells.as_slice()), row, sheet);
 }
 
 /// How many gridded rows must share a width before it is the table's usual one.
@@ -388,7 +421,16 @@ fn grid_row(grid: &[Option<Number<'_>>], sheet: &mut Sheet, row: &str) -> RowVal
     for (c, cell) in grid.iter().enumerate().take(T3_COLUMNS) {
         let path = || format!("{row}.{}", APPLICANT_COLUMNS[c]);
         match cell {
-            None => sheet.note(Code::CellBlank, path(), "该单元格为空"),
+            None => {
+                // The row's total, when printed, says the blank is a cell left out.
+                let total = match grid.get(T3_TOTAL_COLUMN) {
+                    Some(Some(t)) if c != T3_TOTAL_COLUMN => format!("，该行总计印为「{}」", t.raw),
+                    _ => String::new(),
+                };
+                let path = path();
+                let label = catalogue::label_of(&path);
+                sheet.note(Code::CellBlank, path, format!("「{label}」为空{total}"));
+            }
             Some(n) if !n.integer => sheet.note_values(
                 Code::NotInteger,
                 path(),

@@ -20,6 +20,13 @@ pub fn read_t4(region: &str, sheet: &mut Sheet) -> Read {
     if numbers == 0 {
         return Read { numbers };
     }
+    // One stream of fifteen cells (blanks of a gridded row included) gives each its path.
+    let stream = toks
+        .iter()
+        .filter(|c| !matches!(c.tok, Tok::Text(_)))
+        .count();
+    let paths = (stream == T4_CELLS).then_some(&T4_PATHS[..]);
+    super::note_bad_signs(&toks, paths, "", sheet);
     let clean = nums.iter().all(|n| !n.fused && n.integer);
     if numbers == T4_CELLS && clean {
         read_stream(&nums, sheet);
@@ -119,7 +126,11 @@ fn read_gridded_row(toks: &[Cell<'_>], numbers: usize, sheet: &mut Sheet) -> boo
                         *path,
                         format!("「{}」不是可读的整数", n.raw),
                     ),
-                    None => sheet.note(Code::CellBlank, *path, "该单元格为空"),
+                    None => sheet.note(
+                        Code::CellBlank,
+                        *path,
+                        format!("「{}」为空", crate::model::catalogue::label_of(path)),
+                    ),
                 }
             }
             return true;
