@@ -327,6 +327,14 @@ impl IngestService for BreaksFirstStream {
     async fn ingest_one(&self, _: Request<Document>) -> Result<Response<IngestResult>, Status> {
         Err(Status::unimplemented("not in this test"))
     }
+
+    /// Like a server older than the Limits RPC: the uploader assumes the default limit.
+    async fn limits(
+        &self,
+        _: Request<nianbao::pb::LimitsRequest>,
+    ) -> Result<Response<nianbao::pb::LimitsResponse>, Status> {
+        Err(Status::unimplemented("older than the Limits RPC"))
+    }
 }
 
 /// A stream that breaks after answering a document with a repeat: the repeat is answered with
