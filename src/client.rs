@@ -1108,12 +1108,8 @@ mod tests {
             Vec::new(),
             indicatif::ProgressBar::hidden(),
         );
-        let sendable = leave_out_too_large(
-            vec![small, big],
-            &limits,
-            &HashMap::new(),
-            &mut answers,
-        );
+        let sendable =
+            leave_out_too_large(vec![small, big], &limits, &HashMap::new(), &mut answers);
         assert_eq!(sendable.len(), 1);
         assert_eq!(sendable[0].path, Path::new("small.txt"));
         let journal = String::from_utf8(answers.journal.clone()).unwrap();
@@ -1171,7 +1167,11 @@ mod tests {
             ..Default::default()
         };
         for i in 0..REJECTED_LISTED + 5 {
-            let reason = if i % 2 == 0 { "empty document" } else { "not a report" };
+            let reason = if i % 2 == 0 {
+                "empty document"
+            } else {
+                "not a report"
+            };
             *summary.rejected.entry(reason.into()).or_default() += 1;
             summary
                 .rejected_files
@@ -1207,7 +1207,8 @@ mod tests {
         assert!(s
             .to_string()
             .contains("1 × empty document (answered in an earlier run)\n    a.txt\n"));
-        s.unacknowledged.push(("b.txt".into(), "UNAVAILABLE".into()));
+        s.unacknowledged
+            .push(("b.txt".into(), "UNAVAILABLE".into()));
         assert!(!s.ok());
     }
 }

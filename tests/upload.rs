@@ -584,13 +584,17 @@ async fn upload_rejects_a_file_over_the_message_limit_alone() {
     ] {
         assert!(out.contains(line), "{line:?} missing from:\n{out}");
     }
-    assert!(!out.contains("OutOfRange") && !out.contains("retrying"), "{out}");
+    assert!(
+        !out.contains("OutOfRange") && !out.contains("retrying"),
+        "{out}"
+    );
     let journaled = std::fs::read_to_string(&journal).unwrap();
     let id = nianbao::store::report_id(&big);
     assert!(
-        journaled
-            .lines()
-            .any(|l| l.starts_with(&format!("{id}\t{}\trejected: not sent: ", big_path.display()))),
+        journaled.lines().any(|l| l.starts_with(&format!(
+            "{id}\t{}\trejected: not sent: ",
+            big_path.display()
+        ))),
         "{journaled}"
     );
 
@@ -613,7 +617,11 @@ async fn upload_rejects_a_file_over_the_message_limit_alone() {
     let (server, stop) = start(data.path()).await;
     let (code, out) = upload_args(&journal, &["--server", &server, dir]).await;
     assert_eq!(code, Some(0), "{out}");
-    for line in ["stored: 1", "already acknowledged (journal): 2", "rejected: 0"] {
+    for line in [
+        "stored: 1",
+        "already acknowledged (journal): 2",
+        "rejected: 0",
+    ] {
         assert!(out.contains(line), "{line:?} missing from:\n{out}");
     }
     assert_eq!(stored_ids(&server).await, [id]);
@@ -650,7 +658,11 @@ async fn upload_edges_exit_codes_schemes_and_globs() {
         ],
     )
     .await;
-    assert_eq!(code, Some(2), "nobody listening: a connection error:\n{out}");
+    assert_eq!(
+        code,
+        Some(2),
+        "nobody listening: a connection error:\n{out}"
+    );
     assert!(out.contains("unreachable"), "{out}");
     assert!(!journal.exists() || std::fs::read_to_string(&journal).unwrap().is_empty());
     assert!(started.elapsed() < std::time::Duration::from_secs(10));

@@ -212,7 +212,7 @@ mod tests {
     fn a_path_that_does_not_exist_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nonexistent");
-        let err = collect_files(&[missing.clone()], &Select::default()).unwrap_err();
+        let err = collect_files(std::slice::from_ref(&missing), &Select::default()).unwrap_err();
         assert!(
             err.to_string().starts_with(&missing.display().to_string()),
             "{err}"
@@ -242,11 +242,23 @@ mod tests {
         }
         let strings = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         for (include, exclude, want) in [
-            (&[][..], &[][..], &["2023/c.pdf", "2023/drafts/d.pdf", "a.txt", "b.pdf"][..]),
-            (&["*.pdf"], &[], &["2023/c.pdf", "2023/drafts/d.pdf", "b.pdf"]),
+            (
+                &[][..],
+                &[][..],
+                &["2023/c.pdf", "2023/drafts/d.pdf", "a.txt", "b.pdf"][..],
+            ),
+            (
+                &["*.pdf"],
+                &[],
+                &["2023/c.pdf", "2023/drafts/d.pdf", "b.pdf"],
+            ),
             (&["2023/**"], &["**/drafts/**"], &["2023/c.pdf"]),
             (&[], &["*.pdf"], &["a.txt"]),
-            (&["*.txt", "2023/*.pdf"], &[], &["2023/c.pdf", "2023/drafts/d.pdf", "a.txt"]),
+            (
+                &["*.txt", "2023/*.pdf"],
+                &[],
+                &["2023/c.pdf", "2023/drafts/d.pdf", "a.txt"],
+            ),
         ] {
             let select = Select::new(&strings(include), &strings(exclude)).unwrap();
             let files = collect_files(&[dir.path().to_owned()], &select).unwrap();
