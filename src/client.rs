@@ -537,10 +537,10 @@ fn leave_out_too_large<W: Write>(
             sendable.push(doc);
             continue;
         };
-        tracing::warn!(path = %doc.path.display(), %reason, "not sent");
         if journaled.get(&doc.id) == Some(&Some(reason.clone())) {
             answers.earlier(doc, &reason);
         } else {
+            tracing::warn!(path = %doc.path.display(), %reason, "not sent");
             answers.not_sent(&doc, reason);
         }
     }
