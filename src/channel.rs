@@ -10,6 +10,7 @@ use tonic::{Request, Status};
 /// A lazily connecting channel to `endpoint` (`http://host:port` or `https://host:port`;
 /// `ca_cert` names a PEM CA for a server with a private CA).
 pub fn connect(endpoint: &str, ca_cert: Option<&Path>) -> Result<Channel, String> {
+    let endpoint = &with_scheme(endpoint);
     let mut channel = Endpoint::from_shared(endpoint.to_owned()).map_err(|e| e.to_string())?;
     if endpoint.starts_with("https://") {
         let mut tls = ClientTlsConfig::new().with_native_roots();
@@ -21,6 +22,17 @@ pub fn connect(endpoint: &str, ca_cert: Option<&Path>) -> Result<Channel, String
         channel = channel.tls_config(tls).map_err(|e| e.to_string())?;
     }
     Ok(channel.tcp_nodelay(true).connect_lazy())
+}
+
+/// `endpoint` with `http://` in front when it names no scheme (`127.0.0.1:50051`, as
+/// `serve --listen` takes it): without one, every connection attempt fails and is retried
+/// until the retries run out.
+pub fn with_scheme(endpoint: &str) -> String {
+    if endpoint.contains("://") {
+        endpoint.to_owned()
+    } else {
+        format!("http://{endpoint}")
+    }
 }
 
 /// The `authorization` header's value for `token`.
@@ -48,5 +60,22 @@ impl tonic::service::Interceptor for Bearer {
                 .insert("authorization", value.clone());
         }
         Ok(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_endpoint_without_a_scheme_is_http() {
+        for (given, want) in [
+            ("127.0.0.1:50051", "http://127.0.0.1:50051"),
+            ("localhost:1", "http://localhost:1"),
+            ("http://127.0.0.1:50051", "http://127.0.0.1:50051"),
+            ("https://nianbao.example:443", "https://nianbao.example:443"),
+        ] {
+            assert_eq!(with_scheme(given), want);
+        }
     }
 }

@@ -11,10 +11,21 @@
 //! document sent on it is answered; answers are matched by the tag the server echoes, so
 //! nothing is counted twice, and a document answered before a stream broke is not resent.
 //!
+//! Before sending, the uploader asks the server for its size limits (the Limits RPC; an
+//! older server without it is taken to have the default 16 MiB message limit). A file whose
+//! message would be larger than the server decodes would end the whole stream
+//! (OUT_OF_RANGE), and every re-run at the same file: it is rejected here, alone, with its
+//! size and the limit, and journaled as `not sent`, so that a re-run checks it again against
+//! the server's limits of that day.
+//!
+//! Which files are sent ([`files`]): the files named, and under the folders named the files
+//! that may be reports and pass `--include` / `--exclude`, each folder read once.
+//!
 //! A sidecar manifest ([`manifest`]: `--manifest FILE`, else a `nianbao-manifest.csv` or
 //! `.jsonl` in an uploaded folder) gives files their page URL and publication date; it is read
 //! and checked before anything is sent.
 
+pub mod files;
 pub mod manifest;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -30,7 +41,8 @@ use tonic::{Code, Request, Status};
 use crate::channel;
 use crate::model::id::report_id;
 use crate::pb::ingest_service_client::IngestServiceClient;
-use crate::pb::{Document, IngestResult, Outcome};
+use crate::pb::{Document, IngestResult, LimitsRequest, LimitsResponse, Outcome};
+use files::{FilesError, Select};
 use manifest::{Entry, Manifest, ManifestError, MANIFEST_NAMES};
 
 /// The defaults of `nianbao upload`'s flags.
@@ -59,15 +71,10 @@ pub struct UploadOptions {
     /// The sidecar manifest for every file; `None`: each uploaded folder's
     /// `nianbao-manifest.csv` / `.jsonl`, where it has one.
     pub manifest: Option<PathBuf>,
-}
-
-fn may_be_report(path: &Path) -> bool {
-    match path.extension().and_then(|e| e.to_str()) {
-        None => !path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.')),
-        Some(ext) => crate::extract::Kind::from_extension(ext).is_some(),
-    }
+    /// Globs a file found under an uploaded folder must match (one of), relative to it.
+    pub include: Vec<String>,
+    /// Globs a file found under an uploaded folder must not match, relative to it.
+    pub exclude: Vec<String>,
 }
 
 /// The content type the uploader states for `path`, from its extension ("" if unknown: the
@@ -102,8 +109,14 @@ pub struct Summary {
     pub revision: u64,
     /// Other renditions of a report stored already (its PDF, a re-scrape).
     pub rendition: u64,
-    /// Rejected documents by reason.
+    /// Rejected documents by reason (by the server, or here when too large to send).
     pub rejected: BTreeMap<String, u64>,
+    /// Of `rejected`, the files rejected in an earlier run (answered from the journal, or
+    /// still too large for the same limit): they do not fail the upload.
+    pub rejected_earlier: u64,
+    /// Each rejected file that is not a repeat, with its reason (its key in `rejected`), in
+    /// the order answered.
+    pub rejected_files: Vec<(PathBuf, String)>,
     /// Skipped because an earlier run's journal holds their acknowledgement (rejections
     /// answered earlier count under `rejected`).
     pub already_acknowledged: u64,
@@ -112,12 +125,25 @@ pub struct Summary {
     /// Repeats answered in this upload, in the order answered (each also counted under
     /// `duplicate` or `rejected`).
     pub repeats: Vec<Repeat>,
+    /// The journal, named where the summary lists rejections in part.
+    pub journal: PathBuf,
 }
 
 impl Summary {
-    /// True when every file was acknowledged and none rejected.
+    /// True when every file was acknowledged in this run or an earlier one, and nothing was
+    /// rejected in this run (a rejection answered in an earlier run is not news).
     pub fn ok(&self) -> bool {
-        self.rejected.is_empty() && self.unacknowledged.is_empty()
+        self.rejected.values().sum::<u64>() <= self.rejected_earlier
+            && self.unacknowledged.is_empty()
+    }
+
+    /// Records `path`'s rejection, found in the journal of an earlier run: `files` files (it
+    /// and its repeats) under `reason`.
+    fn rejected_earlier(&mut self, path: PathBuf, reason: &str, files: u64) {
+        let reason = format!("{reason} (answered in an earlier run)");
+        *self.rejected.entry(reason.clone()).or_default() += files;
+        self.rejected_earlier += files;
+        self.rejected_files.push((path, reason));
     }
 }
 
@@ -141,17 +167,48 @@ impl std::fmt::Display for Summary {
         )?;
         let rejected: u64 = self.rejected.values().sum();
         writeln!(f, "rejected: {rejected}")?;
+        let mut budget = REJECTED_LISTED;
         for (reason, n) in &self.rejected {
             writeln!(f, "  {n} × {reason}")?;
-            self.list_repeats(f, "    ", Some(reason))?;
+            let files = self.rejected_files.iter().filter(|(_, r)| r == reason);
+            for (path, _) in files.take(budget) {
+                writeln!(f, "    {}", path.display())?;
+                budget -= 1;
+            }
+            let repeats = self
+                .repeats
+                .iter()
+                .filter(|r| r.rejected.as_ref() == Some(reason));
+            for r in repeats.take(budget) {
+                let (path, first) = (r.path.display(), r.first.display());
+                writeln!(f, "    {path}: duplicate of {first}")?;
+                budget -= 1;
+            }
+        }
+        let listed = (REJECTED_LISTED - budget) as u64;
+        if rejected > listed {
+            writeln!(
+                f,
+                "  … and {} more rejected files: each with its reason in the journal {}",
+                rejected - listed,
+                self.journal.display()
+            )?;
         }
         writeln!(f, "not acknowledged: {}", self.unacknowledged.len())?;
-        for (path, why) in self.unacknowledged.iter().take(20) {
+        for (path, why) in self.unacknowledged.iter().take(REJECTED_LISTED) {
             writeln!(f, "  {}: {why}", path.display())?;
+        }
+        if let Some(more) = self.unacknowledged.len().checked_sub(REJECTED_LISTED) {
+            if more > 0 {
+                writeln!(f, "  … and {more} more; a re-run sends them again")?;
+            }
         }
         Ok(())
     }
 }
+
+/// Rejected files named in the summary, at most (the rest are in the journal).
+const REJECTED_LISTED: usize = 20;
 
 /// Repeats listed under one count of the summary, at most this many (a mirror of a whole
 /// site can repeat thousands of files).
@@ -192,6 +249,17 @@ pub enum UploadError {
     /// The server refused in a way retrying cannot fix (UNAUTHENTICATED, INVALID_ARGUMENT, ...).
     #[error("server refused the upload: {0}")]
     Refused(Status),
+    /// The server did not answer before the retries ran out (nothing was sent).
+    #[error("server {endpoint} unreachable after {attempts} attempts: {code:?}: {message}")]
+    Unreachable {
+        endpoint: String,
+        attempts: u32,
+        code: Code,
+        message: String,
+    },
+    /// A path to upload does not exist, or a glob is malformed (nothing was sent).
+    #[error(transparent)]
+    Files(#[from] FilesError),
     /// The journal could not be read or written.
     #[error("journal {path}: {error}")]
     Journal {
@@ -203,28 +271,9 @@ pub enum UploadError {
     Manifest(#[from] ManifestError),
 }
 
-/// Every file named in `paths`, and under the directories among them (walked recursively,
-/// sorted per directory) every file that may be a report: a known document extension
-/// (.txt .html .htm .pdf .docx .doc .xls .xlsx, images) or none at all (scrapers often save
-/// pages without one). Other files in a folder (.json, .csv, .DS_Store) are not sent.
-pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack: Vec<PathBuf> = paths.iter().rev().cloned().collect();
-    while let Some(p) = stack.pop() {
-        if p.is_dir() {
-            let mut entries: Vec<PathBuf> = match std::fs::read_dir(&p) {
-                Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-                Err(_) => continue,
-            };
-            entries.retain(|e| e.is_dir() || may_be_report(e));
-            entries.sort();
-            stack.extend(entries.into_iter().rev());
-        } else if p.is_file() {
-            out.push(p);
-        }
-    }
-    out
-}
+/// The start of the reason journaled for a file too large to send: a re-run checks such a
+/// file again against the server's limits instead of taking the journal's word.
+const NOT_SENT: &str = "not sent: ";
 
 /// The journal: id → `None` when stored, `Some(reason)` when rejected.
 fn read_journal(path: &Path) -> Result<HashMap<String, Option<String>>, UploadError> {
@@ -282,9 +331,11 @@ impl Pending {
 
 /// Uploads everything under `options.paths`; see the module doc.
 pub async fn upload(options: UploadOptions) -> Result<Summary, UploadError> {
+    let select = Select::new(&options.include, &options.exclude)?;
     let manifest = read_manifests(&options)?;
-    let files = files_to_send(&options);
+    let files = files_to_send(&options, &select)?;
     let journaled = read_journal(&options.journal)?;
+    let channel = connect(&options)?;
     let journal = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -295,14 +346,25 @@ pub async fn upload(options: UploadOptions) -> Result<Summary, UploadError> {
         })?;
     let mut summary = Summary {
         files: files.len() as u64,
+        journal: options.journal.clone(),
         ..Default::default()
     };
-    let mut pending = plan(files, &journaled, &manifest, &mut summary);
+    let pending = plan(files, &journaled, &manifest, &mut summary);
     let bar = progress_bar(options.progress, pending.iter().map(Pending::files).sum());
     let mut answers = Answers::new(summary, journal, bar);
-    let channel = connect(&options)?;
+    if pending.is_empty() {
+        return Ok(answers.finish());
+    }
+    let limits = match server_limits(&channel, &options).await {
+        Ok(limits) => limits,
+        Err(e) => {
+            answers.finish();
+            return Err(e);
+        }
+    };
+    let mut pending = leave_out_too_large(pending, &limits, &journaled, &mut answers);
     let mut attempt = 0u32;
-    let mut backoff = Duration::from_millis(250);
+    let mut backoff = FIRST_BACKOFF;
     while !pending.is_empty() {
         let (done, error) = stream_once(&channel, &options, &pending, |result, p| {
             answers.answer(p, result)
@@ -316,12 +378,7 @@ pub async fn upload(options: UploadOptions) -> Result<Summary, UploadError> {
             .collect();
         match error {
             None => break,
-            Some(status)
-                if matches!(
-                    status.code(),
-                    Code::Unavailable | Code::ResourceExhausted | Code::Unknown | Code::Cancelled
-                ) =>
-            {
+            Some(status) if retryable(status.code()) => {
                 attempt += 1;
                 if attempt > options.max_retries {
                     let why = format!("{}: {}", status.code(), status.message());
@@ -332,7 +389,7 @@ pub async fn upload(options: UploadOptions) -> Result<Summary, UploadError> {
                 }
                 tracing::warn!(code = ?status.code(), message = status.message(), documents = pending.len(), ?backoff, "retrying");
                 tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(10));
+                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
             Some(status) => {
                 answers.finish();
@@ -343,19 +400,166 @@ pub async fn upload(options: UploadOptions) -> Result<Summary, UploadError> {
     Ok(answers.finish())
 }
 
+/// The first wait before a retry, doubled on each retry up to [`MAX_BACKOFF`]: a server
+/// restarting takes a few seconds, an overloaded one frees memory within its
+/// `--memory-wait-secs`.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Codes worth another attempt: the server is down, restarting or overloaded, or the
+/// connection broke.
+fn retryable(code: Code) -> bool {
+    matches!(
+        code,
+        Code::Unavailable | Code::ResourceExhausted | Code::Unknown | Code::Cancelled
+    )
+}
+
+/// The sizes a server without the Limits RPC (older than it) accepts: tonic's default
+/// message limit, which `serve --max-message-bytes` also defaults to. Its document limit is
+/// unknown (0): it rejects a larger document alone, so the uploader need not know it.
+fn limits_of_an_older_server() -> LimitsResponse {
+    LimitsResponse {
+        max_message_bytes: crate::server::DEFAULT_MAX_MESSAGE_BYTES as u64,
+        max_document_bytes: 0,
+    }
+}
+
+/// The server's size limits (Limits RPC), retried like a stream while the server is down;
+/// UNIMPLEMENTED (an older server) gives [`limits_of_an_older_server`].
+async fn server_limits(
+    channel: &Channel,
+    options: &UploadOptions,
+) -> Result<LimitsResponse, UploadError> {
+    let mut client = IngestServiceClient::new(channel.clone());
+    let mut backoff = FIRST_BACKOFF;
+    let mut attempt = 0u32;
+    loop {
+        let mut request = Request::new(LimitsRequest {});
+        if let Some(token) = &options.token {
+            if let Ok(value) = channel::bearer_value(token) {
+                request.metadata_mut().insert("authorization", value);
+            }
+        }
+        let status = match client.limits(request).await {
+            Ok(limits) => {
+                let limits = limits.into_inner();
+                tracing::debug!(?limits, "server limits");
+                return Ok(limits);
+            }
+            Err(status) => status,
+        };
+        match status.code() {
+            Code::Unimplemented => {
+                let limits = limits_of_an_older_server();
+                tracing::info!(
+                    max_message_bytes = limits.max_message_bytes,
+                    "the server does not tell its limits (older than the Limits RPC): assuming the default"
+                );
+                return Ok(limits);
+            }
+            code if retryable(code) && attempt < options.max_retries => {
+                attempt += 1;
+                tracing::warn!(code = ?status.code(), message = status.message(), ?backoff, "retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+            code if retryable(code) => {
+                return Err(UploadError::Unreachable {
+                    endpoint: options.endpoint.clone(),
+                    attempts: attempt + 1,
+                    code,
+                    message: status.message().to_owned(),
+                })
+            }
+            _ => return Err(UploadError::Refused(status)),
+        }
+    }
+}
+
+/// Why a document cannot be sent to a server with `limits`, if it cannot: its message (the
+/// Document as [`stream_once`] sends it) is larger than the server decodes, or its content
+/// larger than the server reads.
+fn too_large(doc: &Pending, limits: &LimitsResponse) -> Option<String> {
+    let message = message_len(doc);
+    if message > limits.max_message_bytes {
+        return Some(format!(
+            "{NOT_SENT}{} bytes as a message, over the server's message limit of {} bytes (serve --max-message-bytes)",
+            message, limits.max_message_bytes
+        ));
+    }
+    if limits.max_document_bytes > 0 && doc.len > limits.max_document_bytes {
+        return Some(format!(
+            "{NOT_SENT}{} bytes, over the server's document limit of {} bytes (serve --max-document-bytes)",
+            doc.len, limits.max_document_bytes
+        ));
+    }
+    None
+}
+
+/// The encoded size of the Document that carries `doc`, at most: its tag is counted at the
+/// widest an index can print.
+fn message_len(doc: &Pending) -> u64 {
+    use prost::Message;
+    let mut shell = document(&doc.path, &doc.entry, usize::MAX, Vec::new());
+    shell.content = Vec::new();
+    let content = prost::encoding::key_len(1) as u64
+        + prost::encoding::encoded_len_varint(doc.len) as u64
+        + doc.len;
+    shell.encoded_len() as u64 + content
+}
+
+/// The Document that sends `path`'s `content`, tagged `tag`.
+fn document(path: &Path, entry: &Entry, tag: usize, content: Vec<u8>) -> Document {
+    Document {
+        content,
+        content_type: content_type(path).to_string(),
+        source: path.display().to_string(),
+        tag: tag.to_string(),
+        published: entry.published.clone(),
+        url: entry.url.clone(),
+        ..Default::default()
+    }
+}
+
+/// Answers the documents too large for the server as rejected, here, without sending
+/// them, and returns the rest. A file rejected so in an earlier run, for the same size and
+/// limit, is a rejection of that run; a larger limit lets it be sent.
+fn leave_out_too_large<W: Write>(
+    pending: Vec<Pending>,
+    limits: &LimitsResponse,
+    journaled: &HashMap<String, Option<String>>,
+    answers: &mut Answers<W>,
+) -> Vec<Pending> {
+    let mut sendable = Vec::with_capacity(pending.len());
+    for doc in pending {
+        let Some(reason) = too_large(&doc, limits) else {
+            sendable.push(doc);
+            continue;
+        };
+        if journaled.get(&doc.id) == Some(&Some(reason.clone())) {
+            answers.earlier(doc, &reason);
+        } else {
+            tracing::warn!(path = %doc.path.display(), %reason, "not sent");
+            answers.not_sent(&doc, reason);
+        }
+    }
+    sendable
+}
+
 /// The files under `options.paths`, without the journal and the manifests when they lie
 /// inside an uploaded directory.
-fn files_to_send(options: &UploadOptions) -> Vec<PathBuf> {
+fn files_to_send(options: &UploadOptions, select: &Select) -> Result<Vec<PathBuf>, FilesError> {
     let skip: Vec<PathBuf> = [Some(&options.journal), options.manifest.as_ref()]
         .into_iter()
         .flatten()
         .filter_map(|p| std::fs::canonicalize(p).ok())
         .collect();
-    collect_files(&options.paths)
+    Ok(files::collect_files(&options.paths, select)?
         .into_iter()
         .filter(|f| !is_manifest(f))
         .filter(|f| skip.is_empty() || !std::fs::canonicalize(f).is_ok_and(|f| skip.contains(&f)))
-        .collect()
+        .collect())
 }
 
 fn is_manifest(path: &Path) -> bool {
@@ -366,31 +570,23 @@ fn is_manifest(path: &Path) -> bool {
 
 /// The manifest named by `--manifest`, else those in the uploaded folders (recursively), all
 /// read and checked.
-fn read_manifests(options: &UploadOptions) -> Result<Manifest, ManifestError> {
+fn read_manifests(options: &UploadOptions) -> Result<Manifest, UploadError> {
     let mut manifest = Manifest::default();
     if let Some(path) = &options.manifest {
         manifest.read(path)?;
         return Ok(manifest);
     }
-    let mut stack: Vec<PathBuf> = options
+    let folders: Vec<PathBuf> = options
         .paths
         .iter()
         .filter(|p| p.is_dir())
         .cloned()
         .collect();
-    let mut found = Vec::new();
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.filter_map(Result::ok).map(|e| e.path()) {
-            if e.is_dir() {
-                stack.push(e);
-            } else if is_manifest(&e) {
-                found.push(e);
-            }
-        }
-    }
+    let mut found: Vec<PathBuf> = files::walk(&folders)?
+        .into_iter()
+        .map(|f| f.path)
+        .filter(|p| is_manifest(p))
+        .collect();
     found.sort();
     for path in found {
         manifest.read(&path)?;
@@ -400,7 +596,8 @@ fn read_manifests(options: &UploadOptions) -> Result<Manifest, ManifestError> {
 
 /// Reads every file once: counts its bytes, answers from the journal what an earlier run
 /// answered, and returns the rest as distinct documents in file order, each file with the
-/// same bytes as an earlier one a repeat of that one.
+/// same bytes as an earlier one a repeat of that one. A file journaled as too large to
+/// send is planned again: the server's limits may have grown.
 fn plan(
     files: Vec<PathBuf>,
     journaled: &HashMap<String, Option<String>>,
@@ -421,14 +618,12 @@ fn plan(
         };
         summary.bytes += bytes.len() as u64;
         let id = report_id(&bytes);
-        match journaled.get(&id) {
+        let answered = journaled
+            .get(&id)
+            .filter(|a| !a.as_deref().is_some_and(|r| r.starts_with(NOT_SENT)));
+        match answered {
             Some(None) => summary.already_acknowledged += 1,
-            Some(Some(reason)) => {
-                *summary
-                    .rejected
-                    .entry(format!("{reason} (answered in an earlier run)"))
-                    .or_default() += 1
-            }
+            Some(Some(reason)) => summary.rejected_earlier(path, reason, 1),
             None => match by_id.get(&id) {
                 Some(&first) => pending[first].repeats.push(path),
                 None => {
@@ -471,6 +666,10 @@ impl<W: Write> Answers<W> {
     /// The server's answer for `doc`: its first file's, and its repeats'.
     fn answer(&mut self, doc: &Pending, result: &IngestResult) {
         record(&mut self.summary, result);
+        if let Some(reason) = rejection(result) {
+            let file = (doc.path.clone(), reason.to_owned());
+            self.summary.rejected_files.push(file);
+        }
         self.journal_line(&doc.id, &doc.path, result);
         for path in &doc.repeats {
             let rejected = rejection(result).map(str::to_owned);
@@ -490,6 +689,26 @@ impl<W: Write> Answers<W> {
         let secs = self.started.elapsed().as_secs_f64().max(1e-3);
         let rate = self.sent_bytes as f64 / 1e6 / secs;
         self.bar.set_message(format!("{rate:.1} MB/s"));
+    }
+
+    /// `doc` is too large for the server: rejected here (with its repeats), never sent.
+    fn not_sent(&mut self, doc: &Pending, reason: String) {
+        let result = IngestResult {
+            outcome: Outcome::Rejected as i32,
+            id: doc.id.clone(),
+            reason,
+            ..Default::default()
+        };
+        self.answer(doc, &result);
+    }
+
+    /// `doc` and its repeats were rejected in an earlier run, for `reason`, and would be
+    /// again.
+    fn earlier(&mut self, doc: Pending, reason: &str) {
+        self.bar.inc(doc.files());
+        for path in std::iter::once(doc.path).chain(doc.repeats) {
+            self.summary.rejected_earlier(path, reason, 1);
+        }
     }
 
     /// `doc` was never answered: nor were its repeats.
@@ -569,16 +788,7 @@ async fn stream_once(
             let Ok(content) = tokio::fs::read(&path).await else {
                 continue;
             };
-            let doc = Document {
-                content,
-                content_type: content_type(&path).to_string(),
-                source: path.display().to_string(),
-                tag: i.to_string(),
-                published: entry.published,
-                url: entry.url,
-                ..Default::default()
-            };
-            if tx.send(doc).await.is_err() {
+            if tx.send(document(&path, &entry, i, content)).await.is_err() {
                 break;
             }
         }
@@ -652,42 +862,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn collects_files_recursively_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("b/c")).unwrap();
-        for f in [
-            "a.txt",
-            "b/x.html",
-            "b/c/y.txt",
-            "b/r.PDF",
-            "b/r.docx",
-            "b/s.jpg",
-            "b/12345",
-            "b/notes.json",
-            "b/.DS_Store",
-        ] {
-            std::fs::write(dir.path().join(f), f).unwrap();
-        }
-        let mut roots = vec![dir.path().to_owned()];
-        roots.push(dir.path().join("b/notes.json")); // named on its own: sent
-        let files = collect_files(&roots);
-        let names: Vec<String> = files
-            .iter()
-            .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
-            .collect();
-        assert_eq!(
-            names,
-            [
-                "a.txt",
-                "b/12345",
-                "b/c/y.txt",
-                "b/r.PDF",
-                "b/r.docx",
-                "b/s.jpg",
-                "b/x.html",
-                "b/notes.json"
-            ]
-        );
+    fn content_type_goes_by_the_extension() {
         assert_eq!(content_type(Path::new("b/r.PDF")), "application/pdf");
         assert_eq!(content_type(Path::new("b/12345")), "");
     }
@@ -814,7 +989,7 @@ mod tests {
         assert!(
             shown.contains("duplicate: 0\nrevision")
                 && shown.contains(
-                    "  2 × not a report:\tno title\n    mirror/a.txt: duplicate of a.txt\n"
+                    "  2 × not a report:\tno title\n    a.txt\n    mirror/a.txt: duplicate of a.txt\n"
                 ),
             "{shown}"
         );
@@ -859,6 +1034,162 @@ mod tests {
         assert_eq!(tagged("a.txt", 2), None);
     }
 
+    fn pending(path: &str, content: &[u8]) -> Pending {
+        Pending {
+            path: path.into(),
+            id: report_id(content),
+            len: content.len() as u64,
+            repeats: vec![],
+            entry: Entry {
+                url: "https://example.gov.cn/a.html".into(),
+                published: "2024-01-15".into(),
+            },
+        }
+    }
+
+    /// The size checked is the Document message sent, never smaller: at the limit a file
+    /// is sent, a byte over it is not.
+    #[test]
+    fn too_large_counts_the_whole_message() {
+        use prost::Message;
+        for len in [0usize, 1, 127, 128, 16_383, 16_384, 70_000] {
+            let content = vec![b'x'; len];
+            let doc = pending("2023/朝阳区.txt", &content);
+            let sent = document(&doc.path, &doc.entry, 12345, content).encoded_len() as u64;
+            let counted = message_len(&doc);
+            assert!(
+                counted >= sent && counted - sent < 20,
+                "{len}: {counted} {sent}"
+            );
+            let at = |max_message_bytes| LimitsResponse {
+                max_message_bytes,
+                max_document_bytes: 0,
+            };
+            assert_eq!(too_large(&doc, &at(counted)), None);
+            let over = too_large(&doc, &at(counted - 1)).unwrap();
+            assert_eq!(
+                over,
+                format!(
+                    "not sent: {counted} bytes as a message, over the server's message limit \
+                     of {} bytes (serve --max-message-bytes)",
+                    counted - 1
+                )
+            );
+        }
+        let doc = pending("a.txt", &[b'x'; 100]);
+        let limits = LimitsResponse {
+            max_message_bytes: 1 << 20,
+            max_document_bytes: 99,
+        };
+        assert!(too_large(&doc, &limits)
+            .unwrap()
+            .contains("100 bytes, over the server's document limit of 99 bytes"));
+    }
+
+    /// A file too large for the server is rejected here and journaled as not sent; in a
+    /// re-run with the same limit it is a rejection of that earlier run (exit 0), and with a
+    /// larger limit it is sent.
+    #[test]
+    fn a_file_too_large_is_rejected_alone_and_checked_again_on_a_rerun() {
+        let dir = tempfile::tempdir().unwrap();
+        let big_path = dir.path().join("big.txt");
+        std::fs::write(&big_path, [b'x'; 1000]).unwrap();
+        let small = pending("small.txt", b"small");
+        let big = Pending {
+            entry: Entry::default(), // as planned without a manifest below
+            ..pending(big_path.to_str().unwrap(), &[b'x'; 1000])
+        };
+        let limits = LimitsResponse {
+            max_message_bytes: 500,
+            max_document_bytes: 0,
+        };
+        let mut answers = Answers::new(
+            Summary::default(),
+            Vec::new(),
+            indicatif::ProgressBar::hidden(),
+        );
+        let sendable =
+            leave_out_too_large(vec![small, big], &limits, &HashMap::new(), &mut answers);
+        assert_eq!(sendable.len(), 1);
+        assert_eq!(sendable[0].path, Path::new("small.txt"));
+        let journal = String::from_utf8(answers.journal.clone()).unwrap();
+        let summary = answers.finish();
+        assert!(!summary.ok(), "a new rejection fails the run");
+        assert_eq!(summary.rejected_files.len(), 1);
+        let reason = &summary.rejected_files[0].1;
+        assert!(reason.starts_with("not sent: 1"), "{reason}");
+        let listed = format!("  1 × {reason}\n    {}\n", big_path.display());
+        assert!(summary.to_string().contains(&listed), "{summary}");
+
+        // The journal read back: the file is planned again, not taken as answered.
+        std::fs::write(dir.path().join("journal"), &journal).unwrap();
+        let journaled = read_journal(&dir.path().join("journal")).unwrap();
+        let mut summary = Summary::default();
+        let planned = plan(
+            vec![dir.path().join("big.txt")],
+            &journaled,
+            &Manifest::default(),
+            &mut summary,
+        );
+        assert_eq!(planned.len(), 1);
+        assert_eq!(summary.already_acknowledged + summary.rejected_earlier, 0);
+        // Same limit: rejected again, as in the earlier run.
+        let mut answers = Answers::new(summary, Vec::new(), indicatif::ProgressBar::hidden());
+        let sendable = leave_out_too_large(planned, &limits, &journaled, &mut answers);
+        assert!(sendable.is_empty());
+        assert!(answers.journal.is_empty(), "nothing new to journal");
+        let summary = answers.finish();
+        assert!(summary.ok(), "{summary}");
+        assert_eq!(summary.rejected_earlier, 1);
+        // A larger limit: sent.
+        let mut summary = Summary::default();
+        let planned = plan(
+            vec![dir.path().join("big.txt")],
+            &journaled,
+            &Manifest::default(),
+            &mut summary,
+        );
+        let mut answers = Answers::new(summary, Vec::new(), indicatif::ProgressBar::hidden());
+        let larger = LimitsResponse {
+            max_message_bytes: 2000,
+            max_document_bytes: 0,
+        };
+        assert_eq!(
+            leave_out_too_large(planned, &larger, &journaled, &mut answers).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn rejected_files_are_named_up_to_a_cap_then_the_journal() {
+        let mut summary = Summary {
+            journal: "/var/lib/up.journal".into(),
+            ..Default::default()
+        };
+        for i in 0..REJECTED_LISTED + 5 {
+            let reason = if i % 2 == 0 {
+                "empty document"
+            } else {
+                "not a report"
+            };
+            *summary.rejected.entry(reason.into()).or_default() += 1;
+            summary
+                .rejected_files
+                .push((format!("r{i}.txt").into(), reason.into()));
+        }
+        let shown = summary.to_string();
+        let named = (0..REJECTED_LISTED + 5)
+            .filter(|i| shown.contains(&format!("    r{i}.txt\n")))
+            .count();
+        assert_eq!(named, REJECTED_LISTED, "{shown}");
+        assert!(
+            shown.contains(
+                "  … and 5 more rejected files: each with its reason in the journal /var/lib/up.journal\n"
+            ),
+            "{shown}"
+        );
+    }
+
     #[test]
     fn summary_is_ok_only_without_rejections_or_gaps() {
         let mut s = Summary {
@@ -869,5 +1200,15 @@ mod tests {
         s.rejected.insert("empty document".into(), 1);
         assert!(!s.ok());
         assert!(s.to_string().contains("1 × empty document"));
+        // Rejections answered in an earlier run are not news: exit 0.
+        let mut s = Summary::default();
+        s.rejected_earlier(PathBuf::from("a.txt"), "empty document", 1);
+        assert!(s.ok());
+        assert!(s
+            .to_string()
+            .contains("1 × empty document (answered in an earlier run)\n    a.txt\n"));
+        s.unacknowledged
+            .push(("b.txt".into(), "UNAVAILABLE".into()));
+        assert!(!s.ok());
     }
 }

@@ -209,6 +209,14 @@ pub struct UploadArgs {
     /// `nianbao-manifest.csv` or `nianbao-manifest.jsonl` is used.
     #[arg(long, value_name = "FILE")]
     pub manifest: Option<PathBuf>,
+    /// Send only the files under an uploaded folder whose path relative to it matches this
+    /// glob (repeatable; `*` crosses `/`: `--include '*.pdf'`, `--include '2023/**'`).
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Leave out the files under an uploaded folder whose path relative to it matches this
+    /// glob (repeatable; wins over --include: `--exclude '**/drafts/**'`).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
 }
 
 impl UploadArgs {
@@ -226,6 +234,8 @@ impl UploadArgs {
             max_retries,
             no_progress,
             manifest,
+            include,
+            exclude,
         } = self;
         crate::client::UploadOptions {
             endpoint: server.clone(),
@@ -237,6 +247,8 @@ impl UploadArgs {
             max_retries: *max_retries,
             progress: !*no_progress,
             manifest: manifest.clone(),
+            include: include.clone(),
+            exclude: exclude.clone(),
         }
     }
 }

@@ -25,11 +25,30 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader of our output went away (`| head`): it has what it wanted.
+        Err(e) if broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("nianbao: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether `e` comes from writing to a pipe whose reader has gone.
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes `text` to standard output (`print!` would panic on a closed pipe).
+fn print(text: impl std::fmt::Display) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    write!(stdout, "{text}")
+        .and_then(|()| stdout.flush())
+        .context("writing to stdout")
 }
 
 fn init_tracing(json: bool) {
@@ -188,7 +207,10 @@ fn reindex(args: ReindexArgs) -> anyhow::Result<ExitCode> {
         .context("reindexing")?;
     store.close().context("closing the database")?;
     tracing::info!(reports = count, "reindexed");
-    println!("reindexed {count} reports in {}", args.data_dir.display());
+    print(format_args!(
+        "reindexed {count} reports in {}\n",
+        args.data_dir.display()
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -196,25 +218,38 @@ fn upload(args: UploadArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     let summary = match runtime.block_on(nianbao::client::upload(args.options())) {
         Ok(summary) => summary,
-        // A malformed manifest: nothing was sent; a usage error's exit status.
-        Err(e @ nianbao::client::UploadError::Manifest(_)) => {
+        // A path that does not exist, a malformed manifest or glob, a server that cannot be
+        // reached or refuses: a usage or connection error's exit status, for cron jobs.
+        Err(e) => {
             eprintln!("nianbao: {e}");
             return Ok(ExitCode::from(2));
         }
-        Err(e) => return Err(e.into()),
     };
-    print!("{summary}");
-    Ok(if summary.ok() {
+    // Exit 1 only for news: a file rejected or left unacknowledged in this run.
+    let code = if summary.ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    })
+    };
+    match print(&summary) {
+        Err(e) if !broken_pipe(&e) => Err(e),
+        _ => Ok(code),
+    }
 }
 
 fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let options = args.options().map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-    let summary = runtime.block_on(nianbao::export::export(options))?;
+    let summary = match runtime.block_on(nianbao::export::export(options)) {
+        Ok(summary) => summary,
+        // `nianbao export - | head`: the reader has what it wanted.
+        Err(nianbao::export::ExportError::Write { error, .. })
+            if error.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            return Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => return Err(e.into()),
+    };
     eprintln!(
         "exported {} reports to {}",
         summary.reports,
@@ -226,12 +261,12 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
 fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     let summary = runtime.block_on(nianbao::backup::backup(args.options()))?;
-    print!("{summary}");
+    print(summary)?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
     let summary = nianbao::backup::restore(&args.dir, &args.data_dir)?;
-    print!("{summary}");
+    print(summary)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -16,7 +16,7 @@ use crate::pb::ingest_service_server::IngestServiceServer;
 use crate::pb::report_service_server::ReportServiceServer;
 use crate::service::admin::AdminHandler;
 use crate::service::auth::{Gate, TokenFile};
-use crate::service::ingest::{IngestHandler, StreamLimits};
+use crate::service::ingest::{IngestHandler, SizeLimits, StreamLimits};
 use crate::service::query::QueryHandler;
 use crate::store::Store;
 
@@ -172,6 +172,10 @@ pub async fn run(
         ingestor,
         options.stream_in_flight,
         options.stream_limits,
+        SizeLimits {
+            max_message_bytes: options.max_message_bytes,
+            max_document_bytes: options.limits.max_document_bytes,
+        },
     ))
     .max_decoding_message_size(options.max_message_bytes)
     .max_encoding_message_size(options.max_message_bytes);

@@ -1,6 +1,7 @@
 //! `nianbao upload` against a real server: summary and exit code, the journal-driven re-run,
-//! retries while the server is not up yet, folders that hold the same file twice, and the
-//! sidecar manifest of URLs and publication dates.
+//! retries while the server is not up yet, folders that hold the same file twice, the
+//! sidecar manifest of URLs and publication dates, a file too large for the server, and the
+//! edges a cron job meets (a missing path, an endpoint without a scheme, no server).
 
 mod common;
 
@@ -52,6 +53,28 @@ fn upload(server: &str, journal: &Path, files: &Path) -> (bool, String) {
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
     )
+}
+
+/// `nianbao upload --no-progress --max-retries 2 --journal JOURNAL ARGS...`: its exit code
+/// and its stdout and stderr.
+async fn upload_args(journal: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let journal = journal.to_owned();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+            .args(["upload", "--no-progress", "--max-retries", "2", "--journal"])
+            .arg(journal)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    })
+    .await
+    .unwrap()
 }
 
 /// Runs [`upload`] off the test's runtime (the server shares it).
@@ -282,12 +305,14 @@ async fn upload_rejects_both_copies_of_a_repeated_non_report_alike() {
     assert!(out.contains(&named), "{named:?} missing from:\n{out}");
     assert!(!out.contains("retrying"), "{out}");
 
+    // Nothing new was rejected in the re-run: exit 0, the rejections still named.
     let (ok, out) = upload_blocking(&server, &journal, files.path()).await;
-    assert!(!ok, "{out}");
+    assert!(ok, "{out}");
     assert!(
         out.contains("already acknowledged (journal): 1")
             && out.contains("rejected: 2")
-            && out.contains("(answered in an earlier run)"),
+            && out.contains("(answered in an earlier run)")
+            && out.contains(&format!("    {}\n", first.display())),
         "{out}"
     );
     let _ = stop.send(());
@@ -328,6 +353,14 @@ impl IngestService for BreaksFirstStream {
 
     async fn ingest_one(&self, _: Request<Document>) -> Result<Response<IngestResult>, Status> {
         Err(Status::unimplemented("not in this test"))
+    }
+
+    /// Like a server older than the Limits RPC: the uploader assumes the default limit.
+    async fn limits(
+        &self,
+        _: Request<nianbao::pb::LimitsRequest>,
+    ) -> Result<Response<nianbao::pb::LimitsResponse>, Status> {
+        Err(Status::unimplemented("older than the Limits RPC"))
     }
 }
 
@@ -504,5 +537,157 @@ async fn upload_sends_the_manifest_dates_and_urls() {
         3,
         "nothing of the bad folder sent"
     );
+    let _ = stop.send(());
+}
+
+/// Regression: a file larger than the server's message limit ended the whole stream with
+/// OUT_OF_RANGE ("decoded message length too large"): no summary, the files after it never
+/// sent, and every re-run stopped at the same file. Now the uploader asks the server's
+/// limits, rejects that file alone without sending it, and sends the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_rejects_a_file_over_the_message_limit_alone() {
+    const LIMIT: usize = 32 << 10;
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let files = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        corpus.join("beijing-chaoyang-district-2022.txt"),
+        files.path().join("a.txt"),
+    )
+    .unwrap();
+    // A real report padded with blank lines to just over the limit, between two small ones.
+    let mut big = std::fs::read(corpus.join("huaian-city-2024.txt")).unwrap();
+    big.resize(LIMIT + 1, b'\n');
+    let big_path = files.path().join("b.txt");
+    std::fs::write(&big_path, &big).unwrap();
+    std::fs::copy(
+        corpus.join("beijing-chaoyang-zuojiazhuang-2019.txt"),
+        files.path().join("c.txt"),
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let options = ServerOptions {
+        max_message_bytes: LIMIT,
+        ..Default::default()
+    };
+    let (addr, stop) = common::serve(data.path(), options).await;
+    let server = format!("http://{addr}");
+    let journal = files.path().join("journal");
+    let dir = files.path().to_str().unwrap();
+
+    let (code, out) = upload_args(&journal, &["--server", &server, dir]).await;
+    assert_eq!(code, Some(1), "a file rejected in this run: exit 1:\n{out}");
+    for line in [
+        "files: 3",
+        "stored: 2",
+        "rejected: 1",
+        "over the server's message limit of 32768 bytes (serve --max-message-bytes)",
+        &format!("    {}\n", big_path.display()),
+        "not acknowledged: 0",
+    ] {
+        assert!(out.contains(line), "{line:?} missing from:\n{out}");
+    }
+    assert!(
+        !out.contains("OutOfRange") && !out.contains("retrying"),
+        "{out}"
+    );
+    let journaled = std::fs::read_to_string(&journal).unwrap();
+    let id = nianbao::store::report_id(&big);
+    assert!(
+        journaled.lines().any(|l| l.starts_with(&format!(
+            "{id}\t{}\trejected: not sent: ",
+            big_path.display()
+        ))),
+        "{journaled}"
+    );
+
+    // Re-run against the same server: the two stored files are skipped, the big one is
+    // checked again and rejected as before, which is no news: exit 0.
+    let (code, out) = upload_args(&journal, &["--server", &server, dir]).await;
+    assert_eq!(code, Some(0), "{out}");
+    for line in [
+        "stored: 0",
+        "already acknowledged (journal): 2",
+        "rejected: 1",
+        "(answered in an earlier run)",
+    ] {
+        assert!(out.contains(line), "{line:?} missing from:\n{out}");
+    }
+    let _ = stop.send(());
+
+    // A server that takes larger messages: the big file is sent and stored, nothing else.
+    let data = tempfile::tempdir().unwrap();
+    let (server, stop) = start(data.path()).await;
+    let (code, out) = upload_args(&journal, &["--server", &server, dir]).await;
+    assert_eq!(code, Some(0), "{out}");
+    for line in [
+        "stored: 1",
+        "already acknowledged (journal): 2",
+        "rejected: 0",
+    ] {
+        assert!(out.contains(line), "{line:?} missing from:\n{out}");
+    }
+    assert_eq!(stored_ids(&server).await, [id]);
+    let _ = stop.send(());
+}
+
+/// The edges a cron job meets: a path that does not exist is a usage error (exit 2, the
+/// path named), not `files: 0`; an endpoint without a scheme is taken as http:// (it used to
+/// be retried for ~36 s); no server at all is a connection error (exit 2); `--exclude`
+/// leaves files out by their path under the folder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_edges_exit_codes_schemes_and_globs() {
+    let files = tempfile::tempdir().unwrap();
+    corpus_dir(files.path());
+    let journal = files.path().join("journal");
+    let missing = files.path().join("nonexistent");
+    let (code, out) = upload_args(
+        &journal,
+        &["--server", "http://127.0.0.1:1", missing.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains(&missing.display().to_string()), "{out}");
+    assert!(!out.contains("files: 0"), "{out}");
+
+    let dead = common::free_port();
+    let started = std::time::Instant::now();
+    let (code, out) = upload_args(
+        &journal,
+        &[
+            "--server",
+            &format!("127.0.0.1:{dead}"),
+            files.path().to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(
+        code,
+        Some(2),
+        "nobody listening: a connection error:\n{out}"
+    );
+    assert!(out.contains("unreachable"), "{out}");
+    assert!(!journal.exists() || std::fs::read_to_string(&journal).unwrap().is_empty());
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+
+    let data = tempfile::tempdir().unwrap();
+    let (addr, stop) = common::serve(data.path(), ServerOptions::default()).await;
+    let (code, out) = upload_args(
+        &journal,
+        &[
+            "--server",
+            &addr,
+            "--exclude",
+            "nested/**",
+            "--exclude",
+            "*2019*",
+            files.path().to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{out}");
+    // Seven reports and nested/empty.txt; three of 2019 and the empty one left out.
+    for line in ["files: 4", "stored: 3", "rendition: 1", "rejected: 0"] {
+        assert!(out.contains(line), "{line:?} missing from:\n{out}");
+    }
     let _ = stop.send(());
 }

@@ -36,6 +36,13 @@ impl IngestService for Noop {
     ) -> Result<Response<IngestResult>, Status> {
         Ok(Response::new(answer(request.into_inner())))
     }
+
+    async fn limits(
+        &self,
+        _request: Request<nianbao::pb::LimitsRequest>,
+    ) -> Result<Response<nianbao::pb::LimitsResponse>, Status> {
+        Err(Status::unimplemented("the no-op server states no limits"))
+    }
 }
 
 /// Serves the no-op service on 127.0.0.1:`port` until killed.

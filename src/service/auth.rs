@@ -594,6 +594,11 @@ mod tests {
                 "/nianbao.v1.IngestService/Ingest",
                 Access::Needs(Scope::Ingest),
             ),
+            // The uploader asks before it sends: the same rule as Ingest.
+            (
+                "/nianbao.v1.IngestService/Limits",
+                Access::Needs(Scope::Ingest),
+            ),
             (
                 "/nianbao.v1.ReportService/ListReports",
                 Access::Needs(Scope::Read),

@@ -8,7 +8,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use crate::ingest::{Answer, Incoming, Ingestor};
 use crate::pb::ingest_service_server::IngestService;
-use crate::pb::{Document, IngestResult, Outcome, Severity};
+use crate::pb::{Document, IngestResult, LimitsRequest, LimitsResponse, Outcome, Severity};
 use crate::store::DocumentHints;
 use crate::telemetry;
 
@@ -38,20 +38,53 @@ impl Default for StreamLimits {
     }
 }
 
+/// The sizes the server accepts, as the Limits RPC tells them: a client that knows them
+/// leaves out a file whose message would end its stream (OUT_OF_RANGE) instead of sending it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SizeLimits {
+    /// The largest gRPC message decoded (`serve --max-message-bytes`).
+    pub max_message_bytes: usize,
+    /// The largest document read (`serve --max-document-bytes`).
+    pub max_document_bytes: usize,
+}
+
+impl Default for SizeLimits {
+    fn default() -> Self {
+        SizeLimits {
+            max_message_bytes: crate::server::DEFAULT_MAX_MESSAGE_BYTES,
+            max_document_bytes: crate::ingest::DEFAULT_MAX_DOCUMENT_BYTES,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct IngestHandler {
     ingestor: Ingestor,
     in_flight: usize,
     limits: StreamLimits,
+    sizes: SizeLimits,
 }
 
 impl IngestHandler {
-    pub fn new(ingestor: Ingestor, in_flight: usize, limits: StreamLimits) -> IngestHandler {
+    pub fn new(
+        ingestor: Ingestor,
+        in_flight: usize,
+        limits: StreamLimits,
+        sizes: SizeLimits,
+    ) -> IngestHandler {
         IngestHandler {
             ingestor,
             in_flight: in_flight.max(1),
             limits,
+            sizes,
         }
+    }
+}
+
+fn to_limits(sizes: SizeLimits) -> LimitsResponse {
+    LimitsResponse {
+        max_message_bytes: sizes.max_message_bytes as u64,
+        max_document_bytes: sizes.max_document_bytes as u64,
     }
 }
 
@@ -233,5 +266,40 @@ impl IngestService for IngestHandler {
         Ok(Response::new(
             handle(self.ingestor.clone(), request.into_inner()).await?,
         ))
+    }
+
+    async fn limits(
+        &self,
+        _request: Request<LimitsRequest>,
+    ) -> Result<Response<LimitsResponse>, Status> {
+        Ok(Response::new(to_limits(self.sizes)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The handler answers the sizes it was built with (no network: the RPC reads no state).
+    #[tokio::test]
+    async fn limits_answers_the_configured_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        let (ingestor, _writer) = Ingestor::start(
+            store,
+            crate::ingest::Limits::default(),
+            crate::Reader::default(),
+        );
+        let sizes = SizeLimits {
+            max_message_bytes: 1000,
+            max_document_bytes: 900,
+        };
+        let handler = IngestHandler::new(ingestor, 4, StreamLimits::default(), sizes);
+        let got = handler
+            .limits(Request::new(LimitsRequest {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!((got.max_message_bytes, got.max_document_bytes), (1000, 900));
     }
 }

@@ -46,9 +46,9 @@ pub(super) fn check_filter(filter: Option<Filter>) -> Result<Selection, ServiceE
         }
     }
     let code = filter.code.trim().to_owned();
-    let a_code =
+    let well_formed =
         matches!(code.len(), 2 | 4 | 6 | 9 | 12) && code.bytes().all(|b| b.is_ascii_digit());
-    if !code.is_empty() && !a_code {
+    if !code.is_empty() && !well_formed {
         return Err(invalid(format!(
             "filter.code {code:?}: a division code is 6 digits (320000 Jiangsu, 320800 Huai'an, 320813 Hongze) or 9 for a township"
         )));
