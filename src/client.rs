@@ -420,7 +420,7 @@ fn retryable(code: Code) -> bool {
 /// unknown (0): it rejects a larger document alone, so the uploader need not know it.
 fn limits_of_an_older_server() -> LimitsResponse {
     LimitsResponse {
-        max_message_bytes: crate::server::DEFAULT_MAX_MESSAGE_BYTES as u64,
+        max_message_bytes: crate::ingest::DEFAULT_MAX_MESSAGE_BYTES as u64,
         max_document_bytes: 0,
     }
 }

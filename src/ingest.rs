@@ -34,6 +34,10 @@ pub struct Limits {
 
 /// The defaults of [`Limits`] (and of the command line's flags for them).
 pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 8 << 20;
+/// The largest gRPC message the server decodes by default (`serve --max-message-bytes`):
+/// here, beside the document limit, so that the service and the client read it from the
+/// ingest pipeline rather than from the server that sets it.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 << 20;
 pub const DEFAULT_MEMORY_BYTES: usize = 256 << 20;
 pub const DEFAULT_MEMORY_WAIT_SECS: u64 = 10;
 pub const DEFAULT_MAX_BATCH: usize = 256;

@@ -49,7 +49,7 @@ pub struct ServerOptions {
 
 /// The defaults of [`ServerOptions`] (and of the command line's flags for them).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
-pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 << 20;
+pub use crate::ingest::DEFAULT_MAX_MESSAGE_BYTES;
 pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 128;
 pub const DEFAULT_KEEPALIVE_SECS: u64 = 30;
 pub const DEFAULT_KEEPALIVE_TIMEOUT_SECS: u64 = 20;

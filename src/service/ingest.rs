@@ -51,7 +51,7 @@ pub struct SizeLimits {
 impl Default for SizeLimits {
     fn default() -> Self {
         SizeLimits {
-            max_message_bytes: crate::server::DEFAULT_MAX_MESSAGE_BYTES,
+            max_message_bytes: crate::ingest::DEFAULT_MAX_MESSAGE_BYTES,
             max_document_bytes: crate::ingest::DEFAULT_MAX_DOCUMENT_BYTES,
         }
     }
