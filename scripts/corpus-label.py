@@ -3,6 +3,8 @@
 
 usage: scripts/corpus-label.py SPEC.json...   (specs live in tests/corpus/real/spec/)
 
+The expected file is written beside the spec's folder: SPEC_DIR/../expected/NAME.json.
+
 A spec is what a person reads off the text, in table order, so that no cell is typed twice:
 
   {"file": "NAME.txt", "source": "URL or repo:path", "layout": "pipe-cells",
@@ -136,8 +138,9 @@ def main():
         bad = check(doc, rows)
         noted = {i["path_prefix"] for i in doc["issues"]}
         unexplained = [b for b in bad if not noted]
-        target = os.path.join(here, "..", "tests", "corpus", "real", "expected",
-                              os.path.splitext(spec["file"])[0] + ".json")
+        folder = os.path.join(os.path.dirname(os.path.abspath(p)), "..", "expected")
+        os.makedirs(folder, exist_ok=True)
+        target = os.path.join(folder, os.path.splitext(spec["file"])[0] + ".json")
         with open(target, "w", encoding="utf-8") as fh:
             json.dump(doc, fh, ensure_ascii=False, indent=1, sort_keys=True)
             fh.write("\n")
