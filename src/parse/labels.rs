@@ -42,6 +42,9 @@ const T3_KEYWORDS: &[(&str, &str)] = &[
     ("国家秘密", "applications.withheld.state_secret"),
     ("法律行政法规", "applications.withheld.prohibited_by_law"),
     ("法律法规禁止", "applications.withheld.prohibited_by_law"),
+    // A PDF's text may lose characters inside the label (`其他法律行政止公开`).
+    ("其他法律行政", "applications.withheld.prohibited_by_law"),
+    ("法规禁止", "applications.withheld.prohibited_by_law"),
     ("三安全", "applications.withheld.security_stability"),
     ("一稳定", "applications.withheld.security_stability"),
     ("第三方", "applications.withheld.third_party_rights"),

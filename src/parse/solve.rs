@@ -55,19 +55,25 @@ fn split_rec(
     let rest_cells: usize = rest.iter().map(most_cells).sum();
     let min_cells = remaining.saturating_sub(rest_cells);
     let mut cuts = Vec::with_capacity(max_cells);
+    // A sign shows where the token's first cell starts, not where it ends: `-720` glued to
+    // text may be -7 and 20.
+    let negative = first.value < 0.0;
     split_digits(digits, 0, min_cells, max_cells, &mut cuts, &mut |cells| {
         let before = current.len();
         current.extend_from_slice(cells);
+        if negative {
+            current[before] = -current[before];
+        }
         let ok = split_rec(rest, parts, current, out);
         current.truncate(before);
         ok
     })
 }
 
-/// A fused run of plain digits, whose cell boundaries are unknown. A signed cell (`-15`)
-/// stands alone: its sign shows where it starts.
+/// A fused run of digits, whose cell boundaries are unknown; a sign before it (`-720`)
+/// marks where its first cell starts.
 fn splittable(n: &Number<'_>) -> bool {
-    n.fused && n.integer && n.value >= 0.0 && n.raw.bytes().all(|b| b.is_ascii_digit())
+    n.fused && n.integer && n.raw.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The most cells `n` may be read as: one per digit when it may be split, else one.

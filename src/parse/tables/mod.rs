@@ -13,6 +13,7 @@
 mod t2;
 mod t3;
 mod t4;
+mod whole;
 
 pub use t2::read_t2;
 pub use t3::read_t3;

@@ -215,7 +215,7 @@ impl T2Rows {
             return;
         }
         self.seen.push(row);
-        let Some(values) = row_values(nums, at, toks, columns.len()) else {
+        let Some(values) = row_values(nums, at, toks, columns) else {
             note_malformed(row, &malformed, sheet);
             sheet.note(
                 Code::RowUnreadable,
@@ -335,8 +335,9 @@ fn row_values<'a>(
     nums: &[Number<'a>],
     at: LabelAt,
     toks: &[Cell<'a>],
-    width: usize,
+    columns: &[&str],
 ) -> Option<Vec<Option<Number<'a>>>> {
+    let width = columns.len();
     if nums.len() == width && nums.iter().all(|n| !n.fused || width == 1) {
         Some(nums.iter().copied().map(Some).collect())
     } else if let Some(grid) = grid_cells(at, toks, width)
@@ -346,7 +347,7 @@ fn row_values<'a>(
     {
         Some(grid)
     } else {
-        forced_split(nums, width)
+        forced_split(nums, columns)
     }
 }
 
@@ -402,9 +403,17 @@ fn keep_unprinted_row(row: T2Row, nums: &[Number<'_>], sheet: &mut Sheet) {
     }
 }
 
-/// A fused token split into `width` cells when exactly one split exists.
-fn forced_split<'a>(nums: &[Number<'a>], width: usize) -> Option<Vec<Option<Number<'a>>>> {
-    let readings = solve::distinct(solve::splits(nums, width)?);
+/// A fused token split into the row's columns when exactly one split exists; only 2019's
+/// 本年增/减 may be negative.
+fn forced_split<'a>(nums: &[Number<'a>], columns: &[&str]) -> Option<Vec<Option<Number<'a>>>> {
+    let readings: Vec<Vec<f64>> = solve::distinct(solve::splits(nums, columns.len())?)
+        .into_iter()
+        .filter(|r| {
+            r.iter()
+                .zip(columns)
+                .all(|(v, c)| *v >= 0.0 || *c == "change")
+        })
+        .collect();
     match readings.as_slice() {
         [one] => Some(
             one.iter()

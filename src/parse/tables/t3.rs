@@ -1,6 +1,7 @@
-//! Table 三, the applications: seven columns a row, rows by their labels or, where a label is
-//! unreadable, by the official order; a row that prints fewer cells placed by its grid, or by
-//! the table's own sums when they force a single reading.
+//! Table 三, the applications: seven columns a row, rows by their labels; a row that prints
+//! fewer cells placed by its grid; rows printed apart from their labels paired with the
+//! labels printed elsewhere, or placed where the table's sums force them; never by the order
+//! they are printed in.
 
 use super::{grid_cells, numbers_of, printed, LabelAt, Read, EPS};
 use crate::model::catalogue;
@@ -20,6 +21,8 @@ use crate::pb::Template;
 struct Segment<'a> {
     label: Option<T3Label>,
     at: LabelAt,
+    /// The label stands on a line split into cells (a table row), not on a line of text.
+    label_gridded: bool,
     toks: Vec<Cell<'a>>,
 }
 
@@ -29,17 +32,24 @@ struct Pending<'a> {
     nums: Vec<Number<'a>>,
 }
 
-/// One row's seven values (the applicant columns, then the total); a cell not read is `None`.
-type RowValues = [Option<f64>; T3_COLUMNS];
+use super::whole::{self, RowValues, Solved};
+
+/// A row of seven numbers printed with no label of its own: the extra rows after a label's
+/// own, or numbers before any label.
+struct Floating<'a> {
+    /// The segment it was printed in.
+    seg: usize,
+    nums: Vec<Number<'a>>,
+}
 
 /// Reads table 三 into `sheet`.
 /// `cut`: the text ends inside this table (a page cut short), so its last printed row may stop
 /// part-way: its cells are the first ones of the row, the rest are gone, not dropped.
 ///
 /// The steps: cut the cells into segments at the row labels; place each segment's
-/// numbers in the rows its label (or, without one, the official order) names; infer the rows
-/// that printed too few or fused cells where the table's sums force one reading; store what
-/// was placed.
+/// numbers in the row its label names; store what was placed; then place the rows printed
+/// apart from their labels, and read the rows that printed fused cells, where the labels
+/// printed elsewhere or the table's sums decide them ([`resolve`]).
 pub fn read_t3(region: &str, template: Template, cut: bool, sheet: &mut Sheet) -> Read {
     let (segments, numbers) = segments(&cells(region));
     if numbers == 0 {
@@ -52,18 +62,8 @@ pub fn read_t3(region: &str, template: Template, cut: bool, sheet: &mut Sheet) -
     for (at, seg) in segments.iter().enumerate() {
         table.place(at, seg, sheet);
     }
-    if table.by_order > 0 {
-        sheet.note(
-            Code::OrderRecovered,
-            "applications",
-            format!(
-                "表三有 {} 行数字前无可读行标签，按官方行序放置",
-                table.by_order
-            ),
-        );
-    }
-    resolve_pending(&mut table.placed, table.pending, template, sheet);
     store_placed(table.rows, &table.placed, table.subtotal_2021, sheet);
+    resolve(table, sheet);
     Read { numbers }
 }
 
@@ -76,22 +76,27 @@ fn segments<'a>(toks: &[Cell<'a>]) -> (Vec<Segment<'a>>, usize) {
     let mut numbers = 0;
     for c in toks {
         match c.tok {
-            Tok::Text(t) => {
-                let Some(label) = t3_label(t) else { continue };
-                // Column headers (总计, 其他) precede the first row label.
-                let header_word = matches!(
-                    label,
-                    T3Label::Total | T3Label::Row("applications.other_handling.other")
-                );
-                if !started && header_word {
-                    continue;
+            Tok::Text(text) => {
+                // Text that runs several labels together (`…其政府信息公开申请3.其他（七）总计`)
+                // is read label by label: the one before the numbers is the last.
+                for t in label_pieces(text) {
+                    let Some(label) = t3_label(t) else { continue };
+                    // Column headers (总计, 其他) precede the first row label.
+                    let header_word = matches!(
+                        label,
+                        T3Label::Total | T3Label::Row("applications.other_handling.other")
+                    );
+                    if !started && header_word {
+                        continue;
+                    }
+                    started = true;
+                    segments.push(Segment {
+                        label: Some(label),
+                        at: Some((c.line, c.col)),
+                        label_gridded: c.gridded,
+                        toks: Vec::new(),
+                    });
                 }
-                started = true;
-                segments.push(Segment {
-                    label: Some(label),
-                    at: Some((c.line, c.col)),
-                    toks: Vec::new(),
-                });
             }
             Tok::Num(_) | Tok::Blank | Tok::Malformed(_) => {
                 if matches!(c.tok, Tok::Num(_)) {
@@ -102,6 +107,7 @@ fn segments<'a>(toks: &[Cell<'a>]) -> (Vec<Segment<'a>>, usize) {
                     segments.push(Segment {
                         label: None,
                         at: None,
+                        label_gridded: false,
                         toks: Vec::new(),
                     });
                 }
@@ -112,6 +118,34 @@ fn segments<'a>(toks: &[Cell<'a>]) -> (Vec<Segment<'a>>, usize) {
         }
     }
     (segments, numbers)
+}
+
+/// `text` cut before each item number it prints after other text (`（七）`, `三、`, `3.`,
+/// `2、`): one piece per label when a converter ran labels together.
+fn label_pieces(text: &str) -> Vec<&str> {
+    const NUMERALS: &str = "一二三四五六七八九";
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut cuts = vec![0];
+    for (k, &(i, ch)) in chars.iter().enumerate().skip(1) {
+        let next = chars.get(k + 1).map(|&(_, c)| c);
+        let prev = chars[k - 1].1;
+        let starts_item = match ch {
+            '（' | '(' => next.is_some_and(|c| NUMERALS.contains(c)),
+            c if NUMERALS.contains(c) => next == Some('、') && !NUMERALS.contains(prev),
+            c if c.is_ascii_digit() => {
+                matches!(next, Some('.' | '．' | '、')) && !prev.is_ascii_digit()
+            }
+            _ => false,
+        };
+        if starts_item {
+            cuts.push(i);
+        }
+    }
+    cuts.push(text.len());
+    cuts.windows(2)
+        .map(|w| &text[w[0]..w[1]])
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 /// A row's malformed or signed cells (`--253`, `+5`), reported at their cells when the row
@@ -182,12 +216,15 @@ struct Placing<'a> {
     placed: Vec<Option<RowValues>>,
     /// A 2021 table's printed 其他处理 subtotal (a row the 2021 format does not list).
     subtotal_2021: Option<RowValues>,
-    /// Rows left for the sums to decide ([`resolve_pending`]).
+    /// Rows left for the sums to decide ([`resolve`]).
     pending: Vec<Pending<'a>>,
-    /// Rows placed by the official order, for want of a readable label.
-    by_order: usize,
-    /// The row the next unlabelled numbers go to.
-    cursor: usize,
+    /// Rows of seven numbers printed with no label of their own.
+    floating: Vec<Floating<'a>>,
+    /// Row labels printed with no number after them, `(segment, row)`: where labels were
+    /// printed apart from their numbers.
+    loose: Vec<(usize, usize)>,
+    /// Whether each segment prints a number.
+    numbered: Vec<bool>,
 }
 
 impl<'a> Placing<'a> {
@@ -204,8 +241,12 @@ impl<'a> Placing<'a> {
             placed: vec![None; rows.len()],
             subtotal_2021: None,
             pending: Vec::new(),
-            by_order: 0,
-            cursor: 0,
+            floating: Vec::new(),
+            loose: Vec::new(),
+            numbered: segments
+                .iter()
+                .map(|seg| seg.toks.iter().any(|c| matches!(c.tok, Tok::Num(_))))
+                .collect(),
         }
     }
 
@@ -213,12 +254,18 @@ impl<'a> Placing<'a> {
         self.rows.iter().position(|r| *r == path)
     }
 
-    /// Places segment `at`: its numbers go to the row its label names (or the next row in
-    /// order), as whole rows, as one short row, or, spanning rows without filling them, as
-    /// rows that cannot be read.
+    /// Places segment `at`: its numbers go to the row its label names, as a whole row, as
+    /// one short row, or, spanning rows without filling them, as rows that cannot be read;
+    /// whole rows beyond the label's own, and numbers before any label, have no label.
     fn place(&mut self, at: usize, seg: &Segment<'a>, sheet: &mut Sheet) {
         let nums = numbers_of(&seg.toks);
         if nums.is_empty() {
+            if let Some(r) = seg.label.and_then(|l| self.loose_row(l)) {
+                // A label broken across lines names its row twice in a row.
+                if self.loose.last().map(|l| l.1) != Some(r) {
+                    self.loose.push((at, r));
+                }
+            }
             return;
         }
         let k = nums.len();
@@ -230,7 +277,21 @@ impl<'a> Placing<'a> {
             self.subtotal_2021 = to_row(&nums, sheet, OTHER_HANDLING_TOTAL);
             return;
         }
-        let Some(start) = self.first_row(seg.label) else {
+        let clean = nums.iter().all(|n| !n.fused);
+        let Some(label) = seg.label else {
+            self.place_unlabelled(at, nums, clean, sheet);
+            return;
+        };
+        if clean && printed_apart(seg) {
+            // A label on a line of text, then table rows that print no label cell: a
+            // converter moved the label out of its row, and which row it was is not shown.
+            if let Some(r) = self.loose_row(label) {
+                self.loose.push((at, r));
+            }
+            self.place_unlabelled(at, nums, clean, sheet);
+            return;
+        }
+        let Some(start) = self.first_row(label) else {
             sheet.note(
                 Code::RowUnreadable,
                 "applications",
@@ -241,9 +302,8 @@ impl<'a> Placing<'a> {
             );
             return;
         };
-        let clean = nums.iter().all(|n| !n.fused);
         if k % T3_COLUMNS == 0 && clean {
-            self.place_whole_rows(seg, start, &nums, sheet);
+            self.place_whole_rows(at, start, &nums, sheet);
         } else if k < T3_COLUMNS {
             self.place_short_row(at, seg, start, nums, clean, sheet);
         } else {
@@ -251,55 +311,100 @@ impl<'a> Placing<'a> {
         }
     }
 
-    /// The row a segment's first numbers belong to: the row its label names, or, without a
-    /// label, the row after the last one placed.
-    fn first_row(&self, label: Option<T3Label>) -> Option<usize> {
+    /// The row a label names when it stands alone with no number after it; a 2021
+    /// 其他处理 is the heading of three rows, not a row.
+    fn loose_row(&self, label: T3Label) -> Option<usize> {
         match label {
-            Some(T3Label::Row(p)) => self.position(p),
-            Some(T3Label::Total) => self.position(CLOSED),
-            Some(T3Label::OtherHandling) if self.template == Template::Template2021 => {
-                self.position("applications.other_handling.overdue_correction")
-            }
-            Some(T3Label::OtherHandling) => self.position(OTHER_HANDLING_TOTAL),
-            None => Some(self.cursor),
+            T3Label::OtherHandling if self.template == Template::Template2021 => None,
+            l => self.first_row(l),
         }
     }
 
-    /// Whole rows of seven clean numbers, from row `start` on; a row past the table's end or
-    /// one already placed is noted and not taken.
+    /// The row a label names.
+    fn first_row(&self, label: T3Label) -> Option<usize> {
+        match label {
+            T3Label::Row(p) => self.position(p),
+            T3Label::Total => self.position(CLOSED),
+            T3Label::OtherHandling if self.template == Template::Template2021 => {
+                self.position("applications.other_handling.overdue_correction")
+            }
+            T3Label::OtherHandling => self.position(OTHER_HANDLING_TOTAL),
+        }
+    }
+
+    /// Numbers before any row label: whole rows of seven clean numbers wait for their
+    /// labels or the sums; anything else cannot be placed.
+    fn place_unlabelled(
+        &mut self,
+        at: usize,
+        nums: Vec<Number<'a>>,
+        clean: bool,
+        sheet: &mut Sheet,
+    ) {
+        if clean && nums.len() % T3_COLUMNS == 0 {
+            for chunk in nums.chunks(T3_COLUMNS) {
+                self.floating.push(Floating {
+                    seg: at,
+                    nums: chunk.to_vec(),
+                });
+            }
+        } else {
+            sheet.note(
+                Code::RowUnreadable,
+                "applications",
+                format!(
+                    "表三有 {} 个数前无可读行标签（{}），无法确定属于哪些行，未采用",
+                    nums.len(),
+                    printed(&nums)
+                ),
+            );
+        }
+    }
+
+    /// Whole rows of seven clean numbers after the label of row `start`: the first is that
+    /// row's; the others have no label of their own. A row already placed is noted and not
+    /// taken.
     fn place_whole_rows(
         &mut self,
-        seg: &Segment<'a>,
+        at: usize,
         start: usize,
         nums: &[Number<'a>],
         sheet: &mut Sheet,
     ) {
         let rows = self.rows;
-        let m = nums.len() / T3_COLUMNS;
-        for (j, chunk) in nums.chunks(T3_COLUMNS).enumerate() {
-            let r = start + j;
-            if r >= rows.len() {
-                sheet.note(
-                    Code::RowUnreadable,
-                    "applications",
-                    format!("表三多出一行数字（{}），未采用", printed(chunk)),
-                );
-                continue;
-            }
-            if self.placed[r].is_some() {
-                sheet.note(
-                    Code::RowUnreadable,
-                    rows[r],
-                    format!("该行重复出现，后一行（{}）未采用", printed(chunk)),
-                );
-                continue;
-            }
-            self.placed[r] = to_row(chunk, sheet, rows[r]);
+        // Several rows after one label: cut every seven only when each piece is a row by its
+        // own total; a PDF's text may interleave rows cell by cell.
+        let holds = |chunk: &[Number<'_>]| {
+            row_total_holds(&chunk.iter().map(|n| n.value).collect::<Vec<_>>())
+        };
+        if nums.len() > T3_COLUMNS && !nums.chunks(T3_COLUMNS).all(holds) {
+            sheet.note(
+                Code::RowUnreadable,
+                rows[start],
+                format!(
+                    "该行标签后印有 {} 个数（{}），每七个一行时有行的总计不符，无法确定各行取值",
+                    nums.len(),
+                    printed(nums)
+                ),
+            );
+            return;
         }
-        if m > 1 || seg.label.is_none() {
-            self.by_order += m - usize::from(seg.label.is_some());
+        let (own, rest) = nums.split_at(T3_COLUMNS);
+        if self.placed[start].is_some() {
+            sheet.note(
+                Code::RowUnreadable,
+                rows[start],
+                format!("该行重复出现，后一行（{}）未采用", printed(own)),
+            );
+        } else {
+            self.placed[start] = to_row(own, sheet, rows[start]);
         }
-        self.cursor = start + m;
+        for chunk in rest.chunks(T3_COLUMNS) {
+            self.floating.push(Floating {
+                seg: at,
+                nums: chunk.to_vec(),
+            });
+        }
     }
 
     /// A row that prints fewer than seven numbers: the first cells of a row the text stops
@@ -345,7 +450,6 @@ impl<'a> Placing<'a> {
         } else if self.placed[start].is_none() && !self.pending.iter().any(|p| p.row == row) {
             self.pending.push(Pending { row, nums });
         }
-        self.cursor = start + 1;
     }
 
     /// More than one row's numbers, but not whole rows: which row lost a cell, or where
@@ -368,18 +472,15 @@ impl<'a> Placing<'a> {
                 });
             }
         } else {
-            for row in self.rows.iter().skip(start).take(span) {
-                sheet.note(
-                    Code::RowUnreadable,
-                    *row,
-                    format!(
-                        "连续 {span} 行共印有 {k} 个数（{}），无法确定各行取值",
-                        printed(&nums)
-                    ),
-                );
-            }
+            sheet.note(
+                Code::RowUnreadable,
+                self.rows[start],
+                format!(
+                    "该行标签后印有 {k} 个数（{}），多于一行又不成整行，无法确定各行取值",
+                    printed(&nums)
+                ),
+            );
         }
-        self.cursor = start + span;
     }
 }
 
@@ -444,30 +545,55 @@ fn grid_row(grid: &[Option<Number<'_>>], sheet: &mut Sheet, row: &str) -> RowVal
     out
 }
 
-/// A pending row and the readings its own row total allows.
-struct Open<'a> {
-    /// The row's index in the format's rows.
-    r: usize,
-    pending: Pending<'a>,
-    candidates: Vec<Vec<f64>>,
-}
-
-/// Places the rows that printed fewer (or fused) cells, where the rules force one reading.
+/// Places what the labels did not: rows printed apart from their labels, and rows whose
+/// cells are fused or too few.
 ///
-/// The steps: refuse to infer when the rows read in full already break a rule; give each
-/// pending row the readings its own total allows; place the rows the column sums force one
-/// at a time; then the rows that only force each other, together; note the rest.
-fn resolve_pending(
-    placed: &mut [Option<RowValues>],
-    pending: Vec<Pending<'_>>,
-    template: Template,
-    sheet: &mut Sheet,
-) {
-    let rows = t3_rows(template);
+/// The steps: refuse to infer when the rows read in full already break a rule; pair the
+/// unlabelled rows with the labels printed alone where the text prints them in matching
+/// runs and the pairing keeps every rule; solve what is left of the table as a whole
+/// ([`whole::solve`]); note what stays unread.
+fn resolve(table: Placing<'_>, sheet: &mut Sheet) {
+    let Placing {
+        template,
+        rows,
+        mut placed,
+        subtotal_2021,
+        pending,
+        mut floating,
+        loose,
+        numbered,
+        ..
+    } = table;
+    if floating.is_empty() && pending.is_empty() {
+        return;
+    }
+    // A fused row whose digits split only one way under its own total is read by itself.
+    let mut left = Vec::with_capacity(pending.len());
+    for p in pending {
+        let Some(r) = rows.iter().position(|x| *x == p.row) else {
+            continue;
+        };
+        match row_candidates(&p.nums).as_slice() {
+            [one] if placed[r].is_none() => {
+                let v = one.map(Some);
+                set_inferred_row(p.row, &v, sheet);
+                note_pending(&p, &v, 1, 1, sheet);
+                placed[r] = Some(v);
+            }
+            _ => left.push(p),
+        }
+    }
+    let pending = left;
     // Inference trusts the table's arithmetic: where the rows read in full already break a
     // rule, a sum could force a wrong reading, so nothing is inferred.
-    if let Some(broken) = printed_rules_fail(placed, rows, template) {
-        for p in pending {
+    let floating_broken = floating.iter().any(|f| {
+        let v = f.values();
+        v.iter().all(Option::is_some) && !row_total_holds(&v.map(|x| x.unwrap_or(0.0)))
+    });
+    let broken = printed_rules_fail(&placed, rows, template)
+        .or_else(|| floating_broken.then_some("某行的总计"));
+    if let Some(broken) = broken {
+        for p in &pending {
             sheet.note(
                 Code::RowUnreadable,
                 p.row,
@@ -478,153 +604,261 @@ fn resolve_pending(
                 ),
             );
         }
+        note_floating_left(
+            &floating,
+            &format!("表中{broken}不符合合计关系，不据合计推断"),
+            sheet,
+        );
         return;
     }
-    let mut open = open_rows(pending, rows);
-    force_one_by_one(placed, &mut open, rows, template, sheet);
-    force_jointly(placed, &open, rows, template, sheet);
-    note_unresolved(placed, &open, sheet);
-}
-
-/// Each pending row with the readings its own row total allows.
-fn open_rows<'a>(pending: Vec<Pending<'a>>, rows: &[&str]) -> Vec<Open<'a>> {
-    let mut open: Vec<Open<'a>> = Vec::new();
-    for p in pending {
-        let Some(r) = rows.iter().position(|x| *x == p.row) else {
-            continue;
-        };
-        let candidates = row_candidates(&p.nums);
-        open.push(Open {
-            r,
-            pending: p,
-            candidates,
-        });
-    }
-    open
-}
-
-/// Rows the column sums force one at a time, until none moves: a row placed may force
-/// the next.
-fn force_one_by_one(
-    placed: &mut [Option<RowValues>],
-    open: &mut [Open<'_>],
-    rows: &[&str],
-    template: Template,
-    sheet: &mut Sheet,
-) {
-    loop {
-        let mut moved = false;
-        for o in open.iter_mut() {
-            if placed[o.r].is_some() {
-                continue;
-            }
-            o.candidates
-                .retain(|v| columns_hold(placed, rows, template, o.r, v));
-            if let [one] = o.candidates.as_slice() {
-                place_inferred(placed, sheet, o.r, &o.pending, one.clone());
-                moved = true;
-            }
-        }
-        if !moved {
-            break;
-        }
-    }
-}
-
-/// Rows that only force each other: every combination of their readings, kept where all
-/// column sums hold; a row is placed when every kept combination reads it alike. Tried only
-/// for up to [`MAX_JOINT_COMBINATIONS`] combinations.
-fn force_jointly(
-    placed: &mut [Option<RowValues>],
-    open: &[Open<'_>],
-    rows: &[&str],
-    template: Template,
-    sheet: &mut Sheet,
-) {
-    let unresolved: Vec<usize> = (0..open.len())
-        .filter(|&i| placed[open[i].r].is_none() && open[i].candidates.len() > 1)
+    let is_pending = |r: usize| pending.iter().any(|p| p.row == rows[r]);
+    let loose: Vec<(usize, usize)> = loose
+        .into_iter()
+        .filter(|&(_, r)| placed[r].is_none() && !is_pending(r))
         .collect();
-    let combinations: usize = unresolved
-        .iter()
-        .map(|&i| open[i].candidates.len())
-        .try_fold(1usize, |acc, n| acc.checked_mul(n))
-        .unwrap_or(usize::MAX);
-    if unresolved.len() <= 1 || combinations > MAX_JOINT_COMBINATIONS {
+    if let Some(pairs) = pair_with_loose_labels(&floating, &loose, &numbered) {
+        let mut trial = placed.clone();
+        for &(f, r) in &pairs {
+            trial[r] = Some(floating[f].values());
+        }
+        if whole::consistent(template, rows, &trial) {
+            for &(f, r) in &pairs {
+                let f = &floating[f];
+                set_inferred_row(rows[r], &f.values(), sheet);
+                sheet.note(
+                    Code::OrderRecovered,
+                    rows[r],
+                    format!(
+                        "该行数字（{}）与行标签分开印出，按另行印出的行标签依次配对放置",
+                        printed(&f.nums)
+                    ),
+                );
+            }
+            placed = trial;
+            floating.clear();
+        }
+    }
+    if floating.is_empty() && pending.is_empty() {
         return;
     }
-    let agreed = agreed_readings(placed, open, &unresolved, combinations, rows, template);
-    for (j, &i) in unresolved.iter().enumerate() {
-        if let Some(Some(c)) = agreed[j] {
-            let o = &open[i];
-            let one = o.candidates[c].clone();
-            place_inferred(placed, sheet, o.r, &o.pending, one);
+    let open: Vec<(usize, Vec<[f64; T3_COLUMNS]>)> = pending
+        .iter()
+        .filter_map(|p| {
+            let r = rows.iter().position(|x| *x == p.row)?;
+            Some((r, row_candidates(&p.nums)))
+        })
+        .collect();
+    let problem = whole::Problem {
+        template,
+        rows,
+        fixed: &placed,
+        open,
+        floating: floating.iter().map(Floating::values).collect(),
+        subtotal: subtotal_2021,
+    };
+    match whole::solve(&problem) {
+        Solved::Agreed {
+            cells,
+            combinations,
+        } => {
+            for (p, (r, readings)) in pending.iter().zip(&problem.open) {
+                let got = &cells[*r];
+                set_inferred_row(p.row, got, sheet);
+                note_pending(p, got, readings.len(), combinations, sheet);
+            }
+            let mut stated = 0;
+            for (r, got) in cells.iter().enumerate() {
+                if placed[r].is_some() || problem.open.iter().any(|(o, _)| *o == r) {
+                    continue;
+                }
+                if got.iter().any(Option::is_some) {
+                    set_inferred_row(rows[r], got, sheet);
+                    let full = got.iter().all(Option::is_some);
+                    stated += usize::from(full);
+                    sheet.note(
+                        Code::OrderRecovered,
+                        rows[r],
+                        format!(
+                            "表中未印标签的数字行，按行列合计关系{}确定在此行：{}",
+                            if full { "唯一" } else { "部分" },
+                            shown(got)
+                        ),
+                    );
+                }
+            }
+            if stated < floating.len() {
+                note_floating_left(
+                    &floating,
+                    &format!("合计关系只能确定其中 {stated} 行的位置（共 {combinations} 种放法）"),
+                    sheet,
+                );
+            }
+        }
+        Solved::Contradiction => {
+            for p in &pending {
+                note_pending(p, &[None; T3_COLUMNS], 0, 0, sheet);
+            }
+            note_floating_left(&floating, "放在任何空行都不满足合计关系", sheet);
+        }
+        Solved::TooLarge => {
+            for p in &pending {
+                sheet.note(
+                    Code::RowUnreadable,
+                    p.row,
+                    format!(
+                        "该行印有 {} 个数（{}），应有 {T3_COLUMNS} 个，可能的读法过多，未推断",
+                        p.nums.len(),
+                        printed(&p.nums)
+                    ),
+                );
+            }
+            note_floating_left(&floating, "可能的放法过多，未推断", sheet);
         }
     }
 }
 
-/// For each of the `unresolved` open rows, over every combination of their readings whose
-/// column sums all hold: `None` when no combination holds, `Some(Some(c))` when every one
-/// that holds reads the row as its candidate `c`, `Some(None)` when they disagree.
-fn agreed_readings(
-    placed: &[Option<RowValues>],
-    open: &[Open<'_>],
-    unresolved: &[usize],
-    combinations: usize,
-    rows: &[&str],
-    template: Template,
-) -> Vec<Option<Option<usize>>> {
-    let mut agreed: Vec<Option<Option<usize>>> = vec![None; unresolved.len()];
-    let mut choice = vec![0usize; unresolved.len()];
-    for mut k in 0..combinations {
-        for (j, &i) in unresolved.iter().enumerate() {
-            choice[j] = k % open[i].candidates.len();
-            k /= open[i].candidates.len();
-        }
-        let mut trial = placed.to_vec();
-        for (j, &i) in unresolved.iter().enumerate() {
-            let v = &open[i].candidates[choice[j]];
-            trial[open[i].r] = Some(std::array::from_fn(|c| Some(v[c])));
-        }
-        let holds = unresolved.iter().zip(&choice).all(|(&i, &c)| {
-            columns_hold(&trial, rows, template, open[i].r, &open[i].candidates[c])
-        });
-        if !holds {
-            continue;
-        }
-        for (j, &c) in choice.iter().enumerate() {
-            let candidates = &open[unresolved[j]].candidates;
-            agreed[j] = match agreed[j] {
-                None => Some(Some(c)),
-                Some(Some(prev)) if candidates[prev] == candidates[c] => Some(Some(prev)),
-                _ => Some(None),
-            };
-        }
+impl Floating<'_> {
+    /// The row's values; a number that is not a whole count is a cell not given.
+    fn values(&self) -> RowValues {
+        std::array::from_fn(|c| self.nums.get(c).filter(|n| n.integer).map(|n| n.value))
     }
-    agreed
 }
 
-/// A finding for each open row the sums did not place: no reading holds, or several do.
-fn note_unresolved(placed: &[Option<RowValues>], open: &[Open<'_>], sheet: &mut Sheet) {
-    for o in open {
-        if placed[o.r].is_some() {
-            continue;
-        }
-        let why = if o.candidates.is_empty() {
-            "且没有满足合计关系的读法".to_owned()
+/// The unlabelled rows paired with the row labels printed alone: only where the text
+/// prints them in runs that match one to one (as many runs of unlabelled rows as of lone
+/// labels, each run next to its partner and as long, the labels in the format's order), as
+/// a PDF's text does when it moves a merged label cell after or before its rows.
+/// `(floating row, table row)`.
+fn pair_with_loose_labels(
+    floating: &[Floating<'_>],
+    loose: &[(usize, usize)],
+    numbered: &[bool],
+) -> Option<Vec<(usize, usize)>> {
+    if floating.is_empty() || loose.len() != floating.len() {
+        return None;
+    }
+    // (segment, is a label, floating index or table row), in printed order.
+    let mut items: Vec<(usize, bool, usize)> = floating
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.seg, false, i))
+        .chain(loose.iter().map(|&(seg, r)| (seg, true, r)))
+        .collect();
+    // In one segment a label printed apart comes before its rows.
+    items.sort_by_key(|&(seg, label, _)| (seg, !label));
+    // Runs: unlabelled rows of one segment; labels with no segment that prints numbers
+    // between them.
+    let mut runs: Vec<(bool, Vec<usize>)> = Vec::new();
+    let mut last_seg = None;
+    for (seg, label, x) in items {
+        let joins = runs.last().is_some_and(|(kind, _)| *kind == label)
+            && last_seg.is_some_and(|s: usize| {
+                if label {
+                    !numbered[s + 1..seg].iter().any(|&n| n)
+                } else {
+                    s == seg
+                }
+            });
+        if joins {
+            if let Some((_, xs)) = runs.last_mut() {
+                xs.push(x);
+            }
         } else {
-            format!("有 {} 种满足合计关系的读法，无法确定", o.candidates.len())
+            runs.push((label, vec![x]));
+        }
+        last_seg = Some(seg);
+    }
+    if runs.len() % 2 != 0 {
+        return None;
+    }
+    let labels_first = runs[0].0;
+    let mut pairs = Vec::new();
+    for pair in runs.chunks(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if a.0 != labels_first || b.0 == labels_first || a.1.len() != b.1.len() {
+            return None;
+        }
+        let (labels, values) = if labels_first {
+            (&a.1, &b.1)
+        } else {
+            (&b.1, &a.1)
         };
-        let p = &o.pending;
+        if labels.windows(2).any(|w| w[0] >= w[1]) {
+            return None;
+        }
+        pairs.extend(values.iter().copied().zip(labels.iter().copied()));
+    }
+    Some(pairs)
+}
+
+/// Sets the given cells of `row` as inferred.
+fn set_inferred_row(row: &str, values: &RowValues, sheet: &mut Sheet) {
+    for (&i, v) in catalogue::children(row).iter().zip(values) {
+        if let Some(v) = v {
+            sheet.set_inferred_at(i, *v);
+        }
+    }
+}
+
+/// A row's cells as the message shows them: `_` for a cell not stated.
+fn shown(values: &RowValues) -> String {
+    values
+        .iter()
+        .map(|v| v.map_or_else(|| "_".to_owned(), |x| x.to_string()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The finding for a row read under its label with fused or too few cells.
+fn note_pending(
+    p: &Pending<'_>,
+    got: &RowValues,
+    readings: usize,
+    combinations: usize,
+    sheet: &mut Sheet,
+) {
+    let n = p.nums.len();
+    let text = printed(&p.nums);
+    if got.iter().all(Option::is_some) {
         sheet.note(
-            Code::RowUnreadable,
+            Code::CellInferred,
             p.row,
             format!(
-                "该行印有 {} 个数（{}），应有 {T3_COLUMNS} 个，{why}",
-                p.nums.len(),
-                printed(&p.nums)
+                "该行只印出 {n} 个数（{text}），按行列合计唯一确定为 {}",
+                shown(got)
             ),
         );
+        return;
     }
+    let why = if readings == 0 {
+        "且没有满足合计关系的读法".to_owned()
+    } else if combinations == 0 {
+        "其读法都不满足合计关系".to_owned()
+    } else {
+        format!("合计关系不能确定其读法（只确定了 {}）", shown(got))
+    };
+    sheet.note(
+        Code::RowUnreadable,
+        p.row,
+        format!("该行印有 {n} 个数（{text}），应有 {T3_COLUMNS} 个，{why}"),
+    );
+}
+
+/// The finding for unlabelled rows left unplaced.
+fn note_floating_left(floating: &[Floating<'_>], why: &str, sheet: &mut Sheet) {
+    if floating.is_empty() {
+        return;
+    }
+    let text: Vec<String> = floating.iter().map(|f| printed(&f.nums)).collect();
+    sheet.note(
+        Code::RowUnreadable,
+        "applications",
+        format!(
+            "表三有 {} 行数字前无可读行标签（{}），{why}，不按印出顺序放置，未采用",
+            floating.len(),
+            text.join("；")
+        ),
+    );
 }
 
 /// Which rule the rows read in full already break (a row total, an outcome sum, the balance),
@@ -670,46 +904,25 @@ fn printed_rules_fail(
     None
 }
 
-/// The most combinations of several rows' readings tried together.
-const MAX_JOINT_COMBINATIONS: usize = 4096;
-
 /// The readings of one row's printed numbers that its own total allows: fused digits split
 /// into seven cells. A row that prints fewer cells than it has is not filled in from the sums:
 /// the value of a missing cell is not in the text, and where the document's own arithmetic is
 /// wrong in that row (real tables are), a sum would state a wrong figure.
-fn row_candidates(nums: &[Number<'_>]) -> Vec<Vec<f64>> {
+fn row_candidates(nums: &[Number<'_>]) -> Vec<[f64; T3_COLUMNS]> {
     let mut candidates: Vec<Vec<f64>> = Vec::new();
     if nums.iter().any(|n| n.fused) {
         if let Some(found) = solve::splits(nums, T3_COLUMNS) {
-            candidates.extend(found.into_iter().filter(|v| row_total_holds(v)));
+            candidates.extend(
+                found
+                    .into_iter()
+                    .filter(|v| v.iter().all(|x| *x >= 0.0) && row_total_holds(v)),
+            );
         }
     }
     solve::distinct(candidates)
-}
-
-fn place_inferred(
-    placed: &mut [Option<RowValues>],
-    sheet: &mut Sheet,
-    r: usize,
-    p: &Pending<'_>,
-    one: Vec<f64>,
-) {
-    let mut row = [None; T3_COLUMNS];
-    for (c, v) in one.iter().enumerate() {
-        row[c] = Some(*v);
-        sheet.set_inferred_at(catalogue::children(p.row)[c], *v);
-    }
-    placed[r] = Some(row);
-    sheet.note(
-        Code::CellInferred,
-        p.row,
-        format!(
-            "该行只印出 {} 个数（{}），按行列合计唯一确定为 {:?}",
-            p.nums.len(),
-            printed(&p.nums),
-            one
-        ),
-    );
+        .into_iter()
+        .filter_map(|v| <[f64; T3_COLUMNS]>::try_from(v).ok())
+        .collect()
 }
 
 /// A row's six applicant cells add up to its total.
@@ -718,49 +931,30 @@ fn row_total_holds(v: &[f64]) -> bool {
         && (v[..APPLICANT_KINDS].iter().sum::<f64>() - v[T3_TOTAL_COLUMN]).abs() < EPS
 }
 
-/// The column sums (outcomes and balance) that involve row `r`, checked where every
-/// other addend is known; an unknown addend leaves the check open.
-fn columns_hold(
-    placed: &[Option<RowValues>],
-    rows: &[&str],
-    template: Template,
-    r: usize,
-    v: &[f64],
-) -> bool {
-    let cell = |row: &str, c: usize| -> Option<f64> {
-        let i = rows.iter().position(|x| *x == row)?;
-        if i == r {
-            return Some(v[c]);
-        }
-        placed[i].and_then(|vals| vals[c])
+/// Whether `seg`'s label stands on a line of text and its numbers on table lines of their
+/// own, each a whole row of seven numbers with no label cell.
+fn printed_apart(seg: &Segment<'_>) -> bool {
+    let Some((label_line, _)) = seg.at else {
+        return false;
     };
-    let outcomes = t3_outcome_rows(template);
-    let in_outcomes = outcomes.contains(&rows[r]) || rows[r] == CLOSED;
-    let in_balance = [NEW, CARRIED_OVER, CLOSED, FORWARD].contains(&rows[r]);
-    for c in 0..T3_COLUMNS {
-        if in_outcomes {
-            let sum: Option<f64> = outcomes.iter().map(|o| cell(o, c)).sum();
-            if let (Some(sum), Some(total)) = (sum, cell(CLOSED, c)) {
-                if (sum - total).abs() > EPS {
-                    return false;
-                }
-            }
+    if seg.label_gridded || seg.toks.is_empty() {
+        return false;
+    }
+    let mut lines: Vec<(u32, usize)> = Vec::new();
+    for c in &seg.toks {
+        if !c.gridded || c.line == label_line {
+            return false;
         }
-        if in_balance {
-            let parts = [
-                cell(NEW, c),
-                cell(CARRIED_OVER, c),
-                cell(CLOSED, c),
-                cell(FORWARD, c),
-            ];
-            if let [Some(a), Some(b), Some(x), Some(y)] = parts {
-                if (a + b - x - y).abs() > EPS {
-                    return false;
-                }
-            }
+        let Tok::Num(_) = c.tok else {
+            // A blank cell: the row's shape is not a whole row.
+            return false;
+        };
+        match lines.last_mut() {
+            Some((line, n)) if *line == c.line => *n += 1,
+            _ => lines.push((c.line, 1)),
         }
     }
-    true
+    lines.iter().all(|&(_, n)| n == T3_COLUMNS)
 }
 
 /// How many cells follow a label on its own gridded line (trailing blanks dropped), when the

@@ -147,7 +147,7 @@ fn read_fused(nums: &[Number<'_>], sheet: &mut Sheet) -> bool {
     };
     let ok: Vec<Vec<f64>> = solve::distinct(found)
         .into_iter()
-        .filter(|v| groups_hold(v))
+        .filter(|v| v.iter().all(|x| *x >= 0.0) && groups_hold(v))
         .collect();
     let [one] = ok.as_slice() else {
         return false;
