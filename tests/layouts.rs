@@ -240,3 +240,13 @@ fn space_aligned_columns_never_change_a_figure() {
         );
     }
 }
+
+/// Mirror sites print pinyin glosses after characters, inside the body's name too: the name
+/// is read without them, in the characters it is printed in.
+#[test]
+fn pinyin_glosses_are_not_part_of_the_agency() {
+    let text = "國家機(jī)關(guān)事務(wù)管理局2020年政府信息公開工作年度報告\n一、總體情況\n本年度收到申請3件。\n";
+    let report = parse_document(text.as_bytes(), &Hints::default());
+    assert_eq!(report.agency, "國家機關事務管理局");
+    assert_eq!(report.year, Some(2020));
+}

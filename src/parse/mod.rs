@@ -423,9 +423,9 @@ fn note_missing_sections(sheet: &mut Sheet, sec: &Sections, found: [bool; TABLES
     }
 }
 
-/// The agency as the original prints it: the folded name found in the folded text is cut
-/// from the original at the same offsets (the fold keeps them; `map` takes them back across
-/// removed pinyin glosses).
+/// The agency as the original prints it, pinyin glosses left out (`國家機(jī)關(guān)…` reads
+/// 國家機關…): the folded name found in the folded text is cut from the original at the same
+/// offsets (the fold keeps them; `map` takes them back across removed pinyin glosses).
 fn as_printed(original: &str, folded: &str, map: Option<&[u32]>, name: String) -> String {
     let Some(at) = folded.find(name.as_str()) else {
         return name;
@@ -437,7 +437,10 @@ fn as_printed(original: &str, folded: &str, map: Option<&[u32]>, name: String) -
         None if original.len() == folded.len() => (at, end),
         None => return name,
     };
-    original.get(a..b).map_or(name.clone(), str::to_owned)
+    // The original's glosses inside the name are not part of it.
+    original.get(a..b).map_or(name.clone(), |printed| {
+        decode::fold::without_glosses(printed).map_or_else(|| printed.to_owned(), |(t, _)| t)
+    })
 }
 
 /// The longest line (in characters) that may be part of a document's title.

@@ -387,9 +387,8 @@ impl Search {
                 continue;
             }
             let v = self.assigned[r].unwrap_or([None; T3_COLUMNS]);
-            for c in 0..T3_COLUMNS {
-                let a = &mut self.agree[r][c];
-                *a = match (*a, v[c]) {
+            for (a, cell) in self.agree[r].iter_mut().zip(v) {
+                *a = match (*a, cell) {
                     (Agree::Unseen, Some(x)) => Agree::Value(x),
                     (Agree::Value(y), Some(x)) if (x - y).abs() < EPS => Agree::Value(y),
                     _ => Agree::Differs,
