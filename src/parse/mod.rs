@@ -386,7 +386,7 @@ fn note_missing_tables(sheet: &mut Sheet, sec: &Sections, found: [bool; TABLES])
 /// The figures of the narrative: section 一's totals of published items and received
 /// applications, section 六's fees.
 fn read_narrative(text: &str, sec: &Sections, sheet: &mut Sheet) {
-    let (proactive, received) = meta::overview(&text[sec.overview.0..sec.overview.1]);
+    let (proactive, received) = meta::overview(&unwrapped(&text[sec.overview.0..sec.overview.1]));
     if let Some(v) = proactive {
         sheet.set("overview.proactive_published", v as f64);
     }
@@ -405,6 +405,24 @@ fn read_narrative(text: &str, sec: &Sections, sheet: &mut Sheet) {
             sheet.set("fee_collection.collected_yuan", v);
         }
     }
+}
+
+/// `text` with the line breaks a PDF puts inside sentences removed (`受理政府\n信息公开申请`):
+/// a break stays only after a sentence's end.
+fn unwrapped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        let ended = out
+            .trim_end()
+            .chars()
+            .next_back()
+            .is_none_or(|c| "。！？；：!?;:".contains(c));
+        if i > 0 && ended {
+            out.push('\n');
+        }
+        out.push_str(line.trim_end_matches('\r'));
+    }
+    out
 }
 
 /// A SECTION_MISSING finding for each section whose heading was not found, unless it is a
