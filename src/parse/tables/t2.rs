@@ -230,6 +230,32 @@ impl T2Rows {
             );
             return;
         };
+        // Fused digits that split several ways: the cells the splits disagree on are not
+        // blank, they are undecided.
+        if nums.iter().any(|n| n.fused) && grid_cells(at, toks, columns.len()).is_none() {
+            let readings = split_readings(nums, columns);
+            if readings.len() > 1 {
+                let shown: Vec<String> = readings.iter().map(|r| format!("{r:?}")).collect();
+                sheet.note(
+                    Code::Ambiguous,
+                    row.path(),
+                    format!(
+                        "「{}」行的数字粘连（{}），有 {} 种拆分：{}；各种拆分不一致的列未采用",
+                        row_label(row),
+                        printed(nums),
+                        readings.len(),
+                        shown.join("、")
+                    ),
+                );
+                for (col, v) in columns.iter().zip(&values) {
+                    if let Some(n) = v {
+                        let path = format!("{}.{col}", row.path());
+                        store_t2_cell(sheet, &path, col, *n, self.amount_unit);
+                    }
+                }
+                return;
+            }
+        }
         // A malformed cell is placed as a blank: when they pair one to one, each blank column
         // is reported with the text printed there.
         let blanks = values.iter().filter(|v| v.is_none()).count();
@@ -403,34 +429,43 @@ fn keep_unprinted_row(row: T2Row, nums: &[Number<'_>], sheet: &mut Sheet) {
     }
 }
 
-/// A fused token split into the row's columns when exactly one split exists; only 2019's
-/// 本年增/减 may be negative.
+/// A fused token split into the row's columns: each cell every split agrees on (only 2019's
+/// 本年增/减 may be negative), `None` where they differ; `None` when no split exists or no
+/// cell is agreed.
 fn forced_split<'a>(nums: &[Number<'a>], columns: &[&str]) -> Option<Vec<Option<Number<'a>>>> {
-    let readings: Vec<Vec<f64>> = solve::distinct(solve::splits(nums, columns.len())?)
+    let readings = split_readings(nums, columns);
+    let first = readings.first()?;
+    let cells: Vec<Option<Number<'a>>> = (0..columns.len())
+        .map(|c| {
+            readings
+                .iter()
+                .all(|r| (r[c] - first[c]).abs() < f64::EPSILON)
+                .then(|| Number {
+                    value: first[c],
+                    integer: true,
+                    raw: nums[0].raw,
+                    fused: true,
+                    unit: Unit::None,
+                    plus: false,
+                })
+        })
+        .collect();
+    cells.iter().any(Option::is_some).then_some(cells)
+}
+
+/// The ways a row's fused digits split into its columns (only 本年增/减 negative).
+fn split_readings(nums: &[Number<'_>], columns: &[&str]) -> Vec<Vec<f64>> {
+    let Some(found) = solve::splits(nums, columns.len()) else {
+        return Vec::new();
+    };
+    solve::distinct(found)
         .into_iter()
         .filter(|r| {
             r.iter()
                 .zip(columns)
                 .all(|(v, c)| *v >= 0.0 || *c == "change")
         })
-        .collect();
-    match readings.as_slice() {
-        [one] => Some(
-            one.iter()
-                .map(|v| {
-                    Some(Number {
-                        value: *v,
-                        integer: true,
-                        raw: nums[0].raw,
-                        fused: true,
-                        unit: Unit::None,
-                        plus: false,
-                    })
-                })
-                .collect(),
-        ),
-        _ => None,
-    }
+        .collect()
 }
 
 fn store_t2_cell(sheet: &mut Sheet, path: &str, column: &str, n: Number<'_>, header_unit: Unit) {
