@@ -250,3 +250,99 @@ fn pinyin_glosses_are_not_part_of_the_agency() {
     assert_eq!(report.agency, "國家機關事務管理局");
     assert_eq!(report.year, Some(2020));
 }
+
+/// Crawled pages that print one cell per line (`0 |`) print an empty cell as a lone `|`: a
+/// table 三 row with such a line reads as the same row printed on one line, its blank cell
+/// unset and reported where the row prints its total.
+#[test]
+fn a_lone_pipe_line_is_the_blank_cell_of_its_row() {
+    let mut tried = 0;
+    for (name, text) in tabbed() {
+        // Blank the second count of the first table 三 row printed whole on a tab line.
+        let Some(at) = text.lines().position(|l| {
+            let cells: Vec<&str> = l.split('\t').map(str::trim).collect();
+            cells
+                .iter()
+                .filter(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()))
+                .count()
+                == 7
+                && l.contains("申请")
+        }) else {
+            continue;
+        };
+        tried += 1;
+        let blanked: Vec<String> = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if i != at {
+                    return l.to_owned();
+                }
+                let mut cells: Vec<String> = l.split('\t').map(str::to_owned).collect();
+                let second = cells
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| {
+                        !c.trim().is_empty() && c.trim().bytes().all(|b| b.is_ascii_digit())
+                    })
+                    .nth(1)
+                    .map(|(k, _)| k)
+                    .unwrap();
+                cells[second] = String::new();
+                cells.join("\t")
+            })
+            .collect();
+        let tabbed_text = blanked.join("\n");
+        let per_line: String = blanked
+            .iter()
+            .flat_map(|l| {
+                if !l.contains('\t') {
+                    return vec![l.clone()];
+                }
+                let cells: Vec<&str> = l.split('\t').map(str::trim).collect();
+                // Empty cells before the first number (merged label cells' fillers) and after
+                // the last are the tab layout's, not the row's.
+                let is_count = |c: &&str| !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit());
+                let shown = |c: &&str| {
+                    if c.is_empty() {
+                        "|".to_owned()
+                    } else {
+                        format!("{c} |")
+                    }
+                };
+                let Some(first) = cells.iter().position(is_count) else {
+                    return cells.iter().filter(|c| !c.is_empty()).map(shown).collect();
+                };
+                let last = cells.iter().rposition(|c| !c.is_empty()).unwrap_or(first);
+                cells[..first]
+                    .iter()
+                    .filter(|c| !c.is_empty())
+                    .chain(&cells[first..=last])
+                    .map(shown)
+                    .collect()
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        // Every figure read is the one the text before the blanking states; the blanked
+        // cell is read nowhere and reported.
+        let truth = facts(text.as_bytes());
+        assert!(!facts(tabbed_text.as_bytes()).is_empty());
+        let report = parse_document(per_line.as_bytes(), &Hints::default());
+        let variant: BTreeMap<&str, f64> = catalogue::facts(&report).into_iter().collect();
+        for (path, v) in &variant {
+            assert_eq!(truth.get(path), Some(v), "{name} one cell per line: {path}");
+        }
+        let blank = report.findings.iter().find(|f| f.code == "CELL_BLANK");
+        assert!(
+            blank.is_some_and(|f| f.path.ends_with(".commercial_enterprise")
+                && !variant.contains_key(f.path.as_str())),
+            "{name}: no CELL_BLANK at the emptied cell: {:?}",
+            report
+                .findings
+                .iter()
+                .map(|f| (&f.path, &f.message))
+                .collect::<Vec<_>>()
+        );
+    }
+    assert!(tried >= 2, "too few tab texts with a whole table 三 row");
+}

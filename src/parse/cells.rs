@@ -246,10 +246,17 @@ fn split_glued<'a>(s: &'a str, line: u32, col: u16, gridded: bool, out: &mut Vec
         }
         let before = s[text_start..start].trim();
         let rest = &s[i..];
+        // `230 000023`: a run after a space that follows a number is the next cell, not the
+        // item number of a label.
+        let after_number = before.is_empty()
+            && start > text_start
+            && out
+                .last()
+                .is_some_and(|c| c.line == line && c.col == col && matches!(c.tok, Tok::Num(_)));
         // Crawler text runs a row's cells into the next label's item number
-        // (`国家秘密00000002.其他法律…`): items are numbered 1-9, so the run's last digit is
-        // the next label's and the digits before it are cells.
-        if !before.is_empty()
+        // (`国家秘密00000002.其他法律…`, `00 0 0 00 02.其他法律…`): items are numbered 1-9,
+        // so the run's last digit is the next label's and the digits before it are cells.
+        if (!before.is_empty() || after_number)
             && i - start >= 2
             && rest.starts_with(['.', '、'])
             && rest[1..].starts_with(|c: char| !c.is_ascii())
@@ -274,13 +281,6 @@ fn split_glued<'a>(s: &'a str, line: u32, col: u16, gridded: bool, out: &mut Vec
                 continue;
             }
         }
-        // `230 000023`: a run after a space that follows a number is the next cell, not the
-        // item number of a label.
-        let after_number = before.is_empty()
-            && start > text_start
-            && out
-                .last()
-                .is_some_and(|c| c.line == line && c.col == col && matches!(c.tok, Tok::Num(_)));
         let part_of_text = (before.is_empty() && !after_number)
             || before.ends_with('第')
             || before.ends_with('(')

@@ -113,7 +113,16 @@ pub fn t3_label(text: &str) -> Option<T3Label> {
         None => {}
     }
     if core == "其他" {
-        return Some(T3Label::Row("applications.other_handling.other"));
+        // `（六）其他` is the group 其他处理 cut short; the row 其他 is numbered `3.`.
+        let t = text.trim_start_matches(|c: char| c == '#' || c.is_whitespace());
+        let group = ["（六）", "(六)", "（六)", "(六）", "六、"]
+            .iter()
+            .any(|p| t.starts_with(p));
+        return Some(if group {
+            T3Label::OtherHandling
+        } else {
+            T3Label::Row("applications.other_handling.other")
+        });
     }
     if core == "总计" || core == "七总计" || core == "合计" {
         return Some(T3Label::Total);
@@ -428,6 +437,8 @@ mod tests {
                 Some(T3Label::Row("applications.other_handling.other")),
             ),
             ("(六) 其他处理", Some(T3Label::OtherHandling)),
+            ("(六) 其他", Some(T3Label::OtherHandling)),
+            ("### （六）其他", Some(T3Label::OtherHandling)),
             ("（七）总计", Some(T3Label::Total)),
             ("总计", Some(T3Label::Total)),
             ("形，不计其他情形）", None),

@@ -51,7 +51,7 @@ struct Floating<'a> {
 /// apart from their labels, and read the rows that printed fused cells, where the labels
 /// printed elsewhere or the table's sums decide them ([`resolve`]).
 pub fn read_t3(region: &str, template: Template, cut: bool, sheet: &mut Sheet) -> Read {
-    let (segments, numbers) = segments(&cells(region));
+    let (segments, numbers) = segments(&without_header_lines(cells(region)));
     if numbers == 0 {
         return Read { numbers };
     }
@@ -118,6 +118,37 @@ fn segments<'a>(toks: &[Cell<'a>]) -> (Vec<Segment<'a>>, usize) {
         }
     }
     (segments, numbers)
+}
+
+/// `toks` without the column-header lines a converter repeats inside the table (`| 类别 |
+/// 数据1 | … | 数据6 | 总计 |`, `| 项目 | 本年新收件数 | … | 总计 |`): a gridded line that ends in a
+/// 总计 cell after at least two other text cells. A row of the table ends in its total, a
+/// number.
+fn without_header_lines(toks: Vec<Cell<'_>>) -> Vec<Cell<'_>> {
+    let mut header_lines: Vec<u32> = Vec::new();
+    let mut start = 0;
+    while start < toks.len() {
+        let line = toks[start].line;
+        let end = start + toks[start..].iter().take_while(|c| c.line == line).count();
+        let cells = &toks[start..end];
+        let last = cells.iter().rev().find(|c| !matches!(c.tok, Tok::Blank));
+        let ends_in_total = last
+            .is_some_and(|c| matches!(c.tok, Tok::Text(t) if t3_label(t) == Some(T3Label::Total)));
+        let texts = cells
+            .iter()
+            .filter(|c| matches!(c.tok, Tok::Text(_)))
+            .count();
+        if cells.iter().all(|c| c.gridded) && ends_in_total && texts >= 3 {
+            header_lines.push(line);
+        }
+        start = end;
+    }
+    if header_lines.is_empty() {
+        return toks;
+    }
+    toks.into_iter()
+        .filter(|c| !header_lines.contains(&c.line))
+        .collect()
 }
 
 /// `text` cut before each item number it prints after other text (`（七）`, `三、`, `3.`,
@@ -225,6 +256,8 @@ struct Placing<'a> {
     loose: Vec<(usize, usize)>,
     /// Whether each segment prints a number.
     numbered: Vec<bool>,
+    /// `(segment, row)` for each segment whose label names the row its numbers start.
+    anchors: Vec<(usize, usize)>,
 }
 
 impl<'a> Placing<'a> {
@@ -247,6 +280,7 @@ impl<'a> Placing<'a> {
                 .iter()
                 .map(|seg| seg.toks.iter().any(|c| matches!(c.tok, Tok::Num(_))))
                 .collect(),
+            anchors: Vec::new(),
         }
     }
 
@@ -268,6 +302,16 @@ impl<'a> Placing<'a> {
             }
             return;
         }
+        let clean = nums.iter().all(|n| !n.fused);
+        if clean && seg.label.is_some() && printed_apart(seg) {
+            // A label on a line of text, then table rows that print no label cell: a
+            // converter moved the label out of its row, and which row it was is not shown.
+            if let Some(r) = seg.label.and_then(|l| self.loose_row(l)) {
+                self.loose.push((at, r));
+            }
+            self.place_unlabelled(at, nums, clean, sheet);
+            return;
+        }
         let k = nums.len();
         if seg.label == Some(T3Label::OtherHandling)
             && self.template == Template::Template2021
@@ -277,20 +321,10 @@ impl<'a> Placing<'a> {
             self.subtotal_2021 = to_row(&nums, sheet, OTHER_HANDLING_TOTAL);
             return;
         }
-        let clean = nums.iter().all(|n| !n.fused);
         let Some(label) = seg.label else {
             self.place_unlabelled(at, nums, clean, sheet);
             return;
         };
-        if clean && printed_apart(seg) {
-            // A label on a line of text, then table rows that print no label cell: a
-            // converter moved the label out of its row, and which row it was is not shown.
-            if let Some(r) = self.loose_row(label) {
-                self.loose.push((at, r));
-            }
-            self.place_unlabelled(at, nums, clean, sheet);
-            return;
-        }
         let Some(start) = self.first_row(label) else {
             sheet.note(
                 Code::RowUnreadable,
@@ -302,6 +336,7 @@ impl<'a> Placing<'a> {
             );
             return;
         };
+        self.anchors.push((at, start));
         if k % T3_COLUMNS == 0 && clean {
             self.place_whole_rows(at, start, &nums, sheet);
         } else if k < T3_COLUMNS {
@@ -447,6 +482,10 @@ impl<'a> Placing<'a> {
                     .is_none_or(|w| gridded_width(seg.at, &seg.toks) == Some(w))
         }) {
             self.placed[start] = Some(grid_row(&grid, sheet, row));
+        } else if let Some(grid) = one_cell_per_line(&seg.toks) {
+            // Crawled pages print one cell per line (`0 |`, a lone `|` for an empty cell):
+            // seven such lines are the row's seven cells, blanks included.
+            self.placed[start] = Some(grid_row(&grid, sheet, row));
         } else if self.placed[start].is_none() && !self.pending.iter().any(|p| p.row == row) {
             self.pending.push(Pending { row, nums });
         }
@@ -562,6 +601,7 @@ fn resolve(table: Placing<'_>, sheet: &mut Sheet) {
         mut floating,
         loose,
         numbered,
+        anchors,
         ..
     } = table;
     if floating.is_empty() && pending.is_empty() {
@@ -616,7 +656,7 @@ fn resolve(table: Placing<'_>, sheet: &mut Sheet) {
         .into_iter()
         .filter(|&(_, r)| placed[r].is_none() && !is_pending(r))
         .collect();
-    if let Some(pairs) = pair_with_loose_labels(&floating, &loose, &numbered) {
+    if let Some(pairs) = pair_with_loose_labels(&floating, &loose, &numbered, &anchors) {
         let mut trial = placed.clone();
         for &(f, r) in &pairs {
             trial[r] = Some(floating[f].values());
@@ -733,6 +773,7 @@ fn pair_with_loose_labels(
     floating: &[Floating<'_>],
     loose: &[(usize, usize)],
     numbered: &[bool],
+    anchors: &[(usize, usize)],
 ) -> Option<Vec<(usize, usize)>> {
     if floating.is_empty() || loose.len() != floating.len() {
         return None;
@@ -788,7 +829,20 @@ fn pair_with_loose_labels(
         }
         pairs.extend(values.iter().copied().zip(labels.iter().copied()));
     }
-    Some(pairs)
+    // The labels must also fit where the rows were printed: between the rows whose labels
+    // were printed with them just before and just after (a converter that scrambles its
+    // loose labels pairs nothing).
+    let fits = pairs.iter().all(|&(f, r)| {
+        let seg = floating[f].seg;
+        let before = anchors
+            .iter()
+            .filter(|(s, _)| *s <= seg)
+            .map(|&(_, row)| row)
+            .last();
+        let after = anchors.iter().find(|(s, _)| *s > seg).map(|&(_, row)| row);
+        before.is_none_or(|b| b < r) && after.is_none_or(|a| r < a)
+    });
+    fits.then_some(pairs)
 }
 
 /// Sets the given cells of `row` as inferred.
@@ -940,21 +994,43 @@ fn printed_apart(seg: &Segment<'_>) -> bool {
     if seg.label_gridded || seg.toks.is_empty() {
         return false;
     }
-    let mut lines: Vec<(u32, usize)> = Vec::new();
-    for c in &seg.toks {
-        if !c.gridded || c.line == label_line {
-            return false;
-        }
-        let Tok::Num(_) = c.tok else {
-            // A blank cell: the row's shape is not a whole row.
-            return false;
-        };
-        match lines.last_mut() {
-            Some((line, n)) if *line == c.line => *n += 1,
-            _ => lines.push((c.line, 1)),
-        }
+    if seg.toks.iter().any(|c| !c.gridded || c.line == label_line) {
+        return false;
     }
-    lines.iter().all(|&(_, n)| n == T3_COLUMNS)
+    seg.toks.chunk_by(|a, b| a.line == b.line).all(|line| {
+        // Blank cells at either end are a label cell's or the grid's fillers; a blank
+        // among the numbers makes the line no whole row.
+        let first = line.iter().position(|c| !matches!(c.tok, Tok::Blank));
+        let last = line.iter().rposition(|c| !matches!(c.tok, Tok::Blank));
+        match (first, last) {
+            (Some(a), Some(b)) => {
+                b + 1 - a == T3_COLUMNS && line[a..=b].iter().all(|c| matches!(c.tok, Tok::Num(_)))
+            }
+            _ => false,
+        }
+    })
+}
+
+/// A row printed one cell per gridded line, seven lines with a blank (a lone `|`) among
+/// them: its cells in order, `None` for a blank. `None` when the row is not so printed.
+fn one_cell_per_line<'a>(toks: &[Cell<'a>]) -> Option<Vec<Option<Number<'a>>>> {
+    let data: Vec<&Cell<'a>> = toks
+        .iter()
+        .filter(|c| !matches!(c.tok, Tok::Text(_)))
+        .collect();
+    if data.len() != T3_COLUMNS || !data.iter().any(|c| matches!(c.tok, Tok::Blank)) {
+        return None;
+    }
+    let own_lines = data.windows(2).all(|w| w[0].line < w[1].line)
+        && data.iter().all(|c| c.gridded && c.col == 0);
+    own_lines.then(|| {
+        data.iter()
+            .map(|c| match c.tok {
+                Tok::Num(n) => Some(n),
+                _ => None,
+            })
+            .collect()
+    })
 }
 
 /// How many cells follow a label on its own gridded line (trailing blanks dropped), when the
