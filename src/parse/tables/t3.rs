@@ -836,9 +836,9 @@ fn pair_with_loose_labels(
         let seg = floating[f].seg;
         let before = anchors
             .iter()
-            .filter(|(s, _)| *s <= seg)
-            .map(|&(_, row)| row)
-            .last();
+            .rev()
+            .find(|(s, _)| *s <= seg)
+            .map(|&(_, row)| row);
         let after = anchors.iter().find(|(s, _)| *s > seg).map(|&(_, row)| row);
         before.is_none_or(|b| b < r) && after.is_none_or(|a| r < a)
     });
