@@ -585,9 +585,9 @@ async fn the_real_corpus_ranks_by_province_as_its_hand_labels_place_it() {
             places,
             vec![
                 ("南通市".into(), "如东县".into(), "320623".into()),
-                ("淮安市".into(), "洪泽区".into(), "320813".into()),
-                ("淮安市".into(), "洪泽区".into(), "320813".into()),
                 ("泰州市".into(), "高港区".into(), "321203007".into()),
+                ("淮安市".into(), "洪泽区".into(), "320813".into()),
+                ("淮安市".into(), "洪泽区".into(), "320813".into()),
                 ("镇江市".into(), "句容市".into(), "321183".into()),
             ],
         );
