@@ -8,13 +8,41 @@ use nianbao::server::{run, ServerOptions};
 use nianbao::store::Store;
 use tonic::transport::Channel;
 
-/// A port free at the time of asking.
+/// How many ports below the kernel's ephemeral range [`free_port`] draws from.
+const PORT_SPAN: u16 = 12_000;
+
+/// A port free at the time of asking, handed out once per test process, and taken below the
+/// kernel's ephemeral range: a port from `bind(0)` is released before the server binds it,
+/// and in between a client connection's local port (or another test's `bind(0)`) could take
+/// it, so that a test talks to another test's server.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768);
+    let base = low.saturating_sub(PORT_SPAN).max(1_024);
+    let span = low.saturating_sub(base).max(1);
+    // Test processes run one after another; the start differs per process all the same.
+    let start = std::process::id() as u16 % span;
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    for i in 0..span {
+        let port = base + (start + i) % span;
+        if given.contains(&port) {
+            continue;
+        }
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.push(port);
+            return port;
+        }
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port()
+        .port();
+    given.push(port);
+    port
 }
 
 /// A channel to 127.0.0.1:`port`, waiting up to five seconds for the server to listen.
