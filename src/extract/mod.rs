@@ -49,6 +49,8 @@ impl Kind {
         Some(match ext.to_ascii_lowercase().as_str() {
             "txt" | "text" => Kind::Text,
             "html" | "htm" | "shtml" | "xhtml" => Kind::Html,
+            // Pages saved under the name of the script that served them.
+            "jsp" | "jspx" | "asp" | "aspx" | "php" | "do" | "action" => Kind::Html,
             "pdf" => Kind::Pdf,
             "docx" => Kind::Docx,
             "doc" => Kind::Doc,
