@@ -608,19 +608,25 @@ fn resolve(table: Placing<'_>, sheet: &mut Sheet) {
         return;
     }
     // A fused row whose digits split only one way under its own total is read by itself.
+    // The others, with their readings, are left for the whole table to decide.
     let mut left = Vec::with_capacity(pending.len());
+    let mut open: Vec<(usize, Vec<[f64; T3_COLUMNS]>)> = Vec::with_capacity(pending.len());
     for p in pending {
         let Some(r) = rows.iter().position(|x| *x == p.row) else {
             continue;
         };
-        match row_candidates(&p.nums).as_slice() {
+        let readings = row_candidates(&p.nums);
+        match readings.as_slice() {
             [one] if placed[r].is_none() => {
                 let v = one.map(Some);
                 set_inferred_row(p.row, &v, sheet);
                 note_pending(&p, &v, 1, 1, sheet);
                 placed[r] = Some(v);
             }
-            _ => left.push(p),
+            _ => {
+                left.push(p);
+                open.push((r, readings));
+            }
         }
     }
     let pending = left;
@@ -681,13 +687,6 @@ fn resolve(table: Placing<'_>, sheet: &mut Sheet) {
     if floating.is_empty() && pending.is_empty() {
         return;
     }
-    let open: Vec<(usize, Vec<[f64; T3_COLUMNS]>)> = pending
-        .iter()
-        .filter_map(|p| {
-            let r = rows.iter().position(|x| *x == p.row)?;
-            Some((r, row_candidates(&p.nums)))
-        })
-        .collect();
     let problem = whole::Problem {
         template,
         rows,
