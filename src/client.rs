@@ -12,11 +12,12 @@
 //! nothing is counted twice, and a document answered before a stream broke is not resent.
 //!
 //! Before sending, the uploader asks the server for its size limits (the Limits RPC; an
-//! older server without it is taken to have the default 16 MiB message limit). A file whose
-//! message would be larger than the server decodes would end the whole stream
-//! (OUT_OF_RANGE), and every re-run at the same file: it is rejected here, alone, with its
-//! size and the limit, and journaled as `not sent`, so that a re-run checks it again against
-//! the server's limits of that day.
+//! older server without it is taken to have the default 16 MiB message limit and no parts).
+//! A file larger than 1 MiB goes in parts (`Document.size`), so no file is limited by the
+//! message size. A file larger than the server reads (or, to a server that takes no parts,
+//! one whose message would end the whole stream with OUT_OF_RANGE) is rejected here, alone,
+//! with its size and the limit, and journaled as `not sent`, so that a re-run checks it again
+//! against the server's limits of that day.
 //!
 //! Which files are sent ([`files`]): the files named, and under the folders named the files
 //! that may be reports and pass `--include` / `--exclude`, each folder read once.
@@ -366,7 +367,7 @@ pub async fn upload(options: UploadOptions) -> Result<Summary, UploadError> {
     let mut attempt = 0u32;
     let mut backoff = FIRST_BACKOFF;
     while !pending.is_empty() {
-        let (done, error) = stream_once(&channel, &options, &pending, |result, p| {
+        let (done, error) = stream_once(&channel, &options, &limits, &pending, |result, p| {
             answers.answer(p, result)
         })
         .await;
@@ -422,6 +423,7 @@ fn limits_of_an_older_server() -> LimitsResponse {
     LimitsResponse {
         max_message_bytes: crate::ingest::DEFAULT_MAX_MESSAGE_BYTES as u64,
         max_document_bytes: 0,
+        accepts_parts: false,
     }
 }
 
@@ -477,12 +479,12 @@ async fn server_limits(
     }
 }
 
-/// Why a document cannot be sent to a server with `limits`, if it cannot: its message (the
-/// Document as [`stream_once`] sends it) is larger than the server decodes, or its content
-/// larger than the server reads.
+/// Why a document cannot be sent to a server with `limits`, if it cannot: its content is
+/// larger than the server reads, or (to a server that takes no parts) its message, the
+/// Document as [`stream_once`] sends it, is larger than the server decodes.
 fn too_large(doc: &Pending, limits: &LimitsResponse) -> Option<String> {
     let message = message_len(doc);
-    if message > limits.max_message_bytes {
+    if !limits.accepts_parts && message > limits.max_message_bytes {
         return Some(format!(
             "{NOT_SENT}{} bytes as a message, over the server's message limit of {} bytes (serve --max-message-bytes)",
             message, limits.max_message_bytes
@@ -768,9 +770,11 @@ fn record(summary: &mut Summary, result: &IngestResult) {
 async fn stream_once(
     channel: &Channel,
     options: &UploadOptions,
+    limits: &LimitsResponse,
     pending: &[Pending],
     mut on_answer: impl FnMut(&IngestResult, &Pending),
 ) -> (HashSet<usize>, Option<Status>) {
+    let part = part_bytes(limits);
     let mut done = HashSet::new();
     let window = Arc::new(Semaphore::new(options.in_flight.max(1)));
     let (tx, rx) = mpsc::channel::<Document>(options.in_flight.max(1));
@@ -788,8 +792,10 @@ async fn stream_once(
             let Ok(content) = tokio::fs::read(&path).await else {
                 continue;
             };
-            if tx.send(document(&path, &entry, i, content)).await.is_err() {
-                break;
+            for message in in_parts(document(&path, &entry, i, content), part) {
+                if tx.send(message).await.is_err() {
+                    return;
+                }
             }
         }
     });
@@ -837,6 +843,35 @@ async fn stream_once(
     }
     producer.abort();
     (done, error)
+}
+
+/// The size of the parts a document larger than it is sent in, to a server that takes parts
+/// (`None`: one message each). Parts of 1 MiB keep every message far below any message limit
+/// and let HTTP/2 interleave the stream's other documents.
+fn part_bytes(limits: &LimitsResponse) -> Option<usize> {
+    const PART_BYTES: u64 = 1 << 20;
+    limits
+        .accepts_parts
+        .then(|| PART_BYTES.min(limits.max_message_bytes / 2).max(1) as usize)
+}
+
+/// The messages that send `doc`: itself, or with `part` bytes of parts its first, carrying
+/// every other field and the whole size, then the next parts, each only content.
+fn in_parts(mut doc: Document, part: Option<usize>) -> impl Iterator<Item = Document> {
+    let rest = match part {
+        Some(part) if doc.content.len() > part => {
+            let rest = doc.content.split_off(part);
+            doc.size = (part + rest.len()) as u64;
+            rest
+        }
+        _ => Vec::new(),
+    };
+    let part = part.unwrap_or(1).max(1);
+    let parts = (0..rest.len().div_ceil(part)).map(move |k| Document {
+        content: rest[k * part..rest.len().min((k + 1) * part)].to_vec(),
+        ..Default::default()
+    });
+    std::iter::once(doc).chain(parts)
 }
 
 /// The index in `pending` an answer's echoed tag names, if it names one.

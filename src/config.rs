@@ -380,6 +380,13 @@ impl ServeArgs {
             shutdown_grace_secs,
         } = self;
         let secs = |s: &u64| std::time::Duration::from_secs((*s).max(1));
+        let backed_up = crate::store::backup::MAX_BACKED_UP_DOCUMENT;
+        if *max_document_bytes > backed_up {
+            return Err(std::io::Error::other(format!(
+                "--max-document-bytes {max_document_bytes} is over {backed_up}, the largest \
+                 document a backup can carry"
+            )));
+        }
         let tls = match (tls_cert, tls_key) {
             (Some(cert), Some(key)) => Some((read(cert)?, read(key)?)),
             _ => None,

@@ -33,7 +33,9 @@ pub struct Limits {
 }
 
 /// The defaults of [`Limits`] (and of the command line's flags for them).
-pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 8 << 20;
+/// Scanned reports of 20–60 MB are common; a document larger than a message comes in parts
+/// (`Document.size`), so this bounds only what one document may cost.
+pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 256 << 20;
 /// The largest gRPC message the server decodes by default (`serve --max-message-bytes`):
 /// here, beside the document limit, so that the service and the client read it from the
 /// ingest pipeline rather than from the server that sets it.
@@ -207,6 +209,9 @@ pub struct Ingestor {
     reader: crate::Reader,
 }
 
+/// A document's share of the memory budget, held until it is answered.
+pub struct Reservation(OwnedSemaphorePermit);
+
 /// Units of the memory semaphore: 1 KiB, so a semaphore of u32 permits covers terabytes.
 const MEMORY_UNIT: usize = 1024;
 
@@ -255,18 +260,32 @@ impl Ingestor {
     /// stream order, so that the order of a stream decides which version is the revision.
     pub async fn prepare(&self, doc: Incoming) -> Result<Prepared, IngestError> {
         let size = doc.content.len();
+        if let Some(answer) = self.check_size(size as u64) {
+            return Ok(Prepared::Answered(answer));
+        }
+        let reservation = self.reserve(size).await?;
+        self.prepare_reserved(doc, reservation).await
+    }
+
+    /// The rejection of a document of `size` bytes before anything is read, if it has one:
+    /// empty, or over the document limit.
+    pub fn check_size(&self, size: u64) -> Option<Answer> {
         if size == 0 {
-            return Ok(Prepared::Answered(Answer::rejected(
-                "empty document".into(),
-            )));
+            return Some(Answer::rejected("empty document".into()));
         }
-        if size > self.limits.max_document_bytes {
-            return Ok(Prepared::Answered(Answer::rejected(format!(
-                "over the size limit: {size} bytes > {} bytes",
-                self.limits.max_document_bytes
-            ))));
-        }
-        let units = size.div_ceil(MEMORY_UNIT).min(self.memory_units()) as u32;
+        let max = self.limits.max_document_bytes;
+        (size > max as u64).then(|| {
+            Answer::rejected(format!(
+                "over the size limit: {size} bytes > {max} bytes (serve --max-document-bytes)"
+            ))
+        })
+    }
+
+    /// Takes `size` bytes of the memory budget (all of it for a document larger than the
+    /// budget), waiting at most `--memory-wait-secs`. A document sent in parts reserves its
+    /// whole size before its first part is kept, so parts never hold more than the budget.
+    pub async fn reserve(&self, size: usize) -> Result<Reservation, IngestError> {
+        let units = size.div_ceil(MEMORY_UNIT).clamp(1, self.memory_units()) as u32;
         let permit = tokio::time::timeout(
             self.limits.memory_wait,
             self.memory.clone().acquire_many_owned(units),
@@ -277,7 +296,16 @@ impl Ingestor {
             waited: self.limits.memory_wait,
         })?
         .map_err(|_| IngestError::ShuttingDown)?;
+        Ok(Reservation(permit))
+    }
 
+    /// [`Ingestor::prepare`] for a document whose memory is already reserved.
+    pub async fn prepare_reserved(
+        &self,
+        doc: Incoming,
+        reservation: Reservation,
+    ) -> Result<Prepared, IngestError> {
+        let permit = reservation.0;
         let parser = self
             .parsers
             .clone()

@@ -168,6 +168,8 @@ pub async fn run(
 
     let gate = Gate::new(options.auth_token.as_deref(), options.auth_tokens.clone());
     log_auth(&options);
+    // Turned on when the stop begins: open Ingest streams take no new document after it.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let ingest = IngestServiceServer::new(IngestHandler::new(
         ingestor,
         options.stream_in_flight,
@@ -176,6 +178,7 @@ pub async fn run(
             max_message_bytes: options.max_message_bytes,
             max_document_bytes: options.limits.max_document_bytes,
         },
+        stop_rx,
     ))
     .max_decoding_message_size(options.max_message_bytes)
     .max_encoding_message_size(options.max_message_bytes);
@@ -193,7 +196,8 @@ pub async fn run(
     let (begun_tx, begun_rx) = tokio::sync::oneshot::channel::<()>();
     let stopping = async move {
         shutdown.await;
-        tracing::info!("shutting down: health NOT_SERVING, finishing in-flight requests");
+        tracing::info!("shutting down: health NOT_SERVING, ingest streams take no new document, finishing in-flight requests");
+        let _ = stop_tx.send(true);
         reporter
             .set_not_serving::<IngestServiceServer<IngestHandler>>()
             .await;

@@ -30,7 +30,7 @@ impl Drop for Server {
 fn spawn(dir: &Path, port: u16) -> Server {
     Server(
         common::serve_command(dir, port)
-            .args(["--stream-idle-secs", "5"])
+            .args(["--stream-idle-secs", "5", "--max-document-bytes", "8388608"])
             .spawn()
             .expect("start nianbao serve"),
     )

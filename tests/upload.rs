@@ -543,9 +543,10 @@ async fn upload_sends_the_manifest_dates_and_urls() {
 /// Regression: a file larger than the server's message limit ended the whole stream with
 /// OUT_OF_RANGE ("decoded message length too large"): no summary, the files after it never
 /// sent, and every re-run stopped at the same file. Now the uploader asks the server's
-/// limits, rejects that file alone without sending it, and sends the rest.
+/// limits and sends a document larger than a message in parts, which the server puts
+/// together and reads as any other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn upload_rejects_a_file_over_the_message_limit_alone() {
+async fn upload_sends_a_file_over_the_message_limit_in_parts() {
     const LIMIT: usize = 32 << 10;
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let files = tempfile::tempdir().unwrap();
@@ -554,11 +555,11 @@ async fn upload_rejects_a_file_over_the_message_limit_alone() {
         files.path().join("a.txt"),
     )
     .unwrap();
-    // A real report padded with blank lines to just over the limit, between two small ones.
+    // A real report padded with blank lines to seven parts of the 16 KiB the uploader sends
+    // this server, between two small ones.
     let mut big = std::fs::read(corpus.join("huaian-city-2024.txt")).unwrap();
-    big.resize(LIMIT + 1, b'\n');
-    let big_path = files.path().join("b.txt");
-    std::fs::write(&big_path, &big).unwrap();
+    big.resize(3 * LIMIT + 17, b'\n');
+    std::fs::write(files.path().join("b.txt"), &big).unwrap();
     std::fs::copy(
         corpus.join("beijing-chaoyang-zuojiazhuang-2019.txt"),
         files.path().join("c.txt"),
@@ -575,58 +576,109 @@ async fn upload_rejects_a_file_over_the_message_limit_alone() {
     let dir = files.path().to_str().unwrap();
 
     let (code, out) = upload_args(&journal, &["--server", &server, dir]).await;
-    assert_eq!(code, Some(1), "a file rejected in this run: exit 1:\n{out}");
+    assert_eq!(code, Some(0), "{out}");
     for line in [
         "files: 3",
-        "stored: 2",
-        "rejected: 1",
-        "over the server's message limit of 32768 bytes (serve --max-message-bytes)",
-        &format!("    {}\n", big_path.display()),
+        "stored: 3",
+        "rejected: 0",
         "not acknowledged: 0",
     ] {
         assert!(out.contains(line), "{line:?} missing from:\n{out}");
     }
-    assert!(
-        !out.contains("OutOfRange") && !out.contains("retrying"),
-        "{out}"
-    );
-    let journaled = std::fs::read_to_string(&journal).unwrap();
+    // Put together byte for byte: the id is the SHA-256 of the whole file, and its figures
+    // are the unpadded report's.
     let id = nianbao::store::report_id(&big);
-    assert!(
-        journaled.lines().any(|l| l.starts_with(&format!(
-            "{id}\t{}\trejected: not sent: ",
-            big_path.display()
-        ))),
-        "{journaled}"
+    assert!(stored_ids(&server).await.contains(&id));
+    let port = addr.rsplit(':').next().unwrap().parse().unwrap();
+    let report = ReportServiceClient::new(common::connect(port).await)
+        .get_report(GetReportRequest {
+            id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .report
+        .unwrap();
+    let whole = nianbao::read::parse_document(
+        &std::fs::read(corpus.join("huaian-city-2024.txt")).unwrap(),
+        &Default::default(),
     );
+    assert_eq!(report.applications, whole.applications);
+    let _ = stop.send(());
+}
 
-    // Re-run against the same server: the two stored files are skipped, the big one is
-    // checked again and rejected as before, which is no news: exit 0.
+/// A folder holding a 60 MB scanned PDF between small reports: the scan goes in parts and is
+/// answered alone (rejected: no text layer, OCR off), every other file is stored, and a
+/// re-run sends nothing again. A server whose document limit is below the scan's size
+/// leaves it out, named, with that limit, and takes the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_of_a_folder_with_a_60_mb_scan() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let files = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        corpus.join("beijing-chaoyang-district-2022.txt"),
+        files.path().join("a.txt"),
+    )
+    .unwrap();
+    let scan = common::scanned_pdf(6, 10 << 20);
+    assert!(scan.len() > 60_000_000, "{}", scan.len());
+    let scan_path = files.path().join("b-scan.pdf");
+    std::fs::write(&scan_path, &scan).unwrap();
+    std::fs::copy(
+        corpus.join("beijing-chaoyang-zuojiazhuang-2019.txt"),
+        files.path().join("c.txt"),
+    )
+    .unwrap();
+    let journal = files.path().join("journal");
+    let dir = files.path().to_str().unwrap();
+
+    // A server that reads documents up to 32 MiB: the scan is left out, the rest stored.
+    let data = tempfile::tempdir().unwrap();
+    let small = ServerOptions {
+        limits: nianbao::ingest::Limits {
+            max_document_bytes: 32 << 20,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (addr, stop) = common::serve(data.path(), small).await;
+    let server = format!("http://{addr}");
     let (code, out) = upload_args(&journal, &["--server", &server, dir]).await;
-    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(code, Some(1), "{out}");
     for line in [
-        "stored: 0",
-        "already acknowledged (journal): 2",
+        "stored: 2",
         "rejected: 1",
-        "(answered in an earlier run)",
+        "over the server's document limit of 33554432 bytes (serve --max-document-bytes)",
+        &format!("    {}\n", scan_path.display()),
     ] {
         assert!(out.contains(line), "{line:?} missing from:\n{out}");
     }
     let _ = stop.send(());
 
-    // A server that takes larger messages: the big file is sent and stored, nothing else.
-    let data = tempfile::tempdir().unwrap();
+    // The default server (256 MiB): the scan goes in parts and is read, alone.
     let (server, stop) = start(data.path()).await;
     let (code, out) = upload_args(&journal, &["--server", &server, dir]).await;
-    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(code, Some(1), "a scan rejected in this run: exit 1\n{out}");
     for line in [
-        "stored: 1",
+        "stored: 0",
         "already acknowledged (journal): 2",
-        "rejected: 0",
+        "rejected: 1",
+        "扫描图像",
+        &format!("    {}\n", scan_path.display()),
+        "not acknowledged: 0",
     ] {
         assert!(out.contains(line), "{line:?} missing from:\n{out}");
     }
-    assert_eq!(stored_ids(&server).await, [id]);
+    // Again: nothing is sent, the scan's rejection is the earlier run's.
+    let (code, out) = upload_args(&journal, &["--server", &server, dir]).await;
+    assert_eq!(code, Some(0), "{out}");
+    for line in [
+        "already acknowledged (journal): 2",
+        "(answered in an earlier run)",
+    ] {
+        assert!(out.contains(line), "{line:?} missing from:\n{out}");
+    }
     let _ = stop.send(());
 }
 
@@ -689,5 +741,99 @@ async fn upload_edges_exit_codes_schemes_and_globs() {
     for line in ["files: 4", "stored: 3", "rendition: 1", "rejected: 0"] {
         assert!(out.contains(line), "{line:?} missing from:\n{out}");
     }
+    let _ = stop.send(());
+}
+
+/// The parts protocol over a raw Ingest stream: a whole document, one in three parts, one
+/// over the document limit in parts (read off and answered REJECTED, not kept), another
+/// whole one, each answered once and in order; then a part carrying a tag, which breaks the
+/// framing, ends the stream with INVALID_ARGUMENT after those answers. IngestOne refuses a
+/// first part.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_takes_documents_in_parts_and_refuses_broken_framing() {
+    use nianbao::pb::ingest_service_client::IngestServiceClient;
+    let data = tempfile::tempdir().unwrap();
+    let options = ServerOptions {
+        limits: nianbao::ingest::Limits {
+            max_document_bytes: 64 << 10,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (addr, stop) = common::serve(data.path(), options).await;
+    let port = addr.rsplit(':').next().unwrap().parse().unwrap();
+    let mut client = IngestServiceClient::new(common::connect(port).await);
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let read = |name: &str| std::fs::read(corpus.join(name)).unwrap();
+    let whole = |content: Vec<u8>, tag: &str| Document {
+        content,
+        tag: tag.into(),
+        ..Default::default()
+    };
+    let part = |content: &[u8]| Document {
+        content: content.to_vec(),
+        ..Default::default()
+    };
+    let b = read("huaian-city-2024.txt");
+    let third = b.len() / 3;
+    let over = vec![b'x'; 100 << 10];
+    let mut messages = vec![
+        whole(read("beijing-chaoyang-district-2022.txt"), "a"),
+        Document {
+            size: b.len() as u64,
+            ..whole(b[..third].to_vec(), "b")
+        },
+        part(&b[third..2 * third]),
+        part(&b[2 * third..]),
+        Document {
+            size: over.len() as u64,
+            ..whole(over[..40 << 10].to_vec(), "over")
+        },
+        part(&over[40 << 10..80 << 10]),
+        part(&over[80 << 10..]),
+        whole(read("beijing-chaoyang-zuojiazhuang-2019.txt"), "c"),
+        Document {
+            size: 1000,
+            ..whole(vec![b'y'; 10], "broken")
+        },
+    ];
+    messages.push(whole(vec![b'z'; 10], "a tag where a part belongs"));
+    let mut answers = client
+        .ingest(futures::stream::iter(messages))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut got = Vec::new();
+    let end = loop {
+        match answers.message().await {
+            Ok(Some(result)) => got.push(result),
+            Ok(None) => break None,
+            Err(status) => break Some(status),
+        }
+    };
+    let tags: Vec<&str> = got.iter().map(|r| r.tag.as_str()).collect();
+    assert_eq!(tags, ["a", "b", "over", "c"]);
+    assert_eq!(got[1].outcome, Outcome::Stored as i32, "{:?}", got[1]);
+    assert_eq!(got[1].id, nianbao::store::report_id(&b));
+    assert_eq!(got[2].outcome, Outcome::Rejected as i32);
+    assert!(
+        got[2]
+            .reason
+            .contains("over the size limit: 102400 bytes > 65536 bytes"),
+        "{:?}",
+        got[2]
+    );
+    let end = end.expect("the broken framing ends the stream");
+    assert_eq!(end.code(), tonic::Code::InvalidArgument, "{end:?}");
+    assert!(end.message().contains("carries a tag"), "{end:?}");
+
+    let refused = client
+        .ingest_one(Document {
+            size: 1000,
+            ..whole(vec![b'y'; 10], "one")
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{refused:?}");
     let _ = stop.send(());
 }

@@ -4,9 +4,10 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt};
+use tokio::sync::watch;
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::ingest::{Answer, Incoming, Ingestor};
+use crate::ingest::{Answer, Incoming, Ingestor, Prepared, Reservation};
 use crate::pb::ingest_service_server::IngestService;
 use crate::pb::{Document, IngestResult, LimitsRequest, LimitsResponse, Outcome, Severity};
 use crate::store::DocumentHints;
@@ -63,6 +64,8 @@ pub struct IngestHandler {
     in_flight: usize,
     limits: StreamLimits,
     sizes: SizeLimits,
+    /// Turns true when the server begins to stop: streams take no new document after it.
+    stopping: watch::Receiver<bool>,
 }
 
 impl IngestHandler {
@@ -71,37 +74,59 @@ impl IngestHandler {
         in_flight: usize,
         limits: StreamLimits,
         sizes: SizeLimits,
+        stopping: watch::Receiver<bool>,
     ) -> IngestHandler {
         IngestHandler {
             ingestor,
             in_flight: in_flight.max(1),
             limits,
             sizes,
+            stopping,
         }
     }
+}
+
+/// What a stream's shutdown answers for the documents it did not take: the client sends them
+/// again (the uploader retries UNAVAILABLE), to this server once restarted or to another.
+fn stopped() -> Status {
+    Status::unavailable(
+        "server shutting down: every document answered on this stream stands; the ones not \
+         answered were not taken: send them again later",
+    )
 }
 
 fn to_limits(sizes: SizeLimits) -> LimitsResponse {
     LimitsResponse {
         max_message_bytes: sizes.max_message_bytes as u64,
         max_document_bytes: sizes.max_document_bytes as u64,
+        accepts_parts: true,
     }
 }
 
-/// The documents of a stream, ended by an error item when the client sends nothing for
-/// `limits.idle` (counted only while the server waits for input) or the stream reaches
-/// `limits.max_age`. The error follows the answers for everything sent before it.
+/// The messages of a stream, ended by an error item when the client sends nothing for
+/// `limits.idle` (counted only while the server waits for input), the stream reaches
+/// `limits.max_age`, or the server begins to stop (UNAVAILABLE, at once: a document not yet
+/// received is not taken). The error follows the answers for everything taken before it.
 fn limited(
     docs: Streaming<Document>,
     limits: StreamLimits,
+    stopping: watch::Receiver<bool>,
 ) -> impl Stream<Item = Result<Document, Status>> {
     let opened = Instant::now();
-    futures::stream::unfold(Some(docs), move |docs| async move {
-        let mut docs = docs?;
+    futures::stream::unfold(Some((docs, stopping)), move |state| async move {
+        let (mut docs, mut stopping) = state?;
         let age_left = limits.max_age.saturating_sub(opened.elapsed());
         let wait = limits.idle.min(age_left);
-        match tokio::time::timeout(wait, docs.next()).await {
-            Ok(Some(item)) => Some((item, Some(docs))),
+        if *stopping.borrow() {
+            return Some((Err(stopped()), None));
+        }
+        let next = tokio::select! {
+            biased;
+            Ok(_) = stopping.wait_for(|stop| *stop) => return Some((Err(stopped()), None)),
+            next = tokio::time::timeout(wait, docs.next()) => next,
+        };
+        match next {
+            Ok(Some(item)) => Some((item, Some((docs, stopping)))),
             Ok(None) => None,
             Err(_) if age_left <= limits.idle => Some((
                 Err(Status::unavailable(format!(
@@ -123,6 +148,135 @@ fn limited(
     })
 }
 
+/// A document as it came off a stream: whole in one message, put together from its parts
+/// (its memory reserved before the first part was kept), or answered before it was kept.
+enum Arrived {
+    Whole(Document),
+    Assembled(Document, Reservation),
+    Answered(Answer, String),
+}
+
+/// The documents of a stream of messages, each document sent in parts (`Document.size`) put
+/// together. A part that breaks the framing (a part carrying more than content, parts
+/// longer than the size, a stream ending inside a document) ends the stream with
+/// INVALID_ARGUMENT, after the answers for the documents before it.
+fn assembled(
+    messages: impl Stream<Item = Result<Document, Status>> + Send + 'static,
+    ingestor: Ingestor,
+) -> impl Stream<Item = Result<Arrived, Status>> {
+    futures::stream::unfold(Some((Box::pin(messages), ingestor)), |state| async move {
+        let (mut messages, ingestor) = state?;
+        let first = match messages.next().await? {
+            Ok(first) => first,
+            Err(status) => return Some((Err(status), None)),
+        };
+        let held = first.content.len() as u64;
+        if first.size == 0 || first.size == held {
+            return Some((Ok(Arrived::Whole(first)), Some((messages, ingestor))));
+        }
+        match take_parts(&mut messages, first, &ingestor).await {
+            Ok(arrived) => Some((Ok(arrived), Some((messages, ingestor)))),
+            Err(status) => Some((Err(status), None)),
+        }
+    })
+}
+
+/// Receives the parts of the document `first` opens. Its memory is reserved for its whole
+/// size before a part is kept; a document over the size limit is read off the stream and
+/// dropped part by part, and answered REJECTED.
+async fn take_parts(
+    messages: &mut (impl Stream<Item = Result<Document, Status>> + Unpin),
+    mut first: Document,
+    ingestor: &Ingestor,
+) -> Result<Arrived, Status> {
+    let size = first.size;
+    let tag = first.tag.clone();
+    let mut received = first.content.len() as u64;
+    if received > size {
+        return Err(Status::invalid_argument(format!(
+            "document {tag:?}: its content holds {received} bytes, more than its size of {size} bytes"
+        )));
+    }
+    // Ok: the memory to keep the parts in; Err: the answer for a document not kept.
+    let keep = match ingestor.check_size(size) {
+        Some(answer) => Err(answer),
+        None => Ok(ingestor
+            .reserve(size as usize)
+            .await
+            .map_err(ServiceError::from)?),
+    };
+    let mut content = Vec::new();
+    if keep.is_ok() {
+        content.reserve_exact(size as usize);
+        content.extend_from_slice(&first.content);
+    }
+    first.content = Vec::new();
+    while received < size {
+        let part = match messages.next().await {
+            Some(Ok(part)) => part,
+            Some(Err(status)) => return Err(status),
+            None => {
+                return Err(Status::invalid_argument(format!(
+                    "the stream ended {received} bytes into document {tag:?} of {size} bytes: \
+                     send all its parts"
+                )))
+            }
+        };
+        if let Some(field) = not_a_part(&part) {
+            return Err(Status::invalid_argument(format!(
+                "document {tag:?} has {received} of its {size} bytes: the next message must be \
+                 a part carrying only content, and this one carries {field}"
+            )));
+        }
+        received += part.content.len() as u64;
+        if received > size {
+            return Err(Status::invalid_argument(format!(
+                "the parts of document {tag:?} hold more than its size of {size} bytes"
+            )));
+        }
+        if keep.is_ok() {
+            content.extend_from_slice(&part.content);
+        }
+    }
+    match keep {
+        Ok(reservation) => {
+            first.content = content;
+            first.size = 0;
+            Ok(Arrived::Assembled(first, reservation))
+        }
+        Err(answer) => Ok(Arrived::Answered(answer, tag)),
+    }
+}
+
+/// The field other than content a part carries, if it carries one: a part is the next piece
+/// of a document's bytes and nothing else (and not empty).
+fn not_a_part(part: &Document) -> Option<&'static str> {
+    let Document {
+        content,
+        source,
+        agency,
+        year,
+        content_type,
+        tag,
+        published,
+        url,
+        size,
+    } = part;
+    [
+        (content.is_empty(), "no content"),
+        (!source.is_empty(), "a source"),
+        (agency.is_some(), "an agency"),
+        (year.is_some(), "a year"),
+        (!content_type.is_empty(), "a content type"),
+        (!tag.is_empty(), "a tag"),
+        (!published.is_empty(), "a publication date"),
+        (!url.is_empty(), "a URL"),
+        (*size != 0, "a size"),
+    ]
+    .into_iter()
+    .find_map(|(carries, what)| carries.then_some(what))
+}
+
 fn check_document(doc: Document) -> (Incoming, String) {
     let Document {
         content,
@@ -133,6 +287,7 @@ fn check_document(doc: Document) -> (Incoming, String) {
         tag,
         published,
         url,
+        size: _,
     } = doc;
     let hints = DocumentHints {
         source,
@@ -218,16 +373,29 @@ impl IngestService for IngestHandler {
         // A transport error ends the stream; so does a server-side failure (overload,
         // shutdown, storage), after the answers for the documents before it.
         let (prepare, submit) = (self.ingestor.clone(), self.ingestor.clone());
-        let answers = limited(request.into_inner(), self.limits)
-            .map(move |doc| {
+        let messages = limited(request.into_inner(), self.limits, self.stopping.clone());
+        let answers = assembled(messages, self.ingestor.clone())
+            .map(move |arrived| {
                 let ingestor = prepare.clone();
                 async move {
-                    let (incoming, tag) = check_document(doc?);
-                    let counted = InFlight::new(incoming.content.len());
-                    let prepared = ingestor
-                        .prepare(incoming)
-                        .await
-                        .map_err(ServiceError::from)?;
+                    let (prepared, tag, counted) = match arrived? {
+                        Arrived::Answered(answer, tag) => {
+                            let counted = InFlight::new(0);
+                            (Prepared::Answered(answer), tag, counted)
+                        }
+                        Arrived::Whole(doc) => {
+                            let (incoming, tag) = check_document(doc);
+                            let counted = InFlight::new(incoming.content.len());
+                            let prepared = ingestor.prepare(incoming).await;
+                            (prepared.map_err(ServiceError::from)?, tag, counted)
+                        }
+                        Arrived::Assembled(doc, reservation) => {
+                            let (incoming, tag) = check_document(doc);
+                            let counted = InFlight::new(incoming.content.len());
+                            let prepared = ingestor.prepare_reserved(incoming, reservation).await;
+                            (prepared.map_err(ServiceError::from)?, tag, counted)
+                        }
+                    };
                     Ok::<_, Status>((prepared, tag, counted))
                 }
             })
@@ -263,6 +431,15 @@ impl IngestService for IngestHandler {
         &self,
         request: Request<Document>,
     ) -> Result<Response<IngestResult>, Status> {
+        let doc = request.get_ref();
+        if doc.size != 0 && doc.size != doc.content.len() as u64 {
+            return Err(Status::invalid_argument(format!(
+                "IngestOne takes a whole document: content holds {} bytes of a size of {}; \
+                 send a document in parts on Ingest",
+                doc.content.len(),
+                doc.size
+            )));
+        }
         Ok(Response::new(
             handle(self.ingestor.clone(), request.into_inner()).await?,
         ))
@@ -294,7 +471,8 @@ mod tests {
             max_message_bytes: 1000,
             max_document_bytes: 900,
         };
-        let handler = IngestHandler::new(ingestor, 4, StreamLimits::default(), sizes);
+        let (_stop, stopping) = watch::channel(false);
+        let handler = IngestHandler::new(ingestor, 4, StreamLimits::default(), sizes, stopping);
         let got = handler
             .limits(Request::new(LimitsRequest {}))
             .await

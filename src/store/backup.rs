@@ -44,10 +44,14 @@ use crate::pb::{BackupRecord, StoredDocument};
 /// The file a restore keeps in the data directory until every record is stored.
 pub const RESTORE_MARKER: &str = "RESTORE_UNFINISHED";
 
-/// The largest record a backup carries, in a gRPC message or a frame of a backup file: far
-/// above any document the server takes (8 MiB by default) with its report, and low enough
-/// that a damaged length never makes a reader allocate gigabytes.
-pub const MAX_RECORD_BYTES: usize = 256 << 20;
+/// The largest record a backup carries, in a gRPC message or a frame of a backup file: above
+/// the largest document the server takes by default (256 MiB) with its report, and low
+/// enough that a damaged length never makes a reader allocate gigabytes. `serve` refuses a
+/// `--max-document-bytes` whose documents would not fit ([`MAX_BACKED_UP_DOCUMENT`]).
+pub const MAX_RECORD_BYTES: usize = 320 << 20;
+
+/// The largest document a backup record holds with room for its report and framing.
+pub const MAX_BACKED_UP_DOCUMENT: usize = MAX_RECORD_BYTES - (32 << 20);
 
 /// A restore commits this many documents at a time at most (one sync each), as ingest's
 /// default batch does.

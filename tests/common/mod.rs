@@ -415,3 +415,78 @@ pub fn a_document() -> nianbao::pb::Document {
         ..Default::default()
     }
 }
+
+/// A PDF of `pages` scanned pages and no text: each page draws one grey image of
+/// `image_bytes` bytes of noise (which no filter compresses), as a scanner's output is
+/// mostly image. Built with its cross-reference table, as a real writer does.
+#[allow(dead_code)]
+pub fn scanned_pdf(pages: usize, image_bytes: usize) -> Vec<u8> {
+    let side = (image_bytes as f64).sqrt() as usize;
+    let mut out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    let mut object = |out: &mut Vec<u8>, body: &[u8]| {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", offsets.len()).as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    };
+    // 1: catalog, 2: pages, then per page: page, content, image.
+    object(&mut out, b"<< /Type /Catalog /Pages 2 0 R >>");
+    let kids: Vec<String> = (0..pages).map(|p| format!("{} 0 R", 3 + 3 * p)).collect();
+    object(
+        &mut out,
+        format!(
+            "<< /Type /Pages /Kids [{}] /Count {pages} >>",
+            kids.join(" ")
+        )
+        .as_bytes(),
+    );
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    for p in 0..pages {
+        let (page, content, image) = (3 + 3 * p, 4 + 3 * p, 5 + 3 * p);
+        let _ = page;
+        object(
+            &mut out,
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {content} 0 R \
+                 /Resources << /XObject << /Im0 {image} 0 R >> >> >>"
+            )
+            .as_bytes(),
+        );
+        let draw = b"q 595 0 0 842 0 0 cm /Im0 Do Q";
+        let mut body = format!("<< /Length {} >>\nstream\n", draw.len()).into_bytes();
+        body.extend_from_slice(draw);
+        body.extend_from_slice(b"\nendstream");
+        object(&mut out, &body);
+        let mut body = format!(
+            "<< /Type /XObject /Subtype /Image /Width {side} /Height {side} /ColorSpace \
+             /DeviceGray /BitsPerComponent 8 /Length {} >>\nstream\n",
+            side * side
+        )
+        .into_bytes();
+        body.reserve(side * side + 16);
+        for _ in 0..side * side {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            body.push(seed as u8);
+        }
+        body.extend_from_slice(b"\nendstream");
+        object(&mut out, &body);
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes(),
+    );
+    for at in &offsets {
+        out.extend_from_slice(format!("{at:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            offsets.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
