@@ -34,6 +34,9 @@ pub enum Command {
     Backup(BackupArgs),
     /// Restore a backup into a new (or empty) data directory.
     Restore(RestoreArgs),
+    /// One document's extraction, in a worker process the server starts (not for people).
+    #[command(hide = true)]
+    ExtractWorker(WorkerArgs),
 }
 
 /// How the commands that talk to a server (upload, export, backup) reach it.
@@ -326,10 +329,8 @@ pub struct ServeArgs {
     /// Serve Prometheus metrics over HTTP on this address (off unless set).
     #[arg(long, env = "NIANBAO_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
-    /// Read scanned PDF pages and images by OCR (tesseract chi_sim; needs a build with
-    /// `--features ocr` and the tesseract-ocr, tesseract-ocr-chi-sim, poppler-utils packages).
-    #[arg(long, env = "NIANBAO_OCR")]
-    pub ocr: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 #[derive(Debug, Args)]
@@ -337,10 +338,8 @@ pub struct ReindexArgs {
     /// Directory of the embedded sled database (the server must not be running on it).
     #[arg(long, env = "NIANBAO_DATA_DIR", default_value = crate::store::DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
-    /// Read scanned PDF pages and images by OCR (tesseract chi_sim; needs a build with
-    /// `--features ocr` and the tesseract-ocr, tesseract-ocr-chi-sim, poppler-utils packages).
-    #[arg(long, env = "NIANBAO_OCR")]
-    pub ocr: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 impl ServeArgs {
@@ -361,7 +360,7 @@ impl ServeArgs {
             min_free_mb: _,
             index_checkpoint_reports: _,
             metrics_listen: _,
-            ocr,
+            read: read_args,
             auth_token,
             auth_tokens,
             tls_cert,
@@ -416,14 +415,58 @@ impl ServeArgs {
             auth_token: auth_token.clone(),
             auth_tokens,
             tls,
-            reader: reader(*ocr).map_err(std::io::Error::other)?,
+            reader: reader(read_args).map_err(std::io::Error::other)?,
         })
     }
 }
 
-/// The document reader: with OCR (tesseract, when this build has it and the machine has the
-/// programs) or without.
-pub fn reader(ocr: bool) -> Result<crate::Reader, String> {
+/// How documents are read, for the commands that read them (serve, parse, reindex).
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Read scanned PDF pages and images by OCR (tesseract chi_sim; needs a build with
+    /// `--features ocr` and the tesseract-ocr, tesseract-ocr-chi-sim, poppler-utils packages).
+    #[arg(long, env = "NIANBAO_OCR")]
+    pub ocr: bool,
+    /// Address space one document's extraction may take, in bytes, plus three times the
+    /// document's size (and 768 MiB more with --ocr, for page images). Every document but
+    /// text or HTML under 4 MiB is extracted in a worker process under this limit; one that
+    /// breaks it is rejected alone.
+    #[arg(long, env = "NIANBAO_EXTRACT_MEMORY_BYTES", default_value_t = crate::isolate::DEFAULT_MEMORY_BYTES)]
+    pub extract_memory_bytes: u64,
+    /// CPU seconds one document's extraction may take, plus one per MiB of the document
+    /// (wall clock: twice that, plus five seconds).
+    #[arg(long, env = "NIANBAO_EXTRACT_CPU_SECS", default_value_t = crate::isolate::DEFAULT_CPU_SECS)]
+    pub extract_cpu_secs: u64,
+    /// Extract every document in this process, without worker processes or their limits
+    /// (faster for trusted files; a hostile file can then take unbounded memory and time).
+    #[arg(long, env = "NIANBAO_EXTRACT_IN_PROCESS")]
+    pub extract_in_process: bool,
+}
+
+/// The document reader the flags ask for: with OCR (tesseract, when this build has it and
+/// the machine has the programs) or without; extraction in worker processes under the
+/// budget, or in this process.
+pub fn reader(args: &ReadArgs) -> Result<crate::Reader, String> {
+    let isolate = if args.extract_in_process {
+        None
+    } else {
+        let budget = crate::isolate::Budget {
+            memory_bytes: args.extract_memory_bytes,
+            cpu_secs: args.extract_cpu_secs,
+        };
+        let workers = crate::isolate::Workers::new(budget, args.ocr)
+            .map_err(|e| format!("cannot find this executable to start extraction workers: {e}"))?;
+        Some(std::sync::Arc::new(workers) as std::sync::Arc<dyn crate::extract::Isolate>)
+    };
+    Ok(crate::Reader {
+        isolate,
+        ..engine(args.ocr)?
+    })
+}
+
+/// The reader with the OCR engine (or none), extracting in this process: what a worker
+/// runs.
+pub fn engine(ocr: bool) -> Result<crate::Reader, String> {
     if !ocr {
         return Ok(crate::Reader::default());
     }
@@ -437,6 +480,26 @@ pub fn reader(ocr: bool) -> Result<crate::Reader, String> {
     }
     #[cfg(not(feature = "ocr"))]
     Err("--ocr: this nianbao was built without OCR; build it with `cargo build --release --features ocr`".into())
+}
+
+/// `nianbao extract-worker`: one document on stdin, its extraction on stdout (started by
+/// the server for each document it reads in isolation; not for people).
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[arg(long, default_value = "unknown")]
+    pub content: String,
+    #[arg(long)]
+    pub content_type: Option<String>,
+    #[arg(long)]
+    pub encoding: Option<String>,
+    #[arg(long)]
+    pub ocr: bool,
+    #[arg(long)]
+    pub max_pages: usize,
+    #[arg(long)]
+    pub max_glyphs: usize,
+    #[arg(long)]
+    pub max_unzipped: u64,
 }
 
 fn read(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
@@ -468,8 +531,6 @@ pub struct ParseArgs {
     /// Print the text read from each file (what the table reader sees) instead of JSON.
     #[arg(long, conflicts_with = "facts")]
     pub text: bool,
-    /// Read scanned PDF pages and images by OCR (tesseract chi_sim; needs a build with
-    /// `--features ocr` and the tesseract-ocr, tesseract-ocr-chi-sim, poppler-utils packages).
-    #[arg(long, env = "NIANBAO_OCR")]
-    pub ocr: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }

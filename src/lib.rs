@@ -30,6 +30,8 @@
 //!   prefecture, county, township and code) from the names its text gives, never guessed.
 //! - [`extract`]: the text of a document of any kind (text, HTML, PDF, DOCX; scans through
 //!   [`extract::Ocr`]).
+//! - [`isolate`]: extraction in a worker process under memory, CPU and wall-clock limits
+//!   ([`extract::Isolate`]), and running a program under a deadline.
 //! - `ocr` (feature `ocr`): tesseract as the [`extract::Ocr`] engine.
 //! - [`decode`]: PURE. Bytes (UTF-8, GB18030/GBK, HTML or text) to normalised plain text.
 //! - [`output`]: proto3 JSON and the `--facts` JSON shape.
@@ -47,6 +49,7 @@ pub mod export;
 pub mod extract;
 pub mod index;
 pub mod ingest;
+pub mod isolate;
 pub mod model;
 #[cfg(feature = "ocr")]
 pub mod ocr;

@@ -5,7 +5,7 @@ use anyhow::Context;
 use clap::Parser;
 use nianbao::config::{
     BackupArgs, Cli, Command, ExportArgs, ParseArgs, ReindexArgs, RestoreArgs, ServeArgs,
-    UploadArgs,
+    UploadArgs, WorkerArgs,
 };
 
 use nianbao::decode::ContentHint;
@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Export(args) => export(args),
         Command::Backup(args) => backup(args),
         Command::Restore(args) => restore(args),
+        Command::ExtractWorker(args) => extract_worker(args),
     };
     match result {
         Ok(code) => code,
@@ -68,7 +69,7 @@ fn init_tracing(json: bool) {
 }
 
 fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
-    let reader = nianbao::config::reader(args.ocr).map_err(anyhow::Error::msg)?;
+    let reader = nianbao::config::reader(&args.read).map_err(anyhow::Error::msg)?;
     let mut stdout = std::io::stdout().lock();
     let mut failed = false;
     for file in &args.files {
@@ -201,7 +202,7 @@ async fn shutdown_signal() {
 fn reindex(args: ReindexArgs) -> anyhow::Result<ExitCode> {
     let store = nianbao::store::Store::open(&args.data_dir)
         .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
-    let reader = nianbao::config::reader(args.ocr).map_err(anyhow::Error::msg)?;
+    let reader = nianbao::config::reader(&args.read).map_err(anyhow::Error::msg)?;
     let count = store
         .reindex(|bytes, hints: &nianbao::Hints| reader.read(bytes, hints))
         .context("reindexing")?;
@@ -268,5 +269,37 @@ fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
 fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
     let summary = nianbao::backup::restore(&args.dir, &args.data_dir)?;
     print(summary)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One document on stdin, its extraction on stdout (see `nianbao::isolate`).
+fn extract_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
+    use std::io::Read;
+    let reader = nianbao::config::engine(args.ocr).map_err(anyhow::Error::msg)?;
+    let reader = nianbao::Reader {
+        limits: nianbao::extract::Limits {
+            max_pages: args.max_pages,
+            max_glyphs: args.max_glyphs,
+            max_unzipped: args.max_unzipped,
+        },
+        ..reader
+    };
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut bytes)
+        .context("reading the document")?;
+    let request = nianbao::extract::Request {
+        encoding: args.encoding.as_deref(),
+        content: nianbao::isolate::content_hint(&args.content),
+        content_type: args
+            .content_type
+            .as_deref()
+            .and_then(nianbao::extract::Kind::from_content_type),
+    };
+    let answer = nianbao::isolate::answer(reader.extract_here(&bytes, request));
+    drop(bytes);
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&answer).and_then(|()| stdout.flush())?;
     Ok(ExitCode::SUCCESS)
 }

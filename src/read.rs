@@ -14,31 +14,65 @@ use crate::pb::Report;
 use crate::validate;
 
 /// How documents are read: the OCR engine for scans and images (none: they are reported
-/// unreadable) and the bounds on extraction. The server and the command line build one.
+/// unreadable), the bounds on extraction, and where extraction runs when the document's
+/// kind needs its cost bounded from outside (a worker process: [`crate::isolate`]; none:
+/// here). The server and the command line build one.
 #[derive(Clone, Default)]
 pub struct Reader {
     pub ocr: Option<std::sync::Arc<dyn extract::Ocr>>,
     pub limits: extract::Limits,
+    pub isolate: Option<std::sync::Arc<dyn extract::Isolate>>,
 }
 
 impl Reader {
-    /// [`parse_document_with`] this reader's OCR and limits.
+    /// Extracts (any kind; scans through the OCR engine when there is one), parses and
+    /// validates one document. A document that cannot be read gives a report holding one
+    /// UNREADABLE finding.
     pub fn read(&self, bytes: &[u8], hints: &Hints) -> Report {
-        parse_document_with(bytes, hints, self.ocr.as_deref(), &self.limits)
+        report_of(self.extract(bytes, hints), hints)
     }
 
     /// The text the table reader would see in `bytes`, or why there is none.
     pub fn text(&self, bytes: &[u8], hints: &Hints) -> Result<String, String> {
+        self.extract(bytes, hints)
+            .map(|x| x.text)
+            .map_err(|u| u.reason)
+    }
+
+    /// The extraction of `bytes`: in isolation when this reader has it and the document
+    /// needs it ([`extract::needs_isolation`]), else here.
+    pub fn extract(
+        &self,
+        bytes: &[u8],
+        hints: &Hints,
+    ) -> Result<extract::Extracted, extract::Unreadable> {
+        let request = extract::Request {
+            encoding: hints.encoding.as_deref(),
+            content: hints.content,
+            content_type: hints.kind,
+        };
+        match &self.isolate {
+            Some(isolate) if extract::needs_isolation(bytes, hints.kind) => {
+                isolate.extract(bytes, request, &self.limits)
+            }
+            _ => self.extract_here(bytes, request),
+        }
+    }
+
+    /// The extraction of `bytes` in this process, whatever their kind.
+    pub fn extract_here(
+        &self,
+        bytes: &[u8],
+        request: extract::Request<'_>,
+    ) -> Result<extract::Extracted, extract::Unreadable> {
         extract::extract(
             bytes,
-            hints.encoding.as_deref(),
-            hints.content,
-            hints.kind,
+            request.encoding,
+            request.content,
+            request.content_type,
             self.ocr.as_deref(),
             &self.limits,
         )
-        .map(|x| x.text)
-        .map_err(|u| u.reason)
     }
 }
 
@@ -47,31 +81,19 @@ impl std::fmt::Debug for Reader {
         f.debug_struct("Reader")
             .field("ocr", &self.ocr.is_some())
             .field("limits", &self.limits)
+            .field("isolate", &self.isolate.is_some())
             .finish()
     }
 }
 
-/// Extracts, parses and validates one document, without OCR.
+/// Extracts, parses and validates one document, without OCR, in this process.
 pub fn parse_document(bytes: &[u8], hints: &Hints) -> Report {
-    parse_document_with(bytes, hints, None, &extract::Limits::default())
+    Reader::default().read(bytes, hints)
 }
 
-/// Extracts (any kind; scans through `ocr` when given), parses and validates one document.
-/// A document that cannot be read gives a report holding one UNREADABLE finding.
-pub fn parse_document_with(
-    bytes: &[u8],
-    hints: &Hints,
-    ocr: Option<&dyn extract::Ocr>,
-    limits: &extract::Limits,
-) -> Report {
-    let extracted = extract::extract(
-        bytes,
-        hints.encoding.as_deref(),
-        hints.content,
-        hints.kind,
-        ocr,
-        limits,
-    );
+/// The report of an extraction: parsed and validated, the extractor's notes last; or one
+/// UNREADABLE finding.
+fn report_of(extracted: Result<extract::Extracted, extract::Unreadable>, hints: &Hints) -> Report {
     match extracted {
         Ok(x) => {
             let mut report = parse::parse_text_as(&x.text, hints, x.ocr);

@@ -334,3 +334,43 @@ async fn binary_documents_over_grpc_hostile_ones_rejected_alone() {
     );
     let _ = stop.send(());
 }
+
+/// `nianbao parse` reads a PDF in a worker process under its CPU budget: a 27 KB PDF of
+/// three million text operators (3 s of CPU to interpret) is stopped at a budget of one
+/// second and reported unreadable with that budget; the same file in the process
+/// (`--extract-in-process`) is read to its glyph limit.
+#[test]
+fn an_operator_flood_is_stopped_at_its_cpu_budget() {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(b"BT /F1 9 Tf 10 10 Td\n").unwrap();
+    let ops = b"(a)Tj\n".repeat(100_000);
+    for _ in 0..30 {
+        z.write_all(&ops).unwrap();
+    }
+    z.write_all(b"ET").unwrap();
+    let pdf = common::pdf_pages(&[z.finish().unwrap()], "/Filter /FlateDecode");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flood.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+            .args(["parse", "--facts"])
+            .args(args)
+            .arg(&path)
+            .output()
+            .unwrap();
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let stopped = run(&["--extract-cpu-secs", "1"]);
+    let f = finding(&stopped, "UNREADABLE").unwrap_or_else(|| panic!("{stopped}"));
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("CPU 时间预算（1 秒）"),
+        "{}",
+        f["message"]
+    );
+    let read = run(&["--extract-in-process"]);
+    assert!(finding(&read, "UNREADABLE").is_none(), "{read}");
+}

@@ -334,3 +334,175 @@ async fn hostile_clients_do_not_stop_the_good_one() {
     );
     assert!(!latencies.is_empty());
 }
+
+/// `data` zlib-compressed, as a PDF's FlateDecode stream holds it.
+fn deflated(data: impl Iterator<Item = Vec<u8>>) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    for block in data {
+        z.write_all(&block).unwrap();
+    }
+    z.finish().unwrap()
+}
+
+/// A PDF whose one page's content stream inflates to `gib` GiB of spaces (about 1 MB a GiB).
+fn pdf_bomb(gib: usize) -> Vec<u8> {
+    let block = vec![b' '; 1 << 20];
+    let stream = deflated((0..gib << 10).map(|_| block.clone()));
+    common::pdf_pages(&[stream], "/Filter /FlateDecode")
+}
+
+/// A PDF of `millions` million text-showing operators in one text object (a few tens of
+/// KB compressed, 6 bytes an operator inflated).
+fn operator_flood(millions: usize) -> Vec<u8> {
+    let ops = b"(a)Tj\n".repeat(100_000);
+    let head = std::iter::once(b"BT /F1 9 Tf 10 10 Td\n".to_vec());
+    let tail = std::iter::once(b"ET".to_vec());
+    let stream = deflated(
+        head.chain((0..millions * 10).map(|_| ops.clone()))
+            .chain(tail),
+    );
+    common::pdf_pages(&[stream], "/Filter /FlateDecode")
+}
+
+/// A PDF whose page tree holds `n` pages, each drawing one glyph.
+fn page_flood(n: usize) -> Vec<u8> {
+    let page = b"BT /F1 9 Tf 10 10 Td (1) Tj ET".to_vec();
+    common::pdf_pages(&vec![page; n], "")
+}
+
+/// A PDF whose content nests `depth` arrays (an operand of an operator).
+fn deep_nesting(depth: usize) -> Vec<u8> {
+    let mut content = b"[".repeat(depth);
+    content.extend(b"]".repeat(depth));
+    content.extend_from_slice(b" TJ");
+    common::pdf_pages(
+        &[deflated(std::iter::once(content))],
+        "/Filter /FlateDecode",
+    )
+}
+
+/// An image declared a million pixels a side, with a few bytes of data.
+fn huge_image() -> Vec<u8> {
+    common::pdf_of(&[
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R \
+          /Resources << /XObject << /Im0 5 0 R >> >> >>"
+            .to_vec(),
+        common::pdf_stream("", b"q 595 0 0 842 0 0 cm /Im0 Do Q"),
+        common::pdf_stream(
+            "/Type /XObject /Subtype /Image /Width 1000000 /Height 1000000 /ColorSpace \
+             /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode",
+            &deflated(std::iter::once(vec![0u8; 1 << 20])),
+        ),
+    ])
+}
+
+/// Peak resident memory of process `pid` (VmHWM), in bytes.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib << 10
+}
+
+/// Decompression bombs, operator floods, deep nesting, a huge image and a flood of pages,
+/// many at once on several streams, against the real server with its default budgets:
+/// each is answered alone (rejected with the budget it broke, or read within its bounds),
+/// real reports sent meanwhile on another stream are all stored, and the server's own peak
+/// memory stays within its document budget plus a margin: the bombs inflate in worker
+/// processes, each under its own address-space and CPU limits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bombs_are_bounded_and_rejected_alone_while_reports_are_read() {
+    const MEMORY: u64 = 256 << 20;
+    const MARGIN: u64 = 160 << 20;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = spawn(dir.path(), port);
+    let pdf_bomb = pdf_bomb(2);
+    assert!(pdf_bomb.len() < 3 << 20, "{}", pdf_bomb.len());
+    let docx_bomb = {
+        let mut z = std::io::Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut z);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(true);
+        zip.start_file("word/document.xml", opts).unwrap();
+        let block = vec![b' '; 1 << 20];
+        for _ in 0..1024 {
+            std::io::Write::write_all(&mut zip, &block).unwrap();
+        }
+        zip.finish().unwrap();
+        z.into_inner()
+    };
+    let mut attacks = tokio::task::JoinSet::new();
+    let hostile: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("pdf-bomb", pdf_bomb.clone(), "内存预算"),
+        ("operator-flood", operator_flood(30), "预算"),
+        ("docx-bomb", docx_bomb, "解压"),
+        ("deep-nesting", deep_nesting(1_000_000), ""),
+        ("huge-image", huge_image(), ""),
+        ("page-flood", page_flood(20_000), ""),
+    ];
+    for (name, bytes, why) in hostile {
+        let c = connect(port).await;
+        attacks.spawn(async move {
+            let t = Instant::now();
+            let (answers, end) = stream(c, std::iter::once(doc(bytes, ""))).await;
+            assert!(end.is_none(), "{name}: {end:?}");
+            assert_eq!(answers.len(), 1, "{name}");
+            let (outcome, reason) = &answers[0];
+            assert_eq!(*outcome, Outcome::Rejected as i32, "{name}: {reason}");
+            assert!(reason.contains(why), "{name}: {reason}");
+            format!(
+                "{name}: rejected in {:.1} s: {reason}",
+                t.elapsed().as_secs_f64()
+            )
+        });
+    }
+    // Twelve PDF bombs at once, on four streams.
+    for s in 0..4 {
+        let c = connect(port).await;
+        let bomb = pdf_bomb.clone();
+        attacks.spawn(async move {
+            let t = Instant::now();
+            let (answers, end) = stream(c, (0..3).map(move |_| doc(bomb.clone(), ""))).await;
+            assert!(end.is_none(), "{end:?}");
+            rejected_all(&answers, 3, "内存预算", "pdf bombs");
+            format!(
+                "3 PDF bombs on stream {s}: rejected in {:.1} s",
+                t.elapsed().as_secs_f64()
+            )
+        });
+    }
+    // Meanwhile, real reports on their own stream, all stored.
+    let c = connect(port).await;
+    attacks.spawn(async move {
+        let names = [
+            "beijing-chaoyang-district-2022.txt",
+            "huaian-city-2024.txt",
+            "files/huaian-city-2024.pdf",
+            "files/huaian-city-2024.docx",
+            "files/hongze-district-2023.pdf",
+        ];
+        let docs: Vec<Document> = names.iter().map(|n| doc(corpus(n), "")).collect();
+        let (answers, end) = stream(c, docs.into_iter()).await;
+        assert!(end.is_none(), "{end:?}");
+        assert_eq!(answers.len(), names.len());
+        for ((outcome, reason), name) in answers.iter().zip(names) {
+            assert_ne!(*outcome, Outcome::Rejected as i32, "{name}: {reason}");
+        }
+        "5 real reports (text, PDF, DOCX) stored meanwhile".to_string()
+    });
+    while let Some(done) = attacks.join_next().await {
+        eprintln!("{}", done.expect("attack task"));
+    }
+    let peak = peak_rss(server.0.id());
+    eprintln!("server peak RSS: {} MiB", peak >> 20);
+    assert!(
+        peak < MEMORY + MARGIN,
+        "the server's peak memory {} MiB is over its budget",
+        peak >> 20
+    );
+}

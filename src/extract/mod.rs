@@ -221,6 +221,37 @@ pub struct Extracted {
     pub notes: Vec<Note>,
 }
 
+/// What an extraction is asked beside the bytes: the client's hints.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub encoding: Option<&'a str>,
+    pub content: ContentHint,
+    pub content_type: Option<Kind>,
+}
+
+/// Somewhere an extraction runs with its cost bounded by the operating system: a worker
+/// process with memory and CPU limits (`crate::isolate`).
+pub trait Isolate: Send + Sync {
+    fn extract(
+        &self,
+        bytes: &[u8],
+        request: Request<'_>,
+        limits: &Limits,
+    ) -> Result<Extracted, Unreadable>;
+}
+
+/// The largest text or HTML document read where it arrives: their readers take time and
+/// memory in proportion to the bytes (a few times them), so below this a document costs
+/// little. Any other document is read in isolation ([`Isolate`]).
+pub const IN_PLACE_MAX_BYTES: usize = 4 << 20;
+
+/// Whether `bytes` are to be read in isolation: every kind but text and HTML, and text or
+/// HTML over [`IN_PLACE_MAX_BYTES`].
+pub fn needs_isolation(bytes: &[u8], content_type: Option<Kind>) -> bool {
+    bytes.len() > IN_PLACE_MAX_BYTES
+        || !matches!(detect(bytes, content_type), Kind::Text | Kind::Html)
+}
+
 /// The text of `bytes`, whatever their kind.
 pub fn extract(
     bytes: &[u8],

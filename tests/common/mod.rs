@@ -416,63 +416,17 @@ pub fn a_document() -> nianbao::pb::Document {
     }
 }
 
-/// A PDF of `pages` scanned pages and no text: each page draws one grey image of
-/// `image_bytes` bytes of noise (which no filter compresses), as a scanner's output is
-/// mostly image. Built with its cross-reference table, as a real writer does.
+/// A PDF of `objects` (numbered from 1; the first must be the catalog), with its
+/// cross-reference table, as a real writer makes one.
 #[allow(dead_code)]
-pub fn scanned_pdf(pages: usize, image_bytes: usize) -> Vec<u8> {
-    let side = (image_bytes as f64).sqrt() as usize;
+pub fn pdf_of(objects: &[Vec<u8>]) -> Vec<u8> {
     let mut out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut offsets = Vec::new();
-    let mut object = |out: &mut Vec<u8>, body: &[u8]| {
+    for (i, body) in objects.iter().enumerate() {
         offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", offsets.len()).as_bytes());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
         out.extend_from_slice(body);
         out.extend_from_slice(b"\nendobj\n");
-    };
-    // 1: catalog, 2: pages, then per page: page, content, image.
-    object(&mut out, b"<< /Type /Catalog /Pages 2 0 R >>");
-    let kids: Vec<String> = (0..pages).map(|p| format!("{} 0 R", 3 + 3 * p)).collect();
-    object(
-        &mut out,
-        format!(
-            "<< /Type /Pages /Kids [{}] /Count {pages} >>",
-            kids.join(" ")
-        )
-        .as_bytes(),
-    );
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-    for p in 0..pages {
-        let (page, content, image) = (3 + 3 * p, 4 + 3 * p, 5 + 3 * p);
-        let _ = page;
-        object(
-            &mut out,
-            format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {content} 0 R \
-                 /Resources << /XObject << /Im0 {image} 0 R >> >> >>"
-            )
-            .as_bytes(),
-        );
-        let draw = b"q 595 0 0 842 0 0 cm /Im0 Do Q";
-        let mut body = format!("<< /Length {} >>\nstream\n", draw.len()).into_bytes();
-        body.extend_from_slice(draw);
-        body.extend_from_slice(b"\nendstream");
-        object(&mut out, &body);
-        let mut body = format!(
-            "<< /Type /XObject /Subtype /Image /Width {side} /Height {side} /ColorSpace \
-             /DeviceGray /BitsPerComponent 8 /Length {} >>\nstream\n",
-            side * side
-        )
-        .into_bytes();
-        body.reserve(side * side + 16);
-        for _ in 0..side * side {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            body.push(seed as u8);
-        }
-        body.extend_from_slice(b"\nendstream");
-        object(&mut out, &body);
     }
     let xref = out.len();
     out.extend_from_slice(
@@ -489,4 +443,83 @@ pub fn scanned_pdf(pages: usize, image_bytes: usize) -> Vec<u8> {
         .as_bytes(),
     );
     out
+}
+
+/// A stream object: `dict` (without /Length) and its `data`.
+#[allow(dead_code)]
+pub fn pdf_stream(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut body = format!("<< {dict} /Length {} >>\nstream\n", data.len()).into_bytes();
+    body.extend_from_slice(data);
+    body.extend_from_slice(b"\nendstream");
+    body
+}
+
+/// A one-font PDF whose pages draw `contents` (each already encoded for `filter`, e.g.
+/// "/Filter /FlateDecode" or "").
+#[allow(dead_code)]
+pub fn pdf_pages(contents: &[Vec<u8>], filter: &str) -> Vec<u8> {
+    let n = contents.len();
+    let kids: Vec<String> = (0..n).map(|p| format!("{} 0 R", 4 + 2 * p)).collect();
+    let mut objects = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")).into_bytes(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+    ];
+    for (p, content) in contents.iter().enumerate() {
+        objects.push(
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {} 0 R \
+                 /Resources << /Font << /F1 3 0 R >> >> >>",
+                5 + 2 * p
+            )
+            .into_bytes(),
+        );
+        objects.push(pdf_stream(filter, content));
+    }
+    pdf_of(&objects)
+}
+
+/// A PDF of `pages` scanned pages and no text: each page draws one grey image of
+/// `image_bytes` bytes of noise (which no filter compresses), as a scanner's output is
+/// mostly image.
+#[allow(dead_code)]
+pub fn scanned_pdf(pages: usize, image_bytes: usize) -> Vec<u8> {
+    let side = (image_bytes as f64).sqrt() as usize;
+    let kids: Vec<String> = (0..pages).map(|p| format!("{} 0 R", 3 + 3 * p)).collect();
+    let mut objects = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        format!(
+            "<< /Type /Pages /Kids [{}] /Count {pages} >>",
+            kids.join(" ")
+        )
+        .into_bytes(),
+    ];
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    for p in 0..pages {
+        let (content, image) = (4 + 3 * p, 5 + 3 * p);
+        objects.push(
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {content} 0 R \
+                 /Resources << /XObject << /Im0 {image} 0 R >> >> >>"
+            )
+            .into_bytes(),
+        );
+        objects.push(pdf_stream("", b"q 595 0 0 842 0 0 cm /Im0 Do Q"));
+        let noise: Vec<u8> = (0..side * side)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect();
+        objects.push(pdf_stream(
+            &format!(
+                "/Type /XObject /Subtype /Image /Width {side} /Height {side} /ColorSpace \
+                 /DeviceGray /BitsPerComponent 8"
+            ),
+            &noise,
+        ));
+    }
+    pdf_of(&objects)
 }
