@@ -8,6 +8,8 @@
 //! words placed like glyphs ([`layout`]). A file none of these can read is [`Unreadable`]
 //! with the reason, which the service rejects it with.
 
+mod cells;
+pub mod doc;
 pub mod docx;
 pub mod layout;
 pub mod pdf;
@@ -160,6 +162,12 @@ pub struct Limits {
     pub max_glyphs: usize,
     /// Bytes one zip entry (or all entries read) may decompress to.
     pub max_unzipped: u64,
+    /// Bytes one stream of an OLE2 file (.doc, .wps) may hold to be read.
+    pub max_stream: u64,
+    /// Pieces of a Word binary file's piece table (a heavily edited file has thousands).
+    pub max_pieces: usize,
+    /// Characters of text one DOC, WPS or RTF file may give (a long report has 100,000).
+    pub max_chars: usize,
 }
 
 impl Default for Limits {
@@ -168,6 +176,9 @@ impl Default for Limits {
             max_pages: 500,
             max_glyphs: 2_000_000,
             max_unzipped: 64 << 20,
+            max_stream: 64 << 20,
+            max_pieces: 1 << 18,
+            max_chars: 8_000_000,
         }
     }
 }
@@ -333,9 +344,11 @@ pub fn extract(
                 "图像文件需要 OCR 才能读取；本服务未启用 OCR（见 README：--features ocr）",
             )),
         },
-        Kind::Doc => Err(Unreadable::new(
-            "旧版 Word 文件（.doc）暂不能读取：请另存为 .docx 或 PDF 后上传",
-        )),
+        Kind::Doc => {
+            let html = guarded(|| doc::to_html(bytes, limits))?;
+            let d = decode::decode(html.as_bytes(), None, ContentHint::Html);
+            Ok(plain(d.text, Vec::new()))
+        }
         Kind::Xls | Kind::Xlsx => Err(Unreadable::new(
             "Excel 文件（.xls/.xlsx）暂不能读取：年度报告请以 PDF、Word（.docx）、HTML 或文本上传",
         )),
