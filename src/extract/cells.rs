@@ -263,7 +263,10 @@ mod tests {
         })
         .unwrap();
         let out = html.finish();
-        assert!(out.contains("<tr><td colspan=\"2\">a</td><td></td></tr>"), "{out}");
+        assert!(
+            out.contains("<tr><td colspan=\"2\">a</td><td></td></tr>"),
+            "{out}"
+        );
     }
 
     #[test]
