@@ -296,7 +296,8 @@ struct Papx<'a> {
 impl<'a> Papx<'a> {
     fn new(word: &'a [u8], table: &[u8], data: Option<&'a [u8]>, fib: &Fib) -> Papx<'a> {
         let plc = slice(table, fib.bte_papx.0, fib.bte_papx.1).unwrap_or(&[]);
-        let n = plc.len().saturating_sub(4) / 8;
+        // One FKP page per 512 bytes of WordDocument at most.
+        let n = (plc.len().saturating_sub(4) / 8).min(word.len() / PAGE);
         let pages = (0..n)
             .filter_map(|i| Some((u32_at(plc, i * 4)?, u32_at(plc, (n + 1) * 4 + i * 4)?)))
             .collect();
@@ -473,7 +474,9 @@ fn read_stream(
 /// cells with their merges.
 pub fn to_html(bytes: &[u8], limits: &Limits) -> Result<String, Unreadable> {
     let mut file = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| {
-        Unreadable::new(format!("Word 文件（.doc/.wps）的 OLE 复合文件结构有误：{e}"))
+        Unreadable::new(format!(
+            "Word 文件（.doc/.wps）的 OLE 复合文件结构有误：{e}"
+        ))
     })?;
     if !file.is_stream("/WordDocument") {
         return Err(Unreadable::new(
@@ -520,7 +523,9 @@ pub fn to_html(bytes: &[u8], limits: &Limits) -> Result<String, Unreadable> {
         } else {
             let len = count.checked_mul(2).ok_or_else(outside)?;
             let bytes = slice(&word, piece.fc, len).ok_or_else(outside)?;
-            let units = bytes.chunks_exact(2).map(|u| u16::from_le_bytes([u[0], u[1]]));
+            let units = bytes
+                .chunks_exact(2)
+                .map(|u| u16::from_le_bytes([u[0], u[1]]));
             let mut k = 0u32;
             for c in char::decode_utf16(units) {
                 let (c, width) = match c {
@@ -549,5 +554,150 @@ fn cp1252(b: u8) -> char {
     match b {
         0x80..=0x9F => char::from_u32(HIGH[(b - 0x80) as usize].into()).unwrap_or('\u{fffd}'),
         b => b.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{self, ContentHint};
+    use std::io::Write;
+
+    const FIXTURE: &[u8] = include_bytes!("../../tests/corpus/files/huaian-city-2024.doc");
+
+    fn text(bytes: &[u8]) -> Result<String, Unreadable> {
+        let html = to_html(bytes, &Limits::default())?;
+        Ok(decode::decode(html.as_bytes(), None, ContentHint::Html).text)
+    }
+
+    /// A compound file with a Word 97 FIB, one piece of `ccp` characters at `fc`, and
+    /// `text` stored from byte 1024 of WordDocument.
+    fn synthetic(flags: u16, fc: u32, ccp: u32, text: &[u8]) -> Vec<u8> {
+        let mut word = vec![0u8; 1024];
+        word[0..2].copy_from_slice(&W_IDENT.to_le_bytes());
+        word[2..4].copy_from_slice(&0xC1u16.to_le_bytes());
+        word[0x0A..0x0C].copy_from_slice(&(flags | 0x0200).to_le_bytes());
+        word[32..34].copy_from_slice(&14u16.to_le_bytes());
+        let lw = 34 + 28;
+        word[lw..lw + 2].copy_from_slice(&22u16.to_le_bytes());
+        word[lw + 14..lw + 18].copy_from_slice(&ccp.to_le_bytes());
+        let fc_lcb = lw + 2 + 88;
+        word[fc_lcb..fc_lcb + 2].copy_from_slice(&93u16.to_le_bytes());
+        let clx_at = fc_lcb + 2 + PAIR_CLX * 8;
+        // CLX: a Pcdt holding PlcPcd [0, ccp] and one PCD.
+        let mut clx = vec![2u8];
+        clx.extend(16u32.to_le_bytes());
+        clx.extend(0u32.to_le_bytes());
+        clx.extend(ccp.to_le_bytes());
+        clx.extend([0, 0]);
+        clx.extend(fc.to_le_bytes());
+        clx.extend([0, 0]);
+        word[clx_at..clx_at + 4].copy_from_slice(&0u32.to_le_bytes());
+        word[clx_at + 4..clx_at + 8].copy_from_slice(&(clx.len() as u32).to_le_bytes());
+        word.extend_from_slice(text);
+        let mut file = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+        file.create_stream("/WordDocument")
+            .unwrap()
+            .write_all(&word)
+            .unwrap();
+        file.create_stream("/1Table")
+            .unwrap()
+            .write_all(&clx)
+            .unwrap();
+        file.flush().unwrap();
+        file.into_inner().into_inner()
+    }
+
+    #[test]
+    fn the_fixture_reads_with_its_table_cells_as_tabs() {
+        let t = text(FIXTURE).unwrap();
+        assert!(
+            t.starts_with("淮安市人民政府2024年政府信息公开工作年度报告\n"),
+            "{t}"
+        );
+        assert!(t.contains("\n规章\t1\t0\t11\n"), "{t}");
+        assert!(t.contains("\n行政许可\t447228\t\t\n"), "{t}");
+        assert!(
+            t.contains("\t(一)予以公开\t\t1288\t21\t0\t0\t50\t3\t1362\n"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn compressed_and_utf16_pieces_read_with_fields_and_objects() {
+        // Compressed: the FC has bit 30 set and counts bytes twice.
+        let doc = synthetic(0, 0x4000_0000 | 2048, 6, b"ab\x01c\r\x0c");
+        assert_eq!(text(&doc).unwrap().trim(), "abc");
+        let utf16: Vec<u8> = "申\u{13} PAGE \u{14}请\u{15}表\r"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let doc = synthetic(0, 1024, 13, &utf16);
+        assert_eq!(text(&doc).unwrap().trim(), "申请表");
+    }
+
+    #[test]
+    fn an_encrypted_file_says_so() {
+        let err = to_html(&synthetic(0x0100, 1024, 1, b"\r\0"), &Limits::default()).unwrap_err();
+        assert!(err.reason.contains("加密"), "{}", err.reason);
+    }
+
+    #[test]
+    fn a_piece_outside_the_stream_is_unreadable() {
+        for fc in [1 << 29, 0x3FFF_FFFF, 0x4000_0000 | 0x3FFF_FFFF, 1030] {
+            let err = to_html(&synthetic(0, fc, 100, b"ab\r"), &Limits::default()).unwrap_err();
+            assert!(err.reason.contains("之外"), "{fc}: {}", err.reason);
+        }
+        let err = to_html(&synthetic(0, 1024, u32::MAX, b"ab\r"), &Limits::default()).unwrap_err();
+        assert!(err.reason.contains("上限"), "{}", err.reason);
+    }
+
+    #[test]
+    fn truncated_and_garbage_files_are_unreadable() {
+        for len in [0, 8, 512, 4096, FIXTURE.len() / 3, FIXTURE.len() - 1] {
+            assert!(
+                to_html(&FIXTURE[..len], &Limits::default()).is_err(),
+                "{len}"
+            );
+        }
+        let mut garbage = FIXTURE[..8].to_vec();
+        garbage.extend((0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+        assert!(to_html(&garbage, &Limits::default()).is_err());
+    }
+
+    /// Every FAT entry of the fixture's first FAT sector turned back on an earlier sector:
+    /// chains that loop are refused or cut, never followed for ever.
+    #[test]
+    fn a_cyclic_fat_never_hangs_or_panics() {
+        let fat_sector = u32::from_le_bytes(FIXTURE[0x4C..0x50].try_into().unwrap()) as usize;
+        let fat_at = 512 * (fat_sector + 1);
+        for entry in 1..128usize {
+            let mut bytes = FIXTURE.to_vec();
+            let at = fat_at + entry * 4;
+            bytes[at..at + 4].copy_from_slice(&((entry as u32) - 1).to_le_bytes());
+            let _ = to_html(&bytes, &Limits::default());
+            bytes[at..at + 4].copy_from_slice(&(entry as u32).to_le_bytes());
+            let _ = to_html(&bytes, &Limits::default());
+        }
+    }
+
+    #[test]
+    fn every_byte_of_the_fib_and_tables_flipped_never_panics() {
+        // The first 16 KiB past the header hold the directory, WordDocument's FIB and text.
+        for at in (512..FIXTURE.len().min(16 << 10)).step_by(29) {
+            let mut bytes = FIXTURE.to_vec();
+            bytes[at] ^= 0xFF;
+            let _ = to_html(&bytes, &Limits::default());
+        }
+    }
+
+    #[test]
+    fn a_long_document_is_bounded() {
+        let limits = Limits {
+            max_chars: 100,
+            ..Limits::default()
+        };
+        let err = to_html(FIXTURE, &limits).unwrap_err();
+        assert!(err.reason.contains("上限"), "{}", err.reason);
     }
 }
