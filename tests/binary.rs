@@ -47,13 +47,22 @@ binary_test!(
     pingtan_docx_reads_exactly,
     "fujian-pingtan-experimental-zone-2023.json"
 );
+binary_test!(huaian_doc_reads_exactly, "huaian-city-2024-doc.json");
+binary_test!(
+    chaoyang_rtf_reads_exactly,
+    "beijing-chaoyang-district-2022-rtf.json"
+);
+binary_test!(
+    pingtan_mhtml_reads_exactly,
+    "fujian-pingtan-experimental-zone-2023-mht.json"
+);
 
 #[test]
 fn every_binary_expected_file_has_a_test() {
     let count = std::fs::read_dir(root().join("files/expected"))
         .unwrap()
         .count();
-    assert_eq!(count, 5, "a new expected file needs its binary_test! line");
+    assert_eq!(count, 8, "a new expected file needs its binary_test! line");
 }
 
 fn text_of(path: &Path) -> (bool, String, String) {
@@ -176,15 +185,32 @@ fn a_zip_bomb_is_unreadable_and_its_memory_stays_bounded() {
 }
 
 #[test]
-fn legacy_office_files_are_unreadable_with_advice() {
+fn a_broken_word_file_is_unreadable_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
-    // The OLE2 signature and a directory entry naming the Word stream, as .doc files begin.
+    // The OLE2 signature and a directory entry naming the Word stream, and nothing sound.
     let mut doc = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     doc.resize(512, 0);
     doc.extend("WordDocument".encode_utf16().flat_map(u16::to_le_bytes));
     let path = dir.path().join("report.doc");
     std::fs::write(&path, doc).unwrap();
-    assert_unreadable(&path, ".docx");
+    assert_unreadable(&path, "OLE");
+    let cut = dir.path().join("cut.doc");
+    let whole = std::fs::read(file("huaian-city-2024.doc")).unwrap();
+    std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
+    assert_unreadable(&cut, "Word");
+}
+
+/// Kingsoft WPS Writer saves .wps files in the Word binary format; no real .wps was found
+/// to commit (tests/corpus/README.md), so the .doc fixture stands in under the name.
+#[test]
+fn a_wps_file_reads_as_the_word_file_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let wps = dir.path().join("report.wps");
+    std::fs::copy(file("huaian-city-2024.doc"), &wps).unwrap();
+    let doc = parse_facts(&file("huaian-city-2024.doc"));
+    let got = parse_facts(&wps);
+    assert_eq!(got["facts"], doc["facts"]);
+    assert_eq!(got["facts"].as_object().unwrap().len(), 207);
 }
 
 #[cfg(not(feature = "ocr"))]

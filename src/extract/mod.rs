@@ -4,13 +4,20 @@
 //! Owns the kind of a document ([`Kind`], from its bytes, then the client's content type)
 //! and turns every kind into one form: lines of text, table rows as tab-separated cells.
 //! Text and HTML go through [`crate::decode`]; PDF through glyph positions ([`pdf`]); Word
-//! (DOCX) through its table XML with the merges expanded ([`docx`]); scans through OCR
-//! words placed like glyphs ([`layout`]). A file none of these can read is [`Unreadable`]
-//! with the reason, which the service rejects it with.
+//! (DOCX) through its table XML with the merges expanded ([`docx`]); Word 97–2003 and WPS
+//! (.doc, .wps) through the piece table of the Word binary format ([`doc`]); RTF through its
+//! control words ([`rtf`]); saved web pages (MHTML) through the page part of the MIME
+//! message ([`mhtml`]); scans through OCR words placed like glyphs ([`layout`]). DOC, RTF and
+//! MHTML become HTML that the one HTML reader reads, tables as tab-separated cells. A file
+//! none of these can read is [`Unreadable`] with the reason, which the service rejects it with.
 
+mod cells;
+pub mod doc;
 pub mod docx;
 pub mod layout;
+pub mod mhtml;
 pub mod pdf;
+pub mod rtf;
 
 use crate::decode::{self, ContentHint};
 use crate::model::finding::Code;
@@ -22,8 +29,12 @@ pub enum Kind {
     Html,
     Pdf,
     Docx,
-    /// Legacy Word (OLE2 compound file).
+    /// Legacy Word (OLE2 compound file): Word 97–2003 and Kingsoft WPS Writer.
     Doc,
+    /// Rich Text Format.
+    Rtf,
+    /// A saved web page (MIME multipart/related).
+    Mhtml,
     Xlsx,
     /// Legacy Excel (OLE2 compound file).
     Xls,
@@ -38,6 +49,8 @@ impl Kind {
             Kind::Pdf => "pdf",
             Kind::Docx => "docx",
             Kind::Doc => "doc",
+            Kind::Rtf => "rtf",
+            Kind::Mhtml => "mhtml",
             Kind::Xlsx => "xlsx",
             Kind::Xls => "xls",
             Kind::Image => "image",
@@ -53,7 +66,10 @@ impl Kind {
             "jsp" | "jspx" | "asp" | "aspx" | "php" | "do" | "action" => Kind::Html,
             "pdf" => Kind::Pdf,
             "docx" => Kind::Docx,
-            "doc" => Kind::Doc,
+            // Word templates, and Kingsoft WPS Writer's documents and templates.
+            "doc" | "dot" | "wps" | "wpt" => Kind::Doc,
+            "rtf" => Kind::Rtf,
+            "mht" | "mhtml" => Kind::Mhtml,
             "xlsx" => Kind::Xlsx,
             "xls" => Kind::Xls,
             "png" | "jpg" | "jpeg" | "tif" | "tiff" | "bmp" | "gif" | "webp" => Kind::Image,
@@ -69,6 +85,8 @@ impl Kind {
             Kind::Pdf => "application/pdf",
             Kind::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             Kind::Doc => "application/msword",
+            Kind::Rtf => "application/rtf",
+            Kind::Mhtml => "multipart/related",
             Kind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             Kind::Xls => "application/vnd.ms-excel",
             Kind::Image => "image",
@@ -90,7 +108,17 @@ impl Kind {
             "docx" | "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => {
                 Kind::Docx
             }
-            "doc" | "application/msword" => Kind::Doc,
+            "doc"
+            | "wps"
+            | "application/msword"
+            | "application/kswps"
+            | "application/wps-office.wps" => Kind::Doc,
+            "rtf" | "application/rtf" | "text/rtf" => Kind::Rtf,
+            "mht"
+            | "mhtml"
+            | "multipart/related"
+            | "message/rfc822"
+            | "application/x-mimearchive" => Kind::Mhtml,
             "xlsx" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => {
                 Kind::Xlsx
             }
@@ -105,8 +133,9 @@ impl Kind {
 const OLE2: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
 /// The kind of `bytes`. The bytes decide where they are plain about it (a PDF header, a zip
-/// holding word/document.xml, an image signature); the content type only tells text from
-/// HTML and a legacy Word file from a legacy Excel one.
+/// holding word/document.xml, an OLE2 file holding a WordDocument stream, `{\rtf`, a MIME
+/// message of a web page, an image signature); the content type only tells text from HTML
+/// and a legacy Word file from a legacy Excel one.
 pub fn detect(bytes: &[u8], content_type: Option<Kind>) -> Kind {
     let head = &bytes[..bytes.len().min(1024)];
     if memchr::memmem::find(head, b"%PDF-").is_some() {
@@ -119,6 +148,9 @@ pub fn detect(bytes: &[u8], content_type: Option<Kind>) -> Kind {
         };
     }
     if bytes.starts_with(OLE2) {
+        if utf16_contains(bytes, "WordDocument") {
+            return Kind::Doc;
+        }
         return match content_type {
             Some(Kind::Xls | Kind::Xlsx) => Kind::Xls,
             Some(Kind::Doc | Kind::Docx) => Kind::Doc,
@@ -126,6 +158,12 @@ pub fn detect(bytes: &[u8], content_type: Option<Kind>) -> Kind {
             _ if utf16_contains(bytes, "Workbook") || utf16_contains(bytes, "Book") => Kind::Xls,
             _ => Kind::Doc,
         };
+    }
+    if head.starts_with(b"{\\rtf") {
+        return Kind::Rtf;
+    }
+    if mhtml::looks_like_mhtml(&bytes[..bytes.len().min(4096)]) {
+        return Kind::Mhtml;
     }
     if is_image(head) {
         return Kind::Image;
@@ -160,6 +198,12 @@ pub struct Limits {
     pub max_glyphs: usize,
     /// Bytes one zip entry (or all entries read) may decompress to.
     pub max_unzipped: u64,
+    /// Bytes one stream of an OLE2 file (.doc, .wps) may hold to be read.
+    pub max_stream: u64,
+    /// Pieces of a Word binary file's piece table (a heavily edited file has thousands).
+    pub max_pieces: usize,
+    /// Characters of text one DOC, WPS or RTF file may give (a long report has 100,000).
+    pub max_chars: usize,
 }
 
 impl Default for Limits {
@@ -168,6 +212,9 @@ impl Default for Limits {
             max_pages: 500,
             max_glyphs: 2_000_000,
             max_unzipped: 64 << 20,
+            max_stream: 64 << 20,
+            max_pieces: 1 << 18,
+            max_chars: 8_000_000,
         }
     }
 }
@@ -345,6 +392,23 @@ pub fn extract(
             let d = decode::decode(html.as_bytes(), None, ContentHint::Html);
             Ok(plain(d.text, Vec::new()))
         }
+        Kind::Rtf => {
+            let html = guarded(|| rtf::to_html(bytes, limits))?;
+            let d = decode::decode(html.as_bytes(), None, ContentHint::Html);
+            Ok(plain(d.text, Vec::new()))
+        }
+        Kind::Mhtml => {
+            let (html, charset) = guarded(|| mhtml::page(bytes))?;
+            let d = decode::decode(&html, charset.as_deref(), ContentHint::Html);
+            let mut notes = Vec::new();
+            if d.had_errors {
+                notes.push(Note {
+                    code: Code::EncodingErrors,
+                    message: format!("部分字节不是合法的 {} 编码，已替换", d.encoding),
+                });
+            }
+            Ok(plain(d.text, notes))
+        }
         Kind::Image => match ocr {
             Some(engine) => {
                 let words = engine
@@ -364,9 +428,11 @@ pub fn extract(
                 "图像文件需要 OCR 才能读取；本服务未启用 OCR（见 README：--features ocr）",
             )),
         },
-        Kind::Doc => Err(Unreadable::new(
-            "旧版 Word 文件（.doc）暂不能读取：请另存为 .docx 或 PDF 后上传",
-        )),
+        Kind::Doc => {
+            let html = guarded(|| doc::to_html(bytes, limits))?;
+            let d = decode::decode(html.as_bytes(), None, ContentHint::Html);
+            Ok(plain(d.text, Vec::new()))
+        }
         Kind::Xls | Kind::Xlsx => Err(Unreadable::new(
             "Excel 文件（.xls/.xlsx）暂不能读取：年度报告请以 PDF、Word（.docx）、HTML 或文本上传",
         )),
@@ -398,3 +464,35 @@ fn words_to_pieces(words: Vec<Word>) -> Vec<Piece> {
 }
 
 use layout::Piece;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_word_processor_files_are_known_by_their_bytes_and_names() {
+        let mut ole = OLE2.to_vec();
+        ole.resize(512, 0);
+        ole.extend("WordDocument".encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(detect(&ole, None), Kind::Doc);
+        assert_eq!(detect(&ole, Some(Kind::Xls)), Kind::Doc);
+        assert_eq!(detect(b"{\\rtf1\\ansi x}", Some(Kind::Text)), Kind::Rtf);
+        let mht = b"From: <Saved by Blink>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/related;\r\n\ttype=\"text/html\"; boundary=\"x\"\r\n\r\n";
+        assert_eq!(detect(mht, None), Kind::Mhtml);
+        assert_eq!(detect(b"<p>MIME-Version: 1.0</p>", None), Kind::Text);
+        for (ext, kind) in [
+            ("wps", Kind::Doc),
+            ("WPT", Kind::Doc),
+            ("dot", Kind::Doc),
+            ("rtf", Kind::Rtf),
+            ("mht", Kind::Mhtml),
+            ("mhtml", Kind::Mhtml),
+        ] {
+            assert_eq!(Kind::from_extension(ext), Some(kind), "{ext}");
+        }
+        for kind in [Kind::Doc, Kind::Rtf, Kind::Mhtml] {
+            assert_eq!(Kind::from_content_type(kind.mime()), Some(kind));
+            assert_eq!(Kind::from_content_type(kind.name()), Some(kind));
+        }
+    }
+}
