@@ -494,12 +494,9 @@ pub struct WorkerArgs {
     pub encoding: Option<String>,
     #[arg(long)]
     pub ocr: bool,
+    /// The extraction's limits, as JSON (`extract::Limits`).
     #[arg(long)]
-    pub max_pages: usize,
-    #[arg(long)]
-    pub max_glyphs: usize,
-    #[arg(long)]
-    pub max_unzipped: u64,
+    pub limits: String,
 }
 
 fn read(path: &std::path::Path) -> std::io::Result<Vec<u8>> {

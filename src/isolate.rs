@@ -111,9 +111,7 @@ impl Isolate for Workers {
         let mut cmd = Command::new(&self.exe);
         cmd.arg("extract-worker")
             .args(["--content", content_name(request.content)])
-            .args(["--max-pages", &limits.max_pages.to_string()])
-            .args(["--max-glyphs", &limits.max_glyphs.to_string()])
-            .args(["--max-unzipped", &limits.max_unzipped.to_string()])
+            .args(["--limits", &serde_json::to_string(limits).unwrap_or_default()])
             .env("RUST_LOG", "off")
             .env("MALLOC_ARENA_MAX", "1");
         if let Some(kind) = request.content_type {
@@ -378,6 +376,25 @@ mod tests {
         let err = read_answer(&answer(Err(Unreadable::new("加密")))).unwrap_err();
         assert_eq!(err.reason, "加密");
         assert!(read_answer(b"{").is_err());
+    }
+
+    /// A worker names the kind it read; every kind's name must read back.
+    #[test]
+    fn every_kind_name_reads_back() {
+        for kind in [
+            Kind::Text,
+            Kind::Html,
+            Kind::Pdf,
+            Kind::Docx,
+            Kind::Doc,
+            Kind::Xlsx,
+            Kind::Xls,
+            Kind::Image,
+            Kind::Rtf,
+            Kind::Mhtml,
+        ] {
+            assert_eq!(Kind::from_content_type(kind.name()), Some(kind), "{kind:?}");
+        }
     }
 
     #[test]

@@ -277,11 +277,7 @@ fn extract_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     use std::io::Read;
     let reader = nianbao::config::engine(args.ocr).map_err(anyhow::Error::msg)?;
     let reader = nianbao::Reader {
-        limits: nianbao::extract::Limits {
-            max_pages: args.max_pages,
-            max_glyphs: args.max_glyphs,
-            max_unzipped: args.max_unzipped,
-        },
+        limits: serde_json::from_str(&args.limits).context("--limits")?,
         ..reader
     };
     let mut bytes = Vec::new();

@@ -190,8 +190,8 @@ fn is_image(head: &[u8]) -> bool {
         || (head.len() >= 12 && head.starts_with(b"RIFF") && &head[8..12] == b"WEBP")
 }
 
-/// Bounds on what one document may cost to extract.
-#[derive(Debug, Clone)]
+/// Bounds on what one document may cost to extract (sent to a worker as JSON).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     pub max_pages: usize,
     /// Glyphs read from one PDF; the pages after the budget are left unread, with a note.
