@@ -43,7 +43,7 @@ use crate::channel;
 use crate::model::id::report_id;
 use crate::pb::ingest_service_client::IngestServiceClient;
 use crate::pb::{Document, IngestResult, LimitsRequest, LimitsResponse, Outcome};
-use files::{FilesError, Select};
+use files::{FilesError, Found, Select};
 use manifest::{Entry, Manifest, ManifestError, MANIFEST_NAMES};
 
 /// The defaults of `nianbao upload`'s flags.
@@ -76,15 +76,6 @@ pub struct UploadOptions {
     pub include: Vec<String>,
     /// Globs a file found under an uploaded folder must not match, relative to it.
     pub exclude: Vec<String>,
-}
-
-/// The content type the uploader states for `path`, from its extension ("" if unknown: the
-/// server then goes by the bytes alone).
-fn content_type(path: &Path) -> &'static str {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .and_then(crate::extract::Kind::from_extension)
-        .map_or("", crate::extract::Kind::mime)
 }
 
 /// A file holding the same bytes as an earlier file of the same upload: not sent, answered
@@ -123,6 +114,9 @@ pub struct Summary {
     pub already_acknowledged: u64,
     /// Sent but never acknowledged (the server kept failing), or unreadable.
     pub unacknowledged: Vec<(PathBuf, String)>,
+    /// Files found in a folder that are no document nianbao reads (by their bytes), with
+    /// why: not sent, not journaled, and no failure of the upload.
+    pub skipped: Vec<(PathBuf, String)>,
     /// Repeats answered in this upload, in the order answered (each also counted under
     /// `duplicate` or `rejected`).
     pub repeats: Vec<Repeat>,
@@ -194,6 +188,15 @@ impl std::fmt::Display for Summary {
                 rejected - listed,
                 self.journal.display()
             )?;
+        }
+        writeln!(f, "skipped (not a document): {}", self.skipped.len())?;
+        for (path, why) in self.skipped.iter().take(REJECTED_LISTED) {
+            writeln!(f, "  {}: {why}", path.display())?;
+        }
+        if let Some(more) = self.skipped.len().checked_sub(REJECTED_LISTED) {
+            if more > 0 {
+                writeln!(f, "  … and {more} more")?;
+            }
         }
         writeln!(f, "not acknowledged: {}", self.unacknowledged.len())?;
         for (path, why) in self.unacknowledged.iter().take(REJECTED_LISTED) {
@@ -321,6 +324,8 @@ struct Pending {
     repeats: Vec<PathBuf>,
     /// What the manifest says of `path` (URL, publication date).
     entry: Entry,
+    /// The content type it is sent with ([`files::judge`]).
+    content_type: &'static str,
 }
 
 impl Pending {
@@ -503,7 +508,7 @@ fn too_large(doc: &Pending, limits: &LimitsResponse) -> Option<String> {
 /// widest an index can print.
 fn message_len(doc: &Pending) -> u64 {
     use prost::Message;
-    let mut shell = document(&doc.path, &doc.entry, usize::MAX, Vec::new());
+    let mut shell = document(doc, usize::MAX, Vec::new());
     shell.content = Vec::new();
     let content = prost::encoding::key_len(1) as u64
         + prost::encoding::encoded_len_varint(doc.len) as u64
@@ -512,14 +517,14 @@ fn message_len(doc: &Pending) -> u64 {
 }
 
 /// The Document that sends `path`'s `content`, tagged `tag`.
-fn document(path: &Path, entry: &Entry, tag: usize, content: Vec<u8>) -> Document {
+fn document(doc: &Pending, tag: usize, content: Vec<u8>) -> Document {
     Document {
         content,
-        content_type: content_type(path).to_string(),
-        source: path.display().to_string(),
+        content_type: doc.content_type.to_string(),
+        source: doc.path.display().to_string(),
         tag: tag.to_string(),
-        published: entry.published.clone(),
-        url: entry.url.clone(),
+        published: doc.entry.published.clone(),
+        url: doc.entry.url.clone(),
         ..Default::default()
     }
 }
@@ -551,7 +556,7 @@ fn leave_out_too_large<W: Write>(
 
 /// The files under `options.paths`, without the journal and the manifests when they lie
 /// inside an uploaded directory.
-fn files_to_send(options: &UploadOptions, select: &Select) -> Result<Vec<PathBuf>, FilesError> {
+fn files_to_send(options: &UploadOptions, select: &Select) -> Result<Vec<Found>, FilesError> {
     let skip: Vec<PathBuf> = [Some(&options.journal), options.manifest.as_ref()]
         .into_iter()
         .flatten()
@@ -559,8 +564,10 @@ fn files_to_send(options: &UploadOptions, select: &Select) -> Result<Vec<PathBuf
         .collect();
     Ok(files::collect_files(&options.paths, select)?
         .into_iter()
-        .filter(|f| !is_manifest(f))
-        .filter(|f| skip.is_empty() || !std::fs::canonicalize(f).is_ok_and(|f| skip.contains(&f)))
+        .filter(|f| !is_manifest(&f.path))
+        .filter(|f| {
+            skip.is_empty() || !std::fs::canonicalize(&f.path).is_ok_and(|f| skip.contains(&f))
+        })
         .collect())
 }
 
@@ -601,20 +608,28 @@ fn read_manifests(options: &UploadOptions) -> Result<Manifest, UploadError> {
 /// same bytes as an earlier one a repeat of that one. A file journaled as too large to
 /// send is planned again: the server's limits may have grown.
 fn plan(
-    files: Vec<PathBuf>,
+    files: Vec<Found>,
     journaled: &HashMap<String, Option<String>>,
     manifest: &Manifest,
     summary: &mut Summary,
 ) -> Vec<Pending> {
     let mut pending: Vec<Pending> = Vec::new();
     let mut by_id: HashMap<String, usize> = HashMap::new();
-    for path in files {
+    for found in files {
+        let path = found.path.clone();
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) => {
                 summary
                     .unacknowledged
                     .push((path, format!("unreadable: {e}")));
+                continue;
+            }
+        };
+        let content_type = match files::judge(&found, &bytes) {
+            Ok(content_type) => content_type,
+            Err(why) => {
+                summary.skipped.push((path, why));
                 continue;
             }
         };
@@ -637,6 +652,7 @@ fn plan(
                         len: bytes.len() as u64,
                         repeats: Vec::new(),
                         entry,
+                        content_type,
                     });
                 }
             },
@@ -778,13 +794,15 @@ async fn stream_once(
     let mut done = HashSet::new();
     let window = Arc::new(Semaphore::new(options.in_flight.max(1)));
     let (tx, rx) = mpsc::channel::<Document>(options.in_flight.max(1));
-    let paths: Vec<(PathBuf, Entry)> = pending
+    // Each document with no content yet: the producer reads it when the window lets it.
+    let shells: Vec<(PathBuf, Document)> = pending
         .iter()
-        .map(|p| (p.path.clone(), p.entry.clone()))
+        .enumerate()
+        .map(|(i, p)| (p.path.clone(), document(p, i, Vec::new())))
         .collect();
     let producer_window = window.clone();
     let producer = tokio::spawn(async move {
-        for (i, (path, entry)) in paths.into_iter().enumerate() {
+        for (path, shell) in shells {
             let Ok(permit) = producer_window.clone().acquire_owned().await else {
                 break;
             };
@@ -792,7 +810,7 @@ async fn stream_once(
             let Ok(content) = tokio::fs::read(&path).await else {
                 continue;
             };
-            for message in in_parts(document(&path, &entry, i, content), part) {
+            for message in in_parts(Document { content, ..shell }, part) {
                 if tx.send(message).await.is_err() {
                     return;
                 }
@@ -897,12 +915,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn content_type_goes_by_the_extension() {
-        assert_eq!(content_type(Path::new("b/r.PDF")), "application/pdf");
-        assert_eq!(content_type(Path::new("b/12345")), "");
-    }
-
-    #[test]
     fn plan_sends_each_distinct_content_once() {
         let dir = tempfile::tempdir().unwrap();
         let files: Vec<PathBuf> = [
@@ -922,12 +934,14 @@ mod tests {
         .collect();
         let journaled = HashMap::from([(report_id(b"sent before"), None)]);
         let mut summary = Summary::default();
-        let pending = plan(
-            files.clone(),
-            &journaled,
-            &Manifest::default(),
-            &mut summary,
-        );
+        let found = files
+            .iter()
+            .map(|path| Found {
+                path: path.clone(),
+                root: Some(dir.path().to_owned()),
+            })
+            .collect();
+        let pending = plan(found, &journaled, &Manifest::default(), &mut summary);
         let planned: Vec<(&Path, Vec<&Path>)> = pending
             .iter()
             .map(|p| {
@@ -966,6 +980,7 @@ mod tests {
             len: 8,
             repeats: vec!["mirror/a.txt".into()],
             entry: Entry::default(),
+            content_type: "",
         };
         let result = answered(outcome, &doc.id, reason);
         let mut answers = Answers::new(
@@ -1079,6 +1094,7 @@ mod tests {
                 url: "https://example.gov.cn/a.html".into(),
                 published: "2024-01-15".into(),
             },
+            content_type: "text/plain",
         }
     }
 
@@ -1090,13 +1106,14 @@ mod tests {
         for len in [0usize, 1, 127, 128, 16_383, 16_384, 70_000] {
             let content = vec![b'x'; len];
             let doc = pending("2023/朝阳区.txt", &content);
-            let sent = document(&doc.path, &doc.entry, 12345, content).encoded_len() as u64;
+            let sent = document(&doc, 12345, content).encoded_len() as u64;
             let counted = message_len(&doc);
             assert!(
                 counted >= sent && counted - sent < 20,
                 "{len}: {counted} {sent}"
             );
             let at = |max_message_bytes| LimitsResponse {
+                accepts_parts: false,
                 max_message_bytes,
                 max_document_bytes: 0,
             };
@@ -1113,6 +1130,7 @@ mod tests {
         }
         let doc = pending("a.txt", &[b'x'; 100]);
         let limits = LimitsResponse {
+            accepts_parts: false,
             max_message_bytes: 1 << 20,
             max_document_bytes: 99,
         };
@@ -1135,6 +1153,7 @@ mod tests {
             ..pending(big_path.to_str().unwrap(), &[b'x'; 1000])
         };
         let limits = LimitsResponse {
+            accepts_parts: false,
             max_message_bytes: 500,
             max_document_bytes: 0,
         };
@@ -1161,7 +1180,10 @@ mod tests {
         let journaled = read_journal(&dir.path().join("journal")).unwrap();
         let mut summary = Summary::default();
         let planned = plan(
-            vec![dir.path().join("big.txt")],
+            vec![Found {
+                path: dir.path().join("big.txt"),
+                root: None,
+            }],
             &journaled,
             &Manifest::default(),
             &mut summary,
@@ -1179,13 +1201,17 @@ mod tests {
         // A larger limit: sent.
         let mut summary = Summary::default();
         let planned = plan(
-            vec![dir.path().join("big.txt")],
+            vec![Found {
+                path: dir.path().join("big.txt"),
+                root: None,
+            }],
             &journaled,
             &Manifest::default(),
             &mut summary,
         );
         let mut answers = Answers::new(summary, Vec::new(), indicatif::ProgressBar::hidden());
         let larger = LimitsResponse {
+            accepts_parts: false,
             max_message_bytes: 2000,
             max_document_bytes: 0,
         };

@@ -111,7 +111,10 @@ impl Isolate for Workers {
         let mut cmd = Command::new(&self.exe);
         cmd.arg("extract-worker")
             .args(["--content", content_name(request.content)])
-            .args(["--limits", &serde_json::to_string(limits).unwrap_or_default()])
+            .args([
+                "--limits",
+                &serde_json::to_string(limits).unwrap_or_default(),
+            ])
             .env("RUST_LOG", "off")
             .env("MALLOC_ARENA_MAX", "1");
         if let Some(kind) = request.content_type {

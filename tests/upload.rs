@@ -630,6 +630,13 @@ async fn upload_of_a_folder_with_a_60_mb_scan() {
         files.path().join("c.txt"),
     )
     .unwrap();
+    // Files that are no document: skipped by their bytes, named with why.
+    std::fs::write(files.path().join("notes.json"), b"{\"page\": 1}").unwrap();
+    std::fs::write(
+        files.path().join("scraper.so"),
+        b"\x7fELF\x02\x01\x01\0\0\0",
+    )
+    .unwrap();
     let journal = files.path().join("journal");
     let dir = files.path().to_str().unwrap();
 
@@ -651,6 +658,9 @@ async fn upload_of_a_folder_with_a_60_mb_scan() {
         "rejected: 1",
         "over the server's document limit of 33554432 bytes (serve --max-document-bytes)",
         &format!("    {}\n", scan_path.display()),
+        "skipped (not a document): 2",
+        "notes.json: text, but a .json file",
+        "scraper.so: a binary file of no kind nianbao reads",
     ] {
         assert!(out.contains(line), "{line:?} missing from:\n{out}");
     }

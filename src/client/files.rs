@@ -139,38 +139,104 @@ fn globs(option: &'static str, patterns: &[String]) -> Result<Option<GlobSet>, F
     })
 }
 
-/// Whether a file found in a folder may be a report: a known document extension (.txt
-/// .html .htm .pdf .docx .doc .xls .xlsx, images, and pages saved under their script's name:
-/// .jsp .asp .aspx .php .do .action) or none at all (scrapers often save pages without
-/// one), and not a hidden file.
-pub fn may_be_report(path: &Path) -> bool {
-    match path.extension().and_then(|e| e.to_str()) {
-        None => !path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.')),
-        Some(ext) => crate::extract::Kind::from_extension(ext).is_some(),
+/// Whether a file is hidden (`.DS_Store`, `.journal`): never sent from a folder.
+fn hidden(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+}
+
+/// Every file named in `paths`, and under the directories among them every file that is not
+/// hidden and that `select` selects. Which of them are documents is decided by their bytes
+/// ([`judge`]) once they are read.
+pub fn collect_files(paths: &[PathBuf], select: &Select) -> Result<Vec<Found>, FilesError> {
+    Ok(walk(paths)?
+        .into_iter()
+        .filter(|f| f.root.is_none() || (!hidden(&f.path) && select.selects(f.relative())))
+        .collect())
+}
+
+/// Extensions of text files that may hold a report's text (converters' Markdown too); text
+/// under another extension (.json, .csv, .js, .css, .xml) found in a folder is not sent.
+const TEXT_EXTENSIONS: &[&str] = &["txt", "text", "md", "markdown"];
+
+/// How a file is sent, by its bytes: the content type to state (empty: the server decides),
+/// or, for a file found in a folder that is no document nianbao reads, why it is skipped. A
+/// page is a page whatever its name (.jsp, .aspx, none); a PDF, Word, Excel, OFD, RTF or
+/// MHTML file, or an image, is known by its signature; other text goes when its name says
+/// text or nothing. A file named on the command line is always sent.
+pub fn judge(found: &Found, bytes: &[u8]) -> Result<&'static str, String> {
+    use crate::extract::Kind;
+    let ext = found
+        .path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let named = found.root.is_none();
+    if bytes.is_empty() {
+        return Ok("");
+    }
+    let kind = crate::extract::detect(bytes, None);
+    match kind {
+        Kind::Text | Kind::Html => {}
+        Kind::Docx | Kind::Xlsx if crate::extract::docx::office_kind(bytes).is_none() && !named => {
+            return Err("a zip archive that holds no Word, Excel or OFD document".into())
+        }
+        kind => return Ok(kind.mime()),
+    }
+    let head = &bytes[..bytes.len().min(4096)];
+    if looks_like_html(head) {
+        return Ok(Kind::Html.mime());
+    }
+    let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
+    if !utf16 && memchr::memchr(0, head).is_some() {
+        return if named {
+            Ok("")
+        } else {
+            Err("a binary file of no kind nianbao reads".into())
+        };
+    }
+    match ext.as_deref() {
+        None => Ok(""),
+        Some(e) if TEXT_EXTENSIONS.contains(&e) => Ok(Kind::Text.mime()),
+        Some(e) => match Kind::from_extension(e) {
+            Some(k @ (Kind::Text | Kind::Html)) => Ok(k.mime()),
+            _ if named => Ok(""),
+            _ => Err(format!(
+                "text, but a .{e} file: not a page or a report's text"
+            )),
+        },
     }
 }
 
-/// Every file named in `paths`, and under the directories among them every file that may be
-/// a report ([`may_be_report`]) and that `select` selects. Other files in a folder (.json,
-/// .csv, .DS_Store) are not sent; a file named itself always is.
-pub fn collect_files(paths: &[PathBuf], select: &Select) -> Result<Vec<PathBuf>, FilesError> {
-    Ok(walk(paths)?
-        .into_iter()
-        .filter(|f| f.root.is_none() || (may_be_report(&f.path) && select.selects(f.relative())))
-        .map(|f| f.path)
-        .collect())
+/// Whether the start of a text file is an HTML page's.
+fn looks_like_html(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+    [
+        "<!doctype html",
+        "<html",
+        "<head",
+        "<body",
+        "<meta ",
+        "<table",
+    ]
+    .iter()
+    .any(|tag| text.contains(tag))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn names(dir: &Path, files: &[PathBuf]) -> Vec<String> {
+    fn names(dir: &Path, files: &[Found]) -> Vec<String> {
         files
             .iter()
-            .map(|p| p.strip_prefix(dir).unwrap_or(p).display().to_string())
+            .map(|f| {
+                f.path
+                    .strip_prefix(dir)
+                    .unwrap_or(&f.path)
+                    .display()
+                    .to_string()
+            })
             .collect()
     }
 
@@ -203,6 +269,7 @@ mod tests {
                 "a.txt",
                 "b/12345",
                 "b/c/y.txt",
+                "b/notes.json",
                 "b/r.PDF",
                 "b/r.docx",
                 "b/s.jpg",
@@ -213,6 +280,55 @@ mod tests {
                 "b/notes.json"
             ]
         );
+    }
+
+    /// Files go by their bytes: a page under any name, documents by their signature, text
+    /// under a text name or none; the rest found in a folder is skipped with the reason.
+    #[test]
+    fn files_are_judged_by_their_bytes() {
+        let dir = Path::new("/d");
+        let in_folder = |name: &str| Found {
+            path: dir.join(name),
+            root: Some(dir.to_owned()),
+        };
+        let page = "<!DOCTYPE html><html><body>报告</body></html>".as_bytes();
+        let text = "北京市朝阳区2022年政府信息公开工作年度报告".as_bytes();
+        for (name, bytes, want) in [
+            ("show.jsp", page, Ok("text/html")),
+            ("12345", page, Ok("text/html")),
+            ("page.txt", page, Ok("text/html")),
+            (
+                "report.pdf.download",
+                &b"%PDF-1.4\n"[..],
+                Ok("application/pdf"),
+            ),
+            ("no-name", b"%PDF-1.7\n", Ok("application/pdf")),
+            ("r.rtf", br"{\rtf1\ansi}", Ok("application/rtf")),
+            ("r.txt", text, Ok("text/plain")),
+            ("r.md", text, Ok("text/plain")),
+            ("r", text, Ok("")),
+            ("empty.txt", b"", Ok("")),
+        ] {
+            assert_eq!(
+                judge(&in_folder(name), bytes).map_err(|_| ()),
+                want.map_err(|_: ()| ()),
+                "{name}"
+            );
+        }
+        for (name, bytes, why) in [
+            ("notes.json", &b"{\"a\": 1}"[..], ".json"),
+            ("data.csv", b"a,b\n1,2\n", ".csv"),
+            ("lib.so", b"\x7fELF\x02\x01\x01\0\0\0", "binary"),
+            ("a.zip", b"PK\x03\x04\0\0\0\0", "zip"),
+        ] {
+            let err = judge(&in_folder(name), bytes).unwrap_err();
+            assert!(err.contains(why), "{name}: {err}");
+        }
+        let named = Found {
+            path: dir.join("notes.json"),
+            root: None,
+        };
+        assert_eq!(judge(&named, b"{}"), Ok(""));
     }
 
     #[test]
