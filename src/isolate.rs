@@ -31,8 +31,12 @@ use crate::model::finding::Code;
 /// The defaults of [`Budget`] (and of the command line's flags for it).
 pub const DEFAULT_MEMORY_BYTES: u64 = 256 << 20;
 pub const DEFAULT_CPU_SECS: u64 = 5;
-/// With OCR, the worker also decodes page images (up to 512 MiB, `ocr::MAX_DECODED`).
+/// With OCR, the worker also decodes page images (up to 512 MiB, `ocr::MAX_DECODED`), and
+/// tesseract, which inherits the worker's limits, takes 3–10 s of CPU a page: a document
+/// read with OCR on gets this much more memory and CPU, and its deadline this much more time.
 pub const OCR_MEMORY_BYTES: u64 = 768 << 20;
+pub const OCR_CPU_SECS: u64 = 120;
+pub const OCR_WALL: Duration = Duration::from_secs(30 * 60);
 
 /// What one document's extraction may cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,10 +97,23 @@ impl Workers {
         })
     }
 
-    /// The worker's address-space limit for a document of `size` bytes.
-    fn memory(&self, size: usize) -> u64 {
-        let ocr = if self.ocr { OCR_MEMORY_BYTES } else { 0 };
-        self.budget.memory(size).saturating_add(ocr)
+    /// The worker's address-space limit, CPU seconds and deadline for a document of `size`
+    /// bytes.
+    fn limits(&self, size: usize) -> (u64, u64, Duration) {
+        let (memory, cpu, wall) = (
+            self.budget.memory(size),
+            self.budget.cpu(size),
+            self.budget.wall(size),
+        );
+        if self.ocr {
+            (
+                memory.saturating_add(OCR_MEMORY_BYTES),
+                cpu.saturating_add(OCR_CPU_SECS),
+                wall.saturating_add(OCR_WALL),
+            )
+        } else {
+            (memory, cpu, wall)
+        }
     }
 }
 
@@ -107,7 +124,7 @@ impl Isolate for Workers {
         request: Request<'_>,
         limits: &Limits,
     ) -> Result<Extracted, Unreadable> {
-        let (memory, cpu) = (self.memory(bytes.len()), self.budget.cpu(bytes.len()));
+        let (memory, cpu, wall) = self.limits(bytes.len());
         let mut cmd = Command::new(&self.exe);
         cmd.arg("extract-worker")
             .args(["--content", content_name(request.content)])
@@ -139,7 +156,7 @@ impl Isolate for Workers {
         let ran = run(
             &mut cmd,
             bytes,
-            self.budget.wall(bytes.len()),
+            wall,
             MAX_ANSWER_BYTES,
         )
         .map_err(|e| Unreadable::new(format!("提取进程无法运行：{e}")))?;
