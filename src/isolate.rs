@@ -153,13 +153,8 @@ impl Isolate for Workers {
                 limit(libc::RLIMIT_CORE, 0, 0)
             });
         }
-        let ran = run(
-            &mut cmd,
-            bytes,
-            wall,
-            MAX_ANSWER_BYTES,
-        )
-        .map_err(|e| Unreadable::new(format!("提取进程无法运行：{e}")))?;
+        let ran = run(&mut cmd, bytes, wall, MAX_ANSWER_BYTES)
+            .map_err(|e| Unreadable::new(format!("提取进程无法运行：{e}")))?;
         if ran.status.success() {
             return read_answer(&ran.stdout);
         }

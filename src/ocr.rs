@@ -12,10 +12,9 @@
 //! to a border), and at 1.5× or 2× scale worse than at 1×. Whatever OCR gives is still only a
 //! reading: the parser states an OCR'd figure only when its table's rules confirm it.
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use image::{GrayImage, ImageReader, Luma};
 
@@ -163,55 +162,20 @@ impl Drop for Scratch {
 
 /// Runs `cmd` with `input` on stdin; its stdout, or why not. Killed after `timeout`.
 fn run(cmd: &mut Command, input: &[u8], timeout: Duration) -> Result<Vec<u8>, String> {
+    /// Tesseract's TSV of a page and a scan's images stay far below this.
+    const MAX_OUTPUT: usize = 1 << 30;
     let name = cmd.get_program().to_string_lossy().into_owned();
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    let ran = crate::isolate::run(cmd, input, timeout, MAX_OUTPUT)
         .map_err(|e| format!("cannot run {name}: {e}"))?;
-    let mut stdin = child.stdin.take().expect("piped stdin");
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        // A program that exits early closes the pipe; its status tells why.
-        let _ = stdin.write_all(&input);
-    });
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        stdout.read_to_end(&mut buf).map(|_| buf)
-    });
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let errs = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf);
-        buf
-    });
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("{name} took longer than {} s", timeout.as_secs()));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(format!("{name}: {e}")),
-        }
-    };
-    let _ = writer.join();
-    let out = reader
-        .join()
-        .map_err(|_| format!("{name}: reading its output failed"))?
-        .map_err(|e| format!("{name}: {e}"))?;
-    let err = errs.join().unwrap_or_default();
-    if !status.success() {
-        let err = String::from_utf8_lossy(&err);
-        let first = err.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-        return Err(format!("{name} failed ({status}): {first}"));
+    if ran.timed_out {
+        return Err(format!("{name} took longer than {} s", timeout.as_secs()));
     }
-    Ok(out)
+    if !ran.status.success() {
+        let err = String::from_utf8_lossy(&ran.stderr);
+        let first = err.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        return Err(format!("{name} failed ({}): {first}", ran.status));
+    }
+    Ok(ran.stdout)
 }
 
 /// An image file (PNG or JPEG) as grey pixels, within the size limits.
