@@ -4,13 +4,18 @@
 //! Owns the kind of a document ([`Kind`], from its bytes, then the client's content type)
 //! and turns every kind into one form: lines of text, table rows as tab-separated cells.
 //! Text and HTML go through [`crate::decode`]; PDF through glyph positions ([`pdf`]); Word
-//! (DOCX) through its table XML with the merges expanded ([`docx`]); scans through OCR
-//! words placed like glyphs ([`layout`]). A file none of these can read is [`Unreadable`]
-//! with the reason, which the service rejects it with.
+//! (DOCX) through its table XML with the merges expanded ([`docx`]); spreadsheets (XLSX, and
+//! XLS/ET in an OLE2 file) through their cells as HTML tables ([`sheet`]); OFD through its
+//! characters' positions like a PDF's glyphs ([`ofd`]); scans through OCR words placed like
+//! glyphs ([`layout`]). A file none of these can read is [`Unreadable`] with the reason,
+//! which the service rejects it with.
 
 pub mod docx;
 pub mod layout;
+pub mod ofd;
 pub mod pdf;
+pub mod sheet;
+mod zipped;
 
 use crate::decode::{self, ContentHint};
 use crate::model::finding::Code;
@@ -25,8 +30,10 @@ pub enum Kind {
     /// Legacy Word (OLE2 compound file).
     Doc,
     Xlsx,
-    /// Legacy Excel (OLE2 compound file).
+    /// Legacy Excel and Kingsoft ET (BIFF in an OLE2 compound file).
     Xls,
+    /// OFD (GB/T 33190), China's fixed-layout format.
+    Ofd,
     Image,
 }
 
@@ -40,6 +47,7 @@ impl Kind {
             Kind::Doc => "doc",
             Kind::Xlsx => "xlsx",
             Kind::Xls => "xls",
+            Kind::Ofd => "ofd",
             Kind::Image => "image",
         }
     }
@@ -54,8 +62,9 @@ impl Kind {
             "pdf" => Kind::Pdf,
             "docx" => Kind::Docx,
             "doc" => Kind::Doc,
-            "xlsx" => Kind::Xlsx,
-            "xls" => Kind::Xls,
+            "xlsx" | "xlsm" => Kind::Xlsx,
+            "xls" | "et" | "ett" => Kind::Xls,
+            "ofd" => Kind::Ofd,
             "png" | "jpg" | "jpeg" | "tif" | "tiff" | "bmp" | "gif" | "webp" => Kind::Image,
             _ => return None,
         })
@@ -71,6 +80,7 @@ impl Kind {
             Kind::Doc => "application/msword",
             Kind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             Kind::Xls => "application/vnd.ms-excel",
+            Kind::Ofd => "application/ofd",
             Kind::Image => "image",
         }
     }
@@ -95,6 +105,7 @@ impl Kind {
                 Kind::Xlsx
             }
             "xls" | "application/vnd.ms-excel" => Kind::Xls,
+            "ofd" | "application/ofd" => Kind::Ofd,
             "image" => Kind::Image,
             other if other.starts_with("image/") => Kind::Image,
             _ => return None,
@@ -115,6 +126,7 @@ pub fn detect(bytes: &[u8], content_type: Option<Kind>) -> Kind {
     if bytes.starts_with(b"PK\x03\x04") {
         return match docx::office_kind(bytes) {
             Some(kind) => kind,
+            None if ofd::is_ofd(bytes) => Kind::Ofd,
             None => content_type.unwrap_or(Kind::Docx),
         };
     }
@@ -160,6 +172,9 @@ pub struct Limits {
     pub max_glyphs: usize,
     /// Bytes one zip entry (or all entries read) may decompress to.
     pub max_unzipped: u64,
+    /// Cells read from one spreadsheet (and the area its sheets may span): a report's
+    /// tables fill a few thousand.
+    pub max_cells: usize,
 }
 
 impl Default for Limits {
@@ -168,6 +183,7 @@ impl Default for Limits {
             max_pages: 500,
             max_glyphs: 2_000_000,
             max_unzipped: 64 << 20,
+            max_cells: 100_000,
         }
     }
 }
@@ -336,9 +352,21 @@ pub fn extract(
         Kind::Doc => Err(Unreadable::new(
             "旧版 Word 文件（.doc）暂不能读取：请另存为 .docx 或 PDF 后上传",
         )),
-        Kind::Xls | Kind::Xlsx => Err(Unreadable::new(
-            "Excel 文件（.xls/.xlsx）暂不能读取：年度报告请以 PDF、Word（.docx）、HTML 或文本上传",
-        )),
+        Kind::Xls | Kind::Xlsx => {
+            let read = guarded(|| sheet::to_html(bytes, kind, limits))?;
+            let d = decode::decode(read.html.as_bytes(), None, ContentHint::Html);
+            Ok(plain(d.text, read.notes))
+        }
+        Kind::Ofd => {
+            let read = guarded(|| ofd::extract(bytes, limits))?;
+            let text = decode::normalize(&read.page_texts.concat());
+            Ok(Extracted {
+                text,
+                kind,
+                ocr: read.ocr_layer,
+                notes: read.notes,
+            })
+        }
     }
 }
 

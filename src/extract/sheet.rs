@@ -1,0 +1,567 @@
+//! Spreadsheets to HTML tables: XLSX, and XLS and Kingsoft ET (both BIFF8 in an OLE2
+//! compound file). PURE.
+//!
+//! calamine reads the cells; each visible worksheet becomes its name as a `<p>` and a
+//! `<table>`, one `<tr>` per row and one `<td>` per column, which then go through the one
+//! HTML reader. A merged region keeps its value in its first cell and leaves the others
+//! empty, as a browser shows the same table; rows and columns empty throughout are left
+//! out. Numbers print as a person reads them in the sheet: `3050`, never `3050.0` or `3.05e3`;
+//! a formula gives the value its writer cached.
+//!
+//! The work is bounded before calamine sees the file, since calamine trusts it. An XLSX's
+//! zip is checked by [`zipped`](super::zipped) (stated sizes, compression ratio, then each
+//! entry inflated no further than it states), and its shared-string count must fit the part
+//! that holds them (calamine reserves room for the count it is told). An XLS's compound file
+//! is opened by the `cfb` crate, which checks its sector chains; its workbook stream is
+//! scanned record by record so that no sheet's stated or used area exceeds
+//! [`Limits::max_cells`]; and calamine then reads a fresh compound file holding that stream
+//! alone. Cells read from one workbook stop at [`Limits::max_cells`], with a note.
+
+use super::zipped::Zip;
+use super::{Kind, Limits, Note, Unreadable};
+use crate::model::finding::Code;
+use calamine::{
+    Data, DataRef, Dimensions, ExcelDateTime, Reader, Sheet, SheetType, SheetVisible, Xls,
+    XlsError, Xlsx, XlsxError,
+};
+use quick_xml::events::Event;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::io::{Cursor, Read, Write};
+
+/// What one workbook gave.
+#[derive(Debug)]
+pub struct SheetHtml {
+    pub html: String,
+    pub notes: Vec<Note>,
+}
+
+/// The visible worksheets of a workbook as HTML. `kind` says which container the bytes are
+/// ([`Kind::Xlsx`] a zip, anything else an OLE2 compound file).
+pub fn to_html(bytes: &[u8], kind: Kind, limits: &Limits) -> Result<SheetHtml, Unreadable> {
+    let mut book = Book::new(limits);
+    match kind {
+        Kind::Xlsx => xlsx(bytes, limits, &mut book)?,
+        _ => xls(bytes, limits, &mut book)?,
+    }
+    Ok(book.finish())
+}
+
+const ENCRYPTED: &str = "Excel 文件已加密（设有打开密码），无法读取";
+
+fn broken(e: impl std::fmt::Display) -> Unreadable {
+    Unreadable::new(format!("Excel 文件已损坏或不是有效的表格文件：{e}"))
+}
+
+fn xlsx(bytes: &[u8], limits: &Limits, book: &mut Book) -> Result<(), Unreadable> {
+    let mut zip = Zip::open(bytes, "Excel 文件", limits)?;
+    zip.verify()?;
+    check_shared_strings(&mut zip)?;
+    let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(|e| match e {
+        XlsxError::Password => Unreadable::new(ENCRYPTED),
+        e => broken(e),
+    })?;
+    for sheet in worksheets(wb.sheets_metadata()) {
+        if book.budget == 0 {
+            book.cut_short(&sheet);
+            break;
+        }
+        let merges = wb.merge_cells_by_sheet_name(&sheet).map_err(broken)?;
+        let mut cells = BTreeMap::new();
+        let mut reader = wb.worksheet_cells_reader(&sheet).map_err(broken)?;
+        while let Some(cell) = reader.next_cell().map_err(broken)? {
+            let text = ref_text(cell.get_value());
+            if text.is_empty() {
+                continue;
+            }
+            if book.budget == 0 {
+                book.cut_short(&sheet);
+                break;
+            }
+            book.budget -= 1;
+            cells.insert(cell.get_position(), text);
+        }
+        book.sheet(&sheet, cells, &merges);
+    }
+    Ok(())
+}
+
+/// calamine reserves room for as many shared strings as the part says it holds: the part
+/// must be able to hold them (`<si/>` is five bytes).
+fn check_shared_strings(zip: &mut Zip<'_>) -> Result<(), Unreadable> {
+    for name in zip.names_ending_with("sharedstrings.xml") {
+        let Some(xml) = zip.read(&name)? else {
+            continue;
+        };
+        let mut reader = quick_xml::Reader::from_reader(xml.as_slice());
+        let mut buf = Vec::new();
+        loop {
+            match reader.read_event_into(&mut buf) {
+                Ok(Event::Start(e) | Event::Empty(e)) => {
+                    for a in e.attributes().flatten() {
+                        let key = a.key.local_name();
+                        if key.as_ref() != b"uniqueCount" && key.as_ref() != b"count" {
+                            continue;
+                        }
+                        let stated: u64 = std::str::from_utf8(&a.value)
+                            .ok()
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        if stated > xml.len() as u64 / 5 + 1 {
+                            return Err(broken(format!(
+                                "{name} 声称有 {stated} 个字符串，远超其内容所能容纳"
+                            )));
+                        }
+                    }
+                    break;
+                }
+                Ok(Event::Eof) | Err(_) => break,
+                _ => {}
+            }
+            buf.clear();
+        }
+    }
+    Ok(())
+}
+
+fn xls(bytes: &[u8], limits: &Limits, book: &mut Book) -> Result<(), Unreadable> {
+    let (name, stream) = workbook_stream(bytes, limits)?;
+    check_biff(&stream, limits)?;
+    let clean = fresh_compound_file(&name, &stream)?;
+    let mut wb = Xls::new(Cursor::new(clean)).map_err(|e| match e {
+        XlsError::Password => Unreadable::new(ENCRYPTED),
+        e => broken(e),
+    })?;
+    for sheet in worksheets(wb.sheets_metadata()) {
+        if book.budget == 0 {
+            book.cut_short(&sheet);
+            break;
+        }
+        let merges = wb.merge_cells_by_sheet_name(&sheet).map_err(broken)?;
+        let range = wb.worksheet_range(&sheet).map_err(broken)?;
+        let (top, left) = range.start().unwrap_or((0, 0));
+        let mut cells = BTreeMap::new();
+        for (row, col, value) in range.used_cells() {
+            let text = data_text(value);
+            if text.is_empty() {
+                continue;
+            }
+            if book.budget == 0 {
+                book.cut_short(&sheet);
+                break;
+            }
+            book.budget -= 1;
+            cells.insert((top + row as u32, left + col as u32), text);
+        }
+        book.sheet(&sheet, cells, &merges);
+    }
+    Ok(())
+}
+
+/// The names of the visible worksheets, in workbook order (a hidden sheet often keeps a
+/// draft's figures; a chart sheet has no cells).
+fn worksheets(sheets: &[Sheet]) -> Vec<String> {
+    sheets
+        .iter()
+        .filter(|s| s.typ == SheetType::WorkSheet && s.visible == SheetVisible::Visible)
+        .map(|s| s.name.clone())
+        .collect()
+}
+
+/// The workbook stream of an OLE2 file ("Workbook" in BIFF8, "Book" in BIFF5), read through
+/// the `cfb` crate, which refuses sector chains that loop or cross.
+fn workbook_stream(bytes: &[u8], limits: &Limits) -> Result<(String, Vec<u8>), Unreadable> {
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| {
+        Unreadable::new(format!(
+            "Excel 文件（.xls/.et）已损坏，不是有效的 OLE 复合文档：{e}"
+        ))
+    })?;
+    let mut name = None;
+    for entry in file.read_root_storage() {
+        if !entry.is_stream() {
+            continue;
+        }
+        let n = entry.name();
+        if n.eq_ignore_ascii_case("EncryptedPackage") {
+            return Err(Unreadable::new(ENCRYPTED));
+        }
+        if n.eq_ignore_ascii_case("Workbook") || (n.eq_ignore_ascii_case("Book") && name.is_none())
+        {
+            name = Some((n.to_owned(), entry.len()));
+        }
+    }
+    let Some((name, len)) = name else {
+        return Err(Unreadable::new(
+            "文件是 OLE 复合文档，但不含 Excel 工作簿（没有 Workbook 流），不是有效的 .xls/.et 文件",
+        ));
+    };
+    if len > limits.max_unzipped {
+        return Err(Unreadable::new(format!(
+            "Excel 文件的工作簿数据有 {} MiB，超过 {} MiB 的上限",
+            len >> 20,
+            limits.max_unzipped >> 20
+        )));
+    }
+    let mut stream = Vec::new();
+    file.open_stream(format!("/{name}"))
+        .and_then(|s| s.take(limits.max_unzipped).read_to_end(&mut stream))
+        .map_err(|e| Unreadable::new(format!("Excel 文件的工作簿数据无法读取：{e}")))?;
+    Ok((name, stream))
+}
+
+/// A compound file holding `stream` alone, written here: calamine's own compound-file
+/// reader follows sector chains without checking them, so it reads only what we wrote.
+fn fresh_compound_file(name: &str, stream: &[u8]) -> Result<Vec<u8>, Unreadable> {
+    let write = || -> std::io::Result<Vec<u8>> {
+        let mut file = cfb::CompoundFile::create(Cursor::new(Vec::new()))?;
+        let mut s = file.create_stream(format!("/{name}"))?;
+        s.write_all(stream)?;
+        drop(s);
+        file.flush()?;
+        Ok(file.into_inner().into_inner())
+    };
+    write().map_err(|e| Unreadable::new(format!("Excel 文件的工作簿数据无法读取：{e}")))
+}
+
+/// How many cells a sheet's DIMENSIONS record may state: calamine reserves that many cells
+/// up front (a writer counts formatted blank cells too, so more than the cells read).
+const STATED_CELLS_PER_CELL: u64 = 16;
+
+/// Walks the BIFF records as calamine will: the globals up to their EOF (a FILEPASS means
+/// the workbook is encrypted), then each sheet from its BOUNDSHEET offset up to its EOF.
+/// Refuses a sheet whose DIMENSIONS is inconsistent or states more than
+/// [`STATED_CELLS_PER_CELL`] × [`Limits::max_cells`], workbooks whose cells' bounding boxes
+/// (which calamine allocates in full) add up to more than [`Limits::max_cells`], and sheets
+/// that overlap (which would make calamine read the same records again and again).
+fn check_biff(stream: &[u8], limits: &Limits) -> Result<(), Unreadable> {
+    let too_big = |what: String| {
+        Unreadable::new(format!(
+            "Excel 文件的{what}，超过每份文件 {} 个单元格的上限",
+            limits.max_cells
+        ))
+    };
+    let mut offsets = Vec::new();
+    for (typ, data) in records(stream, 0) {
+        match typ {
+            0x002F => return Err(Unreadable::new(ENCRYPTED)),
+            0x0085 if data.len() >= 4 => {
+                offsets.push(u32::from_le_bytes([data[0], data[1], data[2], data[3]]) as usize);
+            }
+            0x000A => break,
+            _ => {}
+        }
+    }
+    const MAX_SHEETS: usize = 1024;
+    if offsets.len() > MAX_SHEETS {
+        return Err(broken(format!("工作表多达 {} 个", offsets.len())));
+    }
+    let mut scanned = 0usize;
+    let mut area_total: u64 = 0;
+    for &offset in &offsets {
+        let mut bbox: Option<(u32, u32, u32, u32)> = None;
+        let mut depth = 0usize;
+        let mut seen_bof = false;
+        for (typ, data) in records(stream, offset) {
+            scanned += 4 + data.len();
+            if depth > 0 {
+                match typ {
+                    0x0809 => depth += 1,
+                    0x000A => depth -= 1,
+                    _ => {}
+                }
+                continue;
+            }
+            let u16_at = |i: usize| u32::from(u16::from_le_bytes([data[i], data[i + 1]]));
+            let mut touch = |row: u32, col: u32| {
+                bbox = Some(match bbox {
+                    None => (row, row, col, col),
+                    Some((r0, r1, c0, c1)) => (r0.min(row), r1.max(row), c0.min(col), c1.max(col)),
+                });
+            };
+            match typ {
+                0x0809 if seen_bof => depth += 1,
+                0x0809 => seen_bof = true,
+                0x000A => break,
+                0x0200 => {
+                    let stated =
+                        stated_cells(data).ok_or_else(|| broken("工作表的 DIMENSIONS 记录有误"))?;
+                    if stated > STATED_CELLS_PER_CELL * limits.max_cells as u64 {
+                        return Err(too_big(format!("工作表声明有 {stated} 个单元格")));
+                    }
+                }
+                0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 if data.len() >= 4 => {
+                    touch(u16_at(0), u16_at(2));
+                }
+                0x00BD if data.len() >= 6 => {
+                    touch(u16_at(0), u16_at(2));
+                    touch(u16_at(0), u16_at(data.len() - 2));
+                }
+                _ => {}
+            }
+        }
+        if let Some((r0, r1, c0, c1)) = bbox {
+            area_total += u64::from(r1 - r0 + 1) * u64::from(c1 - c0 + 1);
+        }
+        if area_total > limits.max_cells as u64 {
+            return Err(too_big(format!(
+                "工作表占据的区域共有 {area_total} 个单元格"
+            )));
+        }
+        if scanned > stream.len() {
+            return Err(broken("工作表的记录相互重叠"));
+        }
+    }
+    Ok(())
+}
+
+/// The records of a BIFF stream from `offset`: (type, data), until the stream ends or a
+/// record runs past it.
+fn records(stream: &[u8], offset: usize) -> impl Iterator<Item = (u16, &[u8])> {
+    let mut rest = stream.get(offset..).unwrap_or(&[]);
+    std::iter::from_fn(move || {
+        if rest.len() < 4 {
+            return None;
+        }
+        let typ = u16::from_le_bytes([rest[0], rest[1]]);
+        let len = usize::from(u16::from_le_bytes([rest[2], rest[3]]));
+        let data = rest.get(4..4 + len)?;
+        rest = &rest[4 + len..];
+        Some((typ, data))
+    })
+}
+
+/// The cells a DIMENSIONS record states, as calamine computes them; `None` when calamine's
+/// arithmetic on it would underflow.
+fn stated_cells(data: &[u8]) -> Option<u64> {
+    let u16_at = |i: usize| u64::from(u16::from_le_bytes([data[i], data[i + 1]]));
+    let u32_at = |i: usize| {
+        u64::from(u32::from_le_bytes([
+            data[i],
+            data[i + 1],
+            data[i + 2],
+            data[i + 3],
+        ]))
+    };
+    let (rf, rl, mut cf, cl) = match data.len() {
+        10 => (u16_at(0), u16_at(2), u16_at(4), u16_at(6)),
+        14 | 16 => (u32_at(0), u32_at(4), u16_at(8), u16_at(10)),
+        // calamine refuses the record itself.
+        _ => return Some(0),
+    };
+    if cf > 0xFF || cl < cf {
+        cf = 0;
+    }
+    if rl == 0 || cl == 0 {
+        return Some(1);
+    }
+    let rows = (rl - 1).checked_sub(rf)? + 1;
+    let cols = (cl - 1).checked_sub(cf)? + 1;
+    Some(rows * cols)
+}
+
+/// The workbook being written as HTML.
+struct Book {
+    html: String,
+    notes: Vec<Note>,
+    /// Cells the workbook may still give.
+    budget: usize,
+    max_cells: usize,
+    cut: bool,
+}
+
+impl Book {
+    fn new(limits: &Limits) -> Book {
+        Book {
+            html: String::from("<html><body>\n"),
+            notes: Vec::new(),
+            budget: limits.max_cells,
+            max_cells: limits.max_cells,
+            cut: false,
+        }
+    }
+
+    fn cut_short(&mut self, sheet: &str) {
+        if !self.cut {
+            self.cut = true;
+            self.notes.push(Note {
+                code: Code::RowMissing,
+                message: format!(
+                    "Excel 文件的单元格超过每份文件 {} 个的上限，自工作表“{sheet}”起未读完",
+                    self.max_cells
+                ),
+            });
+        }
+    }
+
+    /// One sheet's cells (row, column) → text, with its merged regions.
+    fn sheet(
+        &mut self,
+        name: &str,
+        mut cells: BTreeMap<(u32, u32), String>,
+        merges: &[Dimensions],
+    ) {
+        clear_merged(&mut cells, merges, self.max_cells);
+        let rows: BTreeSet<u32> = cells.keys().map(|&(r, _)| r).collect();
+        let cols: BTreeSet<u32> = cells.keys().map(|&(_, c)| c).collect();
+        if cells.is_empty() {
+            return;
+        }
+        let area = rows.len() as u64 * cols.len() as u64;
+        if area > self.max_cells as u64 {
+            self.notes.push(Note {
+                code: Code::TableMissing,
+                message: format!(
+                    "工作表“{name}”的单元格分布在 {} 行 {} 列中，超过 {} 个单元格的上限，未读",
+                    rows.len(),
+                    cols.len(),
+                    self.max_cells
+                ),
+            });
+            return;
+        }
+        self.html.push_str("<p>");
+        escape_into(&mut self.html, name);
+        self.html.push_str("</p>\n<table>\n");
+        for &row in &rows {
+            self.html.push_str("<tr>");
+            for &col in &cols {
+                self.html.push_str("<td>");
+                if let Some(text) = cells.get(&(row, col)) {
+                    escape_into(&mut self.html, text);
+                }
+                self.html.push_str("</td>");
+            }
+            self.html.push_str("</tr>\n");
+        }
+        self.html.push_str("</table>\n");
+    }
+
+    fn finish(mut self) -> SheetHtml {
+        self.html.push_str("</body></html>\n");
+        SheetHtml {
+            html: self.html,
+            notes: self.notes,
+        }
+    }
+}
+
+/// Empties every cell of a merged region but its first, as a browser shows the region.
+/// Regions are clipped to the cells' bounding box, and no more than `max_cells` positions
+/// are looked at in all (regions may overlap in a hostile file).
+fn clear_merged(cells: &mut BTreeMap<(u32, u32), String>, merges: &[Dimensions], max_cells: usize) {
+    let (Some(&(first, _)), Some(&(last, _))) = (cells.keys().next(), cells.keys().next_back())
+    else {
+        return;
+    };
+    let mut covered = HashSet::new();
+    let mut looked = 0usize;
+    for m in merges {
+        let (r0, c0) = m.start;
+        let (r1, c1) = m.end;
+        if r1 < r0 || c1 < c0 {
+            continue;
+        }
+        for row in r0.max(first)..=r1.min(last) {
+            let keys: Vec<(u32, u32)> = cells
+                .range((row, c0)..=(row, c1))
+                .map(|(&k, _)| k)
+                .filter(|&k| k != (r0, c0))
+                .collect();
+            looked += keys.len() + 1;
+            covered.extend(keys);
+            if looked > max_cells {
+                break;
+            }
+        }
+        if looked > max_cells {
+            break;
+        }
+    }
+    for k in covered {
+        cells.remove(&k);
+    }
+}
+
+/// A cell's text as the sheet shows it; lines of a wrapped cell joined by a space.
+fn ref_text(value: &DataRef<'_>) -> String {
+    let raw = match value {
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Float(f) => number(*f),
+        DataRef::String(s) => s.clone(),
+        DataRef::SharedString(s) => (*s).to_owned(),
+        DataRef::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
+        DataRef::DateTime(d) => date(d),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+        DataRef::Error(e) => e.to_string(),
+        DataRef::Empty => String::new(),
+    };
+    one_line(&raw)
+}
+
+fn data_text(value: &Data) -> String {
+    let raw = match value {
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => number(*f),
+        Data::String(s) => s.clone(),
+        Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
+        Data::DateTime(d) => date(d),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => e.to_string(),
+        Data::Empty => String::new(),
+    };
+    one_line(&raw)
+}
+
+fn one_line(raw: &str) -> String {
+    let mut out = String::new();
+    for line in raw.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// A number as the sheet's General format shows it: an integral value (or one a formula's
+/// rounding left a hair off) without a decimal point, any other with its decimals and never
+/// an exponent.
+fn number(f: f64) -> String {
+    if !f.is_finite() {
+        return String::new();
+    }
+    let r = f.round();
+    if (f - r).abs() <= 1e-9 * f.abs().max(1.0) {
+        return format!("{:.0}", r + 0.0);
+    }
+    let s = format!("{f:.10}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_owned()
+    } else {
+        s.to_owned()
+    }
+}
+
+/// A date cell as year-month-day (and the time when it has one); a duration as its number.
+fn date(d: &ExcelDateTime) -> String {
+    if !d.is_datetime() {
+        return number(d.as_f64());
+    }
+    let (y, m, day, h, min, s, _) = d.to_ymd_hms_milli();
+    if (h, min, s) == (0, 0, 0) {
+        format!("{y}-{m:02}-{day:02}")
+    } else {
+        format!("{y}-{m:02}-{day:02} {h:02}:{min:02}:{s:02}")
+    }
+}
+
+fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+}
