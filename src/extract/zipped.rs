@@ -163,29 +163,174 @@ pub(super) mod tests {
         out.into_inner()
     }
 
-    /// A zip whose entry `name` inflates to `size` zero bytes, written in chunks so the test
-    /// never holds the inflated entry.
-    pub(in crate::extract) fn zero_bomb(other: &[(&str, &[u8])], name: &str, size: u64) -> Vec<u8> {
-        let mut out = Cursor::new(Vec::new());
-        let mut zip = zip::ZipWriter::new(&mut out);
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .compression_level(Some(9))
-            .large_file(true);
-        for (n, bytes) in other {
-            zip.start_file(*n, options).unwrap();
-            zip.write_all(bytes).unwrap();
+    /// Bits written least significant first, as deflate packs them.
+    #[derive(Default)]
+    struct Bits {
+        out: Vec<u8>,
+        acc: u64,
+        n: u32,
+    }
+
+    impl Bits {
+        fn put(&mut self, value: u64, count: u32) {
+            self.acc |= value << self.n;
+            self.n += count;
+            while self.n >= 8 {
+                self.out.push(self.acc as u8);
+                self.acc >>= 8;
+                self.n -= 8;
+            }
         }
-        zip.start_file(name, options).unwrap();
-        let chunk = vec![0u8; 1 << 20];
-        let mut left = size;
-        while left > 0 {
-            let n = left.min(chunk.len() as u64) as usize;
-            zip.write_all(&chunk[..n]).unwrap();
-            left -= n as u64;
+
+        /// A Huffman code, which deflate writes most significant bit first.
+        fn code(&mut self, code: u64, len: u32) {
+            let mut rev = 0;
+            for i in 0..len {
+                rev |= ((code >> i) & 1) << (len - 1 - i);
+            }
+            self.put(rev, len);
         }
-        zip.finish().unwrap();
-        out.into_inner()
+
+        fn finish(mut self) -> Vec<u8> {
+            if self.n > 0 {
+                self.out.push(self.acc as u8);
+            }
+            self.out
+        }
+    }
+
+    /// Raw deflate of `size` zero bytes in one dynamic block whose only codes are literal 0
+    /// (2 bits), end of block (2 bits) and length 258 at distance 1 (1 + 1 bits): about a
+    /// thousand to one, built without inflating anything.
+    fn deflated_zeros(size: u64) -> Vec<u8> {
+        let mut b = Bits::default();
+        b.put(1, 1); // last block
+        b.put(2, 2); // dynamic Huffman
+        b.put(29, 5); // 286 literal/length codes
+        b.put(0, 5); // 1 distance code
+        b.put(14, 4); // 18 code length codes
+                      // In the order 16 17 18 0 8 7 9 6 10 5 11 4 12 3 13 2 14 1: 18 -> 1 bit, 2 and 1 -> 2.
+        for len in [0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2] {
+            b.put(len, 3);
+        }
+        // Code length codes: 18 = 0, 1 = 10, 2 = 11.
+        let zeros = |b: &mut Bits, mut n: u64| {
+            while n > 0 {
+                let run = n.min(138);
+                b.code(0, 1);
+                b.put(run - 11, 7);
+                n -= run;
+            }
+        };
+        b.code(0b11, 2); // literal 0: length 2
+        zeros(&mut b, 255);
+        b.code(0b11, 2); // 256 (end of block): length 2
+        zeros(&mut b, 28);
+        b.code(0b10, 2); // 285 (length 258): length 1
+        b.code(0b10, 2); // distance code 0 (distance 1): length 1
+                         // Literal/length codes: 285 = 0, 0 = 10, 256 = 11; distance 0 = 0.
+        b.code(0b10, 2);
+        let mut left = size.saturating_sub(1);
+        while left >= 258 {
+            b.code(0, 1);
+            b.code(0, 1);
+            left -= 258;
+        }
+        for _ in 0..left {
+            b.code(0b10, 2);
+        }
+        b.code(0b11, 2);
+        b.finish()
+    }
+
+    /// A zip holding `other` (stored) and `name`, which inflates to `size` zero bytes and
+    /// states `stated` bytes (its true size, or a lie). The bomb is built bit by bit, so the
+    /// test never holds or inflates it; past 16 MiB its CRC is left 0, as no reader may get
+    /// to its end.
+    pub(in crate::extract) fn zero_bomb(
+        other: &[(&str, &[u8])],
+        name: &str,
+        size: u64,
+        stated: u32,
+    ) -> Vec<u8> {
+        let bomb = deflated_zeros(size);
+        let mut entries: Vec<(&str, u16, u32, &[u8], u32)> = other
+            .iter()
+            .map(|(n, b)| (*n, 0u16, crc32fast::hash(b), *b, b.len() as u32))
+            .collect();
+        let crc = if size <= 16 << 20 {
+            let mut h = crc32fast::Hasher::new();
+            h.update(&vec![0u8; size as usize]);
+            h.finalize()
+        } else {
+            0
+        };
+        entries.push((name, 8, crc, &bomb, stated));
+        let mut out = Vec::new();
+        let mut central = Vec::new();
+        for (n, method, crc, data, size) in &entries {
+            let offset = out.len() as u32;
+            let mut fixed = |v: &mut Vec<u8>| {
+                v.extend(20u16.to_le_bytes()); // version needed
+                v.extend(0u16.to_le_bytes()); // flags
+                v.extend(method.to_le_bytes());
+                v.extend([0u8; 4]); // time, date
+                v.extend(crc.to_le_bytes());
+                v.extend((data.len() as u32).to_le_bytes());
+                v.extend(size.to_le_bytes());
+                v.extend((n.len() as u16).to_le_bytes());
+                v.extend(0u16.to_le_bytes()); // extra
+            };
+            out.extend(b"PK\x03\x04");
+            fixed(&mut out);
+            out.extend(n.as_bytes());
+            out.extend(*data);
+            central.extend(b"PK\x01\x02");
+            central.extend(20u16.to_le_bytes()); // version made by
+            fixed(&mut central);
+            central.extend([0u8; 6]); // comment, disk, internal attributes
+            central.extend(0u32.to_le_bytes()); // external attributes
+            central.extend(offset.to_le_bytes());
+            central.extend(n.as_bytes());
+        }
+        let start = out.len() as u32;
+        out.extend(&central);
+        out.extend(b"PK\x05\x06");
+        out.extend([0u8; 4]);
+        out.extend((entries.len() as u16).to_le_bytes());
+        out.extend((entries.len() as u16).to_le_bytes());
+        out.extend((central.len() as u32).to_le_bytes());
+        out.extend(start.to_le_bytes());
+        out.extend(0u16.to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn the_hand_built_bomb_inflates_to_its_size() {
+        let bytes = zero_bomb(&[("a.txt", b"hi")], "zeros", 100_000, 100_000);
+        let mut zip = Zip::open(&bytes, "测试", &Limits::default()).unwrap();
+        assert_eq!(zip.read("a.txt").unwrap().unwrap(), b"hi");
+        let zeros = zip.read("zeros").unwrap().unwrap();
+        assert_eq!(zeros.len(), 100_000);
+        assert!(zeros.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn a_gibibyte_bomb_is_refused_quickly_whether_it_states_its_size_or_lies() {
+        let started = std::time::Instant::now();
+        let honest = zero_bomb(&[], "x.xml", 1 << 30, 1 << 30);
+        assert!(honest.len() < 2 << 20, "{}", honest.len());
+        let err = Zip::open(&honest, "测试", &Limits::default())
+            .err()
+            .unwrap();
+        assert!(err.reason.contains("压缩"), "{}", err.reason);
+        let liar = zero_bomb(&[], "x.xml", 1 << 30, 4096);
+        let mut zip = Zip::open(&liar, "测试", &Limits::default()).unwrap();
+        let err = zip.read("x.xml").err().unwrap();
+        assert!(err.reason.contains("压缩炸弹"), "{}", err.reason);
+        let mut zip = Zip::open(&liar, "测试", &Limits::default()).unwrap();
+        assert!(zip.verify().is_err());
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
     }
 
     #[test]
@@ -205,7 +350,7 @@ pub(super) mod tests {
 
     #[test]
     fn an_entry_that_shrinks_like_a_bomb_is_refused() {
-        let bytes = zero_bomb(&[], "x.xml", 8 << 20);
+        let bytes = zero_bomb(&[], "x.xml", 8 << 20, 8 << 20);
         let err = Zip::open(&bytes, "Excel 文件", &Limits::default())
             .err()
             .unwrap();
