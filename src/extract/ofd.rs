@@ -530,3 +530,348 @@ fn pieces(xml: &[u8], name: &str) -> Result<Drawn, Unreadable> {
     })?;
     Ok(drawn)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::zipped::tests::{zero_bomb, zip_of};
+
+    const OFD_XML: &str = r#"<?xml version="1.0" encoding="UTF-8"?><ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016" Version="1.2" DocType="OFD"><ofd:DocBody><ofd:DocInfo><ofd:DocID>x</ofd:DocID></ofd:DocInfo><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>"#;
+
+    fn document(pages: &[&str]) -> String {
+        let pages: String = pages
+            .iter()
+            .enumerate()
+            .map(|(i, loc)| format!(r#"<ofd:Page ID="{}" BaseLoc="{loc}"/>"#, i + 10))
+            .collect();
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><ofd:Document xmlns:ofd="http://www.ofdspec.org/2016"><ofd:CommonData><ofd:MaxUnitID>99</ofd:MaxUnitID><ofd:PageArea><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea><ofd:TemplatePage ID="5" BaseLoc="Tpls/Tpl_0/Content.xml"/></ofd:CommonData><ofd:Pages>{pages}</ofd:Pages></ofd:Document>"#
+        )
+    }
+
+    fn page(objects: &str) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><ofd:Page xmlns:ofd="http://www.ofdspec.org/2016"><ofd:Content><ofd:Layer ID="1">{objects}</ofd:Layer></ofd:Content></ofd:Page>"#
+        )
+    }
+
+    fn text(id: u32, boundary: &str, size: f32, code: &str) -> String {
+        format!(
+            r#"<ofd:TextObject ID="{id}" Boundary="{boundary}" Font="3" Size="{size}"><ofd:FillColor Value="0 0 0"/>{code}</ofd:TextObject>"#
+        )
+    }
+
+    fn ofd(entries: &[(&str, String)]) -> Vec<u8> {
+        let mut all: Vec<(&str, &[u8])> = vec![("OFD.xml", OFD_XML.as_bytes())];
+        all.extend(entries.iter().map(|(n, s)| (*n, s.as_bytes())));
+        zip_of(&all)
+    }
+
+    fn read(bytes: &[u8]) -> OfdText {
+        extract(bytes, &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn two_text_objects_in_one_row_are_two_tab_separated_cells() {
+        let row = text(
+            1,
+            "20 50 30 6",
+            4.2333,
+            r#"<ofd:TextCode X="0" Y="4.5" DeltaX="4.2333 4.2333 4.2333">行政复议</ofd:TextCode>"#,
+        ) + &text(
+            2,
+            "120 50.4 10 6",
+            4.2333,
+            r#"<ofd:TextCode X="1" Y="4.5" DeltaX="2.1167">72</ofd:TextCode>"#,
+        ) + &text(
+            3,
+            "20 60 30 6",
+            4.2333,
+            r#"<ofd:TextCode X="0" Y="4.5">总计</ofd:TextCode>"#,
+        );
+        let bytes = ofd(&[
+            (
+                "Doc_0/Document.xml",
+                document(&["Pages/Page_0/Content.xml"]),
+            ),
+            ("Doc_0/Pages/Page_0/Content.xml", page(&row)),
+        ]);
+        assert!(is_ofd(&bytes));
+        assert_eq!(super::super::detect(&bytes, None), super::super::Kind::Ofd);
+        let got = read(&bytes);
+        assert_eq!(got.page_texts, ["行政复议\t72\n总计\n"]);
+        assert!(got.notes.is_empty() && !got.ocr_layer);
+    }
+
+    #[test]
+    fn delta_x_repeats_with_g_and_codes_without_x_go_on_from_the_last() {
+        assert_eq!(
+            deltas("g 3 2.5 1 g 2 -1", 10),
+            Some(vec![2.5, 2.5, 2.5, 1.0, -1.0, -1.0])
+        );
+        assert_eq!(deltas("g 1000000000000 1", 3), Some(vec![1.0; 3]));
+        assert_eq!(deltas("1 x 2", 3), None);
+        assert_eq!(deltas("g 2", 3), None);
+        assert_eq!(deltas("NaN", 3), None);
+        // "3050" set as g-repeated digits, then a second code that carries on after it; a
+        // second object far to the right is another cell.
+        let objects = text(
+            1,
+            "10 10 80 6",
+            4.0,
+            r#"<ofd:TextCode X="0" Y="4" DeltaX="g 3 2">3050</ofd:TextCode><ofd:TextCode DeltaX="2">件</ofd:TextCode>"#,
+        ) + &text(
+            2,
+            "60 10 20 6",
+            4.0,
+            r#"<ofd:TextCode X="0" Y="4" DeltaX="g 2 2">103</ofd:TextCode>"#,
+        );
+        let bytes = ofd(&[
+            (
+                "Doc_0/Document.xml",
+                document(&["Pages/Page_0/Content.xml"]),
+            ),
+            ("Doc_0/Pages/Page_0/Content.xml", page(&objects)),
+        ]);
+        assert_eq!(read(&bytes).page_texts, ["3050件\t103\n"]);
+    }
+
+    #[test]
+    fn ctm_scales_a_text_object_and_rotated_text_is_left_out() {
+        let objects = r#"<ofd:TextObject ID="1" Boundary="10 10 80 10" Size="2" CTM="2 0 0 2 0 0"><ofd:TextCode X="0" Y="2" DeltaX="2">申请</ofd:TextCode></ofd:TextObject><ofd:TextObject ID="2" Boundary="50 10 80 10" Size="4" CTM="0 1 -1 0 0 0"><ofd:TextCode X="0" Y="4">旋转</ofd:TextCode></ofd:TextObject>"#;
+        let bytes = ofd(&[
+            (
+                "Doc_0/Document.xml",
+                document(&["Pages/Page_0/Content.xml"]),
+            ),
+            ("Doc_0/Pages/Page_0/Content.xml", page(objects)),
+        ]);
+        let got = read(&bytes);
+        assert_eq!(got.page_texts, ["申请\n"]);
+    }
+
+    #[test]
+    fn pages_come_in_document_order_with_templates_and_absolute_paths() {
+        let tpl = page(&text(
+            1,
+            "10 280 50 6",
+            4.0,
+            r#"<ofd:TextCode X="0" Y="4">页脚</ofd:TextCode>"#,
+        ));
+        let p = |t: &str| {
+            page(&text(
+                2,
+                "10 20 50 6",
+                4.0,
+                &format!(r#"<ofd:TextCode X="0" Y="4">{t}</ofd:TextCode>"#),
+            ))
+            .replace(
+                "<ofd:Content>",
+                r#"<ofd:Template TemplateID="5" ZOrder="Background"/><ofd:Content>"#,
+            )
+        };
+        let bytes = ofd(&[
+            (
+                "Doc_0/Document.xml",
+                document(&[
+                    "Pages/Page_1/Content.xml",
+                    "/Doc_0/Pages/Page_0/Content.xml",
+                ]),
+            ),
+            ("Doc_0/Pages/Page_0/Content.xml", p("第二")),
+            ("Doc_0/Pages/Page_1/Content.xml", p("第一")),
+            ("Doc_0/Tpls/Tpl_0/Content.xml", tpl),
+        ]);
+        assert_eq!(read(&bytes).page_texts, ["第一\n页脚\n", "第二\n页脚\n"]);
+    }
+
+    #[test]
+    fn missing_escaping_and_broken_pages_are_left_unread_with_a_note() {
+        let good = page(&text(
+            1,
+            "10 10 50 6",
+            4.0,
+            r#"<ofd:TextCode X="0" Y="4">正文</ofd:TextCode>"#,
+        ));
+        let deep = page(&format!(
+            "{}{}",
+            "<a>".repeat(10_000),
+            "</a>".repeat(10_000)
+        ));
+        let bytes = ofd(&[
+            (
+                "Doc_0/Document.xml",
+                document(&[
+                    "Pages/Page_0/Content.xml",
+                    "../../../etc/passwd",
+                    "Pages/Missing/Content.xml",
+                    "Pages/Deep/Content.xml",
+                    "Pages/Bad/Content.xml",
+                ]),
+            ),
+            ("Doc_0/Pages/Page_0/Content.xml", good),
+            ("Doc_0/Pages/Deep/Content.xml", deep),
+            (
+                "Doc_0/Pages/Bad/Content.xml",
+                "<ofd:Page><a></b>".to_owned(),
+            ),
+        ]);
+        let got = read(&bytes);
+        assert_eq!(got.page_texts, ["正文\n", "", "", "", ""]);
+        assert_eq!(got.notes.len(), 1);
+        assert!(
+            got.notes[0].message.contains("2、3、4、5"),
+            "{:?}",
+            got.notes
+        );
+    }
+
+    #[test]
+    fn hostile_attribute_values_are_skipped_not_panicked_on() {
+        let huge = "9".repeat(100_000);
+        let objects = [
+            text(1, "x y z w", 4.0, r#"<ofd:TextCode X="0" Y="4">甲</ofd:TextCode>"#),
+            text(2, &huge, 4.0, r#"<ofd:TextCode X="0" Y="4">乙</ofd:TextCode>"#),
+            text(3, "1 1 1 1", f32::NAN, r#"<ofd:TextCode X="0" Y="4">丙</ofd:TextCode>"#),
+            text(4, "1 1 1 1", 4.0, &format!(r#"<ofd:TextCode X="{huge}" Y="4" DeltaX="g {huge} 1">丁</ofd:TextCode>"#)),
+            text(5, "1 40 1 1", 4.0, r#"<ofd:TextCode X="0" Y="4" DeltaX="g 99999999999999999999999 1">戊己</ofd:TextCode>"#),
+            r#"<ofd:TextCode X="0" Y="4">庚</ofd:TextCode>"#.to_owned(),
+        ]
+        .concat();
+        let bytes = ofd(&[
+            (
+                "Doc_0/Document.xml",
+                document(&["Pages/Page_0/Content.xml"]),
+            ),
+            ("Doc_0/Pages/Page_0/Content.xml", page(&objects)),
+        ]);
+        let got = read(&bytes);
+        assert!(!got.page_texts[0].contains('甲') && !got.page_texts[0].contains('庚'));
+        assert!(!got.page_texts[0].contains('戊'), "{:?}", got.page_texts);
+    }
+
+    #[test]
+    fn hostile_packages_are_unreadable() {
+        let limits = Limits::default();
+        let no_root = zip_of(&[("OFD.xml", b"<ofd:OFD><ofd:DocBody/></ofd:OFD>")]);
+        assert!(extract(&no_root, &limits)
+            .unwrap_err()
+            .reason
+            .contains("DocRoot"));
+        let outside = zip_of(&[(
+            "OFD.xml",
+            b"<ofd:OFD><ofd:DocBody><ofd:DocRoot>../x/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>",
+        )]);
+        assert!(extract(&outside, &limits)
+            .unwrap_err()
+            .reason
+            .contains("之外"));
+        let missing_doc = ofd(&[]);
+        assert!(extract(&missing_doc, &limits)
+            .unwrap_err()
+            .reason
+            .contains("缺少"));
+        let deep = format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
+        let deep = zip_of(&[("OFD.xml", deep.as_bytes())]);
+        assert!(extract(&deep, &limits).unwrap_err().reason.contains("嵌套"));
+        let not_ofd = zip_of(&[("a.txt", b"x")]);
+        assert!(!is_ofd(&not_ofd));
+        assert!(extract(&not_ofd, &limits).is_err());
+        let good = ofd(&[(
+            "Doc_0/Document.xml",
+            document(&["Pages/Page_0/Content.xml"]),
+        )]);
+        for cut in [3, good.len() / 2, good.len() - 5] {
+            assert!(extract(&good[..cut], &limits).is_err());
+        }
+        let many: Vec<String> = (0..20)
+            .map(|i| format!("Pages/Page_{i}/Content.xml"))
+            .collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let bytes = ofd(&[("Doc_0/Document.xml", document(&many))]);
+        let few = Limits {
+            max_pages: 10,
+            ..Limits::default()
+        };
+        assert!(extract(&bytes, &few).unwrap_err().reason.contains("页"));
+    }
+
+    #[test]
+    fn an_ofd_whose_page_inflates_to_a_gibibyte_is_refused_quickly() {
+        let started = std::time::Instant::now();
+        let doc = document(&["Pages/Page_0/Content.xml"]);
+        let others: Vec<(&str, &[u8])> = vec![
+            ("OFD.xml", OFD_XML.as_bytes()),
+            ("Doc_0/Document.xml", doc.as_bytes()),
+        ];
+        for stated in [1u32 << 30, 1000] {
+            let bytes = zero_bomb(&others, "Doc_0/Pages/Page_0/Content.xml", 1 << 30, stated);
+            assert!(is_ofd(&bytes));
+            let err = extract(&bytes, &Limits::default()).unwrap_err();
+            assert!(err.reason.contains("压缩"), "{}", err.reason);
+        }
+        assert!(started.elapsed().as_secs() < 20);
+    }
+
+    #[test]
+    fn characters_stop_at_the_budget_with_a_note() {
+        let line = |y: u32| {
+            text(
+                y,
+                &format!("10 {y} 80 6"),
+                4.0,
+                r#"<ofd:TextCode X="0" Y="4">一二三四五</ofd:TextCode>"#,
+            )
+        };
+        let bytes = ofd(&[
+            (
+                "Doc_0/Document.xml",
+                document(&["Pages/Page_0/Content.xml", "Pages/Page_0/Content.xml"]),
+            ),
+            (
+                "Doc_0/Pages/Page_0/Content.xml",
+                page(&(line(10) + &line(20))),
+            ),
+        ]);
+        let limits = Limits {
+            max_glyphs: 7,
+            ..Limits::default()
+        };
+        let got = extract(&bytes, &limits).unwrap();
+        assert_eq!(got.page_texts, ["一二三四五\n一二\n"]);
+        assert!(got.notes[0].message.contains("上限"), "{:?}", got.notes);
+    }
+
+    #[test]
+    fn unfilled_text_over_an_image_is_an_ocr_layer() {
+        let objects = r#"<ofd:ImageObject ID="1" Boundary="0 0 210 297" ResourceID="7"/><ofd:TextObject ID="2" Boundary="10 10 50 6" Size="4" Fill="false"><ofd:TextCode X="0" Y="4">扫描</ofd:TextCode></ofd:TextObject>"#;
+        let bytes = ofd(&[
+            (
+                "Doc_0/Document.xml",
+                document(&["Pages/Page_0/Content.xml"]),
+            ),
+            ("Doc_0/Pages/Page_0/Content.xml", page(objects)),
+        ]);
+        let got = read(&bytes);
+        assert!(got.ocr_layer);
+        assert_eq!(got.page_texts, ["扫描\n"]);
+    }
+
+    #[test]
+    fn paths_resolve_within_the_package() {
+        assert_eq!(
+            resolve("Doc_0", "Pages/P/Content.xml").as_deref(),
+            Some("Doc_0/Pages/P/Content.xml")
+        );
+        assert_eq!(
+            resolve("Doc_0", "/Doc_1/a.xml").as_deref(),
+            Some("Doc_1/a.xml")
+        );
+        assert_eq!(
+            resolve("Doc_0", "..\\Doc_1\\.\\a.xml").as_deref(),
+            Some("Doc_1/a.xml")
+        );
+        assert_eq!(resolve("Doc_0", "../../a.xml"), None);
+        assert_eq!(resolve("", ""), None);
+    }
+}

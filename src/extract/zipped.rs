@@ -270,7 +270,7 @@ pub(super) mod tests {
         let mut central = Vec::new();
         for (n, method, crc, data, size) in &entries {
             let offset = out.len() as u32;
-            let mut fixed = |v: &mut Vec<u8>| {
+            let fixed = |v: &mut Vec<u8>| {
                 v.extend(20u16.to_le_bytes()); // version needed
                 v.extend(0u16.to_le_bytes()); // flags
                 v.extend(method.to_le_bytes());
