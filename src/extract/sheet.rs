@@ -210,9 +210,12 @@ fn workbook_stream(bytes: &[u8], limits: &Limits) -> Result<(String, Vec<u8>), U
 
 /// A compound file holding `stream` alone, written here: calamine's own compound-file
 /// reader follows sector chains without checking them, so it reads only what we wrote.
+/// Version 3 (512-byte sectors), as Excel writes: calamine refuses a version 4 file whose
+/// root has no mini stream, which is what a workbook stream of 4 KiB or more leaves.
 fn fresh_compound_file(name: &str, stream: &[u8]) -> Result<Vec<u8>, Unreadable> {
     let write = || -> std::io::Result<Vec<u8>> {
-        let mut file = cfb::CompoundFile::create(Cursor::new(Vec::new()))?;
+        let mut file =
+            cfb::CompoundFile::create_with_version(cfb::Version::V3, Cursor::new(Vec::new()))?;
         let mut s = file.create_stream(format!("/{name}"))?;
         s.write_all(stream)?;
         drop(s);
