@@ -439,8 +439,8 @@ fn read(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
 
 #[derive(Debug, Args)]
 pub struct ParseArgs {
-    /// Report files: text (UTF-8, GB18030, UTF-16), HTML, PDF, Word (.docx); images and
-    /// scanned PDFs with OCR on.
+    /// Report files: text (UTF-8, GB18030, UTF-16), HTML, PDF, Word (.docx), spreadsheets
+    /// (.xlsx, .xls, .et), OFD; images and scanned PDFs with OCR on.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Print one flat JSON object per file: agency, year, template, facts by path, findings.

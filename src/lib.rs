@@ -28,8 +28,8 @@
 //!   reading (blank, fused or unplaceable cells).
 //! - [`place`]: PURE. A report's body to the administrative divisions (province,
 //!   prefecture, county, township and code) from the names its text gives, never guessed.
-//! - [`extract`]: the text of a document of any kind (text, HTML, PDF, DOCX; scans through
-//!   [`extract::Ocr`]).
+//! - [`extract`]: the text of a document of any kind (text, HTML, PDF, DOCX, XLS/XLSX/ET,
+//!   OFD; scans through [`extract::Ocr`]).
 //! - `ocr` (feature `ocr`): tesseract as the [`extract::Ocr`] engine.
 //! - [`decode`]: PURE. Bytes (UTF-8, GB18030/GBK, HTML or text) to normalised plain text.
 //! - [`output`]: proto3 JSON and the `--facts` JSON shape.

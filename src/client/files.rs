@@ -140,9 +140,9 @@ fn globs(option: &'static str, patterns: &[String]) -> Result<Option<GlobSet>, F
 }
 
 /// Whether a file found in a folder may be a report: a known document extension (.txt
-/// .html .htm .pdf .docx .doc .xls .xlsx, images, and pages saved under their script's name:
-/// .jsp .asp .aspx .php .do .action) or none at all (scrapers often save pages without
-/// one), and not a hidden file.
+/// .html .htm .pdf .docx .doc .xls .xlsx .et .ofd, images, and pages saved under their
+/// script's name: .jsp .asp .aspx .php .do .action) or none at all (scrapers often save
+/// pages without one), and not a hidden file.
 pub fn may_be_report(path: &Path) -> bool {
     match path.extension().and_then(|e| e.to_str()) {
         None => !path

@@ -676,6 +676,23 @@ mod tests {
     }
 
     #[test]
+    fn extensions_and_content_types_name_the_spreadsheet_and_ofd_kinds() {
+        for (ext, kind) in [
+            ("xls", Kind::Xls),
+            ("ET", Kind::Xls),
+            ("ett", Kind::Xls),
+            ("xlsx", Kind::Xlsx),
+            ("xlsm", Kind::Xlsx),
+            ("ofd", Kind::Ofd),
+        ] {
+            assert_eq!(Kind::from_extension(ext), Some(kind), "{ext}");
+            assert_eq!(Kind::from_content_type(kind.mime()), Some(kind), "{ext}");
+            assert_eq!(Kind::from_content_type(kind.name()), Some(kind), "{ext}");
+        }
+        assert_eq!(Kind::Ofd.mime(), "application/ofd");
+    }
+
+    #[test]
     fn numbers_print_as_the_sheet_shows_them() {
         for (f, want) in [
             (3050.0, "3050"),
