@@ -6,7 +6,8 @@
 //! HTML reader. A merged region keeps its value in its first cell and leaves the others
 //! empty, as a browser shows the same table; rows and columns empty throughout are left
 //! out. Numbers print as a person reads them in the sheet: `3050`, never `3050.0` or `3.05e3`;
-//! a formula gives the value its writer cached.
+//! a formula gives the value its writer cached. A sheet calamine cannot read is left out with
+//! a note; a workbook none of whose sheets can be read is [`Unreadable`].
 //!
 //! The work is bounded before calamine sees the file, since calamine trusts it. An XLSX's
 //! zip is checked by [`zipped`](super::zipped) (stated sizes, compression ratio, then each
@@ -65,24 +66,30 @@ fn xlsx(bytes: &[u8], limits: &Limits, book: &mut Book) -> Result<(), Unreadable
             book.cut_short(&sheet);
             break;
         }
-        let merges = wb.merge_cells_by_sheet_name(&sheet).map_err(broken)?;
-        let mut cells = BTreeMap::new();
-        let mut reader = wb.worksheet_cells_reader(&sheet).map_err(broken)?;
-        while let Some(cell) = reader.next_cell().map_err(broken)? {
-            let text = ref_text(cell.get_value());
-            if text.is_empty() {
-                continue;
+        let mut read = || -> Result<_, XlsxError> {
+            let merges = wb.merge_cells_by_sheet_name(&sheet)?;
+            let mut cells = BTreeMap::new();
+            let mut reader = wb.worksheet_cells_reader(&sheet)?;
+            while let Some(cell) = reader.next_cell()? {
+                let text = ref_text(cell.get_value());
+                if text.is_empty() {
+                    continue;
+                }
+                if book.budget == 0 {
+                    book.cut_short(&sheet);
+                    break;
+                }
+                book.budget -= 1;
+                cells.insert(cell.get_position(), text);
             }
-            if book.budget == 0 {
-                book.cut_short(&sheet);
-                break;
-            }
-            book.budget -= 1;
-            cells.insert(cell.get_position(), text);
+            Ok((cells, merges))
+        };
+        match read() {
+            Ok((cells, merges)) => book.sheet(&sheet, cells, &merges),
+            Err(e) => book.unreadable(&sheet, broken(e)),
         }
-        book.sheet(&sheet, cells, &merges);
     }
-    Ok(())
+    book.any_sheet()
 }
 
 /// calamine reserves room for as many shared strings as the part says it holds: the part
@@ -136,8 +143,16 @@ fn xls(bytes: &[u8], limits: &Limits, book: &mut Book) -> Result<(), Unreadable>
             book.cut_short(&sheet);
             break;
         }
-        let merges = wb.merge_cells_by_sheet_name(&sheet).map_err(broken)?;
-        let range = wb.worksheet_range(&sheet).map_err(broken)?;
+        let read = wb
+            .merge_cells_by_sheet_name(&sheet)
+            .and_then(|merges| Ok((merges, wb.worksheet_range(&sheet)?)));
+        let (merges, range) = match read {
+            Ok(read) => read,
+            Err(e) => {
+                book.unreadable(&sheet, broken(e));
+                continue;
+            }
+        };
         let (top, left) = range.start().unwrap_or((0, 0));
         let mut cells = BTreeMap::new();
         for (row, col, value) in range.used_cells() {
@@ -154,7 +169,7 @@ fn xls(bytes: &[u8], limits: &Limits, book: &mut Book) -> Result<(), Unreadable>
         }
         book.sheet(&sheet, cells, &merges);
     }
-    Ok(())
+    book.any_sheet()
 }
 
 /// The names of the visible worksheets, in workbook order (a hidden sheet often keeps a
@@ -369,6 +384,8 @@ struct Book {
     budget: usize,
     max_cells: usize,
     cut: bool,
+    /// Why the first sheet that failed did.
+    failed: Option<Unreadable>,
 }
 
 impl Book {
@@ -379,6 +396,7 @@ impl Book {
             budget: limits.max_cells,
             max_cells: limits.max_cells,
             cut: false,
+            failed: None,
         }
     }
 
@@ -436,6 +454,23 @@ impl Book {
             self.html.push_str("</tr>\n");
         }
         self.html.push_str("</table>\n");
+    }
+
+    /// A sheet that could not be read: left out with a note (the others still count).
+    fn unreadable(&mut self, sheet: &str, why: Unreadable) {
+        self.failed.get_or_insert_with(|| why.clone());
+        self.notes.push(Note {
+            code: Code::TableMissing,
+            message: format!("工作表“{sheet}”无法读取，未读：{}", why.reason),
+        });
+    }
+
+    /// Whether anything was read: a workbook whose every sheet failed is unreadable.
+    fn any_sheet(&mut self) -> Result<(), Unreadable> {
+        match self.failed.take() {
+            Some(why) if !self.html.contains("<table>") => Err(why),
+            _ => Ok(()),
+        }
     }
 
     fn finish(mut self) -> SheetHtml {
@@ -650,6 +685,39 @@ mod tests {
         )
         .unwrap();
         assert!(got.text.contains("行政复议\t72\t64"), "{:?}", got.text);
+    }
+
+    #[test]
+    fn a_sheet_that_cannot_be_read_is_left_out_with_a_note() {
+        let book = BOOK.replace(r#" state="hidden""#, "");
+        let rows = format!(
+            r#"<row r="1">{}<c r="B1"><v>7</v></c></row>"#,
+            s("A1", "规章")
+        );
+        let bytes = zip_of(&[
+            ("_rels/.rels", RELS.as_bytes()),
+            ("xl/workbook.xml", book.as_bytes()),
+            ("xl/_rels/workbook.xml.rels", BOOK_RELS.as_bytes()),
+            ("xl/worksheets/sheet1.xml", sheet_xml(&rows, "").as_bytes()),
+            (
+                "xl/worksheets/sheet2.xml",
+                b"<worksheet><sheetData><row><c><v>1",
+            ),
+        ]);
+        let read = to_html(&bytes, Kind::Xlsx, &Limits::default()).unwrap();
+        assert!(
+            read.html.contains("<tr><td>规章</td><td>7</td></tr>"),
+            "{}",
+            read.html
+        );
+        assert!(read.notes[0].message.contains("草稿"), "{:?}", read.notes);
+        // When no sheet can be read, the workbook cannot.
+        let bytes = zip_of(&[
+            ("_rels/.rels", RELS.as_bytes()),
+            ("xl/workbook.xml", book.as_bytes()),
+            ("xl/_rels/workbook.xml.rels", BOOK_RELS.as_bytes()),
+        ]);
+        assert!(to_html(&bytes, Kind::Xlsx, &Limits::default()).is_err());
     }
 
     #[test]
