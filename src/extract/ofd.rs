@@ -405,9 +405,9 @@ impl TextObject {
         })
     }
 
-    /// The pieces of one text code; `cursor` is where the previous code ended (a code
-    /// without X or Y goes on from there).
-    fn place(&self, code: &TextCode, cursor: &mut (f32, f32), drawn: &mut Drawn) {
+    /// The pieces of one text code; `last` is the previous code's X and Y, which a code
+    /// without X or Y takes (GB/T 33190 table 46).
+    fn place(&self, code: &TextCode, last: &mut (f32, f32), drawn: &mut Drawn) {
         let [a, b, c, d, e, f] = self.ctm;
         // Upright text only, as for a PDF's glyphs: a rotated or mirrored object is not a
         // table's cell.
@@ -427,8 +427,9 @@ impl TextObject {
         let (Some(dx), Some(dy)) = (dx, dy) else {
             return;
         };
-        let mut x = code.x.unwrap_or(cursor.0);
-        let mut y = code.y.unwrap_or(cursor.1);
+        let (x_start, y_start) = (code.x.unwrap_or(last.0), code.y.unwrap_or(last.1));
+        *last = (x_start, y_start);
+        let (mut x, mut y) = (x_start, y_start);
         let size = self.size * d;
         for (i, &ch) in chars.iter().enumerate() {
             let guess = estimate(ch, self.size);
@@ -453,7 +454,6 @@ impl TextObject {
             x += step.unwrap_or(guess);
             y += dy.get(i).copied().unwrap_or(0.0);
         }
-        *cursor = (x, y);
     }
 }
 
@@ -462,13 +462,13 @@ fn pieces(xml: &[u8], name: &str) -> Result<Drawn, Unreadable> {
     let mut drawn = Drawn::default();
     let mut object: Option<TextObject> = None;
     let mut code: Option<TextCode> = None;
-    let mut cursor = (0.0f32, 0.0f32);
+    let mut last = (0.0f32, 0.0f32);
     walk(xml, name, |event, _| {
         match event {
             Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
                 b"TextObject" => {
                     object = TextObject::from(e);
-                    cursor = (0.0, 0.0);
+                    last = (0.0, 0.0);
                 }
                 b"TextCode" if object.is_some() => {
                     let num = |k: &[u8]| attr(e, k).and_then(|v| v.trim().parse::<f32>().ok());
@@ -518,7 +518,7 @@ fn pieces(xml: &[u8], name: &str) -> Result<Drawn, Unreadable> {
             Event::End(e) => match e.local_name().as_ref() {
                 b"TextCode" => {
                     if let (Some(o), Some(c)) = (object.as_ref(), code.take()) {
-                        o.place(&c, &mut cursor, &mut drawn);
+                        o.place(&c, &mut last, &mut drawn);
                     }
                 }
                 b"TextObject" => object = None,
@@ -604,7 +604,7 @@ mod tests {
     }
 
     #[test]
-    fn delta_x_repeats_with_g_and_codes_without_x_go_on_from_the_last() {
+    fn delta_x_repeats_with_g_and_a_code_without_x_takes_the_last_x() {
         assert_eq!(
             deltas("g 3 2.5 1 g 2 -1", 10),
             Some(vec![2.5, 2.5, 2.5, 1.0, -1.0, -1.0])
@@ -613,13 +613,13 @@ mod tests {
         assert_eq!(deltas("1 x 2", 3), None);
         assert_eq!(deltas("g 2", 3), None);
         assert_eq!(deltas("NaN", 3), None);
-        // "3050" set as g-repeated digits, then a second code that carries on after it; a
-        // second object far to the right is another cell.
+        // "3050" set as g-repeated digits, then a second code on the next line that takes
+        // the first's X; a second object far to the right is another cell.
         let objects = text(
             1,
             "10 10 80 6",
             4.0,
-            r#"<ofd:TextCode X="0" Y="4" DeltaX="g 3 2">3050</ofd:TextCode><ofd:TextCode DeltaX="2">件</ofd:TextCode>"#,
+            r#"<ofd:TextCode X="0" Y="4" DeltaX="g 3 2">3050</ofd:TextCode><ofd:TextCode Y="12" DeltaX="4">合计</ofd:TextCode>"#,
         ) + &text(
             2,
             "60 10 20 6",
@@ -633,7 +633,7 @@ mod tests {
             ),
             ("Doc_0/Pages/Page_0/Content.xml", page(&objects)),
         ]);
-        assert_eq!(read(&bytes).page_texts, ["3050件\t103\n"]);
+        assert_eq!(read(&bytes).page_texts, ["3050\t103\n合计\n"]);
     }
 
     #[test]
