@@ -13,7 +13,8 @@
 //! beyond [`Limits::max_pages`] refuse the file; characters stop at [`Limits::max_glyphs`]
 //! with a note. A page whose content is missing or broken is left unread with a note; a path
 //! that climbs out of the package is no path. Text drawn unfilled over an image is a
-//! scanner's OCR layer, marked as such.
+//! scanner's OCR layer, marked as such; an OFD of images and no text is a scan, which is
+//! [`Unreadable`] (its images are not sent to OCR).
 
 use super::layout::{self, Piece};
 use super::zipped::Zip;
@@ -71,6 +72,7 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<OfdText, Unreadable> {
         )));
     }
     let mut out = OfdText::default();
+    let mut images = 0;
     let mut budget = limits.max_glyphs;
     let mut missing = Vec::new();
     let mut number = 0;
@@ -113,6 +115,7 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<OfdText, Unreadable> {
             } else {
                 budget -= drawn.pieces.len();
             }
+            images += drawn.images;
             if drawn.images > 0 && drawn.unfilled * 2 > drawn.pieces.len() {
                 out.ocr_layer = true;
             }
@@ -130,6 +133,11 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<OfdText, Unreadable> {
                 break 'docs;
             }
         }
+    }
+    if images > 0 && out.page_texts.iter().all(|t| t.trim().is_empty()) {
+        return Err(Unreadable::new(
+            "OFD 文件只有扫描图像、没有文字层，无法读取（OFD 中的图像暂不做 OCR）：请上传有文字的版本",
+        ));
     }
     if !missing.is_empty() {
         missing.sort_unstable();
@@ -855,6 +863,20 @@ mod tests {
         let got = read(&bytes);
         assert!(got.ocr_layer);
         assert_eq!(got.page_texts, ["扫描\n"]);
+    }
+
+    #[test]
+    fn an_ofd_of_images_only_is_a_scan_and_unreadable() {
+        let objects = r#"<ofd:ImageObject ID="1" CTM="210 0 0 297 0 0" Boundary="0 0 210 297" ResourceID="7"/>"#;
+        let bytes = ofd(&[
+            (
+                "Doc_0/Document.xml",
+                document(&["Pages/Page_0/Content.xml"]),
+            ),
+            ("Doc_0/Pages/Page_0/Content.xml", page(objects)),
+        ]);
+        let err = extract(&bytes, &Limits::default()).unwrap_err();
+        assert!(err.reason.contains("扫描"), "{}", err.reason);
     }
 
     #[test]
