@@ -131,8 +131,8 @@ fn check_shared_strings(zip: &mut Zip<'_>) -> Result<(), Unreadable> {
 }
 
 fn xls(bytes: &[u8], limits: &Limits, book: &mut Book) -> Result<(), Unreadable> {
-    let (name, stream) = workbook_stream(bytes, limits)?;
-    check_biff(&stream, limits)?;
+    let (name, mut stream) = workbook_stream(bytes, limits)?;
+    check_biff(&mut stream, limits)?;
     let clean = fresh_compound_file(&name, &stream)?;
     let mut wb = Xls::new(Cursor::new(clean)).map_err(|e| match e {
         XlsError::Password => Unreadable::new(ENCRYPTED),
@@ -244,13 +244,21 @@ fn fresh_compound_file(name: &str, stream: &[u8]) -> Result<Vec<u8>, Unreadable>
 /// up front (a writer counts formatted blank cells too, so more than the cells read).
 const STATED_CELLS_PER_CELL: u64 = 16;
 
+/// A record type calamine ignores, given to records it must not parse.
+const IGNORED: u16 = 0x0000;
+
 /// Walks the BIFF records as calamine will: the globals up to their EOF (a FILEPASS means
 /// the workbook is encrypted), then each sheet from its BOUNDSHEET offset up to its EOF.
 /// Refuses a sheet whose DIMENSIONS is inconsistent or states more than
 /// [`STATED_CELLS_PER_CELL`] × [`Limits::max_cells`], workbooks whose cells' bounding boxes
 /// (which calamine allocates in full) add up to more than [`Limits::max_cells`], and sheets
 /// that overlap (which would make calamine read the same records again and again).
-fn check_biff(stream: &[u8], limits: &Limits) -> Result<(), Unreadable> {
+///
+/// On the way it takes out the formulas' token streams, whose parser trusts them (a cut one
+/// panics): a FORMULA keeps its cached value and states no tokens, and defined names
+/// (LBL), which only formulas use, are turned into records calamine ignores. Lengths stay,
+/// so the BOUNDSHEET offsets still hold.
+fn check_biff(stream: &mut [u8], limits: &Limits) -> Result<(), Unreadable> {
     let too_big = |what: String| {
         Unreadable::new(format!(
             "Excel 文件的{what}，超过每份文件 {} 个单元格的上限",
@@ -258,6 +266,7 @@ fn check_biff(stream: &[u8], limits: &Limits) -> Result<(), Unreadable> {
         ))
     };
     let mut offsets = Vec::new();
+    unparsed_formulas(stream, 0);
     for (typ, data) in records(stream, 0) {
         match typ {
             0x002F => return Err(Unreadable::new(ENCRYPTED)),
@@ -275,6 +284,7 @@ fn check_biff(stream: &[u8], limits: &Limits) -> Result<(), Unreadable> {
     let mut scanned = 0usize;
     let mut area_total: u64 = 0;
     for &offset in &offsets {
+        unparsed_formulas(stream, offset);
         let mut bbox: Option<(u32, u32, u32, u32)> = None;
         let mut depth = 0usize;
         let mut seen_bof = false;
@@ -329,6 +339,25 @@ fn check_biff(stream: &[u8], limits: &Limits) -> Result<(), Unreadable> {
         }
     }
     Ok(())
+}
+
+/// Takes the formula tokens out of the records from `offset` on (see [`check_biff`]).
+fn unparsed_formulas(stream: &mut [u8], offset: usize) {
+    let mut at = offset;
+    while at + 4 <= stream.len() {
+        let typ = u16::from_le_bytes([stream[at], stream[at + 1]]);
+        let len = usize::from(u16::from_le_bytes([stream[at + 2], stream[at + 3]]));
+        if at + 4 + len > stream.len() {
+            break;
+        }
+        match typ {
+            // FORMULA: value at 6..14, the token stream's length at 20..22.
+            0x0006 if len >= 22 => stream[at + 4 + 20..at + 4 + 22].fill(0),
+            0x0006 | 0x0018 => stream[at..at + 2].copy_from_slice(&IGNORED.to_le_bytes()),
+            _ => {}
+        }
+        at += 4 + len;
+    }
 }
 
 /// The records of a BIFF stream from `offset`: (type, data), until the stream ends or a
@@ -893,6 +922,33 @@ mod tests {
         assert!(
             read.html
                 .contains("<tr><td>行政复议</td><td>72</td><td>1000000</td></tr>"),
+            "{}",
+            read.html
+        );
+    }
+
+    #[test]
+    fn a_formula_gives_its_cached_value_whatever_its_tokens_say() {
+        // A FORMULA whose token stream claims 50 bytes and has 2 (calamine's parser would
+        // slice past the record), and a defined name with a cut formula.
+        let mut formula = 0u16.to_le_bytes().to_vec();
+        formula.extend(1u16.to_le_bytes());
+        formula.extend(0u16.to_le_bytes());
+        formula.extend(3050f64.to_le_bytes());
+        formula.extend([0u8; 6]);
+        formula.extend(50u16.to_le_bytes());
+        formula.extend([0x1F, 0x00]);
+        let mut cells = label_rec(0, 0, "总计");
+        cells.extend(rec(0x0006, &formula));
+        cells.extend(rec(0x0006, &formula[..20]));
+        let lbl = rec(
+            0x0018,
+            &[0, 0, 0, 1, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, b'x', 0x3a],
+        );
+        let bytes = ole(&[("Workbook", &biff("表", &lbl, &cells))]);
+        let read = to_html(&bytes, Kind::Xls, &Limits::default()).unwrap();
+        assert!(
+            read.html.contains("<tr><td>总计</td><td>3050</td></tr>"),
             "{}",
             read.html
         );
