@@ -506,8 +506,9 @@ fn read(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
 
 #[derive(Debug, Args)]
 pub struct ParseArgs {
-    /// Report files: text (UTF-8, GB18030, UTF-16), HTML, saved web pages (.mht), PDF, Word
-    /// (.docx, .doc), WPS (.wps), RTF; images and scanned PDFs with OCR on.
+    /// Report files: text (UTF-8, GB18030, UTF-16), HTML, saved web pages (.mht), PDF, OFD,
+    /// Word (.docx, .doc), WPS (.wps), RTF, spreadsheets (.xlsx, .xls, .et); images and
+    /// scanned PDFs with OCR on.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Print one flat JSON object per file: agency, year, template, facts by path, findings.

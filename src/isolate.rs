@@ -407,6 +407,7 @@ mod tests {
             Kind::Image,
             Kind::Rtf,
             Kind::Mhtml,
+            Kind::Ofd,
         ] {
             assert_eq!(Kind::from_content_type(kind.name()), Some(kind), "{kind:?}");
         }

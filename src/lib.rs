@@ -28,8 +28,8 @@
 //!   reading (blank, fused or unplaceable cells).
 //! - [`place`]: PURE. A report's body to the administrative divisions (province,
 //!   prefecture, county, township and code) from the names its text gives, never guessed.
-//! - [`extract`]: the text of a document of any kind (text, HTML, PDF, DOCX; scans through
-//!   [`extract::Ocr`]).
+//! - [`extract`]: the text of a document of any kind (text, HTML, MHTML, PDF, OFD, DOCX,
+//!   DOC/WPS, RTF, XLSX/XLS/ET; scans through [`extract::Ocr`]).
 //! - [`isolate`]: extraction in a worker process under memory, CPU and wall-clock limits
 //!   ([`extract::Isolate`]), and running a program under a deadline.
 //! - `ocr` (feature `ocr`): tesseract as the [`extract::Ocr`] engine.

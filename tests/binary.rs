@@ -1,6 +1,6 @@
-//! Binary documents through the real binary and a real server: PDFs read by glyph positions,
-//! Word files by their cells, hostile files refused with a clear reason, scans through OCR
-//! (with the `ocr` feature).
+//! Binary documents through the real binary and a real server: PDFs and OFDs read by glyph
+//! positions, Word files and spreadsheets by their cells, hostile files refused with a clear
+//! reason, scans through OCR (with the `ocr` feature).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -56,13 +56,25 @@ binary_test!(
     pingtan_mhtml_reads_exactly,
     "fujian-pingtan-experimental-zone-2023-mht.json"
 );
+binary_test!(
+    chaoyang_xlsx_reads_exactly_by_its_cells,
+    "beijing-chaoyang-district-2022-xlsx.json"
+);
+binary_test!(
+    pingtan_xls_reads_exactly_by_its_cells,
+    "fujian-pingtan-experimental-zone-2023-xls.json"
+);
+binary_test!(
+    huaian_ofd_reads_exactly_by_character_positions,
+    "huaian-city-2024-ofd.json"
+);
 
 #[test]
 fn every_binary_expected_file_has_a_test() {
     let count = std::fs::read_dir(root().join("files/expected"))
         .unwrap()
         .count();
-    assert_eq!(count, 8, "a new expected file needs its binary_test! line");
+    assert_eq!(count, 11, "a new expected file needs its binary_test! line");
 }
 
 fn text_of(path: &Path) -> (bool, String, String) {
@@ -182,6 +194,32 @@ fn a_zip_bomb_is_unreadable_and_its_memory_stays_bounded() {
     assert!(bytes.len() < 2 << 20, "{}", bytes.len());
     std::fs::write(&bomb, bytes).unwrap();
     assert_unreadable(&bomb, "MiB");
+}
+
+#[test]
+fn spreadsheets_and_ofds_cut_short_or_broken_are_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, why) in [
+        ("beijing-chaoyang-district-2022.xlsx", "zip"),
+        ("fujian-pingtan-experimental-zone-2023.xls", "Excel"),
+        ("huaian-city-2024.ofd", "zip"),
+    ] {
+        let whole = std::fs::read(file(name)).unwrap();
+        let cut = dir.path().join(name);
+        std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
+        assert_unreadable(&cut, why);
+    }
+    // An OFD whose only document lies outside the package.
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    zip.start_file("OFD.xml", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(b"<ofd:OFD><ofd:DocBody><ofd:DocRoot>../../etc/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>")
+        .unwrap();
+    zip.finish().unwrap();
+    let path = dir.path().join("outside.ofd");
+    std::fs::write(&path, out.into_inner()).unwrap();
+    assert_unreadable(&path, "之外");
 }
 
 #[test]
@@ -307,6 +345,17 @@ async fn binary_documents_over_grpc_hostile_ones_rejected_alone() {
         ),
         doc("hongze", read("hongze-district-2023.pdf"), ""),
         doc("docx", read("huaian-city-2024.docx"), "docx"),
+        doc("ofd", read("huaian-city-2024.ofd"), ""),
+        doc(
+            "xls",
+            read("fujian-pingtan-experimental-zone-2023.xls"),
+            "application/vnd.ms-excel",
+        ),
+        doc(
+            "cut-ofd",
+            read("huaian-city-2024.ofd")[..4000].to_vec(),
+            "ofd",
+        ),
     ];
     let mut client = IngestServiceClient::new(channel.clone());
     let mut stream = client
@@ -325,13 +374,16 @@ async fn binary_documents_over_grpc_hostile_ones_rejected_alone() {
             .unwrap_or_else(|| panic!("no answer for {tag}: {results:?}"))
             .clone()
     };
-    for tag in ["huaian", "hongze"] {
+    for tag in ["huaian", "hongze", "xls"] {
         assert_eq!(outcome(tag).1, Outcome::Stored as i32, "{results:?}");
     }
-    // The Word file holds the same body's 2024 report: a rendition of the PDF's.
-    assert_eq!(outcome("docx").1, Outcome::Rendition as i32, "{results:?}");
+    // The Word file and the OFD hold the same body's 2024 report: renditions of the PDF's.
+    for tag in ["docx", "ofd"] {
+        assert_eq!(outcome(tag).1, Outcome::Rendition as i32, "{results:?}");
+    }
     for (tag, why) in [
         ("cut", "unreadable"),
+        ("cut-ofd", "unreadable"),
         ("bomb", "unreadable"),
         ("locked", "unreadable"),
         ("accounts", "not a report"),

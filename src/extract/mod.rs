@@ -7,17 +7,23 @@
 //! (DOCX) through its table XML with the merges expanded ([`docx`]); Word 97–2003 and WPS
 //! (.doc, .wps) through the piece table of the Word binary format ([`doc`]); RTF through its
 //! control words ([`rtf`]); saved web pages (MHTML) through the page part of the MIME
-//! message ([`mhtml`]); scans through OCR words placed like glyphs ([`layout`]). DOC, RTF and
-//! MHTML become HTML that the one HTML reader reads, tables as tab-separated cells. A file
-//! none of these can read is [`Unreadable`] with the reason, which the service rejects it with.
+//! message ([`mhtml`]); spreadsheets (XLSX, and XLS/ET in an OLE2 file) through their cells
+//! as HTML tables ([`sheet`]); OFD through its characters' positions like a PDF's glyphs
+//! ([`ofd`]); scans through OCR words placed like glyphs ([`layout`]). DOC, RTF, MHTML and
+//! spreadsheets become HTML that the one HTML reader reads, tables as tab-separated cells. A
+//! file none of these can read is [`Unreadable`] with the reason, which the service rejects
+//! it with.
 
 mod cells;
 pub mod doc;
 pub mod docx;
 pub mod layout;
 pub mod mhtml;
+pub mod ofd;
 pub mod pdf;
 pub mod rtf;
+pub mod sheet;
+mod zipped;
 
 use crate::decode::{self, ContentHint};
 use crate::model::finding::Code;
@@ -36,8 +42,10 @@ pub enum Kind {
     /// A saved web page (MIME multipart/related).
     Mhtml,
     Xlsx,
-    /// Legacy Excel (OLE2 compound file).
+    /// Legacy Excel and Kingsoft ET (BIFF in an OLE2 compound file).
     Xls,
+    /// OFD (GB/T 33190), China's fixed-layout format.
+    Ofd,
     Image,
 }
 
@@ -53,6 +61,7 @@ impl Kind {
             Kind::Mhtml => "mhtml",
             Kind::Xlsx => "xlsx",
             Kind::Xls => "xls",
+            Kind::Ofd => "ofd",
             Kind::Image => "image",
         }
     }
@@ -70,8 +79,10 @@ impl Kind {
             "doc" | "dot" | "wps" | "wpt" => Kind::Doc,
             "rtf" => Kind::Rtf,
             "mht" | "mhtml" => Kind::Mhtml,
-            "xlsx" => Kind::Xlsx,
-            "xls" => Kind::Xls,
+            "xlsx" | "xlsm" => Kind::Xlsx,
+            // Kingsoft ET spreadsheets and templates are the Excel binary format.
+            "xls" | "et" | "ett" => Kind::Xls,
+            "ofd" => Kind::Ofd,
             "png" | "jpg" | "jpeg" | "tif" | "tiff" | "bmp" | "gif" | "webp" => Kind::Image,
             _ => return None,
         })
@@ -89,6 +100,7 @@ impl Kind {
             Kind::Mhtml => "multipart/related",
             Kind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             Kind::Xls => "application/vnd.ms-excel",
+            Kind::Ofd => "application/ofd",
             Kind::Image => "image",
         }
     }
@@ -123,6 +135,7 @@ impl Kind {
                 Kind::Xlsx
             }
             "xls" | "application/vnd.ms-excel" => Kind::Xls,
+            "ofd" | "application/ofd" => Kind::Ofd,
             "image" => Kind::Image,
             other if other.starts_with("image/") => Kind::Image,
             _ => return None,
@@ -144,6 +157,7 @@ pub fn detect(bytes: &[u8], content_type: Option<Kind>) -> Kind {
     if bytes.starts_with(b"PK\x03\x04") {
         return match docx::office_kind(bytes) {
             Some(kind) => kind,
+            None if ofd::is_ofd(bytes) => Kind::Ofd,
             None => content_type.unwrap_or(Kind::Docx),
         };
     }
@@ -204,6 +218,9 @@ pub struct Limits {
     pub max_pieces: usize,
     /// Characters of text one DOC, WPS or RTF file may give (a long report has 100,000).
     pub max_chars: usize,
+    /// Cells read from one spreadsheet (and the area its sheets may span): a report's
+    /// tables fill a few thousand.
+    pub max_cells: usize,
 }
 
 impl Default for Limits {
@@ -215,6 +232,7 @@ impl Default for Limits {
             max_stream: 64 << 20,
             max_pieces: 1 << 18,
             max_chars: 8_000_000,
+            max_cells: 100_000,
         }
     }
 }
@@ -433,9 +451,21 @@ pub fn extract(
             let d = decode::decode(html.as_bytes(), None, ContentHint::Html);
             Ok(plain(d.text, Vec::new()))
         }
-        Kind::Xls | Kind::Xlsx => Err(Unreadable::new(
-            "Excel 文件（.xls/.xlsx）暂不能读取：年度报告请以 PDF、Word（.docx）、HTML 或文本上传",
-        )),
+        Kind::Xls | Kind::Xlsx => {
+            let read = guarded(|| sheet::to_html(bytes, kind, limits))?;
+            let d = decode::decode(read.html.as_bytes(), None, ContentHint::Html);
+            Ok(plain(d.text, read.notes))
+        }
+        Kind::Ofd => {
+            let read = guarded(|| ofd::extract(bytes, limits))?;
+            let text = decode::normalize(&read.page_texts.concat());
+            Ok(Extracted {
+                text,
+                kind,
+                ocr: read.ocr_layer,
+                notes: read.notes,
+            })
+        }
     }
 }
 
