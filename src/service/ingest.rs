@@ -153,7 +153,7 @@ fn limited(
 enum Arrived {
     Whole(Document),
     Assembled(Document, Reservation),
-    Answered(Answer, String),
+    Answered(Box<Answer>, String),
 }
 
 /// The documents of a stream of messages, each document sent in parts (`Document.size`) put
@@ -244,7 +244,7 @@ async fn take_parts(
             first.size = 0;
             Ok(Arrived::Assembled(first, reservation))
         }
-        Err(answer) => Ok(Arrived::Answered(answer, tag)),
+        Err(answer) => Ok(Arrived::Answered(Box::new(answer), tag)),
     }
 }
 
@@ -381,7 +381,7 @@ impl IngestService for IngestHandler {
                     let (prepared, tag, counted) = match arrived? {
                         Arrived::Answered(answer, tag) => {
                             let counted = InFlight::new(0);
-                            (Prepared::Answered(answer), tag, counted)
+                            (Prepared::Answered(*answer), tag, counted)
                         }
                         Arrived::Whole(doc) => {
                             let (incoming, tag) = check_document(doc);
