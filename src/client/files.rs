@@ -155,9 +155,10 @@ pub fn collect_files(paths: &[PathBuf], select: &Select) -> Result<Vec<Found>, F
         .collect())
 }
 
-/// Extensions of text files that may hold a report's text (converters' Markdown too); text
-/// under another extension (.json, .csv, .js, .css, .xml) found in a folder is not sent.
-const TEXT_EXTENSIONS: &[&str] = &["txt", "text", "md", "markdown"];
+/// Extensions of text files that may hold a report's text; text under another extension
+/// (.json, .csv, .js, .css, .xml, a folder's README.md) found in a folder is not sent (named
+/// on the command line, it is).
+const TEXT_EXTENSIONS: &[&str] = &["txt", "text"];
 
 /// How a file is sent, by its bytes: the content type to state (empty: the server decides),
 /// or, for a file found in a folder that is no document nianbao reads, why it is skipped. A
@@ -305,7 +306,6 @@ mod tests {
             ("no-name", b"%PDF-1.7\n", Ok("application/pdf")),
             ("r.rtf", br"{\rtf1\ansi}", Ok("application/rtf")),
             ("r.txt", text, Ok("text/plain")),
-            ("r.md", text, Ok("text/plain")),
             ("r", text, Ok("")),
             ("empty.txt", b"", Ok("")),
         ] {
@@ -318,6 +318,7 @@ mod tests {
         for (name, bytes, why) in [
             ("notes.json", &b"{\"a\": 1}"[..], ".json"),
             ("data.csv", b"a,b\n1,2\n", ".csv"),
+            ("README.md", b"# corpus\n", ".md"),
             ("lib.so", b"\x7fELF\x02\x01\x01\0\0\0", "binary"),
             ("a.zip", b"PK\x03\x04\0\0\0\0", "zip"),
         ] {
