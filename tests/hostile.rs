@@ -422,13 +422,18 @@ async fn bombs_are_bounded_and_rejected_alone_while_reports_are_read() {
     let server = spawn(dir.path(), port);
     let pdf_bomb = pdf_bomb(2);
     assert!(pdf_bomb.len() < 3 << 20, "{}", pdf_bomb.len());
-    let docx_bomb = {
+    // A zip whose `bomb` entry inflates to 1 GiB of spaces, beside small `others`.
+    let zip_bomb = |others: &[(&str, &[u8])], bomb: &str| {
         let mut z = std::io::Cursor::new(Vec::new());
         let mut zip = zip::ZipWriter::new(&mut z);
         let opts = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
             .large_file(true);
-        zip.start_file("word/document.xml", opts).unwrap();
+        for (name, bytes) in others {
+            zip.start_file(*name, opts).unwrap();
+            std::io::Write::write_all(&mut zip, bytes).unwrap();
+        }
+        zip.start_file(bomb, opts).unwrap();
         let block = vec![b' '; 1 << 20];
         for _ in 0..1024 {
             std::io::Write::write_all(&mut zip, &block).unwrap();
@@ -436,11 +441,25 @@ async fn bombs_are_bounded_and_rejected_alone_while_reports_are_read() {
         zip.finish().unwrap();
         z.into_inner()
     };
+    let docx_bomb = zip_bomb(&[], "word/document.xml");
+    let xlsx_bomb = zip_bomb(
+        &[("xl/workbook.xml", b"<workbook><sheets><sheet name=\"1\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>")],
+        "xl/worksheets/sheet1.xml",
+    );
+    let ofd_bomb = zip_bomb(
+        &[
+            ("OFD.xml", b"<ofd:OFD><ofd:DocBody><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>"),
+            ("Doc_0/Document.xml", b"<ofd:Document><ofd:Pages><ofd:Page ID=\"1\" BaseLoc=\"Pages/Page_0/Content.xml\"/></ofd:Pages></ofd:Document>"),
+        ],
+        "Doc_0/Pages/Page_0/Content.xml",
+    );
     let mut attacks = tokio::task::JoinSet::new();
     let hostile: Vec<(&str, Vec<u8>, &str)> = vec![
         ("pdf-bomb", pdf_bomb.clone(), "内存预算"),
         ("operator-flood", operator_flood(30), "预算"),
         ("docx-bomb", docx_bomb, "解压"),
+        ("xlsx-bomb", xlsx_bomb, "压缩炸弹"),
+        ("ofd-bomb", ofd_bomb, "压缩炸弹"),
         ("deep-nesting", deep_nesting(1_000_000), ""),
         ("huge-image", huge_image(), ""),
         ("page-flood", page_flood(20_000), ""),
