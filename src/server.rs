@@ -182,7 +182,7 @@ pub async fn run(
     ))
     .max_decoding_message_size(options.max_message_bytes)
     .max_encoding_message_size(options.max_message_bytes);
-    let query = ReportServiceServer::new(QueryHandler::new(store.clone()))
+    let query = ReportServiceServer::new(QueryHandler::new(store.clone(), options.reader.clone()))
         .max_decoding_message_size(options.max_message_bytes)
         .max_encoding_message_size(options.max_message_bytes);
     // A backup record is a whole stored document with its report: the limit is the

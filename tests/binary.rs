@@ -452,3 +452,36 @@ fn an_operator_flood_is_stopped_at_its_cpu_budget() {
     let read = run(&["--extract-in-process"]);
     assert!(finding(&read, "UNREADABLE").is_none(), "{read}");
 }
+
+/// One reader per server: GetReport's text of a scan stored by an `--ocr` server is the OCR'd
+/// text its figures were read from (it used to be "OCR is not enabled": the query handler
+/// made a reader of its own, without OCR).
+#[cfg(feature = "ocr")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_report_text_of_a_scan_is_read_with_the_servers_ocr() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ServerOptions {
+        reader: nianbao::config::engine(true).unwrap(),
+        ..Default::default()
+    };
+    let (addr, stop) = common::serve(dir.path(), options).await;
+    let channel = common::connect(addr.rsplit(':').next().unwrap().parse().unwrap()).await;
+    let scan = std::fs::read(file("scanned-page-huaian-2024-p5.png")).unwrap();
+    let stored = IngestServiceClient::new(channel.clone())
+        .ingest_one(doc("scan", scan, ""))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stored.outcome, Outcome::Stored as i32, "{stored:?}");
+    let got = ReportServiceClient::new(channel)
+        .get_report(GetReportRequest {
+            id: stored.id,
+            include_text: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!got.text.contains("OCR"), "{}", got.text);
+    assert!(got.text.contains("申请"), "{}", got.text);
+    let _ = stop.send(());
+}

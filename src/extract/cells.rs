@@ -204,6 +204,22 @@ fn spans(row: &Row, grid: &[i32]) -> Option<(usize, Vec<usize>)> {
     Some((before, spans))
 }
 
+/// The row being read, ended: the text after its last cell mark (`cell`, then `para`) as a
+/// last cell when it holds any; `None` when the row holds nothing.
+pub fn take_row(row: &mut Vec<Cell>, cell: &mut String, para: &mut String) -> Option<Row> {
+    let rest = std::mem::take(cell) + &std::mem::take(para);
+    if !rest.trim().is_empty() {
+        row.push(Cell {
+            text: rest,
+            ..Cell::default()
+        });
+    }
+    (!row.is_empty()).then(|| Row {
+        cells: std::mem::take(row),
+        left: None,
+    })
+}
+
 /// `text` with the characters HTML gives a meaning escaped.
 pub fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {

@@ -14,7 +14,7 @@
 //! [`Limits::max_stream`], pieces within [`Limits::max_pieces`], text within
 //! [`Limits::max_chars`].
 
-use super::cells::{Cell, Html, Row};
+use super::cells::{take_row, Cell, Html};
 use super::{Limits, Unreadable};
 use std::io::{Cursor, Read};
 
@@ -420,19 +420,8 @@ impl Walk<'_> {
     /// Ends the row being read: at its row mark with the row's properties, or with
     /// `None` when a paragraph outside the table comes first.
     fn end_row(&mut self, tap: Option<Tap>) -> Result<(), Unreadable> {
-        let rest = std::mem::take(&mut self.cell) + &std::mem::take(&mut self.para);
-        if !rest.trim().is_empty() {
-            self.row.push(Cell {
-                text: rest,
-                ..Cell::default()
-            });
-        }
-        if self.row.is_empty() {
+        let Some(mut row) = take_row(&mut self.row, &mut self.cell, &mut self.para) else {
             return Ok(());
-        }
-        let mut row = Row {
-            cells: std::mem::take(&mut self.row),
-            left: None,
         };
         if let Some(tap) = tap.filter(|t| t.tcs.len() == row.cells.len()) {
             row.left = tap.bounds.first().map(|&x| x.into());

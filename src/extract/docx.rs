@@ -7,6 +7,7 @@
 //! in a cell gives its text to that cell. The HTML then goes through the one HTML reader.
 //! Zip entries are read within [`Limits::max_unzipped`], whatever size they declare.
 
+use super::cells::escape_into;
 use super::{Kind, Limits, Unreadable};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -74,17 +75,6 @@ fn val(e: &BytesStart<'_>) -> Option<String> {
         .flatten()
         .find(|a| a.key.local_name().as_ref() == b"val")
         .map(|a| String::from_utf8_lossy(&a.value).into_owned())
-}
-
-fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
 }
 
 impl Walk {

@@ -286,6 +286,14 @@ pub struct Extracted {
     pub notes: Vec<Note>,
 }
 
+/// What to do when a scan meets a reader without OCR: turn it on, or (a build without the
+/// engine) build it in.
+const OCR_OFF: &str = if cfg!(feature = "ocr") {
+    "未启用 OCR（用 --ocr 启用：serve/parse/reindex --ocr）"
+} else {
+    "本程序构建时未含 OCR（见 README：cargo build --release --features ocr，再用 --ocr 启用）"
+};
+
 /// What an extraction is asked beside the bytes: the client's hints.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
@@ -393,9 +401,10 @@ pub fn extract(
             }
             let text = page_texts.concat();
             if text.trim().is_empty() && ocr.is_none() && !read.scanned_pages.is_empty() {
-                return Err(Unreadable::new(
-                    "PDF 是扫描图像，没有文字层；本服务未启用 OCR（见 README：--features ocr）",
-                ));
+                return Err(Unreadable::new(format!(
+                    "PDF 是扫描图像，没有文字层；{}",
+                    OCR_OFF
+                )));
             }
             let text = decode::normalize(&text);
             Ok(Extracted {
@@ -442,9 +451,10 @@ pub fn extract(
                     notes: Vec::new(),
                 })
             }
-            None => Err(Unreadable::new(
-                "图像文件需要 OCR 才能读取；本服务未启用 OCR（见 README：--features ocr）",
-            )),
+            None => Err(Unreadable::new(format!(
+                "图像文件需要 OCR 才能读取；{}",
+                OCR_OFF
+            ))),
         },
         Kind::Doc => {
             let html = guarded(|| doc::to_html(bytes, limits))?;

@@ -10,7 +10,7 @@
 //! make the table's grid in [`cells`](super::cells). Groups nest at most
 //! [`MAX_DEPTH`] deep and the text is bounded by [`Limits::max_chars`].
 
-use super::cells::{Cell, Html, Row};
+use super::cells::{take_row, Cell, Html};
 use super::{Limits, Unreadable};
 use encoding_rs::Encoding;
 
@@ -241,19 +241,8 @@ impl Reader<'_> {
     /// Ends the row being read: at `\row` (`defined`) with its cell definitions, or when a
     /// paragraph outside the table comes first.
     fn end_row(&mut self, defined: bool) -> Result<(), Unreadable> {
-        let rest = std::mem::take(&mut self.cell) + &std::mem::take(&mut self.para);
-        if !rest.trim().is_empty() {
-            self.row.push(Cell {
-                text: rest,
-                ..Cell::default()
-            });
-        }
-        if self.row.is_empty() {
+        let Some(mut row) = take_row(&mut self.row, &mut self.cell, &mut self.para) else {
             return Ok(());
-        }
-        let mut row = Row {
-            cells: std::mem::take(&mut self.row),
-            left: None,
         };
         if defined && self.def.rights.len() == row.cells.len() {
             row.left = Some(self.def.left);

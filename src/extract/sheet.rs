@@ -18,6 +18,7 @@
 //! [`Limits::max_cells`]; and calamine then reads a fresh compound file holding that stream
 //! alone. Cells read from one workbook stop at [`Limits::max_cells`], with a note.
 
+use super::cells::escape_into;
 use super::zipped::Zip;
 use super::{Kind, Limits, Note, Unreadable};
 use crate::model::finding::Code;
@@ -619,17 +620,6 @@ fn date(d: &ExcelDateTime) -> String {
         format!("{y}-{m:02}-{day:02}")
     } else {
         format!("{y}-{m:02}-{day:02} {h:02}:{min:02}:{s:02}")
-    }
-}
-
-fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
     }
 }
 

@@ -34,23 +34,33 @@ const MAX_PAGE: usize = 1000;
 #[derive(Clone)]
 pub struct QueryHandler {
     store: Store,
+    /// The server's one reader (its OCR engine and extraction workers), the one ingest reads
+    /// with: GetReport's text is what the table reader saw.
+    reader: crate::Reader,
 }
 
 impl QueryHandler {
-    pub fn new(store: Store) -> QueryHandler {
-        QueryHandler { store }
+    pub fn new(store: Store, reader: crate::Reader) -> QueryHandler {
+        QueryHandler { store, reader }
     }
 }
 
 impl QueryHandler {
-    /// The stored document as the table reader saw it, or why it has no text.
-    fn text(&self, id: &str) -> Result<String, ServiceError> {
+    /// The stored document as the table reader saw it, or why it has no text. Extraction
+    /// (a PDF, a scan through OCR) runs on the blocking pool, not on the runtime's threads.
+    async fn text(&self, id: &str) -> Result<String, ServiceError> {
         let Some((content, hints)) = self.store.document(id)? else {
             return Ok(String::new());
         };
-        Ok(crate::Reader::default()
-            .text(&content, &Hints::from(&hints))
-            .unwrap_or_else(|why| why))
+        let reader = self.reader.clone();
+        let text = tokio::task::spawn_blocking(move || {
+            reader
+                .text(&content, &Hints::from(&hints))
+                .unwrap_or_else(|why| why)
+        })
+        .await
+        .unwrap_or_else(|_| "提取文本时出错".to_owned());
+        Ok(text)
     }
 }
 
@@ -144,7 +154,7 @@ impl ReportService for QueryHandler {
             .map_err(ServiceError::from)?
             .ok_or_else(|| ServiceError::NotFound(format!("no report with id {id}")))?;
         let text = match include_text {
-            true => self.text(&id)?,
+            true => self.text(&id).await?,
             false => String::new(),
         };
         let (revisions, (renditions, counted), changes) = {
