@@ -20,7 +20,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Parse report files and print them as JSON (one document per file).
+    /// Parse report files: one line per file (body, year, figures read, findings; NOT A
+    /// REPORT or UNREADABLE with the reason, and exit 1), or JSON (--json, --facts).
     Parse(ParseArgs),
     /// Run the gRPC service (ingest, queries, health, reflection).
     Serve(ServeArgs),
@@ -511,9 +512,13 @@ pub struct ParseArgs {
     /// scanned PDFs with OCR on.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Print one flat JSON object per file: agency, year, template, facts by path, findings.
+    /// Print one flat JSON object per file: agency, year, template, facts by path, findings
+    /// (exit 0 whenever every file could be opened: the JSON says what a non-report is).
     #[arg(long)]
     pub facts: bool,
+    /// Print each report whole as proto3 JSON (what GetReport answers), instead of one line.
+    #[arg(long, conflicts_with_all = ["facts", "text"])]
+    pub json: bool,
     /// The agency, for documents that do not print it (the text wins when it does).
     #[arg(long)]
     pub agency: Option<String>,

@@ -109,15 +109,17 @@ fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
             continue;
         }
         let report = reader.read(&bytes, &hints);
-        let value = if args.facts {
-            output::facts_json(&report)
-        } else {
-            output::report_json(&report)
-        };
+        let refusal = nianbao::ingest::refusal(&report);
+        // --facts is for programs (the scorer): its JSON says what a non-report is.
+        failed |= refusal.is_some() && !args.facts;
         let text = if args.facts {
-            serde_json::to_string(&value)?
+            serde_json::to_string(&output::facts_json(&report))?
+        } else if args.json {
+            serde_json::to_string_pretty(&output::report_json(&report))?
         } else {
-            serde_json::to_string_pretty(&value)?
+            let kind = nianbao::extract::detect(&bytes, hints.kind).name();
+            let name = file.display().to_string();
+            output::verdict(&name, kind, &report, refusal.as_deref())
         };
         writeln!(stdout, "{text}").context("writing to stdout")?;
     }

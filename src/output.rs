@@ -55,6 +55,45 @@ fn optional_number(v: Option<f64>) -> Value {
     }
 }
 
+/// One line for people: the file, then the body, year, template, the document's kind, how
+/// many figures were read and the findings by severity; or NOT A REPORT / UNREADABLE with the
+/// reason (`refusal`, as ingest words it).
+pub fn verdict(file: &str, kind: &str, report: &Report, refusal: Option<&str>) -> String {
+    if let Some(why) = refusal {
+        let (label, why) = match why.split_once(": ") {
+            Some(("not a report", why)) => ("NOT A REPORT", why),
+            Some(("unreadable", why)) => ("UNREADABLE", why),
+            _ => ("REFUSED", why),
+        };
+        return format!("{file}: {label} ({kind}): {why}");
+    }
+    let figures = (0..METRICS.len())
+        .filter(|&i| catalogue::get(report, i).is_some())
+        .count();
+    let count = |severity: pb::Severity| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity as i32)
+            .count()
+    };
+    let agency = if report.agency.is_empty() {
+        "(agency not printed)"
+    } else {
+        &report.agency
+    };
+    let year = report
+        .year
+        .map_or_else(|| "(year not printed)".to_owned(), |y| y.to_string());
+    format!(
+        "{file}: {agency} {year}, template {}, {kind}: {figures} figures; {} errors, {} warnings, {} notes",
+        template_name(report.template),
+        count(pb::Severity::Error),
+        count(pb::Severity::Warning),
+        count(pb::Severity::Info),
+    )
+}
+
 /// The `--facts` shape: agency, year, template, every present cell by path, findings.
 pub fn facts_json(report: &Report) -> Value {
     let mut facts = Map::new();

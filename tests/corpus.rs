@@ -69,7 +69,7 @@ fn every_expected_file_has_a_test() {
 #[test]
 fn parse_prints_proto3_json() {
     let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args(["parse"])
+        .args(["parse", "--json"])
         .arg(corpus().join("beijing-chaoyang-district-2022.txt"))
         .output()
         .unwrap();
@@ -78,6 +78,47 @@ fn parse_prints_proto3_json() {
     assert_eq!(v["template"], "TEMPLATE_2021");
     assert_eq!(v["applications"]["newReceived"]["total"], "2209");
     assert_eq!(v["proactive"]["fees"]["amountWanYuan"], 16265.755);
+}
+
+/// `parse` for people: one line per file, a report's body, year, kind, figures and findings;
+/// a document that is no report says so with the reason and the exit code is 1 (with
+/// --facts, for programs, it is 0: the JSON says it).
+#[test]
+fn parse_prints_a_verdict_per_file_and_fails_for_a_non_report() {
+    let report = corpus().join("beijing-chaoyang-district-2022.txt");
+    let dir = tempfile::tempdir().unwrap();
+    let note = dir.path().join("notice.txt");
+    std::fs::write(&note, "关于召开会议的通知\n请各单位准时参加。\n").unwrap();
+    let run = |args: &[&str], files: &[&Path]| {
+        Command::new(env!("CARGO_BIN_EXE_nianbao"))
+            .arg("parse")
+            .args(args)
+            .args(files)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[], &[&report]);
+    assert!(out.status.success());
+    let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(line.lines().count(), 1, "{line}");
+    for part in [
+        "北京市朝阳区人民政府 2022",
+        "template 2021",
+        "text:",
+        "figures;",
+        "errors",
+    ] {
+        assert!(line.contains(part), "{part:?} missing from {line}");
+    }
+    let out = run(&[], &[&report, &note]);
+    assert_eq!(out.status.code(), Some(1));
+    let lines = String::from_utf8_lossy(&out.stdout).into_owned();
+    let second = lines.lines().nth(1).unwrap();
+    assert!(
+        second.contains("notice.txt: NOT A REPORT (text): "),
+        "{second}"
+    );
+    assert_eq!(run(&["--facts"], &[&note]).status.code(), Some(0));
 }
 
 #[test]

@@ -34,7 +34,7 @@ fn parse_into_a_closed_pipe_ends_quietly() {
         .join("tests/corpus/huaian-city-2024.txt")
         .display()
         .to_string();
-    for flags in [&[][..], &["--facts"], &["--text"]] {
+    for flags in [&[][..], &["--json"], &["--facts"], &["--text"]] {
         let mut args = vec!["parse".to_owned()];
         args.extend(flags.iter().map(|f| f.to_string()));
         // More output than a pipe buffers, should the reader not be gone yet.
