@@ -103,6 +103,10 @@ pub struct ExportArgs {
     /// parquet, csv or jsonl; by default the output's extension (.parquet, .csv, .jsonl).
     #[arg(long, value_enum)]
     pub format: Option<crate::export::Format>,
+    /// CSV for Excel: start the file with a UTF-8 byte-order mark, so that Excel on a Chinese
+    /// Windows does not read it as GBK.
+    #[arg(long)]
+    pub excel: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
     /// Reports of this year or later.
@@ -159,12 +163,19 @@ impl ExportArgs {
                 }
             },
         };
+        if self.excel && format != Format::Csv {
+            return Err(
+                "--excel is for CSV: a byte-order mark has no place in Parquet or JSON lines"
+                    .into(),
+            );
+        }
         Ok(crate::export::ExportOptions {
             endpoint: self.remote.server.clone(),
             ca_cert: self.remote.ca_cert.clone(),
             token: self.remote.token.clone(),
             format,
             output: self.output.clone(),
+            excel: self.excel,
             filter: crate::pb::Filter {
                 year_from: self.year_from,
                 year_to: self.year_to,

@@ -320,6 +320,19 @@ async fn exports_read_back_with_the_sums_of_aggregate() {
         }
     }
 
+    // The schema an analyst gets: counts BIGINT, amounts DOUBLE, a missing place NULL (never
+    // an empty string).
+    let types = duckdb(&format!(
+        "SELECT column_type FROM (DESCRIBE SELECT \"{NEW}\", \"proactive.fees.amount_wan_yuan\", \
+         errors, year, township FROM '{path}')"
+    ));
+    assert_eq!(types, ["BIGINT", "DOUBLE", "BIGINT", "INTEGER", "VARCHAR"]);
+    let empty = duckdb(&format!(
+        "SELECT count(*) FILTER (WHERE township = '' OR city = '' OR published = ''), \
+         count(*) FILTER (WHERE township IS NULL) > 0 FROM '{path}'"
+    ));
+    assert_eq!(empty, ["0\tTrue"]);
+
     // CSV and JSON lines of a filtered selection hold the same reports as Aggregate counts.
     let province = by_year_first_province(&mut q).await;
     let filtered = aggregate(
@@ -350,6 +363,16 @@ async fn exports_read_back_with_the_sums_of_aggregate() {
         csv.display()
     ));
     let sum = filtered.groups[0].sums[0].sum;
+    // --excel: the same CSV after a UTF-8 byte-order mark.
+    let excel = dir.path().join("excel.csv");
+    let run = export(
+        server.port,
+        &["--province", &province, "--excel", excel.to_str().unwrap()],
+    );
+    assert!(run.status.success());
+    let (plain, marked) = (std::fs::read(&csv).unwrap(), std::fs::read(&excel).unwrap());
+    assert_eq!(&marked[..3], b"\xEF\xBB\xBF");
+    assert_eq!(&marked[3..], &plain[..]);
     let fields: Vec<&str> = rows[0].split('\t').collect();
     assert_eq!(fields[0], filtered.reports.to_string());
     assert!(close(fields[1].parse().unwrap(), sum), "{rows:?} != {sum}");
@@ -358,12 +381,21 @@ async fn exports_read_back_with_the_sums_of_aggregate() {
         &["--province", &province, "--format", "jsonl", "-"],
     );
     assert!(run.status.success());
-    let lines: Vec<serde_json::Value> = String::from_utf8(run.stdout)
+    let lines: Vec<serde_json::Value> = String::from_utf8(run.stdout.clone())
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len() as u64, filtered.reports);
+    // Keys in a fixed order, `id` first; a missing township is null.
+    let text = String::from_utf8(run.stdout.clone()).unwrap();
+    assert!(
+        text.lines().all(|l| l.starts_with("{\"id\":\"")),
+        "{text:.300}"
+    );
+    assert!(lines
+        .iter()
+        .all(|l| l["township"].is_null() || l["township"].as_str().is_some_and(|t| !t.is_empty())));
     let total: f64 = lines.iter().filter_map(|l| l[NEW].as_f64()).sum();
     assert_eq!(total, sum);
     assert!(lines.iter().all(|l| l["province"] == province.as_str()));

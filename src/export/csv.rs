@@ -13,7 +13,16 @@ pub struct Csv {
 }
 
 impl Csv {
-    pub fn new(mut out: Box<dyn Write + Send>, metrics: Vec<MetricColumn>) -> std::io::Result<Csv> {
+    /// With `bom`, the file starts with a UTF-8 byte-order mark, by which Excel on a Chinese
+    /// Windows reads it as UTF-8 (without one it takes GBK and shows mojibake).
+    pub fn new(
+        mut out: Box<dyn Write + Send>,
+        metrics: Vec<MetricColumn>,
+        bom: bool,
+    ) -> std::io::Result<Csv> {
+        if bom {
+            out.write_all("\u{feff}".as_bytes())?;
+        }
         let mut line = String::new();
         let names = COLUMNS
             .iter()

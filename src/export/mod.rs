@@ -36,6 +36,8 @@ pub struct ExportOptions {
     /// The file to write; `-` for standard output (CSV and JSON lines only).
     pub output: PathBuf,
     pub filter: Filter,
+    /// CSV for Excel: starts with a UTF-8 byte-order mark.
+    pub excel: bool,
 }
 
 /// Why an export stopped. A file left behind by a failed export is removed.
@@ -242,7 +244,7 @@ fn open_sink(
         )?))
     };
     Ok(match options.format {
-        Format::Csv => Box::new(csv::Csv::new(out, metrics)?),
+        Format::Csv => Box::new(csv::Csv::new(out, metrics, options.excel)?),
         _ => Box::new(jsonl::Jsonl::new(out, metrics)),
     })
 }

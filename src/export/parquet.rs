@@ -1,6 +1,6 @@
-//! Parquet: one column per field, strings as UTF-8, finding counts as INT64, every metric
-//! as DOUBLE (as Aggregate sums them: exact for whole numbers below 2^53, and a count cell
-//! the report printed with a fraction keeps it), absent metrics and reports without a year as nulls; zstd-compressed. Rows are gathered
+//! Parquet: one column per field, strings as UTF-8 (null where the report has none: no agency,
+//! no place, no date), finding counts as INT64, count metrics as INT64 and amounts as DOUBLE,
+//! absent metrics and reports without a year as nulls; zstd-compressed. Rows are gathered
 //! into row groups of [`ROW_GROUP_ROWS`] and written group by group, so memory stays flat.
 
 use std::fs::File;
@@ -13,6 +13,7 @@ use parquet::file::writer::{SerializedColumnWriter, SerializedFileWriter};
 use parquet::schema::types::Type;
 
 use super::{MetricColumn, Row, Sink, COLUMNS};
+use crate::model::catalogue::MetricKind;
 
 /// Reports per row group: with ~160 metric columns about 20 MB gathered at once.
 const ROW_GROUP_ROWS: usize = 16_384;
@@ -27,8 +28,12 @@ enum Gathered {
     Flag(Vec<bool>),
     /// Required INT64 (finding counts).
     Int64(Vec<i64>),
-    /// Optional DOUBLE (the metrics).
+    /// Optional DOUBLE (the amounts).
     OptionalDouble(Vec<f64>, Vec<i16>),
+    /// Optional UTF-8 text (agency, places, date, source: null when empty).
+    OptionalText(Vec<ByteArray>, Vec<i16>),
+    /// Optional INT64 (the count metrics).
+    OptionalInt64(Vec<i64>, Vec<i16>),
 }
 
 pub struct Parquet {
@@ -81,24 +86,35 @@ impl Parquet {
                     false,
                     Gathered::Int64(Vec::new()),
                 ),
-                _ => (
+                "id" | "template" => (
                     Physical::BYTE_ARRAY,
                     Repetition::REQUIRED,
                     true,
                     Gathered::Text(Vec::new()),
+                ),
+                _ => (
+                    Physical::BYTE_ARRAY,
+                    Repetition::OPTIONAL,
+                    true,
+                    Gathered::OptionalText(Vec::new(), Vec::new()),
                 ),
             };
             fields.push(field(name, physical, repetition, text)?);
             columns.push(gathered);
         }
         for metric in &metrics {
-            fields.push(field(
-                &metric.path,
-                Physical::DOUBLE,
-                Repetition::OPTIONAL,
-                false,
-            )?);
-            columns.push(Gathered::OptionalDouble(Vec::new(), Vec::new()));
+            let (physical, gathered) = match metric.kind {
+                MetricKind::Count | MetricKind::SignedCount => (
+                    Physical::INT64,
+                    Gathered::OptionalInt64(Vec::new(), Vec::new()),
+                ),
+                MetricKind::Amount => (
+                    Physical::DOUBLE,
+                    Gathered::OptionalDouble(Vec::new(), Vec::new()),
+                ),
+            };
+            fields.push(field(&metric.path, physical, Repetition::OPTIONAL, false)?);
+            columns.push(gathered);
         }
         let schema = Type::group_type_builder("report")
             .with_fields(fields)
@@ -151,6 +167,14 @@ fn write_column(
         Gathered::OptionalDouble(v, d) => {
             column.typed::<DoubleType>().write_batch(v, Some(d), None)?
         }
+        Gathered::OptionalText(v, d) => {
+            column
+                .typed::<ByteArrayType>()
+                .write_batch(v, Some(d), None)?
+        }
+        Gathered::OptionalInt64(v, d) => {
+            column.typed::<Int64Type>().write_batch(v, Some(d), None)?
+        }
     };
     match gathered {
         Gathered::Text(v) => v.clear(),
@@ -158,6 +182,8 @@ fn write_column(
         Gathered::Flag(v) => v.clear(),
         Gathered::Int64(v) => v.clear(),
         Gathered::OptionalDouble(v, d) => (v.clear(), d.clear()).1,
+        Gathered::OptionalText(v, d) => (v.clear(), d.clear()).1,
+        Gathered::OptionalInt64(v, d) => (v.clear(), d.clear()).1,
     }
     Ok(())
 }
@@ -180,6 +206,12 @@ impl Sink for Parquet {
         for (i, gathered) in fixed.iter_mut().enumerate() {
             match gathered {
                 Gathered::Text(v) => v.push(ByteArray::from(row.text(i).as_bytes().to_vec())),
+                Gathered::OptionalText(v, d) => {
+                    let text = row.text(i);
+                    let text =
+                        (!text.is_empty()).then(|| ByteArray::from(text.as_bytes().to_vec()));
+                    push_optional(v, d, text)
+                }
                 Gathered::OptionalInt32(v, d) => push_optional(v, d, r.year),
                 Gathered::Flag(v) => v.push(r.latest),
                 Gathered::Int64(v) => v.push(i64::from(match COLUMNS[i] {
@@ -193,6 +225,11 @@ impl Sink for Parquet {
         for (gathered, value) in metrics.iter_mut().zip(&row.values) {
             match gathered {
                 Gathered::OptionalDouble(v, d) => push_optional(v, d, *value),
+                // A count is a whole number; one printed otherwise is not a count to keep.
+                Gathered::OptionalInt64(v, d) => {
+                    let whole = value.filter(|x| x.fract() == 0.0 && x.abs() < 9.0e15);
+                    push_optional(v, d, whole.map(|x| x as i64))
+                }
                 _ => unreachable!("the metric columns are made in new()"),
             }
         }
