@@ -506,6 +506,11 @@ impl Index {
         for &r in &rows {
             let mut seen: Vec<(Code, Severity)> = Vec::new();
             for (code, severity) in self.codes(&self.rows[r as usize]) {
+                // A filter by severity selects the reports with such a finding and counts
+                // only the findings of that severity.
+                if selection.severity.is_some_and(|s| s != severity) {
+                    continue;
+                }
                 let entry = counts.entry((code, severity as i32)).or_default();
                 entry.0 += 1;
                 if !seen.contains(&(code, severity)) {

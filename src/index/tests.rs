@@ -289,6 +289,37 @@ proptest::proptest! {
     }
 }
 
+/// SummarizeFindings with a severity counts only the findings of that severity in the
+/// reports it selects (it used to count all their findings).
+#[test]
+fn summarize_with_a_severity_counts_only_its_findings() {
+    let mut index = Index::new();
+    let mut r = report("x", "淮安市人民政府", 2024, 1.0, 1.0, 1.0);
+    for code in [Code::RowTotal, Code::CellBlank] {
+        r.findings
+            .push(crate::model::finding::finding(code, "", None, None, ""));
+    }
+    index.insert(&r, 1, &[]);
+    let codes = |severity: Option<Severity>| {
+        let s = index.summarize(&Selection {
+            severity,
+            ..Default::default()
+        });
+        let codes: Vec<String> = s.counts.iter().map(|c| c.code.clone()).collect();
+        (s.reports, codes)
+    };
+    assert_eq!(
+        codes(None),
+        (1, vec!["ROW_TOTAL".into(), "CELL_BLANK".into()])
+    );
+    assert_eq!(codes(Some(Severity::Error)), (1, vec!["ROW_TOTAL".into()]));
+    assert_eq!(
+        codes(Some(Severity::Warning)),
+        (1, vec!["CELL_BLANK".into()])
+    );
+    assert_eq!(codes(Some(Severity::Info)), (0, vec![]));
+}
+
 #[test]
 fn snapshot_round_trips_and_rejects_damage() {
     let mut index = Index::new();
