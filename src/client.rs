@@ -28,6 +28,8 @@
 
 pub mod files;
 pub mod manifest;
+pub mod query;
+pub mod table;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;

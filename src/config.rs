@@ -31,6 +31,9 @@ pub enum Command {
     Upload(UploadArgs),
     /// Write the facts of the reports a filter selects to a Parquet, CSV or JSON-lines file.
     Export(ExportArgs),
+    /// Ask a running server: rankings, reports, findings, metrics (aligned tables in a
+    /// terminal, CSV when piped, or --format).
+    Query(QueryArgs),
     /// Back up every report a running server holds into a directory.
     Backup(BackupArgs),
     /// Restore a backup into a new (or empty) data directory.
@@ -52,6 +55,123 @@ pub struct RemoteArgs {
     /// PEM CA certificate for an https server with a private CA.
     #[arg(long)]
     pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    #[command(subcommand)]
+    pub question: QuestionArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// table, csv or json (JSON lines); by default a table on a terminal, CSV otherwise.
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<crate::client::table::Style>,
+    /// Rows a page (groups, reports); 0 for the server's default.
+    #[arg(long, global = true, default_value_t = 20)]
+    pub limit: u32,
+    /// Go on from the page an earlier answer named (its `--page-token`).
+    #[arg(long, global = true, default_value = "")]
+    pub page_token: String,
+    /// Every page, one after another.
+    #[arg(long, global = true, conflicts_with = "page_token")]
+    pub all: bool,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum QuestionArgs {
+    /// Groups ranked by a metric, a rate or `reports`:
+    /// `nianbao query top applications.new_received.total --by city --year 2023`.
+    Top {
+        /// A metric path (`nianbao query metrics` lists them), a rate name, or `reports`.
+        order: String,
+        /// What to group by, comma-separated: year, agency, province, city, county,
+        /// township, template.
+        #[arg(long, value_delimiter = ',', required = true)]
+        by: Vec<String>,
+        /// More metrics to show beside it (repeat or comma-separate).
+        #[arg(long, value_delimiter = ',')]
+        also: Vec<String>,
+        /// Smallest first.
+        #[arg(long)]
+        ascending: bool,
+        /// Leave out groups of fewer reports than this.
+        #[arg(long, default_value_t = 0)]
+        min_reports: u64,
+        /// Keep, as a group with an empty name, the reports the grouped place level does not know.
+        #[arg(long)]
+        include_unplaced: bool,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// The reports a filter selects.
+    Reports {
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// Finding counts by code; with a CODE, the reports that have it, with each finding's
+    /// path, values and message.
+    Findings {
+        /// A finding code (ROW_TOTAL, BALANCE, CELL_BLANK, …).
+        #[arg(value_name = "CODE")]
+        finding_code: Option<String>,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// The metric paths and rate names queries take.
+    Metrics,
+}
+
+impl QueryArgs {
+    pub fn remote(&self) -> crate::client::query::Remote {
+        crate::client::query::Remote {
+            endpoint: self.remote.server.clone(),
+            token: self.remote.token.clone(),
+            ca_cert: self.remote.ca_cert.clone(),
+        }
+    }
+
+    pub fn question(&self) -> Result<crate::client::query::Question, String> {
+        use crate::client::query::Question;
+        Ok(match &self.question {
+            QuestionArgs::Top {
+                order,
+                by,
+                also,
+                ascending,
+                min_reports,
+                include_unplaced,
+                filter,
+            } => Question::Top {
+                order: order.trim().to_owned(),
+                by: by.iter().map(|b| b.trim().to_owned()).collect(),
+                also: also.iter().map(|a| a.trim().to_owned()).collect(),
+                ascending: *ascending,
+                min_reports: *min_reports,
+                include_unplaced: *include_unplaced,
+                filter: filter.to_filter(),
+            },
+            QuestionArgs::Reports { filter } => Question::Reports {
+                filter: filter.to_filter(),
+            },
+            QuestionArgs::Findings {
+                finding_code,
+                filter,
+            } => {
+                let mut filter = filter.to_filter();
+                if let Some(code) = finding_code {
+                    if !filter.finding.is_empty() && !filter.finding.eq_ignore_ascii_case(code) {
+                        return Err(format!(
+                            "findings {code} --finding {}: name one code",
+                            filter.finding
+                        ));
+                    }
+                    filter.finding = code.trim().to_owned();
+                }
+                Question::Findings { filter }
+            }
+            QuestionArgs::Metrics => Question::Metrics,
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -109,41 +229,8 @@ pub struct ExportArgs {
     pub excel: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
-    /// Reports of this year or later.
-    #[arg(long)]
-    pub year_from: Option<i32>,
-    /// Reports of this year or earlier.
-    #[arg(long)]
-    pub year_to: Option<i32>,
-    /// Agencies whose name contains this.
-    #[arg(long, default_value = "")]
-    pub agency: String,
-    #[arg(long, default_value = "")]
-    pub province: String,
-    #[arg(long, default_value = "")]
-    pub city: String,
-    #[arg(long, default_value = "")]
-    pub county: String,
-    #[arg(long, default_value = "")]
-    pub township: String,
-    /// A division code: every report at or under it (320000 Jiangsu, 320800 Huai'an).
-    #[arg(long, default_value = "")]
-    pub code: String,
-    /// Reports published on or after this date (YYYY-MM-DD).
-    #[arg(long, default_value = "")]
-    pub published_from: String,
-    /// Reports published on or before this date (YYYY-MM-DD).
-    #[arg(long, default_value = "")]
-    pub published_to: String,
-    /// 2019, 2021 or unknown.
-    #[arg(long, default_value = "")]
-    pub template: String,
-    /// Reports with at least one finding of this severity (error, warning, info).
-    #[arg(long, default_value = "")]
-    pub severity: String,
-    /// Every revision and rendition, not only the report counted for each body and year.
-    #[arg(long)]
-    pub all_revisions: bool,
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 impl ExportArgs {
@@ -176,22 +263,77 @@ impl ExportArgs {
             format,
             output: self.output.clone(),
             excel: self.excel,
-            filter: crate::pb::Filter {
-                year_from: self.year_from,
-                year_to: self.year_to,
-                agency: self.agency.clone(),
-                province: self.province.clone(),
-                city: self.city.clone(),
-                county: self.county.clone(),
-                township: self.township.clone(),
-                template: self.template.clone(),
-                severity: self.severity.clone(),
-                all_revisions: self.all_revisions,
-                code: self.code.clone(),
-                published_from: self.published_from.clone(),
-                published_to: self.published_to.clone(),
-            },
+            filter: self.filter.to_filter(),
         })
+    }
+}
+
+/// Which reports a command that queries a server covers (the proto's Filter).
+#[derive(Debug, Args, Default)]
+pub struct FilterArgs {
+    /// Reports of this year only.
+    #[arg(long, conflicts_with_all = ["year_from", "year_to"])]
+    pub year: Option<i32>,
+    /// Reports of this year or later.
+    #[arg(long)]
+    pub year_from: Option<i32>,
+    /// Reports of this year or earlier.
+    #[arg(long)]
+    pub year_to: Option<i32>,
+    /// Agencies whose name contains this.
+    #[arg(long, default_value = "")]
+    pub agency: String,
+    /// A province: 江苏省, or its short form 江苏.
+    #[arg(long, default_value = "")]
+    pub province: String,
+    /// A prefecture-level city: 淮安市, or 淮安.
+    #[arg(long, default_value = "")]
+    pub city: String,
+    #[arg(long, default_value = "")]
+    pub county: String,
+    #[arg(long, default_value = "")]
+    pub township: String,
+    /// A division code: every report at or under it (320000 Jiangsu, 320800 Huai'an).
+    #[arg(long, default_value = "")]
+    pub code: String,
+    /// Reports published on or after this date (YYYY-MM-DD).
+    #[arg(long, default_value = "")]
+    pub published_from: String,
+    /// Reports published on or before this date (YYYY-MM-DD).
+    #[arg(long, default_value = "")]
+    pub published_to: String,
+    /// 2019, 2021 or unknown.
+    #[arg(long, default_value = "")]
+    pub template: String,
+    /// Reports with at least one finding of this severity (error, warning, info).
+    #[arg(long, default_value = "")]
+    pub severity: String,
+    /// Reports with at least one finding of this code (ROW_TOTAL, CELL_BLANK, …).
+    #[arg(long, default_value = "")]
+    pub finding: String,
+    /// Every revision and rendition, not only the report counted for each body and year.
+    #[arg(long)]
+    pub all_revisions: bool,
+}
+
+impl FilterArgs {
+    pub fn to_filter(&self) -> crate::pb::Filter {
+        crate::pb::Filter {
+            year_from: self.year.or(self.year_from),
+            year_to: self.year.or(self.year_to),
+            agency: self.agency.clone(),
+            province: self.province.clone(),
+            city: self.city.clone(),
+            county: self.county.clone(),
+            township: self.township.clone(),
+            template: self.template.clone(),
+            severity: self.severity.clone(),
+            all_revisions: self.all_revisions,
+            code: self.code.clone(),
+            published_from: self.published_from.clone(),
+            published_to: self.published_to.clone(),
+            finding: self.finding.clone(),
+        }
     }
 }
 

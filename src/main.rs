@@ -4,8 +4,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use nianbao::config::{
-    BackupArgs, Cli, Command, ExportArgs, ParseArgs, ReindexArgs, RestoreArgs, ServeArgs,
-    UploadArgs, WorkerArgs,
+    BackupArgs, Cli, Command, ExportArgs, ParseArgs, QueryArgs, ReindexArgs, RestoreArgs,
+    ServeArgs, UploadArgs, WorkerArgs,
 };
 
 use nianbao::decode::ContentHint;
@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Reindex(args) => reindex(args),
         Command::Upload(args) => upload(args),
         Command::Export(args) => export(args),
+        Command::Query(args) => query(args),
         Command::Backup(args) => backup(args),
         Command::Restore(args) => restore(args),
         Command::ExtractWorker(args) => extract_worker(args),
@@ -259,6 +260,54 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         args.output.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Asks the server one question and prints the answer's pages; a person at a terminal gets
+/// aligned columns and, on standard error, how many matched and how to see the next page.
+fn query(args: QueryArgs) -> anyhow::Result<ExitCode> {
+    use nianbao::client::table::Style;
+    use std::io::IsTerminal;
+    let question = args.question().map_err(anyhow::Error::msg)?;
+    let style = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        Style::Table
+    } else {
+        Style::Csv
+    });
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    runtime.block_on(async {
+        let mut asker = nianbao::client::query::Asker::new(&args.remote())?;
+        let mut token = args.page_token.clone();
+        let mut first = true;
+        // An aligned table is aligned over every page, so it is printed once at the end;
+        // CSV and JSON lines are written page by page.
+        let mut whole: Option<nianbao::client::table::Table> = None;
+        loop {
+            let page = asker.ask(&question, args.limit, &token).await?;
+            if style == Style::Table {
+                match &mut whole {
+                    Some(t) => t.rows.extend(page.table.rows),
+                    None => whole = Some(page.table),
+                }
+            } else {
+                print(page.table.render(style, first))?;
+            }
+            first = false;
+            token = page.next_page_token;
+            if !args.all || token.is_empty() {
+                if let Some(table) = &whole {
+                    print(table.render(style, true))?;
+                }
+                if !page.note.is_empty() {
+                    eprintln!("{}", page.note);
+                }
+                if !token.is_empty() {
+                    eprintln!("more: add --page-token {token} (or --all)");
+                }
+                break;
+            }
+        }
+        anyhow::Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {

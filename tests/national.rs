@@ -96,9 +96,15 @@ async fn rankings_are_ordered_paged_and_cut() {
     assert_eq!(all.total_groups as usize, all.groups.len());
     assert!(all.next_page_token.is_empty());
 
-    // The whole ranking, made here from the unranked answer: largest sum first, ties by key.
+    // The whole ranking, made here from the unranked answer: largest sum first, ties by key,
+    // and last the provinces where no report prints the metric.
     let mut want: Vec<&Group> = all.groups.iter().collect();
-    want.sort_by(|a, b| sum_of(b, NEW).total_cmp(&sum_of(a, NEW)));
+    let printed = |g: &Group| g.sums.iter().any(|s| s.metric == NEW && s.reports > 0);
+    want.sort_by(|a, b| {
+        printed(b)
+            .cmp(&printed(a))
+            .then(sum_of(b, NEW).total_cmp(&sum_of(a, NEW)))
+    });
 
     // Pages of 2 until the token runs out give the ranking, in order, once.
     let mut got: Vec<Group> = Vec::new();
@@ -708,4 +714,231 @@ async fn renditions_of_one_report_count_once_with_their_best_reading() {
         "the scrambled text is not counted"
     );
     assert!(got.changes.is_empty());
+}
+
+/// Runs `nianbao query --server … ARGS`; its exit code, stdout and stderr.
+fn query(port: u16, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(["query", "--server", &format!("127.0.0.1:{port}")])
+        .args(args)
+        .output()
+        .expect("run nianbao query");
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// `nianbao query`, the analyst's command line, answers what the RPCs answer: the city
+/// ranking of a year as Aggregate ranks it (in CSV, in JSON lines, in aligned columns and
+/// page by page), the reports with a finding with that finding's paths and values, and
+/// place names in their short form; a name that could be several places is refused naming
+/// them, and a page token of another filter is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_analysts_command_line_answers_what_the_rpcs_answer() {
+    use unicode_width::UnicodeWidthStr;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, channel) = start(dir.path()).await;
+    ingest_real_reports(channel.clone()).await;
+    let mut q = ReportServiceClient::new(channel);
+    let port = server.port;
+
+    // The ranking by Aggregate: cities by new applications, largest first, every page.
+    let ranked = aggregate(
+        &mut q,
+        AggregateRequest {
+            metrics: vec![NEW.into()],
+            group_by: vec!["city".into()],
+            sums_only: true,
+            order_by: NEW.into(),
+            descending: true,
+            limit: 1000,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(ranked.groups.len() >= 5, "{} cities", ranked.groups.len());
+    let want: Vec<String> = ranked
+        .groups
+        .iter()
+        .map(|g| {
+            let s = &g.sums[0];
+            let sum = if s.reports > 0 {
+                format!("{}", s.sum)
+            } else {
+                String::new()
+            };
+            format!("{},{},{sum}", g.key[0], g.reports)
+        })
+        .collect();
+    let top = ["top", NEW, "--by", "city"];
+    let (code, out, err) = query(
+        port,
+        &[&top[..], &["--format", "csv", "--limit", "1000"]].concat(),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some(format!("city,reports,{NEW}").as_str()));
+    assert_eq!(lines.collect::<Vec<_>>(), want);
+
+    // Pages of 3 with --all: the same rows, the header once.
+    let (code, paged, err) = query(
+        port,
+        &[&top[..], &["--format", "csv", "--limit", "3", "--all"]].concat(),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(paged, out);
+    // One page of 3: its rows, and on stderr the token of the next, which gives the rest.
+    let (_, first, err) = query(
+        port,
+        &[&top[..], &["--format", "csv", "--limit", "3"]].concat(),
+    );
+    assert_eq!(first.lines().count(), 4);
+    let token = err
+        .split("--page-token ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no next page named: {err}"));
+    let (_, second, _) = query(
+        port,
+        &[
+            &top[..],
+            &["--format", "csv", "--limit", "3", "--page-token", token],
+        ]
+        .concat(),
+    );
+    assert_eq!(
+        second.lines().skip(1).collect::<Vec<_>>(),
+        want[3..6.min(want.len())]
+    );
+
+    // JSON lines: one object a group, keys in column order, numbers as numbers.
+    let (_, json, _) = query(
+        port,
+        &[&top[..], &["--format", "json", "--limit", "1000"]].concat(),
+    );
+    for (line, g) in json.lines().zip(&ranked.groups) {
+        let keys: Vec<&str> = line
+            .match_indices("\":")
+            .map(|(at, _)| {
+                let start = line[..at].rfind('"').unwrap() + 1;
+                &line[start..at]
+            })
+            .collect();
+        assert_eq!(keys, ["city", "reports", NEW], "{line}");
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["city"], g.key[0].as_str());
+        assert_eq!(v["reports"].as_u64(), Some(g.reports));
+    }
+
+    // Aligned columns: every line ends its `reports` column at the same display width,
+    // whatever the Chinese names before it.
+    let (_, table, _) = query(
+        port,
+        &[&top[..], &["--format", "table", "--limit", "1000"]].concat(),
+    );
+    let ends: std::collections::BTreeSet<usize> = table
+        .lines()
+        .map(|l| {
+            let reports_end = l
+                .find("reports")
+                .map(|at| at + "reports".len())
+                .unwrap_or_else(|| {
+                    // A data line: the city, spaces, then the report count.
+                    let city_end = l.find(' ').unwrap();
+                    let rest = &l[city_end..];
+                    let digits_at = rest.find(|c: char| c.is_ascii_digit()).unwrap();
+                    let digits_len = rest[digits_at..]
+                        .find(' ')
+                        .unwrap_or(rest.len() - digits_at);
+                    city_end + digits_at + digits_len
+                });
+            l[..reports_end].width()
+        })
+        .collect();
+    assert_eq!(ends.len(), 1, "columns not aligned:\n{table}");
+
+    // The reports with one finding code, with where it is: the same reports as ListReports
+    // with filter.finding, and SummarizeFindings with it counts only that code.
+    let summary = q
+        .summarize_findings(nianbao::pb::SummarizeFindingsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let common_code = summary
+        .counts
+        .iter()
+        .filter(|c| c.reports >= 2)
+        .max_by_key(|c| c.reports)
+        .expect("a finding in two reports")
+        .code
+        .clone();
+    let (code, listed, err) = query(
+        port,
+        &["findings", &common_code, "--format", "json", "--all"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let mut ids = std::collections::BTreeSet::new();
+    let mut findings = 0;
+    for line in listed.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["code"], common_code.as_str(), "{line}");
+        ids.insert(v["id"].as_str().unwrap().to_owned());
+        findings += 1;
+    }
+    let only = Filter {
+        finding: common_code.clone(),
+        ..Default::default()
+    };
+    let counted = q
+        .summarize_findings(nianbao::pb::SummarizeFindingsRequest {
+            filter: Some(only.clone()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        counted.counts.iter().all(|c| c.code == common_code),
+        "{counted:?}"
+    );
+    let total: u64 = counted.counts.iter().map(|c| c.findings).sum();
+    assert_eq!(total, findings as u64);
+    assert_eq!(counted.reports as usize, ids.len());
+
+    // A short place name is the province it names; one that names several is refused.
+    let (_, short, _) = query(port, &["reports", "--province", "江苏", "--format", "csv"]);
+    let (_, full, _) = query(
+        port,
+        &["reports", "--province", "江苏省", "--format", "csv"],
+    );
+    assert!(short.lines().count() > 1, "{short}");
+    assert_eq!(short, full);
+    let (code, _, err) = query(port, &["reports", "--county", "朝阳"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("朝阳区") && err.contains("朝阳县"), "{err}");
+
+    // A page token is good only for the filter it came from.
+    let page = q
+        .list_reports(nianbao::pb::ListReportsRequest {
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let refused = q
+        .list_reports(nianbao::pb::ListReportsRequest {
+            filter: Some(only),
+            page_size: 1,
+            page_token: page.next_page_token,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(
+        refused.message().contains("another filter"),
+        "{}",
+        refused.message()
+    );
 }

@@ -38,7 +38,7 @@ impl Csv {
 }
 
 /// Appends one field (after a comma unless it is the first), quoted when it must be.
-fn push_field(line: &mut String, i: usize, text: &str) {
+pub(crate) fn push_field(line: &mut String, i: usize, text: &str) {
     if i > 0 {
         line.push(',');
     }

@@ -9,6 +9,8 @@ mod csv;
 mod jsonl;
 mod parquet;
 
+pub(crate) use self::csv::push_field;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

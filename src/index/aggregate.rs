@@ -285,7 +285,12 @@ impl Index {
             match ranking.order {
                 Order::Key => None,
                 Order::Reports => Some(whole.reports[g] as f64),
-                Order::Sum(i) => whole.sums.get(i).map(|(sum, _)| sum[g]),
+                // A group where no report prints the metric has no sum to rank: it goes
+                // last either way, after the groups whose sum is 0.
+                Order::Sum(i) => whole
+                    .sums
+                    .get(i)
+                    .and_then(|(sum, printed)| (printed[g] > 0).then(|| sum[g])),
                 Order::Rate(i) => whole.rates.get(i).and_then(|r| {
                     let (num, den, _) = r[g];
                     (den != 0.0).then(|| num / den)
@@ -506,9 +511,11 @@ impl Index {
         for &r in &rows {
             let mut seen: Vec<(Code, Severity)> = Vec::new();
             for (code, severity) in self.codes(&self.rows[r as usize]) {
-                // A filter by severity selects the reports with such a finding and counts
-                // only the findings of that severity.
-                if selection.severity.is_some_and(|s| s != severity) {
+                // A filter by severity or code selects the reports with such a finding
+                // and counts only those findings.
+                if selection.severity.is_some_and(|s| s != severity)
+                    || selection.finding.is_some_and(|c| c != code)
+                {
                     continue;
                 }
                 let entry = counts.entry((code, severity as i32)).or_default();

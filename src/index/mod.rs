@@ -704,6 +704,7 @@ impl Index {
             source: self.sources[start..start + row.source_len as usize].to_owned(),
             latest: row.latest,
             published: date_text(row.published),
+            findings: Vec::new(),
         }
     }
 

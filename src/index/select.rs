@@ -5,6 +5,7 @@
 use rustc_hash::FxHashSet as HashSet;
 
 use super::{division_prefix, Index, CODE_POSTINGS, NONE, NO_YEAR};
+use crate::model::finding::Code;
 use crate::pb::{Severity, Template};
 
 /// Which reports a query covers. Empty strings and `None` select everything.
@@ -22,6 +23,8 @@ pub struct Selection {
     pub template: Option<Template>,
     /// Reports with at least one finding of this severity.
     pub severity: Option<Severity>,
+    /// Reports with at least one finding of this code.
+    pub finding: Option<Code>,
     /// Every revision and rendition, not only the reading counted for each body and year.
     pub all_revisions: bool,
     /// A division code: reports at or under it ([`super::division_prefix`] form or padded).
@@ -175,6 +178,7 @@ impl<'a> Selector<'a> {
             && self.selection.published_to.is_none()
             && self.agencies.is_none()
             && self.selection.severity.is_none()
+            && self.selection.finding.is_none()
             && self.selection.template.is_none()
     }
 
@@ -247,6 +251,7 @@ impl<'a> Selector<'a> {
             && self.unplaced.is_none()
             && f.template.is_none()
             && f.severity.is_none()
+            && f.finding.is_none()
             && self.agencies.is_none()
         {
             return true;
@@ -282,6 +287,11 @@ impl<'a> Selector<'a> {
         }
         if let Some(s) = f.severity {
             if !index.codes(row).any(|(_, sev)| sev == s) {
+                return false;
+            }
+        }
+        if let Some(c) = f.finding {
+            if !index.codes(row).any(|(code, _)| code == c) {
                 return false;
             }
         }

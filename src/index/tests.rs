@@ -435,7 +435,7 @@ proptest::proptest! {
         let value = |g: &pb::Group| match order {
             Order::Key => None,
             Order::Reports => Some(g.reports as f64),
-            Order::Sum(_) => Some(g.sums[0].sum),
+            Order::Sum(_) => (g.sums[0].reports > 0).then_some(g.sums[0].sum),
             Order::Rate(_) => g.rates[0].value,
         };
         match order {

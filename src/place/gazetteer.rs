@@ -258,7 +258,7 @@ fn finder(map: HashMap<String, Vec<Candidate>>) -> Finder {
 /// The stem of a province, prefecture or county: its name without the body word (省, 市,
 /// 自治区, 地区, 盟, 县, 区, 旗) and the ethnic words before 自治 (广西 of 广西壮族自治区).
 /// Townships have none: their stems are words of running text.
-fn stem(d: &Division) -> Option<&'static str> {
+pub(super) fn stem(d: &Division) -> Option<&'static str> {
     let name = d.name;
     let suffixes: &[&str] = match d.level() {
         Level::Province => &["自治区", "省", "市"],

@@ -18,7 +18,8 @@ use std::collections::HashSet;
 
 use crate::decode::fold;
 use crate::pb::{CountyKind, PlaceLevel, Region};
-use gazetteer::{Candidate, Finder, Gazetteer, Level};
+pub use gazetteer::Level;
+use gazetteer::{Candidate, Finder, Gazetteer};
 
 /// The bytes after the heading 总体情况 where section 一 may name the body.
 const SECTION_ONE_BYTES: usize = 900;
@@ -104,6 +105,40 @@ const PUBLISHER_KEYS: &[&str] = &[
 const NATIONAL_MARKS: &[&str] = &["国务院", "国家", "中华人民共和国", "中国"];
 /// Ends of a national body's name (交通运输部, 海关总署), read only when it names no place.
 const NATIONAL_ENDS: &[&str] = &["部", "总署", "总局"];
+
+/// What a place name a user typed means at `level` (a query's filter): the name itself when
+/// a division of that level bears it, else the one full name whose short form it is (江苏 →
+/// 江苏省, 淮安 → 淮安市, 广西 → 广西壮族自治区). `Err` holds the full names it could mean:
+/// none, or several (朝阳 → 朝阳区, 朝阳县).
+pub fn full_name(level: Level, given: &str) -> Result<&'static str, Vec<&'static str>> {
+    use std::collections::{BTreeSet, HashMap};
+    use std::sync::OnceLock;
+    type Names = HashMap<&'static str, BTreeSet<&'static str>>;
+    // Per level: each name and each stem → the full names it stands for.
+    static NAMES: OnceLock<[Names; 4]> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        let mut by_level: [Names; 4] = Default::default();
+        for d in &gazetteer::get().divisions {
+            let map = &mut by_level[d.level() as usize];
+            map.entry(d.name).or_default().insert(d.name);
+            if let Some(stem) = gazetteer::stem(d) {
+                map.entry(stem).or_default().insert(d.name);
+            }
+        }
+        by_level
+    });
+    let given = given.trim();
+    let Some(full) = names[level as usize].get(given) else {
+        return Err(Vec::new());
+    };
+    if full.contains(given) {
+        return Ok(full.get(given).copied().unwrap_or_default());
+    }
+    match full.len() {
+        1 => Ok(full.first().copied().unwrap_or_default()),
+        _ => Err(full.iter().copied().collect()),
+    }
+}
 
 /// What the resolver reads of one report.
 #[derive(Debug, Clone, Copy, Default)]

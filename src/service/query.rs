@@ -5,10 +5,11 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use crate::model::catalogue::{MetricKind, METRICS};
+use crate::model::finding::Code;
 use crate::model::rates::RATES;
 use crate::pb::report_service_server::ReportService;
 use crate::pb::{
-    AggregateRequest, AggregateResponse, ExportChunk, ExportRequest, GetReportRequest,
+    AggregateRequest, AggregateResponse, ExportChunk, ExportRequest, Finding, GetReportRequest,
     GetReportResponse, ListMetricsRequest, ListMetricsResponse, ListReportsRequest,
     ListReportsResponse, MetricInfo, SummarizeFindingsRequest, SummarizeFindingsResponse,
 };
@@ -61,6 +62,20 @@ impl QueryHandler {
         .await
         .unwrap_or_else(|_| "提取文本时出错".to_owned());
         Ok(text)
+    }
+}
+
+impl QueryHandler {
+    /// The findings of `code` in report `id`: its own and those against other reports
+    /// (a revision's changes).
+    fn findings_of(&self, id: &str, code: Code) -> Result<Vec<Finding>, ServiceError> {
+        let own = self.store.get(id)?.map(|r| r.findings).unwrap_or_default();
+        let changes = self.store.index().changes(id);
+        Ok(own
+            .into_iter()
+            .chain(changes)
+            .filter(|f| f.code == code.as_str())
+            .collect())
     }
 }
 
@@ -186,7 +201,7 @@ impl ReportService for QueryHandler {
             page_token,
         } = request.into_inner();
         let selection = check_filter(filter)?;
-        let after = decode_token(&page_token)?;
+        let after = decode_token(&page_token, &selection)?;
         let size = match page_size as usize {
             0 => DEFAULT_PAGE,
             n if n > MAX_PAGE => {
@@ -194,10 +209,18 @@ impl ReportService for QueryHandler {
             }
             n => n,
         };
-        let page = self.store.index().page(&selection, after, size);
+        let mut page = self.store.index().page(&selection, after, size);
+        if let Some(code) = selection.finding {
+            for summary in &mut page.reports {
+                summary.findings = self.findings_of(&summary.id, code)?;
+            }
+        }
         Ok(Response::new(ListReportsResponse {
             reports: page.reports,
-            next_page_token: page.next_after.map(encode_token).unwrap_or_default(),
+            next_page_token: page
+                .next_after
+                .map(|seq| encode_token(seq, &selection))
+                .unwrap_or_default(),
             total: page.total,
         }))
     }

@@ -8,9 +8,11 @@ use base64::Engine;
 use super::ServiceError;
 use crate::index::{Dim, Order, Ranking, Selection};
 use crate::model::catalogue;
+use crate::model::finding::Code;
 use crate::model::form::template_by_name;
 use crate::model::rates::RATES;
 use crate::pb::{AggregateRequest, Filter, Severity};
+use crate::place::Level;
 
 pub(super) fn invalid(message: impl Into<String>) -> ServiceError {
     ServiceError::InvalidArgument(message.into())
@@ -77,22 +79,56 @@ pub(super) fn check_filter(filter: Option<Filter>) -> Result<Selection, ServiceE
             )));
         }
     }
+    let finding = match filter.finding.trim() {
+        "" => None,
+        name => Some(Code::parse(&name.to_ascii_uppercase()).ok_or_else(|| {
+            invalid(format!(
+                "filter.finding {name:?}: not a finding code; SummarizeFindings lists the codes the store holds (e.g. ROW_TOTAL, CELL_BLANK)"
+            ))
+        })?),
+    };
     Ok(Selection {
         code,
         published_from,
         published_to,
         placed: [false; 4],
         agency: filter.agency,
-        province: filter.province,
-        city: filter.city,
-        county: filter.county,
-        township: filter.township,
+        province: place_name("province", Level::Province, filter.province)?,
+        city: place_name("city", Level::Prefecture, filter.city)?,
+        county: place_name("county", Level::County, filter.county)?,
+        township: place_name("township", Level::Township, filter.township)?,
+        finding,
         year_from: filter.year_from,
         year_to: filter.year_to,
         template,
         severity,
         all_revisions: filter.all_revisions,
     })
+}
+
+/// A filter's place name as the index holds it: the full name, from a short form that
+/// names one division of the level; a name no division of the level has, or one that
+/// stands for several, is refused with the names it could mean.
+fn place_name(field: &str, level: Level, given: String) -> Result<String, ServiceError> {
+    if given.trim().is_empty() {
+        return Ok(String::new());
+    }
+    match crate::place::full_name(level, &given) {
+        Ok(full) => Ok(full.to_owned()),
+        Err(several) if several.is_empty() => Err(invalid(format!(
+            "filter.{field} {given:?}: no {field} has that name (write it as the statistics bureau does, e.g. {})",
+            match level {
+                Level::Province => "江苏省",
+                Level::Prefecture => "淮安市",
+                Level::County => "洪泽区",
+                Level::Township => "高良涧街道",
+            }
+        ))),
+        Err(several) => Err(invalid(format!(
+            "filter.{field} {given:?} could be {}: write the full name (and filter.code to tell places of one name apart)",
+            several.join(", ")
+        ))),
+    }
 }
 
 /// Groups one Aggregate answer may hold: more would pass the 4 MiB a gRPC client takes by
@@ -291,20 +327,108 @@ pub(super) fn check_id(id: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
-pub(super) fn encode_token(seq: u64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(seq.to_be_bytes())
+/// A page token of ListReports: the last report's sequence number and the filter it
+/// belongs to.
+pub(super) fn encode_token(seq: u64, selection: &Selection) -> String {
+    encode_group_token(seq as usize, selection_fingerprint(selection))
 }
 
-pub(super) fn decode_token(token: &str) -> Result<u64, ServiceError> {
-    if token.is_empty() {
-        return Ok(0);
+pub(super) fn decode_token(token: &str, selection: &Selection) -> Result<u64, ServiceError> {
+    let fingerprint = selection_fingerprint(selection);
+    decode_group_token(token, fingerprint)
+        .map(|seq| seq as u64)
+        .map_err(|e| match e {
+            ServiceError::InvalidArgument(m) if m.contains("another query") => {
+                invalid("page_token: it belongs to another filter; start with an empty token")
+            }
+            e => e,
+        })
+}
+
+fn selection_fingerprint(selection: &Selection) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    format!("{selection:?}").hash(&mut h);
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter(f: impl FnOnce(&mut Filter)) -> Result<Selection, ServiceError> {
+        let mut filter = Filter::default();
+        f(&mut filter);
+        check_filter(Some(filter))
     }
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token)
-        .ok()
-        .and_then(|b| <[u8; 8]>::try_from(b).ok())
-        .ok_or_else(|| {
-            invalid("page_token: not a token this service returned; start with an empty token")
-        })?;
-    Ok(u64::from_be_bytes(bytes))
+
+    fn refusal(result: Result<Selection, ServiceError>) -> String {
+        match result {
+            Err(ServiceError::InvalidArgument(m)) => m,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn place_names_in_their_short_form_are_the_division_they_name() {
+        let s = filter(|f| {
+            f.province = "江苏".into();
+            f.city = "淮安".into();
+            f.county = "洪泽区".into();
+        })
+        .unwrap();
+        assert_eq!(
+            (&*s.province, &*s.city, &*s.county),
+            ("江苏省", "淮安市", "洪泽区")
+        );
+        let s = filter(|f| f.province = "广西".into()).unwrap();
+        assert_eq!(s.province, "广西壮族自治区");
+        let s = filter(|f| f.province = "北京".into()).unwrap();
+        assert_eq!(s.province, "北京市");
+    }
+
+    #[test]
+    fn a_place_name_of_several_divisions_or_of_none_is_refused_naming_why() {
+        let m = refusal(filter(|f| f.county = "朝阳".into()));
+        assert!(m.contains("朝阳区") && m.contains("朝阳县"), "{m}");
+        let m = refusal(filter(|f| f.province = "江苏x".into()));
+        assert!(m.contains("no province has that name"), "{m}");
+        // A city's name is not a province's.
+        refusal(filter(|f| f.province = "淮安市".into()));
+    }
+
+    #[test]
+    fn a_finding_code_is_checked_in_any_case() {
+        let s = filter(|f| f.finding = "row_total".into()).unwrap();
+        assert_eq!(s.finding, Some(Code::RowTotal));
+        let m = refusal(filter(|f| f.finding = "ROWTOTAL".into()));
+        assert!(m.contains("not a finding code"), "{m}");
+    }
+
+    #[test]
+    fn a_list_page_token_is_good_only_for_its_filter() {
+        let a = filter(|f| f.year_from = Some(2021)).unwrap();
+        let b = filter(|f| f.year_from = Some(2022)).unwrap();
+        let token = encode_token(42, &a);
+        assert_eq!(decode_token(&token, &a).unwrap(), 42);
+        match decode_token(&token, &b) {
+            Err(ServiceError::InvalidArgument(m)) => assert!(m.contains("another filter"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(decode_token("not a token", &a).is_err());
+        assert_eq!(decode_token("", &b).unwrap(), 0);
+    }
+
+    #[test]
+    fn ranges_that_end_before_they_start_are_refused() {
+        refusal(filter(|f| {
+            f.year_from = Some(2023);
+            f.year_to = Some(2021);
+        }));
+        refusal(filter(|f| {
+            f.published_from = "2024-03-01".into();
+            f.published_to = "2024-01-01".into();
+        }));
+        refusal(filter(|f| f.published_from = "1 March 2024".into()));
+        refusal(filter(|f| f.code = "32080".into()));
+    }
 }
