@@ -30,10 +30,27 @@ fn main() -> ExitCode {
         // The reader of our output went away (`| head`): it has what it wanted.
         Err(e) if broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("nianbao: {e:#}");
+            eprintln!("nianbao: {}", message(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, each said once: a cause whose text its error already quotes is
+/// not repeated (`refused: X; nothing was restored: X`).
+fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// Whether `e` comes from writing to a pipe whose reader has gone.
@@ -140,11 +157,19 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let options = args
             .options()
             .context("reading the TLS files, the token file and the OCR setup")?;
-        let store = nianbao::store::Store::open_with(&args.data_dir, args.store_options())
-            .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
+        // The port before the database: a port in use leaves no new data directory behind.
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
-            .with_context(|| format!("listening on {}", args.listen))?;
+            .with_context(|| {
+                format!(
+                    "listening on {} (another server on that port? --listen another, or port 0 for any)",
+                    args.listen
+                )
+            })?;
+        let store = nianbao::store::Store::open_with(&args.data_dir, args.store_options())
+            .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
+        let _pid = nianbao::server::PidFile::write(&args.data_dir)
+            .with_context(|| format!("writing the pid file in {}", args.data_dir.display()))?;
         if let Some(addr) = &args.metrics_listen {
             let addr: std::net::SocketAddr = addr
                 .parse()
@@ -156,6 +181,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         if let Some(tokens) = options.auth_tokens.clone() {
             reload_on_hangup(tokens).context("listening for SIGHUP")?;
         }
+        // One line on stdout once the port and the database are ready, for people and for
+        // scripts that start a server on port 0.
+        let addr = listener.local_addr().context("the listening address")?;
+        print(format_args!(
+            "nianbao serving on {addr} (data in {}, pid {})\n",
+            args.data_dir.display(),
+            std::process::id()
+        ))?;
         nianbao::server::run(listener, store, options, shutdown_signal()).await?;
         anyhow::Ok(ExitCode::SUCCESS)
     })?;

@@ -287,3 +287,25 @@ pub fn limit_malloc_arenas() {
         }
     }
 }
+
+/// `nianbao.pid` in the data directory while a server runs there: the process to signal
+/// (`kill -HUP "$(cat data/nianbao.pid)"` reloads the token file), never another nianbao's.
+/// Removed when dropped, at a clean stop.
+pub struct PidFile(std::path::PathBuf);
+
+/// The pid file's name in the data directory.
+pub const PID_FILE: &str = "nianbao.pid";
+
+impl PidFile {
+    pub fn write(data_dir: &std::path::Path) -> std::io::Result<PidFile> {
+        let path = data_dir.join(PID_FILE);
+        std::fs::write(&path, format!("{}\n", std::process::id()))?;
+        Ok(PidFile(path))
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

@@ -249,3 +249,130 @@ async fn python_grpcio_scraper_sends_one_document_twice() {
     assert!(report["problems"].as_array().unwrap().is_empty());
     let _ = stop.send(());
 }
+
+/// The real binary serving `dir` on a port the system picks; its address read from the
+/// line it prints once ready. Killed when the child is dropped by the caller.
+fn serve_on_any_port(dir: &Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nianbao serve");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .strip_prefix("nianbao serving on ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address announced: {line:?}"))
+        .to_owned();
+    (child, addr)
+}
+
+/// The commands of a shell block: a command goes on over a line ending in `\\` and over
+/// lines inside quotes.
+fn commands(block: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in block.lines() {
+        if current.is_empty() && line.trim_start().starts_with('#') {
+            continue; // a comment, whose apostrophes quote nothing
+        }
+        current.push_str(line);
+        current.push('\n');
+        let singles = current.matches('\'').count();
+        let doubles = current.matches('"').count() - current.matches("\\\"").count();
+        if singles % 2 == 0 && doubles % 2 == 0 && !line.ends_with('\\') {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    out.push(current);
+    out
+}
+
+/// The README's commands, as a newcomer pastes them, run against a real server holding the
+/// test corpus: every grpcurl, query, export and parse example exits 0 (those that start a
+/// server or need tokens, root or OCR are left out). The server is told to listen on port 0
+/// and says where it listens; `data/nianbao.pid` names it while it runs.
+#[test]
+fn the_readme_examples_run() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let (mut server, addr) = serve_on_any_port(data.path());
+    let pid = std::fs::read_to_string(data.path().join("nianbao.pid")).unwrap();
+    assert_eq!(pid.trim(), server.id().to_string());
+    let work = tempfile::tempdir().unwrap();
+    let corpus = root().join("tests/corpus");
+    let bin = env!("CARGO_BIN_EXE_nianbao");
+    let path = format!(
+        "{}:{}",
+        root().join(".venv/bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let has = |tool: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .env("PATH", &path)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    // The corpus first, as a newcomer's upload would store it.
+    let upload = Command::new(bin)
+        .args(["upload", "--no-progress", "--server", &addr, "--journal"])
+        .arg(work.path().join("journal"))
+        .arg(corpus.join("real"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        upload.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&upload.stdout)
+    );
+
+    let mut ran = 0;
+    for block in readme.split("```sh\n").skip(1) {
+        let block = &block[..block.find("```").unwrap()];
+        if ["-- serve", "sudo", "Bearer", "tokens", "mktemp"]
+            .iter()
+            .any(|w| block.contains(w))
+        {
+            continue;
+        }
+        for command in commands(block) {
+            let command = command.trim();
+            if command.is_empty() || command.starts_with('#') {
+                continue;
+            }
+            if command.contains("| jq") && !has("jq") {
+                continue;
+            }
+            let command = command
+                .replace("cargo run --release --", bin)
+                .replace("127.0.0.1:50051", &addr)
+                .replace("tests/corpus/", &format!("{}/", corpus.display()));
+            let out = Command::new("bash")
+                .args(["-c", &command])
+                .current_dir(work.path())
+                .env("PATH", &path)
+                .env("NIANBAO_SERVER", &addr)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "README command failed: {command}\nstdout: {}\nstderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            ran += 1;
+        }
+    }
+    assert!(ran >= 25, "only {ran} README commands ran");
+    let _ = server.kill();
+    let _ = server.wait();
+}

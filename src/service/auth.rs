@@ -83,10 +83,14 @@ pub enum LineProblem {
     /// A token without scopes would let nobody in; almost surely a forgotten column.
     #[error("the token has no scope (write `TOKEN ingest`, `TOKEN read,admin`, …)")]
     NoScope,
-    /// A scope that is not ingest, read or admin (its text is not shown: it may be a token
-    /// written in the wrong column).
-    #[error("scope {position} on the line is not one of ingest, read, admin")]
-    UnknownScope { position: usize },
+    /// A scope that is not ingest, read or admin. Its text is shown only when it is too
+    /// short to be a token (a misspelt scope); a longer one may be a token written in the
+    /// wrong column.
+    #[error("scope {position} on the line{} is not one of ingest, read, admin", .word.as_ref().map(|w| format!(" ({w:?})")).unwrap_or_default())]
+    UnknownScope {
+        position: usize,
+        word: Option<String>,
+    },
     /// Too short to be a secret.
     #[error(
         "the token is shorter than {MIN_TOKEN_BYTES} bytes (make one with `openssl rand -hex 32`)"
@@ -219,8 +223,9 @@ fn parse_line(line: &str) -> Result<Option<(&str, Scopes)>, LineProblem> {
     let mut scopes = Scopes::default();
     let names = fields.flat_map(|f| f.split(',')).filter(|n| !n.is_empty());
     for (index, name) in names.enumerate() {
-        let scope = Scope::from_name(name).ok_or(LineProblem::UnknownScope {
+        let scope = Scope::from_name(name).ok_or_else(|| LineProblem::UnknownScope {
             position: index + 1,
+            word: (name.len() < MIN_TOKEN_BYTES).then(|| name.to_owned()),
         })?;
         scopes = scopes.with(scope);
     }
@@ -536,7 +541,10 @@ mod tests {
             (
                 format!("{secret} read,write\n"),
                 1,
-                LineProblem::UnknownScope { position: 2 },
+                LineProblem::UnknownScope {
+                    position: 2,
+                    word: Some("write".into()),
+                },
             ),
             // Columns swapped: the token is read as a scope, and not shown.
             (
@@ -547,7 +555,10 @@ mod tests {
             (
                 format!("{INGEST} ingest\nreadreadreadreadread {secret}\n"),
                 2,
-                LineProblem::UnknownScope { position: 1 },
+                LineProblem::UnknownScope {
+                    position: 1,
+                    word: None,
+                },
             ),
             ("s3cret read\n".to_owned(), 1, LineProblem::TooShort),
             (format!("{secret}é read\n"), 1, LineProblem::NotVisibleAscii),

@@ -66,6 +66,11 @@ pub(super) fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
                 tries += 1;
                 std::thread::sleep(LOCK_RETRY_WAIT);
             }
+            Err(sled::Error::Io(e)) if e.to_string().contains(LOCK_HELD) => {
+                return Err(StoreError::Locked {
+                    dir: dir.display().to_string(),
+                })
+            }
             result => return Ok(result?),
         }
     }

@@ -58,7 +58,10 @@ pub use crate::model::id::report_id;
 pub enum StoreError {
     /// sled failed (I/O underneath, or corruption it detected).
     #[error("database error: {0}")]
-    Db(#[from] sled::Error),
+    Db(sled::Error),
+    /// Another process holds the database (sled's lock on its file).
+    #[error("{dir} is in use by another process (a nianbao serve, reindex or restore on it?): stop that one first, or give this one another --data-dir")]
+    Locked { dir: String },
     /// A file system call failed (open, fsync, directory listing).
     #[error("i/o error: {0}")]
     Io(Arc<std::io::Error>),
@@ -81,6 +84,13 @@ pub enum StoreError {
     /// A restore into this directory did not finish: not every report of its backup is there.
     #[error("{dir}: a restore into it did not finish (it holds {marker}); empty the directory and run `nianbao restore` again", marker = backup::RESTORE_MARKER)]
     UnfinishedRestore { dir: String },
+}
+
+// Not `#[from]`: the message holds sled's, and a source would print it a second time.
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> StoreError {
+        StoreError::Db(e)
+    }
 }
 
 impl From<std::io::Error> for StoreError {
