@@ -13,7 +13,7 @@
 //! - [`select`]: a typed [`Selection`] resolved against the index into rows;
 //! - [`aggregate`]: sums, rates and finding counts per group;
 //! - [`totals`]: exact per-year totals that answer the commonest aggregates without a scan;
-//! - [`column`]: one metric's values, stored narrowly;
+//! - [`column`](mod@column): one metric's values, stored narrowly;
 //! - [`snapshot`]: the binary form the store keeps across a restart.
 
 pub mod aggregate;
