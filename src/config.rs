@@ -480,8 +480,9 @@ pub struct ServeArgs {
     /// PEM private key for --tls-cert.
     #[arg(long, env = "NIANBAO_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
-    /// Serve Prometheus metrics over HTTP on this address (off unless set).
-    #[arg(long, env = "NIANBAO_METRICS_LISTEN")]
+    /// Serve HTTP on this address (off unless set): Prometheus metrics at /metrics, and
+    /// pages for people (a report's card, rankings) behind the read scope.
+    #[arg(long, env = "NIANBAO_METRICS_LISTEN", alias = "http-listen")]
     pub metrics_listen: Option<String>,
     #[command(flatten)]
     pub read: ReadArgs,

@@ -166,16 +166,24 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     args.listen
                 )
             })?;
+        let http = match &args.metrics_listen {
+            Some(addr) => Some(
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("--metrics-listen {addr}"))?,
+            ),
+            None => None,
+        };
         let store = nianbao::store::Store::open_with(&args.data_dir, args.store_options())
             .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
         let _pid = nianbao::server::PidFile::write(&args.data_dir)
             .with_context(|| format!("writing the pid file in {}", args.data_dir.display()))?;
-        if let Some(addr) = &args.metrics_listen {
-            let addr: std::net::SocketAddr = addr
-                .parse()
-                .with_context(|| format!("--metrics-listen {addr}: want host:port"))?;
-            nianbao::telemetry::install(addr).context("starting the metrics listener")?;
-            tracing::info!(%addr, "metrics on http://{addr}/metrics");
+        let mut pages = String::new();
+        if let Some(listener) = http {
+            let metrics = nianbao::telemetry::install().context("starting the metrics recorder")?;
+            let addr = listener.local_addr().context("the metrics address")?;
+            nianbao::server::spawn_pages(listener, store.clone(), &options, metrics, shutdown_signal());
+            pages = format!(", pages and metrics on http://{addr}/");
         }
         #[cfg(unix)]
         if let Some(tokens) = options.auth_tokens.clone() {
@@ -185,7 +193,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         // scripts that start a server on port 0.
         let addr = listener.local_addr().context("the listening address")?;
         print(format_args!(
-            "nianbao serving on {addr} (data in {}, pid {})\n",
+            "nianbao serving on {addr} (data in {}, pid {}{pages})\n",
             args.data_dir.display(),
             std::process::id()
         ))?;

@@ -309,3 +309,21 @@ impl Drop for PidFile {
         let _ = std::fs::remove_file(&self.0);
     }
 }
+
+/// Serves the HTTP side (metrics and the pages, [`crate::service::web`]) on `listener` in a
+/// task of its own, behind the same tokens as the gRPC services, until `shutdown`.
+pub fn spawn_pages(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    options: &ServerOptions,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let gate = Gate::new(options.auth_token.as_deref(), options.auth_tokens.clone());
+    let router = crate::service::web::router(store, gate, Some(metrics));
+    tokio::spawn(async move {
+        if let Err(e) = crate::service::web::serve(listener, router, shutdown).await {
+            tracing::error!(error = %e, "the HTTP side stopped");
+        }
+    });
+}

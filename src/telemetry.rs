@@ -1,9 +1,7 @@
-//! Prometheus metrics (served over HTTP when `--metrics-listen` is set) and the names of
+//! Prometheus metrics (served over HTTP with the pages when `--metrics-listen` is set) and the names of
 //! every metric in one place. Recording is a no-op until the exporter is installed.
 
-use std::net::SocketAddr;
-
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Documents answered, by outcome (stored, duplicate, revision, rejected).
 pub const DOCUMENTS: &str = "nianbao_documents_total";
@@ -22,10 +20,10 @@ pub const STORE_BYTES: &str = "nianbao_store_bytes";
 /// Reports stored (all revisions).
 pub const STORE_REPORTS: &str = "nianbao_store_reports";
 
-/// Installs the Prometheus exporter with its HTTP listener on `addr` (inside a tokio runtime).
-pub fn install(addr: SocketAddr) -> Result<(), metrics_exporter_prometheus::BuildError> {
+/// Installs the Prometheus recorder (inside a tokio runtime); the returned handle renders
+/// the metrics, which the server's HTTP side serves at `/metrics` ([`crate::service::web`]).
+pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildError> {
     PrometheusBuilder::new()
-        .with_http_listener(addr)
         .set_buckets_for_metric(
             Matcher::Suffix("_seconds".into()),
             &[
@@ -36,5 +34,5 @@ pub fn install(addr: SocketAddr) -> Result<(), metrics_exporter_prometheus::Buil
             Matcher::Full(BATCH_DOCUMENTS.into()),
             &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0],
         )?
-        .install()
+        .install_recorder()
 }

@@ -942,3 +942,224 @@ async fn the_analysts_command_line_answers_what_the_rpcs_answer() {
         refused.message()
     );
 }
+
+/// The real binary on ports the system picks, with the pages on and `tokens` as its token
+/// file; its gRPC and HTTP addresses, read from the line it prints once ready.
+fn serve_with_pages(dir: &Path, tokens: &Path) -> (Child, String, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--auth-tokens")
+        .arg(tokens)
+        .arg("--data-dir")
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start nianbao serve");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let grpc = line
+        .strip_prefix("nianbao serving on ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address announced: {line:?}"))
+        .to_owned();
+    let http = line
+        .split("pages and metrics on http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no pages announced: {line:?}"))
+        .to_owned();
+    (child, grpc, http)
+}
+
+/// The DOM of `url` as a real browser (headless chromium) builds it.
+fn browser_dom(url: &str) -> String {
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--dump-dom",
+            url,
+        ])
+        .output()
+        .expect("chromium is missing: run scripts/install-browser.sh (scripts/test does)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A report's card and the ranking page, loaded in a real browser from a server holding the
+/// real corpus: the card names the body and year, prints its table 三 with the figures the
+/// report states, and marks the cells behind a finding with its severity and message; the
+/// ranking page lists the provinces in Aggregate's order. The pages need the read scope:
+/// no token is 401 (asking for Basic authentication), an ingest-only token 403.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_card_shows_a_real_report_in_a_browser() {
+    const READ: &str = "read-token-0123456789abcdef";
+    const INGEST: &str = "ingest-token-0123456789abcdef";
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens");
+    std::fs::write(&tokens, format!("{READ} read\n{INGEST} ingest\n")).unwrap();
+    let (mut server, grpc, http) = serve_with_pages(&dir.path().join("data"), &tokens);
+    let upload = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args([
+            "upload",
+            "--no-progress",
+            "--server",
+            &grpc,
+            "--token",
+            INGEST,
+            "--journal",
+        ])
+        .arg(dir.path().join("journal"))
+        .arg(root().join("tests/corpus/real"))
+        .args(
+            std::fs::read_dir(root().join("tests/corpus"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "txt")),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(
+        upload.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&upload.stdout)
+    );
+
+    // A report with an arithmetic finding (the document's own error) on table 三, found
+    // through the CLI.
+    let mut found = None;
+    for code in ["ROW_TOTAL", "OUTCOMES_SUM", "BALANCE"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+            .args([
+                "query", "--server", &grpc, "--token", READ, "--format", "json", "--all",
+            ])
+            .args(["findings", code])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        found = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|f| {
+                f["path"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("applications."))
+            });
+        if found.is_some() {
+            break;
+        }
+    }
+    let finding = found.expect("an arithmetic finding in table 三 of the corpus");
+    let id = finding["id"].as_str().unwrap();
+    let path = finding["path"].as_str().unwrap();
+    // The cell it names, or the total of the row it names.
+    let cell = match nianbao::catalogue::index_of(path) {
+        Some(_) => path.to_owned(),
+        None => format!("{path}.total"),
+    };
+
+    // What the store holds of it, to check the page against.
+    let mut q = ReportServiceClient::new(
+        common::connect(grpc.rsplit(':').next().unwrap().parse().unwrap()).await,
+    );
+    let mut request = tonic::Request::new(nianbao::pb::GetReportRequest {
+        id: id.into(),
+        include_text: false,
+    });
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {READ}").parse().unwrap());
+    let report = q
+        .get_report(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .report
+        .unwrap();
+
+    let dom = browser_dom(&format!("http://reader:{READ}@{http}/reports/{id}"));
+    assert!(
+        dom.contains(&report.agency),
+        "the card does not name {}",
+        report.agency
+    );
+    assert!(dom.contains(&format!("{} 年", report.year.unwrap())));
+    assert!(dom.contains("三、收到和处理政府信息公开申请情况"));
+    // Every figure of table 三 the report states is printed in its cell.
+    let mut stated = 0;
+    for (path, value) in nianbao::catalogue::facts(&report) {
+        if !path.starts_with("applications.") {
+            continue;
+        }
+        let at = dom
+            .find(&format!("data-path=\"{path}\""))
+            .unwrap_or_else(|| panic!("no cell for {path}"));
+        let cell = &dom[at..at + dom[at..].find("</td>").unwrap()];
+        let text = cell[cell.find('>').unwrap() + 1..]
+            .split('<')
+            .next()
+            .unwrap();
+        assert_eq!(text, format!("{value:.0}"), "{path}");
+        stated += 1;
+    }
+    assert!(stated > 0, "the report states nothing in table 三");
+    // The row's total cell is marked as an error, with the finding's message on it.
+    let total = format!("data-path=\"{cell}\"");
+    let before = &dom[..dom.find(&total).unwrap_or_else(|| panic!("no {total}"))];
+    let open = &before[before.rfind("<td").unwrap()..];
+    assert!(open.contains("error"), "{open}");
+    assert!(dom.contains(finding["message"].as_str().unwrap()));
+
+    // The ranking page: provinces in Aggregate's order.
+    let dom = browser_dom(&format!("http://reader:{READ}@{http}/rankings?by=province"));
+    assert!(dom.contains("江苏省") && dom.contains("北京市"), "{dom}");
+    assert!(dom.find("江苏省").unwrap() < dom.find("北京市").unwrap());
+
+    // The read scope: none is 401 with a Basic challenge, the ingest token 403.
+    let status = |auth: Option<&str>| {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&http).unwrap();
+        let header = auth.map_or(String::new(), |a| format!("Authorization: {a}\r\n"));
+        write!(
+            s,
+            "GET / HTTP/1.1\r\nHost: x\r\n{header}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let none = status(None);
+    assert!(none.starts_with("HTTP/1.1 401"), "{none}");
+    assert!(
+        none.to_ascii_lowercase()
+            .contains("www-authenticate: basic"),
+        "{none}"
+    );
+    assert!(status(Some(&format!("Bearer {INGEST}"))).starts_with("HTTP/1.1 403"));
+    assert!(status(Some(&format!("Bearer {READ}"))).starts_with("HTTP/1.1 200"));
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod ingest;
 pub mod query;
 mod request;
+pub mod web;
 
 use tonic::Status;
 
