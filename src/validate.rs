@@ -5,22 +5,21 @@
 //! two reports of one body; the store calls it with a report and the neighbouring years it
 //! holds. A finding never rejects a report. A sum with an absent addend is unverifiable,
 //! never failed. The tables' shape (rows, columns, cells) is the form's
-//! ([`crate::model::form`]); nothing here knows how a table is read.
+//! ([`crate::model::form`]) and its sums and tolerance are [`crate::model::rules`]: here is
+//! only how a broken sum is reported. Nothing here knows how a table is read.
 
 use crate::model::catalogue::{self, label_of, MetricKind, METRICS};
 use crate::model::finding::{finding, Code};
 use crate::model::form::{
-    t3_outcome_rows, t3_rows, APPLICANT_COLUMNS, APPLICANT_KINDS, APPLICANT_LABELS, CARRIED_OVER,
-    CLOSED, FORWARD, NEW, T3_COLUMNS, T3_TOTAL_COLUMN, T4_GROUPS, T4_GROUP_CELLS, T4_PATHS,
-    T4_RESULTS,
+    t3_rows, APPLICANT_COLUMNS, APPLICANT_LABELS, CARRIED_OVER, FORWARD, NEW, T3_COLUMNS,
+    T3_TOTAL_COLUMN, T4_GROUPS, T4_GROUP_CELLS, T4_PATHS,
 };
+use crate::model::rules::{self, column_sums, Rule, GROUP_TOTAL, ROW_TOTAL};
 use crate::pb::{Finding, Report, Template};
 
-/// A sum holds when it is off by less than this (whole counts: only rounding is forgiven).
-const EPS: f64 = 1e-6;
-
-/// The most outcome rows of any format (21 in 2021, 19 in 2019): room for rule 2's addends.
-const MAX_OUTCOME_ROWS: usize = 21;
+/// The most addends of a column sum in any format (rule 2: 21 outcome rows in 2021, 19 in
+/// 2019).
+const MAX_ADDENDS: usize = 21;
 
 /// Below this magnitude a whole figure prints without a decimal point (it is exact in f64
 /// and fits an i64).
@@ -88,7 +87,7 @@ fn check_sum(
 ) {
     let sum: Option<f64> = addends.iter().copied().sum();
     match (sum, total) {
-        (Some(s), Some(t)) if (s - t).abs() > EPS => {
+        (Some(s), Some(t)) if !rules::same(s, t) => {
             let (path, what) = describe();
             out.push(finding(
                 code,
@@ -141,42 +140,33 @@ fn fmt(v: f64) -> String {
 /// Rules 1-3 on table 三.
 fn arithmetic_t3(report: &Report, template: Template, out: &mut Vec<Finding>) {
     let rows = t3_rows(template);
-    let outcomes = t3_outcome_rows(template);
+    let sums = column_sums(template);
     for (c, column) in APPLICANT_COLUMNS.iter().enumerate() {
-        // Rule 1: new_received + carried_over = closed_total + carried_forward.
-        let inflow = [app(report, NEW, c), app(report, CARRIED_OVER, c)];
-        let outflow: Option<f64> = [app(report, CLOSED, c), app(report, FORWARD, c)]
-            .into_iter()
-            .sum();
-        check_sum(out, Code::Balance, &inflow, outflow, || {
-            (
-                format!("{FORWARD}.{column}"),
-                format!(
-                    "勾稽关系（{}）：本年新收+上年结转 应等于 办理结果总计+结转下年度",
-                    col_label(c)
-                ),
-            )
-        });
-        // Rule 2: closed_total = the outcome rows.
-        let mut addends = [None; MAX_OUTCOME_ROWS];
-        for (slot, r) in addends.iter_mut().zip(outcomes) {
-            *slot = app(report, r, c);
-        }
-        check_sum(
-            out,
-            Code::OutcomesSum,
-            &addends[..outcomes.len()],
-            app(report, CLOSED, c),
-            || {
-                (
-                    format!("{CLOSED}.{column}"),
-                    format!(
+        // Rule 1, the balance, then rule 2, the outcome rows.
+        for sum in &sums {
+            let mut addends = [None; MAX_ADDENDS];
+            for (slot, r) in addends.iter_mut().zip(sum.parts) {
+                *slot = app(report, r, c);
+            }
+            let (_, whole) = sum.sides(c, |r, c| app(report, r, c));
+            let code = match sum.rule {
+                Rule::Balance => Code::Balance,
+                _ => Code::OutcomesSum,
+            };
+            check_sum(out, code, &addends[..sum.parts.len()], whole, || {
+                let what = match sum.rule {
+                    Rule::Balance => format!(
+                        "勾稽关系（{}）：本年新收+上年结转 应等于 办理结果总计+结转下年度",
+                        col_label(c)
+                    ),
+                    _ => format!(
                         "办理结果（{}）：（一）至（六）之和应等于（七）总计",
                         col_label(c)
                     ),
-                )
-            },
-        );
+                };
+                (format!("{}.{column}", sum.at()), what)
+            });
+        }
     }
     // Rule 3: each row's total = its six applicant columns.
     for row in rows {
@@ -185,7 +175,7 @@ fn arithmetic_t3(report: &Report, template: Template, out: &mut Vec<Finding>) {
         for (v, &i) in values.iter_mut().zip(cells) {
             *v = catalogue::get(report, i);
         }
-        let (addends, total) = (&values[..APPLICANT_KINDS], values[T3_TOTAL_COLUMN]);
+        let (addends, total) = (&values[..ROW_TOTAL.parts], values[ROW_TOTAL.total()]);
         if addends.iter().all(Option::is_none) && total.is_none() {
             continue;
         }
@@ -205,7 +195,7 @@ fn arithmetic_t4(report: &Report, out: &mut Vec<Finding>) {
         for (v, &i) in cells.iter_mut().zip(catalogue::children(group)) {
             *v = catalogue::get(report, i);
         }
-        let (addends, total) = (&cells[..T4_RESULTS], cells[T4_RESULTS]);
+        let (addends, total) = (&cells[..GROUP_TOTAL.parts], cells[GROUP_TOTAL.total()]);
         if addends.iter().all(Option::is_none) && total.is_none() {
             continue;
         }
@@ -327,7 +317,7 @@ fn narrative(report: &Report, out: &mut Vec<Finding>) {
         return;
     };
     let with_carried = app(report, CARRIED_OVER, T3_TOTAL_COLUMN).map(|c| c + new);
-    if (stated - new).abs() > EPS && with_carried.is_none_or(|w| (stated - w).abs() > EPS) {
+    if !rules::same(stated, new) && with_carried.is_none_or(|w| !rules::same(stated, w)) {
         out.push(finding(
             Code::NarrativeMismatch,
             "overview.applications_received",
@@ -414,7 +404,7 @@ pub fn cross_year(previous: &Report, current: &Report) -> Vec<Finding> {
         let forward = app(previous, FORWARD, c);
         let over = app(current, CARRIED_OVER, c);
         if let (Some(f), Some(o)) = (forward, over) {
-            if (f - o).abs() > EPS {
+            if !rules::same(f, o) {
                 out.push(finding(
                     Code::CarryOverMismatch,
                     format!("{CARRIED_OVER}.{column}"),
@@ -458,6 +448,7 @@ pub fn cross_year(previous: &Report, current: &Report) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::form::{t3_outcome_rows, CLOSED};
     use crate::pb::Region;
 
     fn set(r: &mut Report, path: &str, v: f64) {
@@ -512,9 +503,12 @@ mod tests {
     }
 
     #[test]
-    fn outcome_rows_fit_rule_two() {
+    fn column_sums_fit_the_addends() {
         for t in [Template::Template2019, Template::Template2021] {
-            assert!(t3_outcome_rows(t).len() <= MAX_OUTCOME_ROWS, "{t:?}");
+            assert!(t3_outcome_rows(t).len() <= MAX_ADDENDS, "{t:?}");
+            for sum in column_sums(t) {
+                assert!(sum.parts.len() <= MAX_ADDENDS, "{t:?} {:?}", sum.rule);
+            }
         }
     }
 

@@ -6,6 +6,8 @@
 //! - [`finding`]: the stable finding codes, their severities and the Finding constructor.
 //! - [`form`]: the shape of the printed forms (tables, rows, columns) and the body key.
 //! - [`rates`]: the rates of domain.md.
+//! - [`rules`]: the form's sums (which figures add up to which, per format) and the one
+//!   tolerance for "equal", used by the reader and the validator alike.
 //! - [`reading`]: whether two readings of one body and year are one report (renditions)
 //!   or two (a revision), and which rendition is counted.
 //! - [`id`]: report ids (SHA-256 of the document) and their hex and byte forms.
@@ -16,3 +18,4 @@ pub mod form;
 pub mod id;
 pub mod rates;
 pub mod reading;
+pub mod rules;

@@ -12,7 +12,9 @@ use crate::model::catalogue::{self, METRICS};
 use crate::pb::Report;
 
 /// Two figures are the same when they differ by less than this (amounts are printed with
-/// at most four decimals).
+/// at most four decimals). Not the form's [`crate::model::rules::TOLERANCE`]: this compares
+/// every figure of two readings, amounts in 万元 included, not a sum of whole counts, and
+/// keeps its own value so that which readings are renditions does not change.
 const SAME: f64 = 1e-6;
 
 /// A figure both readings state, and differently: the metric's catalogue index, then the

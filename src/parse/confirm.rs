@@ -5,34 +5,20 @@
 //! applicant cells add up to its printed total, and no column rule (rule 1 or 2) that adds
 //! its cells fails; a table-四 group only when its four results add up to its total. Every
 //! other figure (table 二, the narrative) has no rule to confirm it and is withheld. What
-//! is withheld is listed in one finding per row or table.
+//! is withheld is listed in one finding per row or table. The rules themselves live in
+//! [`crate::model::rules`].
 
 use crate::model::catalogue::{self, METRICS};
 use crate::model::finding::{finding, Code};
-use crate::model::form::{
-    t3_outcome_rows, t3_rows, CARRIED_OVER, CLOSED, FORWARD, NEW, T3_COLUMNS, T4_GROUPS,
-};
+use crate::model::form::{t3_rows, T3_COLUMNS, T4_GROUPS};
+use crate::model::rules::{column_sums, GROUP_TOTAL, ROW_TOTAL};
 use crate::pb::{Report, Template};
-
-/// A sum holds when it is off by less than this (whole counts: only rounding is forgiven).
-const EPS: f64 = 1e-6;
 
 fn row_values(report: &Report, row: &str) -> Vec<Option<f64>> {
     catalogue::children(row)
         .iter()
         .map(|&i| catalogue::get(report, i))
         .collect()
-}
-
-/// All present, and the leading cells add up to the last.
-fn adds_up(values: &[Option<f64>]) -> bool {
-    let Some((total, parts)) = values.split_last() else {
-        return false;
-    };
-    match (total, parts.iter().copied().sum::<Option<f64>>()) {
-        (Some(t), Some(s)) => (t - s).abs() < EPS,
-        _ => false,
-    }
 }
 
 fn clear(report: &mut Report, indices: &[usize]) -> usize {
@@ -56,18 +42,7 @@ fn failing_columns(report: &Report, template: Template) -> [bool; T3_COLUMNS] {
             .and_then(|&i| catalogue::get(report, i))
     };
     for (c, fail) in failing.iter_mut().enumerate() {
-        if let (Some(a), Some(b), Some(x), Some(y)) = (
-            cell(NEW, c),
-            cell(CARRIED_OVER, c),
-            cell(CLOSED, c),
-            cell(FORWARD, c),
-        ) {
-            *fail |= (a + b - x - y).abs() > EPS;
-        }
-        let outcomes: Option<f64> = t3_outcome_rows(template).iter().map(|r| cell(r, c)).sum();
-        if let (Some(sum), Some(total)) = (outcomes, cell(CLOSED, c)) {
-            *fail |= (sum - total).abs() > EPS;
-        }
+        *fail = column_sums(template).iter().any(|sum| sum.fails(c, cell));
     }
     failing
 }
@@ -84,10 +59,10 @@ pub fn withhold_unconfirmed(report: &mut Report) {
             continue;
         }
         let cells = catalogue::children(row);
-        if adds_up(&values) && !columns.iter().any(|&f| f) {
+        if ROW_TOTAL.holds_printed(&values) && !columns.iter().any(|&f| f) {
             cells.iter().for_each(|&i| kept[i] = true);
         } else {
-            let why = if adds_up(&values) {
+            let why = if ROW_TOTAL.holds_printed(&values) {
                 "所在列的合计关系不成立"
             } else {
                 "六类申请人之和与总计不符或有空缺"
@@ -106,7 +81,7 @@ pub fn withhold_unconfirmed(report: &mut Report) {
         if values.iter().all(Option::is_none) {
             continue;
         }
-        if adds_up(&values) {
+        if GROUP_TOTAL.holds_printed(&values) {
             catalogue::children(group)
                 .iter()
                 .for_each(|&i| kept[i] = true);

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use crate::model::rules;
 use crate::parse::labels;
 
 /// The head of a document (in bytes) where its titles, year and agency are looked for.
@@ -34,8 +35,6 @@ const CATEGORY_CHARS: usize = 3;
 const HEDGE_CHARS: usize = 4;
 /// Yuan in one 万元.
 const YUAN_PER_WAN: f64 = 10_000.0;
-/// Two amounts are one when they differ by less than this (only rounding is forgiven).
-const EPS: f64 = 1e-9;
 
 fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     cell.get_or_init(|| Regex::new(pattern).expect("static pattern"))
@@ -686,7 +685,7 @@ pub fn fees(section_six: &str) -> (Option<i64>, Option<f64>, Option<f64>) {
         let first = *values.first()?;
         values
             .iter()
-            .all(|v| (v - first).abs() < EPS)
+            .all(|v| rules::same(*v, first))
             .then_some(first)
     };
     let b = unique_money(

@@ -657,21 +657,21 @@ fn resolve_meta(
 /// 2021 prints three 其他处理 rows; `other_handling.total` is their sum, marked inferred, so
 /// that aggregates over both formats can use one path.
 fn derive_other_handling_total(report: &mut Report) {
-    use crate::model::catalogue;
-    if report.template != Template::Template2021 as i32 {
+    use crate::model::{catalogue, rules};
+    let template = Template::try_from(report.template).unwrap_or(Template::Unknown);
+    let Some(subtotal) = rules::other_handling(template) else {
         return;
-    }
-    let target = catalogue::children("applications.other_handling.total");
-    let parts = ["overdue_correction", "unpaid_fee", "other"]
-        .map(|r| catalogue::children_of("applications.other_handling", r));
+    };
+    let target = catalogue::children(subtotal.at());
     for (c, &t) in target.iter().enumerate() {
         if catalogue::get(report, t).is_some() {
             continue;
         }
-        let sum: Option<f64> = parts
-            .iter()
-            .map(|row| row.get(c).and_then(|&i| catalogue::get(report, i)))
-            .sum();
+        let (sum, _) = subtotal.sides(c, |row, c| {
+            catalogue::children(row)
+                .get(c)
+                .and_then(|&i| catalogue::get(report, i))
+        });
         if let Some(sum) = sum {
             catalogue::set(report, t, Some(sum));
             report.inferred.push(catalogue::METRICS[t].path.to_owned());

@@ -4,15 +4,13 @@
 //! callers keep one only when it is the only one left after the table's sums are checked.
 
 use super::cells::Number;
-use crate::model::form::{T4_CELLS, T4_GROUP_CELLS, T4_RESULTS};
+use crate::model::form::{T4_CELLS, T4_GROUP_CELLS};
+use crate::model::rules::{self, GROUP_TOTAL};
 
 /// The most candidate readings one row may produce; beyond it the row is unreadable.
 const MAX_CANDIDATES: usize = 20_000;
 /// The most digits one cell may have: no count or amount of one body's year is longer.
 const MAX_CELL_DIGITS: usize = 12;
-/// A group's total equals the sum of its results when they differ by less than this (whole
-/// counts: the margin only absorbs floating-point rounding).
-const EPS: f64 = 1e-9;
 
 /// Every way to read `tokens` as exactly `parts` cells. A token printed on its own is one
 /// cell; a fused token (digits printed without separators) may be several cells, split at
@@ -178,19 +176,19 @@ fn positions(mask: u16) -> impl Iterator<Item = usize> {
 
 /// True when `mask` holds five numbers of `stream` whose last is the sum of the other four.
 fn is_group(stream: &[f64], mask: u16) -> bool {
-    if mask.count_ones() as usize != T4_GROUP_CELLS {
+    if mask.count_ones() as usize != GROUP_TOTAL.cells() {
         return false;
     }
     let mut sum = 0.0;
     let mut last = 0.0;
     for (k, i) in positions(mask).enumerate() {
-        if k < T4_RESULTS {
+        if k < GROUP_TOTAL.parts {
             sum += stream[i];
         } else {
             last = stream[i];
         }
     }
-    (sum - last).abs() <= EPS
+    rules::same(sum, last)
 }
 
 /// Calls `found` with every group that opens at the lowest position of `free` and takes
@@ -265,7 +263,7 @@ mod tests {
                 }
                 if filled[g] == 4 {
                     let sum: f64 = (0..i).filter(|&j| owner[j] == g).map(|j| stream[j]).sum();
-                    if (sum - stream[i]).abs() > 1e-9 {
+                    if !rules::same(sum, stream[i]) {
                         continue;
                     }
                 }

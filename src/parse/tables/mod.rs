@@ -8,7 +8,8 @@
 //!
 //! One file per table: [`read_t2`] (table 二, the proactive disclosures), [`read_t3`] (table
 //! 三, the applications) and [`read_t4`] (table 四, reviews and suits). What they share is
-//! here: the count of a region's numbers, and a gridded row's cells.
+//! here: the count of a region's numbers, and a gridded row's cells. The sums they place rows
+//! by are the form's ([`crate::model::rules`]).
 
 mod t2;
 mod t3;
@@ -22,10 +23,6 @@ pub use t4::read_t4;
 use super::cells::{Cell, Number, Tok};
 use super::sheet::Sheet;
 use crate::model::finding::Code;
-
-/// Two sums are equal when they differ by less than this: the figures are whole counts, so
-/// the margin only absorbs floating-point rounding.
-const EPS: f64 = 1e-9;
 
 /// Where a row's label stands (its line and column in the cell grid), when it has one.
 type LabelAt = Option<(u32, u16)>;

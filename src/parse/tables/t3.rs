@@ -3,13 +3,13 @@
 //! labels printed elsewhere, or placed where the table's sums force them; never by the order
 //! they are printed in.
 
-use super::{grid_cells, numbers_of, printed, LabelAt, Read, EPS};
+use super::{grid_cells, numbers_of, printed, LabelAt, Read};
 use crate::model::catalogue;
 use crate::model::finding::Code;
 use crate::model::form::{
-    t3_outcome_rows, t3_rows, APPLICANT_COLUMNS, APPLICANT_KINDS, CARRIED_OVER, CLOSED, FORWARD,
-    NEW, OTHER_HANDLING_TOTAL, T3_COLUMNS, T3_TOTAL_COLUMN,
+    t3_rows, APPLICANT_COLUMNS, CLOSED, OTHER_HANDLING_TOTAL, T3_COLUMNS, T3_TOTAL_COLUMN,
 };
+use crate::model::rules::{column_sums, Rule, ROW_TOTAL};
 use crate::parse::cells::{cells, Cell, Number, Tok};
 use crate::parse::labels::{t3_label, T3Label};
 use crate::parse::sheet::Sheet;
@@ -410,7 +410,7 @@ impl<'a> Placing<'a> {
         // Several rows after one label: cut every seven only when each piece is a row by its
         // own total; a PDF's text may interleave rows cell by cell.
         let holds = |chunk: &[Number<'_>]| {
-            row_total_holds(&chunk.iter().map(|n| n.value).collect::<Vec<_>>())
+            ROW_TOTAL.holds(&chunk.iter().map(|n| n.value).collect::<Vec<_>>())
         };
         if nums.len() > T3_COLUMNS && !nums.chunks(T3_COLUMNS).all(holds) {
             sheet.note(
@@ -634,7 +634,7 @@ fn resolve(table: Placing<'_>, sheet: &mut Sheet) {
     // rule, a sum could force a wrong reading, so nothing is inferred.
     let floating_broken = floating.iter().any(|f| {
         let v = f.values();
-        v.iter().all(Option::is_some) && !row_total_holds(&v.map(|x| x.unwrap_or(0.0)))
+        v.iter().all(Option::is_some) && !ROW_TOTAL.holds(&v.map(|x| x.unwrap_or(0.0)))
     });
     let broken = printed_rules_fail(&placed, rows, template)
         .or_else(|| floating_broken.then_some("某行的总计"));
@@ -929,28 +929,22 @@ fn printed_rules_fail(
         }
         Some(out)
     };
-    if placed.iter().filter_map(full).any(|v| !row_total_holds(&v)) {
+    if placed.iter().filter_map(full).any(|v| !ROW_TOTAL.holds(&v)) {
         return Some("某行的总计");
     }
     let cell = |row: &str, c: usize| -> Option<f64> {
         let i = rows.iter().position(|x| *x == row)?;
         placed[i].and_then(|v| v[c])
     };
+    // The outcome sum is named first where a column breaks both.
+    let sums = column_sums(template);
     for c in 0..T3_COLUMNS {
-        let outcomes: Option<f64> = t3_outcome_rows(template).iter().map(|o| cell(o, c)).sum();
-        if let (Some(sum), Some(total)) = (outcomes, cell(CLOSED, c)) {
-            if (sum - total).abs() > EPS {
-                return Some("办理结果之和与总计");
-            }
-        }
-        if let [Some(a), Some(b), Some(x), Some(y)] = [
-            cell(NEW, c),
-            cell(CARRIED_OVER, c),
-            cell(CLOSED, c),
-            cell(FORWARD, c),
+        for (rule, why) in [
+            (Rule::Outcomes, "办理结果之和与总计"),
+            (Rule::Balance, "收到与办理的平衡关系"),
         ] {
-            if (a + b - x - y).abs() > EPS {
-                return Some("收到与办理的平衡关系");
+            if sums.iter().any(|s| s.rule == rule && s.fails(c, cell)) {
+                return Some(why);
             }
         }
     }
@@ -968,7 +962,7 @@ fn row_candidates(nums: &[Number<'_>]) -> Vec<[f64; T3_COLUMNS]> {
             candidates.extend(
                 found
                     .into_iter()
-                    .filter(|v| v.iter().all(|x| *x >= 0.0) && row_total_holds(v)),
+                    .filter(|v| v.iter().all(|x| *x >= 0.0) && ROW_TOTAL.holds(v)),
             );
         }
     }
@@ -976,12 +970,6 @@ fn row_candidates(nums: &[Number<'_>]) -> Vec<[f64; T3_COLUMNS]> {
         .into_iter()
         .filter_map(|v| <[f64; T3_COLUMNS]>::try_from(v).ok())
         .collect()
-}
-
-/// A row's six applicant cells add up to its total.
-fn row_total_holds(v: &[f64]) -> bool {
-    v.len() == T3_COLUMNS
-        && (v[..APPLICANT_KINDS].iter().sum::<f64>() - v[T3_TOTAL_COLUMN]).abs() < EPS
 }
 
 /// Whether `seg`'s label stands on a line of text and its numbers on table lines of their

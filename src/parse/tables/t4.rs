@@ -1,9 +1,10 @@
 //! Table 四, reviews and suits: fifteen cells in three groups of five, read in printed order,
 //! or regrouped by the group totals when a PDF moved whole blocks.
 
-use super::{numbers_of, printed, Read, EPS};
+use super::{numbers_of, printed, Read};
 use crate::model::finding::Code;
-use crate::model::form::{T4_CELLS, T4_GROUPS, T4_GROUP_CELLS, T4_PATHS, T4_RESULTS};
+use crate::model::form::{T4_CELLS, T4_GROUPS, T4_GROUP_CELLS, T4_PATHS};
+use crate::model::rules::GROUP_TOTAL;
 use crate::parse::cells::{cells, Cell, Number, Tok};
 use crate::parse::sheet::Sheet;
 use crate::parse::solve;
@@ -196,9 +197,7 @@ fn store_recovered_t4(sheet: &mut Sheet, one: &[f64; T4_CELLS], nums: &[Number<'
 
 /// Fifteen values whose every group's four results add up to its total.
 fn groups_hold(v: &[f64]) -> bool {
-    v.len() == T4_CELLS
-        && v.chunks(T4_GROUP_CELLS)
-            .all(|g| (g[..T4_RESULTS].iter().sum::<f64>() - g[T4_RESULTS]).abs() < EPS)
+    v.len() == T4_CELLS && v.chunks(T4_GROUP_CELLS).all(|g| GROUP_TOTAL.holds(g))
 }
 
 /// Sets table 四's cells, in printed order, to the values given (fewer: the first cells).

@@ -6,14 +6,13 @@
 //! proves nothing. A row nothing fills is a count the text does not give (any whole number
 //! from 0 up).
 //!
-//! Every combination is tried, within [`MAX_NODES`] steps, against the table's rules, column
-//! by column: the outcome rows add up to 总计; 新收 + 上年结转 = 总计 + 结转下年; a 2021 table's
-//! printed 其他处理 subtotal equals its three rows. A cell is stated only when every
-//! combination that keeps the rules gives it the same value.
+//! Every combination is tried, within [`MAX_NODES`] steps, against the table's rules
+//! ([`crate::model::rules`]), column by column: 新收 + 上年结转 = 总计 + 结转下年; the outcome
+//! rows add up to 总计; a 2021 table's printed 其他处理 subtotal equals its three rows. A cell
+//! is stated only when every combination that keeps the rules gives it the same value.
 
-use crate::model::form::{
-    t3_outcome_rows, CARRIED_OVER, CLOSED, FORWARD, NEW, OTHER_HANDLING_TOTAL, T3_COLUMNS,
-};
+use crate::model::form::{CARRIED_OVER, CLOSED, FORWARD, NEW, T3_COLUMNS};
+use crate::model::rules::{self, at_most, column_sums, other_handling};
 use crate::pb::Template;
 
 /// One row's seven values (the applicant columns, then the total); `None` is a cell whose
@@ -22,9 +21,6 @@ pub type RowValues = [Option<f64>; T3_COLUMNS];
 
 /// The most search steps one table may take; beyond it nothing is inferred.
 const MAX_NODES: usize = 200_000;
-
-/// Two sums are equal when they differ by less than this (whole counts).
-const EPS: f64 = 1e-9;
 
 /// What the text gives for one table 三.
 pub struct Problem<'a> {
@@ -186,57 +182,41 @@ fn search_order(rows: &[&str]) -> Vec<usize> {
     order
 }
 
-/// The rules as equations per column: `(column, equation)`.
+/// The rules as equations per column: `(column, equation)`. A sum is an equation when all
+/// its rows are the format's; 2021's 其他处理 subtotal, not a row of the format, stands as
+/// the printed constant on the left.
 fn equations(p: &Problem<'_>) -> Vec<(usize, Equation)> {
-    let at = |name: &str| p.rows.iter().position(|r| *r == name);
-    let outcomes: Vec<usize> = t3_outcome_rows(p.template)
+    let at = |rows: &[&str]| -> Option<Vec<usize>> {
+        rows.iter()
+            .map(|name| p.rows.iter().position(|r| r == name))
+            .collect()
+    };
+    let sums: Vec<(Vec<usize>, Vec<usize>)> = column_sums(p.template)
         .iter()
-        .filter_map(|o| at(o))
+        .filter_map(|s| Some((at(s.parts)?, at(s.whole)?)))
         .collect();
-    let others: Vec<usize> = p
-        .rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| {
-            r.starts_with("applications.other_handling.") && **r != OTHER_HANDLING_TOTAL
-        })
-        .map(|(i, _)| i)
-        .collect();
+    let subtotal = other_handling(p.template).and_then(|s| at(s.parts));
     let mut eqs = Vec::new();
     for c in 0..T3_COLUMNS {
-        if let Some(closed) = at(CLOSED) {
+        for (parts, whole) in &sums {
             eqs.push((
                 c,
                 Equation {
-                    lhs: outcomes.clone(),
-                    rhs: vec![closed],
+                    lhs: parts.clone(),
+                    rhs: whole.clone(),
                     constant: None,
                 },
             ));
         }
-        if let (Some(a), Some(b), Some(x), Some(y)) =
-            (at(NEW), at(CARRIED_OVER), at(CLOSED), at(FORWARD))
-        {
+        if let (Some(Some(v)), Some(parts)) = (p.subtotal.map(|s| s[c]), &subtotal) {
             eqs.push((
                 c,
                 Equation {
-                    lhs: vec![a, b],
-                    rhs: vec![x, y],
-                    constant: None,
+                    lhs: Vec::new(),
+                    rhs: parts.clone(),
+                    constant: Some(v),
                 },
             ));
-        }
-        if let Some(Some(v)) = p.subtotal.map(|s| s[c]) {
-            if !others.is_empty() {
-                eqs.push((
-                    c,
-                    Equation {
-                        lhs: Vec::new(),
-                        rhs: others.clone(),
-                        constant: Some(v),
-                    },
-                ));
-            }
         }
     }
     eqs
@@ -260,16 +240,17 @@ fn holds(e: &Equation, c: usize, values: &[Option<RowValues>]) -> bool {
     l += e.constant.unwrap_or(0.0);
     let (r, r_open) = side(&e.rhs);
     match (l_open, r_open) {
-        (false, false) => (l - r).abs() < EPS,
-        (true, false) => l <= r + EPS,
-        (false, true) => r <= l + EPS,
+        (false, false) => rules::same(l, r),
+        (true, false) => at_most(l, r),
+        (false, true) => at_most(r, l),
         (true, true) => true,
     }
 }
 
+/// Two rows are one when every cell is the same figure or absent in both.
 fn same(a: &RowValues, b: &RowValues) -> bool {
     a.iter().zip(b).all(|(x, y)| match (x, y) {
-        (Some(x), Some(y)) => (x - y).abs() < EPS,
+        (Some(x), Some(y)) => rules::same(*x, *y),
         (None, None) => true,
         _ => false,
     })
@@ -390,7 +371,7 @@ impl Search {
             for (a, cell) in self.agree[r].iter_mut().zip(v) {
                 *a = match (*a, cell) {
                     (Agree::Unseen, Some(x)) => Agree::Value(x),
-                    (Agree::Value(y), Some(x)) if (x - y).abs() < EPS => Agree::Value(y),
+                    (Agree::Value(y), Some(x)) if rules::same(x, y) => Agree::Value(y),
                     _ => Agree::Differs,
                 };
                 open |= *a != Agree::Differs;
