@@ -601,6 +601,21 @@ pub struct ReadArgs {
 /// The document reader the flags ask for: with OCR (tesseract, when this build has it and
 /// the machine has the programs) or without; extraction in worker processes under the
 /// budget, or in this process.
+/// The scoring profile `--profile` names: a shipped one by name, else a JSON file.
+pub fn profile(arg: &str) -> Result<crate::compliance::Profile, String> {
+    if let Some(p) = crate::compliance::profile::builtin(arg) {
+        return Ok(p);
+    }
+    let json = std::fs::read_to_string(arg).map_err(|e| {
+        let names: Vec<&str> = crate::compliance::profile::builtin_names().collect();
+        format!(
+            "--profile {arg}: not a shipped profile ({}) and not a readable file: {e}",
+            names.join(", ")
+        )
+    })?;
+    crate::compliance::Profile::from_json(&json).map_err(|e| format!("--profile {arg}: {e}"))
+}
+
 pub fn reader(args: &ReadArgs) -> Result<crate::Reader, String> {
     let isolate = if args.extract_in_process {
         None
@@ -688,6 +703,18 @@ pub struct ParseArgs {
     /// Print the text read from each file (what the table reader sees) instead of JSON.
     #[arg(long, conflicts_with = "facts")]
     pub text: bool,
+    /// Print each report's compliance indicators and score (with --json: the assessment as
+    /// JSON).
+    #[arg(long, conflicts_with_all = ["facts", "text"])]
+    pub score: bool,
+    /// The scoring profile: a shipped one by name (default, quanzhou-licheng, suqian) or a
+    /// JSON file.
+    #[arg(long, requires = "score", default_value = crate::compliance::profile::DEFAULT_PROFILE)]
+    pub profile: String,
+    /// The same body's report of the year before, for the cross-year indicators (carry-over,
+    /// copied text).
+    #[arg(long, requires = "score")]
+    pub previous: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
 }

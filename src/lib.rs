@@ -23,6 +23,9 @@
 //!   years of one body (rule 10), index snapshots, reindex.
 //! - [`index`]: PURE. The in-memory index of stored reports: selections, sums, rates,
 //!   finding counts, and its snapshot form.
+//! - [`compliance`]: PURE. One report's compliance: indicators (timeliness, sections,
+//!   tables, contents, arithmetic, across years) each PASS / FAIL / NOT_ASSESSABLE with its
+//!   evidence and whose fault, and a score under a profile (`profiles/`).
 //! - [`read`]: one document, read: extract → parse → validate (the only place the
 //!   three meet).
 //! - [`validate`]: PURE. A Report to the findings of the domain rules, and the cross-year
@@ -51,6 +54,7 @@
 pub mod backup;
 pub mod channel;
 pub mod client;
+pub mod compliance;
 pub mod config;
 pub mod decode;
 pub mod export;

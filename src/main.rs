@@ -99,23 +99,7 @@ fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        let hints = Hints {
-            agency: args.agency.clone(),
-            year: args.year,
-            encoding: args.encoding.clone(),
-            content: if args.html {
-                ContentHint::Html
-            } else {
-                ContentHint::Unknown
-            },
-            kind: file
-                .extension()
-                .and_then(|e| e.to_str())
-                .and_then(nianbao::extract::Kind::from_extension),
-            source: Some(file.display().to_string()),
-            published: None,
-            url: None,
-        };
+        let hints = hints_for(&args, file);
         if args.text {
             match reader.text(&bytes, &hints) {
                 Ok(text) => write!(stdout, "{text}").context("writing to stdout")?,
@@ -124,6 +108,12 @@ fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
                     failed = true;
                 }
             }
+            continue;
+        }
+        if args.score {
+            let (report, text) = reader.read_with_text(&bytes, &hints);
+            let name = file.display().to_string();
+            writeln!(stdout, "{}", score(&args, &reader, &name, &report, text)?)?;
             continue;
         }
         let report = reader.read(&bytes, &hints);
@@ -145,6 +135,61 @@ fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// The hints `parse` gives the reader for `file`: the flags, the kind its extension names.
+fn hints_for(args: &ParseArgs, file: &std::path::Path) -> Hints {
+    Hints {
+        agency: args.agency.clone(),
+        year: args.year,
+        encoding: args.encoding.clone(),
+        content: if args.html {
+            ContentHint::Html
+        } else {
+            ContentHint::Unknown
+        },
+        kind: file
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(nianbao::extract::Kind::from_extension),
+        source: Some(file.display().to_string()),
+        published: None,
+        url: None,
+    }
+}
+
+/// `parse --score`: the report's compliance under `--profile`, beside `--previous`.
+fn score(
+    args: &ParseArgs,
+    reader: &nianbao::Reader,
+    name: &str,
+    report: &nianbao::pb::Report,
+    text: Option<String>,
+) -> anyhow::Result<String> {
+    let profile = nianbao::config::profile(&args.profile).map_err(anyhow::Error::msg)?;
+    let previous = match &args.previous {
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("--previous {}", path.display()))?;
+            // The flags name the report scored, not the one before it.
+            let hints = Hints {
+                agency: None,
+                year: None,
+                ..hints_for(args, path)
+            };
+            let (r, t) = reader.read_with_text(&bytes, &hints);
+            Some((r, t.unwrap_or_default()))
+        }
+        None => None,
+    };
+    let previous = previous.as_ref().map(|(r, t)| (r, t.as_str()));
+    let text = text.unwrap_or_default();
+    let assessment = nianbao::compliance::assess(report, &text, previous, &profile);
+    Ok(if args.json {
+        serde_json::to_string_pretty(&assessment)?
+    } else {
+        nianbao::compliance::render::text(name, &assessment)
     })
 }
 

@@ -32,6 +32,18 @@ impl Reader {
         report_of(self.extract(bytes, hints), hints)
     }
 
+    /// [`Reader::read`], keeping the text the report was read from (`None` when the
+    /// document could not be read): what [`crate::compliance::assess`] takes.
+    pub fn read_with_text(&self, bytes: &[u8], hints: &Hints) -> (Report, Option<String>) {
+        match self.extract(bytes, hints) {
+            Ok(x) => {
+                let text = x.text.clone();
+                (report_of(Ok(x), hints), Some(text))
+            }
+            Err(why) => (report_of(Err(why), hints), None),
+        }
+    }
+
     /// The text the table reader would see in `bytes`, or why there is none.
     pub fn text(&self, bytes: &[u8], hints: &Hints) -> Result<String, String> {
         self.extract(bytes, hints)

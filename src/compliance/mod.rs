@@ -1,0 +1,452 @@
+//! The compliance score of one report: indicators of what the law and the format notices ask
+//! of a 政府信息公开工作年度报告, each PASS / FAIL / NOT_ASSESSABLE with its evidence, who is
+//! at fault for each failure, and a score under a profile. PURE: no I/O, no tonic, sled or
+//! tokio; a profile file is read by the caller and handed over as text
+//! ([`Profile::from_json`]).
+//!
+//! What this room owns:
+//! - the indicators ([`IndicatorId`]) and how each is decided ([`indicators`]), over the
+//!   parsed [`Report`] (its cells and the findings of reading and validation) and the
+//!   document's text (the text [`crate::Reader::text`] gives, which is what the parser read);
+//! - the section headings as the text numbers them ([`text`]), and the similarity of two
+//!   years' narrative ([`text::similarity`]);
+//! - the kind of body a report is from (government, department, township…) by its name
+//!   ([`BodyKind`]), which decides the statutory deadline and the art. 50 contents;
+//! - profiles and scores ([`profile`]): weights that renormalise over what could be assessed,
+//!   or a published local scheme's deductions.
+//!
+//! What it must not do: blame the publisher for what nianbao could not read. A failure says
+//! whose it is ([`Fault`]); only the publisher's cost points, and an indicator the reader
+//! could not assess drops out of the score. Performance rates (disclosure rate, correction
+//! rates) are not compliance and are never part of the score ([`crate::model::rates`]).
+//! Where the text is ambiguous the answer is NOT_ASSESSABLE, never a guess.
+
+pub mod indicators;
+pub mod profile;
+pub mod render;
+pub mod text;
+
+#[cfg(test)]
+mod tests;
+
+use serde::{Deserialize, Serialize};
+
+use crate::pb::Report;
+pub use profile::{Deduction, Profile, ProfileError, Scoring};
+
+/// One thing the law or the format notices ask of a report. The snake_case name is stable:
+/// profiles name indicators by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndicatorId {
+    /// Published by the deadline (art. 49, or the profile's local one).
+    Timeliness,
+    /// The six sections present, in order, each numbered once and rightly (art. 50; format).
+    Sections,
+    /// Tables 二, 三 and 四 printed as tables (not left out, not only an image's caption).
+    TablesPresent,
+    /// No blank or "/" cell in the tables (the publisher's blanks, not unread cells).
+    NoBlankCells,
+    /// The format of the report's year: 2021 format from the 2021 reports on.
+    Template,
+    /// 总体情况 covers its five aspects (2021 notice: 主动公开、依申请公开、政府信息管理、
+    /// 政府信息公开平台建设、监督保障).
+    OverviewAspects,
+    /// Governments report 工作考核、社会评议和责任追究 (art. 50(4)).
+    AssessmentReported,
+    /// Section 五 (存在的主要问题及改进情况) says something: not empty, not "无".
+    ProblemsSubstantive,
+    /// Section 六 states the 信息处理费 collected (2021 format).
+    FeeStatement,
+    /// Every arithmetic rule of the tables holds (balance, outcome sums, row and group
+    /// totals, signs and types).
+    Arithmetic,
+    /// Section 一's stated figure of received applications equals table 三.
+    NarrativeMatchesTables,
+    /// 上年结转 equals the previous year's 结转下年度继续办理, per column.
+    CarryOver,
+    /// The narrative is not copied from the body's previous year.
+    NotCopied,
+}
+
+impl IndicatorId {
+    pub const ALL: [IndicatorId; 13] = [
+        IndicatorId::Timeliness,
+        IndicatorId::Sections,
+        IndicatorId::TablesPresent,
+        IndicatorId::NoBlankCells,
+        IndicatorId::Template,
+        IndicatorId::OverviewAspects,
+        IndicatorId::AssessmentReported,
+        IndicatorId::ProblemsSubstantive,
+        IndicatorId::FeeStatement,
+        IndicatorId::Arithmetic,
+        IndicatorId::NarrativeMatchesTables,
+        IndicatorId::CarryOver,
+        IndicatorId::NotCopied,
+    ];
+
+    /// The stable name profiles use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IndicatorId::Timeliness => "timeliness",
+            IndicatorId::Sections => "sections",
+            IndicatorId::TablesPresent => "tables_present",
+            IndicatorId::NoBlankCells => "no_blank_cells",
+            IndicatorId::Template => "template",
+            IndicatorId::OverviewAspects => "overview_aspects",
+            IndicatorId::AssessmentReported => "assessment_reported",
+            IndicatorId::ProblemsSubstantive => "problems_substantive",
+            IndicatorId::FeeStatement => "fee_statement",
+            IndicatorId::Arithmetic => "arithmetic",
+            IndicatorId::NarrativeMatchesTables => "narrative_matches_tables",
+            IndicatorId::CarryOver => "carry_over",
+            IndicatorId::NotCopied => "not_copied",
+        }
+    }
+
+    /// What the indicator asks, in Chinese, for a report card.
+    pub fn title(self) -> &'static str {
+        match self {
+            IndicatorId::Timeliness => "按时公开",
+            IndicatorId::Sections => "六部分齐全、顺序和编号正确",
+            IndicatorId::TablesPresent => "表二、表三、表四以表格公布",
+            IndicatorId::NoBlankCells => "表格无空项",
+            IndicatorId::Template => "使用当年格式",
+            IndicatorId::OverviewAspects => "总体情况涵盖五个方面",
+            IndicatorId::AssessmentReported => "报告工作考核、社会评议和责任追究",
+            IndicatorId::ProblemsSubstantive => "存在的主要问题及改进情况不空泛",
+            IndicatorId::FeeStatement => "其他需要报告的事项说明信息处理费",
+            IndicatorId::Arithmetic => "表格数据勾稽正确",
+            IndicatorId::NarrativeMatchesTables => "总体情况数字与表格一致",
+            IndicatorId::CarryOver => "上年结转与上年度报告衔接",
+            IndicatorId::NotCopied => "未照抄上年度报告",
+        }
+    }
+}
+
+/// The verdict on one indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Pass,
+    Fail,
+    /// The text does not decide (no date, a section cut off, a cell not read), or the
+    /// indicator does not apply to this body or format: it drops out of the score.
+    NotAssessable,
+}
+
+/// Whose a failure is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    /// The document prints it: it costs points.
+    Publisher,
+    /// nianbao could not read what decides it (a row unreadable, an inferred or
+    /// OCR-unconfirmed cell, a table not in the text): it never costs points.
+    Reader,
+}
+
+/// What an indicator's verdict rests on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Evidence {
+    /// A date and what it is (the publication date, a deadline).
+    Date { what: String, date: String },
+    /// A span of the text (byte offsets into the text assessed) and what it says.
+    Text {
+        start: usize,
+        end: usize,
+        quote: String,
+    },
+    /// A cell of the catalogue, and the figure it is compared with when there is one.
+    Cell {
+        path: String,
+        value: Option<f64>,
+        other: Option<f64>,
+    },
+    /// A finding of the parser or the validator.
+    Finding {
+        code: String,
+        path: String,
+        message: String,
+    },
+    /// The share of this year's narrative found in the other report's.
+    Share {
+        share: f64,
+        jaccard: f64,
+        shingles: usize,
+        other_agency: String,
+        other_year: Option<i32>,
+    },
+    /// Anything else worth saying.
+    Note { text: String },
+}
+
+/// One indicator's verdict with its evidence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Indicator {
+    pub id: IndicatorId,
+    pub status: Status,
+    /// Whose failure it is; `None` unless the status is [`Status::Fail`].
+    pub fault: Option<Fault>,
+    /// Why, in one sentence (Chinese).
+    pub reason: String,
+    pub evidence: Vec<Evidence>,
+}
+
+impl Indicator {
+    pub fn pass(id: IndicatorId, reason: impl Into<String>, evidence: Vec<Evidence>) -> Self {
+        Indicator {
+            id,
+            status: Status::Pass,
+            fault: None,
+            reason: reason.into(),
+            evidence,
+        }
+    }
+
+    pub fn fail(
+        id: IndicatorId,
+        fault: Fault,
+        reason: impl Into<String>,
+        evidence: Vec<Evidence>,
+    ) -> Self {
+        Indicator {
+            id,
+            status: Status::Fail,
+            fault: Some(fault),
+            reason: reason.into(),
+            evidence,
+        }
+    }
+
+    pub fn not_assessable(
+        id: IndicatorId,
+        reason: impl Into<String>,
+        evidence: Vec<Evidence>,
+    ) -> Self {
+        Indicator {
+            id,
+            status: Status::NotAssessable,
+            fault: None,
+            reason: reason.into(),
+            evidence,
+        }
+    }
+
+    /// Whether the score counts this indicator: a pass, or a failure of the publisher's.
+    pub fn counts(&self) -> bool {
+        match self.status {
+            Status::Pass => true,
+            Status::Fail => self.fault == Some(Fault::Publisher),
+            Status::NotAssessable => false,
+        }
+    }
+
+    /// Whether this is a failure the publisher is charged with.
+    pub fn publisher_fails(&self) -> bool {
+        self.status == Status::Fail && self.fault == Some(Fault::Publisher)
+    }
+}
+
+/// What kind of body publishes the report, read from its name as printed. It decides the
+/// statutory deadline (art. 49) and whether art. 50(4)'s 考核、评议、追究 are due.
+///
+/// Decisions (see [`body_kind`]): a name ending in 人民政府 is a government, a township's
+/// (乡/镇/苏木…人民政府) apart, because art. 49's 31 March binds only 县级以上地方人民政府;
+/// a bare division name (淮安市洪泽区) reports as its government. The general office
+/// (人民政府办公室/办公厅) is a department of its government (31 January). A 街道办事处 is
+/// the district's 派出机关 and a 管委会 / development zone a 派出机构: art. 49 names neither,
+/// so they have no statutory deadline (a profile may set a local one) and art. 50(4), which
+/// binds 各级人民政府, does not apply to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyKind {
+    /// 县级以上地方人民政府 (and a bare division name: 洪泽区, 亳州市).
+    Government,
+    /// 乡、镇、民族乡、苏木人民政府 (or a bare township name).
+    TownshipGovernment,
+    /// 街道办事处.
+    StreetOffice,
+    /// 管委会, 开发区, 高新区, 实验区, 新区, 园区.
+    Zone,
+    /// A department of a government at county level or above (局, 委员会, 办公室, 中心…),
+    /// or of the State Council (部, 署, 总局).
+    Department,
+    /// The name does not tell.
+    Unknown,
+}
+
+impl BodyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BodyKind::Government => "government",
+            BodyKind::TownshipGovernment => "township_government",
+            BodyKind::StreetOffice => "street_office",
+            BodyKind::Zone => "zone",
+            BodyKind::Department => "department",
+            BodyKind::Unknown => "unknown",
+        }
+    }
+
+    /// Whether art. 50(4) (考核、评议、追究) binds the body: 各级人民政府.
+    pub fn is_government(self) -> bool {
+        matches!(self, BodyKind::Government | BodyKind::TownshipGovernment)
+    }
+}
+
+/// Name endings of a government's general office: a department, not the government.
+const GENERAL_OFFICE: [&str; 4] = [
+    "人民政府办公室",
+    "人民政府办公厅",
+    "政府办公室",
+    "政府办公厅",
+];
+/// Endings of a development zone's or 派出机构's name (checked before the division endings:
+/// 平潭综合实验区 and 高新区 end in 区 but are no 市辖区).
+const ZONE_ENDINGS: [&str; 8] = [
+    "管委会",
+    "开发区",
+    "高新区",
+    "实验区",
+    "试验区",
+    "新区",
+    "园区",
+    "示范区",
+];
+/// Endings of a township's name, before 人民政府 or bare.
+const TOWNSHIP_ENDINGS: [&str; 3] = ["乡", "镇", "苏木"];
+/// Endings of a street office's name.
+const STREET_ENDINGS: [&str; 3] = ["街道办事处", "街道办", "街道"];
+/// Endings of a division at county level or above (a bare division name is its government).
+const DIVISION_ENDINGS: [&str; 8] = ["省", "自治区", "市", "区", "县", "旗", "州", "盟"];
+/// Endings of a department's name: bureaus, commissions, offices, centres, ministries.
+const DEPARTMENT_ENDINGS: [&str; 14] = [
+    "局",
+    "委员会",
+    "委",
+    "厅",
+    "办公室",
+    "办",
+    "部",
+    "署",
+    "中心",
+    "院",
+    "队",
+    "所",
+    "处",
+    "站",
+];
+
+/// The kind of body named `agency` (as printed), by its ending. A department whose report
+/// the region places in a township is no 县级以上 department: unknown.
+pub fn body_kind(agency: &str, report: &Report) -> BodyKind {
+    let name: String = agency.chars().filter(|c| !c.is_whitespace()).collect();
+    let name = name.trim_end_matches(['）', ')']);
+    if name.is_empty() {
+        return BodyKind::Unknown;
+    }
+    let ends = |set: &[&str]| set.iter().any(|e| name.ends_with(e));
+    if ends(&GENERAL_OFFICE) {
+        return BodyKind::Department;
+    }
+    if let Some(place) = name
+        .strip_suffix("人民政府")
+        .or_else(|| name.strip_suffix("政府"))
+    {
+        return if TOWNSHIP_ENDINGS.iter().any(|e| place.ends_with(e)) {
+            BodyKind::TownshipGovernment
+        } else if DIVISION_ENDINGS.iter().any(|e| place.ends_with(e)) {
+            BodyKind::Government
+        } else {
+            BodyKind::Unknown
+        };
+    }
+    if ends(&STREET_ENDINGS) {
+        return BodyKind::StreetOffice;
+    }
+    // 管理委员会 alone is also a department's ending (国有资产监督管理委员会): a zone's
+    // committee names its zone.
+    let zone_committee =
+        name.ends_with("管理委员会") && ZONE_ENDINGS.iter().any(|z| name.contains(z));
+    if ends(&ZONE_ENDINGS) || zone_committee {
+        return BodyKind::Zone;
+    }
+    if ends(&TOWNSHIP_ENDINGS) {
+        return BodyKind::TownshipGovernment;
+    }
+    if ends(&DIVISION_ENDINGS) {
+        return BodyKind::Government;
+    }
+    if ends(&DEPARTMENT_ENDINGS) {
+        let township = report
+            .region
+            .as_ref()
+            .is_some_and(|r| r.level == crate::pb::PlaceLevel::Township as i32);
+        return if township {
+            BodyKind::Unknown
+        } else {
+            BodyKind::Department
+        };
+    }
+    BodyKind::Unknown
+}
+
+/// The previous year's report of the same body, with its text, for the cross-year
+/// indicators.
+#[derive(Debug, Clone, Copy)]
+pub struct Previous<'a> {
+    pub report: &'a Report,
+    pub text: &'a str,
+}
+
+/// One report's compliance: the indicators, the score under a profile and what it deducted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assessment {
+    pub profile: String,
+    pub body: BodyKind,
+    pub indicators: Vec<Indicator>,
+    /// The score; `None` when nothing the profile weighs could be assessed.
+    pub score: Option<f64>,
+    /// The most the profile gives.
+    pub max: f64,
+    /// The points taken off, each with the indicators behind it.
+    pub deductions: Vec<Deduction>,
+    /// Indicators the profile weighs that could not be assessed (or failed by the
+    /// reader's fault): the score is silent on them.
+    pub unassessed: Vec<IndicatorId>,
+}
+
+impl Assessment {
+    /// The verdict on `id`.
+    pub fn indicator(&self, id: IndicatorId) -> Option<&Indicator> {
+        self.indicators.iter().find(|i| i.id == id)
+    }
+}
+
+/// Scores one report. `text` is the document's text as the reader saw it
+/// ([`crate::Reader::text`], `nianbao parse --text`): the same text the report was parsed
+/// from, so a text span is a span of what the parser read. `previous` is the same body's
+/// report of the year before, with its text, when the caller has it (the cross-year
+/// indicators are NOT_ASSESSABLE without it).
+pub fn assess(
+    report: &Report,
+    text: &str,
+    previous: Option<(&Report, &str)>,
+    profile: &Profile,
+) -> Assessment {
+    let previous = previous.map(|(report, text)| Previous { report, text });
+    let body = body_kind(&report.agency, report);
+    let indicators = indicators::all(report, text, previous, profile, body);
+    let scored = profile.score(&indicators);
+    Assessment {
+        profile: profile.name.clone(),
+        body,
+        indicators,
+        score: scored.score,
+        max: scored.max,
+        deductions: scored.deductions,
+        unassessed: scored.unassessed,
+    }
+}

@@ -1,0 +1,420 @@
+//! Each indicator on real reports of `tests/corpus` (a PASS and a FAIL), and the profiles'
+//! arithmetic.
+
+use super::*;
+use crate::parse::Hints;
+
+/// A corpus file read as `nianbao parse` reads it: the report and the text it was read from.
+fn load(path: &str) -> (Report, String) {
+    let full = format!("{}/tests/corpus/{path}", env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(&full).expect(&full);
+    let hints = Hints {
+        source: Some(path.to_owned()),
+        ..Hints::default()
+    };
+    let (report, text) = crate::Reader::default().read_with_text(&bytes, &hints);
+    (report, text.expect("readable"))
+}
+
+fn default_profile() -> Profile {
+    profile::builtin("default").unwrap()
+}
+
+fn verdict(path: &str, id: IndicatorId) -> Indicator {
+    let (r, t) = load(path);
+    let a = assess(&r, &t, None, &default_profile());
+    a.indicator(id).unwrap().clone()
+}
+
+#[test]
+fn shipped_profiles_load() {
+    for name in profile::builtin_names() {
+        assert!(profile::builtin(name).is_some(), "{name}");
+    }
+}
+
+/// A verdict: the status and whose fault.
+type Verdict = (Status, Option<Fault>);
+
+fn status(v: &Indicator) -> Verdict {
+    (v.status, v.fault)
+}
+
+const PASS: Verdict = (Status::Pass, None);
+const FAIL: Verdict = (Status::Fail, Some(Fault::Publisher));
+const READER: Verdict = (Status::Fail, Some(Fault::Reader));
+const NA: Verdict = (Status::NotAssessable, None);
+
+/// Each indicator on real reports: (file under tests/corpus, indicator, verdict).
+#[test]
+fn indicators_on_real_reports() {
+    use IndicatorId as I;
+    let cases: &[(&str, IndicatorId, Verdict)] = &[
+        // 发布时间:2026-01-29, a department (人民政府办公室): by 31 January.
+        (
+            "real/anhui-bozhou-city-government-office-2025.txt",
+            I::Timeliness,
+            PASS,
+        ),
+        // A department's 2020 report dated 2021-04-09: 68 days after 31 January.
+        ("real/xizang-sasac-2020.txt", I::Timeliness, FAIL),
+        // A street office: art. 49 sets it no deadline.
+        (
+            "real/hunan-changsha-tianxin-guihuaping-street-2020.txt",
+            I::Timeliness,
+            NA,
+        ),
+        // 一、总体情况 … 六、其他需要报告的事项, each on its own line.
+        (
+            "real/hunan-changsha-tianxin-guihuaping-street-2020.txt",
+            I::Sections,
+            PASS,
+        ),
+        // Headings run into the text, a figure before 三、 (…432.52元三、收到…).
+        (
+            "real/fujian-pingtan-experimental-zone-2019.txt",
+            I::Sections,
+            PASS,
+        ),
+        // 二、工作机制保障 … 一、主动公开政府信息情况 … 五、其他需要报告的事项.
+        (
+            "real/shanghai-science-technology-commission-2024.txt",
+            I::Sections,
+            FAIL,
+        ),
+        // The text begins on page 8 at 四、.
+        (
+            "real/shandong-weihai-wendeng-petition-bureau-2022.txt",
+            I::Sections,
+            NA,
+        ),
+        // 五、 lost after table 四's markdown: the converter's, not the publisher's.
+        (
+            "real/shanghai-municipal-government-general-office-2025.txt",
+            I::Sections,
+            READER,
+        ),
+        (
+            "real/fujian-pingtan-experimental-zone-2021.txt",
+            I::TablesPresent,
+            PASS,
+        ),
+        // 二、主动公开政府信息情况 then 三、… then 四、… with nothing between.
+        (
+            "real/hunan-changsha-tianxin-guihuaping-street-2020.txt",
+            I::TablesPresent,
+            FAIL,
+        ),
+        // An excerpt cut inside section 一.
+        (
+            "real/anhui-bozhou-city-government-office-2025.txt",
+            I::TablesPresent,
+            READER,
+        ),
+        (
+            "real/fujian-pingtan-experimental-zone-2021.txt",
+            I::NoBlankCells,
+            PASS,
+        ),
+        (
+            "real/guangdong-zhanjiang-xuwen-justice-bureau-undated.txt",
+            I::NoBlankCells,
+            FAIL,
+        ),
+        // Rows cut off by the excerpt's end are no blanks of the publisher's.
+        (
+            "real/hebei-qianan-dawuli-town-2020.txt",
+            I::NoBlankCells,
+            READER,
+        ),
+        (
+            "real/fujian-pingtan-experimental-zone-2021.txt",
+            I::Template,
+            PASS,
+        ),
+        (
+            "real/guizhou-tongzi-yelang-town-2023.txt",
+            I::Template,
+            FAIL,
+        ),
+        (
+            "real/fujian-pingtan-experimental-zone-2021.txt",
+            I::OverviewAspects,
+            PASS,
+        ),
+        // 一、总体情况 is two sentences of general words.
+        (
+            "real/hebei-luancheng-loudi-town-2024.txt",
+            I::OverviewAspects,
+            FAIL,
+        ),
+        (
+            "beijing-chaoyang-district-2019.txt",
+            I::AssessmentReported,
+            PASS,
+        ),
+        (
+            "real/jiangsu-huaian-hongze-district-2024.txt",
+            I::AssessmentReported,
+            FAIL,
+        ),
+        // A department: art. 50(4) binds governments.
+        (
+            "real/anhui-bozhou-city-government-office-2025.txt",
+            I::AssessmentReported,
+            NA,
+        ),
+        (
+            "real/hunan-changsha-tianxin-guihuaping-street-2020.txt",
+            I::ProblemsSubstantive,
+            PASS,
+        ),
+        (
+            "real/fujian-pingtan-experimental-zone-2021.txt",
+            I::FeeStatement,
+            PASS,
+        ),
+        (
+            "real/shanghai-municipal-government-general-office-2025.txt",
+            I::FeeStatement,
+            PASS,
+        ),
+        (
+            "real/fujian-pingtan-experimental-zone-2021.txt",
+            I::Arithmetic,
+            PASS,
+        ),
+        (
+            "real/jiangsu-huaian-hongze-district-2023.txt",
+            I::Arithmetic,
+            FAIL,
+        ),
+        (
+            "real/fujian-pingtan-junshan-area-bureau-2020.txt",
+            I::Arithmetic,
+            READER,
+        ),
+        (
+            "real/fujian-pingtan-experimental-zone-2021.txt",
+            I::NarrativeMatchesTables,
+            PASS,
+        ),
+        (
+            "real/jiangsu-huaian-hongze-district-2024.txt",
+            I::NarrativeMatchesTables,
+            FAIL,
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (path, id, want) in cases {
+        let v = verdict(path, *id);
+        if status(&v) != *want {
+            wrong.push(format!(
+                "{path} {}: {:?} {}",
+                id.as_str(),
+                status(&v),
+                v.reason
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// The text of `path` with the body of section `s` (between its heading and the next
+/// section's) replaced by `body`.
+fn with_section_body(text: &str, s: u8, body: &str) -> String {
+    let outline = text::Outline::of(text);
+    let span = outline.span(s, text.len()).unwrap();
+    format!("{}\n{body}\n{}", &text[..span.start], &text[span.end..])
+}
+
+/// Section 五 reduced to what guihuaping prints under 六 (本单位无其他需要报告的事项。):
+/// nothing said about problems.
+#[test]
+fn problems_section_saying_nothing_fails() {
+    let (_, text) = load("real/hunan-changsha-tianxin-guihuaping-street-2020.txt");
+    let text = with_section_body(&text, 5, "本单位无其他需要报告的事项。");
+    let v = indicators::problems_substantive(&text, &text::Outline::of(&text));
+    assert_eq!(status(&v), FAIL, "{}", v.reason);
+}
+
+/// Pingtan 2021's section 六 (六、其他需要报告的事项2021年,无收取信息处理费…) replaced by
+/// guihuaping's 本单位无其他需要报告的事项。: no word on the fee.
+#[test]
+fn section_six_without_the_fee_fails() {
+    let (_, text) = load("real/fujian-pingtan-experimental-zone-2021.txt");
+    let outline = text::Outline::of(&text);
+    let six = outline.first(6).unwrap().end;
+    let text = format!("{}本单位无其他需要报告的事项。", &text[..six]);
+    let report = crate::read::read_text(&text, &Hints::default());
+    assert!(report.fee_collection.is_none() || catalogue_has_no_fee(&report));
+    let v = indicators::fee_statement(&report, &text, &text::Outline::of(&text));
+    assert_eq!(status(&v), FAIL, "{}", v.reason);
+}
+
+fn catalogue_has_no_fee(report: &Report) -> bool {
+    !crate::model::catalogue::facts(report)
+        .iter()
+        .any(|(p, _)| p.starts_with("fee_collection."))
+}
+
+/// Pingtan's 2020 and 2021 reports: 上年结转 of 2021 equals 结转下年度 of 2020 in every
+/// column; a 2021 report beside itself as "2020" is a copy (100 % of its narrative).
+#[test]
+fn across_years_on_real_pairs() {
+    let (r20, t20) = load("real/fujian-pingtan-experimental-zone-2020.txt");
+    let (r21, t21) = load("real/fujian-pingtan-experimental-zone-2021.txt");
+    let a = assess(&r21, &t21, Some((&r20, &t20)), &default_profile());
+    assert_eq!(status(a.indicator(IndicatorId::CarryOver).unwrap()), PASS);
+    assert_eq!(status(a.indicator(IndicatorId::NotCopied).unwrap()), PASS);
+
+    // The 2020 report's 结转下年度 changed by one: the continuity breaks. Pingtan 2020's
+    // table 三 was read with doubts (its arithmetic fails by the reader's fault), so the
+    // break is not the publisher's; with both readings certain it is.
+    let mut changed = r20.clone();
+    let i = crate::model::catalogue::index_of("applications.carried_forward.total").unwrap();
+    let v = crate::model::catalogue::get(&changed, i).unwrap();
+    crate::model::catalogue::set(&mut changed, i, Some(v + 1.0));
+    let v = indicators::carry_over(&r21, Some(&changed));
+    assert_eq!(status(&v), READER, "{}", v.reason);
+    changed.findings.clear();
+    let mut certain = r21.clone();
+    certain.findings.clear();
+    let v = indicators::carry_over(&certain, Some(&changed));
+    assert_eq!(status(&v), FAIL, "{}", v.reason);
+    // An absent cell is not compared (absent is never 0).
+    let mut blank = r20.clone();
+    for c in crate::model::form::APPLICANT_COLUMNS {
+        let i = crate::model::catalogue::index_of(&format!("applications.carried_forward.{c}"));
+        crate::model::catalogue::set(&mut blank, i.unwrap(), None);
+    }
+    assert_eq!(status(&indicators::carry_over(&r21, Some(&blank))), NA);
+
+    let mut as_2020 = r21.clone();
+    as_2020.year = Some(2020);
+    let v = indicators::not_copied(
+        &r21,
+        &t21,
+        Some(Previous {
+            report: &as_2020,
+            text: &t21,
+        }),
+        profile::DEFAULT_COPY_THRESHOLD,
+    );
+    assert_eq!(status(&v), FAIL, "{}", v.reason);
+}
+
+/// 泉州鲤城: a late report whose text repeats last year's scores 10 − 5 − 5 = 0; 宿迁: the
+/// same two items cost 0.5 each.
+#[test]
+fn local_schemes_reproduce_their_arithmetic() {
+    let (r, t) = load("real/xizang-sasac-2020.txt");
+    let mut as_2019 = r.clone();
+    as_2019.year = Some(2019);
+    // The late report (2021-04-09) beside itself as the year before: late and 雷同.
+    let (r, t) = {
+        let (mut r2, t2) = (r.clone(), t.clone());
+        r2.year = Some(2020);
+        (r2, t2)
+    };
+    let previous = Some((&as_2019, t.as_str()));
+    let licheng = profile::builtin("quanzhou-licheng").unwrap();
+    let a = assess(&r, &t, previous, &licheng);
+    let late = a.indicator(IndicatorId::Timeliness).unwrap();
+    assert_eq!(status(late), FAIL);
+    let copied = a.indicator(IndicatorId::NotCopied).unwrap();
+    if copied.status == Status::Fail {
+        assert_eq!(a.max, 10.0);
+        assert_eq!(a.score, Some(0.0));
+        assert_eq!(a.deductions.len(), 2, "{:?}", a.deductions);
+        let suqian = profile::builtin("suqian").unwrap();
+        let b = assess(&r, &t, previous, &suqian);
+        assert_eq!(b.score, Some(-1.0));
+    } else {
+        // The excerpt's narrative is too short to share: only lateness counts.
+        assert_eq!(a.score, Some(5.0), "{:?}", copied);
+    }
+
+    // The scheme's arithmetic on its own: late and 雷同, nothing else assessable.
+    let indicators = vec![
+        Indicator::fail(IndicatorId::Timeliness, Fault::Publisher, "late", vec![]),
+        Indicator::fail(IndicatorId::NotCopied, Fault::Publisher, "雷同", vec![]),
+        Indicator::pass(IndicatorId::Sections, "ok", vec![]),
+    ];
+    let s = licheng.score(&indicators);
+    assert_eq!((s.score, s.max), (Some(0.0), 10.0));
+    let s = profile::builtin("suqian").unwrap().score(&indicators);
+    assert_eq!(s.score, Some(-1.0));
+    // The reader's failure costs nothing.
+    let reader = vec![Indicator::fail(
+        IndicatorId::Timeliness,
+        Fault::Reader,
+        "unread",
+        vec![],
+    )];
+    assert_eq!(licheng.score(&reader).score, Some(10.0));
+}
+
+/// The default profile renormalises: an indicator not assessed drops out.
+#[test]
+fn weights_renormalise_over_what_was_assessed() {
+    let p = default_profile();
+    let only = vec![
+        Indicator::pass(IndicatorId::Timeliness, "", vec![]),
+        Indicator::fail(IndicatorId::Arithmetic, Fault::Publisher, "", vec![]),
+        Indicator::fail(IndicatorId::Sections, Fault::Reader, "", vec![]),
+        Indicator::not_assessable(IndicatorId::NotCopied, "", vec![]),
+    ];
+    let s = p.score(&only);
+    // timeliness 15 and arithmetic 15 assessed: half.
+    assert_eq!(s.score, Some(50.0));
+    assert!(s.unassessed.contains(&IndicatorId::Sections));
+}
+
+#[test]
+fn a_profile_from_a_file_is_checked() {
+    let bad = r#"{"name":"x","scoring":{"weighted":{"max":100,"weights":{"speed":1}}}}"#;
+    assert!(Profile::from_json(bad).is_err());
+    let bad = r#"{"name":"x","deadlines":{"department":"1-28"},"scoring":{"weighted":{"max":100,"weights":{}}}}"#;
+    assert!(Profile::from_json(bad).is_err());
+    // 怀化's local deadline for city departments (28 January): 淄博 market regulation's 2019
+    // report, published 2020-01-29, is late under it though in time under art. 49.
+    let huaihua = r#"{"name":"huaihua-like","deadlines":{"department":"01-28"},
+        "scoring":{"weighted":{"max":100,"weights":{"timeliness":1}}}}"#;
+    let p = Profile::from_json(huaihua).unwrap();
+    let (r, t) = load("real/shandong-zibo-market-regulation-bureau-2019.txt");
+    let a = assess(&r, &t, None, &p);
+    assert_eq!(status(a.indicator(IndicatorId::Timeliness).unwrap()), FAIL);
+    let a = assess(&r, &t, None, &default_profile());
+    assert_eq!(status(a.indicator(IndicatorId::Timeliness).unwrap()), PASS);
+}
+
+/// Body kinds by name.
+#[test]
+fn body_kinds_by_name() {
+    let r = Report::default();
+    for (name, kind) in [
+        ("亳州市人民政府办公室", BodyKind::Department),
+        ("洪泽区人民政府", BodyKind::Government),
+        ("石家庄市栾城区楼底镇人民政府", BodyKind::TownshipGovernment),
+        ("桂花坪街道", BodyKind::StreetOffice),
+        ("平潭综合实验区", BodyKind::Zone),
+        ("广州市从化经济开发区管委会", BodyKind::Zone),
+        (
+            "西藏自治区人民政府国有资产监督管理委员会",
+            BodyKind::Department,
+        ),
+        ("淮安市洪泽区", BodyKind::Government),
+        ("", BodyKind::Unknown),
+    ] {
+        assert_eq!(body_kind(name, &r), kind, "{name}");
+    }
+}
+
+#[test]
+fn headings_are_read_by_their_words() {
+    let text = "一、本年新收政府信息公开申请数量\n三、本年度办理结果\n四、结转下年度继续办理\n（三）不予公开\n十三、其他";
+    assert!(text::headings(text).is_empty());
+    let hs = text::headings("四、因政府信息公开工作被申请行政复议、提起行政诉讼情况\n");
+    assert_eq!((hs[0].numeral, hs[0].section), (4, 4));
+}
