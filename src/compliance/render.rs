@@ -1,4 +1,5 @@
-//! An [`Assessment`] as plain text for a terminal (`nianbao parse --score`). PURE.
+//! An [`Assessment`] as plain text for a terminal (`nianbao parse --score`), and as the
+//! proto message GetReport answers with. PURE.
 
 use std::fmt::Write;
 
@@ -86,5 +87,52 @@ fn evidence(e: &Evidence) -> String {
             other_year.map_or(String::new(), |y| y.to_string())
         ),
         Evidence::Note { text } => text.clone(),
+    }
+}
+
+/// The assessment as the proto's `Compliance`; `previous` names the report the cross-year
+/// indicators compared with.
+pub fn to_proto(a: &Assessment, previous: &str) -> crate::pb::Compliance {
+    crate::pb::Compliance {
+        profile: a.profile.clone(),
+        score: a.score,
+        max: a.max,
+        body: a.body.as_str().to_owned(),
+        previous: previous.to_owned(),
+        indicators: a
+            .indicators
+            .iter()
+            .map(|i| crate::pb::ComplianceIndicator {
+                id: i.id.as_str().to_owned(),
+                title: i.id.title().to_owned(),
+                status: match i.status {
+                    Status::Pass => "PASS",
+                    Status::Fail => "FAIL",
+                    Status::NotAssessable => "NOT_ASSESSABLE",
+                }
+                .to_owned(),
+                fault: match i.fault {
+                    Some(Fault::Publisher) => "publisher",
+                    Some(Fault::Reader) => "reader",
+                    None => "",
+                }
+                .to_owned(),
+                reason: i.reason.clone(),
+                evidence: i
+                    .evidence
+                    .iter()
+                    .map(|e| serde_json::to_string(e).unwrap_or_default())
+                    .collect(),
+            })
+            .collect(),
+        deductions: a
+            .deductions
+            .iter()
+            .map(|d| crate::pb::Deduction {
+                item: d.item.clone(),
+                points: d.points,
+                indicators: d.indicators.iter().map(|i| i.as_str().to_owned()).collect(),
+            })
+            .collect(),
     }
 }

@@ -3,6 +3,7 @@
 //! uploader ([`crate::client`]) is its client's side.
 
 pub mod admin;
+mod assess;
 pub mod auth;
 pub mod ingest;
 pub mod query;

@@ -160,9 +160,17 @@ impl ReportService for QueryHandler {
         request: Request<GetReportRequest>,
     ) -> Result<Response<GetReportResponse>, Status> {
         let _timer = QueryTimer::start("get_report");
-        let GetReportRequest { id, include_text } = request.into_inner();
+        let GetReportRequest {
+            id,
+            include_text,
+            include_compliance,
+            profile,
+        } = request.into_inner();
         let id = id.trim().to_ascii_lowercase();
         check_id(&id)?;
+        let profile = include_compliance
+            .then(|| super::assess::check_profile(&profile))
+            .transpose()?;
         let report = self
             .store
             .get(&id)
@@ -171,6 +179,13 @@ impl ReportService for QueryHandler {
         let text = match include_text {
             true => self.text(&id).await?,
             false => String::new(),
+        };
+        let compliance = match profile {
+            Some(profile) => Some(
+                super::assess::compliance(&self.store, &self.reader, &id, report.clone(), profile)
+                    .await?,
+            ),
+            None => None,
         };
         let (revisions, (renditions, counted), changes) = {
             let index = self.store.index();
@@ -187,6 +202,7 @@ impl ReportService for QueryHandler {
             renditions,
             counted,
             changes,
+            compliance,
         }))
     }
 
