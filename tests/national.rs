@@ -3,7 +3,7 @@
 //! and JSON lines, whose sums must equal Aggregate's.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 
 use nianbao::pb::ingest_service_client::IngestServiceClient;
 use nianbao::pb::report_service_client::ReportServiceClient;
@@ -16,26 +16,10 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The real binary serving `dir` on a fresh port; killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start(dir: &Path) -> (Server, Channel) {
-    let port = common::free_port();
-    let child = common::serve_command(dir, port)
-        .spawn()
-        .expect("start nianbao serve");
-    let server = Server { child, port };
-    let channel = common::connect(port).await;
+/// The real binary serving `dir` on a port of its own; killed when dropped.
+async fn start(dir: &Path) -> (common::Served, Channel) {
+    let server = common::Serve::new(dir).start();
+    let channel = server.channel().await;
     (server, channel)
 }
 

@@ -711,13 +711,14 @@ async fn upload_edges_exit_codes_schemes_and_globs() {
     assert!(out.contains(&missing.display().to_string()), "{out}");
     assert!(!out.contains("files: 0"), "{out}");
 
-    let dead = common::free_port();
+    // Nobody listens on a port held but not listening.
+    let dead = common::unlistened_port();
     let started = std::time::Instant::now();
     let (code, out) = upload_args(
         &journal,
         &[
             "--server",
-            &format!("127.0.0.1:{dead}"),
+            &dead.local_addr().unwrap().to_string(),
             files.path().to_str().unwrap(),
         ],
     )
@@ -862,14 +863,11 @@ async fn sigterm_in_the_middle_of_an_upload_loses_nothing_and_stops_taking_docum
         std::fs::write(files.path().join(format!("{i:05}.txt")), doc.content).unwrap();
     }
     let data = tempfile::tempdir().unwrap();
-    let port = common::free_port();
-    let start_server = || {
-        common::serve_command(data.path(), port)
-            .args(["--shutdown-grace-secs", "60"])
-            .spawn()
-            .unwrap()
-    };
-    let mut server = start_server();
+    let mut server = common::Serve::new(data.path())
+        .args(["--shutdown-grace-secs", "60"])
+        .start();
+    // The restart listens where the first server did, where the uploader keeps retrying.
+    let addr = server.addr.clone();
     let journal = files.path().join("journal");
     let mut uploader = Command::new(env!("CARGO_BIN_EXE_nianbao"))
         .args([
@@ -880,7 +878,7 @@ async fn sigterm_in_the_middle_of_an_upload_loses_nothing_and_stops_taking_docum
             "--in-flight",
         ])
         .arg(IN_FLIGHT.to_string())
-        .args(["--server", &format!("http://127.0.0.1:{port}"), "--journal"])
+        .args(["--server", &server.url(), "--journal"])
         .arg(&journal)
         .arg(files.path())
         .stdout(std::process::Stdio::piped())
@@ -899,13 +897,9 @@ async fn sigterm_in_the_middle_of_an_upload_loses_nothing_and_stops_taking_docum
         );
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    let status = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    server.signal(libc::SIGTERM);
     let answered_at_term = lines(&journal);
-    let exit = tokio::task::spawn_blocking(move || server.wait().unwrap())
+    let exit = tokio::task::spawn_blocking(move || server.wait())
         .await
         .unwrap();
     assert!(
@@ -932,7 +926,10 @@ async fn sigterm_in_the_middle_of_an_upload_loses_nothing_and_stops_taking_docum
             assert!(store.contains(id), "acknowledged {id} lost");
         }
     }
-    let mut server = start_server();
+    let server = common::Serve::new(data.path())
+        .listen(&addr)
+        .args(["--shutdown-grace-secs", "60"])
+        .start();
     let out = tokio::task::spawn_blocking(move || uploader.wait_with_output().unwrap())
         .await
         .unwrap();
@@ -948,8 +945,7 @@ async fn sigterm_in_the_middle_of_an_upload_loses_nothing_and_stops_taking_docum
         assert!(!line.contains("rejected"), "{line}");
     }
     assert_eq!(paths.len(), FILES);
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server); // SIGKILL
     let store = nianbao::store::Store::open(data.path()).unwrap();
     for line in journaled.lines() {
         assert!(store.contains(line.split('\t').next().unwrap()));
