@@ -165,24 +165,58 @@ async fn upload_retries_until_the_server_is_up() {
     corpus_dir(files.path());
     std::fs::remove_file(files.path().join("nested/empty.txt")).unwrap();
     let data = tempfile::tempdir().unwrap();
-    // Reserve a port, start the upload against it, bring the server up a little later.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let server = format!("http://127.0.0.1:{port}");
+    // A port held but not listening (connections are refused); the upload starts against
+    // it, and the server comes up there once the uploader says it is retrying.
+    let socket = common::unlistened_port();
+    let server = format!("http://{}", socket.local_addr().unwrap());
     let journal = files.path().join("journal");
-    let uploading = tokio::task::spawn_blocking({
-        let dir = files.path().to_owned();
-        move || upload(&server, &journal, &dir)
-    });
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
+    let mut uploader = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(["upload", "--no-progress", "--max-retries", "6"])
+        .args(["--server", &server, "--journal"])
+        .arg(&journal)
+        .arg(files.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
-    let stop = common::serve_on(listener, data.path(), ServerOptions::default()).await;
-    let (ok, out) = uploading.await.unwrap();
+    let (retrying, retried) = tokio::sync::oneshot::channel();
+    let stderr = tokio::task::spawn_blocking({
+        let stderr = uploader.stderr.take().unwrap();
+        move || {
+            use std::io::BufRead;
+            let mut retrying = Some(retrying);
+            let mut text = String::new();
+            for line in std::io::BufReader::new(stderr).lines() {
+                let line = line.unwrap();
+                if line.contains("retrying") {
+                    if let Some(retrying) = retrying.take() {
+                        let _ = retrying.send(());
+                    }
+                }
+                text.push_str(&line);
+                text.push('\n');
+            }
+            text
+        }
+    });
+    retried
+        .await
+        .expect("the uploader ended without retrying against a port nobody listens on");
+    let stop = common::serve_on(
+        socket.listen(1024).unwrap(),
+        data.path(),
+        ServerOptions::default(),
+    )
+    .await;
+    let (ok, out) = {
+        let out = tokio::task::spawn_blocking(move || uploader.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned() + &stderr.await.unwrap(),
+        )
+    };
     assert!(ok, "{out}");
     assert!(
         out.contains("stored: 6") && out.contains("rendition: 1"),
@@ -713,7 +747,6 @@ async fn upload_edges_exit_codes_schemes_and_globs() {
 
     // Nobody listens on a port held but not listening.
     let dead = common::unlistened_port();
-    let started = std::time::Instant::now();
     let (code, out) = upload_args(
         &journal,
         &[
@@ -728,9 +761,9 @@ async fn upload_edges_exit_codes_schemes_and_globs() {
         Some(2),
         "nobody listening: a connection error:\n{out}"
     );
-    assert!(out.contains("unreachable"), "{out}");
+    // Given up after its retries (--max-retries 2), not retried on and on.
+    assert!(out.contains("unreachable after 3 attempts"), "{out}");
     assert!(!journal.exists() || std::fs::read_to_string(&journal).unwrap().is_empty());
-    assert!(started.elapsed() < std::time::Duration::from_secs(10));
 
     let data = tempfile::tempdir().unwrap();
     let (addr, stop) = common::serve(data.path(), ServerOptions::default()).await;
