@@ -24,12 +24,7 @@ fn spawn(dir: &Path) -> Served {
 }
 
 fn corpus(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/corpus")
-            .join(name),
-    )
-    .unwrap()
+    std::fs::read(common::corpus_path(name)).unwrap()
 }
 
 fn doc(content: Vec<u8>, content_type: &str) -> Document {

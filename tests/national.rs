@@ -625,7 +625,6 @@ async fn renditions_of_one_report_count_once_with_their_best_reading() {
     let (_server, channel) = start(dir.path()).await;
     let mut ingest = IngestServiceClient::new(channel.clone());
     let mut q = ReportServiceClient::new(channel);
-    let corpus = root().join("tests/corpus");
     // The scrambled text first, so that a later, fuller rendition has to take its place.
     let files = [
         "huaian-city-2024.txt",
@@ -637,7 +636,7 @@ async fn renditions_of_one_report_count_once_with_their_best_reading() {
     for f in files {
         let answer = ingest
             .ingest_one(Document {
-                content: std::fs::read(corpus.join(f)).unwrap(),
+                content: std::fs::read(common::corpus_path(f)).unwrap(),
                 source: f.into(),
                 ..Default::default()
             })

@@ -1,5 +1,5 @@
 //! Fixtures shared by the end-to-end tests: servers in-process and as a child process (on
-//! port 0, each saying where it listens).
+//! port 0, each saying where it listens), and the public documents of ../shared.
 #![allow(dead_code)]
 
 use std::ffi::{OsStr, OsString};
@@ -483,6 +483,58 @@ pub fn unlistened_port() -> tokio::net::TcpSocket {
     socket
 }
 
+/// A file of the corpus shared with other projects (`../shared/corpus/files/NAME`, beside this
+/// checkout): the real reports and other public documents, which are not this project's to
+/// keep. Panics, saying so, when `../shared` is missing.
+pub fn shared_file(name: &str) -> PathBuf {
+    let dir = shared_files();
+    let file = dir.join(name);
+    assert!(
+        file.is_file(),
+        "{} is missing: these tests read the public documents of ../shared/corpus/files",
+        file.display()
+    );
+    file
+}
+
+/// The public documents the tests read from `../shared/corpus/files` (they were once copied
+/// into `tests/corpus/files`): real reports, a blank template, a non-report, scans.
+pub const SHARED_FILES: [&str; 8] = [
+    "blank-template-2021.docx",
+    "cjk-font-without-tounicode-gbk.pdf",
+    "cjk-font-without-tounicode-ucs2.pdf",
+    "hongze-district-2023.pdf",
+    "huaian-city-2024.pdf",
+    "not-a-report-department-accounts-2024.pdf",
+    "scanned-page-huaian-2024-p5-ocr-layer.pdf",
+    "scanned-page-huaian-2024-p5.png",
+];
+
+/// A corpus file named as under `tests/corpus` ("files/huaian-city-2024.pdf"): the project's
+/// own, or, for a document of `files/` the project does not keep, the shared one
+/// ([`shared_file`]).
+pub fn corpus_path(relative: &str) -> PathBuf {
+    let own = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus")
+        .join(relative);
+    match relative.strip_prefix("files/") {
+        Some(name) if !own.exists() => shared_file(name),
+        _ => own,
+    }
+}
+
+/// `../shared/corpus/files` beside this checkout; panics, saying so, when it is missing.
+pub fn shared_files() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/files");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: these tests read the public documents (real reports, a template) from \
+         ../shared/corpus/files beside the checkout, which CI provides",
+        dir.display()
+    );
+    dir
+}
+
 /// `nianbao parse --facts FILE` through the real binary, as JSON.
 pub fn parse_facts(file: &Path) -> serde_json::Value {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao"))
@@ -507,7 +559,11 @@ pub fn check_expected(root: &Path, expected: &Path) -> Vec<String> {
     use serde_json::Value;
     let exp: Value = serde_json::from_str(&std::fs::read_to_string(expected).unwrap()).unwrap();
     let file = exp["file"].as_str().unwrap();
-    let got = parse_facts(&root.join(file));
+    let own = root.join(file);
+    let got = parse_facts(&match file.strip_prefix("files/") {
+        Some(name) if !own.exists() => shared_file(name),
+        _ => own,
+    });
     let facts = &got["facts"];
     let mut problems = Vec::new();
     let num = |v: &Value| v.as_f64();
