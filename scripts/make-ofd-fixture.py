@@ -18,7 +18,7 @@ run, Size is the font size in mm, and one TextCode gives the first character's b
 relative to the Boundary) and the step to each next character (DeltaX, with `g N d` for N equal
 steps, as real writers compress them). Table cells, far apart, come out as separate objects.
 
-What it reads. tests/corpus/files/huaian-city-2024.pdf through pdfplumber (pdfminer.six), which
+What it reads. ../shared/corpus/files/huaian-city-2024.pdf through pdfplumber (pdfminer.six), which
 gives each character's text, font, size and text matrix (whose translation is the baseline origin).
 
 It also writes tests/corpus/files/expected/huaian-city-2024-ofd.json: the hand-checked expected
@@ -42,7 +42,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pdfplumber
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PDF = os.path.join(ROOT, "tests/corpus/files/huaian-city-2024.pdf")
+PDF = os.path.join(ROOT, "../shared/corpus/files/huaian-city-2024.pdf")
 OUT = os.path.join(ROOT, "tests/corpus/files/huaian-city-2024.ofd")
 EXPECTED_IN = os.path.join(ROOT, "tests/corpus/files/expected/huaian-city-2024-pdf.json")
 EXPECTED_OUT = os.path.join(ROOT, "tests/corpus/files/expected/huaian-city-2024-ofd.json")

@@ -5,11 +5,11 @@
 //! file stops the start, and no token text ever reaches an error or a log line.
 
 mod common;
-use common::{a_document, with_token};
+use common::{a_document, with_token, Serve, Served};
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ExitStatus};
+use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 use nianbao::pb::ingest_service_client::IngestServiceClient;
@@ -26,7 +26,7 @@ const LATER: &str = "added-later-1a3c5e7f9b2d";
 const WRONG: &str = "wrong-token-5e6f7a8b9c0d";
 const EVERY_TOKEN: [&str; 6] = [INGEST, READER, ADMIN, ALL, LATER, WRONG];
 
-/// How long a server may take to start, reload or stop.
+/// How long a server may take to reload its tokens.
 const PATIENCE: Duration = Duration::from_secs(20);
 
 fn token_file_text() -> String {
@@ -40,10 +40,16 @@ fn token_file_text() -> String {
     )
 }
 
-/// `nianbao serve` in a child process, logging at info into a file; killed on drop.
+/// `nianbao serve` in a child process ([`Served`]), logging at info into a file in a
+/// directory of its own (its data in `db`, its log in `server.log`).
 struct Server {
-    child: Child,
-    port: u16,
+    served: Served,
+    dir: tempfile::TempDir,
+}
+
+/// A server that exited instead of serving, and what it logged.
+struct Refused {
+    status: ExitStatus,
     dir: tempfile::TempDir,
 }
 
@@ -55,18 +61,34 @@ impl Server {
 
     /// Serves with its data (`db`) and log (`server.log`) in `dir`, `env` set.
     fn start_in(dir: tempfile::TempDir, args: &[&str], env: &[(&str, &Path)]) -> Server {
-        let port = common::free_port();
-        let mut command = common::serve_command(&dir.path().join("db"), port);
-        command
+        match Server::try_start_in(dir, args, env) {
+            Ok(server) => server,
+            Err(refused) => panic!(
+                "nianbao serve exited ({}):\n{}",
+                refused.status,
+                logs_in(&refused.dir)
+            ),
+        }
+    }
+
+    /// [`Server::start_in`], or the exit of a server that does not start.
+    fn try_start_in(
+        dir: tempfile::TempDir,
+        args: &[&str],
+        env: &[(&str, &Path)],
+    ) -> Result<Server, Refused> {
+        let mut command = Serve::new(&dir.path().join("db"))
             .args(args)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stderr(std::fs::File::create(dir.path().join("server.log")).unwrap());
         for (key, value) in env {
-            command.env(key, value);
+            command = command.env(key, value);
         }
-        let child = command.spawn().expect("start nianbao serve");
-        Server { child, port, dir }
+        match command.try_start() {
+            Ok(served) => Ok(Server { served, dir }),
+            Err(status) => Err(Refused { status, dir }),
+        }
     }
 
     /// Serves with `--auth-tokens FILE`, FILE holding `text`; returns the server and FILE.
@@ -77,40 +99,31 @@ impl Server {
     }
 
     async fn channel(&self) -> Channel {
-        common::connect(self.port).await
+        self.served.channel().await
     }
 
     fn hangup(&self) {
-        // SAFETY: kill sends a signal to our own child; no memory is involved.
-        let sent = unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGHUP) };
-        assert_eq!(sent, 0, "kill -HUP {}", self.child.id());
-    }
-
-    /// Waits for a server that should exit on its own; fails if it is still up after
-    /// [`PATIENCE`].
-    fn exits(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server started despite a bad token file"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.served.signal(libc::SIGHUP);
     }
 
     fn logs(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+        logs_in(&self.dir)
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// What a server logged into `dir`/server.log.
+fn logs_in(dir: &tempfile::TempDir) -> String {
+    std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default()
+}
+
+/// Starts a server that must refuse to start; fails if it serves.
+fn refused(dir: tempfile::TempDir, args: &[&str]) -> (ExitStatus, String) {
+    match Server::try_start_in(dir, args, &[]) {
+        Ok(server) => panic!(
+            "the server started despite a bad token file: {}",
+            server.logs()
+        ),
+        Err(Refused { status, dir }) => (status, logs_in(&dir)),
     }
 }
 
@@ -415,9 +428,8 @@ fn a_bad_token_file_stops_the_start_without_showing_tokens() {
         (format!("ingest {READER}\n"), "line 1"),
     ];
     for (text, line) in cases {
-        let (mut server, _) = Server::with_token_file(&text);
-        let status = server.exits();
-        let stderr = server.logs();
+        let (dir, file) = token_dir(&text);
+        let (status, stderr) = refused(dir, &["--auth-tokens", file.to_str().unwrap()]);
         assert!(!status.success(), "{text:?}: started");
         assert!(
             stderr.contains("token file") && stderr.contains(line),
@@ -426,9 +438,11 @@ fn a_bad_token_file_stops_the_start_without_showing_tokens() {
         assert!(!stderr.contains("short-secret"), "{stderr}");
         assert_no_token_in(&stderr);
     }
-    let mut server = Server::start(&["--auth-tokens", "/nonexistent/nianbao-tokens"]);
-    assert!(!server.exits().success());
-    let stderr = server.logs();
+    let (status, stderr) = refused(
+        tempfile::tempdir().unwrap(),
+        &["--auth-tokens", "/nonexistent/nianbao-tokens"],
+    );
+    assert!(!status.success());
     assert!(stderr.contains("/nonexistent/nianbao-tokens"), "{stderr}");
 }
 

@@ -24,7 +24,7 @@ use nianbao::pb::{
 use prost::Message;
 use tonic::transport::Channel;
 
-use common::{connect, free_port, serve_command};
+use common::{connect, Serve};
 
 /// Reports ingested before the backup: the corpus's texts and distinct variants of them.
 const BEFORE: usize = 300;
@@ -32,33 +32,6 @@ const BEFORE: usize = 300;
 const DURING: usize = 3000;
 /// Reports the concurrent client acknowledges before the backup, and after it.
 const SETTLE: usize = 3;
-
-/// A server child process, killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    fn start(dir: &Path) -> Server {
-        let port = free_port();
-        let child = serve_command(dir, port)
-            .spawn()
-            .expect("start nianbao serve");
-        Server { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The report texts of the corpus: its top folder and `real/`.
 fn corpus_texts() -> Vec<Vec<u8>> {
@@ -347,7 +320,7 @@ fn start_backup(url: &str, dir: &Path) -> (Child, std::thread::JoinHandle<String
 async fn a_backup_taken_while_ingesting_restores_what_was_acknowledged_before_it() {
     let tmp = tempfile::tempdir().unwrap();
     let texts = corpus_texts();
-    let live = Server::start(&tmp.path().join("live"));
+    let live = Serve::new(&tmp.path().join("live")).start();
     let channel = connect(live.port).await;
     let mut q = ReportServiceClient::new(channel.clone());
     let mut before: BTreeSet<String> = ingest(channel.clone(), documents(&texts, "before", BEFORE))
@@ -393,7 +366,7 @@ async fn a_backup_taken_while_ingesting_restores_what_was_acknowledged_before_it
 
     let restored_dir = tmp.path().join("restored");
     succeeded(&restore_cmd(&backup_dir, &restored_dir), "nianbao restore");
-    let restored = Server::start(&restored_dir);
+    let restored = Serve::new(&restored_dir).start();
     let mut r = ReportServiceClient::new(connect(restored.port).await);
 
     assert_eq!(stored_ids(&mut r).await, before, "the restored reports");
@@ -459,7 +432,7 @@ fn refused_restore(backup: &Path, data_dir: &Path, why: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_backups_and_occupied_directories_are_refused_and_left_alone() {
     let tmp = tempfile::tempdir().unwrap();
-    let live = Server::start(&tmp.path().join("live"));
+    let live = Serve::new(&tmp.path().join("live")).start();
     let acked = ingest(
         connect(live.port).await,
         documents(&corpus_texts(), "small", 20),
@@ -537,7 +510,7 @@ async fn bad_backups_and_occupied_directories_are_refused_and_left_alone() {
     let out = restore_cmd(&dir, &data);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("not empty"), "{}", stderr(&out));
-    let restored = Server::start(&data);
+    let restored = Serve::new(&data).start();
     let mut r = ReportServiceClient::new(connect(restored.port).await);
     assert_eq!(stored_ids(&mut r).await, acked.into_iter().collect());
 }
@@ -545,16 +518,10 @@ async fn bad_backups_and_occupied_directories_are_refused_and_left_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_of_a_server_with_a_token_needs_the_token() {
     let tmp = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _live = Server {
-        child: serve_command(&tmp.path().join("live"), port)
-            .args(["--auth-token", "s3cret"])
-            .spawn()
-            .expect("start nianbao serve"),
-        port,
-    };
-    connect(port).await;
-    let url = format!("http://127.0.0.1:{port}");
+    let live = Serve::new(&tmp.path().join("live"))
+        .args(["--auth-token", "s3cret"])
+        .start();
+    let url = live.url();
     let dir = tmp.path().join("backup");
     let out = backup_cmd(&url, &dir, &[]);
     assert!(!out.status.success());

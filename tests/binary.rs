@@ -19,8 +19,9 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
 
+/// A document of `files/`, the project's own or a public one from ../shared.
 fn file(name: &str) -> PathBuf {
-    root().join("files").join(name)
+    common::corpus_path(&format!("files/{name}"))
 }
 
 macro_rules! binary_test {

@@ -5,19 +5,17 @@
 //! NIANBAO_CRASH_TRIALS sets the number of trials (default 50); NIANBAO_SEED replays a run.
 
 use std::path::Path;
-use std::process::Child;
 use std::time::Duration;
 
 mod common;
 
-use common::{connect, crash_docs, free_port, stream_until_killed, verify_store, Rng};
+use common::{crash_docs, stream_until_killed, verify_store, Rng, Serve, Served};
 
-fn spawn(dir: &Path, port: u16) -> Child {
-    common::serve_command(dir, port)
+fn spawn(dir: &Path) -> Served {
+    Serve::new(dir)
         // Checkpoints every few reports: restarts load one and replay the rest.
         .args(["--index-checkpoint-reports", "7"])
-        .spawn()
-        .expect("start nianbao serve")
+        .start()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -32,20 +30,17 @@ async fn acknowledged_reports_survive_sigkill() {
     let started = std::time::Instant::now();
     let mut stored = 0;
     for trial in 0..trials {
-        let port = free_port();
-        let mut child = spawn(dir.path(), port);
+        let mut server = spawn(dir.path());
         let kill_after = rng.below(100) as usize;
         let delay = Duration::from_micros(rng.below(3000));
         acked.extend(
-            stream_until_killed(&mut child, port, crash_docs(trial, 120), kill_after, delay).await,
+            stream_until_killed(&mut server, crash_docs(trial, 120), kill_after, delay).await,
         );
 
-        // Restarted on the same directory: it opens, and nothing acknowledged is missing.
-        let port = free_port();
-        let mut child = spawn(dir.path(), port);
-        stored = verify_store(connect(port).await, &acked, &format!("trial {trial}")).await;
-        child.kill().unwrap();
-        let _ = child.wait();
+        // Restarted on the same directory (on a port of its own): it opens, and nothing
+        // acknowledged is missing.
+        let server = spawn(dir.path());
+        stored = verify_store(server.channel().await, &acked, &format!("trial {trial}")).await;
     }
     eprintln!(
         "{trials} SIGKILL trials in {:.1} s: {} acknowledgements, {stored} reports stored, none lost",

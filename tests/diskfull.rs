@@ -4,11 +4,11 @@
 //! returns (after growing the filesystem, with at most a restart). Needs root for mount.
 
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Command;
 
 mod common;
 
-use common::{connect, free_port, verify_store};
+use common::{connect, verify_store, Serve, Served};
 use nianbao::pb::ingest_service_client::IngestServiceClient;
 use nianbao::pb::{Document, Outcome};
 
@@ -37,11 +37,8 @@ impl Drop for Unmount<'_> {
     }
 }
 
-fn spawn(dir: &Path, port: u16) -> Child {
-    common::serve_command(dir, port)
-        .args(["--min-free-mb", "4"])
-        .spawn()
-        .expect("start nianbao serve")
+fn spawn(dir: &Path) -> Served {
+    Serve::new(dir).args(["--min-free-mb", "4"]).start()
 }
 
 /// Distinct, incompressible-ish documents: a corpus report plus 16 KB of varied digits.
@@ -104,8 +101,8 @@ async fn disk_full_refuses_clearly_loses_nothing_and_recovers() {
     let _unmount = Unmount(&dir);
     let data = dir.join("data");
 
-    let port = free_port();
-    let mut child = spawn(&data, port);
+    let server = spawn(&data);
+    let port = server.port;
     let mut acked = Vec::new();
     let mut refused = None;
     let mut next = 0;
@@ -152,10 +149,10 @@ async fn disk_full_refuses_clearly_loses_nothing_and_recovers() {
     if !recovered_live {
         eprintln!("not taking documents after space returned ({status:?}); restarting");
     }
-    child.kill().unwrap();
-    let _ = child.wait();
-    let port = free_port();
-    let mut child = spawn(&data, port);
+    // SIGKILL, and a restart on the same data, on a port of its own.
+    drop(server);
+    let server = spawn(&data);
+    let port = server.port;
     let (more, status) = send(port, next, next + 20).await;
     assert!(
         status.is_none(),
@@ -168,6 +165,4 @@ async fn disk_full_refuses_clearly_loses_nothing_and_recovers() {
         "recovered {} a restart; {stored} reports stored, every acknowledged one among them",
         if recovered_live { "without" } else { "after" }
     );
-    child.kill().unwrap();
-    let _ = child.wait();
 }

@@ -9,40 +9,22 @@
 mod common;
 
 use std::path::Path;
-use std::process::Child;
 use std::time::{Duration, Instant};
 
-use common::{connect, free_port};
+use common::{connect, Serve, Served};
 use nianbao::pb::ingest_service_client::IngestServiceClient;
 use nianbao::pb::report_service_client::ReportServiceClient;
 use nianbao::pb::{AggregateRequest, Document, GetReportRequest, Outcome};
 use tonic::transport::Channel;
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(dir: &Path, port: u16) -> Server {
-    Server(
-        common::serve_command(dir, port)
-            .args(["--stream-idle-secs", "5", "--max-document-bytes", "8388608"])
-            .spawn()
-            .expect("start nianbao serve"),
-    )
+fn spawn(dir: &Path) -> Served {
+    Serve::new(dir)
+        .args(["--stream-idle-secs", "5", "--max-document-bytes", "8388608"])
+        .start()
 }
 
 fn corpus(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/corpus")
-            .join(name),
-    )
-    .unwrap()
+    std::fs::read(common::corpus_path(name)).unwrap()
 }
 
 fn doc(content: Vec<u8>, content_type: &str) -> Document {
@@ -114,8 +96,8 @@ async fn hostile_clients_do_not_stop_the_good_one() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _server = spawn(dir.path(), port);
+    let server = spawn(dir.path());
+    let port = server.port;
     let good = connect(port).await;
     let known = IngestServiceClient::new(good.clone())
         .ingest_one(doc(corpus("beijing-chaoyang-district-2022.txt"), ""))
@@ -418,8 +400,8 @@ async fn bombs_are_bounded_and_rejected_alone_while_reports_are_read() {
     const MEMORY: u64 = 256 << 20;
     const MARGIN: u64 = 160 << 20;
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let server = spawn(dir.path(), port);
+    let server = spawn(dir.path());
+    let port = server.port;
     let pdf_bomb = pdf_bomb(2);
     assert!(pdf_bomb.len() < 3 << 20, "{}", pdf_bomb.len());
     // A zip whose `bomb` entry inflates to 1 GiB of spaces, beside small `others`.
@@ -517,7 +499,7 @@ async fn bombs_are_bounded_and_rejected_alone_while_reports_are_read() {
     while let Some(done) = attacks.join_next().await {
         eprintln!("{}", done.expect("attack task"));
     }
-    let peak = peak_rss(server.0.id());
+    let peak = peak_rss(server.pid());
     eprintln!("server peak RSS: {} MiB", peak >> 20);
     assert!(
         peak < MEMORY + MARGIN,

@@ -250,30 +250,6 @@ async fn python_grpcio_scraper_sends_one_document_twice() {
     let _ = stop.send(());
 }
 
-/// The real binary serving `dir` on a port the system picks; its address read from the
-/// line it prints once ready. Killed when the child is dropped by the caller.
-fn serve_on_any_port(dir: &Path) -> (std::process::Child, String) {
-    use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start nianbao serve");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .strip_prefix("nianbao serving on ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address announced: {line:?}"))
-        .to_owned();
-    (child, addr)
-}
-
 /// The commands of a shell block: a command goes on over a line ending in `\\` and over
 /// lines inside quotes.
 fn commands(block: &str) -> Vec<String> {
@@ -303,9 +279,10 @@ fn commands(block: &str) -> Vec<String> {
 fn the_readme_examples_run() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let data = tempfile::tempdir().unwrap();
-    let (mut server, addr) = serve_on_any_port(data.path());
+    let server = common::Serve::new(data.path()).start();
+    let addr = server.addr.clone();
     let pid = std::fs::read_to_string(data.path().join("nianbao.pid")).unwrap();
-    assert_eq!(pid.trim(), server.id().to_string());
+    assert_eq!(pid.trim(), server.pid().to_string());
     let work = tempfile::tempdir().unwrap();
     let corpus = root().join("tests/corpus");
     let bin = env!("CARGO_BIN_EXE_nianbao");
@@ -373,6 +350,5 @@ fn the_readme_examples_run() {
         }
     }
     assert!(ran >= 25, "only {ran} README commands ran");
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 }

@@ -1,11 +1,10 @@
 //! Prometheus metrics over HTTP from the real binary, on only when --metrics-listen is set.
 
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
 
 mod common;
 
-use common::{connect, free_port};
+use common::Serve;
 use nianbao::pb::ingest_service_client::IngestServiceClient;
 use nianbao::pb::report_service_client::ReportServiceClient;
 use nianbao::pb::{Document, ListMetricsRequest};
@@ -22,22 +21,24 @@ fn scrape(port: u16) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_documents_batches_and_queries() {
     let dir = tempfile::tempdir().unwrap();
-    let (grpc, http) = (free_port(), free_port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{grpc}"),
-            "--metrics-listen",
-            &format!("127.0.0.1:{http}"),
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let channel = connect(grpc).await;
+    let server = Serve::new(dir.path())
+        .args(["--metrics-listen", "127.0.0.1:0"])
+        .start();
+    // The metrics listener is bound before the server says where it serves; it is the port
+    // the server listens on beside its gRPC one.
+    let ports = server.listening_ports();
+    let http = match ports
+        .iter()
+        .filter(|&&p| p != server.port)
+        .collect::<Vec<_>>()[..]
+    {
+        [&http] => http,
+        _ => panic!(
+            "want the gRPC port {} and one metrics port: {ports:?}",
+            server.port
+        ),
+    };
+    let channel = server.channel().await;
     let content = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/corpus/beijing-chaoyang-district-2022.txt"
@@ -79,6 +80,4 @@ async fn metrics_count_documents_batches_and_queries() {
             "{line:?} missing from:\n{body}"
         );
     }
-    child.kill().unwrap();
-    let _ = child.wait();
 }

@@ -3,7 +3,7 @@
 //! and JSON lines, whose sums must equal Aggregate's.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 
 use nianbao::pb::ingest_service_client::IngestServiceClient;
 use nianbao::pb::report_service_client::ReportServiceClient;
@@ -16,26 +16,10 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The real binary serving `dir` on a fresh port; killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start(dir: &Path) -> (Server, Channel) {
-    let port = common::free_port();
-    let child = common::serve_command(dir, port)
-        .spawn()
-        .expect("start nianbao serve");
-    let server = Server { child, port };
-    let channel = common::connect(port).await;
+/// The real binary serving `dir` on a port of its own; killed when dropped.
+async fn start(dir: &Path) -> (common::Served, Channel) {
+    let server = common::Serve::new(dir).start();
+    let channel = server.channel().await;
     (server, channel)
 }
 
@@ -641,7 +625,6 @@ async fn renditions_of_one_report_count_once_with_their_best_reading() {
     let (_server, channel) = start(dir.path()).await;
     let mut ingest = IngestServiceClient::new(channel.clone());
     let mut q = ReportServiceClient::new(channel);
-    let corpus = root().join("tests/corpus");
     // The scrambled text first, so that a later, fuller rendition has to take its place.
     let files = [
         "huaian-city-2024.txt",
@@ -653,7 +636,7 @@ async fn renditions_of_one_report_count_once_with_their_best_reading() {
     for f in files {
         let answer = ingest
             .ingest_one(Document {
-                content: std::fs::read(corpus.join(f)).unwrap(),
+                content: std::fs::read(common::corpus_path(f)).unwrap(),
                 source: f.into(),
                 ..Default::default()
             })

@@ -6,12 +6,12 @@
 //! acknowledged report must be there. NIANBAO_POWERLOSS_TRIALS sets the trials (default 30).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 mod common;
 
-use common::{connect, crash_docs, free_port, stream_until_killed, verify_store, Rng};
+use common::{crash_docs, stream_until_killed, verify_store, Rng, Serve, Served};
 
 fn build_shim(out: &Path) -> PathBuf {
     let so = out.join("powerloss-shim.so");
@@ -27,17 +27,18 @@ fn build_shim(out: &Path) -> PathBuf {
     so
 }
 
-fn spawn(dir: &Path, port: u16, shim: Option<(&Path, &Path)>) -> Child {
-    let mut c = common::serve_command(dir, port);
-    // Checkpoints every few reports: restarts load one and replay the rest.
-    c.args(["--index-checkpoint-reports", "7"]);
-    c.stderr(Stdio::inherit());
+fn spawn(dir: &Path, shim: Option<(&Path, &Path)>) -> Served {
+    let mut c = Serve::new(dir)
+        // Checkpoints every few reports: restarts load one and replay the rest.
+        .args(["--index-checkpoint-reports", "7"])
+        .stderr(Stdio::inherit());
     if let Some((so, image)) = shim {
-        c.env("LD_PRELOAD", so)
+        c = c
+            .env("LD_PRELOAD", so)
             .env("NIANBAO_PL_DIR", dir)
             .env("NIANBAO_PL_IMAGE", image);
     }
-    c.spawn().expect("start nianbao serve")
+    c.start()
 }
 
 /// The directory as the disk holds it after power loss: `image`'s record of `rel`.
@@ -86,23 +87,25 @@ async fn acknowledged_reports_survive_power_loss() {
     let mut stored = 0;
     for trial in 0..trials {
         let image = work.path().join(format!("image-{trial}"));
-        let port = free_port();
-        let mut child = spawn(&dir, port, Some((&shim, &image)));
+        let mut server = spawn(&dir, Some((&shim, &image)));
         let kill_after = rng.below(80) as usize;
         let delay = Duration::from_micros(rng.below(3000));
         acked.extend(
-            stream_until_killed(&mut child, port, crash_docs(trial, 100), kill_after, delay).await,
+            stream_until_killed(&mut server, crash_docs(trial, 100), kill_after, delay).await,
         );
         // The power goes: only what the record holds is on the disk.
         let next = work.path().join(format!("data-{}", trial + 1));
         rebuild(&image, "", &next);
         dir = next;
 
-        let port = free_port();
-        let mut child = spawn(&dir, port, None);
-        stored = verify_store(connect(port).await, &acked, &format!("power loss {trial}")).await;
-        child.kill().unwrap();
-        let _ = child.wait();
+        // Restarted on the rebuilt directory, on a port of its own.
+        let server = spawn(&dir, None);
+        stored = verify_store(
+            server.channel().await,
+            &acked,
+            &format!("power loss {trial}"),
+        )
+        .await;
     }
     eprintln!(
         "{trials} power-loss trials: {} acknowledgements, {stored} reports stored, none lost",

@@ -201,8 +201,10 @@ fn kept_of(files: &[PathBuf]) -> Vec<String> {
 fn non_reports_are_turned_away() {
     let mut files = documents(&dir("negative"));
     // The blank 2021 format: tables printed, not one figure.
-    files.push(dir("files").join("blank-template-2021.docx"));
-    files.push(dir("files").join("not-a-report-department-accounts-2024.pdf"));
+    files.push(common::shared_file("blank-template-2021.docx"));
+    files.push(common::shared_file(
+        "not-a-report-department-accounts-2024.pdf",
+    ));
     assert!(
         files.len() >= 27,
         "the negative set holds {} files",
@@ -239,10 +241,13 @@ fn real_reports_are_never_turned_away() {
             .into_iter()
             .filter(|p| p.extension().is_some_and(|x| x == "txt")),
     );
-    files.extend(documents(&dir("files")).into_iter().filter(|p| {
-        let name = p.file_name().unwrap().to_string_lossy();
-        !name.starts_with("blank-template") && !name.starts_with("not-a-report")
-    }));
+    files.extend(documents(&dir("files")));
+    files.extend(
+        common::SHARED_FILES
+            .iter()
+            .filter(|name| !name.starts_with("blank-template") && !name.starts_with("not-a-report"))
+            .map(|name| common::shared_file(name)),
+    );
     assert!(files.len() >= 20, "only {} real documents", files.len());
     let turned_away: Vec<String> = files
         .iter()

@@ -3,8 +3,6 @@
 mod common;
 use common::{a_document, with_token};
 
-use std::process::{Command, Stdio};
-
 use nianbao::pb::ingest_service_client::IngestServiceClient;
 use nianbao::pb::report_service_client::ReportServiceClient;
 use nianbao::pb::ListMetricsRequest;
@@ -117,31 +115,16 @@ async fn serves_tls_with_a_certificate_and_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_never_reaches_the_logs() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     // Logs go to a file: a pipe nobody reads until exit would fill up and block the server.
     let log_path = dir.path().join("server.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--shutdown-grace-secs",
-            "1",
-            "--data-dir",
-        ])
-        .arg(dir.path().join("db"))
+    let mut server = common::Serve::new(&dir.path().join("db"))
+        .args(["--shutdown-grace-secs", "1"])
         .env("NIANBAO_AUTH_TOKEN", TOKEN)
         .env("RUST_LOG", "trace")
-        .stdout(Stdio::null())
         .stderr(log)
-        .spawn()
-        .unwrap();
-    let channel = common::connect(port).await;
+        .start();
+    let channel = server.channel().await;
     let mut i = IngestServiceClient::new(channel.clone());
     assert!(i
         .ingest_one(with_token(a_document(), Some(TOKEN)))
@@ -153,8 +136,9 @@ async fn the_token_never_reaches_the_logs() {
     let _ = ReportServiceClient::new(channel)
         .list_metrics(with_token(ListMetricsRequest {}, Some(TOKEN)))
         .await;
-    sigterm(child.id());
-    assert!(child.wait().unwrap().success());
+    // SIGTERM: a graceful stop, so the logs are flushed.
+    server.signal(libc::SIGTERM);
+    assert!(server.wait().success());
     let logs = std::fs::read_to_string(&log_path).unwrap();
     assert!(logs.contains("serving"), "no logs captured:\n{logs}");
     assert!(!logs.contains(TOKEN), "the token appears in the logs");
@@ -162,13 +146,4 @@ async fn the_token_never_reaches_the_logs() {
         !logs.contains("wrong-token-also-secret"),
         "a presented token appears in the logs"
     );
-}
-
-/// SIGTERM through the kill command (graceful stop, so the logs are flushed).
-fn sigterm(pid: u32) {
-    let status = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
 }

@@ -641,15 +641,14 @@ async fn shutdown_is_bounded_when_a_client_holds_a_stream_open() {
     // The first document is answered; the client then keeps the stream open, sending nothing.
     let first = stream.message().await.unwrap().unwrap();
     assert_eq!(first.outcome, Outcome::Stored as i32);
-    let started = std::time::Instant::now();
-    tokio::time::timeout(std::time::Duration::from_secs(10), server.stop())
+    // The stop ends although the client never closes its stream: without the grace period's
+    // cut it would wait for the client forever. The deadline only ends a hung test; it is
+    // below the default grace, so the grace given here is the one that cut.
+    const DEADLINE: std::time::Duration =
+        std::time::Duration::from_secs(nianbao::server::DEFAULT_SHUTDOWN_GRACE_SECS - 5);
+    tokio::time::timeout(DEADLINE, server.stop())
         .await
-        .expect("server stopped in bounded time");
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+        .expect("the server stopped while a client held a stream open");
     // The cut-off connection's tasks hold the database until the client goes away (in the
     // binary, the process exits); then the directory opens again.
     drop((tx, stream, client));

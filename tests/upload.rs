@@ -165,24 +165,58 @@ async fn upload_retries_until_the_server_is_up() {
     corpus_dir(files.path());
     std::fs::remove_file(files.path().join("nested/empty.txt")).unwrap();
     let data = tempfile::tempdir().unwrap();
-    // Reserve a port, start the upload against it, bring the server up a little later.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let server = format!("http://127.0.0.1:{port}");
+    // A port held but not listening (connections are refused); the upload starts against
+    // it, and the server comes up there once the uploader says it is retrying.
+    let socket = common::unlistened_port();
+    let server = format!("http://{}", socket.local_addr().unwrap());
     let journal = files.path().join("journal");
-    let uploading = tokio::task::spawn_blocking({
-        let dir = files.path().to_owned();
-        move || upload(&server, &journal, &dir)
-    });
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
+    let mut uploader = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(["upload", "--no-progress", "--max-retries", "6"])
+        .args(["--server", &server, "--journal"])
+        .arg(&journal)
+        .arg(files.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
-    let stop = common::serve_on(listener, data.path(), ServerOptions::default()).await;
-    let (ok, out) = uploading.await.unwrap();
+    let (retrying, retried) = tokio::sync::oneshot::channel();
+    let stderr = tokio::task::spawn_blocking({
+        let stderr = uploader.stderr.take().unwrap();
+        move || {
+            use std::io::BufRead;
+            let mut retrying = Some(retrying);
+            let mut text = String::new();
+            for line in std::io::BufReader::new(stderr).lines() {
+                let line = line.unwrap();
+                if line.contains("retrying") {
+                    if let Some(retrying) = retrying.take() {
+                        let _ = retrying.send(());
+                    }
+                }
+                text.push_str(&line);
+                text.push('\n');
+            }
+            text
+        }
+    });
+    retried
+        .await
+        .expect("the uploader ended without retrying against a port nobody listens on");
+    let stop = common::serve_on(
+        socket.listen(1024).unwrap(),
+        data.path(),
+        ServerOptions::default(),
+    )
+    .await;
+    let (ok, out) = {
+        let out = tokio::task::spawn_blocking(move || uploader.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned() + &stderr.await.unwrap(),
+        )
+    };
     assert!(ok, "{out}");
     assert!(
         out.contains("stored: 6") && out.contains("rendition: 1"),
@@ -711,13 +745,13 @@ async fn upload_edges_exit_codes_schemes_and_globs() {
     assert!(out.contains(&missing.display().to_string()), "{out}");
     assert!(!out.contains("files: 0"), "{out}");
 
-    let dead = common::free_port();
-    let started = std::time::Instant::now();
+    // Nobody listens on a port held but not listening.
+    let dead = common::unlistened_port();
     let (code, out) = upload_args(
         &journal,
         &[
             "--server",
-            &format!("127.0.0.1:{dead}"),
+            &dead.local_addr().unwrap().to_string(),
             files.path().to_str().unwrap(),
         ],
     )
@@ -727,9 +761,9 @@ async fn upload_edges_exit_codes_schemes_and_globs() {
         Some(2),
         "nobody listening: a connection error:\n{out}"
     );
-    assert!(out.contains("unreachable"), "{out}");
+    // Given up after its retries (--max-retries 2), not retried on and on.
+    assert!(out.contains("unreachable after 3 attempts"), "{out}");
     assert!(!journal.exists() || std::fs::read_to_string(&journal).unwrap().is_empty());
-    assert!(started.elapsed() < std::time::Duration::from_secs(10));
 
     let data = tempfile::tempdir().unwrap();
     let (addr, stop) = common::serve(data.path(), ServerOptions::default()).await;
@@ -862,14 +896,11 @@ async fn sigterm_in_the_middle_of_an_upload_loses_nothing_and_stops_taking_docum
         std::fs::write(files.path().join(format!("{i:05}.txt")), doc.content).unwrap();
     }
     let data = tempfile::tempdir().unwrap();
-    let port = common::free_port();
-    let start_server = || {
-        common::serve_command(data.path(), port)
-            .args(["--shutdown-grace-secs", "60"])
-            .spawn()
-            .unwrap()
-    };
-    let mut server = start_server();
+    let mut server = common::Serve::new(data.path())
+        .args(["--shutdown-grace-secs", "60"])
+        .start();
+    // The restart listens where the first server did, where the uploader keeps retrying.
+    let addr = server.addr.clone();
     let journal = files.path().join("journal");
     let mut uploader = Command::new(env!("CARGO_BIN_EXE_nianbao"))
         .args([
@@ -880,7 +911,7 @@ async fn sigterm_in_the_middle_of_an_upload_loses_nothing_and_stops_taking_docum
             "--in-flight",
         ])
         .arg(IN_FLIGHT.to_string())
-        .args(["--server", &format!("http://127.0.0.1:{port}"), "--journal"])
+        .args(["--server", &server.url(), "--journal"])
         .arg(&journal)
         .arg(files.path())
         .stdout(std::process::Stdio::piped())
@@ -899,13 +930,9 @@ async fn sigterm_in_the_middle_of_an_upload_loses_nothing_and_stops_taking_docum
         );
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    let status = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    server.signal(libc::SIGTERM);
     let answered_at_term = lines(&journal);
-    let exit = tokio::task::spawn_blocking(move || server.wait().unwrap())
+    let exit = tokio::task::spawn_blocking(move || server.wait())
         .await
         .unwrap();
     assert!(
@@ -932,7 +959,10 @@ async fn sigterm_in_the_middle_of_an_upload_loses_nothing_and_stops_taking_docum
             assert!(store.contains(id), "acknowledged {id} lost");
         }
     }
-    let mut server = start_server();
+    let server = common::Serve::new(data.path())
+        .listen(&addr)
+        .args(["--shutdown-grace-secs", "60"])
+        .start();
     let out = tokio::task::spawn_blocking(move || uploader.wait_with_output().unwrap())
         .await
         .unwrap();
@@ -948,8 +978,7 @@ async fn sigterm_in_the_middle_of_an_upload_loses_nothing_and_stops_taking_docum
         assert!(!line.contains("rejected"), "{line}");
     }
     assert_eq!(paths.len(), FILES);
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server); // SIGKILL
     let store = nianbao::store::Store::open(data.path()).unwrap();
     for line in journaled.lines() {
         assert!(store.contains(line.split('\t').next().unwrap()));

@@ -1,49 +1,19 @@
-//! Fixtures shared by the end-to-end tests: ports, servers in-process and as a child process.
+//! Fixtures shared by the end-to-end tests: servers in-process and as a child process (on
+//! port 0, each saying where it listens), and the public documents of ../shared.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::ffi::{OsStr, OsString};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nianbao::server::{run, ServerOptions};
 use nianbao::store::Store;
 use tonic::transport::Channel;
-
-/// How many ports below the kernel's ephemeral range [`free_port`] draws from.
-const PORT_SPAN: u16 = 12_000;
-
-/// A port free at the time of asking, handed out once per test process, and taken below the
-/// kernel's ephemeral range: a port from `bind(0)` is released before the server binds it,
-/// and in between a client connection's local port (or another test's `bind(0)`) could take
-/// it, so that a test talks to another test's server.
-pub fn free_port() -> u16 {
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    let low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|r| r.split_whitespace().next()?.parse().ok())
-        .unwrap_or(32_768);
-    let base = low.saturating_sub(PORT_SPAN).max(1_024);
-    let span = low.saturating_sub(base).max(1);
-    // Test processes run one after another; the start differs per process all the same.
-    let start = std::process::id() as u16 % span;
-    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
-    for i in 0..span {
-        let port = base + (start + i) % span;
-        if given.contains(&port) {
-            continue;
-        }
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            given.push(port);
-            return port;
-        }
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    given.push(port);
-    port
-}
 
 /// A channel to 127.0.0.1:`port`, waiting up to five seconds for the server to listen.
 pub async fn connect(port: u16) -> Channel {
@@ -243,13 +213,12 @@ pub fn crash_docs(trial: u64, n: usize) -> Vec<nianbao::pb::Document> {
 /// Streams `docs` and kills the server after `kill_after` answers (or when the stream ends);
 /// returns the ids it acknowledged as durable.
 pub async fn stream_until_killed(
-    child: &mut std::process::Child,
-    port: u16,
+    server: &mut Served,
     docs: Vec<nianbao::pb::Document>,
     kill_after: usize,
     extra_delay: Duration,
 ) -> Vec<String> {
-    let channel = connect(port).await;
+    let channel = server.channel().await;
     let (tx, rx) = tokio::sync::mpsc::channel::<nianbao::pb::Document>(16);
     tokio::spawn(async move {
         for d in docs {
@@ -282,32 +251,288 @@ pub async fn stream_until_killed(
     }
     // Kill between answers, or a little later, while the next batch is being written.
     tokio::time::sleep(extra_delay).await;
-    child.kill().unwrap(); // SIGKILL
-    let _ = child.wait();
+    server.kill(); // SIGKILL
     acked
 }
 
-/// `nianbao serve` on 127.0.0.1:`port` with its data in `dir`, quiet (warnings only, no
-/// output kept): the real binary for the tests that kill it or fill its disk.
-pub fn serve_command(dir: &Path, port: u16) -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao"));
-    c.args([
-        "serve",
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-        "--data-dir",
-    ])
-    .arg(dir)
-    .stdout(std::process::Stdio::null());
-    // NIANBAO_TEST_SERVER_LOG=<filter> shows the servers' logs at that level (to debug a
-    // failing test).
-    match std::env::var("NIANBAO_TEST_SERVER_LOG") {
-        Ok(filter) => c.env("RUST_LOG", filter),
-        Err(_) => c
-            .env("RUST_LOG", "warn")
-            .stderr(std::process::Stdio::null()),
-    };
-    c
+/// How long a `nianbao serve` child may take to say where it listens (a restart after a kill
+/// replays sled's log first).
+const ANNOUNCE_PATIENCE: Duration = Duration::from_secs(120);
+
+/// What `nianbao serve` prints on stdout, once, when its port and database are ready.
+const ANNOUNCEMENT: &str = "nianbao serving on ";
+
+/// `nianbao serve` to start as a child process, on port 0 unless told otherwise, with its data
+/// in a directory; quiet (warnings only, no output kept) unless told otherwise. The real binary,
+/// for the tests that kill it, signal it, fill its disk or read its logs.
+pub struct Serve {
+    data_dir: PathBuf,
+    listen: String,
+    args: Vec<OsString>,
+    env: Vec<(OsString, OsString)>,
+    stderr: Option<Stdio>,
+}
+
+impl Serve {
+    /// `nianbao serve --listen 127.0.0.1:0 --data-dir DATA_DIR`.
+    pub fn new(data_dir: &Path) -> Serve {
+        Serve {
+            data_dir: data_dir.to_owned(),
+            listen: "127.0.0.1:0".into(),
+            args: Vec::new(),
+            env: Vec::new(),
+            stderr: None,
+        }
+    }
+
+    /// Listens on `addr` instead of port 0: for a restart that clients already running must
+    /// find where they left the server.
+    pub fn listen(mut self, addr: &str) -> Serve {
+        self.listen = addr.to_owned();
+        self
+    }
+
+    /// More arguments after the usual ones.
+    pub fn args<I, S>(mut self, args: I) -> Serve
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// An environment variable for the server (RUST_LOG overrides the quiet default).
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Serve {
+        self.env
+            .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        self
+    }
+
+    /// Where the server's log goes (a file, or the test's stderr with `Stdio::inherit()`).
+    pub fn stderr(mut self, stderr: impl Into<Stdio>) -> Serve {
+        self.stderr = Some(stderr.into());
+        self
+    }
+
+    /// Starts the server and waits for it to say where it listens; panics if it exits first.
+    pub fn start(self) -> Served {
+        let data_dir = self.data_dir.clone();
+        self.try_start().unwrap_or_else(|status| {
+            panic!(
+                "nianbao serve on {} exited before serving: {status}",
+                data_dir.display()
+            )
+        })
+    }
+
+    /// Starts the server and waits for it to say where it listens, or for it to exit (the
+    /// exit status: a start that must fail).
+    pub fn try_start(self) -> Result<Served, ExitStatus> {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_nianbao"));
+        c.args(["serve", "--listen", &self.listen, "--data-dir"])
+            .arg(&self.data_dir)
+            .args(&self.args)
+            .stdout(Stdio::piped());
+        // NIANBAO_TEST_SERVER_LOG=<filter> shows the servers' logs at that level (to debug a
+        // failing test).
+        match std::env::var("NIANBAO_TEST_SERVER_LOG") {
+            Ok(filter) => c.env("RUST_LOG", filter),
+            Err(_) => c.env("RUST_LOG", "warn").stderr(Stdio::null()),
+        };
+        c.envs(self.env);
+        if let Some(stderr) = self.stderr {
+            c.stderr(stderr);
+        }
+        let mut child = c.spawn().expect("start nianbao serve");
+        // A thread reads the announcement, then keeps reading (a server writing to a closed
+        // pipe would fail), so that the test can read the rest if it wants.
+        let stdout = child.stdout.take().unwrap();
+        let rest = Arc::new(Mutex::new(String::new()));
+        let (announced, announcement) = std::sync::mpsc::channel();
+        std::thread::spawn({
+            let rest = rest.clone();
+            move || {
+                let mut lines = BufReader::new(stdout).lines();
+                let Some(Ok(first)) = lines.next() else {
+                    return; // exited before serving: the sender drops
+                };
+                let _ = announced.send(first);
+                for line in lines.map_while(Result::ok) {
+                    let mut rest = rest.lock().unwrap_or_else(|e| e.into_inner());
+                    rest.push_str(&line);
+                    rest.push('\n');
+                }
+            }
+        });
+        let line = match announcement.recv_timeout(ANNOUNCE_PATIENCE) {
+            Ok(line) => line,
+            Err(RecvTimeoutError::Disconnected) => return Err(child.wait().unwrap()),
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("nianbao serve said nothing for {ANNOUNCE_PATIENCE:?}");
+            }
+        };
+        let addr: SocketAddr = line
+            .strip_prefix(ANNOUNCEMENT)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| panic!("no address in nianbao serve's first line: {line:?}"));
+        Ok(Served {
+            child,
+            addr: addr.to_string(),
+            port: addr.port(),
+            stdout: rest,
+        })
+    }
+}
+
+/// A `nianbao serve` child that has said where it listens; killed (SIGKILL) when dropped.
+pub struct Served {
+    child: Child,
+    /// "127.0.0.1:PORT", as announced.
+    pub addr: String,
+    pub port: u16,
+    stdout: Arc<Mutex<String>>,
+}
+
+impl Served {
+    /// "http://127.0.0.1:PORT".
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A channel to the server.
+    pub async fn channel(&self) -> Channel {
+        connect(self.port).await
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `signal` (libc::SIGTERM, SIGHUP, ...) to the server.
+    pub fn signal(&self, signal: libc::c_int) {
+        // SAFETY: kill sends a signal to our own child; no memory is involved.
+        let sent = unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
+        assert_eq!(sent, 0, "kill -{signal} {}", self.child.id());
+    }
+
+    /// SIGKILL, and the exit collected.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Waits for the server to exit (after a signal).
+    pub fn wait(&mut self) -> ExitStatus {
+        self.child.wait().unwrap()
+    }
+
+    /// What the server printed on stdout after its announcement, so far.
+    pub fn stdout(&self) -> String {
+        self.stdout
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The TCP ports the server listens on (its gRPC port, and the metrics port if it was
+    /// given --metrics-listen): its sockets (/proc/PID/fd) that the kernel lists as listening.
+    pub fn listening_ports(&self) -> Vec<u16> {
+        let pid = self.child.id();
+        let inodes: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+            .filter_map(|l| {
+                let l = l.to_str()?;
+                Some(l.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
+            })
+            .collect();
+        let mut ports = Vec::new();
+        for table in ["tcp", "tcp6"] {
+            let text =
+                std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
+            for line in text.lines().skip(1) {
+                let f: Vec<&str> = line.split_whitespace().collect();
+                // local_address is f[1] ("0100007F:1F90"), st f[3] (0A: LISTEN), inode f[9].
+                if f.len() > 9 && f[3] == "0A" && inodes.iter().any(|i| i == f[9]) {
+                    let port = f[1].rsplit(':').next().unwrap();
+                    ports.push(u16::from_str_radix(port, 16).unwrap());
+                }
+            }
+        }
+        ports
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A port that nobody listens on for as long as the socket lives: bound, never listening, so
+/// that connections to it are refused (and no other test can take it). `listen` on it later
+/// serves on a port that clients were already trying.
+pub fn unlistened_port() -> tokio::net::TcpSocket {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    socket
+}
+
+/// A file of the corpus shared with other projects (`../shared/corpus/files/NAME`, beside this
+/// checkout): the real reports and other public documents, which are not this project's to
+/// keep. Panics, saying so, when `../shared` is missing.
+pub fn shared_file(name: &str) -> PathBuf {
+    let dir = shared_files();
+    let file = dir.join(name);
+    assert!(
+        file.is_file(),
+        "{} is missing: these tests read the public documents of ../shared/corpus/files",
+        file.display()
+    );
+    file
+}
+
+/// The public documents the tests read from `../shared/corpus/files` (they were once copied
+/// into `tests/corpus/files`): real reports, a blank template, a non-report, scans.
+pub const SHARED_FILES: [&str; 8] = [
+    "blank-template-2021.docx",
+    "cjk-font-without-tounicode-gbk.pdf",
+    "cjk-font-without-tounicode-ucs2.pdf",
+    "hongze-district-2023.pdf",
+    "huaian-city-2024.pdf",
+    "not-a-report-department-accounts-2024.pdf",
+    "scanned-page-huaian-2024-p5-ocr-layer.pdf",
+    "scanned-page-huaian-2024-p5.png",
+];
+
+/// A corpus file named as under `tests/corpus` ("files/huaian-city-2024.pdf"): the project's
+/// own, or, for a document of `files/` the project does not keep, the shared one
+/// ([`shared_file`]).
+pub fn corpus_path(relative: &str) -> PathBuf {
+    let own = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus")
+        .join(relative);
+    match relative.strip_prefix("files/") {
+        Some(name) if !own.exists() => shared_file(name),
+        _ => own,
+    }
+}
+
+/// `../shared/corpus/files` beside this checkout; panics, saying so, when it is missing.
+pub fn shared_files() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/files");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: these tests read the public documents (real reports, a template) from \
+         ../shared/corpus/files beside the checkout, which CI provides",
+        dir.display()
+    );
+    dir
 }
 
 /// `nianbao parse --facts FILE` through the real binary, as JSON.
@@ -334,7 +559,11 @@ pub fn check_expected(root: &Path, expected: &Path) -> Vec<String> {
     use serde_json::Value;
     let exp: Value = serde_json::from_str(&std::fs::read_to_string(expected).unwrap()).unwrap();
     let file = exp["file"].as_str().unwrap();
-    let got = parse_facts(&root.join(file));
+    let own = root.join(file);
+    let got = parse_facts(&match file.strip_prefix("files/") {
+        Some(name) if !own.exists() => shared_file(name),
+        _ => own,
+    });
     let facts = &got["facts"];
     let mut problems = Vec::new();
     let num = |v: &Value| v.as_f64();
