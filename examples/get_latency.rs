@@ -19,6 +19,7 @@ async fn main() {
                 .get_report(GetReportRequest {
                     id: id.clone(),
                     include_text,
+                    ..Default::default()
                 })
                 .await
                 .expect("get");

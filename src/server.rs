@@ -320,7 +320,7 @@ pub fn spawn_pages(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let gate = Gate::new(options.auth_token.as_deref(), options.auth_tokens.clone());
-    let router = crate::service::web::router(store, gate, Some(metrics));
+    let router = crate::service::web::router(store, gate, Some(metrics), options.reader.clone());
     tokio::spawn(async move {
         if let Err(e) = crate::service::web::serve(listener, router, shutdown).await {
             tracing::error!(error = %e, "the HTTP side stopped");

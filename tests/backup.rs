@@ -162,6 +162,7 @@ async fn reports(
             .get_report(GetReportRequest {
                 id: id.clone(),
                 include_text: true,
+                ..Default::default()
             })
             .await
             .unwrap_or_else(|e| panic!("GetReport {id}: {e}"))
@@ -382,6 +383,7 @@ async fn a_backup_taken_while_ingesting_restores_what_was_acknowledged_before_it
             .get_report(GetReportRequest {
                 id: id.clone(),
                 include_text: false,
+                ..Default::default()
             })
             .await;
         assert_eq!(

@@ -399,6 +399,7 @@ async fn binary_documents_over_grpc_hostile_ones_rejected_alone() {
         .get_report(GetReportRequest {
             id: nianbao::store::report_id(&huaian),
             include_text: true,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -478,6 +479,7 @@ async fn get_report_text_of_a_scan_is_read_with_the_servers_ocr() {
         .get_report(GetReportRequest {
             id: stored.id,
             include_text: true,
+            ..Default::default()
         })
         .await
         .unwrap()

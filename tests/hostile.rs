@@ -123,6 +123,7 @@ async fn hostile_clients_do_not_stop_the_good_one() {
                         q.get_report(GetReportRequest {
                             id: known.clone(),
                             include_text: false,
+                            ..Default::default()
                         })
                         .await
                         .expect("good GetReport");

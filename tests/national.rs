@@ -686,6 +686,7 @@ async fn renditions_of_one_report_count_once_with_their_best_reading() {
         .get_report(GetReportRequest {
             id: answers[0].id.clone(),
             include_text: false,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -926,45 +927,6 @@ async fn the_analysts_command_line_answers_what_the_rpcs_answer() {
     );
 }
 
-/// The real binary on ports the system picks, with the pages on and `tokens` as its token
-/// file; its gRPC and HTTP addresses, read from the line it prints once ready.
-fn serve_with_pages(dir: &Path, tokens: &Path) -> (Child, String, String) {
-    use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-        ])
-        .arg("--auth-tokens")
-        .arg(tokens)
-        .arg("--data-dir")
-        .arg(dir)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start nianbao serve");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let grpc = line
-        .strip_prefix("nianbao serving on ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address announced: {line:?}"))
-        .to_owned();
-    let http = line
-        .split("pages and metrics on http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no pages announced: {line:?}"))
-        .to_owned();
-    (child, grpc, http)
-}
-
 /// The DOM of `url` as a real browser (headless chromium) builds it.
 fn browser_dom(url: &str) -> String {
     let out = Command::new("chromium")
@@ -997,7 +959,12 @@ async fn the_report_card_shows_a_real_report_in_a_browser() {
     let dir = tempfile::tempdir().unwrap();
     let tokens = dir.path().join("tokens");
     std::fs::write(&tokens, format!("{READ} read\n{INGEST} ingest\n")).unwrap();
-    let (mut server, grpc, http) = serve_with_pages(&dir.path().join("data"), &tokens);
+    let mut server = common::Serve::new(&dir.path().join("data"))
+        .args(["--metrics-listen", "127.0.0.1:0", "--auth-tokens"])
+        .args([&tokens])
+        .start();
+    let grpc = server.addr.clone();
+    let http = server.pages.clone().expect("the pages' address announced");
     let upload = Command::new(env!("CARGO_BIN_EXE_nianbao"))
         .args([
             "upload",
@@ -1064,23 +1031,34 @@ async fn the_report_card_shows_a_real_report_in_a_browser() {
     };
 
     // What the store holds of it, to check the page against.
-    let mut q = ReportServiceClient::new(
-        common::connect(grpc.rsplit(':').next().unwrap().parse().unwrap()).await,
-    );
+    let mut q = ReportServiceClient::new(server.channel().await);
     let mut request = tonic::Request::new(nianbao::pb::GetReportRequest {
         id: id.into(),
-        include_text: false,
+        include_compliance: true,
+        ..Default::default()
     });
     request
         .metadata_mut()
         .insert("authorization", format!("Bearer {READ}").parse().unwrap());
-    let report = q
-        .get_report(request)
-        .await
-        .unwrap()
-        .into_inner()
-        .report
+    let answer = q.get_report(request).await.unwrap().into_inner();
+    let report = answer.report.unwrap();
+    // Its compliance: every indicator with a verdict; the arithmetic one fails, and the
+    // document is at fault (it prints the sum that does not add up).
+    let compliance = answer.compliance.expect("include_compliance answers it");
+    assert_eq!(compliance.profile, "default");
+    assert_eq!(compliance.indicators.len(), 13, "{compliance:?}");
+    let arithmetic = compliance
+        .indicators
+        .iter()
+        .find(|i| i.id == "arithmetic")
         .unwrap();
+    assert_eq!(
+        (arithmetic.status.as_str(), arithmetic.fault.as_str()),
+        ("FAIL", "publisher"),
+        "{arithmetic:?}"
+    );
+    assert!(compliance.score.is_some_and(|s| s < compliance.max));
+    assert!(compliance.deductions.is_empty() || compliance.score.is_some());
 
     let dom = browser_dom(&format!("http://reader:{READ}@{http}/reports/{id}"));
     assert!(
@@ -1090,6 +1068,20 @@ async fn the_report_card_shows_a_real_report_in_a_browser() {
     );
     assert!(dom.contains(&format!("{} 年", report.year.unwrap())));
     assert!(dom.contains("三、收到和处理政府信息公开申请情况"));
+    // The score as GetReport gives it, and the arithmetic indicator's failure.
+    let score = format!("{}", (compliance.score.unwrap() * 10.0).round() / 10.0);
+    assert!(
+        dom.contains(&format!("<strong>{score}</strong>")),
+        "no score {score}"
+    );
+    let row = &dom[dom
+        .find("data-indicator=\"arithmetic\"")
+        .expect("the arithmetic row")..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains("未通过") && row.contains("class=\"error\""),
+        "{row}"
+    );
     // Every figure of table 三 the report states is printed in its cell.
     let mut stated = 0;
     for (path, value) in nianbao::catalogue::facts(&report) {
@@ -1143,6 +1135,5 @@ async fn the_report_card_shows_a_real_report_in_a_browser() {
     );
     assert!(status(Some(&format!("Bearer {INGEST}"))).starts_with("HTTP/1.1 403"));
     assert!(status(Some(&format!("Bearer {READ}"))).starts_with("HTTP/1.1 200"));
-    let _ = server.kill();
-    let _ = server.wait();
+    server.kill();
 }

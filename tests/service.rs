@@ -224,6 +224,7 @@ async fn ingest_query_restart_and_reindex() {
             .get_report(GetReportRequest {
                 id: id.clone(),
                 include_text: true,
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -374,6 +375,7 @@ async fn errors_map_to_clear_statuses() {
         .get_report(GetReportRequest {
             id: "nope".into(),
             include_text: false,
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -383,6 +385,7 @@ async fn errors_map_to_clear_statuses() {
         .get_report(GetReportRequest {
             id: "0".repeat(64),
             include_text: false,
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -479,6 +482,7 @@ async fn fetch(q: &mut ReportServiceClient<Channel>, content: &[u8]) -> nianbao:
     let request = GetReportRequest {
         id: nianbao::store::report_id(content),
         include_text: false,
+        ..Default::default()
     };
     q.get_report(request)
         .await
@@ -614,7 +618,8 @@ async fn overload_answers_resource_exhausted_not_unbounded_memory() {
     assert!(q
         .get_report(GetReportRequest {
             id: first.id,
-            include_text: false
+            include_text: false,
+            ..Default::default()
         })
         .await
         .is_ok());
@@ -664,7 +669,8 @@ async fn shutdown_is_bounded_when_a_client_holds_a_stream_open() {
     assert!(q
         .get_report(GetReportRequest {
             id: first.id,
-            include_text: false
+            include_text: false,
+            ..Default::default()
         })
         .await
         .is_ok());

@@ -467,6 +467,7 @@ async fn publication_of(server: &str, content: &[u8]) -> Option<Publication> {
         .get_report(GetReportRequest {
             id,
             include_text: false,
+            ..Default::default()
         })
         .await
         .unwrap()

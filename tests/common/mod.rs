@@ -73,6 +73,7 @@ pub async fn verify_store(channel: Channel, acked: &[String], what: &str) -> usi
             .get_report(GetReportRequest {
                 id: id.clone(),
                 include_text: true,
+                ..Default::default()
             })
             .await
             .unwrap_or_else(|e| panic!("{what}: acknowledged {id} lost: {e}"))
@@ -111,6 +112,7 @@ pub async fn verify_store(channel: Channel, acked: &[String], what: &str) -> usi
                 .get_report(GetReportRequest {
                     id: summary.id.clone(),
                     include_text: false,
+                    ..Default::default()
                 })
                 .await
                 .unwrap_or_else(|e| panic!("{what}: listed {} unreadable: {e}", summary.id))
@@ -380,10 +382,16 @@ impl Serve {
             .and_then(|rest| rest.split_whitespace().next())
             .and_then(|addr| addr.parse().ok())
             .unwrap_or_else(|| panic!("no address in nianbao serve's first line: {line:?}"));
+        let pages = line
+            .split("pages and metrics on http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .map(str::to_owned);
         Ok(Served {
             child,
             addr: addr.to_string(),
             port: addr.port(),
+            pages,
             stdout: rest,
         })
     }
@@ -395,6 +403,8 @@ pub struct Served {
     /// "127.0.0.1:PORT", as announced.
     pub addr: String,
     pub port: u16,
+    /// "127.0.0.1:PORT" of the pages and metrics (`--metrics-listen`), as announced.
+    pub pages: Option<String>,
     stdout: Arc<Mutex<String>>,
 }
 

@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 use crate::model::catalogue::{self, MetricKind, METRICS};
 use crate::model::finding::severity_name;
 use crate::model::form::template_name;
-use crate::pb::{AggregateResponse, Finding, Report, ReportSummary, Severity, Template};
+use crate::pb::{
+    AggregateResponse, Compliance, Finding, Report, ReportSummary, Severity, Template,
+};
 
 /// Text escaped for HTML (element content and quoted attributes).
 pub fn esc(text: &str) -> String {
@@ -59,6 +61,8 @@ pub struct Card<'a> {
     pub revisions: &'a [String],
     /// The body's report of the year before, when one is stored: its id and reading.
     pub previous: Option<(&'a str, &'a Report)>,
+    /// The compliance assessment, when it could be made.
+    pub compliance: Option<&'a Compliance>,
 }
 
 /// The three tables a report prints, by their catalogue prefixes.
@@ -303,6 +307,9 @@ pub fn card(card: &Card) -> String {
             esc(&id[..id.len().min(16)])
         );
     }
+    if let Some(c) = card.compliance {
+        compliance(&mut body, c);
+    }
     for (heading, prefixes) in TABLES {
         let template = Template::try_from(r.template).unwrap_or(Template::Unknown);
         table(
@@ -343,6 +350,57 @@ pub fn card(card: &Card) -> String {
         body.push_str("</ul>");
     }
     page(&title, &body)
+}
+
+/// The score, each deduction, and every indicator with its verdict, whose fault a failure
+/// is, why, and its evidence.
+fn compliance(out: &mut String, c: &Compliance) {
+    let round = |v: f64| format!("{}", (v * 10.0).round() / 10.0);
+    let _ = write!(
+        out,
+        "<h2>合规评分</h2><p class=\"score\"><strong>{}</strong> / {} · 方案 {} · 机关类别 {}</p>",
+        c.score.map_or("—".to_owned(), round),
+        round(c.max),
+        esc(&c.profile),
+        esc(&c.body)
+    );
+    if !c.deductions.is_empty() {
+        out.push_str("<ul class=\"deductions\">");
+        for d in &c.deductions {
+            let _ = write!(
+                out,
+                "<li>−{} {}（{}）</li>",
+                round(d.points),
+                esc(&d.item),
+                esc(&d.indicators.join(", "))
+            );
+        }
+        out.push_str("</ul>");
+    }
+    out.push_str("<div class=\"scroll\"><table><tr><th>指标</th><th>结论</th><th>原因</th><th>依据</th></tr>");
+    for i in &c.indicators {
+        let verdict = match (i.status.as_str(), i.fault.as_str()) {
+            ("PASS", _) => "通过".to_owned(),
+            ("FAIL", "reader") => "未通过（读取所致，不扣分）".to_owned(),
+            ("FAIL", _) => "未通过".to_owned(),
+            _ => "无法评估".to_owned(),
+        };
+        let class = match (i.status.as_str(), i.fault.as_str()) {
+            ("FAIL", "publisher") => "error",
+            ("FAIL", _) => "warning",
+            _ => "",
+        };
+        let _ = write!(
+            out,
+            "<tr data-indicator=\"{}\"><th>{}</th><td class=\"{class}\">{}</td><td>{}</td><td><small>{}</small></td></tr>",
+            esc(&i.id),
+            esc(&i.title),
+            esc(&verdict),
+            esc(&i.reason),
+            i.evidence.iter().map(|e| esc(e)).collect::<Vec<_>>().join("<br>")
+        );
+    }
+    out.push_str("</table></div>");
 }
 
 /// What the ranking page was asked.
@@ -491,6 +549,7 @@ mod tests {
             counted: "",
             revisions: &[],
             previous: None,
+            compliance: None,
         });
         let cell = html
             .split("data-path=\"applications.new_received.total\"")

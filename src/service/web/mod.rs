@@ -36,10 +36,17 @@ struct Pages {
     store: Store,
     gate: Gate,
     metrics: Option<PrometheusHandle>,
+    /// The server's reader: a card's compliance reads the stored text with it.
+    reader: crate::Reader,
 }
 
 /// The HTTP router: metrics and the pages.
-pub fn router(store: Store, gate: Gate, metrics: Option<PrometheusHandle>) -> Router {
+pub fn router(
+    store: Store,
+    gate: Gate,
+    metrics: Option<PrometheusHandle>,
+    reader: crate::Reader,
+) -> Router {
     Router::new()
         .route("/metrics", get(metrics_text))
         .route("/", get(home))
@@ -49,6 +56,7 @@ pub fn router(store: Store, gate: Gate, metrics: Option<PrometheusHandle>) -> Ro
             store,
             gate,
             metrics,
+            reader,
         })
 }
 
@@ -140,6 +148,7 @@ async fn home(State(pages): State<Pages>, headers: HeaderMap) -> Response {
 async fn report(
     State(pages): State<Pages>,
     Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
     if let Err(refused) = admit(&pages.gate, &headers) {
@@ -188,7 +197,23 @@ async fn report(
     let previous = previous_id
         .as_deref()
         .and_then(|p| pages.store.get(p).ok().flatten().map(|r| (p, r)));
+    let profile =
+        match super::assess::check_profile(&query.get("profile").cloned().unwrap_or_default()) {
+            Ok(p) => p,
+            Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+        };
+    let compliance =
+        match super::assess::compliance(&pages.store, &pages.reader, &id, report.clone(), profile)
+            .await
+        {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(error = %e, "report page: no compliance");
+                None
+            }
+        };
     let page = html::card(&html::Card {
+        compliance: compliance.as_ref(),
         id: &id,
         report: &report,
         changes: &changes,
