@@ -304,3 +304,82 @@ impl ReportService for QueryHandler {
         Ok(Response::new(ListMetricsResponse { metrics, rates }))
     }
 }
+
+/// The handler called as tonic calls it, without a socket: a real store in a temporary
+/// directory, one real report committed.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{report_id, DocumentHints, NewDocument};
+
+    const REPORT: &str = include_str!("../../tests/corpus/huaian-city-2024.txt");
+
+    fn handler() -> (tempfile::TempDir, QueryHandler, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let report = crate::parse_document(REPORT.as_bytes(), &Hints::default());
+        let id = report_id(REPORT.as_bytes());
+        let doc = NewDocument::new(
+            id.clone(),
+            REPORT.as_bytes(),
+            DocumentHints::default(),
+            report,
+        )
+        .unwrap();
+        store.commit(vec![doc]).unwrap();
+        (dir, QueryHandler::new(store, crate::Reader::default()), id)
+    }
+
+    #[tokio::test]
+    async fn get_report_answers_the_stored_report_its_text_and_its_compliance() {
+        let (_dir, handler, id) = handler();
+        let answer = handler
+            .get_report(Request::new(GetReportRequest {
+                id: id.to_ascii_uppercase(),
+                include_text: true,
+                include_compliance: true,
+                profile: "quanzhou-licheng".into(),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        let report = answer.report.unwrap();
+        assert_eq!(report.id, id);
+        assert_eq!(report.year, Some(2024));
+        assert!(answer.text.contains("淮安市"), "{}", &answer.text[..200]);
+        assert_eq!(answer.renditions, vec![id.clone()]);
+        let compliance = answer.compliance.unwrap();
+        assert_eq!(compliance.profile, "quanzhou-licheng");
+        assert_eq!(compliance.max, 10.0);
+        // Without include_compliance there is none, and none is computed.
+        let plain = handler
+            .get_report(Request::new(GetReportRequest {
+                id: id.clone(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(plain.compliance.is_none() && plain.text.is_empty());
+    }
+
+    #[tokio::test]
+    async fn get_report_refuses_what_it_cannot_answer_with_the_status_that_says_why() {
+        let (_dir, handler, id) = handler();
+        let ask = |id: &str, profile: &str| GetReportRequest {
+            id: id.into(),
+            include_compliance: !profile.is_empty(),
+            profile: profile.into(),
+            ..Default::default()
+        };
+        let cases = [
+            (ask("xyz", ""), tonic::Code::InvalidArgument),
+            (ask(&"0".repeat(64), ""), tonic::Code::NotFound),
+            (ask(&id, "no-such-profile"), tonic::Code::InvalidArgument),
+        ];
+        for (request, code) in cases {
+            let status = handler.get_report(Request::new(request)).await.unwrap_err();
+            assert_eq!(status.code(), code, "{}", status.message());
+        }
+    }
+}
