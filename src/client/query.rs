@@ -9,7 +9,6 @@ use tonic::transport::Channel;
 
 use super::table::{Cell, Table};
 use crate::channel::{self, Bearer};
-use crate::model::catalogue;
 use crate::model::finding::severity_name;
 use crate::model::form::template_name;
 use crate::pb::report_service_client::ReportServiceClient;
@@ -123,27 +122,20 @@ impl Asker {
                 filter,
             } => {
                 let is_rate = crate::model::rates::RATES.iter().any(|r| r.name == order);
-                let mut metrics = also.clone();
-                if catalogue::index_of(order).is_some() && !metrics.contains(order) {
-                    metrics.insert(0, order.clone());
-                }
                 let request = AggregateRequest {
-                    metrics: metrics.clone(),
-                    group_by: by.clone(),
-                    filter: Some(filter.clone()),
-                    rates: if is_rate {
-                        vec![order.clone()]
-                    } else {
-                        Vec::new()
-                    },
-                    sums_only: !is_rate,
-                    order_by: order.clone(),
-                    descending: !ascending,
-                    limit,
                     page_token: page_token.to_owned(),
                     min_reports: *min_reports,
                     include_unplaced: *include_unplaced,
+                    ..crate::model::rates::ranking_request(
+                        order,
+                        also,
+                        by.clone(),
+                        filter.clone(),
+                        !ascending,
+                        limit,
+                    )
                 };
+                let metrics = request.metrics.clone();
                 let answer = self
                     .client
                     .aggregate(request)

@@ -2,6 +2,40 @@
 
 use crate::pb;
 
+/// Aggregate's request for a ranking of the `group_by` groups by `order` (a metric path, a
+/// rate name or `reports`), largest first unless not `descending`, with the `also` metrics
+/// beside it: only the rate it orders by is computed, or none. The one place the command
+/// line and the ranking page build such a request.
+pub fn ranking_request(
+    order: &str,
+    also: &[String],
+    group_by: Vec<String>,
+    filter: pb::Filter,
+    descending: bool,
+    limit: u32,
+) -> pb::AggregateRequest {
+    let is_rate = RATES.iter().any(|r| r.name == order);
+    let mut metrics = also.to_vec();
+    if crate::model::catalogue::index_of(order).is_some() && !metrics.iter().any(|m| m == order) {
+        metrics.insert(0, order.to_owned());
+    }
+    pb::AggregateRequest {
+        metrics,
+        group_by,
+        filter: Some(filter),
+        rates: if is_rate {
+            vec![order.to_owned()]
+        } else {
+            Vec::new()
+        },
+        sums_only: !is_rate,
+        order_by: order.to_owned(),
+        descending,
+        limit,
+        ..Default::default()
+    }
+}
+
 /// A rate of domain.md: sum of numerator paths over (signed) sum of denominator paths.
 pub struct RateDef {
     pub name: &'static str,

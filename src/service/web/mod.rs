@@ -21,7 +21,6 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use super::auth::Gate;
 use super::request::check_aggregate;
 use crate::index::Selection;
-use crate::pb::AggregateRequest;
 use crate::store::Store;
 
 /// Reports the home page lists.
@@ -255,31 +254,20 @@ async fn rankings(
         let why = format!("年度 {year_text:?}：应为四位数字");
         return Html(html::ranking(&query, Err(&why))).into_response();
     }
-    let is_rate = crate::model::rates::RATES.iter().any(|r| r.name == order);
-    let request = AggregateRequest {
-        metrics: if is_rate {
-            Vec::new()
-        } else {
-            vec![order.clone()]
-        },
-        group_by: vec![by.clone()],
-        filter: Some(crate::pb::Filter {
-            year_from: year,
-            year_to: year,
-            province: province.clone(),
-            ..Default::default()
-        }),
-        rates: if is_rate {
-            vec![order.clone()]
-        } else {
-            Vec::new()
-        },
-        sums_only: !is_rate,
-        order_by: order.clone(),
-        descending: true,
-        limit: RANKING_GROUPS,
+    let filter = crate::pb::Filter {
+        year_from: year,
+        year_to: year,
+        province: province.clone(),
         ..Default::default()
     };
+    let request = crate::model::rates::ranking_request(
+        &order,
+        &[],
+        vec![by.clone()],
+        filter,
+        true,
+        RANKING_GROUPS,
+    );
     let answer = check_aggregate(request).map(|q| {
         pages
             .store
