@@ -360,40 +360,20 @@ fn query(args: QueryArgs) -> anyhow::Result<ExitCode> {
         Style::Csv
     });
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-    runtime.block_on(async {
-        let mut asker = nianbao::client::query::Asker::new(&args.remote())?;
-        let mut token = args.page_token.clone();
-        let mut first = true;
-        // An aligned table is aligned over every page, so it is printed once at the end;
-        // CSV and JSON lines are written page by page.
-        let mut whole: Option<nianbao::client::table::Table> = None;
-        loop {
-            let page = asker.ask(&question, args.limit, &token).await?;
-            if style == Style::Table {
-                match &mut whole {
-                    Some(t) => t.rows.extend(page.table.rows),
-                    None => whole = Some(page.table),
-                }
-            } else {
-                print(page.table.render(style, first))?;
-            }
-            first = false;
-            token = page.next_page_token;
-            if !args.all || token.is_empty() {
-                if let Some(table) = &whole {
-                    print(table.render(style, true))?;
-                }
-                if !page.note.is_empty() {
-                    eprintln!("{}", page.note);
-                }
-                if !token.is_empty() {
-                    eprintln!("more: add --page-token {token} (or --all)");
-                }
-                break;
-            }
-        }
-        anyhow::Ok(ExitCode::SUCCESS)
-    })
+    let pages = nianbao::client::query::Pages {
+        style,
+        limit: args.limit,
+        page_token: args.page_token.clone(),
+        all: args.all,
+    };
+    runtime.block_on(nianbao::client::query::answer(
+        &args.remote(),
+        &question,
+        &pages,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    ))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {

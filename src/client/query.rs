@@ -60,6 +60,59 @@ pub struct Page {
     pub note: String,
 }
 
+/// How an answer is printed: in what style, how many rows a page, from which page, and
+/// whether every page.
+#[derive(Debug, Clone)]
+pub struct Pages {
+    pub style: super::table::Style,
+    pub limit: u32,
+    pub page_token: String,
+    pub all: bool,
+}
+
+/// Asks `question` and writes the answer to `out`, and to `notes` how many matched and the
+/// next page's token. An aligned table is aligned over every page, so it is written once at
+/// the end; CSV and JSON lines are written page by page.
+pub async fn answer(
+    remote: &Remote,
+    question: &Question,
+    pages: &Pages,
+    out: &mut impl std::io::Write,
+    notes: &mut impl std::io::Write,
+) -> Result<(), QueryError> {
+    use super::table::Style;
+    let mut asker = Asker::new(remote)?;
+    let mut token = pages.page_token.clone();
+    let mut first = true;
+    let mut whole: Option<Table> = None;
+    loop {
+        let page = asker.ask(question, pages.limit, &token).await?;
+        if pages.style == Style::Table {
+            match &mut whole {
+                Some(t) => t.rows.extend(page.table.rows),
+                None => whole = Some(page.table),
+            }
+        } else {
+            out.write_all(page.table.render(pages.style, first).as_bytes())?;
+        }
+        first = false;
+        token = page.next_page_token;
+        if !pages.all || token.is_empty() {
+            if let Some(table) = &whole {
+                out.write_all(table.render(pages.style, true).as_bytes())?;
+            }
+            out.flush()?;
+            if !page.note.is_empty() {
+                writeln!(notes, "{}", page.note)?;
+            }
+            if !token.is_empty() {
+                writeln!(notes, "more: add --page-token {token} (or --all)")?;
+            }
+            return Ok(());
+        }
+    }
+}
+
 /// Why a question was not answered.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -69,6 +122,9 @@ pub enum QueryError {
     Unreachable { endpoint: String, why: String },
     #[error("{0}")]
     Refused(String),
+    /// Writing the answer failed (a closed pipe ends the command quietly).
+    #[error("writing the answer: {0}")]
+    Write(#[from] std::io::Error),
 }
 
 /// A connection to the server's ReportService.
