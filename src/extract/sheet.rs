@@ -320,9 +320,18 @@ fn check_biff(stream: &mut [u8], limits: &Limits) -> Result<(), Unreadable> {
                 0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 if data.len() >= 4 => {
                     touch(u16_at(0), u16_at(2));
                 }
-                0x00BD if data.len() >= 6 => {
-                    touch(u16_at(0), u16_at(2));
-                    touch(u16_at(0), u16_at(data.len() - 2));
+                0x00BD => {
+                    // MULRK: row, first column, 6 bytes a cell, last column. calamine
+                    // subtracts the columns before it checks them.
+                    let (first, last) = match data.len() {
+                        n if n >= 6 => (u16_at(2), u16_at(n - 2)),
+                        _ => return Err(broken("工作表的 MULRK 记录过短")),
+                    };
+                    if last < first || data.len() != 6 + 6 * (last - first + 1) as usize {
+                        return Err(broken("工作表的 MULRK 记录列号有误"));
+                    }
+                    touch(u16_at(0), first);
+                    touch(u16_at(0), last);
                 }
                 _ => {}
             }
@@ -966,6 +975,22 @@ mod tests {
         let bytes = ole(&[("Workbook", &biff("a", &[], &cells))]);
         let err = to_html(&bytes, Kind::Xls, &limits).unwrap_err();
         assert!(err.reason.contains("上限"), "{}", err.reason);
+        // A MULRK whose last column comes before its first (calamine subtracts them), one
+        // whose length disagrees with its columns, and a good one beside them.
+        let mulrk = |first: u16, last: u16, cells: usize| {
+            let mut d = 0u16.to_le_bytes().to_vec();
+            d.extend(first.to_le_bytes());
+            d.extend(std::iter::repeat_n([0u8, 0, 0x02, 0, 0, 0], cells).flatten());
+            d.extend(last.to_le_bytes());
+            rec(0x00BD, &d)
+        };
+        for bad in [mulrk(5, 2, 1), mulrk(0, 3, 2), rec(0x00BD, &[0, 0, 1])] {
+            let bytes = ole(&[("Workbook", &biff("a", &[], &bad))]);
+            let err = to_html(&bytes, Kind::Xls, &limits).unwrap_err();
+            assert!(err.reason.contains("MULRK"), "{}", err.reason);
+        }
+        let bytes = ole(&[("Workbook", &biff("a", &[], &mulrk(1, 2, 2)))]);
+        assert!(to_html(&bytes, Kind::Xls, &limits).is_ok());
         // Encrypted: a FILEPASS record, or an encrypted OOXML package in OLE.
         let bytes = ole(&[("Workbook", &biff("a", &rec(0x002F, &[1, 0]), &[]))]);
         let err = to_html(&bytes, Kind::Xls, &limits).unwrap_err();
