@@ -85,14 +85,9 @@ const ASSESSMENT_WORDS: [(&str, &str); 3] = [
 const FEE_WORDS: [&str; 4] = ["处理费", "收费", "费用", "收取"];
 const NOT_THE_FEE: &str = "行政事业性收费";
 
-/// The indicators of one report, in [`super::IndicatorId::ALL`] order.
-pub fn all(
-    report: &Report,
-    text: &str,
-    previous: Option<Previous<'_>>,
-    profile: &Profile,
-    body: BodyKind,
-) -> Vec<Indicator> {
+/// The indicators that read only this report and its text, in [`super::IndicatorId::ALL`]
+/// order (they come before those of [`against_previous`]).
+pub fn own(report: &Report, text: &str, profile: &Profile, body: BodyKind) -> Vec<Indicator> {
     let outline = Outline::of(text);
     vec![
         timeliness(report, body, profile),
@@ -106,8 +101,20 @@ pub fn all(
         fee_statement(report, text, &outline),
         arithmetic(report),
         narrative_matches_tables(report),
+    ]
+}
+
+/// The indicators that compare the report (and its narrative, [`text::narrative`]) with
+/// the body's report of the year before, in [`super::IndicatorId::ALL`] order.
+pub fn against_previous(
+    report: &Report,
+    narrative: Option<&str>,
+    previous: Option<Previous<'_>>,
+    profile: &Profile,
+) -> Vec<Indicator> {
+    vec![
         carry_over(report, previous.map(|p| p.report)),
-        not_copied(report, text, previous, profile.copy_threshold),
+        not_copied(report, narrative, previous, profile.copy_threshold),
     ]
 }
 
@@ -809,28 +816,12 @@ pub fn carry_over(report: &Report, previous: Option<&Report>) -> Indicator {
     Indicator::fail(id, fault, reason, ev)
 }
 
-/// The narrative sections (一, 五, 六) as far as the text bounds them, concatenated; `None`
-/// when not even section 一 is found.
-fn narrative(text: &str) -> Option<String> {
-    let outline = Outline::of(text);
-    let mut out = String::new();
-    for s in [1u8, 5, 6] {
-        if let Some(span) = outline.span(s, text.len()) {
-            if s == 6 || span.bounded {
-                out.push_str(&text[span.start..span.end]);
-                out.push('\n');
-            }
-        }
-    }
-    (!out.is_empty()).then_some(out)
-}
-
 /// Not copied from the body's previous year: the share of this year's narrative (sections
 /// 一, 五, 六) found in last year's, by [`text::SHINGLE`]-character shingles; more than
 /// `threshold` fails (宿迁: 与上年度重复率 > 50 %).
 pub fn not_copied(
     report: &Report,
-    text: &str,
+    narrative: Option<&str>,
     previous: Option<Previous<'_>>,
     threshold: f64,
 ) -> Indicator {
@@ -847,10 +838,10 @@ pub fn not_copied(
             );
         }
     }
-    let (Some(now), Some(before)) = (narrative(text), narrative(previous.text)) else {
+    let (Some(now), Some(before)) = (narrative, previous.narrative) else {
         return Indicator::not_assessable(id, "一份报告中未找到总体情况等文字部分", vec![]);
     };
-    let sim = text::similarity(&now, &before);
+    let sim = text::similarity(now, before);
     let evidence = vec![Evidence::Share {
         share: sim.share,
         jaccard: sim.jaccard,

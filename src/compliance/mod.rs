@@ -126,7 +126,7 @@ impl IndicatorId {
 }
 
 /// The verdict on one indicator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
     Pass,
@@ -137,7 +137,7 @@ pub enum Status {
 }
 
 /// Whose a failure is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fault {
     /// The document prints it: it costs points.
@@ -148,7 +148,7 @@ pub enum Fault {
 }
 
 /// What an indicator's verdict rests on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Evidence {
     /// A date and what it is (the publication date, a deadline).
@@ -184,7 +184,7 @@ pub enum Evidence {
 }
 
 /// One indicator's verdict with its evidence.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Indicator {
     pub id: IndicatorId,
     pub status: Status,
@@ -393,12 +393,74 @@ pub fn body_kind(agency: &str, report: &Report) -> BodyKind {
     BodyKind::Unknown
 }
 
-/// The previous year's report of the same body, with its text, for the cross-year
-/// indicators.
+/// The previous year's report of the same body, with its narrative (sections 一, 五 and
+/// 六: [`text::narrative`]), for the cross-year indicators.
 #[derive(Debug, Clone, Copy)]
 pub struct Previous<'a> {
     pub report: &'a Report,
-    pub text: &'a str,
+    pub narrative: Option<&'a str>,
+}
+
+/// What a report's own document decides of its compliance under one profile: the
+/// indicators that read only this report and its text, and its narrative for comparing it
+/// with the year after's. Made where the text is (at ingest, on the command line), it is
+/// kept with the stored report, so the score is made again without reading the document
+/// when the body's report of the year before arrives later ([`Basis::finish`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Basis {
+    /// The profile the own indicators were decided under (timeliness reads its deadline).
+    pub profile: String,
+    pub body: BodyKind,
+    /// The indicators of this report alone, in [`IndicatorId::ALL`] order.
+    pub own: Vec<Indicator>,
+    /// Sections 一, 五 and 六 as far as the text bounds them; `None` when not even section
+    /// 一 is found.
+    pub narrative: Option<String>,
+}
+
+impl Basis {
+    /// The basis of `report`, read from `text` (see [`assess`]), under `profile`.
+    pub fn of(report: &Report, text: &str, profile: &Profile) -> Basis {
+        let body = body_kind(&report.agency, report);
+        Basis {
+            profile: profile.name.clone(),
+            body,
+            own: indicators::own(report, text, profile, body),
+            narrative: text::narrative(text),
+        }
+    }
+
+    /// The assessment of `report` (the one this basis was made of) under `profile` (the
+    /// one it was made under), with the same body's report of the year before and its
+    /// basis when there is one.
+    pub fn finish(
+        &self,
+        report: &Report,
+        previous: Option<(&Report, &Basis)>,
+        profile: &Profile,
+    ) -> Assessment {
+        let previous = previous.map(|(report, basis)| Previous {
+            report,
+            narrative: basis.narrative.as_deref(),
+        });
+        let mut indicators = self.own.clone();
+        indicators.extend(indicators::against_previous(
+            report,
+            self.narrative.as_deref(),
+            previous,
+            profile,
+        ));
+        let scored = profile.score(&indicators);
+        Assessment {
+            profile: profile.name.clone(),
+            body: self.body,
+            indicators,
+            score: scored.score,
+            max: scored.max,
+            deductions: scored.deductions,
+            unassessed: scored.unassessed,
+        }
+    }
 }
 
 /// One report's compliance: the indicators, the score under a profile and what it deducted.
@@ -436,13 +498,26 @@ pub fn assess(
     previous: Option<(&Report, &str)>,
     profile: &Profile,
 ) -> Assessment {
-    let previous = previous.map(|(report, text)| Previous { report, text });
-    let body = body_kind(&report.agency, report);
-    let indicators = indicators::all(report, text, previous, profile, body);
+    let before = previous.map(|(report, text)| {
+        let narrative = text::narrative(text);
+        (report, narrative)
+    });
+    let previous = before.as_ref().map(|(report, narrative)| Previous {
+        report,
+        narrative: narrative.as_deref(),
+    });
+    let basis = Basis::of(report, text, profile);
+    let mut indicators = basis.own;
+    indicators.extend(indicators::against_previous(
+        report,
+        basis.narrative.as_deref(),
+        previous,
+        profile,
+    ));
     let scored = profile.score(&indicators);
     Assessment {
         profile: profile.name.clone(),
-        body,
+        body: basis.body,
         indicators,
         score: scored.score,
         max: scored.max,

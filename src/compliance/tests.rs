@@ -292,12 +292,13 @@ fn across_years_on_real_pairs() {
 
     let mut as_2020 = r21.clone();
     as_2020.year = Some(2020);
+    let n21 = super::text::narrative(&t21);
     let v = indicators::not_copied(
         &r21,
-        &t21,
+        n21.as_deref(),
         Some(Previous {
             report: &as_2020,
-            text: &t21,
+            narrative: n21.as_deref(),
         }),
         profile::DEFAULT_COPY_THRESHOLD,
     );
@@ -417,4 +418,31 @@ fn headings_are_read_by_their_words() {
     assert!(text::headings(text).is_empty());
     let hs = text::headings("四、因政府信息公开工作被申请行政复议、提起行政诉讼情况\n");
     assert_eq!((hs[0].numeral, hs[0].section), (4, 4));
+}
+
+/// A basis made where the text is, stored as JSON and finished later beside the year
+/// before's basis, scores what the whole assessment of both texts scores.
+#[test]
+fn a_stored_basis_finishes_to_the_assessment_of_the_texts() {
+    let (r, t) = load("real/xizang-sasac-2020.txt");
+    let mut before = r.clone();
+    before.year = Some(2019);
+    for name in crate::compliance::profile::builtin_names() {
+        let p = profile::builtin(name).unwrap();
+        let whole = assess(&r, &t, Some((&before, &t)), &p);
+        let basis: super::Basis =
+            serde_json::from_str(&serde_json::to_string(&super::Basis::of(&r, &t, &p)).unwrap())
+                .unwrap();
+        let before_basis = super::Basis::of(&before, &t, &p);
+        assert_eq!(
+            basis.finish(&r, Some((&before, &before_basis)), &p),
+            whole,
+            "{name}"
+        );
+        assert_eq!(
+            basis.finish(&r, None, &p),
+            assess(&r, &t, None, &p),
+            "{name}"
+        );
+    }
 }

@@ -261,3 +261,19 @@ pub fn similarity(a: &str, b: &str) -> Similarity {
         shingles: sa.len(),
     }
 }
+
+/// The narrative sections (一, 五, 六) as far as the text bounds them, concatenated (section
+/// 六 to the end); `None` when none is found: what the copying indicators compare.
+pub fn narrative(text: &str) -> Option<String> {
+    let outline = Outline::of(text);
+    let mut out = String::new();
+    for s in [1u8, 5, 6] {
+        if let Some(span) = outline.span(s, text.len()) {
+            if s == 6 || span.bounded {
+                out.push_str(&text[span.start..span.end]);
+                out.push('\n');
+            }
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
