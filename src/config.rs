@@ -82,7 +82,8 @@ pub enum QuestionArgs {
     /// Groups ranked by a metric, a rate or `reports`:
     /// `nianbao query top applications.new_received.total --by city --year 2023`.
     Top {
-        /// A metric path (`nianbao query metrics` lists them), a rate name, or `reports`.
+        /// A metric path (`nianbao query metrics` lists them), a rate name, `reports`, or
+        /// `compliance_score` (the mean score of the group's reports).
         order: String,
         /// What to group by, comma-separated: year, agency, province, city, county,
         /// township, template.

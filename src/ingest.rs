@@ -323,11 +323,11 @@ impl Ingestor {
             if store.contains(&id) {
                 return (id, None);
             }
-            let report = reader.read(&content, &Hints::from(&hints));
+            let (report, basis) = reader.read_assessed(&content, &Hints::from(&hints));
             if let Some(why) = refusal(&report) {
                 return (id, Some(Err((report, why))));
             }
-            let doc = NewDocument::new(id.clone(), &content, hints, report);
+            let doc = NewDocument::new(id.clone(), &content, hints, report, basis);
             (id, Some(Ok(doc)))
         })
         .await

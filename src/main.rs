@@ -293,7 +293,7 @@ fn reindex(args: ReindexArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
     let reader = nianbao::config::reader(&args.read).map_err(anyhow::Error::msg)?;
     let count = store
-        .reindex(|bytes, hints: &nianbao::Hints| reader.read(bytes, hints))
+        .reindex(|bytes, hints: &nianbao::Hints| reader.read_assessed(bytes, hints))
         .context("reindexing")?;
     store.close().context("closing the database")?;
     tracing::info!(reports = count, "reindexed");

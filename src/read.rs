@@ -7,6 +7,7 @@
 //! ([`crate::validate`]) appends the findings of the domain rules. The extractor's own notes
 //! (a page cut short, a font without a map) come last.
 
+use crate::compliance::{profile::default_profile, Basis};
 use crate::extract;
 use crate::model::finding::{finding, Code};
 use crate::parse::{self, Hints};
@@ -42,6 +43,16 @@ impl Reader {
             }
             Err(why) => (report_of(Err(why), hints), None),
         }
+    }
+
+    /// [`Reader::read`], with what the report's own text decides of its compliance under
+    /// the default profile ([`Basis::of`]): what the store keeps with a report, so that
+    /// its score is finished beside its body's other years without reading it again.
+    /// `None` when the document could not be read.
+    pub fn read_assessed(&self, bytes: &[u8], hints: &Hints) -> (Report, Option<Basis>) {
+        let (report, text) = self.read_with_text(bytes, hints);
+        let basis = text.map(|text| Basis::of(&report, &text, default_profile()));
+        (report, basis)
     }
 
     /// The text the table reader would see in `bytes`, or why there is none.

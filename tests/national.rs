@@ -1137,3 +1137,196 @@ async fn the_report_card_shows_a_real_report_in_a_browser() {
     assert!(status(Some(&format!("Bearer {READ}"))).starts_with("HTTP/1.1 200"));
     server.kill();
 }
+
+/// Every counted report's (id, score) as ListReports gives them, by id.
+async fn listed_scores(
+    q: &mut ReportServiceClient<Channel>,
+) -> std::collections::BTreeMap<String, Option<f64>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut token = String::new();
+    loop {
+        let page = q
+            .list_reports(nianbao::pb::ListReportsRequest {
+                page_size: 100,
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        for r in page.reports {
+            out.insert(r.id, r.compliance_score);
+        }
+        if page.next_page_token.is_empty() {
+            return out;
+        }
+        token = page.next_page_token;
+    }
+}
+
+/// GetReport's default-profile compliance of `id`.
+async fn compliance_of(q: &mut ReportServiceClient<Channel>, id: &str) -> nianbao::pb::Compliance {
+    q.get_report(nianbao::pb::GetReportRequest {
+        id: id.into(),
+        include_compliance: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .compliance
+    .expect("include_compliance answers it")
+}
+
+/// The score stored per report is the one GetReport gives, is made again for a body's
+/// year when the year before arrives after it, survives a clean stop and a SIGKILL, ranks
+/// places by their mean with Aggregate, and is in every export format.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_compliance_score_is_stored_rescored_ranked_and_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (mut server, channel) = start(&data).await;
+    let mut ingest = IngestServiceClient::new(channel.clone());
+    let mut q = ReportServiceClient::new(channel.clone());
+    let real = root().join("tests/corpus/real");
+    let store = |name: &str| Document {
+        content: std::fs::read(real.join(name)).unwrap(),
+        source: name.into(),
+        ..Default::default()
+    };
+    // The later year first: no year before to compare with yet.
+    let later = ingest
+        .ingest_one(store("fujian-pingtan-experimental-zone-2020.txt"))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let alone = compliance_of(&mut q, &later).await;
+    // The cross-year indicators' reasons.
+    let against = |c: &nianbao::pb::Compliance| -> Vec<String> {
+        c.indicators
+            .iter()
+            .filter(|i| i.id == "carry_over" || i.id == "not_copied")
+            .map(|i| i.reason.clone())
+            .collect()
+    };
+    const NONE_BEFORE: &str = "没有上一年度的报告";
+    assert_eq!(against(&alone), [NONE_BEFORE, NONE_BEFORE]);
+    assert_eq!(alone.previous, "");
+    assert_eq!(listed_scores(&mut q).await[&later], alone.score);
+    // The year before arrives: the later year is scored against it, in GetReport and in
+    // what ListReports and Aggregate read.
+    let before = ingest
+        .ingest_one(store("fujian-pingtan-experimental-zone-2019.txt"))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let linked = compliance_of(&mut q, &later).await;
+    assert_eq!(linked.previous, before);
+    assert!(
+        against(&linked).iter().all(|r| r != NONE_BEFORE),
+        "{linked:?}"
+    );
+    assert_eq!(listed_scores(&mut q).await[&later], linked.score);
+
+    ingest_real_reports(channel).await;
+    let scores = listed_scores(&mut q).await;
+    let scored = scores.values().filter(|s| s.is_some()).count();
+    assert!(
+        scored > 40,
+        "only {scored} of {} reports scored",
+        scores.len()
+    );
+    for (id, score) in &scores {
+        let c = compliance_of(&mut q, id).await;
+        assert_eq!(*score, c.score, "{id}");
+    }
+
+    // Provinces ranked by their reports' mean score, highest first; each mean is the mean
+    // of the scores ListReports gives for the reports the province counts.
+    let ranking = aggregate(
+        &mut q,
+        AggregateRequest {
+            group_by: vec!["province".into()],
+            order_by: "compliance_score".into(),
+            descending: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let means: Vec<f64> = ranking
+        .groups
+        .iter()
+        .filter_map(|g| g.compliance.as_ref().unwrap().mean)
+        .collect();
+    assert!(means.len() > 10, "{ranking:?}");
+    assert!(means.windows(2).all(|w| w[0] >= w[1]), "{means:?}");
+    let top = &ranking.groups[0];
+    let listed = q
+        .list_reports(nianbao::pb::ListReportsRequest {
+            filter: Some(Filter {
+                province: top.key[0].clone(),
+                ..Default::default()
+            }),
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .reports;
+    let counted: Vec<f64> = listed
+        .iter()
+        .filter(|r| r.latest)
+        .filter_map(|r| r.compliance_score)
+        .collect();
+    let c = top.compliance.as_ref().unwrap();
+    assert_eq!(c.scored, counted.len() as u64);
+    assert_eq!(c.scored + c.unscored, top.reports);
+    let mean = counted.iter().sum::<f64>() / counted.len() as f64;
+    assert!((c.mean.unwrap() - mean).abs() < 1e-9, "{c:?} vs {mean}");
+    assert_eq!(c.profile, "default");
+
+    // Exports carry the score: CSV and JSON lines as numbers, Parquet as DOUBLE.
+    let jsonl = dir.path().join("reports.jsonl");
+    let out = export(server.port, &["--format", "jsonl", jsonl.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in std::fs::read_to_string(&jsonl).unwrap().lines() {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        let id = row["id"].as_str().unwrap();
+        // (serde_json's default float parser is not exact to the last bit.)
+        match (row["compliance_score"].as_f64(), scores[id]) {
+            (Some(a), Some(b)) => assert!(close(a, b), "{id}: {a} exported, {b} listed"),
+            (a, b) => assert_eq!(a, b, "{id}"),
+        }
+    }
+    let parquet = dir.path().join("reports.parquet");
+    let out = export(server.port, &[parquet.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let typed = duckdb(&format!(
+        "SELECT typeof(compliance_score), count(compliance_score) FROM '{}' GROUP BY 1",
+        parquet.display()
+    ));
+    assert_eq!(typed, vec![format!("DOUBLE\t{scored}")]);
+
+    // A SIGKILL (the index replayed from the records), then a clean stop (read back from
+    // the snapshot): the same scores.
+    server.kill();
+    let (mut server, channel) = start(&data).await;
+    let mut q = ReportServiceClient::new(channel);
+    assert_eq!(listed_scores(&mut q).await, scores);
+    server.signal(libc::SIGTERM);
+    assert!(server.wait().success());
+    let (_server, channel) = start(&data).await;
+    let mut q = ReportServiceClient::new(channel);
+    assert_eq!(listed_scores(&mut q).await, scores);
+}

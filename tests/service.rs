@@ -315,7 +315,12 @@ async fn ingest_query_restart_and_reindex() {
 
     // Reindex in place gives the same answers.
     let store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.reindex(nianbao::parse_document).unwrap(), files.len());
+    assert_eq!(
+        store
+            .reindex(|b: &[u8], h: &nianbao::Hints| nianbao::Reader::default().read_assessed(b, h))
+            .unwrap(),
+        files.len()
+    );
     drop(store);
     let server = Running::start(dir.path(), ServerOptions::default()).await;
     assert_eq!(new_received_by_year(server.channel().await).await, want);

@@ -670,6 +670,7 @@ mod tests {
                 agency: format!("agency {seq}"),
                 ..Default::default()
             }),
+            basis_zstd: Vec::new(),
         }
     }
 

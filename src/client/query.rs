@@ -5,6 +5,9 @@
 
 use std::path::PathBuf;
 
+/// The ordering that ranks groups by their reports' mean compliance score.
+const SCORE: &str = "compliance_score";
+
 use tonic::transport::Channel;
 
 use super::table::{Cell, Table};
@@ -201,8 +204,12 @@ impl Asker {
                 let mut columns: Vec<String> = answer.group_by.clone();
                 columns.push("reports".into());
                 columns.extend(metrics.iter().cloned());
+                let by_score = order == SCORE;
                 if is_rate {
                     columns.extend([order.clone(), "numerator".into(), "denominator".into()]);
+                }
+                if by_score {
+                    columns.extend([SCORE.to_owned(), "scored".into()]);
                 }
                 let mut table = Table::new(columns);
                 for group in &answer.groups {
@@ -225,6 +232,11 @@ impl Asker {
                         row.push(rate.and_then(|r| r.value).map_or(Cell::Empty, Cell::Share));
                         row.push(rate.map_or(Cell::Empty, |r| Cell::Num(r.numerator)));
                         row.push(rate.map_or(Cell::Empty, |r| Cell::Num(r.denominator)));
+                    }
+                    if by_score {
+                        let c = group.compliance.clone().unwrap_or_default();
+                        row.push(c.mean.map_or(Cell::Empty, Cell::Num));
+                        row.push(Cell::Int(c.scored as i64));
                     }
                     table.push(row);
                 }

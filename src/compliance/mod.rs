@@ -432,17 +432,13 @@ impl Basis {
 
     /// The assessment of `report` (the one this basis was made of) under `profile` (the
     /// one it was made under), with the same body's report of the year before and its
-    /// basis when there is one.
+    /// narrative (its basis's) when there is one.
     pub fn finish(
         &self,
         report: &Report,
-        previous: Option<(&Report, &Basis)>,
+        previous: Option<Previous<'_>>,
         profile: &Profile,
     ) -> Assessment {
-        let previous = previous.map(|(report, basis)| Previous {
-            report,
-            narrative: basis.narrative.as_deref(),
-        });
         let mut indicators = self.own.clone();
         indicators.extend(indicators::against_previous(
             report,

@@ -47,6 +47,13 @@ pub fn builtin(name: &str) -> Option<Profile> {
         .map(|(_, json)| Profile::from_json(json).expect("a shipped profile is valid"))
 }
 
+/// The default profile, parsed once: the one the store scores every report under (what
+/// rankings and exports show).
+pub fn default_profile() -> &'static Profile {
+    static DEFAULT: std::sync::OnceLock<Profile> = std::sync::OnceLock::new();
+    DEFAULT.get_or_init(|| builtin(DEFAULT_PROFILE).expect("the default profile is shipped"))
+}
+
 /// How reports are scored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -434,11 +434,11 @@ fn a_stored_basis_finishes_to_the_assessment_of_the_texts() {
             serde_json::from_str(&serde_json::to_string(&super::Basis::of(&r, &t, &p)).unwrap())
                 .unwrap();
         let before_basis = super::Basis::of(&before, &t, &p);
-        assert_eq!(
-            basis.finish(&r, Some((&before, &before_basis)), &p),
-            whole,
-            "{name}"
-        );
+        let previous = Previous {
+            report: &before,
+            narrative: before_basis.narrative.as_deref(),
+        };
+        assert_eq!(basis.finish(&r, Some(previous), &p), whole, "{name}");
         assert_eq!(
             basis.finish(&r, None, &p),
             assess(&r, &t, None, &p),

@@ -61,7 +61,7 @@ pub enum ExportError {
 }
 
 /// The fixed columns before the metrics, in order.
-pub const COLUMNS: [&str; 15] = [
+pub const COLUMNS: [&str; 16] = [
     "id",
     "agency",
     "province",
@@ -76,6 +76,7 @@ pub const COLUMNS: [&str; 15] = [
     "errors",
     "warnings",
     "infos",
+    "compliance_score",
     "source",
 ];
 
@@ -120,6 +121,11 @@ impl Row<'_> {
             "errors" => r.errors.to_string().into(),
             "warnings" => r.warnings.to_string().into(),
             "infos" => r.infos.to_string().into(),
+            "compliance_score" => r
+                .compliance_score
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+                .into(),
             _ => r.source.as_str().into(),
         }
     }

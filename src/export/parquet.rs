@@ -86,6 +86,12 @@ impl Parquet {
                     false,
                     Gathered::Int64(Vec::new()),
                 ),
+                "compliance_score" => (
+                    Physical::DOUBLE,
+                    Repetition::OPTIONAL,
+                    false,
+                    Gathered::OptionalDouble(Vec::new(), Vec::new()),
+                ),
                 "id" | "template" => (
                     Physical::BYTE_ARRAY,
                     Repetition::REQUIRED,
@@ -213,6 +219,7 @@ impl Sink for Parquet {
                     push_optional(v, d, text)
                 }
                 Gathered::OptionalInt32(v, d) => push_optional(v, d, r.year),
+                Gathered::OptionalDouble(v, d) => push_optional(v, d, r.compliance_score),
                 Gathered::Flag(v) => v.push(r.latest),
                 Gathered::Int64(v) => v.push(i64::from(match COLUMNS[i] {
                     "errors" => r.errors,

@@ -59,6 +59,8 @@ pub enum Order {
     Sum(usize),
     /// The value of the query's `rates[i]`; groups without one come last.
     Rate(usize),
+    /// The group's mean compliance score; groups without a scored report come last.
+    Score,
 }
 
 /// A year as the group key prints it ("" for none), for ordering without allocating.
@@ -86,6 +88,8 @@ pub struct Ranking {
     pub limit: Option<usize>,
     /// Groups of fewer reports are left out.
     pub min_reports: u64,
+    /// Also each group's mean compliance score (implied by [`Order::Score`]).
+    pub compliance: bool,
 }
 
 impl Index {
@@ -201,7 +205,9 @@ impl Index {
             (Some((c, _)), _) => c.len(),
             (None, _) => self.rows.len(),
         };
-        let whole = totals
+        let scores = ranking.compliance || ranking.order == Order::Score;
+        // The per-year totals keep no scores.
+        let whole = (totals && !scores)
             .then(|| self.answer_from_totals(&selector, metrics, rates, group_by))
             .flatten();
         let split = whole.is_none()
@@ -209,7 +215,7 @@ impl Index {
             && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
         let part = |range: std::ops::Range<usize>| {
             let rows = self.select_part(&selector, candidates.as_ref(), range);
-            self.partial(&rows, metrics, rates, group_by)
+            self.partial(&rows, metrics, rates, group_by, scores)
         };
         let whole = if let Some(whole) = whole {
             whole
@@ -261,6 +267,15 @@ impl Index {
                                 RATES[r].to_rate(num, den, reports)
                             })
                             .collect(),
+                        compliance: scores.then(|| {
+                            let (sum, scored) = whole.scores[g];
+                            pb::GroupCompliance {
+                                mean: (scored > 0).then(|| sum / scored as f64),
+                                scored,
+                                unscored: whole.reports[g] - scored,
+                                profile: crate::compliance::profile::DEFAULT_PROFILE.to_owned(),
+                            }
+                        }),
                     }
                 })
                 .collect(),
@@ -295,6 +310,10 @@ impl Index {
                     let (num, den, _) = r[g];
                     (den != 0.0).then(|| num / den)
                 }),
+                Order::Score => whole
+                    .scores
+                    .get(g)
+                    .and_then(|&(sum, scored)| (scored > 0).then(|| sum / scored as f64)),
             }
         };
         let by_value = |a: &u32, b: &u32| -> Ordering {
@@ -393,6 +412,7 @@ impl Index {
             reports: Vec::new(),
             sums: metrics.iter().map(|_| (Vec::new(), Vec::new())).collect(),
             rates: rates.iter().map(|_| Vec::new()).collect(),
+            scores: Vec::new(),
         };
         for (year, t) in years {
             let mut key = [0u32; MAX_DIMS];
@@ -427,13 +447,15 @@ impl Index {
         Some(out)
     }
 
-    /// The groups, report counts, sums and rate parts of some selected rows.
+    /// The groups, report counts, sums and rate parts of some selected rows, and with
+    /// `scores` their compliance scores' (sum, count).
     fn partial(
         &self,
         rows: &[u32],
         metrics: &[usize],
         rates: &[usize],
         group_by: &[Dim],
+        scores: bool,
     ) -> Partial {
         let (group_of, keys) = self.group(rows, group_by);
         let n = keys.len();
@@ -459,11 +481,24 @@ impl Index {
             .iter()
             .map(|&r| self.rate_sums(&RATES[r], rows, &group_of, n))
             .collect();
+        let mut score_sums = Vec::new();
+        if scores {
+            score_sums = vec![(0.0, 0u64); n];
+            for (&r, &g) in rows.iter().zip(&group_of) {
+                let s = self.scores[r as usize];
+                if !s.is_nan() {
+                    let o = &mut score_sums[g as usize];
+                    o.0 += s;
+                    o.1 += 1;
+                }
+            }
+        }
         Partial {
             keys,
             reports,
             sums,
             rates,
+            scores: score_sums,
         }
     }
 
@@ -550,6 +585,8 @@ pub(super) struct Partial {
     pub(super) reports: Vec<u64>,
     pub(super) sums: Vec<(Vec<f64>, Vec<u64>)>,
     pub(super) rates: Vec<Vec<(f64, f64, u64)>>,
+    /// Per group, the (sum, count) of its compliance scores; empty when not asked for.
+    pub(super) scores: Vec<(f64, u64)>,
 }
 
 impl Partial {
@@ -567,6 +604,9 @@ impl Partial {
                 for rate in &mut self.rates {
                     rate.push((0.0, 0.0, 0));
                 }
+                if !other.scores.is_empty() {
+                    self.scores.push((0.0, 0));
+                }
                 self.keys.len() - 1
             });
             self.reports[g] += other.reports[h];
@@ -578,6 +618,10 @@ impl Partial {
                 rate[g].0 += r2[h].0;
                 rate[g].1 += r2[h].1;
                 rate[g].2 += r2[h].2;
+            }
+            if let Some(&(sum, scored)) = other.scores.get(h) {
+                self.scores[g].0 += sum;
+                self.scores[g].1 += scored;
             }
         }
         self

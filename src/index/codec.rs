@@ -3,8 +3,8 @@
 
 /// The snapshot version this build writes and reads (2: rows name the report their
 /// cross-year findings compare with; 3: rows hold their division code, publication date
-/// and whether they are a rendition).
-pub(super) const VERSION: u32 = 3;
+/// and whether they are a rendition; 4: each row's compliance score).
+pub(super) const VERSION: u32 = 4;
 
 /// Why a snapshot was not read. The store rebuilds the index from the stored reports then.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

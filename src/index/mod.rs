@@ -203,6 +203,9 @@ pub struct Index {
     /// whole-index scans read 5 bytes a row, not a row's 80.
     years: Vec<i32>,
     latest: Vec<bool>,
+    /// Each row's compliance score under the default profile (NaN: none), set by the store
+    /// as it links the report to its neighbouring years.
+    scores: Vec<f64>,
     /// Exact sums per year, for aggregates by year over everything.
     totals: Totals,
 }
@@ -329,6 +332,7 @@ impl Index {
             agency_text: Some((String::new(), Vec::new())),
             years: Vec::new(),
             latest: Vec::new(),
+            scores: Vec::new(),
             totals: Totals::default(),
         }
     }
@@ -620,6 +624,7 @@ impl Index {
         });
         self.years.push(self.rows[at as usize].year);
         self.latest.push(counted);
+        self.scores.push(f64::NAN);
         self.ids.push(key);
         self.by_id.insert(&self.ids, key, at);
         for (m, column) in self.columns.iter_mut().enumerate() {
@@ -649,6 +654,18 @@ impl Index {
             let id = self.strings.intern(prefix);
             self.post((CODE_POSTINGS, id), at);
         }
+    }
+
+    /// Sets the compliance score of the report in row `r` (`None`: it has none).
+    pub fn set_score(&mut self, r: u32, score: Option<f64>) {
+        self.scores[r as usize] = score.unwrap_or(f64::NAN);
+    }
+
+    /// The compliance score of the report in row `r` under the default profile, if it has
+    /// one.
+    pub fn score(&self, r: u32) -> Option<f64> {
+        let s = self.scores[r as usize];
+        (!s.is_nan()).then_some(s)
     }
 
     /// Replaces the cross-year findings of the report in row `r`, now made against the
@@ -705,6 +722,7 @@ impl Index {
             latest: row.latest,
             published: date_text(row.published),
             findings: Vec::new(),
+            compliance_score: self.score(i),
         }
     }
 
@@ -736,6 +754,7 @@ impl Index {
             values,
             absent,
             published: summary.published,
+            compliance_score: summary.compliance_score,
         }
     }
 

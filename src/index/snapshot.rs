@@ -156,6 +156,13 @@ impl Index {
             c.encode(&mut sink.out);
             sink.spill_if_full()?;
         }
+        put_u64(&mut sink.out, self.scores.len() as u64);
+        for chunk in self.scores.chunks(1 << 16) {
+            for s in chunk {
+                sink.out.extend_from_slice(&s.to_le_bytes());
+            }
+            sink.spill_if_full()?;
+        }
         sink.finish()
     }
 
@@ -246,8 +253,15 @@ impl Index {
                 return Err(damaged("a column's length differs from the row count"));
             }
         }
+        if get_len(input, 8)? != n {
+            return Err(damaged("the scores' count differs from the row count"));
+        }
+        for _ in 0..n {
+            let s = f64::from_le_bytes(take(input, 8)?.try_into().expect("8 bytes"));
+            index.scores.push(s);
+        }
         if !input.is_empty() {
-            return Err(damaged("bytes after the last column"));
+            return Err(damaged("bytes after the scores"));
         }
         index.by_id.reserve(n);
         index.bodies.reserve(n);

@@ -413,23 +413,25 @@ proptest::proptest! {
     #[test]
     fn a_ranked_page_is_a_slice_of_the_whole_ranking(
         reports in proptest::collection::vec(
-            (0u8..9, 2019i32..2023, 0u32..40, 0u32..40, 0u32..40), 1..80),
-        order in 0usize..4,
+            (0u8..9, 2019i32..2023, 0u32..40, 0u32..40, 0u32..40, proptest::option::of(0u8..101)), 1..80),
+        order in 0usize..5,
         descending in proptest::bool::ANY,
         offset in 0usize..12,
         limit in proptest::option::of(1usize..8),
         min_reports in 0u64..4,
     ) {
         let mut index = Index::new();
-        for (i, (body, year, new, closed, disclosed)) in reports.iter().enumerate() {
+        for (i, (body, year, new, closed, disclosed, score)) in reports.iter().enumerate() {
             let agency = format!("测试{body}县人民政府");
             let r = report(&format!("r{i}"), &agency, *year, *new as f64, *closed as f64, (*disclosed).min(*closed) as f64);
             index.insert(&r, i as u64 + 1, &[]);
+            index.set_score(i as u32, score.map(f64::from));
         }
         let m = catalogue::index_of("applications.new_received.total").unwrap();
-        let order = [Order::Key, Order::Reports, Order::Sum(0), Order::Rate(0)][order];
+        let order = [Order::Key, Order::Reports, Order::Sum(0), Order::Rate(0), Order::Score][order];
         let dims = [Dim::Agency, Dim::Year];
-        let all = index.aggregate(&[m], &[0], &dims, &Selection::default());
+        let every = Ranking { compliance: true, ..Ranking::default() };
+        let all = index.rank(&[m], &[0], &dims, &Selection::default(), &every);
         let mut want: Vec<&pb::Group> =
             all.groups.iter().filter(|g| g.reports >= min_reports).collect();
         let value = |g: &pb::Group| match order {
@@ -437,6 +439,7 @@ proptest::proptest! {
             Order::Reports => Some(g.reports as f64),
             Order::Sum(_) => (g.sums[0].reports > 0).then_some(g.sums[0].sum),
             Order::Rate(_) => g.rates[0].value,
+            Order::Score => g.compliance.as_ref().and_then(|c| c.mean),
         };
         match order {
             Order::Key if descending => want.reverse(),
@@ -449,7 +452,7 @@ proptest::proptest! {
                 (None, None) => std::cmp::Ordering::Equal,
             }),
         }
-        let ranking = Ranking { order, descending, offset, limit, min_reports };
+        let ranking = Ranking { order, descending, offset, limit, min_reports, compliance: true };
         let got = index.rank(&[m], &[0], &dims, &Selection::default(), &ranking);
         proptest::prop_assert_eq!(got.total_groups as usize, want.len());
         proptest::prop_assert_eq!(got.reports, all.reports);
@@ -483,6 +486,7 @@ fn partials_merge_by_table_and_by_hash_alike() {
             .iter()
             .map(|&r| (r as f64, 2.0 * r as f64, r))
             .collect()],
+        scores: Vec::new(),
     };
     for second in [0u32, 7] {
         let a = part(&[[5, second], [9, second]], &[1, 2]);

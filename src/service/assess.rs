@@ -1,6 +1,9 @@
-//! A stored report's compliance (GetReport's `include_compliance`, the report card): its
-//! text and its body's report of the year before come from the store, are read with the
-//! server's one reader on the blocking pool, then [`crate::compliance::assess`] scores them.
+//! A stored report's compliance (GetReport's `include_compliance`, the report card). Under
+//! the default profile, the basis stored at ingest is finished beside the year before's,
+//! as the store scores reports for rankings. Under another profile (or for a report stored
+//! without a basis), its text and its body's report of the year before come from the
+//! store, are read with the server's one reader on the blocking pool, then
+//! [`crate::compliance::assess`] scores them.
 
 use crate::compliance::{self, Profile};
 use crate::model::form::body_key;
@@ -38,6 +41,33 @@ pub(super) async fn compliance(
     let reader = reader.clone();
     let id = id.to_owned();
     tokio::task::spawn_blocking(move || -> Result<Compliance, ServiceError> {
+        // Under the default profile the basis stored at ingest is finished as the store
+        // finished it for rankings: the same score, without reading the document again.
+        if profile.name == compliance::profile::DEFAULT_PROFILE {
+            if let Some(basis) = store.basis(&id)? {
+                let before = match &previous {
+                    Some(p) => store.get(p)?.map(|r| (r, store.basis(p))),
+                    None => None,
+                };
+                let before = match before {
+                    Some((r, Ok(b))) => Some((r, b)),
+                    Some((_, Err(e))) => return Err(e.into()),
+                    None => None,
+                };
+                let assessment = basis.finish(
+                    &report,
+                    before.as_ref().map(|(report, basis)| compliance::Previous {
+                        report,
+                        narrative: basis.as_ref().and_then(|b| b.narrative.as_deref()),
+                    }),
+                    &profile,
+                );
+                return Ok(compliance::render::to_proto(
+                    &assessment,
+                    before.as_ref().map_or("", |(r, _)| r.id.as_str()),
+                ));
+            }
+        }
         let text_of = |id: &str| -> Result<String, ServiceError> {
             Ok(match store.document(id)? {
                 Some((content, hints)) => reader

@@ -317,13 +317,15 @@ mod tests {
     fn handler() -> (tempfile::TempDir, QueryHandler, String) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let report = crate::parse_document(REPORT.as_bytes(), &Hints::default());
+        let (report, basis) =
+            crate::Reader::default().read_assessed(REPORT.as_bytes(), &Hints::default());
         let id = report_id(REPORT.as_bytes());
         let doc = NewDocument::new(
             id.clone(),
             REPORT.as_bytes(),
             DocumentHints::default(),
             report,
+            basis,
         )
         .unwrap();
         store.commit(vec![doc]).unwrap();

@@ -159,6 +159,7 @@ pub(super) fn check_aggregate(request: AggregateRequest) -> Result<AggregateQuer
         page_token,
         min_reports,
         include_unplaced,
+        include_compliance,
     } = request;
     let mut selection = check_filter(filter)?;
     let mut rates = check_rates(&rates, sums_only)?;
@@ -199,6 +200,7 @@ pub(super) fn check_aggregate(request: AggregateRequest) -> Result<AggregateQuer
         offset: decode_group_token(&page_token, fingerprint)?,
         limit: (limit > 0).then_some(limit as usize),
         min_reports,
+        compliance: include_compliance || order == Order::Score,
     };
     Ok(AggregateQuery {
         metrics,
@@ -279,10 +281,11 @@ pub(super) fn check_order(
     match order_by {
         "" | "key" => Ok(Order::Key),
         "reports" => Ok(Order::Reports),
+        "compliance_score" => Ok(Order::Score),
         other => {
             let known: Vec<&str> = RATES.iter().map(|r| r.name).collect();
             Err(invalid(format!(
-                "order_by {other:?}: use \"key\", \"reports\", a metric path (ListMetrics lists them) or a rate ({})",
+                "order_by {other:?}: use \"key\", \"reports\", \"compliance_score\", a metric path (ListMetrics lists them) or a rate ({})",
                 known.join(", ")
             )))
         }

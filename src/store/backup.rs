@@ -39,7 +39,7 @@ use super::{
 };
 use crate::model::catalogue;
 use crate::model::id::{hex_of, report_id, ID_BYTES};
-use crate::pb::{BackupRecord, StoredDocument};
+use crate::pb::{BackupRecord, StoredDocument, StoredReport};
 
 /// The file a restore keeps in the data directory until every record is stored.
 pub const RESTORE_MARKER: &str = "RESTORE_UNFINISHED";
@@ -97,6 +97,7 @@ fn backup_record(key: &[u8], bytes: &[u8]) -> Result<BackupRecord, StoreError> {
         id: stored.id,
         document: Some(document),
         report: Some(report),
+        basis_zstd: stored.basis_zstd,
     })
 }
 
@@ -267,13 +268,19 @@ fn to_document(record: BackupRecord) -> Result<NewDocument, BadRecord> {
         url,
     };
     let seq = record.seq;
-    NewDocument::compressed(id.clone(), content_len, content_zstd, hints, report).map_err(|e| {
-        BadRecord {
-            seq,
-            id,
-            why: e.to_string(),
-        }
+    let bad = |why: String| BadRecord {
+        seq,
+        id: id.clone(),
+        why,
+    };
+    let basis = record::basis(&StoredReport {
+        id: record.id.clone(),
+        basis_zstd: record.basis_zstd,
+        ..StoredReport::default()
     })
+    .map_err(|e| bad(e.to_string()))?;
+    NewDocument::compressed(id.clone(), content_len, content_zstd, hints, report, basis)
+        .map_err(|e| bad(e.to_string()))
 }
 
 /// A restore under way: records in, committed in batches, in seq order. See the module doc.
@@ -407,7 +414,8 @@ mod tests {
             base.replace("朝阳区", district)
                 .replace("2022", &year.to_string())
         );
-        let mut report = crate::parse_document(text.as_bytes(), &crate::Hints::default());
+        let (mut report, basis) =
+            crate::Reader::default().read_assessed(text.as_bytes(), &crate::Hints::default());
         edit(&mut report);
         NewDocument::new(
             report_id(text.as_bytes()),
@@ -417,6 +425,7 @@ mod tests {
                 ..Default::default()
             },
             report,
+            basis,
         )
         .unwrap()
     }

@@ -2,6 +2,7 @@
 //! then put in the index. On error nothing in the batch may be acknowledged.
 
 use super::{id_key, record, years, DocumentHints, Store, StoreError};
+use crate::compliance::Basis;
 use crate::index::Placed;
 use crate::model::id::IdBytes;
 use crate::pb::{Report, StoredDocument};
@@ -17,6 +18,8 @@ pub struct NewDocument {
     record: Vec<u8>,
     /// The report as it is stored (id and source set), in `record` already.
     report: Report,
+    /// Its compliance basis, in `record` already.
+    basis: Option<Basis>,
 }
 
 impl NewDocument {
@@ -27,9 +30,10 @@ impl NewDocument {
         content: &[u8],
         hints: DocumentHints,
         report: Report,
+        basis: Option<Basis>,
     ) -> Result<Self, StoreError> {
         let content_zstd = record::compress(content)?;
-        NewDocument::compressed(id, content.len() as u64, content_zstd, hints, report)
+        NewDocument::compressed(id, content.len() as u64, content_zstd, hints, report, basis)
     }
 
     /// A document whose bytes are compressed already, as a backup holds them: a restore
@@ -40,6 +44,7 @@ impl NewDocument {
         content_zstd: Vec<u8>,
         hints: DocumentHints,
         mut report: Report,
+        basis: Option<Basis>,
     ) -> Result<Self, StoreError> {
         let key: IdBytes = id_key(&id)?;
         report.id = id.clone();
@@ -55,12 +60,18 @@ impl NewDocument {
             published: hints.published,
             url: hints.url,
         };
-        let record = record::encode(&key, &report, document)?;
+        let record = record::encode(
+            &key,
+            &report,
+            record::compress_basis(basis.as_ref())?,
+            document,
+        )?;
         Ok(NewDocument {
             id,
             content_len,
             record,
             report,
+            basis,
         })
     }
 
@@ -140,6 +151,7 @@ impl Store {
         let mut next_seq = writer.next_seq;
         let mut results = Vec::with_capacity(docs.len());
         let mut fresh = Batch::default();
+        let mut bases = Vec::with_capacity(docs.len());
         for doc in docs {
             if let Some(duplicate) = self.duplicate(&doc.id, &fresh, &results)? {
                 results.push(duplicate);
@@ -147,6 +159,7 @@ impl Store {
             }
             self.inner.log.insert(next_seq.to_be_bytes(), doc.record)?;
             fresh.push(next_seq, results.len(), &doc.id);
+            bases.push(doc.basis);
             // Where it stands among its body's reports is the index's to say, below.
             results.push(CommitResult {
                 committed: Committed::Stored,
@@ -158,8 +171,13 @@ impl Store {
         writer.next_seq = next_seq;
         {
             let mut index = self.inner.index.write().unwrap_or_else(|p| p.into_inner());
-            for &(seq, at) in &fresh.stored {
-                results[at].committed = match years::insert(&mut index, &results[at].report, seq) {
+            for (&(seq, at), basis) in fresh.stored.iter().zip(&bases) {
+                let stored = years::Stored {
+                    report: &results[at].report,
+                    basis: basis.as_ref(),
+                    seq,
+                };
+                results[at].committed = match years::insert(&mut index, stored, self) {
                     Some(Placed::Revision { supersedes }) => Committed::Revision { supersedes },
                     Some(Placed::Rendition { of, .. }) => Committed::Rendition { of },
                     Some(Placed::New) | None => Committed::Stored,

@@ -297,6 +297,15 @@ impl Store {
         }
     }
 
+    /// The compliance basis stored with the report `id` (see [`crate::compliance::Basis`]);
+    /// `None` when it is not stored or has none.
+    pub fn basis(&self, id: &str) -> Result<Option<crate::compliance::Basis>, StoreError> {
+        match self.seq_of_id(id)? {
+            Some(seq) => record::basis(&self.record(seq)?),
+            None => Ok(None),
+        }
+    }
+
     /// The in-memory index, for queries. Hold the guard briefly: a commit waits for it.
     pub fn index(&self) -> RwLockReadGuard<'_, Index> {
         self.inner.index.read().unwrap_or_else(|p| p.into_inner())
@@ -341,7 +350,10 @@ impl Store {
     /// Parses every stored document again with `parse` (given the hints stored with it, in
     /// the form `parse` takes) and rewrites its record in place, then rebuilds the index
     /// (and with it the cross-year findings). Returns how many were reparsed.
-    pub fn reindex<H>(&self, parse: impl Fn(&[u8], &H) -> Report) -> Result<usize, StoreError>
+    pub fn reindex<H>(
+        &self,
+        parse: impl Fn(&[u8], &H) -> (Report, Option<crate::compliance::Basis>),
+    ) -> Result<usize, StoreError>
     where
         H: for<'h> From<&'h DocumentHints>,
     {
@@ -361,15 +373,21 @@ impl Store {
             let seq = seq_of(&key)?;
             let stored = record::decode(seq, &bytes)?;
             let (content, hints) = record::document(&stored)?;
-            let mut report = parse(&content, &H::from(&hints));
+            let (mut report, basis) = parse(&content, &H::from(&hints));
             report.id = crate::model::id::hex_of(&stored.id);
             report.source = hints.source;
             let id: IdBytes = id_key(&report.id)?;
             let document = stored.document.unwrap_or_default();
+            let basis_zstd = record::compress_basis(basis.as_ref())?;
             self.inner
                 .log
-                .insert(&key, record::encode(&id, &report, document)?)?;
-            years::insert(&mut index, &report, seq);
+                .insert(&key, record::encode(&id, &report, basis_zstd, document)?)?;
+            let new = years::Stored {
+                report: &report,
+                basis: basis.as_ref(),
+                seq,
+            };
+            years::insert(&mut index, new, self);
             count += 1;
         }
         self.sync()?;
@@ -400,5 +418,12 @@ fn corrupt(key: &str, why: &str) -> StoreError {
     StoreError::Corrupt {
         key: key.to_owned(),
         why: why.to_owned(),
+    }
+}
+
+impl years::Records for Store {
+    fn scored(&self, seq: u64) -> Result<(Report, Option<crate::compliance::Basis>), StoreError> {
+        let record = self.record(seq)?;
+        Ok((record::report(&record)?, record::basis(&record)?))
     }
 }

@@ -1,9 +1,11 @@
 //! The one record the store writes per report ([`StoredReport`] in store.proto): its id, its
-//! Report compressed apart (a replay reads it without the document), and its document.
+//! Report compressed apart (a replay reads it without the document), its compliance basis
+//! and its document.
 
 use prost::Message;
 
 use super::{corrupt, DocumentHints, StoreError};
+use crate::compliance::Basis;
 use crate::model::id::{hex_of, IdBytes, ID_BYTES};
 use crate::pb::{Report, StoredDocument, StoredReport};
 
@@ -48,18 +50,46 @@ pub(super) fn compress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     compress_with(bytes, |c| &mut c.document)
 }
 
-/// The record of `report` (id and source set) and its stored `document`.
+/// The record of `report` (id and source set), its compliance basis (its JSON compressed
+/// already: [`compress_basis`]; empty for none) and its stored `document`.
 pub(super) fn encode(
     id: &IdBytes,
     report: &Report,
+    basis_zstd: Vec<u8>,
     document: StoredDocument,
 ) -> std::io::Result<Vec<u8>> {
     Ok(StoredReport {
         id: id.to_vec(),
         report_zstd: compress_with(&report.encode_to_vec(), |c| &mut c.report)?,
         document: Some(document),
+        basis_zstd,
     }
     .encode_to_vec())
+}
+
+/// A compliance basis as its record keeps it: JSON, compressed like the report.
+pub(super) fn compress_basis(basis: Option<&Basis>) -> std::io::Result<Vec<u8>> {
+    match basis {
+        Some(basis) => {
+            let json = serde_json::to_vec(basis).map_err(std::io::Error::other)?;
+            compress_with(&json, |c| &mut c.report)
+        }
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The record's compliance basis; `None` when it has none (the text was not read, or the
+/// record came from an older server).
+pub(super) fn basis(record: &StoredReport) -> Result<Option<Basis>, StoreError> {
+    if record.basis_zstd.is_empty() {
+        return Ok(None);
+    }
+    let id = || hex_of(&record.id);
+    let json = zstd::decode_all(record.basis_zstd.as_slice())
+        .map_err(|e| corrupt(&id(), &format!("compliance basis: {e}")))?;
+    serde_json::from_slice(&json)
+        .map(Some)
+        .map_err(|e| corrupt(&id(), &format!("compliance basis: {e}")))
 }
 
 /// A record as read from the `log` tree under `seq`.

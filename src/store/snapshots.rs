@@ -268,8 +268,15 @@ impl Store {
         for entry in self.inner.log.range(seq.to_be_bytes()..) {
             let (key, bytes) = entry?;
             let seq = seq_of(&key)?;
-            let report = record::report(&record::decode(seq, &bytes)?)?;
-            years::insert(index, &report, seq);
+            let stored = record::decode(seq, &bytes)?;
+            let report = record::report(&stored)?;
+            let basis = record::basis(&stored)?;
+            let new = years::Stored {
+                report: &report,
+                basis: basis.as_ref(),
+                seq,
+            };
+            years::insert(index, new, self);
             count += 1;
         }
         Ok(count)

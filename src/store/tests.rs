@@ -4,12 +4,14 @@ use super::snapshots::SNAPSHOT;
 use super::*;
 
 fn doc(text: &str) -> NewDocument {
-    let report = crate::parse_document(text.as_bytes(), &crate::Hints::default());
+    let (report, basis) =
+        crate::Reader::default().read_assessed(text.as_bytes(), &crate::Hints::default());
     NewDocument::new(
         report_id(text.as_bytes()),
         text.as_bytes(),
         DocumentHints::default(),
         report,
+        basis,
     )
     .unwrap()
 }
@@ -55,7 +57,9 @@ fn stores_dedupes_revises_and_survives_reopen() {
     assert_eq!(store.index().revisions(&report_id(b.as_bytes())).len(), 2);
     assert!(matches!(store.get("xyz"), Err(StoreError::BadId(_))));
     assert!(store.get(&"0".repeat(64)).unwrap().is_none());
-    let n = store.reindex(crate::parse_document).unwrap();
+    let n = store
+        .reindex(|b: &[u8], h: &crate::Hints| crate::Reader::default().read_assessed(b, h))
+        .unwrap();
     assert_eq!(n, 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -294,7 +298,9 @@ fn a_snapshot_that_does_not_fit_is_rebuilt_around() {
     drop(store);
     let store = Store::open(&dir).unwrap();
     assert!(dir.join(SNAPSHOT).exists());
-    store.reindex(crate::parse_document).unwrap();
+    store
+        .reindex(|b: &[u8], h: &crate::Hints| crate::Reader::default().read_assessed(b, h))
+        .unwrap();
     assert!(!dir.join(SNAPSHOT).exists());
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
@@ -344,7 +350,17 @@ fn a_directory_of_the_four_tree_layout_is_rewritten_as_one_log() {
     let store = Store::open(&old).unwrap();
     assert_eq!(store.index().len(), texts.len());
     assert_eq!(reports(&store), reports(&fresh));
-    assert_eq!(answers(&store), answers(&fresh));
+    // The old layout kept no compliance basis: the reports are unscored until a reindex
+    // reads their documents again, and otherwise answered alike.
+    let (mut summaries, aggregate) = answers(&fresh);
+    assert!(summaries.iter().all(|s| s.compliance_score.is_some()));
+    let scored = summaries.clone();
+    summaries.iter_mut().for_each(|s| s.compliance_score = None);
+    assert_eq!(answers(&store), (summaries, aggregate.clone()));
+    store
+        .reindex(|b: &[u8], h: &crate::Hints| crate::Reader::default().read_assessed(b, h))
+        .unwrap();
+    assert_eq!(answers(&store), (scored, aggregate));
     let (content, _) = store
         .document(&report_id(texts[2].as_bytes()))
         .unwrap()
