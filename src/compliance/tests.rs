@@ -622,7 +622,14 @@ fn all_concluded_with_cases_carried_forward_contradicts() {
     });
     assert_eq!(status(&indicators::no_contradiction(&doubtful, &t)), READER);
 
-    // 按时办结率100% is no claim that all were concluded; a table 三 not read decides nothing.
+    // 海坛片区 2025: 全年共受理政府信息公开申请2件，按时办结率100% — a rate of those
+    // concluded in time, no claim that all were: one carried forward contradicts nothing.
+    let (mut haitan, t) = load("real/fujian-pingtan-haitan-area-bureau-2025.txt");
+    crate::model::catalogue::set(&mut haitan, i, Some(1.0));
+    haitan.findings.clear();
+    let v = indicators::no_contradiction(&haitan, &t);
+    assert_eq!(status(&v), PASS, "{}", v.reason);
+    // A table 三 not read decides nothing.
     let v = verdict(
         "real/anhui-bozhou-city-government-office-2025.txt",
         IndicatorId::NoContradiction,
