@@ -63,14 +63,27 @@ pub enum IndicatorId {
     Arithmetic,
     /// Section 一's stated figure of received applications equals table 三.
     NarrativeMatchesTables,
+    /// The agency and the year the document states agree across it: title lines, the
+    /// statistics period, section 一's opening year, and the body the text names as its
+    /// author.
+    AgencyYearConsistent,
+    /// The narrative does not contradict the tables: no "全部办结" while table 三 carries
+    /// applications forward to next year.
+    NoContradiction,
     /// 上年结转 equals the previous year's 结转下年度继续办理, per column.
     CarryOver,
     /// The narrative is not copied from the body's previous year.
     NotCopied,
+    /// Table 二's 现行有效件数 of 规章 and 规范性文件 equals last year's plus this year's
+    /// 制发 minus 废止 (2021 format, both years).
+    StockContinuous,
+    /// No figure changed by an order of magnitude from the previous year (flagged for
+    /// review; weighed 0 by the default profile).
+    YearOverYearJumps,
 }
 
 impl IndicatorId {
-    pub const ALL: [IndicatorId; 13] = [
+    pub const ALL: [IndicatorId; 17] = [
         IndicatorId::Timeliness,
         IndicatorId::Sections,
         IndicatorId::TablesPresent,
@@ -82,8 +95,12 @@ impl IndicatorId {
         IndicatorId::FeeStatement,
         IndicatorId::Arithmetic,
         IndicatorId::NarrativeMatchesTables,
+        IndicatorId::AgencyYearConsistent,
+        IndicatorId::NoContradiction,
         IndicatorId::CarryOver,
         IndicatorId::NotCopied,
+        IndicatorId::StockContinuous,
+        IndicatorId::YearOverYearJumps,
     ];
 
     /// The stable name profiles use.
@@ -100,8 +117,12 @@ impl IndicatorId {
             IndicatorId::FeeStatement => "fee_statement",
             IndicatorId::Arithmetic => "arithmetic",
             IndicatorId::NarrativeMatchesTables => "narrative_matches_tables",
+            IndicatorId::AgencyYearConsistent => "agency_year_consistent",
+            IndicatorId::NoContradiction => "no_contradiction",
             IndicatorId::CarryOver => "carry_over",
             IndicatorId::NotCopied => "not_copied",
+            IndicatorId::StockContinuous => "stock_continuous",
+            IndicatorId::YearOverYearJumps => "year_over_year_jumps",
         }
     }
 
@@ -119,8 +140,12 @@ impl IndicatorId {
             IndicatorId::FeeStatement => "其他需要报告的事项说明信息处理费",
             IndicatorId::Arithmetic => "表格数据勾稽正确",
             IndicatorId::NarrativeMatchesTables => "总体情况数字与表格一致",
+            IndicatorId::AgencyYearConsistent => "机关名称和报告年度前后一致",
+            IndicatorId::NoContradiction => "文字表述与表格数据不矛盾",
             IndicatorId::CarryOver => "上年结转与上年度报告衔接",
             IndicatorId::NotCopied => "未照抄上年度报告",
+            IndicatorId::StockContinuous => "规章、规范性文件现行有效件数与上年度衔接",
+            IndicatorId::YearOverYearJumps => "与上年度相比数据无异常跳变（供复核）",
         }
     }
 }

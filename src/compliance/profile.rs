@@ -20,6 +20,17 @@ use super::{BodyKind, Indicator, IndicatorId};
 /// threshold found.
 pub const DEFAULT_COPY_THRESHOLD: f64 = 0.5;
 
+/// The factor by which a figure must change from one year to the next before
+/// [`IndicatorId::YearOverYearJumps`] flags it, unless the profile says otherwise: ten times
+/// (or a tenth) is a change of order of magnitude, which a body's caseload rarely makes
+/// without a cause worth a line in the report (a campaign of mass requests, a misprint, a
+/// figure of another body or year).
+pub const DEFAULT_JUMP_FACTOR: f64 = 10.0;
+
+/// Figures both below this are not compared for a jump, unless the profile says otherwise:
+/// between small numbers (1 → 12 applications) a factor of ten is ordinary noise.
+pub const DEFAULT_JUMP_FLOOR: f64 = 20.0;
+
 /// The profile `nianbao parse --score` uses unless told.
 pub const DEFAULT_PROFILE: &str = "default";
 
@@ -69,6 +80,13 @@ pub struct Profile {
     /// fails.
     #[serde(default = "default_copy_threshold")]
     pub copy_threshold: f64,
+    /// The factor of change between two years' figures that [`IndicatorId::YearOverYearJumps`]
+    /// flags for review (at least 1).
+    #[serde(default = "default_jump_factor")]
+    pub jump_factor: f64,
+    /// Figures both below this are too small to flag a jump between them.
+    #[serde(default = "default_jump_floor")]
+    pub jump_floor: f64,
     /// Local deadlines, `MM-DD` of the year after the report's, by kind of body; they take
     /// the place of art. 49's for that kind (and give one to kinds art. 49 does not name).
     #[serde(default)]
@@ -78,6 +96,14 @@ pub struct Profile {
 
 fn default_copy_threshold() -> f64 {
     DEFAULT_COPY_THRESHOLD
+}
+
+fn default_jump_factor() -> f64 {
+    DEFAULT_JUMP_FACTOR
+}
+
+fn default_jump_floor() -> f64 {
+    DEFAULT_JUMP_FLOOR
 }
 
 /// How a profile turns indicators into points.
@@ -141,7 +167,7 @@ pub enum ProfileError {
         deadline: String,
     },
     /// A weight or points below zero, a max or base that is not finite, a threshold outside
-    /// (0, 1].
+    /// (0, 1], a jump factor below 1 or a jump floor below 0.
     #[error("profile {profile}: {what}")]
     Value { profile: String, what: String },
 }
@@ -163,6 +189,18 @@ impl Profile {
             return Err(bad(format!(
                 "copy_threshold {} is not in (0, 1]",
                 self.copy_threshold
+            )));
+        }
+        if !(self.jump_factor.is_finite() && self.jump_factor >= 1.0) {
+            return Err(bad(format!(
+                "jump_factor {} is not a number of at least 1",
+                self.jump_factor
+            )));
+        }
+        if !(self.jump_floor.is_finite() && self.jump_floor >= 0.0) {
+            return Err(bad(format!(
+                "jump_floor {} is not a number of at least 0",
+                self.jump_floor
             )));
         }
         for (kind, md) in &self.deadlines {

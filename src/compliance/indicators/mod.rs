@@ -2,6 +2,15 @@
 //! numbered sections. PURE. Every function answers PASS, FAIL (with whose fault) or
 //! NOT_ASSESSABLE, with the evidence it rests on; where the text does not decide, it does
 //! not guess.
+//!
+//! The report against itself beyond the tables' arithmetic is in [`consistency`]; against
+//! the year before beyond carry-over and copied text, in [`trend`].
+
+pub mod consistency;
+pub mod trend;
+
+pub use consistency::{agency_year_consistent, no_contradiction};
+pub use trend::{stock_continuous, year_over_year_jumps};
 
 use super::text::{self, han_count, quote, Outline, Span};
 use super::{BodyKind, Evidence, Fault, Indicator, IndicatorId as Id, Previous, Profile};
@@ -101,6 +110,8 @@ pub fn own(report: &Report, text: &str, profile: &Profile, body: BodyKind) -> Ve
         fee_statement(report, text, &outline),
         arithmetic(report),
         narrative_matches_tables(report),
+        agency_year_consistent(report, text),
+        no_contradiction(report, text),
     ]
 }
 
@@ -115,6 +126,13 @@ pub fn against_previous(
     vec![
         carry_over(report, previous.map(|p| p.report)),
         not_copied(report, narrative, previous, profile.copy_threshold),
+        stock_continuous(report, previous.map(|p| p.report)),
+        year_over_year_jumps(
+            report,
+            previous.map(|p| p.report),
+            profile.jump_factor,
+            profile.jump_floor,
+        ),
     ]
 }
 
