@@ -69,14 +69,14 @@ pub fn cells(region: &str) -> Vec<Cell<'_>> {
         // One pipe is enough: crawled pages print one cell per line, each ending in ` |`.
         let pipes = !has_tab && memchr::memchr(b'|', trimmed.as_bytes()).is_some();
         let gridded = has_tab || pipes;
-        let parts: Box<dyn Iterator<Item = &str>> = if has_tab {
-            Box::new(line.split('\t'))
+        let parts = if has_tab {
+            Parts::Split(line.split('\t'))
         } else if pipes {
             let inner = trimmed.strip_prefix('|').unwrap_or(trimmed);
             let inner = inner.strip_suffix('|').unwrap_or(inner);
-            Box::new(inner.split('|'))
+            Parts::Split(inner.split('|'))
         } else {
-            Box::new(SpaceSplit { rest: trimmed })
+            Parts::Spaces(SpaceSplit { rest: trimmed })
         };
         let mut col: u16 = 0;
         for part in parts {
@@ -129,6 +129,23 @@ fn is_rule_line(s: &str) -> bool {
         && matches!(s.as_bytes()[0], b'|' | b'-' | b':' | b'+' | b'=' | 0xE2)
         && s.chars()
             .all(|c| matches!(c, '|' | '-' | ':' | '+' | '=' | ' ' | '─' | '━' | '┼' | '│'))
+}
+
+/// A line's parts: split on one separator (tab or pipe), or on runs of spaces.
+enum Parts<'a> {
+    Split(std::str::Split<'a, char>),
+    Spaces(SpaceSplit<'a>),
+}
+
+impl<'a> Iterator for Parts<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            Parts::Split(split) => split.next(),
+            Parts::Spaces(spaces) => spaces.next(),
+        }
+    }
 }
 
 /// Splits on runs of two or more spaces (pdftotext -layout columns).
@@ -354,6 +371,21 @@ pub fn read_number(cell: &str) -> Option<Number<'_>> {
     }
     if dots > 1 {
         return None;
+    }
+    if dots == 0 && commas == 0 && bytes.len() <= 15 {
+        // The common cell, a plain integer: below 2^53, so its value is exact, as `parse`
+        // would give it.
+        let value = bytes
+            .iter()
+            .fold(0u64, |v, &b| v * 10 + u64::from(b - b'0')) as f64;
+        return Some(Number {
+            value: if negative { -value } else { value },
+            integer: true,
+            raw: digits,
+            fused: bytes.len() > 1 && bytes[0] == b'0',
+            unit,
+            plus: s.starts_with('+'),
+        });
     }
     let plain: std::borrow::Cow<'_, str> = if commas > 0 {
         // Thousands separators only: 1,234,567(.89)
