@@ -149,7 +149,7 @@ pub fn printed(text: &str) -> Vec<Printed> {
             }
         }
     }
-    for line in text.lines() {
+    for line in super::cells::lines(text) {
         let line =
             line.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '•' | '·' | '|'));
         if let Some((date, len)) = date_at(line) {
