@@ -260,10 +260,15 @@ pub fn core_label(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
     // Pinyin glosses inserted by mirror sites (`规(guī)章`) are letters: dropped with the
     // punctuation around them.
-    s.extend(
-        text.chars()
-            .filter(|c| is_cjk(*c) || !(c.is_whitespace() || is_punct(*c) || c.is_alphabetic())),
-    );
+    // Runs of kept characters are copied whole.
+    let mut run = 0;
+    for (i, c) in text.char_indices() {
+        if !(is_cjk(c) || !(c.is_whitespace() || is_punct(c) || c.is_alphabetic())) {
+            s.push_str(&text[run..i]);
+            run = i + c.len_utf8();
+        }
+    }
+    s.push_str(&text[run..]);
     // Leading item numbers: ASCII digits, or one Chinese numeral before the label proper.
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
     s.drain(..digits);
