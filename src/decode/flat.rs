@@ -260,9 +260,14 @@ fn tag_name<'b>(b: &[u8], from: usize, buf: &'b mut String) -> (&'b str, usize) 
         .position(|&c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0C | b'/' | b'>'))
         .unwrap_or(b.len() - from);
     buf.clear();
-    // The name ends at ASCII bytes only, so it is whole UTF-8.
-    buf.push_str(&String::from_utf8_lossy(&b[from..from + len]));
-    buf.make_ascii_lowercase();
+    let name = &b[from..from + len];
+    if name.is_ascii() {
+        buf.extend(name.iter().map(|&c| char::from(c.to_ascii_lowercase())));
+    } else {
+        // The name ends at ASCII bytes only, so it is whole UTF-8.
+        buf.push_str(&String::from_utf8_lossy(name));
+        buf.make_ascii_lowercase();
+    }
     (buf.as_str(), from + len)
 }
 
@@ -992,7 +997,12 @@ impl Walker {
             if let Some(mut cells) = grid.cells.take() {
                 grid.cover(&mut cells);
                 line_break(&mut self.out);
-                self.out.push_str(&cells.join("\t"));
+                for (k, cell) in cells.iter().enumerate() {
+                    if k > 0 {
+                        self.out.push('\t');
+                    }
+                    self.out.push_str(cell);
+                }
                 line_break(&mut self.out);
             }
         } else {
@@ -1050,10 +1060,26 @@ impl Grid {
         };
         self.cover(&mut cells);
         if self.col < MAX_COLS {
-            let text = text.replace(['\t', '\n'], " ").trim().to_owned();
+            // Most cells hold neither tabs nor line breaks, nor spaces at their ends: they
+            // are moved onto the row as they are.
+            let text = if text.bytes().any(|b| b == b'\t' || b == b'\n') {
+                text.replace(['\t', '\n'], " ")
+            } else {
+                text
+            };
+            let trimmed = text.trim();
+            let mut text = Some(if trimmed.len() == text.len() {
+                text
+            } else {
+                trimmed.to_owned()
+            });
             let colspan = colspan.min(MAX_COLS - self.col);
             for k in 0..colspan {
-                cells.push(if k == 0 { text.clone() } else { String::new() });
+                cells.push(if k == 0 {
+                    text.take().unwrap_or_default()
+                } else {
+                    String::new()
+                });
                 if self.pending.len() <= self.col + k {
                     self.pending.resize(self.col + k + 1, 0);
                 }

@@ -7,6 +7,70 @@
 
 use super::labels;
 
+/// `text`'s lines exactly as [`str::lines`] gives them (split after each `\n`, one `\r`
+/// before it dropped, no empty last line), found by the memchr crate's vector search rather
+/// than the standard library's per-line searcher.
+pub fn lines(text: &str) -> Lines<'_> {
+    Lines {
+        text,
+        from: 0,
+        breaks: memchr::memchr_iter(b'\n', text.as_bytes()),
+    }
+}
+
+/// The iterator of [`lines`].
+pub struct Lines<'a> {
+    text: &'a str,
+    from: usize,
+    breaks: memchr::Memchr<'a>,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.from >= self.text.len() {
+            return None;
+        }
+        match self.breaks.next() {
+            Some(nl) => {
+                let line = &self.text[self.from..nl];
+                self.from = nl + 1;
+                Some(line.strip_suffix('\r').unwrap_or(line))
+            }
+            None => {
+                let line = &self.text[self.from..];
+                self.from = self.text.len();
+                Some(line)
+            }
+        }
+    }
+}
+
+/// `s` split at every `sep` (an ASCII byte), exactly as `str::split(sep as char)` splits it.
+struct SplitAscii<'a> {
+    rest: Option<&'a str>,
+    sep: u8,
+}
+
+impl<'a> Iterator for SplitAscii<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let s = self.rest?;
+        match memchr::memchr(self.sep, s.as_bytes()) {
+            Some(i) => {
+                self.rest = Some(&s[i + 1..]);
+                Some(&s[..i])
+            }
+            None => {
+                self.rest = None;
+                Some(s)
+            }
+        }
+    }
+}
+
 /// A number as printed in a cell.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Number<'a> {
@@ -59,7 +123,7 @@ pub struct Cell<'a> {
 /// Splits a region into cells, line by line.
 pub fn cells(region: &str) -> Vec<Cell<'_>> {
     let mut out = Vec::with_capacity(region.len() / 4);
-    for (line_no, line) in region.lines().enumerate() {
+    for (line_no, line) in lines(region).enumerate() {
         let line_no = line_no as u32;
         let trimmed = line.trim();
         if trimmed.is_empty() || is_page_number(trimmed) || is_rule_line(trimmed) {
@@ -69,14 +133,20 @@ pub fn cells(region: &str) -> Vec<Cell<'_>> {
         // One pipe is enough: crawled pages print one cell per line, each ending in ` |`.
         let pipes = !has_tab && memchr::memchr(b'|', trimmed.as_bytes()).is_some();
         let gridded = has_tab || pipes;
-        let parts: Box<dyn Iterator<Item = &str>> = if has_tab {
-            Box::new(line.split('\t'))
+        let parts = if has_tab {
+            Parts::Split(SplitAscii {
+                rest: Some(line),
+                sep: b'\t',
+            })
         } else if pipes {
             let inner = trimmed.strip_prefix('|').unwrap_or(trimmed);
             let inner = inner.strip_suffix('|').unwrap_or(inner);
-            Box::new(inner.split('|'))
+            Parts::Split(SplitAscii {
+                rest: Some(inner),
+                sep: b'|',
+            })
         } else {
-            Box::new(SpaceSplit { rest: trimmed })
+            Parts::Spaces(SpaceSplit { rest: trimmed })
         };
         let mut col: u16 = 0;
         for part in parts {
@@ -129,6 +199,23 @@ fn is_rule_line(s: &str) -> bool {
         && matches!(s.as_bytes()[0], b'|' | b'-' | b':' | b'+' | b'=' | 0xE2)
         && s.chars()
             .all(|c| matches!(c, '|' | '-' | ':' | '+' | '=' | ' ' | '─' | '━' | '┼' | '│'))
+}
+
+/// A line's parts: split on one separator (tab or pipe), or on runs of spaces.
+enum Parts<'a> {
+    Split(SplitAscii<'a>),
+    Spaces(SpaceSplit<'a>),
+}
+
+impl<'a> Iterator for Parts<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            Parts::Split(split) => split.next(),
+            Parts::Spaces(spaces) => spaces.next(),
+        }
+    }
 }
 
 /// Splits on runs of two or more spaces (pdftotext -layout columns).
@@ -355,6 +442,21 @@ pub fn read_number(cell: &str) -> Option<Number<'_>> {
     if dots > 1 {
         return None;
     }
+    if dots == 0 && commas == 0 && bytes.len() <= 15 {
+        // The common cell, a plain integer: below 2^53, so its value is exact, as `parse`
+        // would give it.
+        let value = bytes
+            .iter()
+            .fold(0u64, |v, &b| v * 10 + u64::from(b - b'0')) as f64;
+        return Some(Number {
+            value: if negative { -value } else { value },
+            integer: true,
+            raw: digits,
+            fused: bytes.len() > 1 && bytes[0] == b'0',
+            unit,
+            plus: s.starts_with('+'),
+        });
+    }
     let plain: std::borrow::Cow<'_, str> = if commas > 0 {
         // Thousands separators only: 1,234,567(.89)
         let int_part = digits.split('.').next().unwrap_or("");
@@ -404,6 +506,39 @@ mod tests {
                 Tok::Malformed(t) => format!("M:{t}"),
             })
             .collect()
+    }
+
+    #[test]
+    fn lines_and_splits_are_the_standard_ones() {
+        for text in [
+            "",
+            "\n",
+            "\n\n",
+            "a",
+            "a\n",
+            "a\nb",
+            "a\r\nb\r\n",
+            "a\rb\r",
+            "\r\n\r",
+            "规章\t1\t|2||\n\t\n|",
+        ] {
+            assert_eq!(
+                lines(text).collect::<Vec<_>>(),
+                text.lines().collect::<Vec<_>>(),
+                "{text:?}"
+            );
+            for sep in [b'\t', b'|'] {
+                let split = SplitAscii {
+                    rest: Some(text),
+                    sep,
+                };
+                assert_eq!(
+                    split.collect::<Vec<_>>(),
+                    text.split(char::from(sep)).collect::<Vec<_>>(),
+                    "{text:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -260,24 +260,28 @@ pub fn core_label(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
     // Pinyin glosses inserted by mirror sites (`规(guī)章`) are letters: dropped with the
     // punctuation around them.
-    s.extend(
-        text.chars()
-            .filter(|c| is_cjk(*c) || !(c.is_whitespace() || is_punct(*c) || c.is_alphabetic())),
-    );
-    // Leading item numbers: ASCII digits, or one Chinese numeral before the label proper.
-    let trimmed = s.trim_start_matches(|c: char| c.is_ascii_digit());
-    if trimmed.len() != s.len() {
-        s = trimmed.to_owned();
+    // Runs of kept characters are copied whole.
+    let mut run = 0;
+    for (i, c) in text.char_indices() {
+        if !(is_cjk(c) || !(c.is_whitespace() || is_punct(c) || c.is_alphabetic())) {
+            s.push_str(&text[run..i]);
+            run = i + c.len_utf8();
+        }
     }
+    s.push_str(&text[run..]);
+    // Leading item numbers: ASCII digits, or one Chinese numeral before the label proper.
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    s.drain(..digits);
     // (一)..(六) prefixes: a single numeral followed by more text.
     let mut chars = s.chars();
-    if let (Some(first), Some(second)) = (chars.next(), chars.next()) {
-        if "一二三四五六八九十".contains(first)
-            && second != '类'
+    if let (Some(first), Some(second), Some(_)) = (chars.next(), chars.next(), chars.next()) {
+        if matches!(
+            first,
+            '一' | '二' | '三' | '四' | '五' | '六' | '八' | '九' | '十'
+        ) && second != '类'
             && second != '稳'
-            && s.chars().count() > 2
         {
-            s = s[first.len_utf8()..].to_owned();
+            s.drain(..first.len_utf8());
         }
     }
     s

@@ -412,11 +412,10 @@ fn read_narrative(text: &str, sec: &Sections, sheet: &mut Sheet) {
 fn unwrapped(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for (i, line) in text.split('\n').enumerate() {
-        let ended = out
-            .trim_end()
-            .chars()
-            .next_back()
-            .is_none_or(|c| "。！？；：!?;:".contains(c));
+        let ended =
+            out.trim_end().chars().next_back().is_none_or(|c| {
+                matches!(c, '。' | '！' | '？' | '；' | '：' | '!' | '?' | ';' | ':')
+            });
         if i > 0 && ended {
             out.push('\n');
         }

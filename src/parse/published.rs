@@ -113,8 +113,23 @@ pub fn printed(text: &str) -> Vec<Printed> {
         .map(|l| (*l, Place::Published, false))
         .chain(WRITTEN_LABELS.iter().map(|l| (*l, Place::Written, false)))
         .chain(BARE_LABELS.iter().map(|l| (*l, Place::Published, true)));
+    // Every label ends in a bare label (日期 or 时间), so one pass for each bare label finds
+    // them all: a label's matches are the bare label's matches preceded by its prefix, in the
+    // same text order as `match_indices` (no label overlaps itself).
+    let bare_hits: [Vec<usize>; 2] =
+        BARE_LABELS.map(|b| memchr::memmem::find_iter(text.as_bytes(), b).collect());
     for (label, place, bare) in labels {
-        for (at, _) in text.match_indices(label) {
+        let (k, suffix) = BARE_LABELS
+            .iter()
+            .enumerate()
+            .find(|(_, b)| label.ends_with(**b))
+            .expect("every label ends in a bare label");
+        let prefix = &label[..label.len() - suffix.len()];
+        let starts = bare_hits[k]
+            .iter()
+            .filter(|&&p| p >= prefix.len() && text.as_bytes()[..p].ends_with(prefix.as_bytes()))
+            .map(|&p| p - prefix.len());
+        for at in starts {
             if bare && !field_start(&text[..at]) {
                 continue;
             }
@@ -134,8 +149,9 @@ pub fn printed(text: &str) -> Vec<Printed> {
             }
         }
     }
-    for line in text.lines() {
-        let line = line.trim_start_matches(|c: char| c.is_whitespace() || "•·|".contains(c));
+    for line in super::cells::lines(text) {
+        let line =
+            line.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '•' | '·' | '|'));
         if let Some((date, len)) = date_at(line) {
             let rest = skip_time(&line[len..]).trim_start();
             if HEADER_FIELDS.iter().any(|f| rest.starts_with(f)) {
@@ -171,10 +187,26 @@ pub fn printed(text: &str) -> Vec<Printed> {
 /// True when a bare label at the end of `before` starts a field of its own: at the text's or
 /// a line's start, or after a space, a bullet or a separator.
 fn field_start(before: &str) -> bool {
-    before
-        .chars()
-        .next_back()
-        .is_none_or(|c| c.is_whitespace() || "|｜•·:：;；,，>】]）)".contains(c))
+    before.chars().next_back().is_none_or(|c| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '|' | '｜'
+                    | '•'
+                    | '·'
+                    | ':'
+                    | '：'
+                    | ';'
+                    | '；'
+                    | ','
+                    | '，'
+                    | '>'
+                    | '】'
+                    | ']'
+                    | '）'
+                    | ')'
+            )
+    })
 }
 
 /// A date plausible as the publication of a report on `year`: from 1 January of the next

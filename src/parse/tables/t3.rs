@@ -154,29 +154,40 @@ fn without_header_lines(toks: Vec<Cell<'_>>) -> Vec<Cell<'_>> {
 /// `text` cut before each item number it prints after other text (`（七）`, `三、`, `3.`,
 /// `2、`): one piece per label when a converter ran labels together.
 fn label_pieces(text: &str) -> Vec<&str> {
-    const NUMERALS: &str = "一二三四五六七八九";
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut cuts = vec![0];
-    for (k, &(i, ch)) in chars.iter().enumerate().skip(1) {
-        let next = chars.get(k + 1).map(|&(_, c)| c);
-        let prev = chars[k - 1].1;
+    fn numeral(c: char) -> bool {
+        matches!(
+            c,
+            '一' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九'
+        )
+    }
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices();
+    let Some((_, mut prev)) = chars.next() else {
+        return pieces;
+    };
+    let mut cur = chars.next();
+    while let Some((i, ch)) = cur {
+        let following = chars.next();
+        let next = following.map(|(_, c)| c);
         let starts_item = match ch {
-            '（' | '(' => next.is_some_and(|c| NUMERALS.contains(c)),
-            c if NUMERALS.contains(c) => next == Some('、') && !NUMERALS.contains(prev),
+            '（' | '(' => next.is_some_and(numeral),
+            c if numeral(c) => next == Some('、') && !numeral(prev),
             c if c.is_ascii_digit() => {
                 matches!(next, Some('.' | '．' | '、')) && !prev.is_ascii_digit()
             }
             _ => false,
         };
         if starts_item {
-            cuts.push(i);
+            // Pieces are never empty: a cut is made only after the first character.
+            pieces.push(&text[start..i]);
+            start = i;
         }
+        prev = ch;
+        cur = following;
     }
-    cuts.push(text.len());
-    cuts.windows(2)
-        .map(|w| &text[w[0]..w[1]])
-        .filter(|p| !p.is_empty())
-        .collect()
+    pieces.push(&text[start..]);
+    pieces
 }
 
 /// A row's malformed or signed cells (`--253`, `+5`), reported at their cells when the row
