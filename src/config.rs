@@ -47,7 +47,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct RemoteArgs {
     /// The server, http://host:port or https://host:port.
-    #[arg(long, env = "NIANBAO_SERVER", default_value = crate::client::DEFAULT_SERVER)]
+    #[arg(long, env = "NIANBAO_SERVER", default_value = crate::client::upload::DEFAULT_SERVER)]
     pub server: String,
     /// Bearer token, when the server requires one.
     #[arg(long, env = "NIANBAO_TOKEN", hide_env_values = true)]
@@ -186,7 +186,7 @@ pub struct BackupArgs {
 }
 
 impl BackupArgs {
-    pub fn options(&self) -> crate::backup::BackupOptions {
+    pub fn options(&self) -> crate::client::backup::BackupOptions {
         let BackupArgs {
             dir,
             remote:
@@ -197,7 +197,7 @@ impl BackupArgs {
                 },
             overwrite,
         } = self;
-        crate::backup::BackupOptions {
+        crate::client::backup::BackupOptions {
             dir: dir.clone(),
             endpoint: server.clone(),
             token: token.clone(),
@@ -222,7 +222,7 @@ pub struct ExportArgs {
     pub output: PathBuf,
     /// parquet, csv or jsonl; by default the output's extension (.parquet, .csv, .jsonl).
     #[arg(long, value_enum)]
-    pub format: Option<crate::export::Format>,
+    pub format: Option<crate::client::export::Format>,
     /// CSV for Excel: start the file with a UTF-8 byte-order mark, so that Excel on a Chinese
     /// Windows does not read it as GBK.
     #[arg(long)]
@@ -234,8 +234,8 @@ pub struct ExportArgs {
 }
 
 impl ExportArgs {
-    pub fn options(&self) -> Result<crate::export::ExportOptions, String> {
-        use crate::export::Format;
+    pub fn options(&self) -> Result<crate::client::export::ExportOptions, String> {
+        use crate::client::export::Format;
         let format = match self.format {
             Some(f) => f,
             None => match self.output.extension().and_then(|e| e.to_str()) {
@@ -256,7 +256,7 @@ impl ExportArgs {
                     .into(),
             );
         }
-        Ok(crate::export::ExportOptions {
+        Ok(crate::client::export::ExportOptions {
             endpoint: self.remote.server.clone(),
             ca_cert: self.remote.ca_cert.clone(),
             token: self.remote.token.clone(),
@@ -348,14 +348,14 @@ pub struct UploadArgs {
     #[arg(
         long,
         env = "NIANBAO_UPLOAD_JOURNAL",
-        default_value = crate::client::DEFAULT_JOURNAL
+        default_value = crate::client::upload::DEFAULT_JOURNAL
     )]
     pub journal: PathBuf,
     /// Documents sent and not yet acknowledged, at most.
-    #[arg(long, default_value_t = crate::client::DEFAULT_IN_FLIGHT)]
+    #[arg(long, default_value_t = crate::client::upload::DEFAULT_IN_FLIGHT)]
     pub in_flight: usize,
     /// Retries (with backoff) on UNAVAILABLE and RESOURCE_EXHAUSTED.
-    #[arg(long, default_value_t = crate::client::DEFAULT_MAX_RETRIES)]
+    #[arg(long, default_value_t = crate::client::upload::DEFAULT_MAX_RETRIES)]
     pub max_retries: u32,
     /// No progress bar.
     #[arg(long)]
@@ -377,7 +377,7 @@ pub struct UploadArgs {
 }
 
 impl UploadArgs {
-    pub fn options(&self) -> crate::client::UploadOptions {
+    pub fn options(&self) -> crate::client::upload::UploadOptions {
         let UploadArgs {
             paths,
             remote:
@@ -394,7 +394,7 @@ impl UploadArgs {
             include,
             exclude,
         } = self;
-        crate::client::UploadOptions {
+        crate::client::upload::UploadOptions {
             endpoint: server.clone(),
             paths: paths.clone(),
             journal: journal.clone(),

@@ -306,7 +306,7 @@ fn reindex(args: ReindexArgs) -> anyhow::Result<ExitCode> {
 
 fn upload(args: UploadArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-    let summary = match runtime.block_on(nianbao::client::upload(args.options())) {
+    let summary = match runtime.block_on(nianbao::client::upload::upload(args.options())) {
         Ok(summary) => summary,
         // A path that does not exist, a malformed manifest or glob, a server that cannot be
         // reached or refuses: a usage or connection error's exit status, for cron jobs.
@@ -330,10 +330,10 @@ fn upload(args: UploadArgs) -> anyhow::Result<ExitCode> {
 fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let options = args.options().map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-    let summary = match runtime.block_on(nianbao::export::export(options)) {
+    let summary = match runtime.block_on(nianbao::client::export::export(options)) {
         Ok(summary) => summary,
         // `nianbao export - | head`: the reader has what it wanted.
-        Err(nianbao::export::ExportError::Write { error, .. })
+        Err(nianbao::client::export::ExportError::Write { error, .. })
             if error.kind() == std::io::ErrorKind::BrokenPipe =>
         {
             return Ok(ExitCode::SUCCESS)
@@ -378,13 +378,13 @@ fn query(args: QueryArgs) -> anyhow::Result<ExitCode> {
 
 fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-    let summary = runtime.block_on(nianbao::backup::backup(args.options()))?;
+    let summary = runtime.block_on(nianbao::client::backup::backup(args.options()))?;
     print(summary)?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
-    let summary = nianbao::backup::restore(&args.dir, &args.data_dir)?;
+    let summary = nianbao::client::backup::restore(&args.dir, &args.data_dir)?;
     print(summary)?;
     Ok(ExitCode::SUCCESS)
 }

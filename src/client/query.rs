@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use tonic::transport::Channel;
 
+use super::channel::{self, Bearer};
 use super::table::{Cell, Table};
-use crate::channel::{self, Bearer};
 use crate::model::finding::severity_name;
 use crate::model::form::template_name;
 use crate::pb::report_service_client::ReportServiceClient;

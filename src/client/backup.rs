@@ -2,7 +2,7 @@
 //! and a backup directory into a new data directory.
 //!
 //! Backup calls AdminService.Backup, for which the server takes a consistent cut of its store
-//! ([`crate::store::backup`]), and writes the records to files as they arrive ([`mod@format`]),
+//! ([`crate::store::backup`]), and writes the records to files as they arrive ([`crate::backup`]),
 //! checking each one (seq order, below the stamp, a document that hashes to its id): memory
 //! stays flat however many reports there are. The manifest is written last; a directory
 //! without one holds no backup. A directory holding a backup is refused unless `--overwrite`,
@@ -13,20 +13,19 @@
 //! nothing, so that a damaged backup is refused before the data directory exists; then to
 //! store its records in the new data directory ([`crate::store::backup::Restore`]).
 
-pub mod format;
-
 use std::path::{Path, PathBuf};
 
 use tokio::sync::mpsc;
 use tonic::transport::Channel;
 use tonic::{Request, Status, Streaming};
 
-use crate::channel;
+use super::channel;
+use crate::backup as format;
+use crate::backup::{FileEntry, FormatError, Manifest, RecordWriter, MANIFEST};
 use crate::pb::admin_service_client::AdminServiceClient;
 use crate::pb::backup_chunk::Chunk;
 use crate::pb::{BackupChunk, BackupHeader, BackupRecord, BackupRequest};
 use crate::store::backup::{catalogue_id, check_empty, check_record, Restore, MAX_RECORD_BYTES};
-use format::{FileEntry, FormatError, Manifest, RecordWriter, MANIFEST};
 
 /// Records received and not yet written, at most.
 const RECORD_QUEUE: usize = 64;
@@ -211,7 +210,7 @@ fn prepare_dir(dir: &Path, overwrite: bool) -> Result<u64, BackupError> {
     format::next_generation(dir).map_err(write_error(dir))
 }
 
-/// A channel to the endpoint (see [`crate::channel`]).
+/// A channel to the endpoint (see [`super::channel`]).
 fn connect(options: &BackupOptions) -> Result<Channel, BackupError> {
     channel::connect(&options.endpoint, options.ca_cert.as_deref()).map_err(|why| {
         BackupError::Endpoint {

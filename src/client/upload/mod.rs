@@ -28,8 +28,6 @@
 
 pub mod files;
 pub mod manifest;
-pub mod query;
-pub mod table;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
@@ -41,7 +39,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
-use crate::channel;
+use super::channel;
 use crate::model::id::report_id;
 use crate::pb::ingest_service_client::IngestServiceClient;
 use crate::pb::{Document, IngestResult, LimitsRequest, LimitsResponse, Outcome};

@@ -14,7 +14,7 @@ pub(crate) use self::csv::push_field;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::channel::{self, Bearer};
+use super::channel::{self, Bearer};
 use crate::model::catalogue::{self, MetricKind};
 use crate::model::form::template_name;
 use crate::pb::report_service_client::ReportServiceClient;
