@@ -586,11 +586,11 @@ pub struct ReadArgs {
     /// document's size (and 768 MiB more with --ocr, for page images). Every document but
     /// text or HTML under 4 MiB is extracted in a worker process under this limit; one that
     /// breaks it is rejected alone.
-    #[arg(long, env = "NIANBAO_EXTRACT_MEMORY_BYTES", default_value_t = crate::isolate::DEFAULT_MEMORY_BYTES)]
+    #[arg(long, env = "NIANBAO_EXTRACT_MEMORY_BYTES", default_value_t = crate::extract::isolate::DEFAULT_MEMORY_BYTES)]
     pub extract_memory_bytes: u64,
     /// CPU seconds one document's extraction may take, plus one per MiB of the document
     /// (wall clock: twice that, plus five seconds).
-    #[arg(long, env = "NIANBAO_EXTRACT_CPU_SECS", default_value_t = crate::isolate::DEFAULT_CPU_SECS)]
+    #[arg(long, env = "NIANBAO_EXTRACT_CPU_SECS", default_value_t = crate::extract::isolate::DEFAULT_CPU_SECS)]
     pub extract_cpu_secs: u64,
     /// Extract every document in this process, without worker processes or their limits
     /// (faster for trusted files; a hostile file can then take unbounded memory and time).
@@ -620,11 +620,11 @@ pub fn reader(args: &ReadArgs) -> Result<crate::Reader, String> {
     let isolate = if args.extract_in_process {
         None
     } else {
-        let budget = crate::isolate::Budget {
+        let budget = crate::extract::isolate::Budget {
             memory_bytes: args.extract_memory_bytes,
             cpu_secs: args.extract_cpu_secs,
         };
-        let workers = crate::isolate::Workers::new(budget, args.ocr)
+        let workers = crate::extract::isolate::Workers::new(budget, args.ocr)
             .map_err(|e| format!("cannot find this executable to start extraction workers: {e}"))?;
         Some(std::sync::Arc::new(workers) as std::sync::Arc<dyn crate::extract::Isolate>)
     };
@@ -642,7 +642,7 @@ pub fn engine(ocr: bool) -> Result<crate::Reader, String> {
     }
     #[cfg(feature = "ocr")]
     {
-        let engine = crate::ocr::Tesseract::find().map_err(|e| format!("--ocr: {e}"))?;
+        let engine = crate::extract::ocr::Tesseract::find().map_err(|e| format!("--ocr: {e}"))?;
         Ok(crate::Reader {
             ocr: Some(std::sync::Arc::new(engine)),
             ..crate::Reader::default()

@@ -37,10 +37,9 @@
 //! - [`place`]: PURE. A report's body to the administrative divisions (province,
 //!   prefecture, county, township and code) from the names its text gives, never guessed.
 //! - [`extract`]: the text of a document of any kind (text, HTML, MHTML, PDF, OFD, DOCX,
-//!   DOC/WPS, RTF, XLSX/XLS/ET; scans through [`extract::Ocr`]).
-//! - [`isolate`]: extraction in a worker process under memory, CPU and wall-clock limits
-//!   ([`extract::Isolate`]), and running a program under a deadline.
-//! - `ocr` (feature `ocr`): tesseract as the [`extract::Ocr`] engine.
+//!   DOC/WPS, RTF, XLSX/XLS/ET; scans through [`extract::Ocr`]); extraction in a worker
+//!   process under memory, CPU and wall-clock limits ([`extract::isolate`]), and running a
+//!   program under a deadline; `extract::ocr` (feature `ocr`): tesseract as the OCR engine.
 //! - [`decode`]: PURE. Bytes (UTF-8, GB18030/GBK, HTML or text) to normalised plain text.
 //! - [`output`]: proto3 JSON and the `--facts` JSON shape.
 //! - [`model`]: PURE. The shared vocabulary: catalogue, findings, the forms' shape, rates,
@@ -60,10 +59,7 @@ pub mod decode;
 pub mod extract;
 pub mod index;
 pub mod ingest;
-pub mod isolate;
 pub mod model;
-#[cfg(feature = "ocr")]
-pub mod ocr;
 pub mod output;
 pub mod parse;
 pub mod pb;

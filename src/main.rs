@@ -404,13 +404,13 @@ fn extract_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
         .context("reading the document")?;
     let request = nianbao::extract::Request {
         encoding: args.encoding.as_deref(),
-        content: nianbao::isolate::content_hint(&args.content),
+        content: nianbao::extract::isolate::content_hint(&args.content),
         content_type: args
             .content_type
             .as_deref()
             .and_then(nianbao::extract::Kind::from_content_type),
     };
-    let answer = nianbao::isolate::answer(reader.extract_here(&bytes, request));
+    let answer = nianbao::extract::isolate::answer(reader.extract_here(&bytes, request));
     drop(bytes);
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&answer).and_then(|()| stdout.flush())?;
