@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::client::channel::Remote;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "nianbao",
@@ -43,7 +45,7 @@ pub enum Command {
     ExtractWorker(WorkerArgs),
 }
 
-/// How the commands that talk to a server (upload, export, backup) reach it.
+/// How the commands that talk to a server (upload, query, export, backup) reach it.
 #[derive(Debug, Args)]
 pub struct RemoteArgs {
     /// The server, http://host:port or https://host:port.
@@ -55,6 +57,22 @@ pub struct RemoteArgs {
     /// PEM CA certificate for an https server with a private CA.
     #[arg(long)]
     pub ca_cert: Option<PathBuf>,
+}
+
+impl RemoteArgs {
+    /// The server these flags name.
+    pub fn remote(&self) -> Remote {
+        let RemoteArgs {
+            server,
+            token,
+            ca_cert,
+        } = self;
+        Remote {
+            endpoint: server.clone(),
+            token: token.clone(),
+            ca_cert: ca_cert.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -122,12 +140,8 @@ pub enum QuestionArgs {
 }
 
 impl QueryArgs {
-    pub fn remote(&self) -> crate::client::query::Remote {
-        crate::client::query::Remote {
-            endpoint: self.remote.server.clone(),
-            token: self.remote.token.clone(),
-            ca_cert: self.remote.ca_cert.clone(),
-        }
+    pub fn remote(&self) -> Remote {
+        self.remote.remote()
     }
 
     pub fn question(&self) -> Result<crate::client::query::Question, String> {
@@ -189,19 +203,12 @@ impl BackupArgs {
     pub fn options(&self) -> crate::client::backup::BackupOptions {
         let BackupArgs {
             dir,
-            remote:
-                RemoteArgs {
-                    server,
-                    token,
-                    ca_cert,
-                },
+            remote,
             overwrite,
         } = self;
         crate::client::backup::BackupOptions {
             dir: dir.clone(),
-            endpoint: server.clone(),
-            token: token.clone(),
-            ca_cert: ca_cert.clone(),
+            remote: remote.remote(),
             overwrite: *overwrite,
         }
     }
@@ -257,9 +264,7 @@ impl ExportArgs {
             );
         }
         Ok(crate::client::export::ExportOptions {
-            endpoint: self.remote.server.clone(),
-            ca_cert: self.remote.ca_cert.clone(),
-            token: self.remote.token.clone(),
+            remote: self.remote.remote(),
             format,
             output: self.output.clone(),
             excel: self.excel,
@@ -380,12 +385,7 @@ impl UploadArgs {
     pub fn options(&self) -> crate::client::upload::UploadOptions {
         let UploadArgs {
             paths,
-            remote:
-                RemoteArgs {
-                    server,
-                    token,
-                    ca_cert,
-                },
+            remote,
             journal,
             in_flight,
             max_retries,
@@ -395,12 +395,10 @@ impl UploadArgs {
             exclude,
         } = self;
         crate::client::upload::UploadOptions {
-            endpoint: server.clone(),
+            remote: remote.remote(),
             paths: paths.clone(),
             journal: journal.clone(),
             in_flight: *in_flight,
-            token: token.clone(),
-            ca_cert: ca_cert.clone(),
             max_retries: *max_retries,
             progress: !*no_progress,
             manifest: manifest.clone(),

@@ -16,10 +16,9 @@
 use std::path::{Path, PathBuf};
 
 use tokio::sync::mpsc;
-use tonic::transport::Channel;
-use tonic::{Request, Status, Streaming};
+use tonic::{Status, Streaming};
 
-use super::channel;
+use super::channel::{ConnectError, Remote};
 use crate::backup as format;
 use crate::backup::{FileEntry, FormatError, Manifest, RecordWriter, MANIFEST};
 use crate::pb::admin_service_client::AdminServiceClient;
@@ -35,11 +34,8 @@ const RECORD_QUEUE: usize = 64;
 pub struct BackupOptions {
     /// The backup directory: new, empty, or (with `overwrite`) holding a backup.
     pub dir: PathBuf,
-    /// `http://host:port` or `https://host:port`.
-    pub endpoint: String,
-    pub token: Option<String>,
-    /// PEM CA certificate for https endpoints with a private CA.
-    pub ca_cert: Option<PathBuf>,
+    /// The server to back up.
+    pub remote: Remote,
     pub overwrite: bool,
 }
 
@@ -137,20 +133,30 @@ fn dir_error(dir: &Path) -> impl Fn(std::io::Error) -> BackupError + Copy + '_ {
     }
 }
 
-/// Backs up the server at `options.endpoint` into `options.dir`; see the module doc.
+/// Backs up the server at `options.remote` into `options.dir`; see the module doc.
 pub async fn backup(options: BackupOptions) -> Result<BackupSummary, BackupError> {
     let generation = prepare_dir(&options.dir, options.overwrite)?;
-    let mut client =
-        AdminServiceClient::new(connect(&options)?).max_decoding_message_size(MAX_RECORD_BYTES);
+    let (channel, bearer) = options.remote.connect().map_err(|e| {
+        let why = match e {
+            ConnectError::Endpoint(why) => why,
+            ConnectError::Token(why) => format!("--token: {why}"),
+        };
+        BackupError::Endpoint {
+            endpoint: options.remote.endpoint.clone(),
+            why,
+        }
+    })?;
+    let mut client = AdminServiceClient::with_interceptor(channel, bearer)
+        .max_decoding_message_size(MAX_RECORD_BYTES);
     let mut stream = client
-        .backup(request(&options)?)
+        .backup(BackupRequest {})
         .await
         .map_err(BackupError::Stream)?
         .into_inner();
     let header = header(&mut stream).await?;
     tracing::info!(
         stamp = header.stamp,
-        server = %options.endpoint,
+        server = %options.remote.endpoint,
         "backup begun: receiving every report stored before the stamp"
     );
     std::fs::create_dir_all(&options.dir).map_err(dir_error(&options.dir))?;
@@ -208,29 +214,6 @@ fn prepare_dir(dir: &Path, overwrite: bool) -> Result<u64, BackupError> {
         });
     }
     format::next_generation(dir).map_err(write_error(dir))
-}
-
-/// A channel to the endpoint (see [`super::channel`]).
-fn connect(options: &BackupOptions) -> Result<Channel, BackupError> {
-    channel::connect(&options.endpoint, options.ca_cert.as_deref()).map_err(|why| {
-        BackupError::Endpoint {
-            endpoint: options.endpoint.clone(),
-            why,
-        }
-    })
-}
-
-/// The Backup request, with the bearer token when there is one.
-fn request(options: &BackupOptions) -> Result<Request<BackupRequest>, BackupError> {
-    let mut request = Request::new(BackupRequest {});
-    if let Some(token) = &options.token {
-        let value = channel::bearer_value(token).map_err(|why| BackupError::Endpoint {
-            endpoint: options.endpoint.clone(),
-            why: format!("--token: {why}"),
-        })?;
-        request.metadata_mut().insert("authorization", value);
-    }
-    Ok(request)
 }
 
 /// The next chunk of the stream, which must be there.

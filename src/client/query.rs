@@ -3,11 +3,7 @@
 //! filter selects (ListReports), finding counts (SummarizeFindings) and the reports with a
 //! given finding, where and with what values (ListReports with `filter.finding`).
 
-use std::path::PathBuf;
-
-use tonic::transport::Channel;
-
-use super::channel::{self, Bearer};
+use super::channel::{self, Authorized, Remote};
 use super::table::{Cell, Table};
 use crate::model::finding::severity_name;
 use crate::model::form::template_name;
@@ -17,15 +13,7 @@ use crate::pb::{
     SummarizeFindingsRequest,
 };
 
-type Client = ReportServiceClient<tonic::service::interceptor::InterceptedService<Channel, Bearer>>;
-
-/// Where the server is.
-#[derive(Debug, Clone)]
-pub struct Remote {
-    pub endpoint: String,
-    pub token: Option<String>,
-    pub ca_cert: Option<PathBuf>,
-}
+type Client = ReportServiceClient<Authorized>;
 
 /// One question.
 #[derive(Debug, Clone)]
@@ -136,12 +124,10 @@ pub struct Asker {
 impl Asker {
     pub fn new(remote: &Remote) -> Result<Asker, QueryError> {
         let endpoint = channel::with_scheme(&remote.endpoint);
-        let bad = |why: String| QueryError::Endpoint {
+        let (channel, bearer) = remote.connect().map_err(|e| QueryError::Endpoint {
             endpoint: endpoint.clone(),
-            why,
-        };
-        let channel = channel::connect(&endpoint, remote.ca_cert.as_deref()).map_err(bad)?;
-        let bearer = Bearer::new(remote.token.as_deref()).map_err(bad)?;
+            why: e.to_string(),
+        })?;
         let client = ReportServiceClient::with_interceptor(channel, bearer)
             .max_decoding_message_size(64 << 20);
         Ok(Asker { client, endpoint })

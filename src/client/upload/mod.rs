@@ -43,10 +43,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, Semaphore};
-use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
+use tonic::{Code, Status};
 
-use super::channel;
+use super::channel::{Authorized, Remote};
 use crate::model::id::report_id;
 use crate::pb::ingest_service_client::IngestServiceClient;
 use crate::pb::{Document, IngestResult, LimitsRequest, LimitsResponse};
@@ -64,17 +63,14 @@ pub const DEFAULT_MAX_RETRIES: u32 = 8;
 /// What `nianbao upload` was asked to do.
 #[derive(Debug, Clone)]
 pub struct UploadOptions {
-    /// `http://host:port` or `https://host:port`.
-    pub endpoint: String,
+    /// The server to upload to.
+    pub remote: Remote,
     pub paths: Vec<PathBuf>,
     /// Answers of earlier runs, one `id<TAB>path[<TAB>rejected: reason]` per line; appended as
     /// answers arrive, so a re-run sends only what was never answered.
     pub journal: PathBuf,
     /// Documents sent and not yet acknowledged, at most.
     pub in_flight: usize,
-    pub token: Option<String>,
-    /// PEM CA certificate for https endpoints with a private CA.
-    pub ca_cert: Option<PathBuf>,
     /// Attempts after the first on UNAVAILABLE or RESOURCE_EXHAUSTED.
     pub max_retries: u32,
     pub progress: bool,
@@ -118,16 +114,19 @@ pub enum UploadError {
     Manifest(#[from] ManifestError),
 }
 
-/// The channel to the server, after checking that the token can be sent.
-fn connect(options: &UploadOptions) -> Result<Channel, UploadError> {
-    let bad = |why: String| UploadError::Endpoint {
-        endpoint: options.endpoint.clone(),
-        why,
-    };
-    if let Some(token) = &options.token {
-        channel::bearer_value(token).map_err(bad)?;
-    }
-    channel::connect(&options.endpoint, options.ca_cert.as_deref()).map_err(bad)
+/// The Ingest client, its every request carrying the token.
+type Client = IngestServiceClient<Authorized>;
+
+/// The client of the server (see [`super::channel`]); nothing is sent yet.
+fn connect(options: &UploadOptions) -> Result<Client, UploadError> {
+    let (channel, bearer) = options
+        .remote
+        .connect()
+        .map_err(|e| UploadError::Endpoint {
+            endpoint: options.remote.endpoint.clone(),
+            why: e.to_string(),
+        })?;
+    Ok(IngestServiceClient::with_interceptor(channel, bearer))
 }
 
 /// A distinct document waiting to be acknowledged: the first file holding its bytes, and the
@@ -156,7 +155,7 @@ pub async fn upload(options: UploadOptions) -> Result<Summary, UploadError> {
     let manifest = read_manifests(&options)?;
     let files = files_to_send(&options, &select)?;
     let journaled = read_journal(&options.journal)?;
-    let channel = connect(&options)?;
+    let client = connect(&options)?;
     let journal = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -176,7 +175,7 @@ pub async fn upload(options: UploadOptions) -> Result<Summary, UploadError> {
     if pending.is_empty() {
         return Ok(answers.finish());
     }
-    let limits = match server_limits(&channel, &options).await {
+    let limits = match server_limits(&client, &options).await {
         Ok(limits) => limits,
         Err(e) => {
             answers.finish();
@@ -187,7 +186,7 @@ pub async fn upload(options: UploadOptions) -> Result<Summary, UploadError> {
     let mut attempt = 0u32;
     let mut backoff = FIRST_BACKOFF;
     while !pending.is_empty() {
-        let (done, error) = stream_once(&channel, &options, &limits, &pending, |result, p| {
+        let (done, error) = stream_once(&client, &options, &limits, &pending, |result, p| {
             answers.answer(p, result)
         })
         .await;
@@ -250,20 +249,14 @@ fn limits_of_an_older_server() -> LimitsResponse {
 /// The server's size limits (Limits RPC), retried like a stream while the server is down;
 /// UNIMPLEMENTED (an older server) gives [`limits_of_an_older_server`].
 async fn server_limits(
-    channel: &Channel,
+    client: &Client,
     options: &UploadOptions,
 ) -> Result<LimitsResponse, UploadError> {
-    let mut client = IngestServiceClient::new(channel.clone());
+    let mut client = client.clone();
     let mut backoff = FIRST_BACKOFF;
     let mut attempt = 0u32;
     loop {
-        let mut request = Request::new(LimitsRequest {});
-        if let Some(token) = &options.token {
-            if let Ok(value) = channel::bearer_value(token) {
-                request.metadata_mut().insert("authorization", value);
-            }
-        }
-        let status = match client.limits(request).await {
+        let status = match client.limits(LimitsRequest {}).await {
             Ok(limits) => {
                 let limits = limits.into_inner();
                 tracing::debug!(?limits, "server limits");
@@ -288,7 +281,7 @@ async fn server_limits(
             }
             code if retryable(code) => {
                 return Err(UploadError::Unreachable {
-                    endpoint: options.endpoint.clone(),
+                    endpoint: options.remote.endpoint.clone(),
                     attempts: attempt + 1,
                     code,
                     message: status.message().to_owned(),
@@ -480,7 +473,7 @@ fn plan(
 /// index in `pending`. Calls `on_answer` once per document answered; returns the indices
 /// answered and the status that ended the stream early, if one did.
 async fn stream_once(
-    channel: &Channel,
+    client: &Client,
     options: &UploadOptions,
     limits: &LimitsResponse,
     pending: &[Pending],
@@ -513,14 +506,8 @@ async fn stream_once(
             }
         }
     });
-    let mut request = Request::new(tokio_stream::wrappers::ReceiverStream::new(rx));
-    if let Some(token) = &options.token {
-        if let Ok(value) = channel::bearer_value(token) {
-            request.metadata_mut().insert("authorization", value);
-        }
-    }
-    let mut client = IngestServiceClient::new(channel.clone());
-    let mut stream = match client.ingest(request).await {
+    let request = tokio_stream::wrappers::ReceiverStream::new(rx);
+    let mut stream = match client.clone().ingest(request).await {
         Ok(r) => r.into_inner(),
         Err(status) => {
             producer.abort();
