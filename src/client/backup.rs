@@ -87,8 +87,8 @@ impl std::fmt::Display for RestoreSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
     /// The endpoint could not be parsed, or its TLS settings or the token read.
-    #[error("endpoint {endpoint}: {why}")]
-    Endpoint { endpoint: String, why: String },
+    #[error("endpoint {}: {}{}", .0.endpoint, if .0.token { "--token: " } else { "" }, .0.why)]
+    Endpoint(ConnectError),
     /// The server refused the backup, or the stream broke off.
     #[error("the server's backup stream failed: {0}")]
     Stream(Status),
@@ -136,16 +136,7 @@ fn dir_error(dir: &Path) -> impl Fn(std::io::Error) -> BackupError + Copy + '_ {
 /// Backs up the server at `options.remote` into `options.dir`; see the module doc.
 pub async fn backup(options: BackupOptions) -> Result<BackupSummary, BackupError> {
     let generation = prepare_dir(&options.dir, options.overwrite)?;
-    let (channel, bearer) = options.remote.connect().map_err(|e| {
-        let why = match e {
-            ConnectError::Endpoint(why) => why,
-            ConnectError::Token(why) => format!("--token: {why}"),
-        };
-        BackupError::Endpoint {
-            endpoint: options.remote.endpoint.clone(),
-            why,
-        }
-    })?;
+    let (channel, bearer) = options.remote.connect().map_err(BackupError::Endpoint)?;
     let mut client = AdminServiceClient::with_interceptor(channel, bearer)
         .max_decoding_message_size(MAX_RECORD_BYTES);
     let mut stream = client

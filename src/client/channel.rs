@@ -24,25 +24,31 @@ pub struct Remote {
 /// built on.
 pub type Authorized = InterceptedService<Channel, Bearer>;
 
-/// Why no channel to the server could be set up (nothing was sent). Each command says it
-/// with the endpoint, in its own words.
+/// Why no channel to the server could be set up (nothing was sent): the endpoint could not
+/// be parsed, its TLS settings (the CA certificate) read, or the token sent in a header.
+/// Each command's error says it with the endpoint, in that command's words.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum ConnectError {
-    /// The endpoint could not be parsed, or its TLS settings (the CA certificate) read.
-    #[error("{0}")]
-    Endpoint(String),
-    /// The token cannot be sent in a header.
-    #[error("{0}")]
-    Token(String),
+#[error("{why}")]
+pub struct ConnectError {
+    /// The endpoint as given.
+    pub endpoint: String,
+    pub why: String,
+    /// It is the token that cannot be sent (the endpoint is fine).
+    pub token: bool,
 }
 
 impl Remote {
     /// A lazily connecting channel to the server (nothing is sent until the first request),
     /// and the interceptor that adds the token to every request.
     pub fn connect(&self) -> Result<(Channel, Bearer), ConnectError> {
+        let error = |why, token| ConnectError {
+            endpoint: self.endpoint.clone(),
+            why,
+            token,
+        };
         let channel =
-            connect(&self.endpoint, self.ca_cert.as_deref()).map_err(ConnectError::Endpoint)?;
-        let bearer = Bearer::new(self.token.as_deref()).map_err(ConnectError::Token)?;
+            connect(&self.endpoint, self.ca_cert.as_deref()).map_err(|why| error(why, false))?;
+        let bearer = Bearer::new(self.token.as_deref()).map_err(|why| error(why, true))?;
         Ok((channel, bearer))
     }
 }

@@ -3,7 +3,7 @@
 //! filter selects (ListReports), finding counts (SummarizeFindings) and the reports with a
 //! given finding, where and with what values (ListReports with `filter.finding`).
 
-use super::channel::{self, Authorized, Remote};
+use super::channel::{self, Authorized, ConnectError, Remote};
 use super::table::{Cell, Table};
 use crate::model::finding::severity_name;
 use crate::model::form::template_name;
@@ -104,8 +104,8 @@ pub async fn answer(
 /// Why a question was not answered.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
-    #[error("server {endpoint}: {why}")]
-    Endpoint { endpoint: String, why: String },
+    #[error("server {}: {}", channel::with_scheme(&.0.endpoint), .0.why)]
+    Endpoint(ConnectError),
     #[error("server {endpoint} cannot be reached ({why}); is `nianbao serve` running there? (--server or NIANBAO_SERVER)")]
     Unreachable { endpoint: String, why: String },
     #[error("{0}")]
@@ -124,10 +124,7 @@ pub struct Asker {
 impl Asker {
     pub fn new(remote: &Remote) -> Result<Asker, QueryError> {
         let endpoint = channel::with_scheme(&remote.endpoint);
-        let (channel, bearer) = remote.connect().map_err(|e| QueryError::Endpoint {
-            endpoint: endpoint.clone(),
-            why: e.to_string(),
-        })?;
+        let (channel, bearer) = remote.connect().map_err(QueryError::Endpoint)?;
         let client = ReportServiceClient::with_interceptor(channel, bearer)
             .max_decoding_message_size(64 << 20);
         Ok(Asker { client, endpoint })

@@ -14,7 +14,7 @@ pub(crate) use self::csv::push_field;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::channel::Remote;
+use super::channel::{ConnectError, Remote};
 use crate::model::catalogue::{self, MetricKind};
 use crate::model::form::template_name;
 use crate::pb::report_service_client::ReportServiceClient;
@@ -43,8 +43,8 @@ pub struct ExportOptions {
 /// Why an export stopped. A file left behind by a failed export is removed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    #[error("server {endpoint}: {why}")]
-    Endpoint { endpoint: String, why: String },
+    #[error("server {}: {}", .0.endpoint, .0.why)]
+    Endpoint(ConnectError),
     #[error("the server answered {code:?}: {message}")]
     Status { code: tonic::Code, message: String },
     #[error("{path}: {error}")]
@@ -135,13 +135,7 @@ pub async fn export(options: ExportOptions) -> Result<ExportSummary, ExportError
     if to_stdout && options.format == Format::Parquet {
         return Err(ExportError::ParquetToStdout);
     }
-    let (channel, bearer) = options
-        .remote
-        .connect()
-        .map_err(|e| ExportError::Endpoint {
-            endpoint: options.remote.endpoint.clone(),
-            why: e.to_string(),
-        })?;
+    let (channel, bearer) = options.remote.connect().map_err(ExportError::Endpoint)?;
     let mut client = ReportServiceClient::with_interceptor(channel, bearer)
         .max_decoding_message_size(usize::MAX);
     let status = |s: tonic::Status| ExportError::Status {

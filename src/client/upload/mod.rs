@@ -45,7 +45,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, Semaphore};
 use tonic::{Code, Status};
 
-use super::channel::{Authorized, Remote};
+use super::channel::{Authorized, ConnectError, Remote};
 use crate::model::id::report_id;
 use crate::pb::ingest_service_client::IngestServiceClient;
 use crate::pb::{Document, IngestResult, LimitsRequest, LimitsResponse};
@@ -86,9 +86,9 @@ pub struct UploadOptions {
 /// Why an upload stopped early.
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
-    /// The endpoint could not be parsed or its TLS settings read.
-    #[error("endpoint {endpoint}: {why}")]
-    Endpoint { endpoint: String, why: String },
+    /// The endpoint could not be parsed, its TLS settings read or the token sent.
+    #[error("endpoint {}: {}", .0.endpoint, .0.why)]
+    Endpoint(ConnectError),
     /// The server refused in a way retrying cannot fix (UNAUTHENTICATED, INVALID_ARGUMENT, ...).
     #[error("server refused the upload: {0}")]
     Refused(Status),
@@ -119,13 +119,7 @@ type Client = IngestServiceClient<Authorized>;
 
 /// The client of the server (see [`super::channel`]); nothing is sent yet.
 fn connect(options: &UploadOptions) -> Result<Client, UploadError> {
-    let (channel, bearer) = options
-        .remote
-        .connect()
-        .map_err(|e| UploadError::Endpoint {
-            endpoint: options.remote.endpoint.clone(),
-            why: e.to_string(),
-        })?;
+    let (channel, bearer) = options.remote.connect().map_err(UploadError::Endpoint)?;
     Ok(IngestServiceClient::with_interceptor(channel, bearer))
 }
 
