@@ -716,3 +716,26 @@ pub struct ParseArgs {
     #[command(flatten)]
     pub read: ReadArgs,
 }
+
+impl ParseArgs {
+    /// The hints `parse` gives the reader for `file`: the flags, the kind its extension names.
+    pub fn hints(&self, file: &std::path::Path) -> crate::Hints {
+        crate::Hints {
+            agency: self.agency.clone(),
+            year: self.year,
+            encoding: self.encoding.clone(),
+            content: if self.html {
+                crate::decode::ContentHint::Html
+            } else {
+                crate::decode::ContentHint::Unknown
+            },
+            kind: file
+                .extension()
+                .and_then(|e| e.to_str())
+                .and_then(crate::extract::Kind::from_extension),
+            source: Some(file.display().to_string()),
+            published: None,
+            url: None,
+        }
+    }
+}

@@ -8,7 +8,6 @@ use nianbao::config::{
     ServeArgs, UploadArgs, WorkerArgs,
 };
 
-use nianbao::decode::ContentHint;
 use nianbao::{output, Hints};
 
 fn main() -> ExitCode {
@@ -99,7 +98,7 @@ fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        let hints = hints_for(&args, file);
+        let hints = args.hints(file);
         if args.text {
             match reader.text(&bytes, &hints) {
                 Ok(text) => write!(stdout, "{text}").context("writing to stdout")?,
@@ -138,27 +137,6 @@ fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The hints `parse` gives the reader for `file`: the flags, the kind its extension names.
-fn hints_for(args: &ParseArgs, file: &std::path::Path) -> Hints {
-    Hints {
-        agency: args.agency.clone(),
-        year: args.year,
-        encoding: args.encoding.clone(),
-        content: if args.html {
-            ContentHint::Html
-        } else {
-            ContentHint::Unknown
-        },
-        kind: file
-            .extension()
-            .and_then(|e| e.to_str())
-            .and_then(nianbao::extract::Kind::from_extension),
-        source: Some(file.display().to_string()),
-        published: None,
-        url: None,
-    }
-}
-
 /// `parse --score`: the report's compliance under `--profile`, beside `--previous`.
 fn score(
     args: &ParseArgs,
@@ -176,7 +154,7 @@ fn score(
             let hints = Hints {
                 agency: None,
                 year: None,
-                ..hints_for(args, path)
+                ..args.hints(path)
             };
             let (r, t) = reader.read_with_text(&bytes, &hints);
             Some((r, t.unwrap_or_default()))
