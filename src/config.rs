@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::client::channel::Remote;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "nianbao",
@@ -43,11 +45,11 @@ pub enum Command {
     ExtractWorker(WorkerArgs),
 }
 
-/// How the commands that talk to a server (upload, export, backup) reach it.
+/// How the commands that talk to a server (upload, query, export, backup) reach it.
 #[derive(Debug, Args)]
 pub struct RemoteArgs {
     /// The server, http://host:port or https://host:port.
-    #[arg(long, env = "NIANBAO_SERVER", default_value = crate::client::DEFAULT_SERVER)]
+    #[arg(long, env = "NIANBAO_SERVER", default_value = crate::client::upload::DEFAULT_SERVER)]
     pub server: String,
     /// Bearer token, when the server requires one.
     #[arg(long, env = "NIANBAO_TOKEN", hide_env_values = true)]
@@ -55,6 +57,22 @@ pub struct RemoteArgs {
     /// PEM CA certificate for an https server with a private CA.
     #[arg(long)]
     pub ca_cert: Option<PathBuf>,
+}
+
+impl RemoteArgs {
+    /// The server these flags name.
+    pub fn remote(&self) -> Remote {
+        let RemoteArgs {
+            server,
+            token,
+            ca_cert,
+        } = self;
+        Remote {
+            endpoint: server.clone(),
+            token: token.clone(),
+            ca_cert: ca_cert.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -123,12 +141,8 @@ pub enum QuestionArgs {
 }
 
 impl QueryArgs {
-    pub fn remote(&self) -> crate::client::query::Remote {
-        crate::client::query::Remote {
-            endpoint: self.remote.server.clone(),
-            token: self.remote.token.clone(),
-            ca_cert: self.remote.ca_cert.clone(),
-        }
+    pub fn remote(&self) -> Remote {
+        self.remote.remote()
     }
 
     pub fn question(&self) -> Result<crate::client::query::Question, String> {
@@ -187,22 +201,15 @@ pub struct BackupArgs {
 }
 
 impl BackupArgs {
-    pub fn options(&self) -> crate::backup::BackupOptions {
+    pub fn options(&self) -> crate::client::backup::BackupOptions {
         let BackupArgs {
             dir,
-            remote:
-                RemoteArgs {
-                    server,
-                    token,
-                    ca_cert,
-                },
+            remote,
             overwrite,
         } = self;
-        crate::backup::BackupOptions {
+        crate::client::backup::BackupOptions {
             dir: dir.clone(),
-            endpoint: server.clone(),
-            token: token.clone(),
-            ca_cert: ca_cert.clone(),
+            remote: remote.remote(),
             overwrite: *overwrite,
         }
     }
@@ -223,7 +230,7 @@ pub struct ExportArgs {
     pub output: PathBuf,
     /// parquet, csv or jsonl; by default the output's extension (.parquet, .csv, .jsonl).
     #[arg(long, value_enum)]
-    pub format: Option<crate::export::Format>,
+    pub format: Option<crate::client::export::Format>,
     /// CSV for Excel: start the file with a UTF-8 byte-order mark, so that Excel on a Chinese
     /// Windows does not read it as GBK.
     #[arg(long)]
@@ -235,8 +242,8 @@ pub struct ExportArgs {
 }
 
 impl ExportArgs {
-    pub fn options(&self) -> Result<crate::export::ExportOptions, String> {
-        use crate::export::Format;
+    pub fn options(&self) -> Result<crate::client::export::ExportOptions, String> {
+        use crate::client::export::Format;
         let format = match self.format {
             Some(f) => f,
             None => match self.output.extension().and_then(|e| e.to_str()) {
@@ -257,10 +264,8 @@ impl ExportArgs {
                     .into(),
             );
         }
-        Ok(crate::export::ExportOptions {
-            endpoint: self.remote.server.clone(),
-            ca_cert: self.remote.ca_cert.clone(),
-            token: self.remote.token.clone(),
+        Ok(crate::client::export::ExportOptions {
+            remote: self.remote.remote(),
             format,
             output: self.output.clone(),
             excel: self.excel,
@@ -349,14 +354,14 @@ pub struct UploadArgs {
     #[arg(
         long,
         env = "NIANBAO_UPLOAD_JOURNAL",
-        default_value = crate::client::DEFAULT_JOURNAL
+        default_value = crate::client::upload::DEFAULT_JOURNAL
     )]
     pub journal: PathBuf,
     /// Documents sent and not yet acknowledged, at most.
-    #[arg(long, default_value_t = crate::client::DEFAULT_IN_FLIGHT)]
+    #[arg(long, default_value_t = crate::client::upload::DEFAULT_IN_FLIGHT)]
     pub in_flight: usize,
     /// Retries (with backoff) on UNAVAILABLE and RESOURCE_EXHAUSTED.
-    #[arg(long, default_value_t = crate::client::DEFAULT_MAX_RETRIES)]
+    #[arg(long, default_value_t = crate::client::upload::DEFAULT_MAX_RETRIES)]
     pub max_retries: u32,
     /// No progress bar.
     #[arg(long)]
@@ -378,15 +383,10 @@ pub struct UploadArgs {
 }
 
 impl UploadArgs {
-    pub fn options(&self) -> crate::client::UploadOptions {
+    pub fn options(&self) -> crate::client::upload::UploadOptions {
         let UploadArgs {
             paths,
-            remote:
-                RemoteArgs {
-                    server,
-                    token,
-                    ca_cert,
-                },
+            remote,
             journal,
             in_flight,
             max_retries,
@@ -395,13 +395,11 @@ impl UploadArgs {
             include,
             exclude,
         } = self;
-        crate::client::UploadOptions {
-            endpoint: server.clone(),
+        crate::client::upload::UploadOptions {
+            remote: remote.remote(),
             paths: paths.clone(),
             journal: journal.clone(),
             in_flight: *in_flight,
-            token: token.clone(),
-            ca_cert: ca_cert.clone(),
             max_retries: *max_retries,
             progress: !*no_progress,
             manifest: manifest.clone(),
@@ -587,11 +585,11 @@ pub struct ReadArgs {
     /// document's size (and 768 MiB more with --ocr, for page images). Every document but
     /// text or HTML under 4 MiB is extracted in a worker process under this limit; one that
     /// breaks it is rejected alone.
-    #[arg(long, env = "NIANBAO_EXTRACT_MEMORY_BYTES", default_value_t = crate::isolate::DEFAULT_MEMORY_BYTES)]
+    #[arg(long, env = "NIANBAO_EXTRACT_MEMORY_BYTES", default_value_t = crate::extract::isolate::DEFAULT_MEMORY_BYTES)]
     pub extract_memory_bytes: u64,
     /// CPU seconds one document's extraction may take, plus one per MiB of the document
     /// (wall clock: twice that, plus five seconds).
-    #[arg(long, env = "NIANBAO_EXTRACT_CPU_SECS", default_value_t = crate::isolate::DEFAULT_CPU_SECS)]
+    #[arg(long, env = "NIANBAO_EXTRACT_CPU_SECS", default_value_t = crate::extract::isolate::DEFAULT_CPU_SECS)]
     pub extract_cpu_secs: u64,
     /// Extract every document in this process, without worker processes or their limits
     /// (faster for trusted files; a hostile file can then take unbounded memory and time).
@@ -621,11 +619,11 @@ pub fn reader(args: &ReadArgs) -> Result<crate::Reader, String> {
     let isolate = if args.extract_in_process {
         None
     } else {
-        let budget = crate::isolate::Budget {
+        let budget = crate::extract::isolate::Budget {
             memory_bytes: args.extract_memory_bytes,
             cpu_secs: args.extract_cpu_secs,
         };
-        let workers = crate::isolate::Workers::new(budget, args.ocr)
+        let workers = crate::extract::isolate::Workers::new(budget, args.ocr)
             .map_err(|e| format!("cannot find this executable to start extraction workers: {e}"))?;
         Some(std::sync::Arc::new(workers) as std::sync::Arc<dyn crate::extract::Isolate>)
     };
@@ -643,7 +641,7 @@ pub fn engine(ocr: bool) -> Result<crate::Reader, String> {
     }
     #[cfg(feature = "ocr")]
     {
-        let engine = crate::ocr::Tesseract::find().map_err(|e| format!("--ocr: {e}"))?;
+        let engine = crate::extract::ocr::Tesseract::find().map_err(|e| format!("--ocr: {e}"))?;
         Ok(crate::Reader {
             ocr: Some(std::sync::Arc::new(engine)),
             ..crate::Reader::default()
@@ -718,4 +716,27 @@ pub struct ParseArgs {
     pub previous: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
+}
+
+impl ParseArgs {
+    /// The hints `parse` gives the reader for `file`: the flags, the kind its extension names.
+    pub fn hints(&self, file: &std::path::Path) -> crate::Hints {
+        crate::Hints {
+            agency: self.agency.clone(),
+            year: self.year,
+            encoding: self.encoding.clone(),
+            content: if self.html {
+                crate::decode::ContentHint::Html
+            } else {
+                crate::decode::ContentHint::Unknown
+            },
+            kind: file
+                .extension()
+                .and_then(|e| e.to_str())
+                .and_then(crate::extract::Kind::from_extension),
+            source: Some(file.display().to_string()),
+            published: None,
+            url: None,
+        }
+    }
 }

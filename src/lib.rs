@@ -9,14 +9,15 @@
 //! - [`config`]: the command line, one clap struct per command.
 //! - [`server`]: builds the server (health, reflection, limits) and runs it until shutdown.
 //! - [`service`]: thin tonic handlers and the one error-to-status mapping.
-//! - [`client`]: the bulk uploader (`nianbao upload`), its sidecar manifest of URLs and
-//!   publication dates ([`client::manifest`]), and the analyst's questions (`nianbao
-//!   query`: [`client::query`], printed by [`client::table`]).
-//! - [`export`]: `nianbao export`: a server's Export stream into Parquet, CSV or JSON lines.
-//! - [`channel`]: the client side of a connection (scheme, TLS, bearer token), shared by
-//!   upload, query, export and backup.
-//! - [`backup`]: `nianbao backup` (a server's reports into a backup directory) and
-//!   `nianbao restore` (a backup into a new data directory); the backup's files.
+//! - [`client`]: the commands that talk to a server, one part each, over one
+//!   [`client::channel`] (scheme, TLS, bearer token): the bulk uploader (`nianbao upload`:
+//!   [`client::upload`], with its sidecar manifest of URLs and publication dates,
+//!   [`client::upload::manifest`]), the analyst's questions (`nianbao query`:
+//!   [`client::query`], printed by [`client::table`]), `nianbao export` ([`client::export`]:
+//!   a server's Export stream into Parquet, CSV or JSON lines), and `nianbao backup` /
+//!   `nianbao restore` ([`client::backup`]).
+//! - [`backup`]: the backup directory on disk: its record files and the manifest that
+//!   vouches for them, each checked before a restore writes anything.
 //! - [`ingest`]: the ingest pipeline: checks, memory budget, reading, the group-commit
 //!   writer; turns what a client sent into the reader's hints.
 //! - [`store`]: the ONLY module that names sled; durable group commit, revisions, the
@@ -36,10 +37,9 @@
 //! - [`place`]: PURE. A report's body to the administrative divisions (province,
 //!   prefecture, county, township and code) from the names its text gives, never guessed.
 //! - [`extract`]: the text of a document of any kind (text, HTML, MHTML, PDF, OFD, DOCX,
-//!   DOC/WPS, RTF, XLSX/XLS/ET; scans through [`extract::Ocr`]).
-//! - [`isolate`]: extraction in a worker process under memory, CPU and wall-clock limits
-//!   ([`extract::Isolate`]), and running a program under a deadline.
-//! - `ocr` (feature `ocr`): tesseract as the [`extract::Ocr`] engine.
+//!   DOC/WPS, RTF, XLSX/XLS/ET; scans through [`extract::Ocr`]); extraction in a worker
+//!   process under memory, CPU and wall-clock limits ([`extract::isolate`]), and running a
+//!   program under a deadline; `extract::ocr` (feature `ocr`): tesseract as the OCR engine.
 //! - [`decode`]: PURE. Bytes (UTF-8, GB18030/GBK, HTML or text) to normalised plain text.
 //! - [`output`]: proto3 JSON and the `--facts` JSON shape.
 //! - [`model`]: PURE. The shared vocabulary: catalogue, findings, the forms' shape, rates,
@@ -52,19 +52,14 @@
 #![allow(rustdoc::private_intra_doc_links)]
 
 pub mod backup;
-pub mod channel;
 pub mod client;
 pub mod compliance;
 pub mod config;
 pub mod decode;
-pub mod export;
 pub mod extract;
 pub mod index;
 pub mod ingest;
-pub mod isolate;
 pub mod model;
-#[cfg(feature = "ocr")]
-pub mod ocr;
 pub mod output;
 pub mod parse;
 pub mod pb;

@@ -8,7 +8,6 @@ use nianbao::config::{
     ServeArgs, UploadArgs, WorkerArgs,
 };
 
-use nianbao::decode::ContentHint;
 use nianbao::{output, Hints};
 
 fn main() -> ExitCode {
@@ -99,7 +98,7 @@ fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        let hints = hints_for(&args, file);
+        let hints = args.hints(file);
         if args.text {
             match reader.text(&bytes, &hints) {
                 Ok(text) => write!(stdout, "{text}").context("writing to stdout")?,
@@ -138,27 +137,6 @@ fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The hints `parse` gives the reader for `file`: the flags, the kind its extension names.
-fn hints_for(args: &ParseArgs, file: &std::path::Path) -> Hints {
-    Hints {
-        agency: args.agency.clone(),
-        year: args.year,
-        encoding: args.encoding.clone(),
-        content: if args.html {
-            ContentHint::Html
-        } else {
-            ContentHint::Unknown
-        },
-        kind: file
-            .extension()
-            .and_then(|e| e.to_str())
-            .and_then(nianbao::extract::Kind::from_extension),
-        source: Some(file.display().to_string()),
-        published: None,
-        url: None,
-    }
-}
-
 /// `parse --score`: the report's compliance under `--profile`, beside `--previous`.
 fn score(
     args: &ParseArgs,
@@ -176,7 +154,7 @@ fn score(
             let hints = Hints {
                 agency: None,
                 year: None,
-                ..hints_for(args, path)
+                ..args.hints(path)
             };
             let (r, t) = reader.read_with_text(&bytes, &hints);
             Some((r, t.unwrap_or_default()))
@@ -306,7 +284,7 @@ fn reindex(args: ReindexArgs) -> anyhow::Result<ExitCode> {
 
 fn upload(args: UploadArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-    let summary = match runtime.block_on(nianbao::client::upload(args.options())) {
+    let summary = match runtime.block_on(nianbao::client::upload::upload(args.options())) {
         Ok(summary) => summary,
         // A path that does not exist, a malformed manifest or glob, a server that cannot be
         // reached or refuses: a usage or connection error's exit status, for cron jobs.
@@ -330,10 +308,10 @@ fn upload(args: UploadArgs) -> anyhow::Result<ExitCode> {
 fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let options = args.options().map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-    let summary = match runtime.block_on(nianbao::export::export(options)) {
+    let summary = match runtime.block_on(nianbao::client::export::export(options)) {
         Ok(summary) => summary,
         // `nianbao export - | head`: the reader has what it wanted.
-        Err(nianbao::export::ExportError::Write { error, .. })
+        Err(nianbao::client::export::ExportError::Write { error, .. })
             if error.kind() == std::io::ErrorKind::BrokenPipe =>
         {
             return Ok(ExitCode::SUCCESS)
@@ -378,13 +356,13 @@ fn query(args: QueryArgs) -> anyhow::Result<ExitCode> {
 
 fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-    let summary = runtime.block_on(nianbao::backup::backup(args.options()))?;
+    let summary = runtime.block_on(nianbao::client::backup::backup(args.options()))?;
     print(summary)?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
-    let summary = nianbao::backup::restore(&args.dir, &args.data_dir)?;
+    let summary = nianbao::client::backup::restore(&args.dir, &args.data_dir)?;
     print(summary)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -404,13 +382,13 @@ fn extract_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
         .context("reading the document")?;
     let request = nianbao::extract::Request {
         encoding: args.encoding.as_deref(),
-        content: nianbao::isolate::content_hint(&args.content),
+        content: nianbao::extract::isolate::content_hint(&args.content),
         content_type: args
             .content_type
             .as_deref()
             .and_then(nianbao::extract::Kind::from_content_type),
     };
-    let answer = nianbao::isolate::answer(reader.extract_here(&bytes, request));
+    let answer = nianbao::extract::isolate::answer(reader.extract_here(&bytes, request));
     drop(bytes);
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&answer).and_then(|()| stdout.flush())?;

@@ -16,7 +16,7 @@ use crate::validate;
 
 /// How documents are read: the OCR engine for scans and images (none: they are reported
 /// unreadable), the bounds on extraction, and where extraction runs when the document's
-/// kind needs its cost bounded from outside (a worker process: [`crate::isolate`]; none:
+/// kind needs its cost bounded from outside (a worker process: [`crate::extract::isolate`]; none:
 /// here). The server and the command line build one.
 #[derive(Clone, Default)]
 pub struct Reader {

@@ -3,15 +3,8 @@
 //! filter selects (ListReports), finding counts (SummarizeFindings) and the reports with a
 //! given finding, where and with what values (ListReports with `filter.finding`).
 
-use std::path::PathBuf;
-
-/// The ordering that ranks groups by their reports' mean compliance score.
-const SCORE: &str = "compliance_score";
-
-use tonic::transport::Channel;
-
+use super::channel::{self, Authorized, ConnectError, Remote};
 use super::table::{Cell, Table};
-use crate::channel::{self, Bearer};
 use crate::model::finding::severity_name;
 use crate::model::form::template_name;
 use crate::pb::report_service_client::ReportServiceClient;
@@ -20,15 +13,10 @@ use crate::pb::{
     SummarizeFindingsRequest,
 };
 
-type Client = ReportServiceClient<tonic::service::interceptor::InterceptedService<Channel, Bearer>>;
+/// The ordering that ranks groups by their reports' mean compliance score.
+const SCORE: &str = "compliance_score";
 
-/// Where the server is.
-#[derive(Debug, Clone)]
-pub struct Remote {
-    pub endpoint: String,
-    pub token: Option<String>,
-    pub ca_cert: Option<PathBuf>,
-}
+type Client = ReportServiceClient<Authorized>;
 
 /// One question.
 #[derive(Debug, Clone)]
@@ -119,8 +107,8 @@ pub async fn answer(
 /// Why a question was not answered.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
-    #[error("server {endpoint}: {why}")]
-    Endpoint { endpoint: String, why: String },
+    #[error("server {}: {}", channel::with_scheme(&.0.endpoint), .0.why)]
+    Endpoint(ConnectError),
     #[error("server {endpoint} cannot be reached ({why}); is `nianbao serve` running there? (--server or NIANBAO_SERVER)")]
     Unreachable { endpoint: String, why: String },
     #[error("{0}")]
@@ -139,12 +127,7 @@ pub struct Asker {
 impl Asker {
     pub fn new(remote: &Remote) -> Result<Asker, QueryError> {
         let endpoint = channel::with_scheme(&remote.endpoint);
-        let bad = |why: String| QueryError::Endpoint {
-            endpoint: endpoint.clone(),
-            why,
-        };
-        let channel = channel::connect(&endpoint, remote.ca_cert.as_deref()).map_err(bad)?;
-        let bearer = Bearer::new(remote.token.as_deref()).map_err(bad)?;
+        let (channel, bearer) = remote.connect().map_err(QueryError::Endpoint)?;
         let client = ReportServiceClient::with_interceptor(channel, bearer)
             .max_decoding_message_size(64 << 20);
         Ok(Asker { client, endpoint })

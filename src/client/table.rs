@@ -194,7 +194,7 @@ impl Table {
         let mut out = String::new();
         let mut line = |fields: &mut dyn Iterator<Item = String>| {
             for (i, field) in fields.enumerate() {
-                crate::export::push_field(&mut out, i, &field);
+                super::export::push_field(&mut out, i, &field);
             }
             out.push('\n');
         };

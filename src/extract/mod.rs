@@ -1,5 +1,7 @@
-//! Any document to the text the reader reads. PURE: bytes in, text out; OCR, which needs an
-//! outside engine, comes in through the [`Ocr`] trait.
+//! Any document to the text the reader reads. PURE but for two parts that run programs,
+//! each plugged in through a trait so that the rest never calls them: [`isolate`] (an
+//! extraction in a worker process under the operating system's limits, as an [`Isolate`])
+//! and `ocr` (feature `ocr`: tesseract as the [`Ocr`] engine for scans and images).
 //!
 //! Owns the kind of a document ([`Kind`], from its bytes, then the client's content type)
 //! and turns every kind into one form: lines of text, table rows as tab-separated cells.
@@ -17,8 +19,11 @@
 mod cells;
 pub mod doc;
 pub mod docx;
+pub mod isolate;
 pub mod layout;
 pub mod mhtml;
+#[cfg(feature = "ocr")]
+pub mod ocr;
 pub mod ofd;
 pub mod pdf;
 pub mod rtf;
@@ -303,7 +308,7 @@ pub struct Request<'a> {
 }
 
 /// Somewhere an extraction runs with its cost bounded by the operating system: a worker
-/// process with memory and CPU limits (`crate::isolate`).
+/// process with memory and CPU limits ([`isolate`]).
 pub trait Isolate: Send + Sync {
     fn extract(
         &self,

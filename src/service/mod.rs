@@ -1,6 +1,6 @@
 //! Thin tonic handlers: check the request, call the library, map errors once. On the
 //! server's side these and [`crate::server`] are the only modules that name tonic; the
-//! uploader ([`crate::client`]) is its client's side.
+//! client room ([`crate::client`]: upload, query, export, backup) is their other side.
 
 pub mod admin;
 mod assess;

@@ -1,15 +1,61 @@
-//! The client side of a connection to a nianbao server, shared by the commands that talk
-//! to one (`upload`, `export`): the endpoint (TLS for https) and the bearer token.
+//! The client side of a connection to a nianbao server, the one way the commands that talk
+//! to one (`upload`, `query`, `export`, `backup`) reach it: a [`Remote`] (the endpoint, TLS for
+//! https, the bearer token) [`Remote::connect`]s to a channel and the interceptor that sends
+//! the token, or says why not ([`ConnectError`]).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic::{Request, Status};
 
+/// A server to talk to, as `--server`, `--token` and `--ca-cert` name it.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    /// `http://host:port` or `https://host:port` (`host:port` is taken as http).
+    pub endpoint: String,
+    pub token: Option<String>,
+    /// PEM CA certificate for https endpoints with a private CA.
+    pub ca_cert: Option<PathBuf>,
+}
+
+/// A channel whose every request carries the token ([`Bearer`]): what a service client is
+/// built on.
+pub type Authorized = InterceptedService<Channel, Bearer>;
+
+/// Why no channel to the server could be set up (nothing was sent): the endpoint could not
+/// be parsed, its TLS settings (the CA certificate) read, or the token sent in a header.
+/// Each command's error says it with the endpoint, in that command's words.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{why}")]
+pub struct ConnectError {
+    /// The endpoint as given.
+    pub endpoint: String,
+    pub why: String,
+    /// It is the token that cannot be sent (the endpoint is fine).
+    pub token: bool,
+}
+
+impl Remote {
+    /// A lazily connecting channel to the server (nothing is sent until the first request),
+    /// and the interceptor that adds the token to every request.
+    pub fn connect(&self) -> Result<(Channel, Bearer), ConnectError> {
+        let error = |why, token| ConnectError {
+            endpoint: self.endpoint.clone(),
+            why,
+            token,
+        };
+        let channel =
+            connect(&self.endpoint, self.ca_cert.as_deref()).map_err(|why| error(why, false))?;
+        let bearer = Bearer::new(self.token.as_deref()).map_err(|why| error(why, true))?;
+        Ok((channel, bearer))
+    }
+}
+
 /// A lazily connecting channel to `endpoint` (`http://host:port` or `https://host:port`;
 /// `ca_cert` names a PEM CA for a server with a private CA).
-pub fn connect(endpoint: &str, ca_cert: Option<&Path>) -> Result<Channel, String> {
+fn connect(endpoint: &str, ca_cert: Option<&Path>) -> Result<Channel, String> {
     let endpoint = &with_scheme(endpoint);
     let mut channel = Endpoint::from_shared(endpoint.to_owned()).map_err(|e| e.to_string())?;
     if endpoint.starts_with("https://") {
@@ -36,7 +82,7 @@ pub fn with_scheme(endpoint: &str) -> String {
 }
 
 /// The `authorization` header's value for `token`.
-pub fn bearer_value(token: &str) -> Result<MetadataValue<Ascii>, String> {
+fn bearer_value(token: &str) -> Result<MetadataValue<Ascii>, String> {
     format!("Bearer {token}")
         .parse()
         .map_err(|_| "the token holds characters a header cannot carry".to_owned())
@@ -47,7 +93,7 @@ pub fn bearer_value(token: &str) -> Result<MetadataValue<Ascii>, String> {
 pub struct Bearer(Option<MetadataValue<Ascii>>);
 
 impl Bearer {
-    pub fn new(token: Option<&str>) -> Result<Bearer, String> {
+    fn new(token: Option<&str>) -> Result<Bearer, String> {
         token.map(bearer_value).transpose().map(Bearer)
     }
 }

@@ -14,7 +14,7 @@ pub(crate) use self::csv::push_field;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::channel::{self, Bearer};
+use super::channel::{ConnectError, Remote};
 use crate::model::catalogue::{self, MetricKind};
 use crate::model::form::template_name;
 use crate::pb::report_service_client::ReportServiceClient;
@@ -31,9 +31,7 @@ pub enum Format {
 /// What `nianbao export` was asked to do.
 #[derive(Debug, Clone)]
 pub struct ExportOptions {
-    pub endpoint: String,
-    pub ca_cert: Option<PathBuf>,
-    pub token: Option<String>,
+    pub remote: Remote,
     pub format: Format,
     /// The file to write; `-` for standard output (CSV and JSON lines only).
     pub output: PathBuf,
@@ -45,8 +43,8 @@ pub struct ExportOptions {
 /// Why an export stopped. A file left behind by a failed export is removed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    #[error("server {endpoint}: {why}")]
-    Endpoint { endpoint: String, why: String },
+    #[error("server {}: {}", .0.endpoint, .0.why)]
+    Endpoint(ConnectError),
     #[error("the server answered {code:?}: {message}")]
     Status { code: tonic::Code, message: String },
     #[error("{path}: {error}")]
@@ -139,17 +137,11 @@ pub struct ExportSummary {
 
 /// Streams the export into `options.output`; see the module doc.
 pub async fn export(options: ExportOptions) -> Result<ExportSummary, ExportError> {
-    let endpoint_error = |why: String| ExportError::Endpoint {
-        endpoint: options.endpoint.clone(),
-        why,
-    };
     let to_stdout = options.output == Path::new("-");
     if to_stdout && options.format == Format::Parquet {
         return Err(ExportError::ParquetToStdout);
     }
-    let channel =
-        channel::connect(&options.endpoint, options.ca_cert.as_deref()).map_err(endpoint_error)?;
-    let bearer = Bearer::new(options.token.as_deref()).map_err(endpoint_error)?;
+    let (channel, bearer) = options.remote.connect().map_err(ExportError::Endpoint)?;
     let mut client = ReportServiceClient::with_interceptor(channel, bearer)
         .max_decoding_message_size(usize::MAX);
     let status = |s: tonic::Status| ExportError::Status {

@@ -24,8 +24,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::{Extracted, Isolate, Kind, Limits, Note, Request, Unreadable};
 use crate::decode::ContentHint;
-use crate::extract::{Extracted, Isolate, Kind, Limits, Note, Request, Unreadable};
 use crate::model::finding::Code;
 
 /// The defaults of [`Budget`] (and of the command line's flags for it).

@@ -1,7 +1,7 @@
 //! OCR by the `tesseract` command (Simplified Chinese, `chi_sim`), for images and for the
 //! scanned pages of PDFs (their images taken out by poppler's `pdfimages`, or the page rendered by `pdftoppm`). Built with the cargo feature
 //! `ocr`; an I/O room: it runs programs and keeps a scratch directory while a PDF is read. The parser never sees it, only the words it gives
-//! through [`crate::extract::Ocr`].
+//! through [`super::Ocr`].
 //!
 //! Ruled tables are the hard part of a scan: tesseract reads a table's borders as digits
 //! (a `|` beside 37 gives 137). So before recognition the page is made grey, every long dark
@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use image::{GrayImage, ImageReader, Luma};
 
-use crate::extract::{Ocr, Word};
+use super::{Ocr, Word};
 
 /// A pixel darker than this may be part of a ruling line.
 const LINE_DARK: u8 = 200;
@@ -165,7 +165,7 @@ fn run(cmd: &mut Command, input: &[u8], timeout: Duration) -> Result<Vec<u8>, St
     /// Tesseract's TSV of a page and a scan's images stay far below this.
     const MAX_OUTPUT: usize = 1 << 30;
     let name = cmd.get_program().to_string_lossy().into_owned();
-    let ran = crate::isolate::run(cmd, input, timeout, MAX_OUTPUT)
+    let ran = super::isolate::run(cmd, input, timeout, MAX_OUTPUT)
         .map_err(|e| format!("cannot run {name}: {e}"))?;
     if ran.timed_out {
         return Err(format!("{name} took longer than {} s", timeout.as_secs()));

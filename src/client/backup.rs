@@ -2,7 +2,7 @@
 //! and a backup directory into a new data directory.
 //!
 //! Backup calls AdminService.Backup, for which the server takes a consistent cut of its store
-//! ([`crate::store::backup`]), and writes the records to files as they arrive ([`mod@format`]),
+//! ([`crate::store::backup`]), and writes the records to files as they arrive ([`crate::backup`]),
 //! checking each one (seq order, below the stamp, a document that hashes to its id): memory
 //! stays flat however many reports there are. The manifest is written last; a directory
 //! without one holds no backup. A directory holding a backup is refused unless `--overwrite`,
@@ -13,20 +13,18 @@
 //! nothing, so that a damaged backup is refused before the data directory exists; then to
 //! store its records in the new data directory ([`crate::store::backup::Restore`]).
 
-pub mod format;
-
 use std::path::{Path, PathBuf};
 
 use tokio::sync::mpsc;
-use tonic::transport::Channel;
-use tonic::{Request, Status, Streaming};
+use tonic::{Status, Streaming};
 
-use crate::channel;
+use super::channel::{ConnectError, Remote};
+use crate::backup as format;
+use crate::backup::{FileEntry, FormatError, Manifest, RecordWriter, MANIFEST};
 use crate::pb::admin_service_client::AdminServiceClient;
 use crate::pb::backup_chunk::Chunk;
 use crate::pb::{BackupChunk, BackupHeader, BackupRecord, BackupRequest};
 use crate::store::backup::{catalogue_id, check_empty, check_record, Restore, MAX_RECORD_BYTES};
-use format::{FileEntry, FormatError, Manifest, RecordWriter, MANIFEST};
 
 /// Records received and not yet written, at most.
 const RECORD_QUEUE: usize = 64;
@@ -36,11 +34,8 @@ const RECORD_QUEUE: usize = 64;
 pub struct BackupOptions {
     /// The backup directory: new, empty, or (with `overwrite`) holding a backup.
     pub dir: PathBuf,
-    /// `http://host:port` or `https://host:port`.
-    pub endpoint: String,
-    pub token: Option<String>,
-    /// PEM CA certificate for https endpoints with a private CA.
-    pub ca_cert: Option<PathBuf>,
+    /// The server to back up.
+    pub remote: Remote,
     pub overwrite: bool,
 }
 
@@ -92,8 +87,8 @@ impl std::fmt::Display for RestoreSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
     /// The endpoint could not be parsed, or its TLS settings or the token read.
-    #[error("endpoint {endpoint}: {why}")]
-    Endpoint { endpoint: String, why: String },
+    #[error("endpoint {}: {}{}", .0.endpoint, if .0.token { "--token: " } else { "" }, .0.why)]
+    Endpoint(ConnectError),
     /// The server refused the backup, or the stream broke off.
     #[error("the server's backup stream failed: {0}")]
     Stream(Status),
@@ -138,20 +133,21 @@ fn dir_error(dir: &Path) -> impl Fn(std::io::Error) -> BackupError + Copy + '_ {
     }
 }
 
-/// Backs up the server at `options.endpoint` into `options.dir`; see the module doc.
+/// Backs up the server at `options.remote` into `options.dir`; see the module doc.
 pub async fn backup(options: BackupOptions) -> Result<BackupSummary, BackupError> {
     let generation = prepare_dir(&options.dir, options.overwrite)?;
-    let mut client =
-        AdminServiceClient::new(connect(&options)?).max_decoding_message_size(MAX_RECORD_BYTES);
+    let (channel, bearer) = options.remote.connect().map_err(BackupError::Endpoint)?;
+    let mut client = AdminServiceClient::with_interceptor(channel, bearer)
+        .max_decoding_message_size(MAX_RECORD_BYTES);
     let mut stream = client
-        .backup(request(&options)?)
+        .backup(BackupRequest {})
         .await
         .map_err(BackupError::Stream)?
         .into_inner();
     let header = header(&mut stream).await?;
     tracing::info!(
         stamp = header.stamp,
-        server = %options.endpoint,
+        server = %options.remote.endpoint,
         "backup begun: receiving every report stored before the stamp"
     );
     std::fs::create_dir_all(&options.dir).map_err(dir_error(&options.dir))?;
@@ -209,29 +205,6 @@ fn prepare_dir(dir: &Path, overwrite: bool) -> Result<u64, BackupError> {
         });
     }
     format::next_generation(dir).map_err(write_error(dir))
-}
-
-/// A channel to the endpoint (see [`crate::channel`]).
-fn connect(options: &BackupOptions) -> Result<Channel, BackupError> {
-    channel::connect(&options.endpoint, options.ca_cert.as_deref()).map_err(|why| {
-        BackupError::Endpoint {
-            endpoint: options.endpoint.clone(),
-            why,
-        }
-    })
-}
-
-/// The Backup request, with the bearer token when there is one.
-fn request(options: &BackupOptions) -> Result<Request<BackupRequest>, BackupError> {
-    let mut request = Request::new(BackupRequest {});
-    if let Some(token) = &options.token {
-        let value = channel::bearer_value(token).map_err(|why| BackupError::Endpoint {
-            endpoint: options.endpoint.clone(),
-            why: format!("--token: {why}"),
-        })?;
-        request.metadata_mut().insert("authorization", value);
-    }
-    Ok(request)
 }
 
 /// The next chunk of the stream, which must be there.
