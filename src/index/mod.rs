@@ -188,9 +188,9 @@ pub struct Index {
     sources: String,
     // Derived from the fields above (rebuilt by `decode`).
     by_id: IdMap,
-    /// (agency, year) → the row counted: the best rendition of the latest revision.
-    bodies: HashMap<(u32, i32), u32>,
-    /// (agency, year) → the newest row, where the chain of `prev` starts.
+    /// (agency, year) → the newest row, where the chain of `prev` starts. The row counted
+    /// for a body and year (the best rendition of the latest revision) is the one row of
+    /// its chain flagged `latest`, found by walking it (see [`Index::counted_from`]).
     heads: HashMap<(u32, i32), u32>,
     /// (0, agency) or (1 + region level, name) → rows, in storage order.
     postings: HashMap<(u8, u32), Vec<u32>>,
@@ -322,7 +322,6 @@ impl Index {
             findings: Vec::new(),
             sources: String::new(),
             by_id: IdMap::default(),
-            bodies: HashMap::default(),
             heads: HashMap::default(),
             postings: HashMap::default(),
             agencies: Vec::new(),
@@ -335,6 +334,67 @@ impl Index {
 
     pub fn len(&self) -> usize {
         self.rows.len()
+    }
+
+    /// Where the index's heap bytes go, part by part (capacities, hash tables estimated
+    /// from their bucket counts): what `examples/index_load.rs` prints.
+    pub fn heap_bytes(&self) -> Vec<(&'static str, usize)> {
+        use std::mem::size_of;
+        /// A hashbrown table of `cap` entries of `entry` bytes: buckets and control bytes.
+        fn table(cap: usize, entry: usize) -> usize {
+            let buckets = if cap == 0 {
+                0
+            } else {
+                (cap * 8 / 7).next_power_of_two()
+            };
+            buckets * (entry + 1)
+        }
+        let names: usize = self.strings.names.iter().map(|s| s.capacity()).sum();
+        let postings: usize = self.postings.values().map(|l| l.capacity() * 4).sum();
+        vec![
+            ("columns", self.columns.iter().map(Column::heap_bytes).sum()),
+            ("rows", self.rows.capacity() * size_of::<Row>()),
+            ("ids", self.ids.capacity() * size_of::<IdBytes>()),
+            (
+                "id map",
+                table(self.by_id.short.capacity(), 12) + table(self.by_id.clashes.capacity(), 36),
+            ),
+            ("heads", table(self.heads.capacity(), 12)),
+            (
+                "postings",
+                postings + table(self.postings.capacity(), 8 + size_of::<Vec<u32>>()),
+            ),
+            (
+                "strings",
+                2 * names
+                    + self.strings.names.capacity() * size_of::<String>()
+                    + table(self.strings.ids.capacity(), size_of::<String>() + 4)
+                    + self.agencies.capacity() * 4
+                    + self
+                        .agency_text
+                        .as_ref()
+                        .map_or(0, |(t, s)| t.capacity() + s.capacity() * 4),
+            ),
+            ("findings", self.findings.capacity() * 2),
+            ("sources", self.sources.capacity()),
+            (
+                "years + latest",
+                self.years.capacity() * 4 + self.latest.capacity(),
+            ),
+        ]
+    }
+
+    /// Per catalogue metric: how many rows print it and the bytes its column holds.
+    pub fn column_profile(&self) -> Vec<(usize, usize)> {
+        self.columns
+            .iter()
+            .map(|c| {
+                (
+                    (0..c.len()).filter(|&i| c.get(i).is_some()).count(),
+                    c.heap_bytes(),
+                )
+            })
+            .collect()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -475,7 +535,22 @@ impl Index {
     /// The row of the report counted for a body and year, if any.
     pub fn latest_row(&self, agency: &str, year: i32) -> Option<u32> {
         let a = self.strings.get(agency)?;
-        self.bodies.get(&(a, year)).copied()
+        self.counted_from(*self.heads.get(&(a, year))?)
+    }
+
+    /// The row counted among `head` and the rows before it in its chain: the one flagged
+    /// latest. A chain is as long as its body and year has renditions and revisions (one
+    /// to three rows in practice), so a walk costs less than a map of counted rows
+    /// (12 MiB a million rows).
+    fn counted_from(&self, head: u32) -> Option<u32> {
+        let mut at = head;
+        while at != NONE {
+            if self.latest[at as usize] {
+                return Some(at);
+            }
+            at = self.rows[at as usize].prev;
+        }
+        None
     }
 
     /// The row a row's cross-year findings compare it with, if any.
@@ -575,7 +650,7 @@ impl Index {
         if let Some((_, year)) = body_key(report) {
             let body = (agency, year);
             prev = self.heads.insert(body, at).unwrap_or(NONE);
-            if let Some(&old) = self.bodies.get(&body) {
+            if let Some(old) = self.counted_from(prev) {
                 let held = self.facts(old);
                 placed = if reading::same_report(&held, report) {
                     counted = reading::better(report, &held);
@@ -595,9 +670,6 @@ impl Index {
                     self.totals
                         .account(year, (false, true), -1, &|m| columns[m].get(old as usize));
                 }
-            }
-            if counted {
-                self.bodies.insert(body, at);
             }
         }
         self.rows.push(Row {
