@@ -468,7 +468,9 @@ impl Index {
     }
 
     /// (numerator, denominator, reports) of one rate per group, over the rows that print
-    /// every path the rate needs.
+    /// every path the rate needs. The rows go [`RATE_CHUNK`] at a time through buffers of
+    /// that size, so a rate over a million rows touches ~70 KB of scratch, not 17 MB of
+    /// fresh pages a query.
     fn rate_sums(
         &self,
         def: &RateDef,
@@ -476,29 +478,40 @@ impl Index {
         group_of: &[u32],
         groups: usize,
     ) -> Vec<(f64, f64, u64)> {
-        let mut num = vec![0.0; rows.len()];
-        let mut den = vec![0.0; rows.len()];
-        let mut whole = vec![true; rows.len()];
-        for (into_num, sign, path) in def
+        let paths: Vec<(bool, f64, &super::Column)> = def
             .numerator
             .iter()
             .map(|p| (true, 1.0, *p))
             .chain(def.denominator.iter().map(|(s, p)| (false, *s, *p)))
-        {
-            let column = &self.columns[catalogue::index_of(path).expect("rate path in catalogue")];
-            let acc = if into_num { &mut num } else { &mut den };
-            column.scan(rows, |k, v| match v {
-                Some(v) => acc[k] += sign * v,
-                None => whole[k] = false,
-            });
-        }
+            .map(|(into_num, sign, path)| {
+                let m = catalogue::index_of(path).expect("rate path in catalogue");
+                (into_num, sign, &self.columns[m])
+            })
+            .collect();
+        let chunk = RATE_CHUNK.min(rows.len());
+        let mut num = vec![0.0; chunk];
+        let mut den = vec![0.0; chunk];
+        let mut whole = vec![true; chunk];
         let mut out = vec![(0.0, 0.0, 0u64); groups];
-        for (k, &g) in group_of.iter().enumerate() {
-            if whole[k] {
-                let o = &mut out[g as usize];
-                o.0 += num[k];
-                o.1 += den[k];
-                o.2 += 1;
+        for (rows, group_of) in rows.chunks(RATE_CHUNK).zip(group_of.chunks(RATE_CHUNK)) {
+            let n = rows.len();
+            num[..n].fill(0.0);
+            den[..n].fill(0.0);
+            whole[..n].fill(true);
+            for &(into_num, sign, column) in &paths {
+                let acc = if into_num { &mut num } else { &mut den };
+                column.scan(rows, |k, v| match v {
+                    Some(v) => acc[k] += sign * v,
+                    None => whole[k] = false,
+                });
+            }
+            for (k, &g) in group_of.iter().enumerate() {
+                if whole[k] {
+                    let o = &mut out[g as usize];
+                    o.0 += num[k];
+                    o.1 += den[k];
+                    o.2 += 1;
+                }
             }
         }
         out
@@ -583,6 +596,9 @@ impl Partial {
         self
     }
 }
+
+/// Rows a rate sums at a time (its three scratch buffers hold this many each).
+const RATE_CHUNK: usize = 1 << 12;
 
 /// Values of one dimension below this are grouped through a table, not a hash.
 const DENSE: u32 = 1 << 20;
