@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::select::Selector;
-use super::{Index, Row, Selection, NONE, NO_YEAR};
+use super::{Index, Selection, AGENCY, NONE, NO_YEAR};
 use crate::model::catalogue::{self, METRICS};
 use crate::model::finding::Code;
 use crate::model::form::template_name;
@@ -89,16 +89,16 @@ pub struct Ranking {
 }
 
 impl Index {
-    /// A row's value of a dimension as a number (string id, year or template).
-    fn dim_id(row: &Row, dim: Dim) -> u32 {
+    /// Row `r`'s value of a dimension as a number (string id, year or template).
+    fn dim_id(&self, r: usize, dim: Dim) -> u32 {
         match dim {
-            Dim::Year => row.year as u32,
-            Dim::Agency => row.agency,
-            Dim::Province => row.region[0],
-            Dim::City => row.region[1],
-            Dim::County => row.region[2],
-            Dim::Township => row.region[3],
-            Dim::Template => row.template as u32,
+            Dim::Year => self.years[r] as u32,
+            Dim::Agency => self.places[AGENCY][r],
+            Dim::Province => self.places[1][r],
+            Dim::City => self.places[2][r],
+            Dim::County => self.places[3][r],
+            Dim::Township => self.places[4][r],
+            Dim::Template => self.rows[r].template as u32,
         }
     }
 
@@ -117,16 +117,10 @@ impl Index {
         let mut dense: Vec<u32> = Vec::new();
         let mut hashed: HashMap<[u32; MAX_DIMS], u32> = HashMap::default();
         let mut of = Vec::with_capacity(rows.len());
-        let by_year = group_by == [Dim::Year];
         for &r in rows {
             let mut key = [0u32; MAX_DIMS];
-            if by_year {
-                key[0] = self.years[r as usize] as u32;
-            } else {
-                let row = &self.rows[r as usize];
-                for (k, dim) in group_by.iter().take(MAX_DIMS).enumerate() {
-                    key[k] = Index::dim_id(row, *dim);
-                }
+            for (k, dim) in group_by.iter().take(MAX_DIMS).enumerate() {
+                key[k] = self.dim_id(r as usize, *dim);
             }
             let g = if group_by.len() <= 1 && key[0] < DENSE {
                 let slot = key[0] as usize;

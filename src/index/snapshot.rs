@@ -6,7 +6,7 @@ use super::codec::{
 };
 use super::column::{Column, COLUMN_HEADER_BYTES};
 use super::totals::Totals;
-use super::{unpack, Index, Row, NONE, NO_YEAR};
+use super::{unpack, Index, Row, AGENCY, NONE, NO_YEAR, PLACES};
 use crate::model::catalogue::{self, METRICS};
 use crate::model::id::{IdBytes, ID_BYTES};
 
@@ -101,19 +101,13 @@ impl Index {
             sink.spill_if_full()?;
         }
         put_u64(&mut sink.out, self.rows.len() as u64);
-        for row in &self.rows {
+        for (at, row) in self.rows.iter().enumerate() {
             let out = &mut sink.out;
             put_u64(out, row.seq);
-            for v in [
-                row.agency,
-                row.region[0],
-                row.region[1],
-                row.region[2],
-                row.region[3],
-                row.code,
-            ] {
-                put_u32(out, v);
+            for place in &self.places {
+                put_u32(out, place[at]);
             }
+            put_u32(out, row.code);
             for v in [
                 row.prev,
                 row.before,
@@ -203,12 +197,19 @@ impl Index {
         let strings = index.strings.names.len() as u32;
         let n = src.len(ROW_BYTES)?;
         index.rows.reserve_exact(n);
+        for place in &mut index.places {
+            place.reserve_exact(n);
+        }
         let mut at = 0u32;
         while (at as usize) < n {
             let k = (n - at as usize).min(ROWS_AT_ONCE);
             let input = &mut src.take(k * ROW_BYTES)?;
             for _ in 0..k {
-                index.rows.push(read_row(input, at, n, strings)?);
+                let (row, places) = read_row(input, at, n, strings)?;
+                index.rows.push(row);
+                for (column, place) in index.places.iter_mut().zip(places) {
+                    column.push(place);
+                }
                 at += 1;
             }
         }
@@ -268,8 +269,9 @@ impl Index {
             }
             index.years.push(row.year);
             index.latest.push(row.latest);
-            if row.year != NO_YEAR && !index.strings.name(row.agency).is_empty() {
-                index.heads.insert((row.agency, row.year), at);
+            let agency = index.places[AGENCY][at as usize];
+            if row.year != NO_YEAR && !index.strings.name(agency).is_empty() {
+                index.heads.insert((agency, row.year), at);
             }
             index.post_row(at);
         }
@@ -278,8 +280,14 @@ impl Index {
     }
 }
 
-/// Row `at` of `n` from the front of `input`; `strings` names are interned.
-fn read_row(input: &mut &[u8], at: u32, n: usize, strings: u32) -> Result<Row, SnapshotError> {
+/// Row `at` of `n` from the front of `input`, and its agency and region names; `strings`
+/// names are interned.
+fn read_row(
+    input: &mut &[u8],
+    at: u32,
+    n: usize,
+    strings: u32,
+) -> Result<(Row, [u32; PLACES]), SnapshotError> {
     let seq = get_u64(input)?;
     let mut v = [0u32; ROW_WORDS];
     for x in &mut v {
@@ -288,8 +296,6 @@ fn read_row(input: &mut &[u8], at: u32, n: usize, strings: u32) -> Result<Row, S
     let flags = take(input, 1)?[0];
     let row = Row {
         seq,
-        agency: v[0],
-        region: [v[1], v[2], v[3], v[4]],
         code: v[5],
         prev: v[6],
         before: v[7],
@@ -313,5 +319,5 @@ fn read_row(input: &mut &[u8], at: u32, n: usize, strings: u32) -> Result<Row, S
     {
         return Err(damaged(format!("row {at} points outside the index")));
     }
-    Ok(row)
+    Ok((row, [v[0], v[1], v[2], v[3], v[4]]))
 }

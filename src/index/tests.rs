@@ -347,6 +347,7 @@ fn snapshot_round_trips_and_rejects_damage() {
     let (back, next) = Index::decode(&bytes).unwrap();
     assert_eq!(next, 4);
     assert_eq!(back.rows, index.rows);
+    assert_eq!(back.places, index.places);
     assert_eq!(back.columns, index.columns);
     assert_eq!(back.revisions(&hex_id("c")), vec![hex_id("a"), hex_id("c")]);
     assert_eq!(
@@ -427,6 +428,7 @@ fn a_version_3_snapshot_still_opens() {
     let (back, next) = Index::decode(&encode_v3(&index, 151)).unwrap();
     assert_eq!(next, 151);
     assert_eq!(back.rows, index.rows);
+    assert_eq!(back.places, index.places);
     assert_eq!(back.columns, index.columns);
     let m = catalogue::index_of("applications.new_received.total").unwrap();
     let all: Vec<usize> = (0..RATES.len()).collect();
@@ -677,6 +679,7 @@ fn renditions_of_one_report_count_once_with_the_reading_that_states_most() {
     // The snapshot keeps which row is counted and which are renditions.
     let (back, _) = Index::decode(&index.encode(5)).unwrap();
     assert_eq!(back.rows, index.rows);
+    assert_eq!(back.places, index.places);
     assert_eq!(sums(&back, &Selection::default()), vec![(1, 31.0, 10.0)]);
     assert_eq!(
         back.renditions(&hex_id("pdf")),

@@ -7,10 +7,11 @@
 //! so its amortised cost per report stays constant), and [`Store::close`] writes one after
 //! the last commit. Each is written to a temporary file, synced and renamed over the old one.
 //!
-//! Opening loads the snapshot, checks that its last row is the `log` record just below its
-//! stamp, then replays the records from the stamp on, in seq order, as the commits did
-//! ([`super::years::insert`]). What it gives equals a rebuild from every record, which is
-//! what opening does when the snapshot is missing, unreadable or does not fit.
+//! Opening decodes the snapshot as it reads the file (never holding the file whole),
+//! checks that its last row is the `log` record just below its stamp, then replays the
+//! records from the stamp on, in seq order, as the commits did ([`super::years::insert`]).
+//! What it gives equals a rebuild from every record, which is what opening does when the
+//! snapshot is missing, unreadable or does not fit (a version-3 snapshot still reads).
 //! [`Store::reindex`] rewrites records in place, so it removes the snapshot first.
 
 use std::fs::File;
