@@ -509,6 +509,32 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
 
+        /// Packed columns across many blocks (no value that turns them into floats).
+        #[test]
+        fn packed_blocks_hold_what_a_vector_holds(
+            values in proptest::collection::vec(
+                proptest::option::of(proptest::prop_oneof![
+                    4 => (0u32..4).prop_map(f64::from),
+                    2 => (0u32..70_000).prop_map(f64::from),
+                    1 => (0u32..u32::MAX).prop_map(f64::from),
+                ]),
+                0..700,
+            ),
+        ) {
+            let mut c = Column::new(false);
+            for v in &values {
+                c.push(*v);
+            }
+            proptest::prop_assert!(c.is_packed());
+            for (i, w) in values.iter().enumerate() {
+                proptest::prop_assert_eq!(c.get(i), *w);
+            }
+            let rows: Vec<u32> = (0..values.len() as u32).collect();
+            let mut got = Vec::new();
+            c.scan(&rows, |_, v| got.push(v));
+            proptest::prop_assert_eq!(&got, &values);
+        }
+
         /// Against the slow way: a plain vector of the values pushed.
         #[test]
         fn holds_what_a_vector_holds(
