@@ -58,6 +58,29 @@ fn main() {
         t.elapsed().as_secs_f64(),
         resident_mib()
     );
+    let parts = index.heap_bytes();
+    let total: usize = parts.iter().map(|p| p.1).sum();
+    println!("index heap: {} MiB", total >> 20);
+    for (part, bytes) in &parts {
+        println!(
+            "  {part}: {:.1} MiB ({:.1} B/row)",
+            *bytes as f64 / 1048576.0,
+            *bytes as f64 / n as f64
+        );
+    }
+    let profile = index.column_profile();
+    let printed: usize = profile.iter().map(|p| p.0).sum();
+    let mut shares: Vec<f64> = profile.iter().map(|p| p.0 as f64 / n as f64).collect();
+    shares.sort_by(f64::total_cmp);
+    println!(
+        "{} columns; cells printed {:.1} a row; columns printed by no row {}, by < 10% {}, by > 90% {}; median share {:.2}",
+        profile.len(),
+        printed as f64 / n as f64,
+        shares.iter().filter(|&&s| s == 0.0).count(),
+        shares.iter().filter(|&&s| s < 0.1).count(),
+        shares.iter().filter(|&&s| s > 0.9).count(),
+        shares[shares.len() / 2]
+    );
     let metric = nianbao::catalogue::index_of("applications.new_received.total")
         .or_else(|| nianbao::catalogue::index_of("applications.new"))
         .unwrap_or(0);
@@ -124,6 +147,7 @@ fn main() {
     for (name, metrics, rates, dims, filter, ranking) in &queries {
         let mut times = Vec::new();
         let mut groups = 0;
+        let faults = minor_faults();
         let reps: usize = std::env::var("REPS").map_or(50, |v| v.parse().expect("REPS"));
         for _ in 0..reps {
             let t = Instant::now();
@@ -131,9 +155,10 @@ fn main() {
             times.push(t.elapsed().as_secs_f64() * 1e3);
             groups = a.groups.len();
         }
+        let faults = (minor_faults() - faults) / reps as u64;
         times.sort_by(f64::total_cmp);
         println!(
-            "{name}: {groups} groups, p50 {:.2} ms, max {:.2} ms",
+            "{name}: {groups} groups, p50 {:.2} ms, max {:.2} ms, {faults} page faults a call",
             times[times.len() / 2],
             times[times.len() - 1]
         );
@@ -148,6 +173,11 @@ fn main() {
     );
     let t = Instant::now();
     let (back, _) = Index::decode(&bytes).expect("decode");
+    let parts = back.heap_bytes();
+    println!(
+        "decoded index heap: {} MiB",
+        parts.iter().map(|p| p.1).sum::<usize>() >> 20
+    );
     println!(
         "decoded in {:.2} s ({} rows)",
         t.elapsed().as_secs_f64(),
@@ -164,4 +194,15 @@ fn resident_mib() -> u64 {
         .and_then(|p| p.parse().ok())
         .unwrap_or(0);
     (pages * 4096) >> 20
+}
+
+/// This process's minor page faults so far (field 10 of /proc/self/stat).
+fn minor_faults() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which ends with the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    rest.split_whitespace()
+        .nth(7)
+        .and_then(|f| f.parse().ok())
+        .unwrap_or(0)
 }

@@ -1,10 +1,15 @@
 //! The bytes of a snapshot: little-endian numbers, checked counts, and why reading failed.
 //! Shared by the snapshot and its columns.
 
-/// The snapshot version this build writes and reads (2: rows name the report their
-/// cross-year findings compare with; 3: rows hold their division code, publication date
-/// and whether they are a rendition; 4: each row's compliance score).
-pub(super) const VERSION: u32 = 4;
+/// The snapshot version this build writes (2: rows name the report their cross-year
+/// findings compare with; 3: rows hold their division code, publication date and whether
+/// they are a rendition; 5: columns bit-packed in blocks of 64 rows, and each row's
+/// compliance score).
+pub(super) const VERSION: u32 = 5;
+
+/// The older version this build still reads (its columns are packed as they are read; its
+/// rows have no scores, as their reports were stored without a compliance basis).
+pub(super) const VERSION_3: u32 = 3;
 
 /// Why a snapshot was not read. The store rebuilds the index from the stored reports then.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -15,8 +20,8 @@ pub enum SnapshotError {
     /// The checksum does not match the bytes (a torn or damaged write).
     #[error("checksum mismatch")]
     Checksum,
-    /// Not a snapshot of this version.
-    #[error("not a version-{VERSION} index snapshot")]
+    /// Not a snapshot of this version (or of version 3).
+    #[error("not a version-{VERSION} or -{VERSION_3} index snapshot")]
     NotASnapshot,
     /// Written for another metric catalogue: its columns do not line up with this one's.
     #[error("written for another metric catalogue")]
@@ -24,6 +29,9 @@ pub enum SnapshotError {
     /// Its parts do not fit together (what does not, in words).
     #[error("damaged: {0}")]
     Damaged(String),
+    /// The file could not be read (the reader's error, in words).
+    #[error("read: {0}")]
+    Read(String),
 }
 
 pub(super) fn damaged(why: impl std::fmt::Display) -> SnapshotError {
@@ -50,15 +58,6 @@ pub(super) fn get_u64(input: &mut &[u8]) -> Result<u64, SnapshotError> {
     ))
 }
 
-/// A count of entries of at least `each` bytes, checked against the bytes left.
-pub(super) fn get_len(input: &mut &[u8], each: usize) -> Result<usize, SnapshotError> {
-    let n = usize::try_from(get_u64(input)?).map_err(|_| damaged("length overflows"))?;
-    if n.checked_mul(each).is_none_or(|bytes| bytes > input.len()) {
-        return Err(damaged(format!("{n} entries do not fit in what is left")));
-    }
-    Ok(n)
-}
-
 /// The first `n` bytes of `input`, advancing it; an error when fewer remain.
 pub(super) fn take<'a>(input: &mut &'a [u8], n: usize) -> Result<&'a [u8], SnapshotError> {
     if input.len() < n {
@@ -71,3 +70,85 @@ pub(super) fn take<'a>(input: &mut &'a [u8], n: usize) -> Result<&'a [u8], Snaps
     *input = rest;
     Ok(head)
 }
+
+/// A snapshot being read from the front, a piece at a time: the reader, the checksum of the
+/// bytes read so far, and how many remain before the checksum. Pieces land in one reused
+/// buffer, so reading holds no more than the largest piece besides the index it builds.
+pub(super) struct Source<R> {
+    reader: R,
+    crc: crc32fast::Hasher,
+    left: usize,
+    buf: Vec<u8>,
+}
+
+impl<R: std::io::Read> Source<R> {
+    /// A source of `len` bytes, the last [`CRC_BYTES`] of them the checksum.
+    pub(super) fn new(reader: R, len: u64) -> Result<Source<R>, SnapshotError> {
+        let len = usize::try_from(len).map_err(|_| damaged("length overflows"))?;
+        let left = len.checked_sub(CRC_BYTES).ok_or(SnapshotError::Truncated {
+            wanted: CRC_BYTES,
+            left: len,
+        })?;
+        Ok(Source {
+            reader,
+            crc: crc32fast::Hasher::new(),
+            left,
+            buf: Vec::new(),
+        })
+    }
+
+    /// The bytes left before the checksum.
+    pub(super) fn left(&self) -> usize {
+        self.left
+    }
+
+    /// The next `n` bytes; an error when fewer remain before the checksum.
+    pub(super) fn take(&mut self, n: usize) -> Result<&[u8], SnapshotError> {
+        if n > self.left {
+            return Err(SnapshotError::Truncated {
+                wanted: n,
+                left: self.left,
+            });
+        }
+        self.buf.resize(n, 0);
+        self.reader
+            .read_exact(&mut self.buf)
+            .map_err(|e| SnapshotError::Read(e.to_string()))?;
+        self.crc.update(&self.buf);
+        self.left -= n;
+        Ok(&self.buf)
+    }
+
+    pub(super) fn u32(&mut self) -> Result<u32, SnapshotError> {
+        get_u32(&mut self.take(4)?)
+    }
+
+    pub(super) fn u64(&mut self) -> Result<u64, SnapshotError> {
+        get_u64(&mut self.take(8)?)
+    }
+
+    /// A count of entries of at least `each` bytes, checked against the bytes left.
+    pub(super) fn len(&mut self, each: usize) -> Result<usize, SnapshotError> {
+        let n = usize::try_from(self.u64()?).map_err(|_| damaged("length overflows"))?;
+        if n.checked_mul(each).is_none_or(|bytes| bytes > self.left) {
+            return Err(damaged(format!("{n} entries do not fit in what is left")));
+        }
+        Ok(n)
+    }
+
+    /// Reads to the end: true when the checksum there matches every byte before it.
+    pub(super) fn finish(mut self) -> Result<bool, SnapshotError> {
+        const PIECE: usize = 1 << 20;
+        while self.left > 0 {
+            self.take(self.left.min(PIECE))?;
+        }
+        let mut crc = [0u8; CRC_BYTES];
+        self.reader
+            .read_exact(&mut crc)
+            .map_err(|e| SnapshotError::Read(e.to_string()))?;
+        Ok(self.crc.finalize() == u32::from_le_bytes(crc))
+    }
+}
+
+/// The CRC-32 at the end of a snapshot.
+pub(super) const CRC_BYTES: usize = 4;

@@ -1,64 +1,73 @@
-//! One metric's values over every indexed report, stored as narrowly as the values seen so
-//! far allow. PURE.
+//! One metric's values over every indexed report, bit-packed in blocks of 64 rows. PURE.
 //!
-//! Most cells of an annual report are small counts (0 in most rows), so a column starts as
-//! one byte per report and widens to two or four when a larger value arrives; a value no
-//! integer code can hold (a fraction, or a negative count outside a signed column) turns
-//! the column into `f64`. The widest code of each width is the "absent" marker, so absent
-//! cells cost no extra bitmap.
+//! Most cells of an annual report are small counts, 0 in most rows, and a row prints only
+//! the cells of its template. So a column keeps, per block of [`BLOCK`] rows, a presence
+//! mask (which rows print the cell) and the codes of the rows that do, packed at the width
+//! of the block's largest code: a block whose printed cells are all 0 costs its mask and
+//! nothing else. Signed counts are zig-zag coded so small negative changes stay narrow. A
+//! value no integer code holds (a fraction, a count past `u32::MAX`, a signed one past 2^30) turns the column
+//! into plain `f64`s (`NaN` absent), as does a column whose codes outgrow a `u32` bit offset.
+//!
+//! Adding a column is adding a catalogue metric: nothing here knows which metric it holds.
 
-use super::codec::{take, SnapshotError};
+use std::io::Read;
 
-/// A column on disk starts with its signedness (a byte), its width (a byte) and its length
+use super::codec::{damaged, put_u32, put_u64, SnapshotError, Source};
+
+/// Rows per block: one `u64` presence mask.
+pub const BLOCK: usize = 64;
+
+/// A column on disk starts with its signedness (a byte), its kind (a byte) and its length
 /// (a u64).
 pub const COLUMN_HEADER_BYTES: usize = 10;
+
+/// The kind byte of a bit-packed column on disk, and of one held as `f64`s.
+const PACKED: u8 = 0;
+const FLOATS: u8 = 8;
 
 /// One metric's column.
 #[derive(Debug, Clone)]
 pub struct Column {
-    /// Signed counts are zig-zag coded, so small negative changes stay one byte.
+    /// Signed counts are zig-zag coded.
     signed: bool,
+    len: usize,
     data: Data,
 }
 
 #[derive(Debug, Clone)]
 enum Data {
-    U8(Vec<u8>),
-    U16(Vec<u16>),
-    U32(Vec<u32>),
+    Packed(Packed),
     /// `NaN` marks an absent cell.
-    F64(Vec<f64>),
+    Floats(Vec<f64>),
 }
 
-/// Equal when they hold the same values at the same width (absent equals absent).
+/// The codes of a column, block by block. Every block but the last (the open one, whose
+/// codes wait in `open` until its 64 rows are in) is packed into `bits`.
+#[derive(Debug, Clone, Default)]
+struct Packed {
+    /// Per block: bit `i` is set when the block's row `i` prints the cell.
+    present: Vec<u64>,
+    /// Per packed block: the bit offset of its first code in `bits`.
+    start: Vec<u32>,
+    /// Per packed block: the width of each of its codes in bits (0 to 32).
+    width: Vec<u8>,
+    /// The packed codes, little-endian within and across words.
+    bits: Vec<u64>,
+    /// The bits of `bits` in use.
+    used: u64,
+    /// The codes of the open block's printed rows, in row order.
+    open: Vec<u32>,
+}
+
+/// Equal when they hold the same values (absent equals absent) in the same representation.
 impl PartialEq for Column {
     fn eq(&self, other: &Column) -> bool {
         self.signed == other.signed
-            && self.width() == other.width()
-            && self.len() == other.len()
-            && (0..self.len()).all(|i| self.get(i) == other.get(i))
+            && self.len == other.len
+            && self.is_packed() == other.is_packed()
+            && (0..self.len).all(|i| self.get(i) == other.get(i))
     }
 }
-
-/// A fixed-width integer code with its absent marker.
-trait Code: Copy {
-    const ABSENT: Self;
-    fn wide(self) -> u32;
-}
-
-macro_rules! code {
-    ($t:ty) => {
-        impl Code for $t {
-            const ABSENT: $t = <$t>::MAX;
-            fn wide(self) -> u32 {
-                u32::from(self)
-            }
-        }
-    };
-}
-code!(u8);
-code!(u16);
-code!(u32);
 
 fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
@@ -69,38 +78,119 @@ fn unzigzag(c: u32) -> f64 {
     ((c >> 1) ^ -(c & 1)) as f64
 }
 
+/// The bits a code needs (0 for 0).
+fn bits_of(c: u32) -> u8 {
+    (32 - c.leading_zeros()) as u8
+}
+
+impl Packed {
+    /// The `w`-bit code at bit offset `at`.
+    fn read(&self, at: u64, w: u8) -> u32 {
+        if w == 0 {
+            return 0;
+        }
+        let word = (at / 64) as usize;
+        let shift = at % 64;
+        let mut v = self.bits[word] >> shift;
+        if shift + u64::from(w) > 64 {
+            v |= self.bits[word + 1] << (64 - shift);
+        }
+        (v & ((1u64 << w) - 1)) as u32
+    }
+
+    /// Packs the open block's codes at the width of the largest.
+    fn close_block(&mut self) {
+        let w = self.open.iter().copied().map(bits_of).max().unwrap_or(0);
+        self.start.push(self.used as u32);
+        self.width.push(w);
+        if w > 0 {
+            for &c in &self.open {
+                let word = (self.used / 64) as usize;
+                let shift = self.used % 64;
+                if word >= self.bits.len() {
+                    self.bits.push(0);
+                }
+                self.bits[word] |= u64::from(c) << shift;
+                if shift + u64::from(w) > 64 {
+                    self.bits.push(u64::from(c) >> (64 - shift));
+                }
+                self.used += u64::from(w);
+            }
+        }
+        self.open.clear();
+    }
+
+    /// The codes of block `b`'s printed rows, into `out` (in row order); how many.
+    fn unpack(&self, b: usize, out: &mut [u32; BLOCK]) -> usize {
+        let n = self.present[b].count_ones() as usize;
+        if b == self.start.len() {
+            out[..n].copy_from_slice(&self.open);
+            return n;
+        }
+        let w = self.width[b];
+        let mut at = u64::from(self.start[b]);
+        for slot in &mut out[..n] {
+            *slot = self.read(at, w);
+            at += u64::from(w);
+        }
+        n
+    }
+
+    /// The code of row `i`, when it prints the cell.
+    fn code(&self, i: usize) -> Option<u32> {
+        let (b, bit) = (i / BLOCK, i % BLOCK);
+        let mask = self.present[b];
+        if mask >> bit & 1 == 0 {
+            return None;
+        }
+        let rank = (mask & ((1u64 << bit) - 1)).count_ones() as usize;
+        if b == self.start.len() {
+            return Some(self.open[rank]);
+        }
+        let w = self.width[b];
+        Some(self.read(u64::from(self.start[b]) + rank as u64 * u64::from(w), w))
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.present.capacity() * 8
+            + self.start.capacity() * 4
+            + self.width.capacity()
+            + self.bits.capacity() * 8
+            + self.open.capacity() * 4
+    }
+}
+
 impl Column {
     pub fn new(signed: bool) -> Column {
         Column {
             signed,
-            data: Data::U8(Vec::new()),
+            len: 0,
+            data: Data::Packed(Packed::default()),
         }
     }
 
     pub fn len(&self) -> usize {
-        match &self.data {
-            Data::U8(v) => v.len(),
-            Data::U16(v) => v.len(),
-            Data::U32(v) => v.len(),
-            Data::F64(v) => v.len(),
-        }
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.len == 0
     }
 
-    /// Bytes per value currently used (1, 2, 4 or 8).
-    pub fn width(&self) -> usize {
+    /// True while the column is bit-packed (not yet turned into `f64`s).
+    pub fn is_packed(&self) -> bool {
+        matches!(self.data, Data::Packed(_))
+    }
+
+    /// The bytes its values hold on the heap.
+    pub fn heap_bytes(&self) -> usize {
         match &self.data {
-            Data::U8(_) => 1,
-            Data::U16(_) => 2,
-            Data::U32(_) => 4,
-            Data::F64(_) => 8,
+            Data::Packed(p) => p.heap_bytes(),
+            Data::Floats(v) => v.capacity() * 8,
         }
     }
 
-    /// The integer code of `v`, when it has one below `u32::MAX`.
+    /// The integer code of `v`, when it has one.
     fn code(&self, v: f64) -> Option<u32> {
         if v.fract() != 0.0 || !v.is_finite() {
             return None;
@@ -111,12 +201,12 @@ impl Column {
             }
             zigzag(v as i64)
         } else {
-            if v < 0.0 || v >= f64::from(u32::MAX) {
+            if v < 0.0 || v > f64::from(u32::MAX) {
                 return None;
             }
             v as u64
         };
-        u32::try_from(c).ok().filter(|&c| c < u32::MAX)
+        u32::try_from(c).ok()
     }
 
     fn decode(&self, c: u32) -> f64 {
@@ -128,89 +218,72 @@ impl Column {
     }
 
     pub fn push(&mut self, value: Option<f64>) {
-        let Some(v) = value else {
-            match &mut self.data {
-                Data::U8(d) => d.push(u8::ABSENT),
-                Data::U16(d) => d.push(u16::ABSENT),
-                Data::U32(d) => d.push(u32::ABSENT),
-                Data::F64(d) => d.push(f64::NAN),
-            }
-            return;
-        };
-        match self.code(v) {
-            Some(c) => {
-                if c >= u32::from(u16::MAX) {
-                    self.widen_to(4);
-                } else if c >= u32::from(u8::MAX) {
-                    self.widen_to(2);
+        let code = value.map(|v| self.code(v));
+        match &mut self.data {
+            Data::Floats(d) => d.push(value.unwrap_or(f64::NAN)),
+            // Room for another block of the widest codes under a u32 bit offset.
+            Data::Packed(p)
+                if code != Some(None) && p.used + (BLOCK as u64) * 32 < u64::from(u32::MAX) =>
+            {
+                let bit = self.len % BLOCK;
+                if bit == 0 {
+                    p.present.push(0);
                 }
-                match &mut self.data {
-                    Data::U8(d) => d.push(c as u8),
-                    Data::U16(d) => d.push(c as u16),
-                    Data::U32(d) => d.push(c),
-                    Data::F64(d) => d.push(v),
+                if let Some(Some(c)) = code {
+                    *p.present.last_mut().expect("a block") |= 1 << bit;
+                    p.open.push(c);
+                }
+                if bit == BLOCK - 1 {
+                    p.close_block();
                 }
             }
-            None => {
-                self.widen_to(8);
-                if let Data::F64(d) = &mut self.data {
-                    d.push(v);
-                }
+            Data::Packed(_) => {
+                self.turn_to_floats();
+                return self.push(value);
             }
         }
+        self.len += 1;
     }
 
-    /// Re-codes every value at `width` bytes or more (never narrows).
-    fn widen_to(&mut self, width: usize) {
-        if self.width() >= width {
-            return;
-        }
-        let values: Vec<Option<f64>> = (0..self.len()).map(|i| self.get(i)).collect();
-        self.data = match width {
-            2 => Data::U16(Vec::with_capacity(values.len())),
-            4 => Data::U32(Vec::with_capacity(values.len())),
-            _ => Data::F64(Vec::with_capacity(values.len())),
-        };
-        for v in values {
-            // Every old value has a code at the new width.
-            self.push(v);
-        }
+    /// Turns the column into `f64`s.
+    fn turn_to_floats(&mut self) {
+        let values: Vec<f64> = (0..self.len)
+            .map(|i| self.get(i).unwrap_or(f64::NAN))
+            .collect();
+        self.data = Data::Floats(values);
     }
 
     pub fn get(&self, i: usize) -> Option<f64> {
-        fn at<C: Code>(col: &Column, d: &[C], i: usize) -> Option<f64> {
-            let c = d[i];
-            (c.wide() != C::ABSENT.wide()).then(|| col.decode(c.wide()))
-        }
         match &self.data {
-            Data::U8(d) => at(self, d, i),
-            Data::U16(d) => at(self, d, i),
-            Data::U32(d) => at(self, d, i),
-            Data::F64(d) => Some(d[i]).filter(|v| !v.is_nan()),
+            Data::Packed(p) => p.code(i).map(|c| self.decode(c)),
+            Data::Floats(d) => Some(d[i]).filter(|v| !v.is_nan()),
         }
     }
 
-    /// Calls `f(k, value)` for each `rows[k]`, in order: one pass with the width decided once.
+    /// Calls `f(k, value)` for each `rows[k]`, in order. Rows in ascending order (what
+    /// selections give) unpack each block once.
     pub fn scan(&self, rows: &[u32], mut f: impl FnMut(usize, Option<f64>)) {
-        fn each<C: Code>(
-            col: &Column,
-            d: &[C],
-            rows: &[u32],
-            f: &mut impl FnMut(usize, Option<f64>),
-        ) {
-            for (k, &r) in rows.iter().enumerate() {
-                let c = d[r as usize];
-                f(
-                    k,
-                    (c.wide() != C::ABSENT.wide()).then(|| col.decode(c.wide())),
-                );
-            }
-        }
         match &self.data {
-            Data::U8(d) => each(self, d, rows, &mut f),
-            Data::U16(d) => each(self, d, rows, &mut f),
-            Data::U32(d) => each(self, d, rows, &mut f),
-            Data::F64(d) => {
+            Data::Packed(p) => {
+                let mut codes = [0u32; BLOCK];
+                let mut block = usize::MAX;
+                for (k, &r) in rows.iter().enumerate() {
+                    let r = r as usize;
+                    let (b, bit) = (r / BLOCK, r % BLOCK);
+                    let mask = p.present[b];
+                    if mask >> bit & 1 == 0 {
+                        f(k, None);
+                        continue;
+                    }
+                    if b != block {
+                        p.unpack(b, &mut codes);
+                        block = b;
+                    }
+                    let rank = (mask & ((1u64 << bit) - 1)).count_ones() as usize;
+                    f(k, Some(self.decode(codes[rank])));
+                }
+            }
+            Data::Floats(d) => {
                 for (k, &r) in rows.iter().enumerate() {
                     let v = d[r as usize];
                     f(k, (!v.is_nan()).then_some(v));
@@ -219,93 +292,195 @@ impl Column {
         }
     }
 
-    /// Appends the column to `out`: signedness, width, length, values little-endian.
+    /// Appends the column to `out`: signedness, kind and length, then for a packed column
+    /// the masks, the packed blocks' offsets and widths, the packed words and the open
+    /// block's codes, each array after its length; for `f64`s, the values.
     pub fn encode(&self, out: &mut Vec<u8>) {
         out.push(u8::from(self.signed));
-        out.push(self.width() as u8);
-        out.extend_from_slice(&(self.len() as u64).to_le_bytes());
+        out.push(if self.is_packed() { PACKED } else { FLOATS });
+        put_u64(out, self.len as u64);
         match &self.data {
-            Data::U8(d) => out.extend_from_slice(d),
-            Data::U16(d) => d
-                .iter()
-                .for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
-            Data::U32(d) => d
-                .iter()
-                .for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
-            Data::F64(d) => d
+            Data::Packed(p) => {
+                p.present.iter().for_each(|&m| put_u64(out, m));
+                p.start.iter().for_each(|&s| put_u32(out, s));
+                out.extend_from_slice(&p.width);
+                put_u64(out, p.used);
+                put_u64(out, p.bits.len() as u64);
+                p.bits.iter().for_each(|&w| put_u64(out, w));
+                p.open.iter().for_each(|&c| put_u32(out, c));
+            }
+            Data::Floats(d) => d
                 .iter()
                 .for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
         }
     }
 
-    /// Reads a column written by [`Column::encode`] from the front of `input`, advancing it.
-    pub fn decode_from(input: &mut &[u8]) -> Result<Column, SnapshotError> {
-        let head = take(input, COLUMN_HEADER_BYTES)?;
-        let signed = match head[0] {
-            0 => false,
-            1 => true,
-            b => {
-                return Err(SnapshotError::Damaged(format!(
-                    "column signedness byte {b}"
-                )))
+    /// Reads a column written by [`Column::encode`] from `src`. Every offset is checked
+    /// against the masks and widths, so a damaged column is an error, never a panic.
+    pub(super) fn read_from<R: Read>(src: &mut Source<R>) -> Result<Column, SnapshotError> {
+        let (signed, kind, len) = header(src)?;
+        let data = match kind {
+            PACKED => {
+                let blocks = len.div_ceil(BLOCK);
+                let closed = len / BLOCK;
+                let mut p = Packed {
+                    present: words(src, blocks)?,
+                    ..Packed::default()
+                };
+                p.start = u32s(src, closed)?;
+                p.width = src.take(closed)?.to_vec();
+                p.used = src.u64()?;
+                let n = src.len(8)?;
+                p.bits = words(src, n)?;
+                if blocks > closed {
+                    p.open = u32s(src, p.present[closed].count_ones() as usize)?;
+                }
+                check(&p, len)?;
+                Data::Packed(p)
             }
-        };
-        let width = usize::from(head[1]);
-        let len = u64::from_le_bytes(head[2..10].try_into().expect("8 bytes"));
-        let len = usize::try_from(len)
-            .map_err(|_| SnapshotError::Damaged("column length overflows".into()))?;
-        let size = len
-            .checked_mul(width)
-            .ok_or_else(|| SnapshotError::Damaged("column size overflows".into()))?;
-        let bytes = take(input, size)?;
-        let data = match width {
-            1 => Data::U8(bytes.to_vec()),
-            2 => Data::U16(
-                bytes
-                    .chunks_exact(2)
-                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                    .collect(),
-            ),
-            4 => Data::U32(
-                bytes
-                    .chunks_exact(4)
-                    .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
-                    .collect(),
-            ),
-            8 => Data::F64(
-                bytes
+            FLOATS => Data::Floats(
+                src.take(len.checked_mul(8).ok_or_else(|| damaged("column size"))?)?
                     .chunks_exact(8)
                     .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
                     .collect(),
             ),
-            w => return Err(SnapshotError::Damaged(format!("column width {w}"))),
+            k => return Err(damaged(format!("column kind {k}"))),
         };
-        Ok(Column { signed, data })
+        Ok(Column { signed, len, data })
     }
+
+    /// Reads a column of a version-3 snapshot (one code of 1, 2 or 4 bytes a row, its
+    /// widest code absent; or `f64`s) and packs it.
+    pub(super) fn read_v3<R: Read>(src: &mut Source<R>) -> Result<Column, SnapshotError> {
+        let (signed, width, len) = header(src)?;
+        let size = len
+            .checked_mul(usize::from(width))
+            .ok_or_else(|| damaged("column size overflows"))?;
+        let bytes = src.take(size)?;
+        let mut c = Column::new(signed);
+        let value = |code: u32, absent: u32| (code != absent).then_some(code);
+        match width {
+            1 => bytes
+                .iter()
+                .for_each(|&b| c.push_code(value(u32::from(b), 0xff))),
+            2 => bytes.chunks_exact(2).for_each(|b| {
+                c.push_code(value(u32::from(u16::from_le_bytes([b[0], b[1]])), 0xffff))
+            }),
+            4 => bytes.chunks_exact(4).for_each(|b| {
+                let code = u32::from_le_bytes(b.try_into().expect("4 bytes"));
+                c.push_code(value(code, u32::MAX))
+            }),
+            8 => bytes.chunks_exact(8).for_each(|b| {
+                let v = f64::from_le_bytes(b.try_into().expect("8 bytes"));
+                c.push((!v.is_nan()).then_some(v))
+            }),
+            w => return Err(damaged(format!("column width {w}"))),
+        }
+        Ok(c)
+    }
+
+    /// Pushes a value by its code (a version-3 snapshot's).
+    fn push_code(&mut self, code: Option<u32>) {
+        self.push(code.map(|c| self.decode(c)));
+    }
+}
+
+/// A column's signedness, kind (or width) and length.
+fn header<R: Read>(src: &mut Source<R>) -> Result<(bool, u8, usize), SnapshotError> {
+    let head = src.take(COLUMN_HEADER_BYTES)?;
+    let signed = match head[0] {
+        0 => false,
+        1 => true,
+        b => return Err(damaged(format!("column signedness byte {b}"))),
+    };
+    let kind = head[1];
+    let len = u64::from_le_bytes(head[2..10].try_into().expect("8 bytes"));
+    let len = usize::try_from(len).map_err(|_| damaged("column length overflows"))?;
+    Ok((signed, kind, len))
+}
+
+/// `n` little-endian u64s.
+fn words<R: Read>(src: &mut Source<R>, n: usize) -> Result<Vec<u64>, SnapshotError> {
+    let bytes = src.take(n.checked_mul(8).ok_or_else(|| damaged("size"))?)?;
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect())
+}
+
+/// `n` little-endian u32s.
+fn u32s<R: Read>(src: &mut Source<R>, n: usize) -> Result<Vec<u32>, SnapshotError> {
+    let bytes = src.take(n.checked_mul(4).ok_or_else(|| damaged("size"))?)?;
+    Ok(bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+        .collect())
+}
+
+/// Checks that a decoded column's blocks fit together: each packed block starts where the
+/// one before ends, widths are at most 32, the last bit is inside the words, no row past
+/// the length is marked, and the open block holds a code per marked row.
+fn check(p: &Packed, len: usize) -> Result<(), SnapshotError> {
+    let mut at = 0u64;
+    for (b, (&start, &w)) in p.start.iter().zip(&p.width).enumerate() {
+        if w > 32 || u64::from(start) != at {
+            return Err(damaged(format!(
+                "column block {b} does not follow the one before"
+            )));
+        }
+        at += u64::from(w) * u64::from(p.present[b].count_ones());
+    }
+    if at != p.used || p.used.div_ceil(64) != p.bits.len() as u64 || p.used >= u64::from(u32::MAX) {
+        return Err(damaged("column codes do not fill their words"));
+    }
+    if len % BLOCK != 0 {
+        let last = p.present[len / BLOCK];
+        if last >> (len % BLOCK) != 0 || last.count_ones() as usize != p.open.len() {
+            return Err(damaged("column's open block does not match its mask"));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::Strategy as _;
+
+    /// A column read back from its bytes (followed by a checksum's room, unchecked).
+    fn read(bytes: &[u8]) -> Result<(Column, usize), SnapshotError> {
+        let mut with_crc = bytes.to_vec();
+        with_crc.extend_from_slice(&[0; 4]);
+        let mut src = Source::new(with_crc.as_slice(), with_crc.len() as u64)?;
+        let c = Column::read_from(&mut src)?;
+        Ok((c, src.left()))
+    }
+
+    fn round_trip(c: &Column) {
+        let mut bytes = Vec::new();
+        c.encode(&mut bytes);
+        assert_eq!(read(&bytes).unwrap(), (c.clone(), 0));
+        assert!(read(&bytes[..bytes.len() - 1]).is_err());
+    }
 
     #[test]
-    fn widens_only_as_values_demand_and_keeps_every_value() {
-        let cases: &[(bool, &[Option<f64>], usize)] = &[
-            (false, &[Some(0.0), None, Some(254.0)], 1),
-            (false, &[Some(1.0), Some(255.0), None], 2),
-            (false, &[None, Some(70_000.0), Some(3.0)], 4),
-            (false, &[Some(2.0), Some(1.5), None], 8),
-            (false, &[Some(-1.0), Some(4.0)], 8),
-            (true, &[Some(-1.0), Some(4.0), None, Some(-127.0)], 1),
-            (true, &[Some(-200.0), Some(0.0)], 2),
-            (false, &[Some(4_294_967_294.0), Some(1e12)], 8),
+    fn packs_only_as_values_demand_and_keeps_every_value() {
+        let cases: &[(bool, &[Option<f64>], bool)] = &[
+            (false, &[Some(0.0), None, Some(254.0)], true),
+            (false, &[Some(1.0), Some(255.0), None], true),
+            (false, &[None, Some(70_000.0), Some(3.0)], true),
+            (false, &[Some(2.0), Some(1.5), None], false),
+            (false, &[Some(-1.0), Some(4.0)], false),
+            (true, &[Some(-1.0), Some(4.0), None, Some(-127.0)], true),
+            (true, &[Some(-200.0), Some(0.0)], true),
+            (false, &[Some(4_294_967_295.0), Some(1e12)], false),
         ];
-        for (signed, values, width) in cases {
+        for (signed, values, packed) in cases {
             let mut c = Column::new(*signed);
             for v in *values {
                 c.push(*v);
             }
-            assert_eq!(c.width(), *width, "{values:?}");
+            assert_eq!(c.is_packed(), *packed, "{values:?}");
             let back: Vec<Option<f64>> = (0..c.len()).map(|i| c.get(i)).collect();
             assert_eq!(&back, values);
             let mut scanned = Vec::new();
@@ -313,12 +488,90 @@ mod tests {
                 scanned.push((k, v))
             });
             assert_eq!(scanned[1], (1, values[0]));
+            round_trip(&c);
+        }
+    }
+
+    #[test]
+    fn a_block_of_zeros_costs_its_mask_alone() {
+        let mut c = Column::new(false);
+        for i in 0..BLOCK * 4 {
+            c.push((i % 3 != 0).then_some(0.0));
+        }
+        let Data::Packed(p) = &c.data else {
+            panic!("packed")
+        };
+        assert_eq!(p.used, 0);
+        assert!(p.bits.is_empty());
+        round_trip(&c);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Packed columns across many blocks (no value that turns them into floats).
+        #[test]
+        fn packed_blocks_hold_what_a_vector_holds(
+            values in proptest::collection::vec(
+                proptest::option::of(proptest::prop_oneof![
+                    4 => (0u32..4).prop_map(f64::from),
+                    2 => (0u32..70_000).prop_map(f64::from),
+                    1 => (0u32..u32::MAX).prop_map(f64::from),
+                ]),
+                0..700,
+            ),
+        ) {
+            let mut c = Column::new(false);
+            for v in &values {
+                c.push(*v);
+            }
+            proptest::prop_assert!(c.is_packed());
+            for (i, w) in values.iter().enumerate() {
+                proptest::prop_assert_eq!(c.get(i), *w);
+            }
+            let rows: Vec<u32> = (0..values.len() as u32).collect();
+            let mut got = Vec::new();
+            c.scan(&rows, |_, v| got.push(v));
+            proptest::prop_assert_eq!(&got, &values);
+        }
+
+        /// Against the slow way: a plain vector of the values pushed.
+        #[test]
+        fn holds_what_a_vector_holds(
+            signed in proptest::bool::ANY,
+            values in proptest::collection::vec(
+                proptest::option::of(proptest::prop_oneof![
+                    8 => (0u32..4).prop_map(f64::from),
+                    4 => (0u32..70_000).prop_map(f64::from),
+                    1 => (-300i32..300).prop_map(f64::from),
+                    1 => proptest::prelude::Just(4_294_967_295.0),
+                    1 => proptest::prelude::Just(2.5),
+                ]),
+                0..400,
+            ),
+            picks in proptest::collection::vec(0usize..400, 0..50),
+        ) {
+            let mut c = Column::new(signed);
+            let mut want = Vec::new();
+            for v in &values {
+                c.push(*v);
+                want.push(*v);
+            }
+            proptest::prop_assert_eq!(c.len(), want.len());
+            for (i, w) in want.iter().enumerate() {
+                proptest::prop_assert_eq!(c.get(i), *w);
+            }
+            let mut rows: Vec<u32> = picks.iter().filter(|&&p| p < want.len()).map(|&p| p as u32).collect();
+            let mut got = Vec::new();
+            c.scan(&rows, |k, v| got.push((k, v)));
+            proptest::prop_assert_eq!(got, rows.iter().enumerate().map(|(k, &r)| (k, want[r as usize])).collect::<Vec<_>>());
+            rows.sort_unstable();
+            let mut got = Vec::new();
+            c.scan(&rows, |_, v| got.push(v));
+            proptest::prop_assert_eq!(got, rows.iter().map(|&r| want[r as usize]).collect::<Vec<_>>());
             let mut bytes = Vec::new();
             c.encode(&mut bytes);
-            let mut input = bytes.as_slice();
-            assert_eq!(Column::decode_from(&mut input).unwrap(), c);
-            assert!(input.is_empty());
-            assert!(Column::decode_from(&mut &bytes[..bytes.len() - 1]).is_err());
+            proptest::prop_assert_eq!(read(&bytes).unwrap(), (c, 0));
         }
     }
 }

@@ -13,7 +13,7 @@
 //! - [`select`]: a typed [`Selection`] resolved against the index into rows;
 //! - [`aggregate`]: sums, rates and finding counts per group;
 //! - [`totals`]: exact per-year totals that answer the commonest aggregates without a scan;
-//! - [`column`](mod@column): one metric's values, stored narrowly;
+//! - [`column`](mod@column): one metric's values, bit-packed in blocks of 64 rows;
 //! - [`snapshot`]: the binary form the store keeps across a restart.
 
 pub mod aggregate;
@@ -69,6 +69,10 @@ impl Interner {
 
 /// No row, no string.
 const NONE: u32 = u32::MAX;
+/// The agency and the four region levels: [`Index::places`].
+const PLACES: usize = 5;
+/// Where the agency is in [`Index::places`]; region level `l` is at `1 + l`.
+const AGENCY: usize = 0;
 /// The year of a report that printed none.
 const NO_YEAR: i32 = i32::MIN;
 
@@ -76,8 +80,6 @@ const NO_YEAR: i32 = i32::MIN;
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Row {
     seq: u64,
-    agency: u32,
-    region: [u32; 4],
     /// Its place's division code (an interned name; empty when unresolved).
     code: u32,
     /// Its publication date as the number YYYYMMDD, or 0 when unknown.
@@ -188,9 +190,9 @@ pub struct Index {
     sources: String,
     // Derived from the fields above (rebuilt by `decode`).
     by_id: IdMap,
-    /// (agency, year) → the row counted: the best rendition of the latest revision.
-    bodies: HashMap<(u32, i32), u32>,
-    /// (agency, year) → the newest row, where the chain of `prev` starts.
+    /// (agency, year) → the newest row, where the chain of `prev` starts. The row counted
+    /// for a body and year (the best rendition of the latest revision) is the one row of
+    /// its chain flagged `latest`, found by walking it (see [`Index::counted_from`]).
     heads: HashMap<(u32, i32), u32>,
     /// (0, agency) or (1 + region level, name) → rows, in storage order.
     postings: HashMap<(u8, u32), Vec<u32>>,
@@ -199,8 +201,12 @@ pub struct Index {
     /// Those names joined by NUL, and where each starts: an agency substring is searched
     /// for in one pass. `None` once a name holds a NUL (then each name is searched).
     agency_text: Option<(String, Vec<u32>)>,
+    /// Each row's agency (`places[AGENCY]`) and region name per level (`places[1 + level]`),
+    /// as string ids: apart from the rows, so that grouping by one reads 4 bytes a row,
+    /// not a row's cache line.
+    places: [Vec<u32>; PLACES],
     /// Each row's year and whether it is the latest revision, apart from the rows so that
-    /// whole-index scans read 5 bytes a row, not a row's 80.
+    /// whole-index scans read 5 bytes a row, not a row's 56.
     years: Vec<i32>,
     latest: Vec<bool>,
     /// Each row's compliance score under the default profile (NaN: none), set by the store
@@ -325,11 +331,11 @@ impl Index {
             findings: Vec::new(),
             sources: String::new(),
             by_id: IdMap::default(),
-            bodies: HashMap::default(),
             heads: HashMap::default(),
             postings: HashMap::default(),
             agencies: Vec::new(),
             agency_text: Some((String::new(), Vec::new())),
+            places: Default::default(),
             years: Vec::new(),
             latest: Vec::new(),
             scores: Vec::new(),
@@ -339,6 +345,68 @@ impl Index {
 
     pub fn len(&self) -> usize {
         self.rows.len()
+    }
+
+    /// Where the index's heap bytes go, part by part (capacities, hash tables estimated
+    /// from their bucket counts): what `examples/index_load.rs` prints.
+    pub fn heap_bytes(&self) -> Vec<(&'static str, usize)> {
+        use std::mem::size_of;
+        /// A hashbrown table of `cap` entries of `entry` bytes: buckets and control bytes.
+        fn table(cap: usize, entry: usize) -> usize {
+            let buckets = if cap == 0 {
+                0
+            } else {
+                (cap * 8 / 7).next_power_of_two()
+            };
+            buckets * (entry + 1)
+        }
+        let names: usize = self.strings.names.iter().map(|s| s.capacity()).sum();
+        let postings: usize = self.postings.values().map(|l| l.capacity() * 4).sum();
+        vec![
+            ("columns", self.columns.iter().map(Column::heap_bytes).sum()),
+            ("rows", self.rows.capacity() * size_of::<Row>()),
+            ("ids", self.ids.capacity() * size_of::<IdBytes>()),
+            (
+                "id map",
+                table(self.by_id.short.capacity(), 12) + table(self.by_id.clashes.capacity(), 36),
+            ),
+            ("heads", table(self.heads.capacity(), 12)),
+            (
+                "postings",
+                postings + table(self.postings.capacity(), 8 + size_of::<Vec<u32>>()),
+            ),
+            (
+                "strings",
+                2 * names
+                    + self.strings.names.capacity() * size_of::<String>()
+                    + table(self.strings.ids.capacity(), size_of::<String>() + 4)
+                    + self.agencies.capacity() * 4
+                    + self
+                        .agency_text
+                        .as_ref()
+                        .map_or(0, |(t, s)| t.capacity() + s.capacity() * 4),
+            ),
+            ("findings", self.findings.capacity() * 2),
+            ("sources", self.sources.capacity()),
+            (
+                "years + latest",
+                self.years.capacity() * 4 + self.latest.capacity(),
+            ),
+            ("places", self.places.iter().map(|p| p.capacity() * 4).sum()),
+        ]
+    }
+
+    /// Per catalogue metric: how many rows print it and the bytes its column holds.
+    pub fn column_profile(&self) -> Vec<(usize, usize)> {
+        self.columns
+            .iter()
+            .map(|c| {
+                (
+                    (0..c.len()).filter(|&i| c.get(i).is_some()).count(),
+                    c.heap_bytes(),
+                )
+            })
+            .collect()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -368,7 +436,7 @@ impl Index {
         let row = &self.rows[r as usize];
         let mut at = self
             .heads
-            .get(&(row.agency, row.year))
+            .get(&(self.places[AGENCY][r as usize], row.year))
             .copied()
             .unwrap_or(r);
         let mut list = Vec::new();
@@ -479,7 +547,22 @@ impl Index {
     /// The row of the report counted for a body and year, if any.
     pub fn latest_row(&self, agency: &str, year: i32) -> Option<u32> {
         let a = self.strings.get(agency)?;
-        self.bodies.get(&(a, year)).copied()
+        self.counted_from(*self.heads.get(&(a, year))?)
+    }
+
+    /// The row counted among `head` and the rows before it in its chain: the one flagged
+    /// latest. A chain is as long as its body and year has renditions and revisions (one
+    /// to three rows in practice), so a walk costs less than a map of counted rows
+    /// (12 MiB a million rows).
+    fn counted_from(&self, head: u32) -> Option<u32> {
+        let mut at = head;
+        while at != NONE {
+            if self.latest[at as usize] {
+                return Some(at);
+            }
+            at = self.rows[at as usize].prev;
+        }
+        None
     }
 
     /// The row a row's cross-year findings compare it with, if any.
@@ -579,7 +662,7 @@ impl Index {
         if let Some((_, year)) = body_key(report) {
             let body = (agency, year);
             prev = self.heads.insert(body, at).unwrap_or(NONE);
-            if let Some(&old) = self.bodies.get(&body) {
+            if let Some(old) = self.counted_from(prev) {
                 let held = self.facts(old);
                 placed = if reading::same_report(&held, report) {
                     counted = reading::better(report, &held);
@@ -600,14 +683,13 @@ impl Index {
                         .account(year, (false, true), -1, &|m| columns[m].get(old as usize));
                 }
             }
-            if counted {
-                self.bodies.insert(body, at);
-            }
+        }
+        self.places[AGENCY].push(agency);
+        for (level, name) in region.into_iter().enumerate() {
+            self.places[1 + level].push(name);
         }
         self.rows.push(Row {
             seq,
-            agency,
-            region,
             code,
             published,
             prev,
@@ -641,12 +723,10 @@ impl Index {
 
     fn post_row(&mut self, at: u32) {
         let row = self.rows[at as usize];
-        if !self.strings.name(row.agency).is_empty() {
-            self.post((0, row.agency), at);
-        }
-        for (level, name) in row.region.iter().enumerate() {
-            if !self.strings.name(*name).is_empty() {
-                self.post((1 + level as u8, *name), at);
+        for k in 0..PLACES {
+            let name = self.places[k][at as usize];
+            if !self.strings.name(name).is_empty() {
+                self.post((k as u8, name), at);
             }
         }
         let code = self.strings.name(row.code).to_owned();
@@ -701,16 +781,17 @@ impl Index {
     pub fn summary(&self, i: u32) -> pb::ReportSummary {
         let row = &self.rows[i as usize];
         let start = row.source as usize;
+        let place = |k: usize| self.strings.name(self.places[k][i as usize]).to_owned();
         pb::ReportSummary {
             id: self.id(i),
-            agency: self.strings.name(row.agency).to_owned(),
+            agency: place(AGENCY),
             year: (row.year != NO_YEAR).then_some(row.year),
             template: row.template,
             region: Some(pb::Region {
-                province: self.strings.name(row.region[0]).to_owned(),
-                city: self.strings.name(row.region[1]).to_owned(),
-                county: self.strings.name(row.region[2]).to_owned(),
-                township: self.strings.name(row.region[3]).to_owned(),
+                province: place(1),
+                city: place(2),
+                county: place(3),
+                township: place(4),
                 code: self.strings.name(row.code).to_owned(),
                 level: level_of_code(self.strings.name(row.code)) as i32,
                 ..Default::default()

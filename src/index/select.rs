@@ -4,7 +4,7 @@
 
 use rustc_hash::FxHashSet as HashSet;
 
-use super::{division_prefix, Index, CODE_POSTINGS, NONE, NO_YEAR};
+use super::{division_prefix, Index, AGENCY, CODE_POSTINGS, NONE, NO_YEAR};
 use crate::model::finding::Code;
 use crate::pb::{Severity, Template};
 
@@ -257,13 +257,14 @@ impl<'a> Selector<'a> {
             return true;
         }
         let row = &index.rows[r as usize];
-        for (level, (want, have)) in self.region.iter().zip(row.region).enumerate() {
-            if Some(level) != known && want.is_some_and(|id| id != have) {
+        let region = |level: usize| index.places[1 + level][r as usize];
+        for (level, want) in self.region.iter().enumerate() {
+            if Some(level) != known && want.is_some_and(|id| id != region(level)) {
                 return false;
             }
         }
         if let Some(empty) = self.unplaced {
-            if (0..4).any(|level| f.placed[level] && row.region[level] == empty) {
+            if (0..4).any(|level| f.placed[level] && region(level) == empty) {
                 return false;
             }
         }
@@ -296,7 +297,7 @@ impl<'a> Selector<'a> {
             }
         }
         if let Some(agencies) = &self.agencies {
-            if !agencies.contains(&row.agency) {
+            if !agencies.contains(&index.places[AGENCY][r as usize]) {
                 return false;
             }
         }

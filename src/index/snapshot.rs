@@ -2,20 +2,18 @@
 //! checked on the way back in, so a damaged file is an error, never a panic.
 
 use super::codec::{
-    damaged, get_len, get_u32, get_u64, put_u32, put_u64, take, SnapshotError, VERSION,
+    damaged, get_u32, get_u64, put_u32, put_u64, take, SnapshotError, Source, VERSION, VERSION_3,
 };
 use super::column::{Column, COLUMN_HEADER_BYTES};
 use super::totals::Totals;
-use super::{unpack, Index, Row, NONE, NO_YEAR};
+use super::{unpack, Index, Row, AGENCY, NONE, NO_YEAR, PLACES};
 use crate::model::catalogue::{self, METRICS};
-use crate::model::id::ID_BYTES;
+use crate::model::id::{IdBytes, ID_BYTES};
 
 /// The snapshot format: magic, version, a fingerprint of the catalogue (columns follow its
 /// order), the store's next sequence number, the arenas, rows, ids and columns, and a CRC-32
 /// of everything before it.
 const MAGIC: &[u8; 4] = b"NBIX";
-/// The CRC-32 at the end.
-const CRC_BYTES: usize = 4;
 
 /// A row on disk: its seq (u64), [`ROW_WORDS`] u32 fields (agency, four region levels,
 /// division code, prev, before, findings, own, cross, source, source length, year,
@@ -103,19 +101,13 @@ impl Index {
             sink.spill_if_full()?;
         }
         put_u64(&mut sink.out, self.rows.len() as u64);
-        for row in &self.rows {
+        for (at, row) in self.rows.iter().enumerate() {
             let out = &mut sink.out;
             put_u64(out, row.seq);
-            for v in [
-                row.agency,
-                row.region[0],
-                row.region[1],
-                row.region[2],
-                row.region[3],
-                row.code,
-            ] {
-                put_u32(out, v);
+            for place in &self.places {
+                put_u32(out, place[at]);
             }
+            put_u32(out, row.code);
             for v in [
                 row.prev,
                 row.before,
@@ -169,102 +161,119 @@ impl Index {
     /// Reads a snapshot written by [`Index::encode`]: the index and the `next_seq` it was
     /// stamped with. Every offset is checked, so a damaged file is an error, never a panic.
     pub fn decode(bytes: &[u8]) -> Result<(Index, u64), SnapshotError> {
-        let Some((body, crc)) = bytes.split_last_chunk::<CRC_BYTES>() else {
-            return Err(SnapshotError::Truncated {
-                wanted: CRC_BYTES,
-                left: bytes.len(),
-            });
-        };
-        if crc32fast::hash(body) != u32::from_le_bytes(*crc) {
-            return Err(SnapshotError::Checksum);
+        Index::read_from(bytes, bytes.len() as u64)
+    }
+
+    /// [`Index::decode`] of the `len` bytes `reader` gives, read a piece at a time: the
+    /// snapshot is never held whole beside the index it becomes. The checksum at the end is
+    /// checked after the rest; a snapshot that fails to decode is read to its end, and is
+    /// reported as [`SnapshotError::Checksum`] when that does not match.
+    pub fn read_from(reader: impl std::io::Read, len: u64) -> Result<(Index, u64), SnapshotError> {
+        let mut src = Source::new(reader, len)?;
+        let read = Index::read_parts(&mut src);
+        let whole = src.finish();
+        match (read, whole) {
+            (_, Ok(false)) => Err(SnapshotError::Checksum),
+            (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+            (Ok(index), Ok(true)) => Ok(index),
         }
-        let input = &mut &body[..];
-        if take(input, MAGIC.len())? != MAGIC || get_u32(input)? != VERSION {
+    }
+
+    fn read_parts<R: std::io::Read>(src: &mut Source<R>) -> Result<(Index, u64), SnapshotError> {
+        /// Rows read at a time.
+        const ROWS_AT_ONCE: usize = 1 << 12;
+        if src.take(MAGIC.len())? != MAGIC {
             return Err(SnapshotError::NotASnapshot);
         }
-        if get_u64(input)? != catalogue::fingerprint() {
+        let version = src.u32()?;
+        if version != VERSION && version != VERSION_3 {
+            return Err(SnapshotError::NotASnapshot);
+        }
+        if src.u64()? != catalogue::fingerprint() {
             return Err(SnapshotError::OtherCatalogue);
         }
-        let next_seq = get_u64(input)?;
+        let next_seq = src.u64()?;
         let mut index = Index::new();
-        for _ in 0..get_len(input, NAME_MIN_BYTES)? {
-            let n = get_u32(input)? as usize;
-            let name = std::str::from_utf8(take(input, n)?).map_err(damaged)?;
+        for _ in 0..src.len(NAME_MIN_BYTES)? {
+            let n = src.u32()? as usize;
+            let name = std::str::from_utf8(src.take(n)?).map_err(damaged)?;
             if index.strings.intern(name) as usize != index.strings.names.len() - 1 {
                 return Err(damaged(format!("string {name:?} twice")));
             }
         }
         let strings = index.strings.names.len() as u32;
-        let n = get_len(input, ROW_BYTES)?;
-        for at in 0..n as u32 {
-            let seq = get_u64(input)?;
-            let mut v = [0u32; ROW_WORDS];
-            for x in &mut v {
-                *x = get_u32(input)?;
-            }
-            let flags = take(input, 1)?[0];
-            let row = Row {
-                seq,
-                agency: v[0],
-                region: [v[1], v[2], v[3], v[4]],
-                code: v[5],
-                prev: v[6],
-                before: v[7],
-                findings: v[8],
-                own: u16::try_from(v[9]).map_err(damaged)?,
-                cross: u16::try_from(v[10]).map_err(damaged)?,
-                source: v[11],
-                source_len: v[12],
-                year: v[13] as i32,
-                template: v[14] as i32,
-                published: v[15],
-                latest: flags & LATEST != 0,
-                rendition: flags & RENDITION != 0,
-            };
-            if flags & !(LATEST | RENDITION) != 0 {
-                return Err(damaged(format!("row {at} has unknown flags {flags:#x}")));
-            }
-            if v[..6].iter().any(|&s| s >= strings)
-                || (row.prev != NONE && row.prev >= at)
-                || (row.before != NONE && row.before as usize >= n)
-            {
-                return Err(damaged(format!("row {at} points outside the index")));
-            }
-            index.rows.push(row);
+        let n = src.len(ROW_BYTES)?;
+        index.rows.reserve_exact(n);
+        for place in &mut index.places {
+            place.reserve_exact(n);
         }
-        for _ in 0..n {
-            index
-                .ids
-                .push(take(input, ID_BYTES)?.try_into().expect("ID_BYTES bytes"));
+        let mut at = 0u32;
+        while (at as usize) < n {
+            let k = (n - at as usize).min(ROWS_AT_ONCE);
+            let input = &mut src.take(k * ROW_BYTES)?;
+            for _ in 0..k {
+                let (row, places) = read_row(input, at, n, strings)?;
+                index.rows.push(row);
+                for (column, place) in index.places.iter_mut().zip(places) {
+                    column.push(place);
+                }
+                at += 1;
+            }
         }
-        for _ in 0..get_len(input, FINDING_BYTES)? {
-            let f = u16::from_le_bytes(take(input, FINDING_BYTES)?.try_into().expect("2 bytes"));
-            unpack(f).ok_or_else(|| damaged("unknown finding code"))?;
-            index.findings.push(f);
+        index.ids.reserve_exact(n);
+        while index.ids.len() < n {
+            let k = (n - index.ids.len()).min(ROWS_AT_ONCE);
+            let input = src.take(k * ID_BYTES)?;
+            index.ids.extend(
+                input
+                    .chunks_exact(ID_BYTES)
+                    .map(|id| IdBytes::try_from(id).expect("ID_BYTES bytes")),
+            );
         }
-        let len = get_len(input, 1)?;
-        index.sources = String::from_utf8(take(input, len)?.to_vec()).map_err(damaged)?;
-        if get_len(input, COLUMN_HEADER_BYTES)? != METRICS.len() {
+        let findings = src.len(FINDING_BYTES)?;
+        index.findings.reserve_exact(findings);
+        while index.findings.len() < findings {
+            let k = (findings - index.findings.len()).min(ROWS_AT_ONCE);
+            for f in src.take(k * FINDING_BYTES)?.chunks_exact(FINDING_BYTES) {
+                let f = u16::from_le_bytes([f[0], f[1]]);
+                unpack(f).ok_or_else(|| damaged("unknown finding code"))?;
+                index.findings.push(f);
+            }
+        }
+        let len = src.len(1)?;
+        index.sources = String::from_utf8(src.take(len)?.to_vec()).map_err(damaged)?;
+        if src.len(COLUMN_HEADER_BYTES)? != METRICS.len() {
             return Err(damaged("column count differs from the catalogue"));
         }
         for c in &mut index.columns {
-            *c = Column::decode_from(input)?;
+            *c = match version {
+                VERSION_3 => Column::read_v3(src)?,
+                _ => Column::read_from(src)?,
+            };
             if c.len() != n {
                 return Err(damaged("a column's length differs from the row count"));
             }
         }
-        if get_len(input, 8)? != n {
-            return Err(damaged("the scores' count differs from the row count"));
+        // Version 3 kept no scores: its reports were stored without a compliance basis.
+        if version == VERSION_3 {
+            index.scores.resize(n, f64::NAN);
+        } else {
+            if src.len(8)? != n {
+                return Err(damaged("the scores' count differs from the row count"));
+            }
+            while index.scores.len() < n {
+                let k = (n - index.scores.len()).min(ROWS_AT_ONCE);
+                for s in src.take(k * 8)?.chunks_exact(8) {
+                    index
+                        .scores
+                        .push(f64::from_le_bytes(s.try_into().expect("8 bytes")));
+                }
+            }
         }
-        for _ in 0..n {
-            let s = f64::from_le_bytes(take(input, 8)?.try_into().expect("8 bytes"));
-            index.scores.push(s);
-        }
-        if !input.is_empty() {
+        if src.left() != 0 {
             return Err(damaged("bytes after the scores"));
         }
         index.by_id.reserve(n);
-        index.bodies.reserve(n);
         index.years.reserve(n);
         index.latest.reserve(n);
         for at in 0..n as u32 {
@@ -283,15 +292,55 @@ impl Index {
             }
             index.years.push(row.year);
             index.latest.push(row.latest);
-            if row.year != NO_YEAR && !index.strings.name(row.agency).is_empty() {
-                if row.latest {
-                    index.bodies.insert((row.agency, row.year), at);
-                }
-                index.heads.insert((row.agency, row.year), at);
+            let agency = index.places[AGENCY][at as usize];
+            if row.year != NO_YEAR && !index.strings.name(agency).is_empty() {
+                index.heads.insert((agency, row.year), at);
             }
             index.post_row(at);
         }
         index.totals = Totals::rebuild(&index.years, &index.latest, &index.columns);
         Ok((index, next_seq))
     }
+}
+
+/// Row `at` of `n` from the front of `input`, and its agency and region names; `strings`
+/// names are interned.
+fn read_row(
+    input: &mut &[u8],
+    at: u32,
+    n: usize,
+    strings: u32,
+) -> Result<(Row, [u32; PLACES]), SnapshotError> {
+    let seq = get_u64(input)?;
+    let mut v = [0u32; ROW_WORDS];
+    for x in &mut v {
+        *x = get_u32(input)?;
+    }
+    let flags = take(input, 1)?[0];
+    let row = Row {
+        seq,
+        code: v[5],
+        prev: v[6],
+        before: v[7],
+        findings: v[8],
+        own: u16::try_from(v[9]).map_err(damaged)?,
+        cross: u16::try_from(v[10]).map_err(damaged)?,
+        source: v[11],
+        source_len: v[12],
+        year: v[13] as i32,
+        template: v[14] as i32,
+        published: v[15],
+        latest: flags & LATEST != 0,
+        rendition: flags & RENDITION != 0,
+    };
+    if flags & !(LATEST | RENDITION) != 0 {
+        return Err(damaged(format!("row {at} has unknown flags {flags:#x}")));
+    }
+    if v[..6].iter().any(|&s| s >= strings)
+        || (row.prev != NONE && row.prev >= at)
+        || (row.before != NONE && row.before as usize >= n)
+    {
+        return Err(damaged(format!("row {at} points outside the index")));
+    }
+    Ok((row, [v[0], v[1], v[2], v[3], v[4]]))
 }

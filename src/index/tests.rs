@@ -347,6 +347,7 @@ fn snapshot_round_trips_and_rejects_damage() {
     let (back, next) = Index::decode(&bytes).unwrap();
     assert_eq!(next, 4);
     assert_eq!(back.rows, index.rows);
+    assert_eq!(back.places, index.places);
     assert_eq!(back.columns, index.columns);
     assert_eq!(back.revisions(&hex_id("c")), vec![hex_id("a"), hex_id("c")]);
     assert_eq!(
@@ -374,6 +375,73 @@ fn snapshot_round_trips_and_rejects_damage() {
     }
     assert!(Index::decode(&bytes[..bytes.len() / 2]).is_err());
     assert!(Index::decode(&[]).is_err());
+}
+
+/// `index` as a version-3 snapshot would hold it: the same parts, each column one code of
+/// 4 bytes a row (its widest code absent) or, when signed, `f64`s.
+fn encode_v3(index: &Index, next_seq: u64) -> Vec<u8> {
+    let v4 = index.encode(next_seq);
+    let columns: usize = index
+        .columns
+        .iter()
+        .map(|c| {
+            let mut b = Vec::new();
+            c.encode(&mut b);
+            b.len()
+        })
+        .sum();
+    // The current version ends with the columns, the scores (a count and an f64 a row)
+    // and the checksum; version 3 ended with its columns.
+    let scores = 8 + 8 * index.len();
+    let mut out = v4[..v4.len() - 4 - scores - columns].to_vec();
+    out[4..8].copy_from_slice(&3u32.to_le_bytes());
+    for (m, c) in index.columns.iter().enumerate() {
+        let signed = METRICS[m].kind == MetricKind::SignedCount;
+        out.push(u8::from(signed));
+        out.push(if signed { 8 } else { 4 });
+        out.extend_from_slice(&(c.len() as u64).to_le_bytes());
+        for i in 0..c.len() {
+            match (signed, c.get(i)) {
+                (true, v) => out.extend_from_slice(&v.unwrap_or(f64::NAN).to_le_bytes()),
+                (false, Some(v)) => out.extend_from_slice(&(v as u32).to_le_bytes()),
+                (false, None) => out.extend_from_slice(&u32::MAX.to_le_bytes()),
+            }
+        }
+    }
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+#[test]
+fn a_version_3_snapshot_still_opens() {
+    let mut index = Index::new();
+    for i in 0..150u32 {
+        let name = format!("{}市人民政府", i % 40);
+        let r = report(
+            &format!("r{i}"),
+            &name,
+            2019 + (i % 5) as i32,
+            f64::from(i * 37 % 900),
+            f64::from(i % 7),
+            1.0,
+        );
+        index.insert(&r, u64::from(i) + 1, &[]);
+    }
+    let (back, next) = Index::decode(&encode_v3(&index, 151)).unwrap();
+    assert_eq!(next, 151);
+    assert_eq!(back.rows, index.rows);
+    assert_eq!(back.places, index.places);
+    assert_eq!(back.columns, index.columns);
+    // Its reports were stored without a compliance basis: none has a score.
+    assert!((0..back.len() as u32).all(|r| back.score(r).is_none()));
+    let m = catalogue::index_of("applications.new_received.total").unwrap();
+    let all: Vec<usize> = (0..RATES.len()).collect();
+    let f = Selection::default();
+    assert_eq!(
+        back.aggregate(&[m], &all, &[Dim::City], &f),
+        index.aggregate(&[m], &all, &[Dim::City], &f)
+    );
 }
 
 #[test]
@@ -620,6 +688,7 @@ fn renditions_of_one_report_count_once_with_the_reading_that_states_most() {
     // The snapshot keeps which row is counted and which are renditions.
     let (back, _) = Index::decode(&index.encode(5)).unwrap();
     assert_eq!(back.rows, index.rows);
+    assert_eq!(back.places, index.places);
     assert_eq!(sums(&back, &Selection::default()), vec![(1, 31.0, 10.0)]);
     assert_eq!(
         back.renditions(&hex_id("pdf")),

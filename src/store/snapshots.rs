@@ -7,10 +7,11 @@
 //! so its amortised cost per report stays constant), and [`Store::close`] writes one after
 //! the last commit. Each is written to a temporary file, synced and renamed over the old one.
 //!
-//! Opening loads the snapshot, checks that its last row is the `log` record just below its
-//! stamp, then replays the records from the stamp on, in seq order, as the commits did
-//! ([`super::years::insert`]). What it gives equals a rebuild from every record, which is
-//! what opening does when the snapshot is missing, unreadable or does not fit.
+//! Opening decodes the snapshot as it reads the file (never holding the file whole),
+//! checks that its last row is the `log` record just below its stamp, then replays the
+//! records from the stamp on, in seq order, as the commits did ([`super::years::insert`]).
+//! What it gives equals a rebuild from every record, which is what opening does when the
+//! snapshot is missing, unreadable or does not fit (a version-3 snapshot still reads).
 //! [`Store::reindex`] rewrites records in place, so it removes the snapshot first.
 
 use std::fs::File;
@@ -34,6 +35,9 @@ const CHECKPOINT_SHARE: u64 = 16;
 
 /// The snapshot's writes go through a buffer of this size.
 const WRITE_BUFFER: usize = 1 << 20;
+
+/// The snapshot is read at open through a buffer of this size.
+const READ_BUFFER: usize = 1 << 20;
 
 /// The snapshot file: written by one writer at a time, never by an older checkpoint over a
 /// newer one. ([`Store::reindex`] and [`Store::close`] wait for running checkpoints.)
@@ -223,19 +227,21 @@ impl Store {
 
     /// The snapshot and its stamp, when it is there, reads, and fits the stored records.
     fn read_snapshot(&self, next_seq: u64) -> Result<Option<(Index, u64)>, StoreError> {
-        let bytes = match std::fs::read(self.inner.dir.join(SNAPSHOT)) {
-            Ok(b) => b,
+        let file = match File::open(self.inner.dir.join(SNAPSHOT)) {
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        let (index, seq) = match Index::decode(&bytes) {
+        // Decoded as it is read, so the file is never held whole beside the index.
+        let len = file.metadata()?.len();
+        let reader = std::io::BufReader::with_capacity(READ_BUFFER, file);
+        let (index, seq) = match Index::read_from(reader, len) {
             Ok(decoded) => decoded,
             Err(why) => {
                 tracing::warn!(%why, "index snapshot unreadable; rebuilding");
                 return Ok(None);
             }
         };
-        drop(bytes);
         // Its last row must be the last record below its stamp: a snapshot of another
         // database, or one written before a rollback, does not fit.
         let last_below = match self.inner.log.range(..seq.to_be_bytes()).next_back() {
