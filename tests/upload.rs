@@ -949,10 +949,12 @@ async fn sigterm_in_the_middle_of_an_upload_loses_nothing_and_stops_taking_docum
         let store = nianbao::store::Store::open(data.path()).unwrap();
         let stored = store.index().len();
         // What was stored is what was answered plus, at most, what the uploader had sent
-        // and not yet seen answered when the signal came (before: open streams went on
-        // taking new documents until they ended).
+        // and not yet seen answered when the signal came (its window), and what it sent
+        // in the moment the server took to notice the signal (each answer then frees a
+        // place in the window: at most another window's worth). Before, open streams went
+        // on taking new documents for the whole grace period: thousands more.
         assert!(
-            stored <= answered_at_term + IN_FLIGHT,
+            stored <= answered_at_term + 2 * IN_FLIGHT,
             "{stored} stored, {answered_at_term} answered at SIGTERM: the stream kept taking documents"
         );
         for line in std::fs::read_to_string(&journal).unwrap().lines() {
