@@ -527,22 +527,5 @@ pub fn assess(
         report,
         narrative: narrative.as_deref(),
     });
-    let basis = Basis::of(report, text, profile);
-    let mut indicators = basis.own;
-    indicators.extend(indicators::against_previous(
-        report,
-        basis.narrative.as_deref(),
-        previous,
-        profile,
-    ));
-    let scored = profile.score(&indicators);
-    Assessment {
-        profile: profile.name.clone(),
-        body: basis.body,
-        indicators,
-        score: scored.score,
-        max: scored.max,
-        deductions: scored.deductions,
-        unassessed: scored.unassessed,
-    }
+    Basis::of(report, text, profile).finish(report, previous, profile)
 }
