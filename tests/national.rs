@@ -1322,14 +1322,30 @@ async fn the_compliance_score_is_stored_rescored_ranked_and_exported() {
     ));
     assert_eq!(typed, vec![format!("DOUBLE\t{scored}")]);
 
-    // A SIGKILL (the index replayed from the records), then a clean stop (read back from
-    // the snapshot): the same scores.
-    server.kill();
-    let (mut server, channel) = start(&data).await;
-    let mut q = ReportServiceClient::new(channel);
-    assert_eq!(listed_scores(&mut q).await, scores);
+    // A clean stop (the index read back from its snapshot), then a SIGKILL (the reports
+    // after the snapshot replayed from the records): the same scores.
     server.signal(libc::SIGTERM);
-    assert!(server.wait().success());
+    let status = server.wait();
+    assert!(status.success(), "{status:?}; stdout: {}", server.stdout());
+    let (mut server, channel) = start(&data).await;
+    let mut q = ReportServiceClient::new(channel.clone());
+    assert_eq!(listed_scores(&mut q).await, scores);
+    let mut ingest = IngestServiceClient::new(channel);
+    // A report not stored yet, so that the restart after the SIGKILL replays it.
+    let extra = ingest
+        .ingest_one(Document {
+            content: std::fs::read(root().join("tests/corpus/beijing-chaoyang-district-2022.txt"))
+                .unwrap(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(extra.reason.is_empty(), "{extra:?}");
+    let mut scores = scores;
+    scores.extend(listed_scores(&mut q).await);
+    assert!(scores[&extra.id].is_some());
+    server.kill();
     let (_server, channel) = start(&data).await;
     let mut q = ReportServiceClient::new(channel);
     assert_eq!(listed_scores(&mut q).await, scores);
