@@ -446,12 +446,13 @@ pub struct Basis {
 impl Basis {
     /// The basis of `report`, read from `text` (see [`assess`]), under `profile`.
     pub fn of(report: &Report, text: &str, profile: &Profile) -> Basis {
+        let outline = text::Outline::of(text);
         let body = body_kind(&report.agency, report);
         Basis {
             profile: profile.name.clone(),
             body,
-            own: indicators::own(report, text, profile, body),
-            narrative: text::narrative(text),
+            own: indicators::own(report, text, &outline, profile, body),
+            narrative: text::narrative_in(text, &outline),
         }
     }
 

@@ -265,7 +265,11 @@ pub fn similarity(a: &str, b: &str) -> Similarity {
 /// The narrative sections (一, 五, 六) as far as the text bounds them, concatenated (section
 /// 六 to the end); `None` when none is found: what the copying indicators compare.
 pub fn narrative(text: &str) -> Option<String> {
-    let outline = Outline::of(text);
+    narrative_in(text, &Outline::of(text))
+}
+
+/// [`narrative`] with the text's outline made already.
+pub fn narrative_in(text: &str, outline: &Outline) -> Option<String> {
     let mut out = String::new();
     for s in [1u8, 5, 6] {
         if let Some(span) = outline.span(s, text.len()) {

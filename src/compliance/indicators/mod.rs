@@ -94,20 +94,26 @@ const ASSESSMENT_WORDS: [(&str, &str); 3] = [
 const FEE_WORDS: [&str; 4] = ["处理费", "收费", "费用", "收取"];
 const NOT_THE_FEE: &str = "行政事业性收费";
 
-/// The indicators that read only this report and its text, in [`super::IndicatorId::ALL`]
-/// order (they come before those of [`against_previous`]).
-pub fn own(report: &Report, text: &str, profile: &Profile, body: BodyKind) -> Vec<Indicator> {
-    let outline = Outline::of(text);
+/// The indicators that read only this report and its text (whose `outline` the caller
+/// made once), in [`super::IndicatorId::ALL`] order (they come before those of
+/// [`against_previous`]).
+pub fn own(
+    report: &Report,
+    text: &str,
+    outline: &Outline,
+    profile: &Profile,
+    body: BodyKind,
+) -> Vec<Indicator> {
     vec![
         timeliness(report, body, profile),
-        sections(text, &outline),
-        tables_present(report, text, &outline),
+        sections(text, outline),
+        tables_present(report, text, outline),
         no_blank_cells(report),
         template(report),
-        overview_aspects(report, text, &outline),
-        assessment_reported(body, text, &outline),
-        problems_substantive(text, &outline),
-        fee_statement(report, text, &outline),
+        overview_aspects(report, text, outline),
+        assessment_reported(body, text, outline),
+        problems_substantive(text, outline),
+        fee_statement(report, text, outline),
         arithmetic(report),
         narrative_matches_tables(report),
         agency_year_consistent(report, text),
