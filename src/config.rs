@@ -116,6 +116,11 @@ pub enum QuestionArgs {
         /// Leave out groups of fewer reports than this.
         #[arg(long, default_value_t = 0)]
         min_reports: u64,
+        /// With `compliance_score`: a report's score counts in its group's mean only when
+        /// it assessed at least this share (0–1) of the profile's weights [server default
+        /// 0.5].
+        #[arg(long)]
+        min_coverage: Option<f64>,
         /// Keep, as a group with an empty name, the reports the grouped place level does not know.
         #[arg(long)]
         include_unplaced: bool,
@@ -154,6 +159,7 @@ impl QueryArgs {
                 also,
                 ascending,
                 min_reports,
+                min_coverage,
                 include_unplaced,
                 filter,
             } => Question::Top {
@@ -162,6 +168,7 @@ impl QueryArgs {
                 also: also.iter().map(|a| a.trim().to_owned()).collect(),
                 ascending: *ascending,
                 min_reports: *min_reports,
+                min_coverage: *min_coverage,
                 include_unplaced: *include_unplaced,
                 filter: filter.to_filter(),
             },

@@ -1248,24 +1248,36 @@ async fn the_compliance_score_is_stored_rescored_ranked_and_exported() {
     }
 
     // Provinces ranked by their reports' mean score, highest first; each mean is the mean
-    // of the scores ListReports gives for the reports the province counts.
-    let ranking = aggregate(
-        &mut q,
-        AggregateRequest {
-            group_by: vec!["province".into()],
-            order_by: "compliance_score".into(),
-            descending: true,
-            ..Default::default()
-        },
-    )
-    .await;
+    // of the scores ListReports gives for the reports the province counts. Every score
+    // counts with a minimum coverage of 0.
+    let ranking = |min: Option<f64>| AggregateRequest {
+        group_by: vec!["province".into()],
+        order_by: "compliance_score".into(),
+        descending: true,
+        min_compliance_coverage: min,
+        ..Default::default()
+    };
+    let every = aggregate(&mut q, ranking(Some(0.0))).await;
+    let means: Vec<f64> = every
+        .groups
+        .iter()
+        .filter_map(|g| g.compliance.as_ref().unwrap().mean)
+        .collect();
+    assert!(means.len() > 10, "{every:?}");
+    assert!(means.windows(2).all(|w| w[0] >= w[1]), "{means:?}");
+    // By default a score counts only when it assessed half the profile or more: most of
+    // the real corpus are 2,000-byte excerpts, scored on a fifth of it.
+    let ranking = aggregate(&mut q, ranking(None)).await;
     let means: Vec<f64> = ranking
         .groups
         .iter()
         .filter_map(|g| g.compliance.as_ref().unwrap().mean)
         .collect();
-    assert!(means.len() > 10, "{ranking:?}");
     assert!(means.windows(2).all(|w| w[0] >= w[1]), "{means:?}");
+    assert!(
+        !means.is_empty() && means.len() < every.groups.len(),
+        "{ranking:?}"
+    );
     let top = &ranking.groups[0];
     let listed = q
         .list_reports(nianbao::pb::ListReportsRequest {
@@ -1280,14 +1292,23 @@ async fn the_compliance_score_is_stored_rescored_ranked_and_exported() {
         .unwrap()
         .into_inner()
         .reports;
+    let wide = |r: &&nianbao::pb::ReportSummary| r.compliance_coverage.unwrap() >= 0.5;
     let counted: Vec<f64> = listed
         .iter()
-        .filter(|r| r.latest)
+        .filter(|r| r.latest && r.compliance_score.is_some())
+        .filter(wide)
         .filter_map(|r| r.compliance_score)
         .collect();
+    let thin = listed
+        .iter()
+        .filter(|r| r.latest && r.compliance_score.is_some())
+        .filter(|r| !wide(r))
+        .count();
     let c = top.compliance.as_ref().unwrap();
     assert_eq!(c.scored, counted.len() as u64);
-    assert_eq!(c.scored + c.unscored, top.reports);
+    assert_eq!(c.below_coverage, thin as u64);
+    assert_eq!(c.min_coverage, 0.5);
+    assert_eq!(c.scored + c.below_coverage + c.unscored, top.reports);
     let mean = counted.iter().sum::<f64>() / counted.len() as f64;
     assert!((c.mean.unwrap() - mean).abs() < 1e-9, "{c:?} vs {mean}");
     assert_eq!(c.profile, "default");
@@ -1347,6 +1368,43 @@ async fn the_compliance_score_is_stored_rescored_ranked_and_exported() {
     assert!(scores[&extra.id].is_some());
     server.kill();
     let (_server, channel) = start(&data).await;
-    let mut q = ReportServiceClient::new(channel);
+    let mut q = ReportServiceClient::new(channel.clone());
     assert_eq!(listed_scores(&mut q).await, scores);
+
+    // Another body's report of 2020 that is 平潭's with the name changed: each names the
+    // other as alike and fails not_copied_from_others; 平潭's stored score drops to what
+    // GetReport now gives.
+    let text = std::fs::read_to_string(real.join("fujian-pingtan-experimental-zone-2020.txt"))
+        .unwrap()
+        .replace("平潭综合实验区", "福清市");
+    let copy = IngestServiceClient::new(channel)
+        .ingest_one(Document {
+            content: text.into_bytes(),
+            source: "copy.txt".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(copy.reason.is_empty(), "{copy:?}");
+    let failed = |c: &nianbao::pb::Compliance| {
+        c.indicators
+            .iter()
+            .find(|i| i.id == "not_copied_from_others")
+            .map(|i| (i.status.clone(), i.fault.clone()))
+    };
+    let theirs = compliance_of(&mut q, &copy.id).await;
+    assert_eq!(theirs.other, later);
+    assert_eq!(failed(&theirs), Some(("FAIL".into(), "publisher".into())));
+    let ours = compliance_of(&mut q, &later).await;
+    assert_eq!(ours.other, copy.id);
+    assert_eq!(failed(&ours), Some(("FAIL".into(), "publisher".into())));
+    let now = listed_scores(&mut q).await;
+    assert_eq!(now[&later], ours.score);
+    assert!(
+        now[&later] < scores[&later],
+        "{:?} vs {:?}",
+        now[&later],
+        scores[&later]
+    );
 }

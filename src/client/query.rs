@@ -29,6 +29,9 @@ pub enum Question {
         also: Vec<String>,
         ascending: bool,
         min_reports: u64,
+        /// A score counts in its group's mean only above this coverage (the server's
+        /// default when `None`).
+        min_coverage: Option<f64>,
         include_unplaced: bool,
         filter: Filter,
     },
@@ -160,6 +163,7 @@ impl Asker {
                 also,
                 ascending,
                 min_reports,
+                min_coverage,
                 include_unplaced,
                 filter,
             } => {
@@ -167,6 +171,7 @@ impl Asker {
                 let request = AggregateRequest {
                     page_token: page_token.to_owned(),
                     min_reports: *min_reports,
+                    min_compliance_coverage: *min_coverage,
                     include_unplaced: *include_unplaced,
                     ..crate::model::rates::ranking_request(
                         order,
@@ -192,7 +197,12 @@ impl Asker {
                     columns.extend([order.clone(), "numerator".into(), "denominator".into()]);
                 }
                 if by_score {
-                    columns.extend([SCORE.to_owned(), "scored".into()]);
+                    columns.extend([
+                        SCORE.to_owned(),
+                        "scored".into(),
+                        "coverage".into(),
+                        "below_coverage".into(),
+                    ]);
                 }
                 let mut table = Table::new(columns);
                 for group in &answer.groups {
@@ -220,6 +230,8 @@ impl Asker {
                         let c = group.compliance.clone().unwrap_or_default();
                         row.push(c.mean.map_or(Cell::Empty, Cell::Num));
                         row.push(Cell::Int(c.scored as i64));
+                        row.push(c.coverage.map_or(Cell::Empty, Cell::Share));
+                        row.push(Cell::Int(c.below_coverage as i64));
                     }
                     table.push(row);
                 }

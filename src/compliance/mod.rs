@@ -74,6 +74,9 @@ pub enum IndicatorId {
     CarryOver,
     /// The narrative is not copied from the body's previous year.
     NotCopied,
+    /// The narrative is not the same as another body's report of the same year (泉州鲤城:
+    /// 与其他单位雷同), as far as the store holds them.
+    NotCopiedFromOthers,
     /// Table 二's 现行有效件数 of 规章 and 规范性文件 equals last year's plus this year's
     /// 制发 minus 废止 (2021 format, both years).
     StockContinuous,
@@ -83,7 +86,7 @@ pub enum IndicatorId {
 }
 
 impl IndicatorId {
-    pub const ALL: [IndicatorId; 17] = [
+    pub const ALL: [IndicatorId; 18] = [
         IndicatorId::Timeliness,
         IndicatorId::Sections,
         IndicatorId::TablesPresent,
@@ -99,6 +102,7 @@ impl IndicatorId {
         IndicatorId::NoContradiction,
         IndicatorId::CarryOver,
         IndicatorId::NotCopied,
+        IndicatorId::NotCopiedFromOthers,
         IndicatorId::StockContinuous,
         IndicatorId::YearOverYearJumps,
     ];
@@ -121,6 +125,7 @@ impl IndicatorId {
             IndicatorId::NoContradiction => "no_contradiction",
             IndicatorId::CarryOver => "carry_over",
             IndicatorId::NotCopied => "not_copied",
+            IndicatorId::NotCopiedFromOthers => "not_copied_from_others",
             IndicatorId::StockContinuous => "stock_continuous",
             IndicatorId::YearOverYearJumps => "year_over_year_jumps",
         }
@@ -144,6 +149,7 @@ impl IndicatorId {
             IndicatorId::NoContradiction => "文字表述与表格数据不矛盾",
             IndicatorId::CarryOver => "上年结转与上年度报告衔接",
             IndicatorId::NotCopied => "未照抄上年度报告",
+            IndicatorId::NotCopiedFromOthers => "未与同年度其他单位的报告雷同",
             IndicatorId::StockContinuous => "规章、规范性文件现行有效件数与上年度衔接",
             IndicatorId::YearOverYearJumps => "与上年度相比数据无异常跳变（供复核）",
         }
@@ -426,6 +432,18 @@ pub struct Previous<'a> {
     pub narrative: Option<&'a str>,
 }
 
+/// What the store found when it searched the same year's reports of other bodies for a
+/// narrative like this report's ([`text::simhash`], confirmed by [`text::similarity`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Others<'a> {
+    /// Not searched: a report scored alone (`nianbao parse --score`).
+    NotSearched,
+    /// Searched, and no other body's report of the year is like it.
+    NoneFound,
+    /// Another body's report of the same year, with its narrative, that this one's is like.
+    Found(Previous<'a>),
+}
+
 /// What a report's own document decides of its compliance under one profile: the
 /// indicators that read only this report and its text, and its narrative for comparing it
 /// with the year after's. Made where the text is (at ingest, on the command line), it is
@@ -458,20 +476,26 @@ impl Basis {
 
     /// The assessment of `report` (the one this basis was made of) under `profile` (the
     /// one it was made under), with the same body's report of the year before and its
-    /// narrative (its basis's) when there is one.
+    /// narrative (its basis's) when there is one, and what the search of the year's other
+    /// bodies found.
     pub fn finish(
         &self,
         report: &Report,
         previous: Option<Previous<'_>>,
+        others: Others<'_>,
         profile: &Profile,
     ) -> Assessment {
         let mut indicators = self.own.clone();
+        let narrative = self.narrative.as_deref();
         indicators.extend(indicators::against_previous(
-            report,
-            self.narrative.as_deref(),
-            previous,
-            profile,
+            report, narrative, previous, profile,
         ));
+        indicators.push(indicators::not_copied_from_others(
+            narrative,
+            others,
+            profile.copy_across_threshold,
+        ));
+        indicators.sort_by_key(|i| i.id);
         let scored = profile.score(&indicators);
         Assessment {
             profile: profile.name.clone(),
@@ -481,6 +505,7 @@ impl Basis {
             max: scored.max,
             deductions: scored.deductions,
             unassessed: scored.unassessed,
+            coverage: scored.coverage,
         }
     }
 }
@@ -500,6 +525,9 @@ pub struct Assessment {
     /// Indicators the profile weighs that could not be assessed (or failed by the
     /// reader's fault): the score is silent on them.
     pub unassessed: Vec<IndicatorId>,
+    /// The share of what the profile weighs that was assessed (0–1): a score over a tenth
+    /// of the weights says less than one over all of them ([`profile::Scored::coverage`]).
+    pub coverage: f64,
 }
 
 impl Assessment {
@@ -513,7 +541,8 @@ impl Assessment {
 /// ([`crate::Reader::text`], `nianbao parse --text`): the same text the report was parsed
 /// from, so a text span is a span of what the parser read. `previous` is the same body's
 /// report of the year before, with its text, when the caller has it (the cross-year
-/// indicators are NOT_ASSESSABLE without it).
+/// indicators are NOT_ASSESSABLE without it). Other bodies' reports are not searched
+/// ([`Others::NotSearched`]): that is the store's.
 pub fn assess(
     report: &Report,
     text: &str,
@@ -528,5 +557,5 @@ pub fn assess(
         report,
         narrative: narrative.as_deref(),
     });
-    Basis::of(report, text, profile).finish(report, previous, profile)
+    Basis::of(report, text, profile).finish(report, previous, Others::NotSearched, profile)
 }

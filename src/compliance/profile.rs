@@ -20,6 +20,12 @@ use super::{BodyKind, Indicator, IndicatorId};
 /// threshold found.
 pub const DEFAULT_COPY_THRESHOLD: f64 = 0.5;
 
+/// The share of a report's narrative found in another body's report of the same year above
+/// which both are called 雷同 (泉州鲤城: 与其他单位雷同), unless the profile says otherwise.
+/// No published scheme gives a figure; bodies of one kind share template phrases, so the
+/// bar is higher than the year-on-year one: four fifths of the text the same.
+pub const DEFAULT_COPY_ACROSS_THRESHOLD: f64 = 0.8;
+
 /// The factor by which a figure must change from one year to the next before
 /// [`IndicatorId::YearOverYearJumps`] flags it, unless the profile says otherwise: ten times
 /// (or a tenth) is a change of order of magnitude, which a body's caseload rarely makes
@@ -80,6 +86,11 @@ pub struct Profile {
     /// fails.
     #[serde(default = "default_copy_threshold")]
     pub copy_threshold: f64,
+    /// The share of the narrative found in another body's report of the same year above
+    /// which [`IndicatorId::NotCopiedFromOthers`] fails. The store finds the other report
+    /// under the default profile's threshold.
+    #[serde(default = "default_copy_across_threshold")]
+    pub copy_across_threshold: f64,
     /// The factor of change between two years' figures that [`IndicatorId::YearOverYearJumps`]
     /// flags for review (at least 1).
     #[serde(default = "default_jump_factor")]
@@ -96,6 +107,10 @@ pub struct Profile {
 
 fn default_copy_threshold() -> f64 {
     DEFAULT_COPY_THRESHOLD
+}
+
+fn default_copy_across_threshold() -> f64 {
+    DEFAULT_COPY_ACROSS_THRESHOLD
 }
 
 fn default_jump_factor() -> f64 {
@@ -151,6 +166,10 @@ pub struct Scored {
     pub max: f64,
     pub deductions: Vec<Deduction>,
     pub unassessed: Vec<IndicatorId>,
+    /// The share of the profile's weight (weighted) or points (deductions) that was
+    /// assessed, 0–1: an item is assessed when it took points off or when every indicator
+    /// it names could be assessed. 0 when the profile weighs nothing.
+    pub coverage: f64,
 }
 
 /// Why a profile is refused.
@@ -185,11 +204,13 @@ impl Profile {
             profile: self.name.clone(),
             what,
         };
-        if !(self.copy_threshold > 0.0 && self.copy_threshold <= 1.0) {
-            return Err(bad(format!(
-                "copy_threshold {} is not in (0, 1]",
-                self.copy_threshold
-            )));
+        for (name, t) in [
+            ("copy_threshold", self.copy_threshold),
+            ("copy_across_threshold", self.copy_across_threshold),
+        ] {
+            if !(t > 0.0 && t <= 1.0) {
+                return Err(bad(format!("{name} {t} is not in (0, 1]")));
+            }
         }
         if !(self.jump_factor.is_finite() && self.jump_factor >= 1.0) {
             return Err(bad(format!(
@@ -260,12 +281,16 @@ impl Profile {
                     .map(|(id, _)| *id)
                     .collect();
                 let total: f64 = counted.iter().map(|(_, w)| w).sum();
+                let weight: f64 = weighed.iter().map(|(_, w)| w).sum();
+                // (An empty sum is −0.0: a coverage of nothing is 0.)
+                let coverage = if total > 0.0 { total / weight } else { 0.0 };
                 if total <= 0.0 {
                     return Scored {
                         score: None,
                         max: *max,
                         deductions: vec![],
                         unassessed,
+                        coverage,
                     };
                 }
                 let deductions: Vec<Deduction> = counted
@@ -283,18 +308,29 @@ impl Profile {
                     max: *max,
                     deductions,
                     unassessed,
+                    coverage,
                 }
             }
             Scoring::Deductions { base, floor, items } => {
                 let mut deductions = Vec::new();
                 let mut unassessed = Vec::new();
+                let (mut assessed, mut points) = (0.0, 0.0);
                 for item in items {
+                    points += item.points;
                     let failed: Vec<IndicatorId> = item
                         .indicators
                         .iter()
                         .copied()
                         .filter(|id| of(*id).is_some_and(Indicator::publisher_fails))
                         .collect();
+                    let decided = !failed.is_empty()
+                        || item
+                            .indicators
+                            .iter()
+                            .all(|id| of(*id).is_some_and(Indicator::counts));
+                    if decided {
+                        assessed += item.points;
+                    }
                     if !failed.is_empty() {
                         deductions.push(Deduction {
                             item: item.name.clone(),
@@ -319,6 +355,7 @@ impl Profile {
                     max: *base,
                     deductions,
                     unassessed,
+                    coverage: if points > 0.0 { assessed / points } else { 0.0 },
                 }
             }
         }

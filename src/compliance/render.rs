@@ -27,7 +27,13 @@ pub fn text(name: &str, a: &Assessment) -> String {
     }
     match a.score {
         Some(s) => {
-            let _ = writeln!(out, "  score {} / {}", round(s), round(a.max));
+            let _ = writeln!(
+                out,
+                "  score {} / {} ({:.0}% of the profile assessed)",
+                round(s),
+                round(a.max),
+                a.coverage * 100.0
+            );
         }
         None => {
             let _ = writeln!(out, "  score — / {} (nothing assessable)", round(a.max));
@@ -91,14 +97,16 @@ fn evidence(e: &Evidence) -> String {
 }
 
 /// The assessment as the proto's `Compliance`; `previous` names the report the cross-year
-/// indicators compared with.
-pub fn to_proto(a: &Assessment, previous: &str) -> crate::pb::Compliance {
+/// indicators compared with, `other` the other body's report found alike.
+pub fn to_proto(a: &Assessment, previous: &str, other: &str) -> crate::pb::Compliance {
     crate::pb::Compliance {
         profile: a.profile.clone(),
         score: a.score,
         max: a.max,
         body: a.body.as_str().to_owned(),
         previous: previous.to_owned(),
+        coverage: a.coverage,
+        other: other.to_owned(),
         indicators: a
             .indicators
             .iter()

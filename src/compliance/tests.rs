@@ -438,9 +438,10 @@ fn a_stored_basis_finishes_to_the_assessment_of_the_texts() {
             report: &before,
             narrative: before_basis.narrative.as_deref(),
         };
-        assert_eq!(basis.finish(&r, Some(previous), &p), whole, "{name}");
+        let alone = super::Others::NotSearched;
+        assert_eq!(basis.finish(&r, Some(previous), alone, &p), whole, "{name}");
         assert_eq!(
-            basis.finish(&r, None, &p),
+            basis.finish(&r, None, alone, &p),
             assess(&r, &t, None, &p),
             "{name}"
         );
@@ -482,10 +483,63 @@ fn real_corpus() -> Vec<(String, Report, String, Option<usize>)> {
 fn corpus_counts() {
     let corpus = real_corpus();
     let p = default_profile();
+    let narratives: Vec<Option<String>> = corpus.iter().map(|c| text::narrative(&c.2)).collect();
+    // Every pair of one year's reports of two bodies, as the store's search would see them:
+    // the closest shares, and which are alike.
+    let mut pairs = 0;
+    let mut closest: Vec<(f64, u32, &str, &str)> = Vec::new();
+    for (i, a) in corpus.iter().enumerate() {
+        for (j, b) in corpus.iter().enumerate().skip(i + 1) {
+            if a.1.year != b.1.year || a.1.agency == b.1.agency {
+                continue;
+            }
+            let (Some(x), Some(y)) = (&narratives[i], &narratives[j]) else {
+                continue;
+            };
+            let (Some(hx), Some(hy)) = (text::simhash(x), text::simhash(y)) else {
+                continue;
+            };
+            pairs += 1;
+            let share = text::similarity(x, y)
+                .share
+                .max(text::similarity(y, x).share);
+            closest.push((share, text::simhash_distance(hx, hy), &a.0, &b.0));
+        }
+    }
+    closest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    println!("{pairs} pairs of one year's reports of two bodies, both with a narrative to compare; the closest:");
+    for (share, bits, a, b) in closest.iter().take(5) {
+        println!(
+            "  {:.0}% shared, SimHash {bits} bits apart: {a} ~ {b}",
+            share * 100.0
+        );
+    }
+    let mut coverages = Vec::new();
     let mut counts = std::collections::BTreeMap::<IndicatorId, [usize; 4]>::new();
-    for (n, r, t, before) in &corpus {
-        let previous = before.map(|i| (&corpus[i].1, corpus[i].2.as_str()));
-        let a = assess(r, t, previous, &p);
+    for (k, (n, r, t, before)) in corpus.iter().enumerate() {
+        let previous = before.map(|i| Previous {
+            report: &corpus[i].1,
+            narrative: narratives[i].as_deref(),
+        });
+        // The store's search: the first report of another body of the year alike.
+        let alike = narratives[k].as_deref().and_then(|mine| {
+            corpus.iter().zip(&narratives).position(|(c, theirs)| {
+                c.1.year == r.year
+                    && c.1.agency != r.agency
+                    && theirs
+                        .as_deref()
+                        .is_some_and(|theirs| text::alike(mine, theirs, p.copy_across_threshold))
+            })
+        });
+        let others = match alike {
+            Some(i) => Others::Found(Previous {
+                report: &corpus[i].1,
+                narrative: narratives[i].as_deref(),
+            }),
+            None => Others::NoneFound,
+        };
+        let a = Basis::of(r, t, &p).finish(r, previous, others, &p);
+        coverages.push(a.coverage);
         for i in &a.indicators {
             let k = match status(i) {
                 PASS => 0,
@@ -505,6 +559,18 @@ fn corpus_counts() {
             }
         }
     }
+    coverages.sort_by(f64::total_cmp);
+    let at = |q: f64| coverages[((coverages.len() - 1) as f64 * q) as usize] * 100.0;
+    println!(
+        "coverage of the default profile: min {:.0}%, quartiles {:.0}% {:.0}% {:.0}%, max {:.0}%; {} of {} at least 50%",
+        at(0.0),
+        at(0.25),
+        at(0.5),
+        at(0.75),
+        at(1.0),
+        coverages.iter().filter(|&&c| c >= 0.5).count(),
+        coverages.len()
+    );
     println!("| indicator | pass | fail (publisher) | fail (reader) | not assessable |");
     for (id, [p, f, r, na]) in counts {
         println!("| `{}` | {p} | {f} | {r} | {na} |", id.as_str());
@@ -724,4 +790,86 @@ fn jumps_are_flagged_for_review_above_the_small_numbers() {
     assert_eq!(status(&v).0, Status::Fail, "{}", v.reason);
     let bad = r#"{"name":"x","jump_factor":0.5,"scoring":{"weighted":{"max":100,"weights":{}}}}"#;
     assert!(Profile::from_json(bad).is_err());
+}
+
+/// Another body's report of the same year: a real narrative with the body's name changed
+/// fails (both ways), an unrelated real one passes, and without a search the indicator is
+/// not assessable. SimHash puts the renamed copy near and the unrelated one far.
+#[test]
+fn a_narrative_like_another_bodys_of_the_year_fails() {
+    let (r, t) = load("real/fujian-pingtan-experimental-zone-2020.txt");
+    let ours = text::narrative(&t).expect("a narrative");
+    let copied = ours.replace("平潭综合实验区", "某某县");
+    let (other, other_text) = load("real/shanghai-municipal-government-general-office-2019.txt");
+    let unrelated = text::narrative(&other_text).expect("a narrative");
+    let (a, b, c) = (
+        text::simhash(&ours).unwrap(),
+        text::simhash(&copied).unwrap(),
+        text::simhash(&unrelated).unwrap(),
+    );
+    assert!(text::simhash_distance(a, b) <= text::SIMHASH_NEAR);
+    assert!(text::simhash_distance(a, c) > text::SIMHASH_NEAR);
+    assert!(text::alike(&ours, &copied, 0.8));
+    assert!(!text::alike(&ours, &unrelated, 0.8));
+
+    let mut renamed = r.clone();
+    renamed.agency = "某某县人民政府".into();
+    let found = |report, narrative| {
+        Others::Found(Previous {
+            report,
+            narrative: Some(narrative),
+        })
+    };
+    let id = IndicatorId::NotCopiedFromOthers;
+    let v = indicators::not_copied_from_others(Some(&ours), found(&renamed, &copied), 0.8);
+    assert_eq!((v.status, v.fault), (Status::Fail, Some(Fault::Publisher)));
+    assert!(v.reason.contains("某某县人民政府"), "{}", v.reason);
+    assert!(matches!(v.evidence[0], Evidence::Share { share, .. } if share > 0.9));
+    let v = indicators::not_copied_from_others(Some(&copied), found(&r, &ours), 0.8);
+    assert_eq!(v.status, Status::Fail);
+    let v = indicators::not_copied_from_others(Some(&ours), found(&other, &unrelated), 0.8);
+    assert_eq!(v.status, Status::Pass, "{}", v.reason);
+    let v = indicators::not_copied_from_others(Some(&ours), Others::NoneFound, 0.8);
+    assert_eq!(v.status, Status::Pass);
+    let v = indicators::not_copied_from_others(Some(&ours), Others::NotSearched, 0.8);
+    assert_eq!(v.status, Status::NotAssessable);
+    // Too short for likeness to mean copying.
+    let v = indicators::not_copied_from_others(Some("一、总体情况\n无。"), Others::NoneFound, 0.8);
+    assert_eq!(v.status, Status::NotAssessable);
+    // Through the profile: the failure costs the indicator's weight, and is listed.
+    let basis = Basis::of(&r, &t, &default_profile());
+    let alone = basis.finish(&r, None, Others::NoneFound, &default_profile());
+    let copying = basis.finish(&r, None, found(&renamed, &copied), &default_profile());
+    assert!(copying.score < alone.score);
+    assert!(copying.deductions.iter().any(|d| d.indicators == vec![id]));
+}
+
+/// Coverage is the share of the profile's weight (or a scheme's points) assessed.
+#[test]
+fn coverage_is_the_share_of_the_profile_assessed() {
+    let p = default_profile();
+    let Scoring::Weighted { weights, .. } = &p.scoring else {
+        panic!("the default profile is weighted")
+    };
+    let total: f64 = weights.values().sum();
+    let only = vec![
+        Indicator::pass(IndicatorId::Timeliness, "", vec![]),
+        Indicator::fail(IndicatorId::Arithmetic, Fault::Publisher, "", vec![]),
+        Indicator::fail(IndicatorId::Sections, Fault::Reader, "", vec![]),
+    ];
+    assert_eq!(p.score(&only).coverage, 30.0 / total);
+    assert_eq!(p.score(&[]).coverage, 0.0);
+    // 泉州鲤城: an item is assessed when it took points off or all its indicators were.
+    let licheng = profile::builtin("quanzhou-licheng").unwrap();
+    let s = licheng.score(&[
+        Indicator::fail(IndicatorId::Timeliness, Fault::Publisher, "", vec![]),
+        Indicator::pass(IndicatorId::NotCopied, "", vec![]),
+    ]);
+    assert_eq!(s.coverage, 5.0 / 15.0);
+    let s = licheng.score(&[
+        Indicator::pass(IndicatorId::Timeliness, "", vec![]),
+        Indicator::pass(IndicatorId::NotCopied, "", vec![]),
+        Indicator::pass(IndicatorId::NotCopiedFromOthers, "", vec![]),
+    ]);
+    assert_eq!(s.coverage, 10.0 / 15.0);
 }

@@ -90,6 +90,9 @@ pub struct Ranking {
     pub min_reports: u64,
     /// Also each group's mean compliance score (implied by [`Order::Score`]).
     pub compliance: bool,
+    /// A report's score counts in its group's mean only when it assessed at least this
+    /// percent of the profile (0–100); those below are counted apart.
+    pub min_coverage: u8,
 }
 
 impl Index {
@@ -199,9 +202,10 @@ impl Index {
             (Some((c, _)), _) => c.len(),
             (None, _) => self.rows.len(),
         };
-        let scores = ranking.compliance || ranking.order == Order::Score;
+        let scores =
+            (ranking.compliance || ranking.order == Order::Score).then_some(ranking.min_coverage);
         // The per-year totals keep no scores.
-        let whole = (totals && !scores)
+        let whole = (totals && scores.is_none())
             .then(|| self.answer_from_totals(&selector, metrics, rates, group_by))
             .flatten();
         let split = whole.is_none()
@@ -261,13 +265,16 @@ impl Index {
                                 RATES[r].to_rate(num, den, reports)
                             })
                             .collect(),
-                        compliance: scores.then(|| {
-                            let (sum, scored) = whole.scores[g];
+                        compliance: scores.map(|min| {
+                            let s = whole.scores[g];
                             pb::GroupCompliance {
-                                mean: (scored > 0).then(|| sum / scored as f64),
-                                scored,
-                                unscored: whole.reports[g] - scored,
+                                mean: s.mean(),
+                                scored: s.scored,
+                                unscored: whole.reports[g] - s.scored - s.thin,
                                 profile: crate::compliance::profile::DEFAULT_PROFILE.to_owned(),
+                                coverage: (s.scored > 0).then(|| s.coverage / s.scored as f64),
+                                below_coverage: s.thin,
+                                min_coverage: f64::from(min) / 100.0,
                             }
                         }),
                     }
@@ -304,10 +311,7 @@ impl Index {
                     let (num, den, _) = r[g];
                     (den != 0.0).then(|| num / den)
                 }),
-                Order::Score => whole
-                    .scores
-                    .get(g)
-                    .and_then(|&(sum, scored)| (scored > 0).then(|| sum / scored as f64)),
+                Order::Score => whole.scores.get(g).and_then(ScoreSum::mean),
             }
         };
         let by_value = |a: &u32, b: &u32| -> Ordering {
@@ -442,14 +446,14 @@ impl Index {
     }
 
     /// The groups, report counts, sums and rate parts of some selected rows, and with
-    /// `scores` their compliance scores' (sum, count).
+    /// `scores` (the minimum coverage, in percent) their compliance scores' sums.
     fn partial(
         &self,
         rows: &[u32],
         metrics: &[usize],
         rates: &[usize],
         group_by: &[Dim],
-        scores: bool,
+        scores: Option<u8>,
     ) -> Partial {
         let (group_of, keys) = self.group(rows, group_by);
         let n = keys.len();
@@ -476,14 +480,11 @@ impl Index {
             .map(|&r| self.rate_sums(&RATES[r], rows, &group_of, n))
             .collect();
         let mut score_sums = Vec::new();
-        if scores {
-            score_sums = vec![(0.0, 0u64); n];
+        if let Some(min) = scores {
+            score_sums = vec![ScoreSum::default(); n];
             for (&r, &g) in rows.iter().zip(&group_of) {
-                let s = self.scores[r as usize];
-                if !s.is_nan() {
-                    let o = &mut score_sums[g as usize];
-                    o.0 += s;
-                    o.1 += 1;
+                if let Some(s) = self.scores.get(r) {
+                    score_sums[g as usize].add(s, min);
                 }
             }
         }
@@ -592,8 +593,44 @@ pub(super) struct Partial {
     pub(super) reports: Vec<u64>,
     pub(super) sums: Vec<(Vec<f64>, Vec<u64>)>,
     pub(super) rates: Vec<Vec<(f64, f64, u64)>>,
-    /// Per group, the (sum, count) of its compliance scores; empty when not asked for.
-    pub(super) scores: Vec<(f64, u64)>,
+    /// Per group, its compliance scores' sums; empty when not asked for.
+    pub(super) scores: Vec<ScoreSum>,
+}
+
+/// A group's compliance scores: those that count (assessed enough of the profile) summed,
+/// and those that assessed too little counted apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(super) struct ScoreSum {
+    sum: f64,
+    scored: u64,
+    /// Σ coverage of the scores summed.
+    coverage: f64,
+    /// Scored reports left out for assessing too little.
+    thin: u64,
+}
+
+impl ScoreSum {
+    fn add(&mut self, s: super::Score, min_coverage: u8) {
+        // Coverage is kept in whole percent: compared as the snapshot holds it.
+        if (s.coverage * 100.0).round() as u8 >= min_coverage {
+            self.sum += s.score;
+            self.scored += 1;
+            self.coverage += s.coverage;
+        } else {
+            self.thin += 1;
+        }
+    }
+
+    fn merge(&mut self, other: &ScoreSum) {
+        self.sum += other.sum;
+        self.scored += other.scored;
+        self.coverage += other.coverage;
+        self.thin += other.thin;
+    }
+
+    fn mean(&self) -> Option<f64> {
+        (self.scored > 0).then(|| self.sum / self.scored as f64)
+    }
 }
 
 impl Partial {
@@ -612,7 +649,7 @@ impl Partial {
                     rate.push((0.0, 0.0, 0));
                 }
                 if !other.scores.is_empty() {
-                    self.scores.push((0.0, 0));
+                    self.scores.push(ScoreSum::default());
                 }
                 self.keys.len() - 1
             });
@@ -626,9 +663,8 @@ impl Partial {
                 rate[g].1 += r2[h].1;
                 rate[g].2 += r2[h].2;
             }
-            if let Some(&(sum, scored)) = other.scores.get(h) {
-                self.scores[g].0 += sum;
-                self.scores[g].1 += scored;
+            if let Some(s) = other.scores.get(h) {
+                self.scores[g].merge(s);
             }
         }
         self

@@ -4,8 +4,10 @@
 /// The snapshot version this build writes (2: rows name the report their cross-year
 /// findings compare with; 3: rows hold their division code, publication date and whether
 /// they are a rendition; 5: columns bit-packed in blocks of 64 rows, and each row's
-/// compliance score).
-pub(super) const VERSION: u32 = 5;
+/// compliance score; 6: each row's coverage, narrative SimHash and like report of another
+/// body beside its score). A version-5 snapshot is not read: the store rebuilds the index
+/// from its records, which hold what the new columns are made of.
+pub(super) const VERSION: u32 = 6;
 
 /// The older version this build still reads (its columns are packed as they are read; its
 /// rows have no scores, as their reports were stored without a compliance basis).

@@ -14,11 +14,14 @@
 //! - [`aggregate`]: sums, rates and finding counts per group;
 //! - [`totals`]: exact per-year totals that answer the commonest aggregates without a scan;
 //! - [`column`](mod@column): one metric's values, bit-packed in blocks of 64 rows;
+//! - [`compliance`](mod@compliance): each row's compliance score and what the search for
+//!   a like report of another body found;
 //! - [`snapshot`]: the binary form the store keeps across a restart.
 
 pub mod aggregate;
 pub mod codec;
 pub mod column;
+pub mod compliance;
 pub mod select;
 pub mod snapshot;
 pub mod totals;
@@ -37,6 +40,8 @@ use crate::pb::{self, Finding, Report, Severity, Template};
 pub use aggregate::{Dim, Order, Ranking, MAX_DIMS};
 pub use codec::SnapshotError;
 use column::Column;
+use compliance::Scores;
+pub use compliance::{Other, Score};
 pub use select::Selection;
 use totals::Totals;
 
@@ -209,9 +214,9 @@ pub struct Index {
     /// whole-index scans read 5 bytes a row, not a row's 56.
     years: Vec<i32>,
     latest: Vec<bool>,
-    /// Each row's compliance score under the default profile (NaN: none), set by the store
-    /// as it links the report to its neighbouring years.
-    scores: Vec<f64>,
+    /// Each row's compliance under the default profile, set by the store as it links the
+    /// report to its neighbouring years and to like reports of other bodies.
+    scores: Scores,
     /// Exact sums per year, for aggregates by year over everything.
     totals: Totals,
 }
@@ -338,7 +343,7 @@ impl Index {
             places: Default::default(),
             years: Vec::new(),
             latest: Vec::new(),
-            scores: Vec::new(),
+            scores: Scores::default(),
             totals: Totals::default(),
         }
     }
@@ -427,7 +432,7 @@ impl Index {
         &self.ids[row as usize]
     }
 
-    fn id(&self, row: u32) -> String {
+    pub fn id(&self, row: u32) -> String {
         hex::encode(self.ids[row as usize])
     }
 
@@ -706,7 +711,7 @@ impl Index {
         });
         self.years.push(self.rows[at as usize].year);
         self.latest.push(counted);
-        self.scores.push(f64::NAN);
+        self.scores.push();
         self.ids.push(key);
         self.by_id.insert(&self.ids, key, at);
         for (m, column) in self.columns.iter_mut().enumerate() {
@@ -737,15 +742,42 @@ impl Index {
     }
 
     /// Sets the compliance score of the report in row `r` (`None`: it has none).
-    pub fn set_score(&mut self, r: u32, score: Option<f64>) {
-        self.scores[r as usize] = score.unwrap_or(f64::NAN);
+    pub fn set_score(&mut self, r: u32, score: Option<Score>) {
+        self.scores.set(r, score);
     }
 
     /// The compliance score of the report in row `r` under the default profile, if it has
     /// one.
-    pub fn score(&self, r: u32) -> Option<f64> {
-        let s = self.scores[r as usize];
-        (!s.is_nan()).then_some(s)
+    pub fn score(&self, r: u32) -> Option<Score> {
+        self.scores.get(r)
+    }
+
+    /// Sets the SimHash of row `r`'s narrative ([`crate::compliance::text::simhash`]).
+    pub fn set_simhash(&mut self, r: u32, hash: Option<u64>) {
+        let year = self.years[r as usize];
+        self.scores.set_simhash(r, year, hash);
+    }
+
+    /// The counted rows of row `r`'s year, of other bodies, whose narrative's SimHash is
+    /// within `near` bits of `hash`, in storage order: candidates for a like report, to be
+    /// confirmed on the texts.
+    pub fn near(&self, r: u32, hash: u64, near: u32) -> impl Iterator<Item = u32> + '_ {
+        let agency = self.places[AGENCY][r as usize];
+        self.scores
+            .near(self.years[r as usize], hash, near)
+            .filter(move |&o| {
+                o != r && self.latest[o as usize] && self.places[AGENCY][o as usize] != agency
+            })
+    }
+
+    /// Records what the search for a like report of another body found for row `r`.
+    pub fn set_other(&mut self, r: u32, other: Other) {
+        self.scores.set_other(r, other);
+    }
+
+    /// What the search for a like report of another body found for row `r`.
+    pub fn other(&self, r: u32) -> Other {
+        self.scores.other(r)
     }
 
     /// Replaces the cross-year findings of the report in row `r`, now made against the
@@ -803,7 +835,8 @@ impl Index {
             latest: row.latest,
             published: date_text(row.published),
             findings: Vec::new(),
-            compliance_score: self.score(i),
+            compliance_score: self.score(i).map(|s| s.score),
+            compliance_coverage: self.score(i).map(|s| s.coverage),
         }
     }
 
@@ -836,6 +869,7 @@ impl Index {
             absent,
             published: summary.published,
             compliance_score: summary.compliance_score,
+            compliance_coverage: summary.compliance_coverage,
         }
     }
 

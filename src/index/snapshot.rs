@@ -5,6 +5,7 @@ use super::codec::{
     damaged, get_u32, get_u64, put_u32, put_u64, take, SnapshotError, Source, VERSION, VERSION_3,
 };
 use super::column::{Column, COLUMN_HEADER_BYTES};
+use super::compliance::Scores;
 use super::totals::Totals;
 use super::{unpack, Index, Row, AGENCY, NONE, NO_YEAR, PLACES};
 use crate::model::catalogue::{self, METRICS};
@@ -24,6 +25,8 @@ const LATEST: u8 = 1;
 /// The flag of a row that is another rendition of the reading before it.
 const RENDITION: u8 = 2;
 const ROW_BYTES: usize = 8 + 4 * ROW_WORDS + 1;
+/// A row's compliance on disk: score (f64), coverage (u8), SimHash (u64), the row alike (u32).
+const SCORE_BYTES: usize = 8 + 1 + 8 + 4;
 /// A name on disk takes at least its u32 length.
 const NAME_MIN_BYTES: usize = 4;
 /// A finding code on disk: one packed u16.
@@ -149,12 +152,7 @@ impl Index {
             sink.spill_if_full()?;
         }
         put_u64(&mut sink.out, self.scores.len() as u64);
-        for chunk in self.scores.chunks(1 << 16) {
-            for s in chunk {
-                sink.out.extend_from_slice(&s.to_le_bytes());
-            }
-            sink.spill_if_full()?;
-        }
+        self.scores.encode(&mut sink.out);
         sink.finish()
     }
 
@@ -256,19 +254,13 @@ impl Index {
         }
         // Version 3 kept no scores: its reports were stored without a compliance basis.
         if version == VERSION_3 {
-            index.scores.resize(n, f64::NAN);
+            index.scores = Scores::unscored(n);
         } else {
-            if src.len(8)? != n {
+            if src.len(SCORE_BYTES)? != n {
                 return Err(damaged("the scores' count differs from the row count"));
             }
-            while index.scores.len() < n {
-                let k = (n - index.scores.len()).min(ROWS_AT_ONCE);
-                for s in src.take(k * 8)?.chunks_exact(8) {
-                    index
-                        .scores
-                        .push(f64::from_le_bytes(s.try_into().expect("8 bytes")));
-                }
-            }
+            let years: Vec<i32> = index.rows.iter().map(|r| r.year).collect();
+            index.scores = Scores::read(src, &years)?;
         }
         if src.left() != 0 {
             return Err(damaged("bytes after the scores"));

@@ -390,9 +390,10 @@ fn encode_v3(index: &Index, next_seq: u64) -> Vec<u8> {
             b.len()
         })
         .sum();
-    // The current version ends with the columns, the scores (a count and an f64 a row)
-    // and the checksum; version 3 ended with its columns.
-    let scores = 8 + 8 * index.len();
+    // The current version ends with the columns, the scores (a count, then per row a
+    // score, a coverage, a SimHash and a row alike) and the checksum; version 3 ended with
+    // its columns.
+    let scores = 8 + (8 + 1 + 8 + 4) * index.len();
     let mut out = v4[..v4.len() - 4 - scores - columns].to_vec();
     out[4..8].copy_from_slice(&3u32.to_le_bytes());
     for (m, c) in index.columns.iter().enumerate() {
@@ -477,28 +478,53 @@ proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
     /// A page of a ranking is the same slice of the whole ranking made the slow way: every
     /// group in key order, those below `min_reports` left out, a stable sort by the value
-    /// (groups without one last), then cut.
+    /// (groups without one last), then cut. A group's mean score is made here from the
+    /// reports' scores that assessed at least `min_coverage` percent.
     #[test]
     fn a_ranked_page_is_a_slice_of_the_whole_ranking(
         reports in proptest::collection::vec(
-            (0u8..9, 2019i32..2023, 0u32..40, 0u32..40, 0u32..40, proptest::option::of(0u8..101)), 1..80),
+            (0u8..9, 2019i32..2023, 0u32..40, 0u32..40, 0u32..40, proptest::option::of((0u8..101, 0u8..101))), 1..80),
         order in 0usize..5,
         descending in proptest::bool::ANY,
         offset in 0usize..12,
         limit in proptest::option::of(1usize..8),
         min_reports in 0u64..4,
+        min_coverage in 0u8..101,
     ) {
         let mut index = Index::new();
+        let mut means: HashMap<Vec<String>, (f64, u64, u64)> = HashMap::default();
         for (i, (body, year, new, closed, disclosed, score)) in reports.iter().enumerate() {
             let agency = format!("测试{body}县人民政府");
             let r = report(&format!("r{i}"), &agency, *year, *new as f64, *closed as f64, (*disclosed).min(*closed) as f64);
             index.insert(&r, i as u64 + 1, &[]);
-            index.set_score(i as u32, score.map(f64::from));
+            index.set_score(
+                i as u32,
+                score.map(|(s, c)| Score { score: f64::from(s), coverage: f64::from(c) / 100.0 }),
+            );
         }
+        // Only the reading counted for a body and year is in a ranking.
+        for (i, (body, year, .., score)) in reports.iter().enumerate() {
+            if !index.is_counted(i as u32) {
+                continue;
+            }
+            let group = means.entry(vec![format!("测试{body}县人民政府"), year.to_string()]).or_default();
+            match score {
+                Some((s, c)) if *c >= min_coverage => {
+                    group.0 += f64::from(*s);
+                    group.1 += 1;
+                }
+                Some(_) => group.2 += 1,
+                None => {}
+            }
+        }
+        let mean = |g: &pb::Group| {
+            let (sum, n, _) = means[&g.key];
+            (n > 0).then(|| sum / n as f64)
+        };
         let m = catalogue::index_of("applications.new_received.total").unwrap();
         let order = [Order::Key, Order::Reports, Order::Sum(0), Order::Rate(0), Order::Score][order];
         let dims = [Dim::Agency, Dim::Year];
-        let every = Ranking { compliance: true, ..Ranking::default() };
+        let every = Ranking { compliance: true, min_coverage, ..Ranking::default() };
         let all = index.rank(&[m], &[0], &dims, &Selection::default(), &every);
         let mut want: Vec<&pb::Group> =
             all.groups.iter().filter(|g| g.reports >= min_reports).collect();
@@ -507,8 +533,14 @@ proptest::proptest! {
             Order::Reports => Some(g.reports as f64),
             Order::Sum(_) => (g.sums[0].reports > 0).then_some(g.sums[0].sum),
             Order::Rate(_) => g.rates[0].value,
-            Order::Score => g.compliance.as_ref().and_then(|c| c.mean),
+            Order::Score => mean(g),
         };
+        for g in &all.groups {
+            let c = g.compliance.as_ref().unwrap();
+            proptest::prop_assert_eq!(c.mean, mean(g));
+            proptest::prop_assert_eq!(c.below_coverage, means[&g.key].2);
+            proptest::prop_assert_eq!(c.scored + c.below_coverage + c.unscored, g.reports);
+        }
         match order {
             Order::Key if descending => want.reverse(),
             Order::Key => {}
@@ -520,7 +552,8 @@ proptest::proptest! {
                 (None, None) => std::cmp::Ordering::Equal,
             }),
         }
-        let ranking = Ranking { order, descending, offset, limit, min_reports, compliance: true };
+        let ranking =
+            Ranking { order, descending, offset, limit, min_reports, compliance: true, min_coverage };
         let got = index.rank(&[m], &[0], &dims, &Selection::default(), &ranking);
         proptest::prop_assert_eq!(got.total_groups as usize, want.len());
         proptest::prop_assert_eq!(got.reports, all.reports);

@@ -6,6 +6,7 @@
 //! [`crate::compliance::assess`] scores them.
 
 use crate::compliance::{self, Profile};
+use crate::index::Other;
 use crate::model::form::body_key;
 use crate::pb::{Compliance, Report};
 use crate::store::Store;
@@ -26,7 +27,8 @@ pub(super) fn check_profile(name: &str) -> Result<Profile, ServiceError> {
 }
 
 /// The compliance of the stored report `id` (`report`) under `profile`, with the same
-/// body's counted report of the year before when one is stored.
+/// body's counted report of the year before when one is stored, and the other body's
+/// report of the year the store found alike (its search is the default profile's).
 pub(super) async fn compliance(
     store: &Store,
     reader: &Reader,
@@ -34,40 +36,22 @@ pub(super) async fn compliance(
     report: Report,
     profile: Profile,
 ) -> Result<Compliance, ServiceError> {
-    let previous = body_key(&report)
-        .and_then(|(agency, year)| store.index().latest_id(&agency, year - 1))
-        .filter(|p| p != id);
+    let (previous, other) = {
+        let index = store.index();
+        let previous = body_key(&report)
+            .and_then(|(agency, year)| index.latest_id(&agency, year - 1))
+            .filter(|p| p != id);
+        let other = match index.row_of(id).map(|r| index.other(r)) {
+            None | Some(Other::NotSearched) => None,
+            Some(Other::NoneFound) => Some(None),
+            Some(Other::Found(o)) => Some(Some(index.id(o))),
+        };
+        (previous, other)
+    };
     let store = store.clone();
     let reader = reader.clone();
     let id = id.to_owned();
     tokio::task::spawn_blocking(move || -> Result<Compliance, ServiceError> {
-        // Under the default profile the basis stored at ingest is finished as the store
-        // finished it for rankings: the same score, without reading the document again.
-        if profile.name == compliance::profile::DEFAULT_PROFILE {
-            if let Some(basis) = store.basis(&id)? {
-                let before = match &previous {
-                    Some(p) => store.get(p)?.map(|r| (r, store.basis(p))),
-                    None => None,
-                };
-                let before = match before {
-                    Some((r, Ok(b))) => Some((r, b)),
-                    Some((_, Err(e))) => return Err(e.into()),
-                    None => None,
-                };
-                let assessment = basis.finish(
-                    &report,
-                    before.as_ref().map(|(report, basis)| compliance::Previous {
-                        report,
-                        narrative: basis.as_ref().and_then(|b| b.narrative.as_deref()),
-                    }),
-                    &profile,
-                );
-                return Ok(compliance::render::to_proto(
-                    &assessment,
-                    before.as_ref().map_or("", |(r, _)| r.id.as_str()),
-                ));
-            }
-        }
         let text_of = |id: &str| -> Result<String, ServiceError> {
             Ok(match store.document(id)? {
                 Some((content, hints)) => reader
@@ -76,28 +60,56 @@ pub(super) async fn compliance(
                 None => String::new(),
             })
         };
-        let text = text_of(&id)?;
-        let before = match &previous {
-            Some(p) => store.get(p)?.map(|r| (r, text_of(p))),
-            None => None,
+        // Under the default profile the basis stored at ingest is finished as the store
+        // finished it for rankings: the same score, without reading the document again.
+        // Otherwise (or without a stored basis) the texts are read again.
+        let stored = (profile.name == compliance::profile::DEFAULT_PROFILE)
+            .then(|| store.basis(&id))
+            .transpose()?
+            .flatten();
+        let from_stored = stored.is_some();
+        let basis = match stored {
+            Some(basis) => basis,
+            None => compliance::Basis::of(&report, &text_of(&id)?, &profile),
         };
-        let before = match before {
-            Some((r, Ok(t))) => Some((r, t)),
-            Some((_, Err(e))) => return Err(e),
-            None => None,
+        // Another report compared with: its narrative from its stored basis, or from its
+        // text when the basis is not used.
+        let compared = |other: &str| -> Result<Option<(Report, Option<String>)>, ServiceError> {
+            let Some(r) = store.get(other)? else {
+                return Ok(None);
+            };
+            let narrative = match store.basis(other)? {
+                Some(b) if from_stored || b.narrative.is_some() => b.narrative,
+                _ => compliance::text::narrative(&text_of(other)?),
+            };
+            Ok(Some((r, narrative)))
         };
-        let assessment = compliance::assess(
-            &report,
-            &text,
-            before.as_ref().map(|(r, t)| (r, t.as_str())),
-            &profile,
-        );
+        let before = previous.as_deref().map(compared).transpose()?.flatten();
+        let alike = match &other {
+            Some(Some(o)) => compared(o)?,
+            _ => None,
+        };
+        let others = match (&other, &alike) {
+            (Some(Some(_)), Some(o)) => compliance::Others::Found(as_compared(o)),
+            (Some(None), _) => compliance::Others::NoneFound,
+            _ => compliance::Others::NotSearched,
+        };
+        let assessment = basis.finish(&report, before.as_ref().map(as_compared), others, &profile);
         Ok(compliance::render::to_proto(
             &assessment,
             before.as_ref().map_or("", |(r, _)| r.id.as_str()),
+            alike.as_ref().map_or("", |(r, _)| r.id.as_str()),
         ))
     })
     .await
     // A panic in the assessment: answered as the parser's would be (INTERNAL).
     .map_err(|_| ServiceError::Ingest(crate::ingest::IngestError::ParserPanic))?
+}
+
+/// A report and its narrative as the indicators compare with it.
+fn as_compared((report, narrative): &(Report, Option<String>)) -> compliance::Previous<'_> {
+    compliance::Previous {
+        report,
+        narrative: narrative.as_deref(),
+    }
 }

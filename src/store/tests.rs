@@ -355,7 +355,10 @@ fn a_directory_of_the_four_tree_layout_is_rewritten_as_one_log() {
     let (mut summaries, aggregate) = answers(&fresh);
     assert!(summaries.iter().all(|s| s.compliance_score.is_some()));
     let scored = summaries.clone();
-    summaries.iter_mut().for_each(|s| s.compliance_score = None);
+    summaries.iter_mut().for_each(|s| {
+        s.compliance_score = None;
+        s.compliance_coverage = None;
+    });
     assert_eq!(answers(&store), (summaries, aggregate.clone()));
     store
         .reindex(|b: &[u8], h: &crate::Hints| crate::Reader::default().read_assessed(b, h))
@@ -376,4 +379,50 @@ fn a_directory_of_the_four_tree_layout_is_rewritten_as_one_log() {
     drop(store);
     let db = durable::open_db(&old).unwrap();
     assert!(!db.tree_names().iter().any(|n| n == b"order"));
+}
+
+/// Two bodies' reports of one year with the same narrative: each names the other as alike
+/// (the later found the earlier; the earlier is scored again), each loses the indicator's
+/// points, and the marks are the same after a reopen from the snapshot and a rebuild.
+#[test]
+fn reports_of_two_bodies_alike_name_each_other_and_lose_the_points() {
+    use crate::compliance::{profile::default_profile, Others, Previous};
+    use crate::index::Other;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let first = doc(&yearly("甲区", 3, 0));
+    let other_year = doc(&yearly("丙区", 2, 0));
+    store.commit(vec![first, other_year]).unwrap();
+    let second = doc(&yearly("乙区", 3, 0));
+    store.commit(vec![second]).unwrap();
+    let marks = |store: &Store| {
+        let index = store.index();
+        (0..index.len() as u32)
+            .map(|r| (index.other(r), index.score(r)))
+            .collect::<Vec<_>>()
+    };
+    let got = marks(&store);
+    assert_eq!(got[0].0, Other::Found(2));
+    // Another year: never compared.
+    assert_eq!(got[1].0, Other::NoneFound);
+    assert_eq!(got[2].0, Other::Found(0));
+    let ids: Vec<String> = reports(&store).into_iter().map(|r| r.id).collect();
+    for (me, them) in [(0usize, 2usize), (2, 0)] {
+        let report = store.get(&ids[me]).unwrap().unwrap();
+        let basis = store.basis(&ids[me]).unwrap().unwrap();
+        let other = store.get(&ids[them]).unwrap().unwrap();
+        let theirs = store.basis(&ids[them]).unwrap().unwrap();
+        let found = Others::Found(Previous {
+            report: &other,
+            narrative: theirs.narrative.as_deref(),
+        });
+        let a = basis.finish(&report, None, found, default_profile());
+        let alone = basis.finish(&report, None, Others::NoneFound, default_profile());
+        assert_eq!(got[me].1.map(|s| s.score), a.score);
+        assert!(a.score < alone.score, "{:?} vs {:?}", a.score, alone.score);
+    }
+    drop(store);
+    let (_, n) = reopen_both_ways(dir.path());
+    assert_eq!(n, 3);
+    assert_eq!(marks(&Store::open(dir.path()).unwrap()), got);
 }

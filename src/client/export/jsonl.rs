@@ -40,7 +40,9 @@ impl Sink for Jsonl {
                 "errors" => Value::from(r.errors),
                 "warnings" => Value::from(r.warnings),
                 "infos" => Value::from(r.infos),
-                "compliance_score" => r.compliance_score.map_or(Value::Null, Value::from),
+                "compliance_score" | "compliance_coverage" => {
+                    row.double(i).map_or(Value::Null, Value::from)
+                }
                 _ => match row.text(i) {
                     text if text.is_empty() => Value::Null,
                     text => Value::from(text.into_owned()),

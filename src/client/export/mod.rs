@@ -59,7 +59,7 @@ pub enum ExportError {
 }
 
 /// The fixed columns before the metrics, in order.
-pub const COLUMNS: [&str; 16] = [
+pub const COLUMNS: [&str; 17] = [
     "id",
     "agency",
     "province",
@@ -75,6 +75,7 @@ pub const COLUMNS: [&str; 16] = [
     "warnings",
     "infos",
     "compliance_score",
+    "compliance_coverage",
     "source",
 ];
 
@@ -119,12 +120,21 @@ impl Row<'_> {
             "errors" => r.errors.to_string().into(),
             "warnings" => r.warnings.to_string().into(),
             "infos" => r.infos.to_string().into(),
-            "compliance_score" => r
-                .compliance_score
+            "compliance_score" | "compliance_coverage" => self
+                .double(column)
                 .map(|s| s.to_string())
                 .unwrap_or_default()
                 .into(),
             _ => r.source.as_str().into(),
+        }
+    }
+
+    /// A fixed column of optional numbers: the compliance score and its coverage.
+    fn double(&self, column: usize) -> Option<f64> {
+        match COLUMNS[column] {
+            "compliance_score" => self.row.compliance_score,
+            "compliance_coverage" => self.row.compliance_coverage,
+            _ => None,
         }
     }
 }

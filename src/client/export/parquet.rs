@@ -86,7 +86,7 @@ impl Parquet {
                     false,
                     Gathered::Int64(Vec::new()),
                 ),
-                "compliance_score" => (
+                "compliance_score" | "compliance_coverage" => (
                     Physical::DOUBLE,
                     Repetition::OPTIONAL,
                     false,
@@ -219,7 +219,7 @@ impl Sink for Parquet {
                     push_optional(v, d, text)
                 }
                 Gathered::OptionalInt32(v, d) => push_optional(v, d, r.year),
-                Gathered::OptionalDouble(v, d) => push_optional(v, d, r.compliance_score),
+                Gathered::OptionalDouble(v, d) => push_optional(v, d, row.double(i)),
                 Gathered::Flag(v) => v.push(r.latest),
                 Gathered::Int64(v) => v.push(i64::from(match COLUMNS[i] {
                     "errors" => r.errors,

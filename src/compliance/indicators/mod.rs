@@ -13,7 +13,7 @@ pub use consistency::{agency_year_consistent, no_contradiction};
 pub use trend::{stock_continuous, year_over_year_jumps};
 
 use super::text::{self, han_count, quote, Outline, Span};
-use super::{BodyKind, Evidence, Fault, Indicator, IndicatorId as Id, Previous, Profile};
+use super::{BodyKind, Evidence, Fault, Indicator, IndicatorId as Id, Others, Previous, Profile};
 use crate::model::catalogue;
 use crate::model::finding::Code;
 use crate::model::form::{APPLICANT_COLUMNS, CARRIED_OVER, FORWARD, NEW, T3_TOTAL_COLUMN};
@@ -840,6 +840,17 @@ pub fn carry_over(report: &Report, previous: Option<&Report>) -> Indicator {
     Indicator::fail(id, fault, reason, ev)
 }
 
+/// The share of the narrative found in `other`'s, as evidence.
+fn share_evidence(sim: &text::Similarity, other: &Report) -> Evidence {
+    Evidence::Share {
+        share: sim.share,
+        jaccard: sim.jaccard,
+        shingles: sim.shingles,
+        other_agency: other.agency.clone(),
+        other_year: other.year,
+    }
+}
+
 /// Not copied from the body's previous year: the share of this year's narrative (sections
 /// 一, 五, 六) found in last year's, by [`text::SHINGLE`]-character shingles; more than
 /// `threshold` fails (宿迁: 与上年度重复率 > 50 %).
@@ -866,13 +877,7 @@ pub fn not_copied(
         return Indicator::not_assessable(id, "一份报告中未找到总体情况等文字部分", vec![]);
     };
     let sim = text::similarity(now, before);
-    let evidence = vec![Evidence::Share {
-        share: sim.share,
-        jaccard: sim.jaccard,
-        shingles: sim.shingles,
-        other_agency: previous.report.agency.clone(),
-        other_year: previous.report.year,
-    }];
+    let evidence = vec![share_evidence(&sim, previous.report)];
     if sim.shingles < MIN_SHINGLES {
         return Indicator::not_assessable(id, "文字部分太短，重复率无意义", evidence);
     }
@@ -889,5 +894,65 @@ pub fn not_copied(
         )
     } else {
         Indicator::pass(id, format!("文字部分 {pct:.0}% 与上一年度相同"), evidence)
+    }
+}
+
+/// Not 雷同 with another body's report of the same year: the share of this narrative found
+/// in the narrative of the report the store's search found ([`Others`]); more than
+/// `threshold` fails. Each of two such reports fails on its own share, whoever copied whom:
+/// the schemes that count it (泉州鲤城: 与其他单位雷同) charge the likeness, not the
+/// direction.
+pub fn not_copied_from_others(
+    narrative: Option<&str>,
+    others: Others<'_>,
+    threshold: f64,
+) -> Indicator {
+    let id = Id::NotCopiedFromOthers;
+    let Some(now) = narrative else {
+        return Indicator::not_assessable(id, "未找到总体情况等文字部分", vec![]);
+    };
+    if text::simhash(now).is_none() {
+        return Indicator::not_assessable(id, "文字部分太短，雷同无意义", vec![]);
+    }
+    let other = match others {
+        Others::NotSearched => {
+            return Indicator::not_assessable(
+                id,
+                "未与库中同年度其他单位的报告比较（单独评分）",
+                vec![],
+            )
+        }
+        Others::NoneFound => {
+            return Indicator::pass(id, "库中同年度其他单位的报告未见与本报告雷同的文字", vec![])
+        }
+        Others::Found(other) => other,
+    };
+    let Some(theirs) = other.narrative else {
+        return Indicator::not_assessable(id, "另一份报告中未找到文字部分", vec![]);
+    };
+    let sim = text::similarity(now, theirs);
+    let evidence = vec![share_evidence(&sim, other.report)];
+    let pct = sim.share * 100.0;
+    let whose = if other.report.agency.is_empty() {
+        "另一单位".to_owned()
+    } else {
+        other.report.agency.clone()
+    };
+    if sim.share > threshold {
+        Indicator::fail(
+            id,
+            Fault::Publisher,
+            format!(
+                "文字部分 {pct:.0}% 与{whose}同年度的报告相同（阈值 {:.0}%）",
+                threshold * 100.0
+            ),
+            evidence,
+        )
+    } else {
+        Indicator::pass(
+            id,
+            format!("与最相近的{whose}同年度报告 {pct:.0}% 相同"),
+            evidence,
+        )
     }
 }

@@ -358,12 +358,20 @@ fn compliance(out: &mut String, c: &Compliance) {
     let round = |v: f64| format!("{}", (v * 10.0).round() / 10.0);
     let _ = write!(
         out,
-        "<h2>合规评分</h2><p class=\"score\"><strong>{}</strong> / {} · 方案 {} · 机关类别 {}</p>",
+        "<h2>合规评分</h2><p class=\"score\"><strong>{}</strong> / {} · 方案 {} · 机关类别 {} · <span class=\"coverage\">已评估方案权重的 {:.0}%</span></p>",
         c.score.map_or("—".to_owned(), round),
         round(c.max),
         esc(&c.profile),
-        esc(&c.body)
+        esc(&c.body),
+        c.coverage * 100.0
     );
+    if !c.other.is_empty() {
+        let _ = write!(
+            out,
+            "<p>库中文字部分与本报告相近的同年度其他单位报告：<a href=\"/reports/{0}\">{0}</a></p>",
+            esc(&c.other)
+        );
+    }
     if !c.deductions.is_empty() {
         out.push_str("<ul class=\"deductions\">");
         for d in &c.deductions {
@@ -409,6 +417,27 @@ pub struct RankingQuery<'a> {
     pub by: &'a str,
     pub year: Option<i32>,
     pub province: &'a str,
+}
+
+/// A group's mean compliance score, with how many reports it is the mean of, how much of
+/// the profile they assessed, and how many were left out for assessing too little.
+fn score_cell(c: &crate::pb::GroupCompliance) -> String {
+    let mean = c.mean.map_or("—".to_owned(), |m| format!("{m:.1}"));
+    let mut out = format!(
+        "{mean}（{} 份，平均评估权重 {:.0}%",
+        c.scored,
+        c.coverage.unwrap_or(0.0) * 100.0
+    );
+    if c.below_coverage > 0 {
+        let _ = write!(
+            out,
+            "；另 {} 份评估不足 {:.0}% 未计",
+            c.below_coverage,
+            c.min_coverage * 100.0
+        );
+    }
+    out.push('）');
+    out
 }
 
 /// The ranking page: a form, then the groups as a table.
@@ -464,6 +493,7 @@ pub fn ranking(query: &RankingQuery, answer: Result<&AggregateResponse, &str>) -
                         })
                     })
                     .flatten()
+                    .or_else(|| g.compliance.as_ref().map(score_cell))
                     .unwrap_or_else(|| "—".to_owned());
                 let _ = write!(
                     body,
