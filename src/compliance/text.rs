@@ -8,7 +8,7 @@
 //! A heading is recognised by its words, never by the layout around it: it may stand on its
 //! own line or run on into the text (`一、总体情况2021年，我区…`).
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 /// The six sections, 1-based, as the format prints them (both the 2019 and the 2021 formats
 /// print the same six headings).
@@ -238,28 +238,35 @@ fn normalised(s: &str) -> Vec<char> {
         .collect()
 }
 
-/// The character-shingle similarity of `a` to `b` ([`SHINGLE`] characters).
+/// The character-shingle similarity of `a` to `b` ([`SHINGLE`] characters). Shingles are
+/// compared by a 64-bit hash (the one [`simhash`] sums): two distinct shingles of a pair of
+/// reports share one with odds of about one in 10^12.
 pub fn similarity(a: &str, b: &str) -> Similarity {
-    let (a, b) = (normalised(a), normalised(b));
-    let set = |v: &Vec<char>| -> HashSet<String> {
-        v.windows(SHINGLE).map(|w| w.iter().collect()).collect()
-    };
-    let (sa, sb) = (set(&a), set(&b));
-    let common = sa.intersection(&sb).count();
-    let union = sa.len() + sb.len() - common;
+    let (a, b) = (shingles(a), shingles(b));
+    let common = a.intersection(&b).count();
+    similarity_of(common, a.len(), b.len())
+}
+
+fn similarity_of(common: usize, a: usize, b: usize) -> Similarity {
+    let union = a + b - common;
     Similarity {
-        share: if sa.is_empty() {
+        share: if a == 0 {
             0.0
         } else {
-            common as f64 / sa.len() as f64
+            common as f64 / a as f64
         },
         jaccard: if union == 0 {
             0.0
         } else {
             common as f64 / union as f64
         },
-        shingles: sa.len(),
+        shingles: a,
     }
+}
+
+/// The hashes of a text's distinct shingles.
+fn shingles(s: &str) -> FxHashSet<u64> {
+    normalised(s).windows(SHINGLE).map(shingle_hash).collect()
 }
 
 /// Narratives with fewer distinct shingles than this get no [`simhash`]: too short for a
@@ -275,14 +282,12 @@ pub const SIMHASH_MIN_SHINGLES: usize = 100;
 /// standard library's (whose output may change between releases), because the value is
 /// kept in the index's snapshot. Never 0, which the index reads as "none".
 pub fn simhash(narrative: &str) -> Option<u64> {
-    let chars = normalised(narrative);
-    let shingles: HashSet<&[char]> = chars.windows(SHINGLE).collect();
+    let shingles = shingles(narrative);
     if shingles.len() < SIMHASH_MIN_SHINGLES {
         return None;
     }
     let mut votes = [0i32; 64];
-    for shingle in shingles {
-        let h = shingle_hash(shingle);
+    for h in shingles {
         for (bit, vote) in votes.iter_mut().enumerate() {
             *vote += if h >> bit & 1 == 1 { 1 } else { -1 };
         }
@@ -323,7 +328,10 @@ fn shingle_hash(shingle: &[char]) -> u64 {
 /// Whether two narratives are alike: more than `threshold` of either's shingles found in
 /// the other (containment both ways, since one may be the other with more added).
 pub fn alike(a: &str, b: &str, threshold: f64) -> bool {
-    similarity(a, b).share > threshold || similarity(b, a).share > threshold
+    let (a, b) = (shingles(a), shingles(b));
+    let common = a.intersection(&b).count();
+    similarity_of(common, a.len(), b.len()).share > threshold
+        || similarity_of(common, b.len(), a.len()).share > threshold
 }
 
 /// The narrative sections (一, 五, 六) as far as the text bounds them, concatenated (section
