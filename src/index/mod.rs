@@ -752,6 +752,37 @@ impl Index {
         self.scores.get(r)
     }
 
+    /// The counted rows of `year` placed at or under the division `prefix` (a code without
+    /// its padding zeros), in storage order, each with its agency and division code.
+    pub fn counted_under(&self, prefix: &str, year: i32) -> Vec<(u32, &str, &str)> {
+        let Some(id) = self.strings.get(prefix) else {
+            return Vec::new();
+        };
+        self.postings
+            .get(&(CODE_POSTINGS, id))
+            .into_iter()
+            .flatten()
+            .filter(|&&r| self.latest[r as usize] && self.years[r as usize] == year)
+            .map(|&r| {
+                (
+                    r,
+                    self.strings.name(self.places[AGENCY][r as usize]),
+                    self.strings.name(self.rows[r as usize].code),
+                )
+            })
+            .collect()
+    }
+
+    /// Row `r`'s agency as its report names it.
+    pub fn agency(&self, r: u32) -> &str {
+        self.strings.name(self.places[AGENCY][r as usize])
+    }
+
+    /// Row `r`'s value of catalogue metric `m`, when its report prints it.
+    pub fn value(&self, r: u32, m: usize) -> Option<f64> {
+        self.columns[m].get(r as usize)
+    }
+
     /// Sets the SimHash of row `r`'s narrative ([`crate::compliance::text::simhash`]).
     pub fn set_simhash(&mut self, r: u32, hash: Option<u64>) {
         let year = self.years[r as usize];

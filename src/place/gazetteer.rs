@@ -173,6 +173,12 @@ impl Gazetteer {
     }
 }
 
+/// The edition a year's names are read from: the year's own between the first and the
+/// last edition, else the nearest.
+pub fn edition_of(year: i32) -> i32 {
+    year.clamp(FIRST_EDITION, LAST_EDITION)
+}
+
 /// The gazetteer, built on first use.
 pub fn get() -> &'static Gazetteer {
     static CELL: OnceLock<Gazetteer> = OnceLock::new();

@@ -578,5 +578,38 @@ fn zone_follows(rest: &str) -> bool {
     false
 }
 
+/// The divisions at `level` under the division `prefix` (a code without its padding zeros:
+/// `32`, `3208`, `320813`), as of the gazetteer's edition of `year` (the latest for a later
+/// year), in code order: what the coverage register expects a report from. Empty when
+/// `level` is not below the prefix's.
+pub fn divisions_under(prefix: &str, level: Level, year: i32) -> Vec<(&'static str, &'static str)> {
+    let gz = gazetteer::get();
+    let mut out: Vec<(&'static str, &'static str)> = gz
+        .divisions
+        .iter()
+        .filter(|d| {
+            d.code.len() == level.code_len()
+                && d.code.len() > prefix.len()
+                && d.code.starts_with(prefix)
+                && d.valid_in(Some(year))
+        })
+        .map(|d| (d.code, d.name))
+        .collect();
+    out.sort_unstable();
+    out.dedup_by_key(|d| d.0);
+    out
+}
+
+/// The name of the division `code` (without its padding zeros: `32`, `3208`, `320813`) as
+/// of `year`.
+pub fn name_of(code: &str, year: i32) -> Option<&'static str> {
+    gazetteer::get().name_of(code.trim(), Some(year))
+}
+
+/// The gazetteer edition a year's divisions are read from.
+pub fn edition_of(year: i32) -> i32 {
+    gazetteer::edition_of(year)
+}
+
 #[cfg(test)]
 mod tests;

@@ -5,6 +5,7 @@
 pub mod admin;
 mod assess;
 pub mod auth;
+mod coverage;
 pub mod ingest;
 pub mod query;
 mod request;

@@ -13,6 +13,7 @@ use crate::pb::{
     GetReportResponse, ListMetricsRequest, ListMetricsResponse, ListReportsRequest,
     ListReportsResponse, MetricInfo, SummarizeFindingsRequest, SummarizeFindingsResponse,
 };
+use crate::pb::{CoverageRequest, CoverageResponse};
 use crate::store::Store;
 use crate::Hints;
 
@@ -280,6 +281,15 @@ impl ReportService for QueryHandler {
         let _timer = QueryTimer::start("summarize_findings");
         let selection = check_filter(request.into_inner().filter)?;
         Ok(Response::new(self.store.index().summarize(&selection)))
+    }
+
+    async fn coverage(
+        &self,
+        request: Request<CoverageRequest>,
+    ) -> Result<Response<CoverageResponse>, Status> {
+        let _timer = QueryTimer::start("coverage");
+        let answer = super::coverage::coverage(&self.store.index(), request.into_inner())?;
+        Ok(Response::new(answer))
     }
 
     async fn list_metrics(
