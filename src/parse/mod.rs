@@ -18,9 +18,9 @@ pub mod solve;
 pub mod tables;
 
 use crate::decode::{self, ContentHint};
-use crate::extract::Kind;
 use crate::model::finding::Code;
 use crate::model::form::{t3_cells, T3_COLUMNS, T4_GROUPS};
+use crate::model::kind::Kind;
 use crate::pb::{Report, Template};
 use sheet::Sheet;
 
