@@ -12,8 +12,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::decode::ContentHint;
-use crate::extract::Kind;
 use crate::model::id::report_id;
+use crate::model::kind::Kind;
 use crate::pb::{Outcome, Report, Severity};
 use crate::store::{Committed, DocumentHints, NewDocument, Store, StoreError};
 use crate::telemetry;

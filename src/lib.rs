@@ -43,7 +43,7 @@
 //! - [`decode`]: PURE. Bytes (UTF-8, GB18030/GBK, HTML or text) to normalised plain text.
 //! - [`output`]: proto3 JSON and the `--facts` JSON shape.
 //! - [`model`]: PURE. The shared vocabulary: catalogue, findings, the forms' shape, rates,
-//!   report ids.
+//!   report ids, the kinds of document.
 //! - [`telemetry`]: the Prometheus exporter and the metric names.
 //! - [`pb`]: the prost-generated messages of `proto/nianbao/v1`.
 

@@ -11,11 +11,14 @@
 //! - [`reading`]: whether two readings of one body and year are one report (renditions)
 //!   or two (a revision), and which rendition is counted.
 //! - [`id`]: report ids (SHA-256 of the document) and their hex and byte forms.
+//! - [`kind`]: the kinds of document (text, HTML, PDF, DOCX …), their MIME types and file
+//!   extensions.
 
 pub mod catalogue;
 pub mod finding;
 pub mod form;
 pub mod id;
+pub mod kind;
 pub mod rates;
 pub mod reading;
 pub mod rules;

@@ -18,13 +18,17 @@ pub mod solve;
 pub mod tables;
 
 use crate::decode::{self, ContentHint};
-use crate::extract::Kind;
 use crate::model::finding::Code;
 use crate::model::form::{t3_cells, T3_COLUMNS, T4_GROUPS};
+use crate::model::kind::Kind;
 use crate::pb::{Report, Template};
 use sheet::Sheet;
 
 /// What the client knows about a document; the text wins where it says otherwise.
+///
+/// Made in two places only: from `parse`'s flags (`config::ParseArgs::hints`), and from what
+/// a client sent and the store keeps (`store::DocumentHints`, by the one `From` conversion
+/// in `ingest`, which the pipeline, GetReport and reindex all use).
 #[derive(Debug, Clone, Default)]
 pub struct Hints {
     pub agency: Option<String>,

@@ -116,7 +116,8 @@ fn id_key(id: &str) -> Result<IdBytes, StoreError> {
     id_bytes(id).ok_or_else(|| StoreError::BadId(id.to_owned()))
 }
 
-/// What the client sent with a document, kept with it.
+/// What the client sent with a document, kept with it as sent (the content type unread).
+/// The reader's [`crate::Hints`] are made from these by one conversion, in `ingest`.
 #[derive(Debug, Clone, Default)]
 pub struct DocumentHints {
     pub source: String,

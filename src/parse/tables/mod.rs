@@ -6,7 +6,7 @@
 //! when the line is gridded, else by the arithmetic rules when they force a single reading,
 //! else left absent with a finding.
 //!
-//! One file per table: [`read_t2`] (table 二, the proactive disclosures), [`read_t3`] (table
+//! One part per table: [`read_t2`] (table 二, the proactive disclosures), [`read_t3`] (table
 //! 三, the applications) and [`read_t4`] (table 四, reviews and suits). What they share is
 //! here: the count of a region's numbers, and a gridded row's cells. The sums they place rows
 //! by are the form's ([`crate::model::rules`]).
