@@ -7,7 +7,7 @@
 //! validate MB/s on one core beside a memchr line count over the same bytes; ingest over
 //! loopback into a no-op tonic server and into the real server (a child process, durable
 //! acknowledgements), with documents/s, MB/s and the server's CPU time per report; the real
-//! server's peak RSS and bytes on disk per report; p50/p99 of five aggregate queries (two of them rankings), and of
+//! server's peak RSS and bytes on disk per report; p50/p99 of six aggregate queries (three of them rankings, one by the compliance score), and of
 //! the same group-bys in DuckDB over the same facts in memory (scripts/duckdb_compare.py, when
 //! DUCKDB_PYTHON names a Python with duckdb); restart-to-serving after a clean stop and after
 //! SIGKILL at the end of the ingest. It prints a Markdown table per size and writes it to target/bench-system.md.
@@ -605,6 +605,17 @@ fn queries(province: &str, agency: &str) -> Vec<Query> {
             },
         ),
         (
+            "top 10 provinces by compliance score (default coverage)",
+            AggregateRequest {
+                group_by: vec!["province".into()],
+                order_by: "compliance_score".into(),
+                sums_only: true,
+                descending: true,
+                limit: 10,
+                ..Default::default()
+            },
+        ),
+        (
             "one agency across its years",
             AggregateRequest {
                 metrics: vec![gen::METRICS[0].into()],
@@ -642,9 +653,10 @@ async fn time_queries(port: u16, queries: &[Query]) -> Vec<(f64, f64, (f64, usiz
                 .groups
                 .iter()
                 .map(|g| {
-                    let v = match g.rates.first() {
-                        Some(rate) => rate.value.unwrap_or(f64::NAN),
-                        None => g.sums[0].sum,
+                    let v = match (&g.compliance, g.rates.first()) {
+                        (Some(c), _) => c.mean.unwrap_or(f64::NAN),
+                        (None, Some(rate)) => rate.value.unwrap_or(f64::NAN),
+                        (None, None) => g.sums[0].sum,
                     };
                     (g.key.join("/"), v)
                 })
