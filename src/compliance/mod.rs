@@ -430,6 +430,9 @@ pub fn body_kind(agency: &str, report: &Report) -> BodyKind {
 pub struct Previous<'a> {
     pub report: &'a Report,
     pub narrative: Option<&'a str>,
+    /// The narrative's shingles when the caller has them made ([`Basis::shingles`]);
+    /// made from `narrative` otherwise.
+    pub shingles: Option<&'a text::Shingles>,
 }
 
 /// What the store found when it searched the same year's reports of other bodies for a
@@ -459,18 +462,53 @@ pub struct Basis {
     /// Sections 一, 五 and 六 as far as the text bounds them; `None` when not even section
     /// 一 is found.
     pub narrative: Option<String>,
+    /// The narrative's shingles, made once when first asked for (never stored).
+    #[serde(skip)]
+    shingles: ShinglesOnce,
+}
+
+/// [`Basis::shingles`], made once; equal to any other (it is derived from the narrative).
+#[derive(Debug, Clone, Default)]
+struct ShinglesOnce(std::sync::OnceLock<Option<text::Shingles>>);
+
+impl PartialEq for ShinglesOnce {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Basis {
-    /// The basis of `report`, read from `text` (see [`assess`]), under `profile`.
+    /// The basis of `report`, read from `text` (see [`assess`]), under `profile`. Its
+    /// narrative's shingles are made here too, where the text is read (a parse thread at
+    /// ingest), so that the store's one writer compares them without making them.
     pub fn of(report: &Report, text: &str, profile: &Profile) -> Basis {
         let outline = text::Outline::of(text);
         let body = body_kind(&report.agency, report);
-        Basis {
+        let basis = Basis {
             profile: profile.name.clone(),
             body,
             own: indicators::own(report, text, &outline, profile, body),
             narrative: text::narrative_in(text, &outline),
+            shingles: ShinglesOnce::default(),
+        };
+        basis.shingles();
+        basis
+    }
+
+    /// The narrative's shingles ([`text::Shingles`]), made at the first call.
+    pub fn shingles(&self) -> Option<&text::Shingles> {
+        self.shingles
+            .0
+            .get_or_init(|| self.narrative.as_deref().map(text::Shingles::of))
+            .as_ref()
+    }
+
+    /// This basis's report with its narrative, as another report compares with it.
+    pub fn compared<'a>(&'a self, report: &'a Report) -> Previous<'a> {
+        Previous {
+            report,
+            narrative: self.narrative.as_deref(),
+            shingles: self.shingles(),
         }
     }
 
@@ -486,12 +524,10 @@ impl Basis {
         profile: &Profile,
     ) -> Assessment {
         let mut indicators = self.own.clone();
-        let narrative = self.narrative.as_deref();
-        indicators.extend(indicators::against_previous(
-            report, narrative, previous, profile,
-        ));
+        let now = self.compared(report);
+        indicators.extend(indicators::against_previous(now, previous, profile));
         indicators.push(indicators::not_copied_from_others(
-            narrative,
+            now,
             others,
             profile.copy_across_threshold,
         ));
@@ -556,6 +592,7 @@ pub fn assess(
     let previous = before.as_ref().map(|(report, narrative)| Previous {
         report,
         narrative: narrative.as_deref(),
+        shingles: None,
     });
     Basis::of(report, text, profile).finish(report, previous, Others::NotSearched, profile)
 }

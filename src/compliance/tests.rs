@@ -294,12 +294,8 @@ fn across_years_on_real_pairs() {
     as_2020.year = Some(2020);
     let n21 = super::text::narrative(&t21);
     let v = indicators::not_copied(
-        &r21,
-        n21.as_deref(),
-        Some(Previous {
-            report: &as_2020,
-            narrative: n21.as_deref(),
-        }),
+        text_of(&r21, n21.as_deref()),
+        Some(text_of(&as_2020, n21.as_deref())),
         profile::DEFAULT_COPY_THRESHOLD,
     );
     assert_eq!(status(&v), FAIL, "{}", v.reason);
@@ -437,6 +433,7 @@ fn a_stored_basis_finishes_to_the_assessment_of_the_texts() {
         let previous = Previous {
             report: &before,
             narrative: before_basis.narrative.as_deref(),
+            shingles: None,
         };
         let alone = super::Others::NotSearched;
         assert_eq!(basis.finish(&r, Some(previous), alone, &p), whole, "{name}");
@@ -520,6 +517,7 @@ fn corpus_counts() {
         let previous = before.map(|i| Previous {
             report: &corpus[i].1,
             narrative: narratives[i].as_deref(),
+            shingles: None,
         });
         // The store's search: the first report of another body of the year alike.
         let alike = narratives[k].as_deref().and_then(|mine| {
@@ -535,6 +533,7 @@ fn corpus_counts() {
             Some(i) => Others::Found(Previous {
                 report: &corpus[i].1,
                 narrative: narratives[i].as_deref(),
+                shingles: None,
             }),
             None => Others::NoneFound,
         };
@@ -814,27 +813,23 @@ fn a_narrative_like_another_bodys_of_the_year_fails() {
 
     let mut renamed = r.clone();
     renamed.agency = "某某县人民政府".into();
-    let found = |report, narrative| {
-        Others::Found(Previous {
-            report,
-            narrative: Some(narrative),
-        })
-    };
+    let found = |report, narrative| Others::Found(text_of(report, Some(narrative)));
+    let now = |narrative| text_of(&r, Some(narrative));
     let id = IndicatorId::NotCopiedFromOthers;
-    let v = indicators::not_copied_from_others(Some(&ours), found(&renamed, &copied), 0.8);
+    let v = indicators::not_copied_from_others(now(&ours), found(&renamed, &copied), 0.8);
     assert_eq!((v.status, v.fault), (Status::Fail, Some(Fault::Publisher)));
     assert!(v.reason.contains("某某县人民政府"), "{}", v.reason);
     assert!(matches!(v.evidence[0], Evidence::Share { share, .. } if share > 0.9));
-    let v = indicators::not_copied_from_others(Some(&copied), found(&r, &ours), 0.8);
+    let v = indicators::not_copied_from_others(now(&copied), found(&r, &ours), 0.8);
     assert_eq!(v.status, Status::Fail);
-    let v = indicators::not_copied_from_others(Some(&ours), found(&other, &unrelated), 0.8);
+    let v = indicators::not_copied_from_others(now(&ours), found(&other, &unrelated), 0.8);
     assert_eq!(v.status, Status::Pass, "{}", v.reason);
-    let v = indicators::not_copied_from_others(Some(&ours), Others::NoneFound, 0.8);
+    let v = indicators::not_copied_from_others(now(&ours), Others::NoneFound, 0.8);
     assert_eq!(v.status, Status::Pass);
-    let v = indicators::not_copied_from_others(Some(&ours), Others::NotSearched, 0.8);
+    let v = indicators::not_copied_from_others(now(&ours), Others::NotSearched, 0.8);
     assert_eq!(v.status, Status::NotAssessable);
     // Too short for likeness to mean copying.
-    let v = indicators::not_copied_from_others(Some("一、总体情况\n无。"), Others::NoneFound, 0.8);
+    let v = indicators::not_copied_from_others(now("一、总体情况\n无。"), Others::NoneFound, 0.8);
     assert_eq!(v.status, Status::NotAssessable);
     // Through the profile: the failure costs the indicator's weight, and is listed.
     let basis = Basis::of(&r, &t, &default_profile());
@@ -872,4 +867,44 @@ fn coverage_is_the_share_of_the_profile_assessed() {
         Indicator::pass(IndicatorId::NotCopiedFromOthers, "", vec![]),
     ]);
     assert_eq!(s.coverage, 10.0 / 15.0);
+}
+
+/// What comparing two narratives costs (printed): `cargo test --release --lib
+/// compliance::tests::similarity_cost -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, printed"]
+fn similarity_cost() {
+    let (_, a) = load("real/fujian-pingtan-experimental-zone-2020.txt");
+    let (_, b) = load("real/fujian-pingtan-experimental-zone-2019.txt");
+    let (a, b) = (text::narrative(&a).unwrap(), text::narrative(&b).unwrap());
+    let n = 300;
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(text::similarity(&a, &b));
+    }
+    let sim = t.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(text::simhash(&a));
+    }
+    let hash = t.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(text::Shingles::of(&a));
+    }
+    let of = t.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    println!(
+        "narratives of {} and {} chars: similarity {sim:.0} µs, simhash {hash:.0} µs, shingles of one {of:.0} µs",
+        a.chars().count(),
+        b.chars().count()
+    );
+}
+
+/// A report with its narrative, as an indicator compares with it (its shingles made there).
+fn text_of<'a>(report: &'a Report, narrative: Option<&'a str>) -> Previous<'a> {
+    Previous {
+        report,
+        narrative,
+        shingles: None,
+    }
 }

@@ -8,8 +8,6 @@
 //! A heading is recognised by its words, never by the layout around it: it may stand on its
 //! own line or run on into the text (`一、总体情况2021年，我区…`).
 
-use rustc_hash::FxHashSet;
-
 /// The six sections, 1-based, as the format prints them (both the 2019 and the 2021 formats
 /// print the same six headings).
 pub const SECTION_TITLES: [&str; 6] = [
@@ -228,23 +226,116 @@ pub struct Similarity {
     pub shingles: usize,
 }
 
-/// The characters a shingle is made of: Han characters, letters and digits, with every digit
-/// as 0 (a year or a count changed is still the same sentence); punctuation, spaces and
-/// layout drop out.
-fn normalised(s: &str) -> Vec<char> {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .map(|c| if c.is_ascii_digit() { '0' } else { c })
-        .collect()
+/// A text's distinct shingles, sorted: made once, compared with any number of others. A
+/// shingle is [`SHINGLE`] characters of the text without punctuation, spaces and layout
+/// (Han characters, letters and digits, every digit as 0: a year or a count changed is
+/// still the same sentence), packed into 126 bits (21 a character) and hashed to 64: two
+/// distinct shingles of a pair of reports share a hash with odds of about one in 10^12.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shingles(Vec<u64>);
+
+/// Whether a character is part of a shingle: a letter or a digit (Han characters looked up
+/// first: they are most of a report, and the Unicode tables are the slow way).
+fn shingled(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        is_han(c) || c.is_alphanumeric()
+    }
 }
 
-/// The character-shingle similarity of `a` to `b` ([`SHINGLE`] characters). Shingles are
-/// compared by a 64-bit hash (the one [`simhash`] sums): two distinct shingles of a pair of
-/// reports share one with odds of about one in 10^12.
+/// Bits of one character in a packed shingle (every scalar value fits).
+const CHAR_BITS: usize = 21;
+
+impl Shingles {
+    pub fn of(text: &str) -> Shingles {
+        let mask: u128 = (1u128 << (CHAR_BITS * SHINGLE)) - 1;
+        let mut out = Vec::with_capacity(text.len() / 3);
+        let (mut key, mut seen) = (0u128, 0usize);
+        for c in text.chars().filter(|&c| shingled(c)) {
+            let c = if c.is_ascii_digit() { '0' } else { c };
+            key = ((key << CHAR_BITS) | u128::from(u32::from(c))) & mask;
+            seen += 1;
+            if seen >= SHINGLE {
+                out.push(mix(key as u64 ^ mix((key >> 64) as u64)));
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Shingles(out)
+    }
+
+    /// How many distinct shingles.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// How many shingles both have.
+    pub fn common(&self, other: &Shingles) -> usize {
+        let (mut i, mut j, mut n) = (0, 0, 0);
+        let (a, b) = (&self.0, &other.0);
+        while i < a.len() && j < b.len() {
+            match a[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    n += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        n
+    }
+
+    /// The similarity of these shingles' text to `other`'s.
+    pub fn similarity(&self, other: &Shingles) -> Similarity {
+        similarity_of(self.common(other), self.len(), other.len())
+    }
+
+    /// Whether the two texts are alike: more than `threshold` of either's shingles found
+    /// in the other (containment both ways, since one may be the other with more added).
+    pub fn alike(&self, other: &Shingles, threshold: f64) -> bool {
+        let common = self.common(other);
+        similarity_of(common, self.len(), other.len()).share > threshold
+            || similarity_of(common, other.len(), self.len()).share > threshold
+    }
+
+    /// The 64-bit SimHash of the text, or `None` under [`SIMHASH_MIN_SHINGLES`] distinct
+    /// shingles. It is summed over the [`SIMHASH_SAMPLE`] shingles of smallest hash (a
+    /// sample two texts share in the measure they share shingles), so its cost does not
+    /// grow with the text. Two texts sharing most of their shingles differ in few bits
+    /// ([`simhash_distance`]): the store finds a near-duplicate among a year's reports by
+    /// comparing 8 bytes a report, then confirms it on the texts. The hash is fixed here
+    /// (a SplitMix64 finaliser), never the standard library's, whose output may change
+    /// between releases: the value is kept in the index's snapshot. Never 0, which the
+    /// index reads as "none".
+    pub fn simhash(&self) -> Option<u64> {
+        if self.len() < SIMHASH_MIN_SHINGLES {
+            return None;
+        }
+        // Sorted already: the smallest hashes come first.
+        let mut votes = [0i32; 64];
+        for &h in self.0.iter().take(SIMHASH_SAMPLE) {
+            for (bit, vote) in votes.iter_mut().enumerate() {
+                *vote += if h >> bit & 1 == 1 { 1 } else { -1 };
+            }
+        }
+        let h = votes
+            .iter()
+            .enumerate()
+            .fold(0u64, |h, (bit, &v)| h | u64::from(v > 0) << bit);
+        Some(h.max(1))
+    }
+}
+
+/// The character-shingle similarity of `a` to `b` ([`SHINGLE`] characters).
 pub fn similarity(a: &str, b: &str) -> Similarity {
-    let (a, b) = (shingles(a), shingles(b));
-    let common = a.intersection(&b).count();
-    similarity_of(common, a.len(), b.len())
+    Shingles::of(a).similarity(&Shingles::of(b))
 }
 
 fn similarity_of(common: usize, a: usize, b: usize) -> Similarity {
@@ -264,39 +355,16 @@ fn similarity_of(common: usize, a: usize, b: usize) -> Similarity {
     }
 }
 
-/// The hashes of a text's distinct shingles.
-fn shingles(s: &str) -> FxHashSet<u64> {
-    normalised(s).windows(SHINGLE).map(shingle_hash).collect()
-}
-
-/// Narratives with fewer distinct shingles than this get no [`simhash`]: too short for a
+/// Narratives with fewer distinct shingles than this get no SimHash: too short for a
 /// near-duplicate to mean copying (the indicators' own floor for a share).
 pub const SIMHASH_MIN_SHINGLES: usize = 100;
 
-/// The 64-bit SimHash of a narrative's [`SHINGLE`]-character shingles (as [`similarity`]
-/// normalises them), or `None` for a narrative of fewer than [`SIMHASH_MIN_SHINGLES`]
-/// distinct shingles. Two narratives sharing most of their shingles differ in few bits
-/// ([`simhash_distance`]), so the store finds a near-duplicate among a year's reports by
-/// comparing 8 bytes a report, then confirms it with [`similarity`] on the two texts. The
-/// hash of a shingle is FNV-1a then a SplitMix64 finaliser: fixed here, never the
-/// standard library's (whose output may change between releases), because the value is
-/// kept in the index's snapshot. Never 0, which the index reads as "none".
+/// Shingles a SimHash is summed over at most.
+pub const SIMHASH_SAMPLE: usize = 256;
+
+/// [`Shingles::simhash`] of a narrative.
 pub fn simhash(narrative: &str) -> Option<u64> {
-    let shingles = shingles(narrative);
-    if shingles.len() < SIMHASH_MIN_SHINGLES {
-        return None;
-    }
-    let mut votes = [0i32; 64];
-    for h in shingles {
-        for (bit, vote) in votes.iter_mut().enumerate() {
-            *vote += if h >> bit & 1 == 1 { 1 } else { -1 };
-        }
-    }
-    let h = votes
-        .iter()
-        .enumerate()
-        .fold(0u64, |h, (bit, &v)| h | u64::from(v > 0) << bit);
-    Some(h.max(1))
+    Shingles::of(narrative).simhash()
 }
 
 /// Two [`simhash`]es at most this many bits apart are candidates for a near-duplicate, to be
@@ -310,14 +378,8 @@ pub fn simhash_distance(a: u64, b: u64) -> u32 {
     (a ^ b).count_ones()
 }
 
-fn shingle_hash(shingle: &[char]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &c in shingle {
-        for b in (c as u32).to_le_bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
+/// SplitMix64's finaliser: every bit of the input moves about half the output's.
+fn mix(mut h: u64) -> u64 {
     h ^= h >> 30;
     h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h ^= h >> 27;
@@ -325,13 +387,9 @@ fn shingle_hash(shingle: &[char]) -> u64 {
     h ^ (h >> 31)
 }
 
-/// Whether two narratives are alike: more than `threshold` of either's shingles found in
-/// the other (containment both ways, since one may be the other with more added).
+/// Whether two narratives are alike ([`Shingles::alike`]).
 pub fn alike(a: &str, b: &str, threshold: f64) -> bool {
-    let (a, b) = (shingles(a), shingles(b));
-    let common = a.intersection(&b).count();
-    similarity_of(common, a.len(), b.len()).share > threshold
-        || similarity_of(common, b.len(), a.len()).share > threshold
+    Shingles::of(a).alike(&Shingles::of(b), threshold)
 }
 
 /// The narrative sections (一, 五, 六) as far as the text bounds them, concatenated (section

@@ -111,5 +111,6 @@ fn as_compared((report, narrative): &(Report, Option<String>)) -> compliance::Pr
     compliance::Previous {
         report,
         narrative: narrative.as_deref(),
+        shingles: None,
     }
 }

@@ -386,7 +386,7 @@ fn a_directory_of_the_four_tree_layout_is_rewritten_as_one_log() {
 /// points, and the marks are the same after a reopen from the snapshot and a rebuild.
 #[test]
 fn reports_of_two_bodies_alike_name_each_other_and_lose_the_points() {
-    use crate::compliance::{profile::default_profile, Others, Previous};
+    use crate::compliance::{profile::default_profile, Others};
     use crate::index::Other;
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
@@ -412,10 +412,7 @@ fn reports_of_two_bodies_alike_name_each_other_and_lose_the_points() {
         let basis = store.basis(&ids[me]).unwrap().unwrap();
         let other = store.get(&ids[them]).unwrap().unwrap();
         let theirs = store.basis(&ids[them]).unwrap().unwrap();
-        let found = Others::Found(Previous {
-            report: &other,
-            narrative: theirs.narrative.as_deref(),
-        });
+        let found = Others::Found(theirs.compared(&other));
         let a = basis.finish(&report, None, found, default_profile());
         let alone = basis.finish(&report, None, Others::NoneFound, default_profile());
         assert_eq!(got[me].1.map(|s| s.score), a.score);

@@ -10,6 +10,9 @@
 //! and replay call [`insert`] on the same reports in the same seq order, so a replay after
 //! a crash gives what the commits gave; [`findings`] gives GetReport the findings again.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use super::StoreError;
 use crate::compliance::profile::default_profile;
 use crate::compliance::{text, Basis, Others, Previous};
@@ -64,14 +67,15 @@ pub(super) fn insert(index: &mut Index, new: Stored<'_>, records: &impl Records)
         row: at,
         report,
         basis: new.basis,
+        read: RefCell::new(Vec::new()),
     };
-    let narrative = new.basis.and_then(|b| b.narrative.as_deref());
-    let hash = narrative.and_then(text::simhash);
+    let shingles = new.basis.and_then(Basis::shingles);
+    let hash = shingles.and_then(text::Shingles::simhash);
     index.set_simhash(at, hash);
-    let other = match (new.basis, hash) {
-        (None, _) => Other::NotSearched,
-        (Some(_), None) => Other::NoneFound,
-        (Some(_), Some(hash)) => alike(index, at, hash, narrative.unwrap_or_default(), records),
+    let other = match (new.basis, hash, shingles) {
+        (Some(_), Some(hash), Some(shingles)) => alike(index, at, hash, shingles, &known, records),
+        (Some(_), ..) => Other::NoneFound,
+        (None, ..) => Other::NotSearched,
     };
     index.set_other(at, other);
     let score = rescore(index, at, &known, records);
@@ -105,20 +109,27 @@ pub(super) fn insert(index: &mut Index, new: Stored<'_>, records: &impl Records)
 const CONFIRM_AT_MOST: usize = 4;
 
 /// The first counted report of another body of row `at`'s year whose narrative is like
-/// `narrative` (SimHash within [`text::SIMHASH_NEAR`] bits, then
-/// [`crate::compliance::text::alike`] under the default profile's threshold).
-fn alike(index: &Index, at: u32, hash: u64, narrative: &str, records: &impl Records) -> Other {
+/// the one of these `shingles` (SimHash within [`text::SIMHASH_NEAR`] bits, then
+/// [`text::Shingles::alike`] under the default profile's threshold).
+fn alike(
+    index: &Index,
+    at: u32,
+    hash: u64,
+    shingles: &text::Shingles,
+    known: &Known<'_>,
+    records: &impl Records,
+) -> Other {
     let threshold = default_profile().copy_across_threshold;
     let candidates: Vec<u32> = index
         .near(at, hash, text::SIMHASH_NEAR)
         .take(CONFIRM_AT_MOST)
         .collect();
     for o in candidates {
-        let Some((_, Some(basis))) = read(records, index.seq(o)) else {
+        let Some(theirs) = fetch(index, o, known, records) else {
             continue;
         };
-        if let Some(theirs) = basis.narrative.as_deref() {
-            if text::alike(narrative, theirs, threshold) {
+        if let Some(theirs) = theirs.1.as_ref().and_then(Basis::shingles) {
+            if shingles.alike(theirs, threshold) {
                 return Other::Found(o);
             }
         }
@@ -126,70 +137,84 @@ fn alike(index: &Index, at: u32, hash: u64, narrative: &str, records: &impl Reco
     Other::NoneFound
 }
 
-/// The report just inserted, in hand: its row is scored without reading it back.
+/// A stored report and its basis, as read once for one insert.
+type Read = Rc<(Report, Option<Basis>)>;
+
+/// The report just inserted, in hand (its row is scored without reading it back), and the
+/// reports read for it so far: each is read, and its narrative's shingles made, once.
 struct Known<'a> {
     row: u32,
     report: &'a Report,
     basis: Option<&'a Basis>,
+    read: RefCell<Vec<(u32, Read)>>,
 }
 
-/// The report in `row` and its basis: the one in hand, or read from the records.
-fn fetch(
-    index: &Index,
-    row: u32,
-    known: &Known<'_>,
-    records: &impl Records,
-) -> Option<(Report, Option<Basis>)> {
+/// The report in `row` and its basis, read from the records once per insert (`None` for
+/// the report in hand, or one that cannot be read).
+fn fetch(index: &Index, row: u32, known: &Known<'_>, records: &impl Records) -> Option<Read> {
     if row == known.row {
-        return Some((known.report.clone(), known.basis.cloned()));
+        return None;
     }
-    read(records, index.seq(row))
+    if let Some((_, r)) = known.read.borrow().iter().find(|(at, _)| *at == row) {
+        return Some(r.clone());
+    }
+    let r = Rc::new(read(records, index.seq(row))?);
+    known.read.borrow_mut().push((row, r.clone()));
+    Some(r)
+}
+
+/// Row `row`'s report and basis as the scores compare with it.
+fn compared<'a>(row: u32, known: &'a Known<'_>, read: Option<&'a Read>) -> Option<Previous<'a>> {
+    if row == known.row {
+        return Some(match known.basis {
+            Some(b) => b.compared(known.report),
+            None => bare(known.report),
+        });
+    }
+    let (report, basis) = &**read?;
+    Some(match basis {
+        Some(b) => b.compared(report),
+        None => bare(report),
+    })
+}
+
+/// A report without a basis: no narrative to compare.
+fn bare(report: &Report) -> Previous<'_> {
+    Previous {
+        report,
+        narrative: None,
+        shingles: None,
+    }
 }
 
 /// The default profile's score of the report in `row`: its basis finished beside its
 /// body's counted report of the year before and the other body's report alike, as the
 /// index names them now.
 fn rescore(index: &Index, row: u32, known: &Known<'_>, records: &impl Records) -> Option<Score> {
-    let owned;
-    let (report, basis) = if row == known.row {
-        (known.report, known.basis?)
-    } else {
-        owned = read(records, index.seq(row))?;
-        (&owned.0, owned.1.as_ref()?)
+    let this = fetch(index, row, known, records);
+    let (report, basis) = match &this {
+        None if row == known.row => (known.report, known.basis?),
+        None => return None,
+        Some(r) => (&r.0, r.1.as_ref()?),
     };
-    let previous = body_key(report)
-        .and_then(|(agency, year)| index.latest_row(&agency, year - 1))
-        .and_then(|p| fetch(index, p, known, records));
-    let other = match index.other(row) {
-        Other::NotSearched => None,
-        Other::NoneFound => Some(None),
-        Other::Found(o) => Some(Some(fetch(index, o, known, records))),
+    let before = body_key(report).and_then(|(agency, year)| index.latest_row(&agency, year - 1));
+    let before_read = before.and_then(|p| fetch(index, p, known, records));
+    let previous = before.and_then(|p| compared(p, known, before_read.as_ref()));
+    let other_read;
+    let others = match index.other(row) {
+        Other::NotSearched => Others::NotSearched,
+        Other::NoneFound => Others::NoneFound,
+        Other::Found(o) => {
+            other_read = fetch(index, o, known, records);
+            // A record alike that cannot be read now: scored as not searched, not clean.
+            compared(o, known, other_read.as_ref()).map_or(Others::NotSearched, Others::Found)
+        }
     };
-    let others = match &other {
-        None => Others::NotSearched,
-        Some(None) => Others::NoneFound,
-        // A record alike that cannot be read now: scored as not searched, not as clean.
-        Some(Some(None)) => Others::NotSearched,
-        Some(Some(Some(o))) => Others::Found(as_compared(o)),
-    };
-    let assessment = basis.finish(
-        report,
-        previous.as_ref().map(as_compared),
-        others,
-        default_profile(),
-    );
+    let assessment = basis.finish(report, previous, others, default_profile());
     assessment.score.map(|score| Score {
         score,
         coverage: assessment.coverage,
     })
-}
-
-/// A report and its basis as the indicators compare with it.
-fn as_compared((report, basis): &(Report, Option<Basis>)) -> Previous<'_> {
-    Previous {
-        report,
-        narrative: basis.as_ref().and_then(|b| b.narrative.as_deref()),
-    }
 }
 
 /// The stored report `seq` and its basis; a record that cannot be read is logged and

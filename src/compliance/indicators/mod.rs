@@ -121,17 +121,17 @@ pub fn own(
     ]
 }
 
-/// The indicators that compare the report (and its narrative, [`text::narrative`]) with
-/// the body's report of the year before, in [`super::IndicatorId::ALL`] order.
+/// The indicators that compare the report `now` (with its narrative, [`text::narrative`])
+/// with the body's report of the year before, in [`super::IndicatorId::ALL`] order.
 pub fn against_previous(
-    report: &Report,
-    narrative: Option<&str>,
+    now: Previous<'_>,
     previous: Option<Previous<'_>>,
     profile: &Profile,
 ) -> Vec<Indicator> {
+    let report = now.report;
     vec![
         carry_over(report, previous.map(|p| p.report)),
-        not_copied(report, narrative, previous, profile.copy_threshold),
+        not_copied(now, previous, profile.copy_threshold),
         stock_continuous(report, previous.map(|p| p.report)),
         year_over_year_jumps(
             report,
@@ -840,6 +840,16 @@ pub fn carry_over(report: &Report, previous: Option<&Report>) -> Indicator {
     Indicator::fail(id, fault, reason, ev)
 }
 
+/// A report's narrative's shingles: the ones its caller made, or made now.
+fn shingles_of<'a>(p: &Previous<'a>) -> Option<std::borrow::Cow<'a, text::Shingles>> {
+    match p.shingles {
+        Some(s) => Some(std::borrow::Cow::Borrowed(s)),
+        None => p
+            .narrative
+            .map(|n| std::borrow::Cow::Owned(text::Shingles::of(n))),
+    }
+}
+
 /// The share of the narrative found in `other`'s, as evidence.
 fn share_evidence(sim: &text::Similarity, other: &Report) -> Evidence {
     Evidence::Share {
@@ -854,13 +864,9 @@ fn share_evidence(sim: &text::Similarity, other: &Report) -> Evidence {
 /// Not copied from the body's previous year: the share of this year's narrative (sections
 /// 一, 五, 六) found in last year's, by [`text::SHINGLE`]-character shingles; more than
 /// `threshold` fails (宿迁: 与上年度重复率 > 50 %).
-pub fn not_copied(
-    report: &Report,
-    narrative: Option<&str>,
-    previous: Option<Previous<'_>>,
-    threshold: f64,
-) -> Indicator {
+pub fn not_copied(now: Previous<'_>, previous: Option<Previous<'_>>, threshold: f64) -> Indicator {
     let id = Id::NotCopied;
+    let report = now.report;
     let Some(previous) = previous else {
         return Indicator::not_assessable(id, "没有上一年度的报告", vec![]);
     };
@@ -873,10 +879,10 @@ pub fn not_copied(
             );
         }
     }
-    let (Some(now), Some(before)) = (narrative, previous.narrative) else {
+    let (Some(now), Some(before)) = (shingles_of(&now), shingles_of(&previous)) else {
         return Indicator::not_assessable(id, "一份报告中未找到总体情况等文字部分", vec![]);
     };
-    let sim = text::similarity(now, before);
+    let sim = now.similarity(&before);
     let evidence = vec![share_evidence(&sim, previous.report)];
     if sim.shingles < MIN_SHINGLES {
         return Indicator::not_assessable(id, "文字部分太短，重复率无意义", evidence);
@@ -902,16 +908,12 @@ pub fn not_copied(
 /// `threshold` fails. Each of two such reports fails on its own share, whoever copied whom:
 /// the schemes that count it (泉州鲤城: 与其他单位雷同) charge the likeness, not the
 /// direction.
-pub fn not_copied_from_others(
-    narrative: Option<&str>,
-    others: Others<'_>,
-    threshold: f64,
-) -> Indicator {
+pub fn not_copied_from_others(now: Previous<'_>, others: Others<'_>, threshold: f64) -> Indicator {
     let id = Id::NotCopiedFromOthers;
-    let Some(now) = narrative else {
+    let Some(now) = shingles_of(&now) else {
         return Indicator::not_assessable(id, "未找到总体情况等文字部分", vec![]);
     };
-    if text::simhash(now).is_none() {
+    if now.simhash().is_none() {
         return Indicator::not_assessable(id, "文字部分太短，雷同无意义", vec![]);
     }
     let other = match others {
@@ -927,10 +929,10 @@ pub fn not_copied_from_others(
         }
         Others::Found(other) => other,
     };
-    let Some(theirs) = other.narrative else {
+    let Some(theirs) = shingles_of(&other) else {
         return Indicator::not_assessable(id, "另一份报告中未找到文字部分", vec![]);
     };
-    let sim = text::similarity(now, theirs);
+    let sim = now.similarity(&theirs);
     let evidence = vec![share_evidence(&sim, other.report)];
     let pct = sim.share * 100.0;
     let whose = if other.report.agency.is_empty() {
