@@ -15,6 +15,7 @@ use crate::decode::ContentHint;
 use crate::extract::Kind;
 use crate::model::id::report_id;
 use crate::pb::{Outcome, Report, Severity};
+use crate::read::ToStore;
 use crate::store::{Committed, DocumentHints, NewDocument, Store, StoreError};
 use crate::telemetry;
 use crate::Hints;
@@ -323,12 +324,13 @@ impl Ingestor {
             if store.contains(&id) {
                 return (id, None);
             }
-            let (report, basis) = reader.read_assessed(&content, &Hints::from(&hints));
-            if let Some(why) = refusal(&report) {
-                return (id, Some(Err((report, why))));
-            }
-            let doc = NewDocument::new(id.clone(), &content, hints, report, basis);
-            (id, Some(Ok(doc)))
+            let doc = match reader.read_to_store(&content, &Hints::from(&hints)) {
+                ToStore::Report(report, basis) => {
+                    Ok(NewDocument::new(id.clone(), &content, hints, report, basis))
+                }
+                ToStore::Refused(report, why) => Err((report, why)),
+            };
+            (id, Some(doc))
         })
         .await
         .map_err(|_| IngestError::ParserPanic)?;
@@ -376,23 +378,6 @@ impl Ingestor {
     fn memory_units(&self) -> usize {
         (self.limits.memory_bytes / MEMORY_UNIT).max(1)
     }
-}
-
-/// Why a parsed document is refused rather than stored, if it is: the parser's NOT_A_REPORT
-/// finding (no report title, no sections, no tables; see `parse::not_a_report`) or its
-/// UNREADABLE finding (a broken or encrypted PDF, a zip bomb, a legacy Office file, a scan with
-/// OCR off: see `extract`).
-pub fn refusal(report: &Report) -> Option<String> {
-    use crate::model::finding::Code;
-    report.findings.iter().find_map(|f| {
-        if f.code == Code::NotAReport.as_str() {
-            Some(format!("not a report: {}", f.message))
-        } else if f.code == Code::Unreadable.as_str() {
-            Some(format!("unreadable: {}", f.message))
-        } else {
-            None
-        }
-    })
 }
 
 /// The writer: takes what has queued up, commits it as one batch, answers after the sync.
