@@ -394,8 +394,8 @@ enum Read {
 ///
 /// They are long-lived threads rather than a blocking task per document: a document costs a
 /// message on the queue and a reply, not a task and a hand-off to whichever blocking thread
-/// is free, and the same few threads (each with its allocator arena and the parser's
-/// per-thread caches warm) read every document. `count` bounds the reads at once, and so the
+/// is free, and the same few threads (their allocator caches and the parser's per-thread
+/// caches warm) read every document. `count` bounds the reads at once, and so the
 /// extraction workers: one per core. The queue is unbounded: what waits on it is bounded by
 /// the streams' documents in flight and by the memory budget each of them holds a share of.
 ///
@@ -420,8 +420,8 @@ fn start_parsers(count: usize) -> std::sync::mpsc::Sender<Parse> {
 }
 
 /// One parse thread: takes the next document off the queue, reads it and answers, until the
-/// queue closes. A panic while reading is answered as that document's rejection
-/// ([`IngestError::ParserPanic`]) and the thread goes on. A document whose stream is gone
+/// queue closes. A panic while reading is answered as that document's
+/// [`IngestError::ParserPanic`], and the thread goes on to the next document. A document whose stream is gone
 /// (no one waits for its answer) is dropped unread.
 fn parse_documents(queue: &Mutex<std::sync::mpsc::Receiver<Parse>>) {
     loop {
