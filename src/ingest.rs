@@ -1,12 +1,14 @@
 //! The ingest pipeline: check, parse, group commit. Uses tokio, not tonic.
 //!
 //! Each document is checked (empty, over the size limit), holds a share of the global
-//! memory budget while it is in flight, is parsed on the blocking pool, and is handed to
-//! the single writer task through a bounded channel. The writer commits whatever has
+//! memory budget while it is in flight, is read by one of the parse threads (one per core,
+//! started with the pipeline and kept for its life), and is handed to the single writer
+//! task through a bounded channel. The writer commits whatever has
 //! queued up as one batch ([`Store::commit`] syncs once per batch) and answers every
 //! document of the batch only after the sync.
 
-use std::sync::Arc;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
@@ -15,6 +17,7 @@ use crate::decode::ContentHint;
 use crate::model::id::report_id;
 use crate::model::kind::Kind;
 use crate::pb::{Outcome, Report, Severity};
+use crate::read::ToStore;
 use crate::store::{Committed, DocumentHints, NewDocument, Store, StoreError};
 use crate::telemetry;
 use crate::Hints;
@@ -202,9 +205,8 @@ pub struct Ingestor {
     tx: mpsc::Sender<Job>,
     store: Store,
     memory: Arc<Semaphore>,
-    /// One permit per core: parses run on the blocking pool, at most this many at once, so
-    /// many streams do not mean many threads (each with its own allocator arena).
-    parsers: Arc<Semaphore>,
+    /// The queue of the parse threads ([`start_parsers`]).
+    parsers: std::sync::mpsc::Sender<Parse>,
     limits: Limits,
     reader: crate::Reader,
 }
@@ -216,8 +218,8 @@ pub struct Reservation(OwnedSemaphorePermit);
 const MEMORY_UNIT: usize = 1024;
 
 impl Ingestor {
-    /// Starts the writer task; it ends when every Ingestor clone is dropped and the queue
-    /// is drained (so dropping the handles is the graceful stop).
+    /// Starts the writer task and the parse threads; they end when every Ingestor clone is
+    /// dropped and their queues are drained (so dropping the handles is the graceful stop).
     pub fn start(
         store: Store,
         limits: Limits,
@@ -233,7 +235,7 @@ impl Ingestor {
                 tx,
                 store,
                 memory,
-                parsers: Arc::new(Semaphore::new(cores)),
+                parsers: start_parsers(cores),
                 limits,
                 reader,
             },
@@ -305,50 +307,39 @@ impl Ingestor {
         doc: Incoming,
         reservation: Reservation,
     ) -> Result<Prepared, IngestError> {
-        let permit = reservation.0;
-        let parser = self
-            .parsers
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| IngestError::ShuttingDown)?;
-        let hints = doc.hints.clone();
-        let store = self.store.clone();
-        let reader = self.reader.clone();
-        let (id, parsed) = tokio::task::spawn_blocking(move || {
-            let _parser = parser;
-            let content = doc.content;
-            let id = report_id(&content);
-            // A document already stored is answered without parsing it again.
-            if store.contains(&id) {
-                return (id, None);
-            }
-            let (report, basis) = reader.read_assessed(&content, &Hints::from(&hints));
-            if let Some(why) = refusal(&report) {
-                return (id, Some(Err((report, why))));
-            }
-            let doc = NewDocument::new(id.clone(), &content, hints, report, basis);
-            (id, Some(Ok(doc)))
-        })
-        .await
-        .map_err(|_| IngestError::ParserPanic)?;
-        let Some(parsed) = parsed else {
-            let report = self.store.get(&id)?.unwrap_or_default();
-            let answer = Answer {
-                outcome: Outcome::Duplicate,
-                id,
-                reason: String::new(),
-                supersedes: String::new(),
-                report,
-            };
-            return Ok(Prepared::Answered(answer));
+        let (reply, read) = oneshot::channel();
+        let job = Parse {
+            doc,
+            reservation,
+            store: self.store.clone(),
+            reader: self.reader.clone(),
+            reply,
         };
-        match parsed {
-            Err((report, why)) => Ok(Prepared::Answered(Answer {
+        self.parsers
+            .send(job)
+            .map_err(|_| IngestError::ShuttingDown)?;
+        // A parse thread answers every document it takes, a panic included: a reply dropped
+        // unanswered means the thread itself died.
+        let (read, reservation) = read.await.map_err(|_| IngestError::ParserPanic)??;
+        match read {
+            Read::Known(id) => {
+                let report = self.store.get(&id)?.unwrap_or_default();
+                Ok(Prepared::Answered(Answer {
+                    outcome: Outcome::Duplicate,
+                    id,
+                    reason: String::new(),
+                    supersedes: String::new(),
+                    report,
+                }))
+            }
+            Read::Refused(report, why) => Ok(Prepared::Answered(Answer {
                 report,
                 ..Answer::rejected(why)
             })),
-            Ok(doc) => Ok(Prepared::Parsed { doc: doc?, permit }),
+            Read::New(doc) => Ok(Prepared::Parsed {
+                doc,
+                permit: reservation.0,
+            }),
         }
     }
 
@@ -378,20 +369,96 @@ impl Ingestor {
     }
 }
 
-/// Why a parsed document is refused rather than stored, if it is: the parser's NOT_A_REPORT
-/// finding (no report title, no sections, no tables; see `parse::not_a_report`) or its
-/// UNREADABLE finding (a broken or encrypted PDF, a zip bomb, a legacy Office file, a scan with
-/// OCR off: see `extract`).
-pub fn refusal(report: &Report) -> Option<String> {
-    use crate::model::finding::Code;
-    report.findings.iter().find_map(|f| {
-        if f.code == Code::NotAReport.as_str() {
-            Some(format!("not a report: {}", f.message))
-        } else if f.code == Code::Unreadable.as_str() {
-            Some(format!("unreadable: {}", f.message))
-        } else {
-            None
+/// A document for the parse threads, with what reading it needs (handles, dropped once it is
+/// read, so that no thread holds the store between documents); answered on `reply` with its
+/// memory reservation, which it holds until then.
+struct Parse {
+    doc: Incoming,
+    reservation: Reservation,
+    store: Store,
+    reader: crate::Reader,
+    reply: oneshot::Sender<Result<(Read, Reservation), IngestError>>,
+}
+
+/// What a parse thread made of a document.
+enum Read {
+    /// Stored already (the same bytes): answered without reading it again.
+    Known(String),
+    /// Refused ([`crate::read::refusal`]): the report as read, and why.
+    Refused(Report, String),
+    /// To be stored.
+    New(NewDocument),
+}
+
+/// Starts `count` parse threads (one per core) on one queue and returns its sending end.
+///
+/// They are long-lived threads rather than a blocking task per document: a document costs a
+/// message on the queue and a reply, not a task and a hand-off to whichever blocking thread
+/// is free, and the same few threads (their allocator caches and the parser's per-thread
+/// caches warm) read every document. `count` bounds the reads at once, and so the
+/// extraction workers: one per core. The queue is unbounded: what waits on it is bounded by
+/// the streams' documents in flight and by the memory budget each of them holds a share of.
+///
+/// One document a message, not a stream's batch: a batch sent to one thread would read a
+/// single stream's documents one after the other on one core while the others idle, and
+/// the documents of a stream come ready one at a time off HTTP/2 anyway; the threads take
+/// the next document as each finishes, which keeps every core busy with one stream or many.
+///
+/// A thread ends when every sender is dropped and the queue is empty (what was taken is
+/// read and answered); one that cannot be started is a broken system, a panic at startup.
+fn start_parsers(count: usize) -> std::sync::mpsc::Sender<Parse> {
+    let (tx, rx) = std::sync::mpsc::channel::<Parse>();
+    let queue = Arc::new(Mutex::new(rx));
+    for n in 0..count {
+        let queue = queue.clone();
+        std::thread::Builder::new()
+            .name(format!("nianbao-parse-{n}"))
+            .spawn(move || parse_documents(&queue))
+            .expect("starting a parse thread");
+    }
+    tx
+}
+
+/// One parse thread: takes the next document off the queue, reads it and answers, until the
+/// queue closes. A panic while reading is answered as that document's
+/// [`IngestError::ParserPanic`], and the thread goes on to the next document. A document whose stream is gone
+/// (no one waits for its answer) is dropped unread.
+fn parse_documents(queue: &Mutex<std::sync::mpsc::Receiver<Parse>>) {
+    loop {
+        // The lock is held while waiting: the one thread waiting takes the next document.
+        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+        let Ok(Parse {
+            doc,
+            reservation,
+            store,
+            reader,
+            reply,
+        }) = next
+        else {
+            return;
+        };
+        if reply.is_closed() {
+            continue;
         }
+        let read = std::panic::catch_unwind(AssertUnwindSafe(|| read(doc, &store, &reader)))
+            .unwrap_or(Err(IngestError::ParserPanic));
+        drop((store, reader));
+        let _ = reply.send(read.map(|read| (read, reservation)));
+    }
+}
+
+/// Reads one document for the store, unless its bytes are stored already.
+fn read(doc: Incoming, store: &Store, reader: &crate::Reader) -> Result<Read, IngestError> {
+    let Incoming { content, hints } = doc;
+    let id = report_id(&content);
+    if store.contains(&id) {
+        return Ok(Read::Known(id));
+    }
+    Ok(match reader.read_to_store(&content, &Hints::from(&hints)) {
+        ToStore::Report(report, basis) => {
+            Read::New(NewDocument::new(id, &content, hints, report, basis)?)
+        }
+        ToStore::Refused(report, why) => Read::Refused(report, why),
     })
 }
 
@@ -454,5 +521,67 @@ async fn write_batches(store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usi
     }
     if let Err(e) = store.sync() {
         tracing::error!(error = %e, "final sync failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An extraction that panics on every document it is given (a bug in a reader).
+    struct Panics;
+
+    impl crate::extract::Isolate for Panics {
+        fn extract(
+            &self,
+            _bytes: &[u8],
+            _request: crate::extract::Request<'_>,
+            _limits: &crate::extract::Limits,
+        ) -> Result<crate::extract::Extracted, crate::extract::Unreadable> {
+            panic!("a reader's bug");
+        }
+    }
+
+    fn incoming(content: &[u8]) -> Incoming {
+        Incoming {
+            content: content.to_vec(),
+            hints: DocumentHints::default(),
+        }
+    }
+
+    /// A panic while reading is that document's ParserPanic alone: the parse threads go on,
+    /// more panics than threads included, and the documents after it are read and stored
+    /// in their order; a document's memory is given back whatever its answer.
+    #[tokio::test]
+    async fn a_panic_in_the_parse_threads_fails_its_document_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let reader = crate::Reader {
+            isolate: Some(Arc::new(Panics)),
+            ..crate::Reader::default()
+        };
+        let limits = Limits::default();
+        let (ingestor, _writer) = Ingestor::start(store, limits.clone(), reader);
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        for n in 0..cores + 2 {
+            let pdf = format!("%PDF-1.4 {n}");
+            let got = ingestor.ingest(incoming(pdf.as_bytes())).await;
+            assert!(matches!(got, Err(IngestError::ParserPanic)), "{n}");
+        }
+        let text = include_str!("../tests/corpus/beijing-chaoyang-district-2022.txt");
+        let other = include_str!("../tests/corpus/beijing-chaoyang-district-2019.txt");
+        let (first, second) = tokio::join!(
+            ingestor.ingest(incoming(text.as_bytes())),
+            ingestor.ingest(incoming(other.as_bytes())),
+        );
+        assert_eq!(first.unwrap().outcome, Outcome::Stored);
+        assert_eq!(second.unwrap().outcome, Outcome::Stored);
+        let again = ingestor.ingest(incoming(text.as_bytes())).await.unwrap();
+        assert_eq!(again.outcome, Outcome::Duplicate);
+        assert_eq!(
+            ingestor.memory.available_permits(),
+            ingestor.memory_units(),
+            "every reservation given back"
+        );
     }
 }

@@ -116,7 +116,7 @@ fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
             continue;
         }
         let report = reader.read(&bytes, &hints);
-        let refusal = nianbao::ingest::refusal(&report);
+        let refusal = nianbao::read::refusal(&report);
         // --facts is for programs (the scorer): its JSON says what a non-report is.
         failed |= refusal.is_some() && !args.facts;
         let text = if args.facts {

@@ -57,7 +57,7 @@ fn optional_number(v: Option<f64>) -> Value {
 
 /// One line for people: the file, then the body, year, template, the document's kind, how
 /// many figures were read and the findings by severity; or NOT A REPORT / UNREADABLE with the
-/// reason (`refusal`, as ingest words it).
+/// reason ([`crate::read::refusal`], as ingest words it).
 pub fn verdict(file: &str, kind: &str, report: &Report, refusal: Option<&str>) -> String {
     if let Some(why) = refusal {
         let (label, why) = match why.split_once(": ") {
