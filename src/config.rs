@@ -357,13 +357,11 @@ pub struct UploadArgs {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub remote: RemoteArgs,
-    /// Journal of acknowledged documents; a re-run skips what it lists.
-    #[arg(
-        long,
-        env = "NIANBAO_UPLOAD_JOURNAL",
-        default_value = crate::client::upload::DEFAULT_JOURNAL
-    )]
-    pub journal: PathBuf,
+    /// Journal of acknowledged documents; a re-run skips what it lists [default:
+    /// `.nianbao-upload.HOST_PORT.journal`, one per server, so that another server is sent
+    /// everything].
+    #[arg(long, env = "NIANBAO_UPLOAD_JOURNAL")]
+    pub journal: Option<PathBuf>,
     /// Documents sent and not yet acknowledged, at most.
     #[arg(long, default_value_t = crate::client::upload::DEFAULT_IN_FLIGHT)]
     pub in_flight: usize,
@@ -405,7 +403,9 @@ impl UploadArgs {
         crate::client::upload::UploadOptions {
             remote: remote.remote(),
             paths: paths.clone(),
-            journal: journal.clone(),
+            journal: journal
+                .clone()
+                .unwrap_or_else(|| crate::client::upload::default_journal(&remote.server)),
             in_flight: *in_flight,
             max_retries: *max_retries,
             progress: !*no_progress,

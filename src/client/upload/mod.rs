@@ -57,6 +57,29 @@ pub use summary::{Repeat, Summary};
 /// The defaults of `nianbao upload`'s flags.
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:50051";
 pub const DEFAULT_JOURNAL: &str = ".nianbao-upload.journal";
+
+/// The journal of uploads to `server` when none is named: [`DEFAULT_JOURNAL`] with the
+/// server's host and port in its name (`.nianbao-upload.127.0.0.1_50051.journal`), so that
+/// what one server acknowledged never keeps a file from another.
+pub fn default_journal(server: &str) -> PathBuf {
+    let server = server.trim();
+    let address = server
+        .split_once("://")
+        .map_or(server, |(_, rest)| rest)
+        .trim_end_matches('/');
+    let name: String = address
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let stem = DEFAULT_JOURNAL.trim_end_matches(".journal");
+    PathBuf::from(format!("{stem}.{name}.journal"))
+}
 pub const DEFAULT_IN_FLIGHT: usize = 32;
 pub const DEFAULT_MAX_RETRIES: u32 = 8;
 

@@ -361,3 +361,19 @@ fn summary_is_ok_only_without_rejections_or_gaps() {
         .push(("b.txt".into(), "UNAVAILABLE".into()));
     assert!(!s.ok());
 }
+
+#[test]
+fn each_server_has_its_own_default_journal() {
+    let j = |s: &str| super::default_journal(s).display().to_string();
+    assert_eq!(
+        j("http://127.0.0.1:50051"),
+        ".nianbao-upload.127.0.0.1_50051.journal"
+    );
+    assert_eq!(j("127.0.0.1:50051"), j("http://127.0.0.1:50051"));
+    assert_eq!(
+        j("https://nianbao.example.org/"),
+        ".nianbao-upload.nianbao.example.org.journal"
+    );
+    assert_ne!(j("http://127.0.0.1:50051"), j("http://127.0.0.1:50052"));
+    assert!(!j("http://[::1]:50051").contains('/'));
+}
