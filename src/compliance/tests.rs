@@ -806,6 +806,11 @@ fn a_narrative_like_another_bodys_of_the_year_fails() {
         text::simhash(&copied).unwrap(),
         text::simhash(&unrelated).unwrap(),
     );
+    println!(
+        "SimHash bits apart: renamed copy {}, unrelated {}",
+        text::simhash_distance(a, b),
+        text::simhash_distance(a, c)
+    );
     assert!(text::simhash_distance(a, b) <= text::SIMHASH_NEAR);
     assert!(text::simhash_distance(a, c) > text::SIMHASH_NEAR);
     assert!(text::alike(&ours, &copied, 0.8));
