@@ -913,7 +913,7 @@ pub fn not_copied_from_others(now: Previous<'_>, others: Others<'_>, threshold: 
     let Some(now) = shingles_of(&now) else {
         return Indicator::not_assessable(id, "未找到总体情况等文字部分", vec![]);
     };
-    if now.simhash().is_none() {
+    if now.len() < text::SIMHASH_MIN_SHINGLES {
         return Indicator::not_assessable(id, "文字部分太短，雷同无意义", vec![]);
     }
     let other = match others {
