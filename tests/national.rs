@@ -1235,6 +1235,32 @@ async fn the_compliance_score_is_stored_rescored_ranked_and_exported() {
     assert_eq!(listed_scores(&mut q).await[&later], linked.score);
 
     ingest_real_reports(channel).await;
+    // 洪泽区 printed its name two ways (洪泽区人民政府 in 2023, 淮安市洪泽区人民政府 in 2024):
+    // one body, so 2024 is scored against 2023.
+    let id_of = |r: nianbao::pb::ListReportsResponse, year: i32| -> String {
+        let mut ids: Vec<String> = r
+            .reports
+            .into_iter()
+            .filter(|s| s.year == Some(year) && s.latest)
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(ids.len(), 1, "{ids:?}");
+        ids.remove(0)
+    };
+    let hongze = q
+        .list_reports(nianbao::pb::ListReportsRequest {
+            filter: Some(Filter {
+                agency: "洪泽区人民政府".into(),
+                ..Default::default()
+            }),
+            page_size: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (h2023, h2024) = (id_of(hongze.clone(), 2023), id_of(hongze, 2024));
+    assert_eq!(compliance_of(&mut q, &h2024).await.previous, h2023);
     let scores = listed_scores(&mut q).await;
     let scored = scores.values().filter(|s| s.is_some()).count();
     assert!(

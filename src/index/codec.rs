@@ -5,13 +5,11 @@
 /// findings compare with; 3: rows hold their division code, publication date and whether
 /// they are a rendition; 5: columns bit-packed in blocks of 64 rows, and each row's
 /// compliance score; 6: each row's coverage, narrative SimHash and like report of another
-/// body beside its score). A version-5 snapshot is not read: the store rebuilds the index
-/// from its records, which hold what the new columns are made of.
-pub(super) const VERSION: u32 = 6;
-
-/// The older version this build still reads (its columns are packed as they are read; its
-/// rows have no scores, as their reports were stored without a compliance basis).
-pub(super) const VERSION_3: u32 = 3;
+/// body beside its score; 7: a body and year's reports are those of one
+/// [`crate::place::body`], so 淮安市洪泽区人民政府 and 洪泽区人民政府 count once). An older
+/// snapshot is not read: the store rebuilds the index from its records, which hold what the
+/// new columns are made of and which report of a body and year is counted.
+pub(super) const VERSION: u32 = 7;
 
 /// Why a snapshot was not read. The store rebuilds the index from the stored reports then.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,7 +21,7 @@ pub enum SnapshotError {
     #[error("checksum mismatch")]
     Checksum,
     /// Not a snapshot of this version (or of version 3).
-    #[error("not a version-{VERSION} or -{VERSION_3} index snapshot")]
+    #[error("not a version-{VERSION} index snapshot")]
     NotASnapshot,
     /// Written for another metric catalogue: its columns do not line up with this one's.
     #[error("written for another metric catalogue")]

@@ -348,41 +348,6 @@ impl Column {
         };
         Ok(Column { signed, len, data })
     }
-
-    /// Reads a column of a version-3 snapshot (one code of 1, 2 or 4 bytes a row, its
-    /// widest code absent; or `f64`s) and packs it.
-    pub(super) fn read_v3<R: Read>(src: &mut Source<R>) -> Result<Column, SnapshotError> {
-        let (signed, width, len) = header(src)?;
-        let size = len
-            .checked_mul(usize::from(width))
-            .ok_or_else(|| damaged("column size overflows"))?;
-        let bytes = src.take(size)?;
-        let mut c = Column::new(signed);
-        let value = |code: u32, absent: u32| (code != absent).then_some(code);
-        match width {
-            1 => bytes
-                .iter()
-                .for_each(|&b| c.push_code(value(u32::from(b), 0xff))),
-            2 => bytes.chunks_exact(2).for_each(|b| {
-                c.push_code(value(u32::from(u16::from_le_bytes([b[0], b[1]])), 0xffff))
-            }),
-            4 => bytes.chunks_exact(4).for_each(|b| {
-                let code = u32::from_le_bytes(b.try_into().expect("4 bytes"));
-                c.push_code(value(code, u32::MAX))
-            }),
-            8 => bytes.chunks_exact(8).for_each(|b| {
-                let v = f64::from_le_bytes(b.try_into().expect("8 bytes"));
-                c.push((!v.is_nan()).then_some(v))
-            }),
-            w => return Err(damaged(format!("column width {w}"))),
-        }
-        Ok(c)
-    }
-
-    /// Pushes a value by its code (a version-3 snapshot's).
-    fn push_code(&mut self, code: Option<u32>) {
-        self.push(code.map(|c| self.decode(c)));
-    }
 }
 
 /// A column's signedness, kind (or width) and length.

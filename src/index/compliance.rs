@@ -196,13 +196,4 @@ impl Scores {
         }
         Ok(scores)
     }
-
-    /// Rows with no scores (a version-3 snapshot: stored without a compliance basis).
-    pub(super) fn unscored(n: usize) -> Scores {
-        let mut scores = Scores::default();
-        for _ in 0..n {
-            scores.push();
-        }
-        scores
-    }
 }

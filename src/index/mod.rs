@@ -33,10 +33,10 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::catalogue::{self, MetricKind, METRICS};
 use crate::model::finding::Code;
-use crate::model::form::body_key;
 use crate::model::id::{id_bytes, IdBytes};
 use crate::model::reading;
 use crate::pb::{self, Finding, Report, Severity, Template};
+use crate::place::body_key;
 pub use aggregate::{Dim, Order, Ranking, MAX_DIMS};
 pub use codec::SnapshotError;
 use column::Column;
@@ -195,7 +195,8 @@ pub struct Index {
     sources: String,
     // Derived from the fields above (rebuilt by `decode`).
     by_id: IdMap,
-    /// (agency, year) → the newest row, where the chain of `prev` starts. The row counted
+    /// (body, year) → the newest row, where the chain of `prev` starts; the body is
+    /// [`crate::place::body`]'s name, interned. The row counted
     /// for a body and year (the best rendition of the latest revision) is the one row of
     /// its chain flagged `latest`, found by walking it (see [`Index::counted_from`]).
     heads: HashMap<(u32, i32), u32>,
@@ -440,8 +441,9 @@ impl Index {
     fn chain(&self, r: u32) -> Vec<u32> {
         let row = &self.rows[r as usize];
         let mut at = self
-            .heads
-            .get(&(self.places[AGENCY][r as usize], row.year))
+            .strings
+            .get(&self.body_of(r))
+            .and_then(|body| self.heads.get(&(body, row.year)))
             .copied()
             .unwrap_or(r);
         let mut list = Vec::new();
@@ -545,13 +547,22 @@ impl Index {
     }
 
     /// The id of the report counted for a body and year, if any.
-    pub fn latest_id(&self, agency: &str, year: i32) -> Option<String> {
-        self.latest_row(agency, year).map(|r| self.id(r))
+    pub fn latest_id(&self, body: &str, year: i32) -> Option<String> {
+        self.latest_row(body, year).map(|r| self.id(r))
     }
 
-    /// The row of the report counted for a body and year, if any.
-    pub fn latest_row(&self, agency: &str, year: i32) -> Option<u32> {
-        let a = self.strings.get(agency)?;
+    /// The body row `r`'s report is from ([`crate::place::body`] over what the row holds:
+    /// the agency and the division names it was placed in).
+    fn body_of(&self, r: u32) -> String {
+        let name = |p: usize| self.strings.name(self.places[p][r as usize]);
+        let year = Some(self.years[r as usize]).filter(|&y| y != NO_YEAR);
+        crate::place::body(name(AGENCY), [name(1), name(2), name(3), name(4)], year)
+    }
+
+    /// The row of the report counted for a body (as [`crate::place::body_key`] names it)
+    /// and year, if any.
+    pub fn latest_row(&self, body: &str, year: i32) -> Option<u32> {
+        let a = self.strings.get(body)?;
         self.counted_from(*self.heads.get(&(a, year))?)
     }
 
@@ -664,8 +675,8 @@ impl Index {
         let mut prev = NONE;
         let mut placed = Placed::New;
         let mut counted = true;
-        if let Some((_, year)) = body_key(report) {
-            let body = (agency, year);
+        if let Some((body, year)) = body_key(report) {
+            let body = (self.strings.intern(&body), year);
             prev = self.heads.insert(body, at).unwrap_or(NONE);
             if let Some(old) = self.counted_from(prev) {
                 let held = self.facts(old);
@@ -793,12 +804,10 @@ impl Index {
     /// within `near` bits of `hash`, in storage order: candidates for a like report, to be
     /// confirmed on the texts.
     pub fn near(&self, r: u32, hash: u64, near: u32) -> impl Iterator<Item = u32> + '_ {
-        let agency = self.places[AGENCY][r as usize];
+        let body = self.body_of(r);
         self.scores
             .near(self.years[r as usize], hash, near)
-            .filter(move |&o| {
-                o != r && self.latest[o as usize] && self.places[AGENCY][o as usize] != agency
-            })
+            .filter(move |&o| o != r && self.latest[o as usize] && self.body_of(o) != body)
     }
 
     /// Records what the search for a like report of another body found for row `r`.

@@ -2,7 +2,7 @@
 //! checked on the way back in, so a damaged file is an error, never a panic.
 
 use super::codec::{
-    damaged, get_u32, get_u64, put_u32, put_u64, take, SnapshotError, Source, VERSION, VERSION_3,
+    damaged, get_u32, get_u64, put_u32, put_u64, take, SnapshotError, Source, VERSION,
 };
 use super::column::{Column, COLUMN_HEADER_BYTES};
 use super::compliance::Scores;
@@ -184,7 +184,7 @@ impl Index {
             return Err(SnapshotError::NotASnapshot);
         }
         let version = src.u32()?;
-        if version != VERSION && version != VERSION_3 {
+        if version != VERSION {
             return Err(SnapshotError::NotASnapshot);
         }
         if src.u64()? != catalogue::fingerprint() {
@@ -244,24 +244,16 @@ impl Index {
             return Err(damaged("column count differs from the catalogue"));
         }
         for c in &mut index.columns {
-            *c = match version {
-                VERSION_3 => Column::read_v3(src)?,
-                _ => Column::read_from(src)?,
-            };
+            *c = Column::read_from(src)?;
             if c.len() != n {
                 return Err(damaged("a column's length differs from the row count"));
             }
         }
-        // Version 3 kept no scores: its reports were stored without a compliance basis.
-        if version == VERSION_3 {
-            index.scores = Scores::unscored(n);
-        } else {
-            if src.len(SCORE_BYTES)? != n {
-                return Err(damaged("the scores' count differs from the row count"));
-            }
-            let years: Vec<i32> = index.rows.iter().map(|r| r.year).collect();
-            index.scores = Scores::read(src, &years)?;
+        if src.len(SCORE_BYTES)? != n {
+            return Err(damaged("the scores' count differs from the row count"));
         }
+        let years: Vec<i32> = index.rows.iter().map(|r| r.year).collect();
+        index.scores = Scores::read(src, &years)?;
         if src.left() != 0 {
             return Err(damaged("bytes after the scores"));
         }
@@ -286,7 +278,9 @@ impl Index {
             index.latest.push(row.latest);
             let agency = index.places[AGENCY][at as usize];
             if row.year != NO_YEAR && !index.strings.name(agency).is_empty() {
-                index.heads.insert((agency, row.year), at);
+                let body = index.body_of(at);
+                let body = index.strings.intern(&body);
+                index.heads.insert((body, row.year), at);
             }
             index.post_row(at);
         }

@@ -2,23 +2,13 @@
 //!
 //! The parser reads tables 三 and 四 by this shape and the validator checks them by it, so it
 //! is written once, here: which rows table 三 prints in each format and in what order, its
-//! seven applicant columns, table 四's three groups of five cells, and the body a report
-//! belongs to. How printed labels are matched to these rows is the parser's own business
+//! seven applicant columns, and table 四's three groups of five cells. How printed labels are matched to these rows is the parser's own business
 //! (`parse::labels`).
 
 use std::sync::OnceLock;
 
 use crate::model::catalogue::METRICS;
-use crate::pb::{Report, Template};
-
-/// The body a report belongs to: its agency and year, when it has both.
-pub fn body_key(report: &Report) -> Option<(String, i32)> {
-    let agency = report.agency.trim();
-    match (agency.is_empty(), report.year) {
-        (false, Some(year)) => Some((agency.to_owned(), year)),
-        _ => None,
-    }
-}
+use crate::pb::Template;
 
 // ---------------------------------------------------------------------------------------
 // Table 三

@@ -148,6 +148,7 @@ pub struct Finder {
 pub struct Gazetteer {
     pub divisions: Vec<Division>,
     by_code: HashMap<&'static str, Vec<u32>>,
+    by_name: HashMap<&'static str, Vec<u32>>,
     /// Every level: for the short strings that name the body (agency, title, publisher).
     pub all: Finder,
     /// Provinces, prefectures and counties only: for the whole text, where only the
@@ -159,6 +160,11 @@ impl Gazetteer {
     /// The divisions of one code (a renamed division has several lines).
     pub fn by_code(&self, code: &str) -> &[u32] {
         self.by_code.get(code).map_or(&[], Vec::as_slice)
+    }
+
+    /// The divisions of one full name, of every edition (朝阳区: Beijing's and Changchun's).
+    pub fn by_name(&self, name: &str) -> &[u32] {
+        self.by_name.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// The name of `code` as of `year`: the line valid that year, else the latest one.
@@ -208,6 +214,10 @@ fn build() -> Gazetteer {
     for (i, d) in divisions.iter().enumerate() {
         by_code.entry(d.code).or_default().push(i as u32);
     }
+    let mut by_name: HashMap<&'static str, Vec<u32>> = HashMap::new();
+    for (i, d) in divisions.iter().enumerate() {
+        by_name.entry(d.name).or_default().push(i as u32);
+    }
     let mut all: HashMap<String, Vec<Candidate>> = HashMap::new();
     let mut upper: HashMap<String, Vec<Candidate>> = HashMap::new();
     for (i, d) in divisions.iter().enumerate() {
@@ -243,6 +253,7 @@ fn build() -> Gazetteer {
     Gazetteer {
         divisions,
         by_code,
+        by_name,
         all: finder(all),
         upper: finder(upper),
     }

@@ -12,12 +12,14 @@
 //! A department (县交通运输局) takes the place of its government, since only the place
 //! names are read; a zone resolves to a division only where it governs one (平潭综合实验区).
 
+mod body;
 mod gazetteer;
 
 use std::collections::HashSet;
 
 use crate::decode::fold;
 use crate::pb::{CountyKind, PlaceLevel, Region};
+pub use body::{body, body_key, body_named};
 pub use gazetteer::Level;
 use gazetteer::{Candidate, Finder, Gazetteer};
 

@@ -95,3 +95,41 @@ fn words_are_not_places() {
     assert_eq!(r.region, Region::default());
     assert!(r.reason.is_some());
 }
+
+#[test]
+fn a_body_is_named_without_the_divisions_above_a_place_of_one_name() {
+    let names = |r: &Resolution| {
+        let g = r.region.clone();
+        [g.province, g.city, g.county, g.township]
+    };
+    let body_of = |agency: &str| {
+        let n = names(&place(agency, "", Some(2024)));
+        body(agency, [&n[0], &n[1], &n[2], &n[3]], Some(2024))
+    };
+    // One 洪泽区 and one 淮安市: the names above them are dropped, whatever the body.
+    assert_eq!(body_of("淮安市洪泽区人民政府"), "洪泽区人民政府");
+    assert_eq!(body_of("江苏省淮安市洪泽区人民政府"), "洪泽区人民政府");
+    assert_eq!(body_of("洪泽区人民政府"), "洪泽区人民政府");
+    assert_eq!(body_of("淮安市洪泽区交通运输局"), "洪泽区交通运输局");
+    assert_eq!(body_of("江苏省淮安市人民政府"), "淮安市人民政府");
+    assert_eq!(
+        body_named("淮安市洪泽区交通运输局", 2024),
+        "洪泽区交通运输局"
+    );
+    // 朝阳区 is Beijing's and Changchun's: the city stays.
+    assert_eq!(body_of("北京市朝阳区人民政府"), "北京市朝阳区人民政府");
+    // No place, or a place whose own name does not follow the names dropped: as printed.
+    assert_eq!(body_of("某区人民政府"), "某区人民政府");
+    assert_eq!(
+        body(
+            "淮安市人民政府办公室",
+            ["江苏省", "淮安市", "洪泽区", ""],
+            Some(2024)
+        ),
+        "淮安市人民政府办公室"
+    );
+    assert_eq!(
+        body("  国务院办公厅 ", ["", "", "", ""], Some(2024)),
+        "国务院办公厅"
+    );
+}

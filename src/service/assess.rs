@@ -7,8 +7,8 @@
 
 use crate::compliance::{self, Profile};
 use crate::index::Other;
-use crate::model::form::body_key;
 use crate::pb::{Compliance, Report};
+use crate::place::body_key;
 use crate::store::Store;
 use crate::{Hints, Reader};
 

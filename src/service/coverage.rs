@@ -3,7 +3,8 @@
 //! gazetteer ([`crate::place::divisions_under`]), and the bodies a caller lists (a county's
 //! departments, say). A division's report is a counted report of the year placed at its
 //! code whose body is its government by name ([`crate::compliance::body_kind`]); a listed
-//! body's, a counted report under that exact name.
+//! body's, the counted report of the year of the body that name names
+//! ([`crate::place::body_named`]: 淮安市洪泽区交通运输局 finds 洪泽区交通运输局's).
 
 use crate::compliance::{body_kind, BodyKind};
 use crate::index::{division_prefix, level_of_code, Index};
@@ -123,13 +124,16 @@ pub(super) fn coverage(
         if agency.is_empty() {
             continue;
         }
-        let row = index.latest_row(agency, year);
+        let row = index.latest_row(&place::body_named(agency, year), year);
         bodies.push(ExpectedBody {
             name: agency.to_owned(),
             code: String::new(),
             kind: "listed".to_owned(),
             reports: row.map(|r| index.id(r)).into_iter().collect(),
-            agencies: row.map(|_| agency.to_owned()).into_iter().collect(),
+            agencies: row
+                .map(|r| index.agency(r).to_owned())
+                .into_iter()
+                .collect(),
         });
     }
     if code.is_empty() && bodies.is_empty() {

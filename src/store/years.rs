@@ -17,8 +17,8 @@ use super::StoreError;
 use crate::compliance::profile::default_profile;
 use crate::compliance::{text, Basis, Others, Previous};
 use crate::index::{Index, Other, Placed, Score};
-use crate::model::form::body_key;
 use crate::pb::{Finding, Report};
+use crate::place::body_key;
 use crate::validate;
 
 /// The cross-year findings of `report` given what the index holds of the report of its

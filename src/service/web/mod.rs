@@ -184,7 +184,7 @@ async fn report(
     };
     let (revisions, (renditions, counted), changes, previous_id) = {
         let index = pages.store.index();
-        let previous = crate::model::form::body_key(&report)
+        let previous = crate::place::body_key(&report)
             .and_then(|(agency, year)| index.latest_id(&agency, year - 1));
         (
             index.revisions(&id),
