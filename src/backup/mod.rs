@@ -671,6 +671,7 @@ mod tests {
                 ..Default::default()
             }),
             basis_zstd: Vec::new(),
+            basis_prefix: 0,
         }
     }
 

@@ -98,6 +98,7 @@ fn backup_record(key: &[u8], bytes: &[u8]) -> Result<BackupRecord, StoreError> {
         document: Some(document),
         report: Some(report),
         basis_zstd: stored.basis_zstd,
+        basis_prefix: stored.basis_prefix,
     })
 }
 
@@ -201,6 +202,11 @@ pub(super) fn refuse_unfinished_restore(dir: &Path) -> Result<(), StoreError> {
 /// Checks that `record` can be restored: it has an id, a document and a report, and the
 /// document decompresses to its stated length and hashes to the id.
 pub fn check_record(record: &BackupRecord) -> Result<(), BadRecord> {
+    checked_content(record).map(drop)
+}
+
+/// [`check_record`], giving the document's bytes.
+fn checked_content(record: &BackupRecord) -> Result<Vec<u8>, BadRecord> {
     if record.id.len() != ID_BYTES {
         return Err(bad(record, format!("an id of {} bytes", record.id.len())));
     }
@@ -214,12 +220,12 @@ pub fn check_record(record: &BackupRecord) -> Result<(), BadRecord> {
             "the document's SHA-256 is not its id: the document is damaged",
         ));
     }
-    Ok(())
+    Ok(content)
 }
 
 /// The stored document's bytes, when they decompress to exactly `content_len` bytes.
 fn decompress(document: &StoredDocument) -> Result<Vec<u8>, String> {
-    let decoder = zstd::stream::read::Decoder::with_buffer(document.content_zstd.as_slice())
+    let decoder = record::document_reader(document)
         .map_err(|e| format!("the document does not decompress: {e}"))?;
     // One byte more than stated at most: enough to tell a longer document, never a bomb.
     let mut content = Vec::new();
@@ -239,7 +245,7 @@ fn decompress(document: &StoredDocument) -> Result<Vec<u8>, String> {
 
 /// `record`, checked, as a document to commit: its bytes as stored, its report as parsed.
 fn to_document(record: BackupRecord) -> Result<NewDocument, BadRecord> {
-    check_record(&record)?;
+    let content = checked_content(&record)?;
     let id = hex_of(&record.id);
     let (Some(document), Some(report)) = (record.document, record.report) else {
         return Err(BadRecord {
@@ -248,9 +254,24 @@ fn to_document(record: BackupRecord) -> Result<NewDocument, BadRecord> {
             why: "no document or no report".into(),
         });
     };
+    let seq = record.seq;
+    let bad = |why: String| BadRecord {
+        seq,
+        id: id.clone(),
+        why,
+    };
+    let basis = record::basis(&StoredReport {
+        id: record.id.clone(),
+        basis_zstd: record.basis_zstd,
+        basis_prefix: record.basis_prefix,
+        document: Some(document.clone()),
+        ..StoredReport::default()
+    })
+    .map_err(|e| bad(e.to_string()))?;
     let StoredDocument {
         content_zstd,
-        content_len,
+        content_prefix,
+        content_len: _,
         source,
         agency,
         year,
@@ -267,19 +288,8 @@ fn to_document(record: BackupRecord) -> Result<NewDocument, BadRecord> {
         published,
         url,
     };
-    let seq = record.seq;
-    let bad = |why: String| BadRecord {
-        seq,
-        id: id.clone(),
-        why,
-    };
-    let basis = record::basis(&StoredReport {
-        id: record.id.clone(),
-        basis_zstd: record.basis_zstd,
-        ..StoredReport::default()
-    })
-    .map_err(|e| bad(e.to_string()))?;
-    NewDocument::compressed(id.clone(), content_len, content_zstd, hints, report, basis)
+    let zstd = (content_zstd, content_prefix);
+    NewDocument::compressed(id.clone(), &content, zstd, hints, report, basis)
         .map_err(|e| bad(e.to_string()))
 }
 

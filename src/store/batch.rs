@@ -32,21 +32,35 @@ impl NewDocument {
         report: Report,
         basis: Option<Basis>,
     ) -> Result<Self, StoreError> {
-        let content_zstd = record::compress(content)?;
-        NewDocument::compressed(id, content.len() as u64, content_zstd, hints, report, basis)
+        let (content_zstd, prefix) = record::compress(content)?;
+        NewDocument::stored(id, content, (content_zstd, prefix), hints, report, basis)
     }
 
     /// A document whose bytes are compressed already, as a backup holds them: a restore
     /// stores them as they are ([`super::backup`] checks them against the id first).
     pub(super) fn compressed(
         id: String,
-        content_len: u64,
-        content_zstd: Vec<u8>,
+        content: &[u8],
+        zstd: (Vec<u8>, u32),
+        hints: DocumentHints,
+        report: Report,
+        basis: Option<Basis>,
+    ) -> Result<Self, StoreError> {
+        NewDocument::stored(id, content, zstd, hints, report, basis)
+    }
+
+    /// The document of bytes `content`, compressed to `content_zstd` against its
+    /// `content_prefix` ([`record::compress`]).
+    fn stored(
+        id: String,
+        content: &[u8],
+        (content_zstd, content_prefix): (Vec<u8>, u32),
         hints: DocumentHints,
         mut report: Report,
         basis: Option<Basis>,
     ) -> Result<Self, StoreError> {
         let key: IdBytes = id_key(&id)?;
+        let content_len = content.len() as u64;
         report.id = id.clone();
         report.source = hints.source.clone();
         let document = StoredDocument {
@@ -59,13 +73,9 @@ impl NewDocument {
             seq: 0,
             published: hints.published,
             url: hints.url,
+            content_prefix,
         };
-        let record = record::encode(
-            &key,
-            &report,
-            record::compress_basis(basis.as_ref())?,
-            document,
-        )?;
+        let record = record::encode(&key, &report, basis.as_ref(), document, content)?;
         Ok(NewDocument {
             id,
             content_len,

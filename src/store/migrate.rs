@@ -54,7 +54,7 @@ pub(super) fn from_four_trees(
             .ok_or_else(|| missing("order names a report that is not stored"))?;
         let report =
             Report::decode(report.as_ref()).map_err(|e| corrupt(&hex_of(&id), &e.to_string()))?;
-        log.insert(&key, record::encode(&id, &report, Vec::new(), document)?)?;
+        log.insert(&key, record::encode(&id, &report, None, document, &[])?)?;
         copied += 1;
     }
     db.flush()?;

@@ -379,10 +379,8 @@ impl Store {
             report.source = hints.source;
             let id: IdBytes = id_key(&report.id)?;
             let document = stored.document.unwrap_or_default();
-            let basis_zstd = record::compress_basis(basis.as_ref())?;
-            self.inner
-                .log
-                .insert(&key, record::encode(&id, &report, basis_zstd, document)?)?;
+            let record = record::encode(&id, &report, basis.as_ref(), document, &content)?;
+            self.inner.log.insert(&key, record)?;
             let new = years::Stored {
                 report: &report,
                 basis: basis.as_ref(),

@@ -423,3 +423,99 @@ fn reports_of_two_bodies_alike_name_each_other_and_lose_the_points() {
     assert_eq!(n, 3);
     assert_eq!(marks(&Store::open(dir.path()).unwrap()), got);
 }
+
+#[test]
+fn a_record_is_kept_against_its_samples_and_an_older_record_still_reads() {
+    use sha2::Digest;
+    // Records compressed against the sample need it byte for byte: it never changes.
+    let sha = |bytes: &[u8]| hex::encode(sha2::Sha256::digest(bytes));
+    assert_eq!(
+        sha(include_bytes!("basis-sample-1.json")),
+        "ac31d8ffdc0ce0a767d6d12760dd57ef705b5a3786d0b0e56de3ec0910257ab0"
+    );
+    assert_eq!(
+        sha(include_bytes!("report-sample-1.pb")),
+        "655562dee5a8170dc420c282bb7237170f3c6aee188fb0ee19bee9daa6fffd2a"
+    );
+    assert_eq!(
+        sha(include_bytes!("document-sample-1.txt")),
+        "cc5e599b756cc65d04d05974423884720c34015fb5aac694900c7ee2f87e191b"
+    );
+    let text = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/corpus/real/jiangsu-huaian-hongze-district-2024.txt"),
+    )
+    .unwrap();
+    let (report, basis) = crate::Reader::default().read_assessed(&text, &crate::Hints::default());
+    let basis = basis.unwrap();
+    let (content_zstd, content_prefix) = record::compress(&text).unwrap();
+    assert_eq!(content_prefix, record::DOCUMENT_PREFIX);
+    let document = crate::pb::StoredDocument {
+        content_zstd,
+        content_prefix,
+        content_len: text.len() as u64,
+        ..Default::default()
+    };
+    let id = crate::model::id::IdBytes::default();
+    let bytes = record::encode(&id, &report, Some(&basis), document.clone(), &text).unwrap();
+    let stored = record::decode(1, &bytes).unwrap();
+    assert_eq!(stored.basis_prefix, record::BASIS_PREFIX);
+    assert_eq!(stored.report_prefix, record::REPORT_PREFIX);
+    assert_eq!(record::basis(&stored).unwrap(), Some(basis.clone()));
+    assert_eq!(record::report(&stored).unwrap(), report);
+    assert_eq!(record::document(&stored).unwrap().0, text);
+    // Its narrative is the document's text: against the document it costs little.
+    let json = serde_json::to_vec(&basis).unwrap();
+    let alone = zstd::bulk::compress(&json, 3).unwrap();
+    assert!(
+        stored.basis_zstd.len() * 3 < alone.len(),
+        "{} bytes against {} alone",
+        stored.basis_zstd.len(),
+        alone.len()
+    );
+    // A record of an older server: the JSON and the report compressed alone, prefix 0.
+    let older = crate::pb::StoredReport {
+        basis_zstd: zstd::bulk::compress(&json, -1).unwrap(),
+        basis_prefix: 0,
+        report_zstd: zstd::bulk::compress(&prost::Message::encode_to_vec(&report), -1).unwrap(),
+        report_prefix: 0,
+        document: Some(crate::pb::StoredDocument {
+            content_zstd: zstd::bulk::compress(&text, 1).unwrap(),
+            content_prefix: 0,
+            ..document
+        }),
+        ..stored.clone()
+    };
+    assert_eq!(record::document(&older).unwrap().0, text);
+    assert_eq!(record::basis(&older).unwrap(), Some(basis));
+    assert_eq!(record::report(&older).unwrap(), report);
+    // A damaged basis, or one against a prefix this build does not know, is an error.
+    for damaged in [
+        crate::pb::StoredReport {
+            basis_prefix: 7,
+            ..stored.clone()
+        },
+        crate::pb::StoredReport {
+            report_prefix: 7,
+            ..stored.clone()
+        },
+        crate::pb::StoredReport {
+            document: Some(crate::pb::StoredDocument {
+                content_prefix: 7,
+                ..stored.document.clone().unwrap()
+            }),
+            ..stored.clone()
+        },
+        crate::pb::StoredReport {
+            basis_zstd: stored.basis_zstd[..stored.basis_zstd.len() / 2].to_vec(),
+            ..stored.clone()
+        },
+    ] {
+        let read = (
+            record::basis(&damaged),
+            record::report(&damaged),
+            record::document(&damaged),
+        );
+        assert!(read.0.is_err() || read.1.is_err() || read.2.is_err());
+    }
+}
