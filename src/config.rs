@@ -509,6 +509,7 @@ impl ServeArgs {
         crate::store::StoreOptions {
             min_free_bytes: self.min_free_mb.saturating_mul(1 << 20),
             checkpoint_rows: self.index_checkpoint_reports,
+            ..crate::store::StoreOptions::default()
         }
     }
 

@@ -7,6 +7,12 @@ use crate::index::Placed;
 use crate::model::id::IdBytes;
 use crate::pb::{Report, StoredDocument};
 
+/// Reports whose scores are kept for a replay in one entry by default
+/// ([`super::StoreOptions::keep_scores_every`]): a replay after a crash computes the scores
+/// of fewer than this many (~0.6 ms each at 10k), and the store writes one small entry for
+/// as many records (an entry a commit cost 650 bytes of disk a report at 10k).
+pub(super) const KEEP_EVERY: usize = 1024;
+
 /// A parsed document on its way into the store: its record made already, on the caller's
 /// thread, so the store's one writer only writes it.
 #[derive(Debug, Clone)]
@@ -179,6 +185,7 @@ impl Store {
         }
         self.sync()?;
         writer.next_seq = next_seq;
+        let mut kept = Vec::with_capacity(fresh.stored.len());
         {
             let mut index = self.inner.index.write().unwrap_or_else(|p| p.into_inner());
             for (&(seq, at), basis) in fresh.stored.iter().zip(&bases) {
@@ -187,15 +194,59 @@ impl Store {
                     basis: basis.as_ref(),
                     seq,
                 };
-                results[at].committed = match years::insert(&mut index, stored, self) {
+                let (placed, scored) = years::insert(&mut index, stored, self, None);
+                results[at].committed = match placed {
                     Some(Placed::Revision { supersedes }) => Committed::Revision { supersedes },
                     Some(Placed::Rendition { of, .. }) => Committed::Rendition { of },
                     Some(Placed::New) | None => Committed::Stored,
                 };
+                kept.extend(scored.map(|s| (seq, s)));
             }
         }
+        self.keep_scores(&mut writer.scored, kept);
         self.checkpoint_if_due(&mut writer.checkpointed, next_seq);
         Ok(results)
+    }
+
+    /// Keeps what the commits of `scored` decided of the scores for a replay (see
+    /// [`super::Inner::kept`]): gathered in `pending`, written as one entry under its last
+    /// seq once it holds [`super::StoreOptions::keep_scores_every`] reports; then entries
+    /// wholly below the snapshot in place are pruned. The batch is acknowledged whatever
+    /// happens here: a replay without them computes them.
+    fn keep_scores(
+        &self,
+        pending: &mut Vec<(u64, years::Scored)>,
+        scored: Vec<(u64, years::Scored)>,
+    ) {
+        pending.extend(scored);
+        let every = self.inner.options.keep_scores_every.max(1);
+        let Some(&(last, _)) = pending.last().filter(|_| pending.len() >= every) else {
+            return;
+        };
+        let kept = &self.inner.kept;
+        let write = || -> Result<(), sled::Error> {
+            kept.insert(last.to_be_bytes(), years::encode_batch(pending))?;
+            let stamp = *self
+                .inner
+                .snapshots
+                .in_place
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if let Some(stamp) = stamp {
+                let old: Vec<_> = kept
+                    .range(..stamp.to_be_bytes())
+                    .keys()
+                    .collect::<Result<_, _>>()?;
+                for key in old {
+                    kept.remove(key)?;
+                }
+            }
+            Ok(())
+        };
+        if let Err(e) = write() {
+            tracing::warn!(error = %e, "scores not kept for a replay (it will compute them)");
+        }
+        pending.clear();
     }
 
     /// The answer for a document stored already, in this batch (whose `results` so far

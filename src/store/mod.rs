@@ -137,6 +137,9 @@ pub struct StoreOptions {
     pub min_free_bytes: u64,
     /// Reports between two index checkpoints at the least (see [`snapshots`]).
     pub checkpoint_rows: u64,
+    /// Reports whose scores are kept for a replay in one entry ([`Inner::kept`]): a replay
+    /// after a crash computes the scores of fewer than this many.
+    pub keep_scores_every: usize,
 }
 
 impl Default for StoreOptions {
@@ -144,6 +147,7 @@ impl Default for StoreOptions {
         StoreOptions {
             min_free_bytes: DEFAULT_MIN_FREE,
             checkpoint_rows: CHECKPOINT_ROWS,
+            keep_scores_every: batch::KEEP_EVERY,
         }
     }
 }
@@ -167,6 +171,11 @@ struct Inner {
     db: sled::Db,
     /// seq → the report's one record ([`record`]).
     log: sled::Tree,
+    /// The last seq of a run of commits → what they decided of the scores of their
+    /// records ([`years::Scored`], [`years::encode_batch`]): a replay's shortcut, derived,
+    /// written after the index every [`StoreOptions::keep_scores_every`] reports and never synced on its
+    /// own (a replay computes what is missing), pruned below the snapshot in place.
+    kept: sled::Tree,
     index: RwLock<Index>,
     dir: PathBuf,
     options: StoreOptions,
@@ -189,6 +198,8 @@ struct Writer {
     checkpointed: u64,
     /// The seq the next stored report gets: one past the last record's.
     next_seq: u64,
+    /// What the last commits decided of the scores, not yet kept ([`Inner::kept`]).
+    scored: Vec<(u64, years::Scored)>,
 }
 
 /// Where the database lives unless the command line says otherwise.
@@ -196,6 +207,9 @@ pub const DEFAULT_DATA_DIR: &str = "./data";
 
 /// The name of the tree of records.
 const LOG: &str = "log";
+
+/// The name of the tree of scores kept for replays ([`Inner::kept`]).
+const KEPT: &str = "scored";
 
 impl Store {
     /// Opens (or creates) the database under `dir` with the default options.
@@ -226,9 +240,11 @@ impl Store {
         migrate::from_four_trees(&db, &log, dir)?;
         durable::sync_files(dir)?;
         let next_seq = last_seq(&log)?.map_or(1, |seq| seq + 1);
+        let kept = db.open_tree(KEPT)?;
         let store = Store {
             inner: Arc::new(Inner {
                 log,
+                kept,
                 db,
                 index: RwLock::new(Index::new()),
                 dir: dir.to_owned(),
@@ -240,6 +256,7 @@ impl Store {
                     closed: false,
                     checkpointed: 0,
                     next_seq,
+                    scored: Vec::new(),
                 }),
                 snapshots: Arc::new(snapshots::Snapshots::new(dir)),
                 loaded: std::sync::OnceLock::new(),
@@ -366,6 +383,8 @@ impl Store {
         // may be put in place after the removal (none starts: the commit lock is held).
         self.inner.snapshots.wait();
         self.inner.snapshots.remove()?;
+        // The scores kept are those of the old readings: made again below.
+        self.inner.kept.clear()?;
         writer.checkpointed = 0;
         let mut index = Index::new();
         let mut count = 0;
@@ -386,7 +405,11 @@ impl Store {
                 basis: basis.as_ref(),
                 seq,
             };
-            years::insert(&mut index, new, self);
+            if let (_, Some(scored)) = years::insert(&mut index, new, self, None) {
+                self.inner
+                    .kept
+                    .insert(key, years::encode_batch(&[(seq, scored)]))?;
+            }
             count += 1;
         }
         self.sync()?;
@@ -421,7 +444,7 @@ fn corrupt(key: &str, why: &str) -> StoreError {
 }
 
 impl years::Records for Store {
-    fn scored(&self, seq: u64) -> Result<(Report, Option<crate::compliance::Basis>), StoreError> {
+    fn compared(&self, seq: u64) -> Result<(Report, Option<crate::compliance::Basis>), StoreError> {
         let record = self.record(seq)?;
         Ok((record::report(&record)?, record::basis(&record)?))
     }

@@ -271,18 +271,24 @@ impl Store {
     /// did (see the module doc): a scan of the `log`. Returns how many.
     fn replay(&self, index: &mut Index, seq: u64) -> Result<u64, StoreError> {
         let mut count = 0;
+        let mut kept = Kept::from(self.inner.kept.range(seq.to_be_bytes()..));
         for entry in self.inner.log.range(seq.to_be_bytes()..) {
             let (key, bytes) = entry?;
             let seq = seq_of(&key)?;
             let stored = record::decode(seq, &bytes)?;
             let report = record::report(&stored)?;
-            let basis = record::basis(&stored)?;
+            // What the commit decided of the scores, when kept: the basis is not needed.
+            let kept = kept.take(seq)?.filter(|k| k.fits_next(index, seq));
+            let basis = match kept {
+                Some(_) => None,
+                None => record::basis(&stored)?,
+            };
             let new = years::Stored {
                 report: &report,
                 basis: basis.as_ref(),
                 seq,
             };
-            years::insert(index, new, self);
+            years::insert(index, new, self, kept.as_ref());
             count += 1;
         }
         Ok(count)
@@ -296,5 +302,43 @@ impl Store {
             return Ok(());
         }
         snapshots.write(&self.index(), seq)
+    }
+}
+
+/// The scores kept for a replay ([`super::Inner::kept`]), read in seq order beside the
+/// records: each entry a batch's, under its last seq.
+struct Kept {
+    entries: sled::Iter,
+    batch: std::collections::VecDeque<(u64, years::Scored)>,
+}
+
+impl From<sled::Iter> for Kept {
+    fn from(entries: sled::Iter) -> Kept {
+        Kept {
+            entries,
+            batch: Default::default(),
+        }
+    }
+}
+
+impl Kept {
+    /// What the commit of `seq` kept, if anything; seqs are asked in increasing order.
+    fn take(&mut self, seq: u64) -> Result<Option<years::Scored>, StoreError> {
+        loop {
+            while self.batch.front().is_some_and(|&(s, _)| s < seq) {
+                self.batch.pop_front();
+            }
+            match self.batch.front() {
+                Some(&(s, _)) if s == seq => return Ok(self.batch.pop_front().map(|(_, k)| k)),
+                Some(_) => return Ok(None),
+                None => {}
+            }
+            let Some((_, bytes)) = self.entries.next().transpose()? else {
+                return Ok(None);
+            };
+            // An entry that does not decode is skipped: the replay computes its scores.
+            self.batch
+                .extend(years::decode_batch(&bytes).unwrap_or_default());
+        }
     }
 }

@@ -519,3 +519,76 @@ fn a_record_is_kept_against_its_samples_and_an_older_record_still_reads() {
         assert!(read.0.is_err() || read.1.is_err() || read.2.is_err());
     }
 }
+
+/// A replay after a crash sets the scores each commit kept rather than compares the reports
+/// again, and computes the same ones when none are kept.
+#[test]
+fn a_replay_sets_the_scores_its_commits_kept_and_computes_the_same_without_them() {
+    use crate::index::Other;
+    let dir = tempfile::tempdir().unwrap();
+    let marks = |store: &Store| {
+        let index = store.index();
+        (0..index.len() as u32)
+            .map(|r| (index.other(r), index.score(r)))
+            .collect::<Vec<_>>()
+    };
+    let options = StoreOptions {
+        keep_scores_every: 1,
+        ..with_checkpoints_every(1 << 20)
+    };
+    let store = Store::open_with(dir.path(), options).unwrap();
+    // Two bodies alike, and a body's year before arriving after its year: each kind of
+    // row a commit scores (its own, the one alike, the year after).
+    for batch in [
+        vec![yearly("甲区", 3, 0), yearly("丙区", 2, 0)],
+        vec![yearly("乙区", 3, 0)],
+        vec![yearly("甲区", 2, 1)],
+    ] {
+        store
+            .commit(batch.iter().map(|t| doc(t)).collect())
+            .unwrap();
+    }
+    let got = marks(&store);
+    assert_eq!(got[0].0, Other::Found(2));
+    assert!(got.iter().all(|(_, s)| s.is_some()), "{got:?}");
+    let answered = answers(&store);
+    // One entry a batch.
+    assert_eq!(store.inner.kept.len(), 3);
+    // A crash: no snapshot; every report is replayed, with the scores kept.
+    drop(store);
+    assert!(!dir.path().join(SNAPSHOT).exists());
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.index_load(), IndexLoad::Rebuilt);
+    assert_eq!(store.inner.kept.len(), 3);
+    assert_eq!(marks(&store), got);
+    assert_eq!(answers(&store), answered);
+    // The replay takes what is kept: a kept score changed by hand shows (the last
+    // report's, which no later commit scores again).
+    let last = 4u64.to_be_bytes();
+    let kept = years::decode_batch(&store.inner.kept.get(last).unwrap().unwrap()).unwrap();
+    assert_eq!(
+        years::decode_batch(&years::encode_batch(&kept)),
+        Some(kept.clone())
+    );
+    let bytes = years::encode_batch(&kept);
+    assert_eq!(years::decode_batch(&bytes[..bytes.len() - 1]), None);
+    let mut changed = kept.clone();
+    changed[0].1.set_first_score(Some(crate::index::Score {
+        score: 12.5,
+        coverage: 0.5,
+    }));
+    store
+        .inner
+        .kept
+        .insert(last, years::encode_batch(&changed))
+        .unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.index().score(3).map(|s| s.score), Some(12.5));
+    // None kept: the replay computes them, the same as the commits did.
+    store.inner.kept.clear().unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(marks(&store), got);
+    assert_eq!(answers(&store), answered);
+}

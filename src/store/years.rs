@@ -39,7 +39,7 @@ pub(super) struct Stored<'a> {
 /// Where the scores read the stored reports they compare with: the store's records.
 pub(super) trait Records {
     /// The report stored under `seq` and its compliance basis.
-    fn scored(&self, seq: u64) -> Result<(Report, Option<Basis>), StoreError>;
+    fn compared(&self, seq: u64) -> Result<(Report, Option<Basis>), StoreError>;
 }
 
 /// Adds a stored report (own findings only) to `index` among those of its body and year
@@ -51,8 +51,17 @@ pub(super) trait Records {
 /// made the same way: its own against the year before's, and, when it is counted now, the
 /// year after's against it. Its narrative is looked for among the counted reports of other
 /// bodies of its year ([`alike`]); the first one alike is named in both reports' rows, and
-/// that one is scored again when it had none alike before. Returns where it was placed.
-pub(super) fn insert(index: &mut Index, new: Stored<'_>, records: &impl Records) -> Option<Placed> {
+/// that one is scored again when it had none alike before.
+///
+/// Returns where it was placed, and what it decided of the scores ([`Scored`]). Given
+/// `kept`, what the commit of this report decided (a replay), sets that instead of reading
+/// and comparing the reports again, when it was made for this row.
+pub(super) fn insert(
+    index: &mut Index,
+    new: Stored<'_>,
+    records: &impl Records,
+    kept: Option<&Scored>,
+) -> (Option<Placed>, Option<Scored>) {
     let report = new.report;
     let body = body_key(report);
     let before = body
@@ -61,11 +70,38 @@ pub(super) fn insert(index: &mut Index, new: Stored<'_>, records: &impl Records)
     let cross = findings(before.map(|row| index.facts(row)).as_ref(), report);
     let placed = index.insert_after(report, new.seq, &cross, before);
     let Some(at) = index.row_of(&report.id) else {
-        return placed;
+        return (placed, None);
     };
+    let counted = index.is_counted(at);
+    let next = match &body {
+        Some((agency, year)) if counted => index.latest_row(agency, year + 1),
+        _ => None,
+    };
+    if let Some(next) = next {
+        let cross = validate::cross_year(report, &index.facts(next));
+        index.set_cross(next, &cross, at);
+    }
+    if let Some(kept) = kept.filter(|k| k.fits(index, at, new.seq)) {
+        kept.apply(index, at);
+        return (placed, Some(kept.clone()));
+    }
+    let scored = score(index, at, new, records, next);
+    (placed, Some(scored))
+}
+
+/// Scores the row `at` just inserted (see [`insert`]), the report of another body found
+/// alike when it had none before, and the body's counted report of the year after
+/// (`next`); what it set, as [`Scored`].
+fn score(
+    index: &mut Index,
+    at: u32,
+    new: Stored<'_>,
+    records: &impl Records,
+    next: Option<u32>,
+) -> Scored {
     let known = Known {
         row: at,
-        report,
+        report: new.report,
         basis: new.basis,
         read: RefCell::new(Vec::new()),
     };
@@ -80,27 +116,154 @@ pub(super) fn insert(index: &mut Index, new: Stored<'_>, records: &impl Records)
     index.set_other(at, other);
     let score = rescore(index, at, &known, records);
     index.set_score(at, score);
-    let counted = index.is_counted(at);
-    if let (Other::Found(o), true) = (other, counted) {
+    let mut rows = vec![at];
+    if let (Other::Found(o), true) = (other, index.is_counted(at)) {
         if index.other(o) == Other::NoneFound {
             index.set_other(o, Other::Found(at));
             let score = rescore(index, o, &known, records);
             index.set_score(o, score);
+            rows.push(o);
         }
     }
-    let Some((agency, year)) = body else {
-        return placed;
-    };
-    if !counted {
-        return placed;
-    }
-    if let Some(next) = index.latest_row(&agency, year + 1) {
-        let cross = validate::cross_year(report, &index.facts(next));
-        index.set_cross(next, &cross, at);
+    if let Some(next) = next {
         let score = rescore(index, next, &known, records);
         index.set_score(next, score);
+        rows.push(next);
     }
-    placed
+    Scored::of(index, hash, &rows)
+}
+
+/// What one insert decided of the scores: the inserted row's SimHash, and each row it
+/// scored (itself, another body's report found alike, its body's year after) as the index
+/// holds it after. The store keeps it beside the record, so that a replay sets the scores
+/// rather than reads and compares the reports again; a replay without it (the entry not
+/// yet written at a crash) computes them, which gives the same.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(super) struct Scored {
+    simhash: Option<u64>,
+    /// (row, its seq, what the search of other bodies found for it, its score).
+    rows: Vec<(u32, u64, Other, Option<Score>)>,
+}
+
+/// The [`Scored`] of one commit's reports as the store keeps them, under the batch's last
+/// seq: per report its seq, the length of its [`Scored::encode`] and those bytes. One entry a
+/// batch, not a report: the store's tree stays small beside the records.
+pub(super) fn encode_batch(scored: &[(u64, Scored)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (seq, s) in scored {
+        let bytes = s.encode();
+        out.extend_from_slice(&seq.to_le_bytes());
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+/// [`encode_batch`]'s bytes back, in seq order; `None` when they are not such bytes.
+pub(super) fn decode_batch(mut bytes: &[u8]) -> Option<Vec<(u64, Scored)>> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let (seq, rest) = bytes.split_first_chunk::<8>()?;
+        let (len, rest) = rest.split_first_chunk::<4>()?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let scored = Scored::decode(rest.get(..len)?)?;
+        out.push((u64::from_le_bytes(*seq), scored));
+        bytes = &rest[len..];
+    }
+    Some(out)
+}
+
+/// Bytes of one row of [`Scored::encode`]: row, seq, other (tag and row), score, coverage.
+const SCORED_ROW_BYTES: usize = 4 + 8 + 1 + 4 + 8 + 8;
+
+impl Scored {
+    fn of(index: &Index, simhash: Option<u64>, rows: &[u32]) -> Scored {
+        Scored {
+            simhash,
+            rows: rows
+                .iter()
+                .map(|&r| (r, index.seq(r), index.other(r), index.score(r)))
+                .collect(),
+        }
+    }
+
+    /// True when it was made for the report of `seq` inserted next into `index` (at the
+    /// next row): a replay needs no compliance basis for that report then.
+    pub(super) fn fits_next(&self, index: &Index, seq: u64) -> bool {
+        self.fits(index, index.len() as u32, seq)
+    }
+
+    /// True when it was made for the report of `seq` at row `at`: its first row is that
+    /// one, and every other row it names holds the report of the seq it names.
+    fn fits(&self, index: &Index, at: u32, seq: u64) -> bool {
+        self.rows
+            .first()
+            .is_some_and(|&(r, s, ..)| r == at && s == seq)
+            && self.rows[1..]
+                .iter()
+                .all(|&(r, s, ..)| r != at && (r as usize) < index.len() && index.seq(r) == s)
+    }
+
+    /// Sets the score of its first row (a test's hand-made entry).
+    #[cfg(test)]
+    pub(super) fn set_first_score(&mut self, score: Option<Score>) {
+        self.rows[0].3 = score;
+    }
+
+    fn apply(&self, index: &mut Index, at: u32) {
+        index.set_simhash(at, self.simhash);
+        for &(r, _, other, score) in &self.rows {
+            index.set_other(r, other);
+            index.set_score(r, score);
+        }
+    }
+
+    /// Little-endian: the SimHash (0 for none), then per row its row, seq, other (a tag:
+    /// 0 not searched, 1 none found, 2 found, and the row found), score and coverage (NaN
+    /// for no score).
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + SCORED_ROW_BYTES * self.rows.len());
+        out.extend_from_slice(&self.simhash.unwrap_or(0).to_le_bytes());
+        for &(r, seq, other, score) in &self.rows {
+            out.extend_from_slice(&r.to_le_bytes());
+            out.extend_from_slice(&seq.to_le_bytes());
+            let (tag, found) = match other {
+                Other::NotSearched => (0u8, 0u32),
+                Other::NoneFound => (1, 0),
+                Other::Found(o) => (2, o),
+            };
+            out.push(tag);
+            out.extend_from_slice(&found.to_le_bytes());
+            let (score, coverage) = score.map_or((f64::NAN, f64::NAN), |s| (s.score, s.coverage));
+            out.extend_from_slice(&score.to_le_bytes());
+            out.extend_from_slice(&coverage.to_le_bytes());
+        }
+        out
+    }
+
+    /// [`Scored::encode`]'s bytes back; `None` when they are not such bytes.
+    fn decode(bytes: &[u8]) -> Option<Scored> {
+        let (hash, rest) = bytes.split_first_chunk::<8>()?;
+        if rest.len() % SCORED_ROW_BYTES != 0 {
+            return None;
+        }
+        let simhash = Some(u64::from_le_bytes(*hash)).filter(|&h| h != 0);
+        let mut rows = Vec::with_capacity(rest.len() / SCORED_ROW_BYTES);
+        for row in rest.chunks_exact(SCORED_ROW_BYTES) {
+            let u32_at = |i: usize| u32::from_le_bytes(row[i..i + 4].try_into().expect("4"));
+            let u64_at = |i: usize| u64::from_le_bytes(row[i..i + 8].try_into().expect("8"));
+            let other = match row[12] {
+                0 => Other::NotSearched,
+                1 => Other::NoneFound,
+                2 => Other::Found(u32_at(13)),
+                _ => return None,
+            };
+            let (score, coverage) = (f64::from_bits(u64_at(17)), f64::from_bits(u64_at(25)));
+            let score = (!score.is_nan()).then_some(Score { score, coverage });
+            rows.push((u32_at(0), u64_at(4), other, score));
+        }
+        Some(Scored { simhash, rows })
+    }
 }
 
 /// Candidates [`alike`] confirms on the texts at most (each a record read): enough for a
@@ -221,7 +384,7 @@ fn rescore(index: &Index, row: u32, known: &Known<'_>, records: &impl Records) -
 /// scored as absent (the open that read it fails on it anyway).
 fn read(records: &impl Records, seq: u64) -> Option<(Report, Option<Basis>)> {
     records
-        .scored(seq)
+        .compared(seq)
         .inspect_err(
             |e| tracing::warn!(seq, error = %e, "a report compared for its score cannot be read"),
         )
