@@ -31,7 +31,8 @@ QUERIES = {
         # Like nianbao's rate: over the reports that print all three figures.
         "SELECT city, sum(disclosed + partially_disclosed) FILTER (WHERE closed_total IS NOT NULL)"
         " / sum(closed_total) FILTER (WHERE disclosed + partially_disclosed IS NOT NULL) "
-        "FROM r WHERE province = ? GROUP BY city ORDER BY city",
+        # nianbao leaves out the reports of no city unless include_unplaced is set.
+        "FROM r WHERE province = ? AND city IS NOT NULL GROUP BY city ORDER BY city",
         [province],
     ),
     "top 20 agencies by new applications, everything": (
@@ -42,7 +43,8 @@ QUERIES = {
     "top 10 cities by disclosure rate, at least 30 reports": (
         "SELECT city, sum(disclosed + partially_disclosed) FILTER (WHERE closed_total IS NOT NULL)"
         " / sum(closed_total) FILTER (WHERE disclosed + partially_disclosed IS NOT NULL) AS v "
-        "FROM r GROUP BY city HAVING count(*) >= 30 ORDER BY v DESC NULLS LAST, city LIMIT 10",
+        "FROM r WHERE city IS NOT NULL GROUP BY city HAVING count(*) >= 30 "
+        "ORDER BY v DESC NULLS LAST, city LIMIT 10",
         [],
     ),
     "one agency across its years": (

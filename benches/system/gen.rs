@@ -191,20 +191,46 @@ pub fn patterns(corpus: &Path) -> (Vec<Pattern>, Vec<String>) {
     (out, unusable)
 }
 
-/// A body's name, unique for `body < MAX_BODIES`.
+/// A body's name, unique for `body < MAX_BODIES`: a real province and one of its real
+/// prefectures (so that groupings by city are the gazetteer's, as for real reports), a
+/// made-up county named after the city slot and county slot together, and a department.
 pub fn agency(body: usize) -> String {
     let province = province(body);
     let city = body / 20 % 40;
     let county = body / 800 % 50;
     let dept = DEPARTMENTS[body / 40_000 % 12];
     let suffix = if county % 3 == 0 { "县" } else { "区" };
+    let u = city * 50 + county;
     format!(
-        "{province}{}{}市{}{}{suffix}{dept}",
-        SYLLABLES[city % 20],
-        SYLLABLES[(city / 20 + city % 20 + 1) % 20],
-        SYLLABLES[county % 20],
-        SYLLABLES[(county / 20 + county % 20 + 7) % 20],
+        "{province}{}{}{}{}{suffix}{dept}",
+        prefecture(province, city),
+        SYLLABLES[u % 20],
+        SYLLABLES[u / 20 % 20],
+        SYLLABLES[u / 400],
     )
+}
+
+/// The `k`th prefecture of `province` (cycling through them), as of the gazetteer's last
+/// edition.
+fn prefecture(province: &str, k: usize) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static CITIES: OnceLock<HashMap<&'static str, Vec<&'static str>>> = OnceLock::new();
+    let cities = CITIES.get_or_init(|| {
+        use nianbao::place::{divisions_under, Level};
+        divisions_under("", Level::Province, 2023)
+            .into_iter()
+            .map(|(code, name)| {
+                let cities = divisions_under(code, Level::Prefecture, 2023)
+                    .into_iter()
+                    .map(|(_, city)| city)
+                    .collect();
+                (name, cities)
+            })
+            .collect()
+    });
+    let list = &cities[province];
+    list[k % list.len()]
 }
 
 /// A cheap deterministic hash of `i` (splitmix64).

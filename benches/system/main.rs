@@ -355,6 +355,7 @@ fn run_size(root: &Path, patterns: &[gen::Pattern], n: usize, streams: usize) ->
     let cell = |(p50, p99, (slowest, at), _): &(f64, f64, (f64, usize), Answer)| {
         format!("{p50:.2} / {p99:.2} ms ({slowest:.2} ms, #{at})")
     };
+    let mut differing = Vec::new();
     for (((name, _), after), quiet) in queries.iter().zip(&ours).zip(&idle) {
         let (duck_cell, same) = match duck.as_ref().and_then(|d| d.get(*name)) {
             Some(d) => (
@@ -372,6 +373,31 @@ fn run_size(root: &Path, patterns: &[gen::Pattern], n: usize, streams: usize) ->
             "| {name} | {} | {} | {duck_cell} | {same} |",
             cell(after),
             cell(quiet)
+        );
+        if same == "NO" {
+            differing.push((
+                name,
+                quiet.3.clone(),
+                duck.as_ref().map(|d| d[*name].2.clone()),
+            ));
+        }
+    }
+    // Where an answer differs from DuckDB's, its first groups side by side.
+    for (name, ours, theirs) in differing {
+        let show = |a: &Answer| {
+            a.iter()
+                .take(5)
+                .map(|(k, v)| format!("{k:?} {v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let _ = writeln!(
+            out,
+            "\n{name}: nianbao {} groups ({}); DuckDB {} groups ({})",
+            ours.len(),
+            show(&ours),
+            theirs.as_ref().map_or(0, Vec::len),
+            theirs.as_ref().map(show).unwrap_or_default()
         );
     }
 
