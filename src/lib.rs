@@ -6,6 +6,7 @@
 //! Each room owns one concern; imports run from the rooms at the top of this list down to
 //! the ones at the bottom, never back up.
 //!
+//! - [`commands`]: the commands of the command line, one function each, that `main` runs.
 //! - [`config`]: the command line, one clap struct per command.
 //! - [`server`]: builds the server (health, reflection, limits) and runs it until shutdown.
 //! - [`service`]: thin tonic handlers and the one error-to-status mapping.
@@ -53,6 +54,7 @@
 
 pub mod backup;
 pub mod client;
+pub mod commands;
 pub mod compliance;
 pub mod config;
 pub mod decode;

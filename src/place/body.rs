@@ -1,8 +1,6 @@
 //! Which body a report is from, as the store tells bodies apart: the one rule behind "one
 //! report per body and year" and the link between a body's years.
 
-use std::collections::HashSet;
-
 use super::gazetteer;
 use crate::pb::{Region, Report};
 
@@ -75,12 +73,13 @@ pub fn body(agency: &str, names: [&str; 4], year: Option<i32>) -> String {
 /// True when `name` is the name of one division only among those valid in `year`.
 fn names_one(name: &str, year: Option<i32>) -> bool {
     let gz = gazetteer::get();
-    let codes: HashSet<&str> = gz
+    let mut codes = gz
         .by_name(name)
         .iter()
         .map(|&i| &gz.divisions[i as usize])
         .filter(|d| d.valid_in(year))
-        .map(|d| d.code)
-        .collect();
-    codes.len() == 1
+        .map(|d| d.code);
+    codes
+        .next()
+        .is_some_and(|first| codes.all(|code| code == first))
 }

@@ -9,9 +9,10 @@ use crate::pb::{Report, StoredDocument};
 
 /// Reports whose scores are kept for a replay in one entry by default
 /// ([`super::StoreOptions::keep_scores_every`]): a replay after a crash computes the scores
-/// of fewer than this many (~0.6 ms each at 10k), and the store writes one small entry for
-/// as many records (an entry a commit cost 650 bytes of disk a report at 10k).
-pub(super) const KEEP_EVERY: usize = 1024;
+/// of fewer than this many (~0.6 ms each at 10k), and the store writes one entry of ~18 KB
+/// for as many records (an entry a commit cost 650 bytes of disk a report at 10k; larger
+/// entries go to sled's blob files, rewritten whole as the tree's nodes change).
+pub(super) const KEEP_EVERY: usize = 256;
 
 /// A parsed document on its way into the store: its record made already, on the caller's
 /// thread, so the store's one writer only writes it.
@@ -213,14 +214,21 @@ impl Store {
     /// seq once it holds [`super::StoreOptions::keep_scores_every`] reports; then entries
     /// wholly below the snapshot in place are pruned. The batch is acknowledged whatever
     /// happens here: a replay without them computes them.
-    fn keep_scores(
+    pub(super) fn keep_scores(
         &self,
         pending: &mut Vec<(u64, years::Scored)>,
         scored: Vec<(u64, years::Scored)>,
     ) {
         pending.extend(scored);
-        let every = self.inner.options.keep_scores_every.max(1);
-        let Some(&(last, _)) = pending.last().filter(|_| pending.len() >= every) else {
+        if pending.len() >= self.inner.options.keep_scores_every.max(1) {
+            self.write_kept(pending);
+        }
+    }
+
+    /// Writes `pending` as one entry of kept scores (see [`Store::keep_scores`]), if it
+    /// holds any, and empties it.
+    pub(super) fn write_kept(&self, pending: &mut Vec<(u64, years::Scored)>) {
+        let Some(&(last, _)) = pending.last() else {
             return;
         };
         let kept = &self.inner.kept;

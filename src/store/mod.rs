@@ -385,6 +385,7 @@ impl Store {
         self.inner.snapshots.remove()?;
         // The scores kept are those of the old readings: made again below.
         self.inner.kept.clear()?;
+        writer.scored.clear();
         writer.checkpointed = 0;
         let mut index = Index::new();
         let mut count = 0;
@@ -406,12 +407,11 @@ impl Store {
                 seq,
             };
             if let (_, Some(scored)) = years::insert(&mut index, new, self, None) {
-                self.inner
-                    .kept
-                    .insert(key, years::encode_batch(&[(seq, scored)]))?;
+                self.keep_scores(&mut writer.scored, vec![(seq, scored)]);
             }
             count += 1;
         }
+        self.write_kept(&mut writer.scored);
         self.sync()?;
         *self.inner.index.write().unwrap_or_else(|p| p.into_inner()) = index;
         Ok(count)

@@ -592,3 +592,32 @@ fn a_replay_sets_the_scores_its_commits_kept_and_computes_the_same_without_them(
     assert_eq!(marks(&store), got);
     assert_eq!(answers(&store), answered);
 }
+
+/// A reindex makes the scores again: none kept from the readings before it may come back
+/// in a later replay.
+#[test]
+fn a_reindex_leaves_no_scores_kept_of_the_readings_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = || StoreOptions {
+        keep_scores_every: 3,
+        ..with_checkpoints_every(1 << 20)
+    };
+    let store = Store::open_with(dir.path(), options()).unwrap();
+    // Two scores decided, not yet kept (fewer than 3).
+    store
+        .commit(vec![doc(&yearly("甲区", 3, 0)), doc(&yearly("丙区", 2, 0))])
+        .unwrap();
+    assert!(store.index().score(0).is_some());
+    // A reading that assesses nothing: no score any more.
+    let bare =
+        |bytes: &[u8], hints: &crate::Hints| (crate::Reader::default().read(bytes, hints), None);
+    assert_eq!(store.reindex(bare).unwrap(), 2);
+    assert_eq!(store.index().score(0), None);
+    store.commit(vec![doc(&yearly("乙区", 1, 0))]).unwrap();
+    // A crash, then a replay of every report with what was kept.
+    drop(store);
+    let store = Store::open_with(dir.path(), options()).unwrap();
+    assert_eq!(store.index().score(0), None);
+    assert_eq!(store.index().score(1), None);
+    assert!(store.index().score(2).is_some());
+}
