@@ -442,7 +442,7 @@ impl Index {
         let row = &self.rows[r as usize];
         let mut at = self
             .strings
-            .get(&self.body_of(r))
+            .get(self.body_of(r))
             .and_then(|body| self.heads.get(&(body, row.year)))
             .copied()
             .unwrap_or(r);
@@ -553,10 +553,22 @@ impl Index {
 
     /// The body row `r`'s report is from ([`crate::place::body`] over what the row holds:
     /// the agency and the division names it was placed in).
-    fn body_of(&self, r: u32) -> String {
+    fn body_of(&self, r: u32) -> &str {
         let name = |p: usize| self.strings.name(self.places[p][r as usize]);
         let year = Some(self.years[r as usize]).filter(|&y| y != NO_YEAR);
         crate::place::body(name(AGENCY), [name(1), name(2), name(3), name(4)], year)
+    }
+
+    /// [`Index::body_of`] row `r`, interned: most bodies are their agency, whose name is
+    /// interned already.
+    pub(super) fn body_id(&mut self, r: u32) -> u32 {
+        match self.strings.get(self.body_of(r)) {
+            Some(id) => id,
+            None => {
+                let body = self.body_of(r).to_owned();
+                self.strings.intern(&body)
+            }
+        }
     }
 
     /// The row of the report counted for a body (as [`crate::place::body_key`] names it)

@@ -278,8 +278,7 @@ impl Index {
             index.latest.push(row.latest);
             let agency = index.places[AGENCY][at as usize];
             if row.year != NO_YEAR && !index.strings.name(agency).is_empty() {
-                let body = index.body_of(at);
-                let body = index.strings.intern(&body);
+                let body = index.body_id(at);
                 index.heads.insert((body, row.year), at);
             }
             index.post_row(at);

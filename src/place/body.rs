@@ -11,8 +11,8 @@ pub fn body_key(report: &Report) -> Option<(String, i32)> {
     if agency.is_empty() {
         return None;
     }
-    let region = report.region.clone().unwrap_or_default();
-    Some((body(agency, names(&region), Some(year)), year))
+    let names = report.region.as_ref().map_or([""; 4], names);
+    Some((body(agency, names, Some(year)).to_owned(), year))
 }
 
 /// The body `agency` names when nothing but the name says where it is (a body a caller
@@ -27,7 +27,7 @@ pub fn body_named(agency: &str, year: i32) -> String {
         year: Some(year),
     })
     .region;
-    body(agency, names(&region), Some(year))
+    body(agency, names(&region), Some(year)).to_owned()
 }
 
 /// A region's division names from the province down.
@@ -50,11 +50,12 @@ fn names(region: &Region) -> [&str; 4] {
 /// would also name Changchun's, and 洪泽区高良涧街道办事处's township keeps its county
 /// only when another 高良涧街道 exists. Nothing else is dropped or rewritten, so two bodies
 /// are never made one: the names dropped are those of divisions the place lies in, and
-/// what remains names that place alone.
-pub fn body(agency: &str, names: [&str; 4], year: Option<i32>) -> String {
+/// what remains names that place alone. The body is always the end of the agency's name,
+/// so it is given as a part of it.
+pub fn body<'a>(agency: &'a str, names: [&str; 4], year: Option<i32>) -> &'a str {
     let agency = agency.trim();
     let Some(deepest) = names.iter().rposition(|n| !n.trim().is_empty()) else {
-        return agency.to_owned();
+        return agency;
     };
     let own = names[deepest].trim();
     let mut rest = agency;
@@ -65,9 +66,9 @@ pub fn body(agency: &str, names: [&str; 4], year: Option<i32>) -> String {
         }
     }
     if rest.len() == agency.len() || !rest.starts_with(own) || !names_one(own, year) {
-        return agency.to_owned();
+        return agency;
     }
-    rest.to_owned()
+    rest
 }
 
 /// True when `name` is the name of one division only among those valid in `year`.

@@ -104,7 +104,7 @@ fn a_body_is_named_without_the_divisions_above_a_place_of_one_name() {
     };
     let body_of = |agency: &str| {
         let n = names(&place(agency, "", Some(2024)));
-        body(agency, [&n[0], &n[1], &n[2], &n[3]], Some(2024))
+        body(agency, [&n[0], &n[1], &n[2], &n[3]], Some(2024)).to_owned()
     };
     // One 洪泽区 and one 淮安市: the names above them are dropped, whatever the body.
     assert_eq!(body_of("淮安市洪泽区人民政府"), "洪泽区人民政府");

@@ -77,12 +77,32 @@ pub(super) fn compress(bytes: &[u8]) -> std::io::Result<(Vec<u8>, u32)> {
 pub(super) fn document_reader(
     document: &StoredDocument,
 ) -> std::io::Result<zstd::stream::read::Decoder<'static, &[u8]>> {
-    let zstd = document.content_zstd.as_slice();
-    match document.content_prefix {
+    sampled(
+        &document.content_zstd,
+        document.content_prefix,
+        (DOCUMENT_PREFIX, DOCUMENT_SAMPLE),
+    )
+}
+
+/// A reader of the zstd frame `zstd`, compressed against the sample `(number, bytes)` when
+/// its `prefix` is that number, alone when it is 0.
+fn sampled<'a>(
+    zstd: &'a [u8],
+    prefix: u32,
+    (number, sample): (u32, &[u8]),
+) -> std::io::Result<zstd::stream::read::Decoder<'static, &'a [u8]>> {
+    match prefix {
         0 => zstd::stream::read::Decoder::with_buffer(zstd),
-        DOCUMENT_PREFIX => zstd::stream::read::Decoder::with_dictionary(zstd, DOCUMENT_SAMPLE),
+        p if p == number => zstd::stream::read::Decoder::with_dictionary(zstd, sample),
         other => Err(std::io::Error::other(format!("unknown prefix {other}"))),
     }
+}
+
+/// Everything `decoder` gives.
+fn read_all(mut decoder: impl std::io::Read) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    decoder.read_to_end(&mut out)?;
+    Ok(out)
 }
 
 /// The record of `report` (id and source set), its compliance basis and its stored
@@ -155,19 +175,16 @@ pub(super) fn basis(record: &StoredReport) -> Result<Option<Basis>, StoreError> 
     let id = || hex_of(&record.id);
     let bad = |e: &dyn std::fmt::Display| corrupt(&id(), &format!("compliance basis: {e}"));
     let json = match record.basis_prefix {
-        0 => zstd::decode_all(record.basis_zstd.as_slice()).map_err(|e| bad(&e))?,
+        0 => zstd::decode_all(record.basis_zstd.as_slice()),
         BASIS_PREFIX => {
             let (content, _) = document(record)?;
             let prefix = [BASIS_SAMPLE, &content].concat();
-            let mut decoder =
-                zstd::stream::read::Decoder::with_ref_prefix(record.basis_zstd.as_slice(), &prefix)
-                    .map_err(|e| bad(&e))?;
-            let mut json = Vec::new();
-            std::io::Read::read_to_end(&mut decoder, &mut json).map_err(|e| bad(&e))?;
-            json
+            zstd::stream::read::Decoder::with_ref_prefix(record.basis_zstd.as_slice(), &prefix)
+                .and_then(read_all)
         }
         other => return Err(bad(&format!("unknown prefix {other}"))),
-    };
+    }
+    .map_err(|e| bad(&e))?;
     serde_json::from_slice(&json).map(Some).map_err(|e| bad(&e))
 }
 
@@ -187,20 +204,13 @@ pub(super) fn decode(seq: u64, bytes: &[u8]) -> Result<StoredReport, StoreError>
 /// The record's Report, as acknowledged.
 pub(super) fn report(record: &StoredReport) -> Result<Report, StoreError> {
     let bad = |e: &dyn std::fmt::Display| corrupt(&hex_of(&record.id), &format!("report: {e}"));
-    let bytes = match record.report_prefix {
-        0 => zstd::decode_all(record.report_zstd.as_slice()).map_err(|e| bad(&e))?,
-        REPORT_PREFIX => {
-            let mut decoder = zstd::stream::read::Decoder::with_dictionary(
-                record.report_zstd.as_slice(),
-                REPORT_SAMPLE,
-            )
-            .map_err(|e| bad(&e))?;
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut decoder, &mut bytes).map_err(|e| bad(&e))?;
-            bytes
-        }
-        other => return Err(bad(&format!("unknown prefix {other}"))),
-    };
+    let bytes = sampled(
+        &record.report_zstd,
+        record.report_prefix,
+        (REPORT_PREFIX, REPORT_SAMPLE),
+    )
+    .and_then(read_all)
+    .map_err(|e| bad(&e))?;
     Report::decode(bytes.as_slice()).map_err(|e| bad(&e))
 }
 
@@ -211,9 +221,8 @@ pub(super) fn document(record: &StoredReport) -> Result<(Vec<u8>, DocumentHints)
         .document
         .as_ref()
         .ok_or_else(|| corrupt(&id, "the record has no document"))?;
-    let mut content = Vec::with_capacity(doc.content_len.min(1 << 26) as usize);
-    document_reader(doc)
-        .and_then(|mut r| std::io::Read::read_to_end(&mut r, &mut content))
+    let content = document_reader(doc)
+        .and_then(read_all)
         .map_err(|e| corrupt(&id, &format!("document: {e}")))?;
     let hints = DocumentHints {
         source: doc.source.clone(),

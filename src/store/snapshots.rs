@@ -306,7 +306,7 @@ impl Store {
 }
 
 /// The scores kept for a replay ([`super::Inner::kept`]), read in seq order beside the
-/// records: each entry a batch's, under its last seq.
+/// records: each entry a run of commits', under its last seq.
 struct Kept {
     entries: sled::Iter,
     batch: std::collections::VecDeque<(u64, years::Scored)>,

@@ -145,9 +145,9 @@ pub(super) struct Scored {
     rows: Vec<(u32, u64, Other, Option<Score>)>,
 }
 
-/// The [`Scored`] of one commit's reports as the store keeps them, under the batch's last
-/// seq: per report its seq, the length of its [`Scored::encode`] and those bytes. One entry a
-/// batch, not a report: the store's tree stays small beside the records.
+/// The [`Scored`] of a run of commits as the store keeps them, under the run's last seq: per
+/// report its seq, the length of its [`Scored::encode`] and those bytes. One entry a run of
+/// reports, not one a report: the store's tree stays small beside the records.
 pub(super) fn encode_batch(scored: &[(u64, Scored)]) -> Vec<u8> {
     let mut out = Vec::new();
     for (seq, s) in scored {
