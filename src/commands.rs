@@ -73,7 +73,8 @@ pub fn parse_files(args: ParseArgs) -> anyhow::Result<ExitCode> {
         } else if args.json {
             serde_json::to_string_pretty(&output::report_json(&report))?
         } else {
-            let kind = crate::extract::detect(&bytes, hints.kind).name();
+            let kind = crate::extract::Request::of(&hints.content_type).content_type;
+            let kind = crate::extract::detect(&bytes, kind).name();
             let name = file.display().to_string();
             output::verdict(&name, kind, &report, refusal.as_deref())
         };
@@ -337,15 +338,7 @@ pub fn extract_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
         .lock()
         .read_to_end(&mut bytes)
         .context("reading the document")?;
-    let request = crate::extract::Request {
-        encoding: args.encoding.as_deref(),
-        content: crate::extract::isolate::content_hint(&args.content),
-        content_type: args
-            .content_type
-            .as_deref()
-            .and_then(crate::extract::Kind::from_content_type),
-    };
-    let answer = crate::extract::isolate::answer(reader.extract_here(&bytes, request));
+    let answer = crate::extract::isolate::answer(reader.extract_here(&bytes, &args.content_type));
     drop(bytes);
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&answer).and_then(|()| stdout.flush())?;

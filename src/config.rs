@@ -663,12 +663,9 @@ pub fn engine(ocr: bool) -> Result<crate::Reader, String> {
 /// the server for each document it reads in isolation; not for people).
 #[derive(Debug, Args)]
 pub struct WorkerArgs {
-    #[arg(long, default_value = "unknown")]
-    pub content: String,
-    #[arg(long)]
-    pub content_type: Option<String>,
-    #[arg(long)]
-    pub encoding: Option<String>,
+    /// The client's content type, as sent (`Hints::content_type`).
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
+    pub content_type: String,
     #[arg(long)]
     pub ocr: bool,
     /// The extraction's limits, as JSON (`extract::Limits`).
@@ -727,24 +724,32 @@ pub struct ParseArgs {
 }
 
 impl ParseArgs {
-    /// The hints `parse` gives the reader for `file`: the flags, the kind its extension names.
+    /// The hints `parse` gives the reader for `file`: its path as the source, the flags, and
+    /// as its content type the kind its extension names (`--html`: HTML) with the
+    /// `--encoding` as a charset. A text file's extension says nothing the bytes do not:
+    /// they tell plain text from a page, as for a file sent without a content type.
     pub fn hints(&self, file: &std::path::Path) -> crate::Hints {
+        use crate::model::kind::Kind;
+        let kind = if self.html {
+            Some(Kind::Html)
+        } else {
+            file.extension()
+                .and_then(|e| e.to_str())
+                .and_then(Kind::from_extension)
+                .filter(|k| *k != Kind::Text)
+        };
+        let content_type = match (kind, &self.encoding) {
+            (Some(kind), Some(label)) => format!("{}; charset={label}", kind.mime()),
+            (Some(kind), None) => kind.mime().to_owned(),
+            (None, Some(label)) => label.clone(),
+            (None, None) => String::new(),
+        };
         crate::Hints {
+            source: file.display().to_string(),
             agency: self.agency.clone(),
             year: self.year,
-            encoding: self.encoding.clone(),
-            content: if self.html {
-                crate::decode::ContentHint::Html
-            } else {
-                crate::decode::ContentHint::Unknown
-            },
-            kind: file
-                .extension()
-                .and_then(|e| e.to_str())
-                .and_then(crate::extract::Kind::from_extension),
-            source: Some(file.display().to_string()),
-            published: None,
-            url: None,
+            content_type,
+            ..Default::default()
         }
     }
 }

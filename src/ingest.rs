@@ -13,12 +13,10 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
-use crate::decode::ContentHint;
 use crate::model::id::report_id;
-use crate::model::kind::Kind;
 use crate::pb::{Outcome, Report, Severity};
 use crate::read::ToStore;
-use crate::store::{Committed, DocumentHints, NewDocument, Store, StoreError};
+use crate::store::{Committed, NewDocument, Store, StoreError};
 use crate::telemetry;
 use crate::Hints;
 
@@ -83,37 +81,11 @@ pub enum IngestError {
     CommitPanic,
 }
 
-/// The parser's hints for what the client sent: the content type names the kind (PDF,
-/// DOCX, ...) or, for text, HTML or an encoding label, how to decode the bytes.
-impl From<&DocumentHints> for Hints {
-    fn from(hints: &DocumentHints) -> Hints {
-        let ct = hints.content_type.trim().to_ascii_lowercase();
-        let kind = Kind::from_content_type(&ct);
-        let (content, encoding) = match (ct.as_str(), kind) {
-            ("", _) => (ContentHint::Unknown, None),
-            (_, Some(Kind::Text)) => (ContentHint::Text, None),
-            (_, Some(Kind::Html)) => (ContentHint::Html, None),
-            (_, Some(_)) => (ContentHint::Unknown, None),
-            (other, None) => (ContentHint::Unknown, Some(other.to_owned())),
-        };
-        Hints {
-            agency: hints.agency.clone(),
-            year: hints.year,
-            encoding,
-            content,
-            kind,
-            source: Some(hints.source.clone()),
-            published: Some(hints.published.clone()).filter(|s| !s.is_empty()),
-            url: Some(hints.url.clone()).filter(|s| !s.is_empty()),
-        }
-    }
-}
-
 /// A document as a client sent it.
 #[derive(Debug, Clone, Default)]
 pub struct Incoming {
     pub content: Vec<u8>,
-    pub hints: DocumentHints,
+    pub hints: Hints,
 }
 
 /// The answer for one document.
@@ -454,7 +426,7 @@ fn read(doc: Incoming, store: &Store, reader: &crate::Reader) -> Result<Read, In
     if store.contains(&id) {
         return Ok(Read::Known(id));
     }
-    Ok(match reader.read_to_store(&content, &Hints::from(&hints)) {
+    Ok(match reader.read_to_store(&content, &hints) {
         ToStore::Report(report, basis) => {
             Read::New(NewDocument::new(id, &content, hints, report, basis)?)
         }
@@ -535,7 +507,7 @@ mod tests {
         fn extract(
             &self,
             _bytes: &[u8],
-            _request: crate::extract::Request<'_>,
+            _content_type: &str,
             _limits: &crate::extract::Limits,
         ) -> Result<crate::extract::Extracted, crate::extract::Unreadable> {
             panic!("a reader's bug");
@@ -545,7 +517,7 @@ mod tests {
     fn incoming(content: &[u8]) -> Incoming {
         Incoming {
             content: content.to_vec(),
-            hints: DocumentHints::default(),
+            hints: Hints::default(),
         }
     }
 

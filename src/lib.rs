@@ -20,7 +20,7 @@
 //! - [`backup`]: the backup directory on disk: its record files and the manifest that
 //!   vouches for them, each checked before a restore writes anything.
 //! - [`ingest`]: the ingest pipeline: checks, memory budget, reading, the group-commit
-//!   writer; turns what a client sent into the reader's hints.
+//!   writer.
 //! - [`store`]: the ONLY module that names sled; durable group commit, revisions, the
 //!   years of one body (rule 10), index snapshots, reindex.
 //! - [`index`]: PURE. The in-memory index of stored reports: selections, sums, rates,
@@ -73,6 +73,6 @@ pub mod store;
 pub mod telemetry;
 pub mod validate;
 
+pub use model::hints::Hints;
 pub use model::{catalogue, finding};
-pub use parse::Hints;
 pub use read::{parse_document, Reader};

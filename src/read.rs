@@ -10,7 +10,8 @@
 use crate::compliance::{profile::default_profile, Basis};
 use crate::extract;
 use crate::model::finding::{finding, Code};
-use crate::parse::{self, Hints};
+use crate::model::hints::Hints;
+use crate::parse;
 use crate::pb::Report;
 use crate::validate;
 
@@ -83,16 +84,12 @@ impl Reader {
         bytes: &[u8],
         hints: &Hints,
     ) -> Result<extract::Extracted, extract::Unreadable> {
-        let request = extract::Request {
-            encoding: hints.encoding.as_deref(),
-            content: hints.content,
-            content_type: hints.kind,
-        };
+        let content_type = hints.content_type.as_str();
         match &self.isolate {
-            Some(isolate) if extract::needs_isolation(bytes, hints.kind) => {
-                isolate.extract(bytes, request, &self.limits)
+            Some(isolate) if extract::needs_isolation(bytes, content_type) => {
+                isolate.extract(bytes, content_type, &self.limits)
             }
-            _ => self.extract_here(bytes, request),
+            _ => self.extract_here(bytes, content_type),
         }
     }
 
@@ -100,16 +97,9 @@ impl Reader {
     pub fn extract_here(
         &self,
         bytes: &[u8],
-        request: extract::Request<'_>,
+        content_type: &str,
     ) -> Result<extract::Extracted, extract::Unreadable> {
-        extract::extract(
-            bytes,
-            request.encoding,
-            request.content,
-            request.content_type,
-            self.ocr.as_deref(),
-            &self.limits,
-        )
+        extract::extract(bytes, content_type, self.ocr.as_deref(), &self.limits)
     }
 }
 
@@ -177,7 +167,7 @@ fn report_of(extracted: Result<extract::Extracted, extract::Unreadable>, hints: 
             report
         }
         Err(why) => Report {
-            source: hints.source.clone().unwrap_or_default(),
+            source: hints.source.clone(),
             agency: hints.agency.clone().unwrap_or_default(),
             year: hints.year,
             findings: vec![finding(Code::Unreadable, "", None, None, why.reason)],

@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use nianbao::parse::Hints;
 use nianbao::pb::DateSource;
+use nianbao::Hints;
 
 /// Labelled dates that must be read, as measured when the reader was written (35 of 35).
 const MIN_FOUND: usize = 35;
@@ -74,8 +74,7 @@ fn publication_dates_read_from_the_text() {
         let path = corpus().join(file);
         let bytes = std::fs::read(&path).unwrap();
         let hints = Hints {
-            kind: nianbao::extract::Kind::from_extension("txt"),
-            source: Some(path.display().to_string()),
+            source: path.display().to_string(),
             ..Default::default()
         };
         let report = nianbao::read::parse_document(&bytes, &hints);

@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use nianbao::decode::ContentHint;
 use nianbao::{catalogue, parse_document, Hints};
 use proptest::prelude::*;
 
@@ -45,7 +44,7 @@ proptest! {
             Just("三、收到和处理政府信息公开申请情况".to_owned()), "[0-9]{1,6}",
         ], 0..200)) {
         let html = parts.concat();
-        let _ = parse_document(html.as_bytes(), &Hints { content: ContentHint::Html, ..Hints::default() });
+        let _ = parse_document(html.as_bytes(), &Hints { content_type: "text/html".into(), ..Hints::default() });
     }
 
     #[test]

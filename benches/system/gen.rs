@@ -247,11 +247,7 @@ impl Generated {
         nianbao::Hints {
             agency: Some(self.agency.clone()),
             year: Some(self.year),
-            content: if self.html {
-                nianbao::decode::ContentHint::Html
-            } else {
-                Default::default()
-            },
+            content_type: if self.html { "text/html" } else { "" }.to_owned(),
             ..Default::default()
         }
     }

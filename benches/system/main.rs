@@ -520,11 +520,7 @@ fn hints_of(d: &Document) -> nianbao::Hints {
     nianbao::Hints {
         agency: d.agency.clone(),
         year: d.year,
-        content: if d.content_type == "html" {
-            nianbao::decode::ContentHint::Html
-        } else {
-            Default::default()
-        },
+        content_type: d.content_type.clone(),
         ..Default::default()
     }
 }

@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         wrap(rest)
     };
     let hints = Hints {
-        kind: Some(Kind::Docx),
+        content_type: Kind::Docx.mime().to_owned(),
         ..Default::default()
     };
     let report = nianbao::parse_document(&bytes, &hints);

@@ -3,17 +3,16 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use nianbao::decode::ContentHint;
 use nianbao::Hints;
 
 fuzz_target!(|data: &[u8]| {
-    let content = match data.first() {
-        Some(b) if b % 3 == 0 => ContentHint::Html,
-        Some(b) if b % 3 == 1 => ContentHint::Text,
-        _ => ContentHint::Unknown,
+    let content_type = match data.first() {
+        Some(b) if b % 3 == 0 => "text/html",
+        Some(b) if b % 3 == 1 => "text/plain",
+        _ => "",
     };
     let hints = Hints {
-        content,
+        content_type: content_type.to_owned(),
         ..Default::default()
     };
     let report = nianbao::parse_document(data, &hints);

@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     pdf.extend_from_slice(data);
     pdf.extend_from_slice(b"\n%%EOF\n");
     let hints = Hints {
-        kind: Some(Kind::Pdf),
+        content_type: Kind::Pdf.mime().to_owned(),
         ..Default::default()
     };
     let report = nianbao::parse_document(&pdf, &hints);

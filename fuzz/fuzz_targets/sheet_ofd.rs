@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
         _ => (ofd(rest), Kind::Ofd),
     };
     let hints = Hints {
-        kind: Some(kind),
+        content_type: kind.mime().to_owned(),
         ..Default::default()
     };
     let report = nianbao::parse_document(&bytes, &hints);

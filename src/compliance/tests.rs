@@ -2,14 +2,14 @@
 //! arithmetic.
 
 use super::*;
-use crate::parse::Hints;
+use crate::model::hints::Hints;
 
 /// A corpus file read as `nianbao parse` reads it: the report and the text it was read from.
 fn load(path: &str) -> (Report, String) {
     let full = format!("{}/tests/corpus/{path}", env!("CARGO_MANIFEST_DIR"));
     let bytes = std::fs::read(&full).expect(&full);
     let hints = Hints {
-        source: Some(path.to_owned()),
+        source: path.to_owned(),
         ..Hints::default()
     };
     let (report, text) = crate::Reader::default().read_with_text(&bytes, &hints);
@@ -579,7 +579,7 @@ fn corpus_counts() {
 /// `load`'s reading of a text edited in the test.
 fn read_edited(text: &str, path: &str) -> Report {
     let hints = Hints {
-        source: Some(path.to_owned()),
+        source: path.to_owned(),
         ..Hints::default()
     };
     crate::Reader::default()

@@ -24,8 +24,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Extracted, Isolate, Kind, Limits, Note, Request, Unreadable};
-use crate::decode::ContentHint;
+use super::{Extracted, Isolate, Kind, Limits, Note, Unreadable};
 use crate::model::finding::Code;
 
 /// The defaults of [`Budget`] (and of the command line's flags for it).
@@ -121,25 +120,19 @@ impl Isolate for Workers {
     fn extract(
         &self,
         bytes: &[u8],
-        request: Request<'_>,
+        content_type: &str,
         limits: &Limits,
     ) -> Result<Extracted, Unreadable> {
         let (memory, cpu, wall) = self.limits(bytes.len());
         let mut cmd = Command::new(&self.exe);
         cmd.arg("extract-worker")
-            .args(["--content", content_name(request.content)])
+            .args(["--content-type", content_type])
             .args([
                 "--limits",
                 &serde_json::to_string(limits).unwrap_or_default(),
             ])
             .env("RUST_LOG", "off")
             .env("MALLOC_ARENA_MAX", "1");
-        if let Some(kind) = request.content_type {
-            cmd.args(["--content-type", kind.name()]);
-        }
-        if let Some(encoding) = request.encoding {
-            cmd.args(["--encoding", encoding]);
-        }
         if self.ocr {
             cmd.arg("--ocr");
         }
@@ -205,23 +198,6 @@ fn broken_budget(ran: &Ran, memory: u64, cpu: u64) -> String {
                 .unwrap_or("");
             format!("提取进程异常退出（{}）：{last}", ran.status)
         }
-    }
-}
-
-fn content_name(content: ContentHint) -> &'static str {
-    match content {
-        ContentHint::Unknown => "unknown",
-        ContentHint::Text => "text",
-        ContentHint::Html => "html",
-    }
-}
-
-/// The content hint a worker's `--content` names.
-pub fn content_hint(name: &str) -> ContentHint {
-    match name {
-        "text" => ContentHint::Text,
-        "html" => ContentHint::Html,
-        _ => ContentHint::Unknown,
     }
 }
 

@@ -185,12 +185,43 @@ const OCR_OFF: &str = if cfg!(feature = "ocr") {
     "本程序构建时未含 OCR（见 README：cargo build --release --features ocr，再用 --ocr 启用）"
 };
 
-/// What an extraction is asked beside the bytes: the client's hints.
-#[derive(Debug, Clone, Copy)]
+/// What a client's content type asks of an extraction ([`crate::Hints::content_type`]): the
+/// kind it names, whether text is HTML or plain, and an encoding label. The bytes win where
+/// they are plain about their kind ([`detect`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Request<'a> {
     pub encoding: Option<&'a str>,
     pub content: ContentHint,
     pub content_type: Option<Kind>,
+}
+
+impl<'a> Request<'a> {
+    /// The request a content type makes: a MIME type or a kind's short name, then an optional
+    /// `charset` parameter; or, naming no kind, a bare encoding label ("gbk").
+    pub fn of(content_type: &'a str) -> Request<'a> {
+        let mut parts = content_type.split(';');
+        let media = parts.next().unwrap_or("").trim();
+        let charset = parts.find_map(|p| {
+            let (key, value) = p.split_once('=')?;
+            key.trim()
+                .eq_ignore_ascii_case("charset")
+                .then(|| value.trim().trim_matches('"'))
+                .filter(|v| !v.is_empty())
+        });
+        let kind = Kind::from_content_type(media);
+        let (content, bare) = match (media, kind) {
+            ("", _) => (ContentHint::Unknown, None),
+            (_, Some(Kind::Text)) => (ContentHint::Text, None),
+            (_, Some(Kind::Html)) => (ContentHint::Html, None),
+            (_, Some(_)) => (ContentHint::Unknown, None),
+            (label, None) => (ContentHint::Unknown, Some(label)),
+        };
+        Request {
+            encoding: charset.or(bare),
+            content,
+            content_type: kind,
+        }
+    }
 }
 
 /// Somewhere an extraction runs with its cost bounded by the operating system: a worker
@@ -199,7 +230,7 @@ pub trait Isolate: Send + Sync {
     fn extract(
         &self,
         bytes: &[u8],
-        request: Request<'_>,
+        content_type: &str,
         limits: &Limits,
     ) -> Result<Extracted, Unreadable>;
 }
@@ -211,20 +242,27 @@ pub const IN_PLACE_MAX_BYTES: usize = 4 << 20;
 
 /// Whether `bytes` are to be read in isolation: every kind but text and HTML, and text or
 /// HTML over [`IN_PLACE_MAX_BYTES`].
-pub fn needs_isolation(bytes: &[u8], content_type: Option<Kind>) -> bool {
+pub fn needs_isolation(bytes: &[u8], content_type: &str) -> bool {
     bytes.len() > IN_PLACE_MAX_BYTES
-        || !matches!(detect(bytes, content_type), Kind::Text | Kind::Html)
+        || !matches!(
+            detect(bytes, Request::of(content_type).content_type),
+            Kind::Text | Kind::Html
+        )
 }
 
-/// The text of `bytes`, whatever their kind.
+/// The text of `bytes`, whatever their kind, read as the client's `content_type` asks
+/// ([`Request::of`]).
 pub fn extract(
     bytes: &[u8],
-    encoding: Option<&str>,
-    content: ContentHint,
-    content_type: Option<Kind>,
+    content_type: &str,
     ocr: Option<&dyn Ocr>,
     limits: &Limits,
 ) -> Result<Extracted, Unreadable> {
+    let Request {
+        encoding,
+        content,
+        content_type,
+    } = Request::of(content_type);
     let kind = detect(bytes, content_type);
     let plain = |text: String, notes| Extracted {
         text,
@@ -425,5 +463,48 @@ mod tests {
             assert_eq!(Kind::from_content_type(kind.mime()), Some(kind));
             assert_eq!(Kind::from_content_type(kind.name()), Some(kind));
         }
+    }
+
+    /// What a content type asks: a kind (MIME or short name), text or HTML, and an encoding
+    /// from a charset parameter or a bare label; nothing from an empty one.
+    #[test]
+    fn a_content_type_names_the_kind_the_content_and_the_encoding() {
+        fn ask(ct: &str) -> (Option<Kind>, ContentHint, Option<&str>) {
+            let r = Request::of(ct);
+            (r.content_type, r.content, r.encoding)
+        }
+        assert_eq!(ask(""), (None, ContentHint::Unknown, None));
+        assert_eq!(
+            ask("text/plain"),
+            (Some(Kind::Text), ContentHint::Text, None)
+        );
+        assert_eq!(ask("html"), (Some(Kind::Html), ContentHint::Html, None));
+        assert_eq!(
+            ask("Text/HTML; Charset=\"GBK\""),
+            (Some(Kind::Html), ContentHint::Html, Some("GBK"))
+        );
+        assert_eq!(
+            ask("text/plain;format=flowed; charset=big5"),
+            (Some(Kind::Text), ContentHint::Text, Some("big5"))
+        );
+        assert_eq!(ask("gbk"), (None, ContentHint::Unknown, Some("gbk")));
+        assert_eq!(
+            ask("application/pdf"),
+            (Some(Kind::Pdf), ContentHint::Unknown, None)
+        );
+        assert_eq!(
+            ask("text/html; charset="),
+            (Some(Kind::Html), ContentHint::Html, None)
+        );
+    }
+
+    /// A charset the client states is how text is decoded (a BOM still wins): the same GBK
+    /// bytes read as GB18030 without it and as Big5 with it.
+    #[test]
+    fn a_stated_charset_decodes_the_text() {
+        let gbk = b"\xd5\xfe\xb8\xae"; // 政府 in GBK
+        let read = |ct: &str| extract(gbk, ct, None, &Limits::default()).unwrap().text;
+        assert_eq!(read("text/plain").trim(), "政府");
+        assert_ne!(read("text/plain; charset=big5").trim(), "政府");
     }
 }

@@ -5,6 +5,8 @@
 //!   formats) and path-based access to a Report's cells.
 //! - [`finding`]: the stable finding codes, their severities and the Finding constructor.
 //! - [`form`]: the shape of the printed forms (tables, rows, columns) and the body key.
+//! - [`hints`]: what a client says with a document (source, agency, year, content type,
+//!   publication), in one shape from the service to the reader and the store.
 //! - [`rates`]: the rates of domain.md.
 //! - [`rules`]: the form's sums (which figures add up to which, per format) and the one
 //!   tolerance for "equal", used by the reader and the validator alike.
@@ -17,6 +19,7 @@
 pub mod catalogue;
 pub mod finding;
 pub mod form;
+pub mod hints;
 pub mod id;
 pub mod kind;
 pub mod rates;

@@ -17,33 +17,12 @@ pub mod sheet;
 pub mod solve;
 pub mod tables;
 
-use crate::decode::{self, ContentHint};
+use crate::decode;
 use crate::model::finding::Code;
 use crate::model::form::{t3_cells, T3_COLUMNS, T4_GROUPS};
-use crate::model::kind::Kind;
+use crate::model::hints::Hints;
 use crate::pb::{Report, Template};
 use sheet::Sheet;
-
-/// What the client knows about a document; the text wins where it says otherwise.
-///
-/// Made in two places only: from `parse`'s flags (`config::ParseArgs::hints`), and from what
-/// a client sent and the store keeps (`store::DocumentHints`, by the one `From` conversion
-/// in `ingest`, which the pipeline, GetReport and reindex all use).
-#[derive(Debug, Clone, Default)]
-pub struct Hints {
-    pub agency: Option<String>,
-    pub year: Option<i32>,
-    /// A WHATWG encoding label such as "gbk".
-    pub encoding: Option<String>,
-    pub content: ContentHint,
-    /// The kind the client's content type names (PDF, DOCX, ...); the bytes decide.
-    pub kind: Option<Kind>,
-    pub source: Option<String>,
-    /// The publication date the client sent (YYYY-MM-DD).
-    pub published: Option<String>,
-    /// The page's URL the client sent.
-    pub url: Option<String>,
-}
 
 /// The sections a report prints, 一 to 六.
 pub const SECTIONS: usize = 6;
@@ -325,15 +304,15 @@ pub fn parse_text_as(original: &str, hints: &Hints, ocr: bool) -> Report {
         agency: &report.agency,
         text,
         titles: &titles,
-        source: hints.source.as_deref(),
-        url: hints.url.as_deref(),
+        source: Some(hints.source.as_str()).filter(|s| !s.is_empty()),
+        url: hints.url(),
         year: report.year,
     });
     if let Some(why) = place.reason {
         sheet.note(Code::PlaceUnresolved, "", why);
     }
     report.region = Some(place.region);
-    report.source = hints.source.clone().unwrap_or_default();
+    report.source = hints.source.clone();
     report.publication = published::publication(text, report.year, hints, &mut sheet);
     note_missing_sections(&mut sheet, &sec, found);
     sheet.fill(&mut report);

@@ -256,11 +256,7 @@ pub fn publication(
     hints: &Hints,
     sheet: &mut Sheet,
 ) -> Option<Publication> {
-    let client = hints
-        .published
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
+    let client = hints.published().map(str::trim).filter(|s| !s.is_empty());
     let from_client = client.and_then(|s| {
         let date = client_date(s);
         if date.is_none() {
@@ -276,7 +272,7 @@ pub fn publication(
         Some(d) => Some((d, DateSource::Client)),
         None => read(text, year).map(|d| (d, DateSource::Text)),
     };
-    let url = hints.url.as_deref().map(str::trim).unwrap_or_default();
+    let url = hints.url().map(str::trim).unwrap_or_default();
     if dated.is_none() && url.is_empty() {
         return None;
     }
@@ -610,8 +606,8 @@ mod tests {
 
     fn hints(published: Option<&str>, url: Option<&str>) -> Hints {
         Hints {
-            published: published.map(str::to_owned),
-            url: url.map(str::to_owned),
+            published: published.unwrap_or_default().to_owned(),
+            url: url.unwrap_or_default().to_owned(),
             ..Default::default()
         }
     }

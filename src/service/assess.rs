@@ -10,7 +10,7 @@ use crate::index::Other;
 use crate::pb::{Compliance, Report};
 use crate::place::body_key;
 use crate::store::Store;
-use crate::{Hints, Reader};
+use crate::Reader;
 
 use super::ServiceError;
 
@@ -54,9 +54,7 @@ pub(super) async fn compliance(
     tokio::task::spawn_blocking(move || -> Result<Compliance, ServiceError> {
         let text_of = |id: &str| -> Result<String, ServiceError> {
             Ok(match store.document(id)? {
-                Some((content, hints)) => reader
-                    .text(&content, &Hints::from(&hints))
-                    .unwrap_or_default(),
+                Some((content, hints)) => reader.text(&content, &hints).unwrap_or_default(),
                 None => String::new(),
             })
         };

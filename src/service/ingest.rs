@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::ingest::{Answer, Incoming, Ingestor, Prepared, Reservation};
 use crate::pb::ingest_service_server::IngestService;
 use crate::pb::{Document, IngestResult, LimitsRequest, LimitsResponse, Outcome, Severity};
-use crate::store::DocumentHints;
+use crate::store::Hints;
 use crate::telemetry;
 
 use super::ServiceError;
@@ -289,7 +289,7 @@ fn check_document(doc: Document) -> (Incoming, String) {
         url,
         size: _,
     } = doc;
-    let hints = DocumentHints {
+    let hints = Hints {
         source,
         agency: agency.filter(|a| !a.trim().is_empty()),
         year,

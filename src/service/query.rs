@@ -15,7 +15,6 @@ use crate::pb::{
 };
 use crate::pb::{CoverageRequest, CoverageResponse};
 use crate::store::Store;
-use crate::Hints;
 
 use super::request::{
     check_aggregate, check_filter, check_id, decode_token, encode_group_token, encode_token,
@@ -56,9 +55,7 @@ impl QueryHandler {
         };
         let reader = self.reader.clone();
         let text = tokio::task::spawn_blocking(move || {
-            reader
-                .text(&content, &Hints::from(&hints))
-                .unwrap_or_else(|why| why)
+            reader.text(&content, &hints).unwrap_or_else(|why| why)
         })
         .await
         .unwrap_or_else(|_| "提取文本时出错".to_owned());
@@ -320,7 +317,7 @@ impl ReportService for QueryHandler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{report_id, DocumentHints, NewDocument};
+    use crate::store::{report_id, Hints, NewDocument};
 
     const REPORT: &str = include_str!("../../tests/corpus/huaian-city-2024.txt");
 
@@ -333,7 +330,7 @@ mod tests {
         let doc = NewDocument::new(
             id.clone(),
             REPORT.as_bytes(),
-            DocumentHints::default(),
+            Hints::default(),
             report,
             basis,
         )

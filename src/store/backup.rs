@@ -35,7 +35,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::{
-    corrupt, record, seq_of, Committed, DocumentHints, NewDocument, Store, StoreError, StoreOptions,
+    corrupt, record, seq_of, Committed, Hints, NewDocument, Store, StoreError, StoreOptions,
 };
 use crate::model::catalogue;
 use crate::model::id::{hex_of, report_id, ID_BYTES};
@@ -280,7 +280,7 @@ fn to_document(record: BackupRecord) -> Result<NewDocument, BadRecord> {
         published,
         url,
     } = document;
-    let hints = DocumentHints {
+    let hints = Hints {
         source,
         agency,
         year,
@@ -430,7 +430,7 @@ mod tests {
         NewDocument::new(
             report_id(text.as_bytes()),
             text.as_bytes(),
-            DocumentHints {
+            Hints {
                 source: format!("{district}-{year}-{n}.txt"),
                 ..Default::default()
             },

@@ -1,7 +1,7 @@
 //! One group commit: a batch of parsed documents written (one record each), synced, and only
 //! then put in the index. On error nothing in the batch may be acknowledged.
 
-use super::{id_key, record, years, DocumentHints, Store, StoreError};
+use super::{id_key, record, years, Hints, Store, StoreError};
 use crate::compliance::Basis;
 use crate::index::Placed;
 use crate::model::id::IdBytes;
@@ -35,7 +35,7 @@ impl NewDocument {
     pub fn new(
         id: String,
         content: &[u8],
-        hints: DocumentHints,
+        hints: Hints,
         report: Report,
         basis: Option<Basis>,
     ) -> Result<Self, StoreError> {
@@ -49,7 +49,7 @@ impl NewDocument {
         id: String,
         content: &[u8],
         zstd: (Vec<u8>, u32),
-        hints: DocumentHints,
+        hints: Hints,
         report: Report,
         basis: Option<Basis>,
     ) -> Result<Self, StoreError> {
@@ -62,7 +62,7 @@ impl NewDocument {
         id: String,
         content: &[u8],
         (content_zstd, content_prefix): (Vec<u8>, u32),
-        hints: DocumentHints,
+        hints: Hints,
         mut report: Report,
         basis: Option<Basis>,
     ) -> Result<Self, StoreError> {

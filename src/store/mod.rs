@@ -43,6 +43,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use crate::index::Index;
+pub use crate::model::hints::Hints;
 use crate::model::id::{id_bytes, IdBytes};
 use crate::pb::{Report, StoredReport};
 pub use batch::{CommitResult, Committed, NewDocument};
@@ -114,20 +115,6 @@ impl StoreError {
 
 fn id_key(id: &str) -> Result<IdBytes, StoreError> {
     id_bytes(id).ok_or_else(|| StoreError::BadId(id.to_owned()))
-}
-
-/// What the client sent with a document, kept with it as sent (the content type unread).
-/// The reader's [`crate::Hints`] are made from these by one conversion, in `ingest`.
-#[derive(Debug, Clone, Default)]
-pub struct DocumentHints {
-    pub source: String,
-    pub agency: Option<String>,
-    pub year: Option<i32>,
-    pub content_type: String,
-    /// The publication date the client sent (YYYY-MM-DD), or empty.
-    pub published: String,
-    /// The page's URL the client sent, or empty.
-    pub url: String,
 }
 
 /// How a store is tuned; the command line sets these.
@@ -358,23 +345,20 @@ impl Store {
     }
 
     /// The stored document's bytes and hints.
-    pub fn document(&self, id: &str) -> Result<Option<(Vec<u8>, DocumentHints)>, StoreError> {
+    pub fn document(&self, id: &str) -> Result<Option<(Vec<u8>, Hints)>, StoreError> {
         match self.seq_of_id(id)? {
             Some(seq) => Ok(Some(record::document(&self.record(seq)?)?)),
             None => Ok(None),
         }
     }
 
-    /// Parses every stored document again with `parse` (given the hints stored with it, in
-    /// the form `parse` takes) and rewrites its record in place, then rebuilds the index
-    /// (and with it the cross-year findings). Returns how many were reparsed.
-    pub fn reindex<H>(
+    /// Parses every stored document again with `parse` (given the hints stored with it)
+    /// and rewrites its record in place, then rebuilds the index (and with it the
+    /// cross-year findings). Returns how many were reparsed.
+    pub fn reindex(
         &self,
-        parse: impl Fn(&[u8], &H) -> (Report, Option<crate::compliance::Basis>),
-    ) -> Result<usize, StoreError>
-    where
-        H: for<'h> From<&'h DocumentHints>,
-    {
+        parse: impl Fn(&[u8], &Hints) -> (Report, Option<crate::compliance::Basis>),
+    ) -> Result<usize, StoreError> {
         let mut writer = self.writer();
         if writer.closed {
             return Err(StoreError::Closed);
@@ -394,7 +378,7 @@ impl Store {
             let seq = seq_of(&key)?;
             let stored = record::decode(seq, &bytes)?;
             let (content, hints) = record::document(&stored)?;
-            let (mut report, basis) = parse(&content, &H::from(&hints));
+            let (mut report, basis) = parse(&content, &hints);
             report.id = crate::model::id::hex_of(&stored.id);
             report.source = hints.source;
             let id: IdBytes = id_key(&report.id)?;

@@ -4,7 +4,7 @@
 
 use prost::Message;
 
-use super::{corrupt, DocumentHints, StoreError};
+use super::{corrupt, Hints, StoreError};
 use crate::compliance::Basis;
 use crate::model::id::{hex_of, IdBytes, ID_BYTES};
 use crate::pb::{Report, StoredDocument, StoredReport};
@@ -215,7 +215,7 @@ pub(super) fn report(record: &StoredReport) -> Result<Report, StoreError> {
 }
 
 /// The record's document: its bytes and hints.
-pub(super) fn document(record: &StoredReport) -> Result<(Vec<u8>, DocumentHints), StoreError> {
+pub(super) fn document(record: &StoredReport) -> Result<(Vec<u8>, Hints), StoreError> {
     let id = hex_of(&record.id);
     let doc = record
         .document
@@ -224,7 +224,7 @@ pub(super) fn document(record: &StoredReport) -> Result<(Vec<u8>, DocumentHints)
     let content = document_reader(doc)
         .and_then(read_all)
         .map_err(|e| corrupt(&id, &format!("document: {e}")))?;
-    let hints = DocumentHints {
+    let hints = Hints {
         source: doc.source.clone(),
         agency: doc.agency.clone(),
         year: doc.year,

@@ -9,7 +9,7 @@ fn doc(text: &str) -> NewDocument {
     NewDocument::new(
         report_id(text.as_bytes()),
         text.as_bytes(),
-        DocumentHints::default(),
+        Hints::default(),
         report,
         basis,
     )

@@ -70,15 +70,7 @@ fn an_xlsx_through_extract_gives_tab_separated_cells() {
     );
     let bytes = xlsx_of(&sheet_xml(&rows, ""));
     assert_eq!(super::super::detect(&bytes, None), Kind::Xlsx);
-    let got = super::super::extract(
-        &bytes,
-        None,
-        crate::decode::ContentHint::Unknown,
-        None,
-        None,
-        &Limits::default(),
-    )
-    .unwrap();
+    let got = super::super::extract(&bytes, "", None, &Limits::default()).unwrap();
     assert!(got.text.contains("行政复议\t72\t64"), "{:?}", got.text);
 }
 
