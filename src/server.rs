@@ -85,7 +85,7 @@ const MAX_PENDING_RESETS: usize = 64;
 /// one small frame per document. A stream window of 64 KiB bounds a stream's unread
 /// frames to about 8,000 (of 8 bytes, a gRPC message of a 1-byte document); a connection
 /// window of 8 MiB gives a budget of 4 MiB, enough for two such streams at once. (With
-/// hyper's defaults, 1 MiB each, a stream of tiny documents was cut off: tests/hostile.rs.)
+/// hyper's defaults, 1 MiB each, a stream of tiny documents was cut off: tests/suite/hostile.rs.)
 const STREAM_WINDOW: u32 = 64 << 10;
 const CONNECTION_WINDOW: u32 = 8 << 20;
 

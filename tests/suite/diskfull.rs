@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-mod common;
+use crate::common;
 
 use common::{connect, verify_store, Serve, Served};
 use nianbao::pb::ingest_service_client::IngestServiceClient;

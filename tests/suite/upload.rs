@@ -3,7 +3,7 @@
 //! sidecar manifest of URLs and publication dates, a file too large for the server, and the
 //! edges a cron job meets (a missing path, an endpoint without a scheme, no server).
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-mod common;
+use crate::common;
 
 use common::{crash_docs, stream_until_killed, verify_store, Rng, Serve, Served};
 

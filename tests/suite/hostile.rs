@@ -6,7 +6,7 @@
 //! attack gets answers (or a clear status), the server never dies, and the good client is
 //! served throughout; its latencies are printed for RELIABILITY.md.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

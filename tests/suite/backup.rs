@@ -5,7 +5,7 @@
 //! after. And the refusals: a restore into a non-empty directory, from a truncated or damaged
 //! backup or from one without its manifest; a backup into a directory holding one.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;

@@ -4,7 +4,7 @@
 //! reflection stay open. SIGHUP re-reads the file (a bad one keeps the tokens in force), a bad
 //! file stops the start, and no token text ever reaches an error or a log line.
 
-mod common;
+use crate::common;
 use common::{a_document, with_token, Serve, Served};
 
 use std::future::Future;

@@ -4,7 +4,7 @@
 //! Asserted: no wrong level (a level the resolver states equals the label, and it states no
 //! level the label leaves empty); at least [`MIN_PROVINCE`], [`MIN_PREFECTURE`] and
 //! [`MIN_COUNTY`] of the labelled levels resolved. The figures are printed
-//! (`cargo test --release --test places -- --nocapture`).
+//! (`cargo test --release --test suite -- places:: --nocapture`).
 
 use std::path::Path;
 use std::time::Instant;

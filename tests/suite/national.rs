@@ -10,7 +10,7 @@ use nianbao::pb::report_service_client::ReportServiceClient;
 use nianbao::pb::{AggregateRequest, AggregateResponse, Document, Filter, Group};
 use tonic::transport::Channel;
 
-mod common;
+use crate::common;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -4,7 +4,7 @@
 //!
 //! Asserted: every text is labelled; no date is wrong (a date where the label has another or
 //! none); at least [`MIN_FOUND`] of the labelled dates are read. The figures are printed
-//! (`cargo test --release --test dates -- --nocapture`).
+//! (`cargo test --release --test suite -- dates:: --nocapture`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -12,7 +12,7 @@ use nianbao::pb::{Document, GetReportRequest, Outcome};
 use nianbao::server::ServerOptions;
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::{check_expected, parse_facts};
 
 fn root() -> PathBuf {

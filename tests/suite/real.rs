@@ -5,7 +5,7 @@
 //! Asserted: no wrong value and no guessed cell anywhere; at least [`MIN_RECALL`] of the
 //! labelled cells read; agency, year and format right on at least [`MIN_META`] of the reports
 //! that state them; every real report kept and every non-report turned away. The figures per
-//! layout class are printed (`cargo test --release --test real -- --nocapture`); ACCURACY.md
+//! layout class are printed (`cargo test --release --test suite -- real:: --nocapture`); ACCURACY.md
 //! holds them.
 
 use std::collections::BTreeMap;
@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::parse_facts;
 
 /// Share of the labelled cells that must be read exactly (96.3 % measured on the 96 reports

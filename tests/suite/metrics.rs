@@ -2,7 +2,7 @@
 
 use std::io::{Read, Write};
 
-mod common;
+use crate::common;
 
 use common::Serve;
 use nianbao::pb::ingest_service_client::IngestServiceClient;

@@ -1,6 +1,6 @@
 //! Access control and TLS over a real socket.
 
-mod common;
+use crate::common;
 use common::{a_document, with_token};
 
 use nianbao::pb::ingest_service_client::IngestServiceClient;

@@ -2,7 +2,7 @@
 //! size, concurrent streams per connection, HTTP/2 keepalive, Ingest stream idle timeout
 //! and maximum stream age.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

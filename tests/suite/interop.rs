@@ -2,7 +2,7 @@
 //! and a Python client generated from proto/ by grpcio-tools. scripts/install-interop.sh
 //! installs both into ./.venv (scripts/test runs it first).
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

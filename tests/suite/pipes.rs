@@ -2,7 +2,7 @@
 //! `nianbao: writing to stdout: Broken pipe (os error 32)` and a failing exit status. A reader
 //! that goes away has what it wanted: the commands end quietly, exit 0.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
