@@ -183,7 +183,11 @@ fn main() {
             Ranking::default(),
         ),
     ];
+    let only = std::env::var("ONLY").unwrap_or_default();
     for (name, metrics, rates, dims, filter, ranking) in &queries {
+        if !name.contains(only.as_str()) {
+            continue;
+        }
         let mut times = Vec::new();
         let mut groups = 0;
         let faults = minor_faults();

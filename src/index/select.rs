@@ -91,14 +91,21 @@ impl Index {
                 .copied()
                 .filter(|&r| selector.keeps(self, r, *known))
                 .collect(),
-            None if selector.by_year_only() => {
-                // Only the hot columns decide.
+            None if selector.hot_only() => {
+                // Only the hot columns decide: the latest flags, the years and, for a
+                // ranking by place, the place columns of the levels it needs.
                 let f = selector.selection;
                 let ranged = f.year_from.is_some() || f.year_to.is_some();
                 let years = f.year_from.unwrap_or(i32::MIN)..=f.year_to.unwrap_or(i32::MAX);
+                let unplaced = selector.unplaced.unwrap_or(NONE);
+                let levels: Vec<&[u32]> = (0..4)
+                    .filter(|&level| f.placed[level] && selector.unplaced.is_some())
+                    .map(|level| self.places[1 + level].as_slice())
+                    .collect();
                 part.filter(|&r| {
                     (f.all_revisions || self.latest[r])
                         && (!ranged || (self.years[r] != NO_YEAR && years.contains(&self.years[r])))
+                        && levels.iter().all(|places| places[r] != unplaced)
                 })
                 .map(|r| r as u32)
                 .collect()
@@ -171,9 +178,14 @@ impl<'a> Selector<'a> {
 
     /// True when the selection asks for nothing but a year range and revisions.
     pub(super) fn by_year_only(&self) -> bool {
+        self.unplaced.is_none() && self.hot_only()
+    }
+
+    /// True when the selection asks for nothing but a year range, revisions and placed
+    /// levels: what the hot columns decide.
+    fn hot_only(&self) -> bool {
         self.region.iter().all(Option::is_none)
             && self.code.is_none()
-            && self.unplaced.is_none()
             && self.selection.published_from.is_none()
             && self.selection.published_to.is_none()
             && self.agencies.is_none()
