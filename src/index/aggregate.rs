@@ -683,6 +683,21 @@ impl Partial {
     /// Adds `other`'s groups into these.
     pub(super) fn merge(mut self, other: Partial) -> Partial {
         let mut at = GroupMap::new(&self.keys, &other.keys);
+        // At most every group of `other` is new: room for them at once, not by doubling
+        // while they come.
+        let more = other.keys.len();
+        self.keys.reserve(more);
+        self.reports.reserve(more);
+        for (sum, present) in &mut self.sums {
+            sum.reserve(more);
+            present.reserve(more);
+        }
+        for rate in &mut self.rates {
+            rate.reserve(more);
+        }
+        if !other.scores.is_empty() {
+            self.scores.reserve(more);
+        }
         for (h, key) in other.keys.iter().enumerate() {
             let g = at.entry(*key, || {
                 self.keys.push(*key);
