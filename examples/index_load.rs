@@ -144,23 +144,6 @@ fn main() {
             },
         ),
         (
-            "top 10 cities by disclosure rate, at least 30 reports (placed)",
-            vec![],
-            vec![rate],
-            vec![Dim::City],
-            Selection {
-                placed: [false, true, false, false],
-                ..Default::default()
-            },
-            Ranking {
-                order: Order::Rate(0),
-                descending: true,
-                limit: Some(10),
-                min_reports: 30,
-                ..Default::default()
-            },
-        ),
-        (
             "rate by city, one province",
             vec![],
             vec![rate],
@@ -184,6 +167,12 @@ fn main() {
         ),
     ];
     let only = std::env::var("ONLY").unwrap_or_default();
+    // The city ranking again as the service asks it: reports with no city left out.
+    let mut queries = queries;
+    let mut placed = queries[2].clone();
+    placed.0 = "top 10 cities by disclosure rate, at least 30 reports (placed)";
+    placed.4.placed[1] = true;
+    queries.push(placed);
     for (name, metrics, rates, dims, filter, ranking) in &queries {
         if !name.contains(only.as_str()) {
             continue;
