@@ -292,6 +292,37 @@ impl Column {
         }
     }
 
+    /// Every printed value with its row, in row order: one pass over the blocks, each
+    /// unpacked once, absent rows skipped by their bits (a scan of every row asks each).
+    pub fn for_each_present(&self, mut f: impl FnMut(usize, f64)) {
+        match &self.data {
+            Data::Packed(p) => {
+                let mut codes = [0u32; BLOCK];
+                for (b, &mask) in p.present.iter().enumerate() {
+                    if mask == 0 {
+                        continue;
+                    }
+                    p.unpack(b, &mut codes);
+                    let mut bits = mask;
+                    let mut k = 0;
+                    while bits != 0 {
+                        let bit = bits.trailing_zeros() as usize;
+                        f(b * BLOCK + bit, self.decode(codes[k]));
+                        k += 1;
+                        bits &= bits - 1;
+                    }
+                }
+            }
+            Data::Floats(d) => {
+                for (r, &v) in d.iter().enumerate() {
+                    if !v.is_nan() {
+                        f(r, v);
+                    }
+                }
+            }
+        }
+    }
+
     /// Appends the column to `out`: signedness, kind and length, then for a packed column
     /// the masks, the packed blocks' offsets and widths, the packed words and the open
     /// block's codes, each array after its length; for `f64`s, the values.

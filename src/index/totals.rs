@@ -48,6 +48,9 @@ pub struct Totals {
     latest: BTreeMap<i32, YearTotals>,
 }
 
+/// Rows whose rate cells a rebuild reads at a time.
+const RATE_CHUNK: usize = 1 << 12;
+
 /// `v` as an integer `f64` adds exactly, when it is one.
 fn exact(v: f64) -> Option<i64> {
     // The cast saturates (and maps NaN to 0), so the round trip fails for every value
@@ -135,18 +138,15 @@ impl Totals {
             all[b].reports += 1;
             newest[b].reports += i64::from(latest[r]);
         }
-        let rows: Vec<u32> = (0..years.len() as u32).collect();
         // Metrics in two halves on two threads, each into its own copy of the buckets.
         let half = columns.len() / 2;
         let sum_columns =
             |from: usize, to: usize, all: &mut [YearTotals], newest: &mut [YearTotals]| {
                 for (m, column) in columns.iter().enumerate().take(to).skip(from) {
-                    column.scan(&rows, |r, v| {
-                        if let Some(v) = v {
-                            add_metric(&mut all[bucket[r]], m, v, 1);
-                            if latest[r] {
-                                add_metric(&mut newest[bucket[r]], m, v, 1);
-                            }
+                    column.for_each_present(|r, v| {
+                        add_metric(&mut all[bucket[r]], m, v, 1);
+                        if latest[r] {
+                            add_metric(&mut newest[bucket[r]], m, v, 1);
                         }
                     });
                 }
@@ -166,12 +166,26 @@ impl Totals {
                 mine.inexact_metric[m] = theirs.inexact_metric[m];
             }
         }
+        // Each rate's paths read a chunk of rows at a time into buffers, one scan of each
+        // path's column a chunk (not a lookup a row and path).
+        let rows: Vec<u32> = (0..years.len() as u32).collect();
+        let widest = rate_paths().iter().map(|(n, d)| n.len() + d.len()).max();
+        let mut cells = vec![vec![None; RATE_CHUNK]; widest.unwrap_or(0)];
         for (rate, (num, den)) in rate_paths().iter().enumerate() {
-            for (r, &b) in bucket.iter().enumerate() {
-                let cell = |m: usize| columns[m].get(r);
-                add_rate(&mut all[b], rate, num, den, &cell, 1);
-                if latest[r] {
-                    add_rate(&mut newest[b], rate, num, den, &cell, 1);
+            let paths: Vec<usize> = num.iter().copied().chain(den.iter().map(|d| d.1)).collect();
+            for (c, chunk) in rows.chunks(RATE_CHUNK).enumerate() {
+                for (p, &m) in paths.iter().enumerate() {
+                    columns[m].scan(chunk, |k, v| cells[p][k] = v);
+                }
+                for (k, r) in (c * RATE_CHUNK..).take(chunk.len()).enumerate() {
+                    let cell = |m: usize| {
+                        let p = paths.iter().position(|&q| q == m)?;
+                        cells[p][k]
+                    };
+                    add_rate(&mut all[bucket[r]], rate, num, den, &cell, 1);
+                    if latest[r] {
+                        add_rate(&mut newest[bucket[r]], rate, num, den, &cell, 1);
+                    }
                 }
             }
         }
