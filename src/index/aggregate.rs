@@ -383,9 +383,8 @@ impl Index {
 
     /// Cuts `groups` (tied by value) to the `room` first in the order of their keys' names.
     /// Grouped by one named dimension, each name is looked up once and the selection
-    /// compares the names themselves: 24,000 agencies tied at a ranking's cut (every body
-    /// with no application, ranked from the fewest) cost ~24,000 lookups, not the ~100,000
-    /// of a comparison each.
+    /// compares the names themselves, not a lookup of both at each comparison (many groups
+    /// tie at a cut: every body with no application, ranked from the fewest).
     fn first_by_key(
         &self,
         groups: &mut Vec<u32>,
@@ -742,8 +741,9 @@ fn ordered_bits(x: f64) -> u64 {
     }
 }
 
-/// Rows a rate sums at a time (its three scratch buffers hold this many each).
-const RATE_CHUNK: usize = 1 << 12;
+/// Rows a rate sums at a time (its three scratch buffers hold this many each); the
+/// per-year totals' rebuild reads rates as many rows at a time.
+pub(super) const RATE_CHUNK: usize = 1 << 12;
 
 /// Values of one dimension below this are grouped through a table, not a hash.
 const DENSE: u32 = 1 << 20;

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use super::aggregate::RATE_CHUNK;
 use super::column::Column;
 use crate::model::catalogue::{self, METRICS};
 use crate::model::rates::RATES;
@@ -47,9 +48,6 @@ pub struct Totals {
     all: BTreeMap<i32, YearTotals>,
     latest: BTreeMap<i32, YearTotals>,
 }
-
-/// Rows whose rate cells a rebuild reads at a time.
-const RATE_CHUNK: usize = 1 << 12;
 
 /// `v` as an integer `f64` adds exactly, when it is one.
 fn exact(v: f64) -> Option<i64> {
