@@ -76,7 +76,7 @@ fn send_backup(store: &Store, tx: &Chunks) -> Result<u64, Stop> {
     };
     send(tx, Chunk::Header(header))?;
     let mut records = 0;
-    for record in store.backup_records(stamp) {
+    for record in store.backup_records(stamp)? {
         send(tx, Chunk::Record(record?))?;
         records += 1;
     }

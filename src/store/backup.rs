@@ -76,10 +76,12 @@ impl Store {
 
     /// The reports stored below `stamp`, in seq order, as backup records: read one at a
     /// time, with no lock held.
-    pub fn backup_records(&self, stamp: u64) -> BackupRecords {
-        BackupRecords {
-            log: self.inner.log.range(..stamp.to_be_bytes()),
-        }
+    pub fn backup_records(&self, stamp: u64) -> Result<BackupRecords, StoreError> {
+        let sled = self.sled()?;
+        Ok(BackupRecords {
+            log: sled.log.range(..stamp.to_be_bytes()),
+            _sled: sled,
+        })
     }
 }
 
@@ -105,6 +107,9 @@ fn backup_record(key: &[u8], bytes: &[u8]) -> Result<BackupRecord, StoreError> {
 /// The records of a backup, from [`Store::backup_records`].
 pub struct BackupRecords {
     log: sled::Iter,
+    /// Keeps the database open (not reopened after a checkpoint) while the backup reads it;
+    /// dropped after `log`.
+    _sled: std::sync::Arc<super::durable::Sled>,
 }
 
 impl Iterator for BackupRecords {
@@ -493,6 +498,7 @@ mod tests {
         assert_ne!(answers(&store)[..at_stamp.len()], at_stamp[..]);
         let records: Vec<BackupRecord> = store
             .backup_records(stamp)
+            .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(records.len(), at_stamp.len());
@@ -523,6 +529,7 @@ mod tests {
         live.commit(vec![then]).unwrap();
         let records: Vec<BackupRecord> = live
             .backup_records(live.backup_stamp().unwrap())
+            .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
         let dir = dirs.path().join("restored");
@@ -572,6 +579,7 @@ mod tests {
         live.commit(vec![doc("甲区", 2020, 1)]).unwrap();
         let records: Vec<BackupRecord> = live
             .backup_records(live.backup_stamp().unwrap())
+            .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
         let dir = dirs.path().join("cut-short");
@@ -593,6 +601,7 @@ mod tests {
             .unwrap();
         let records: Vec<BackupRecord> = live
             .backup_records(live.backup_stamp().unwrap())
+            .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
 

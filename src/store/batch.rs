@@ -165,6 +165,7 @@ impl Store {
         if writer.closed {
             return Err(StoreError::Closed);
         }
+        let sled = self.sled()?;
         let mut next_seq = writer.next_seq;
         let mut results = Vec::with_capacity(docs.len());
         let mut fresh = Batch::default();
@@ -174,7 +175,7 @@ impl Store {
                 results.push(duplicate);
                 continue;
             }
-            self.inner.log.insert(next_seq.to_be_bytes(), doc.record)?;
+            sled.log.insert(next_seq.to_be_bytes(), doc.record)?;
             fresh.push(next_seq, results.len(), &doc.id);
             bases.push(doc.basis);
             // Where it stands among its body's reports is the index's to say, below.
@@ -184,6 +185,7 @@ impl Store {
             });
             next_seq += 1;
         }
+        drop(sled);
         self.sync()?;
         writer.next_seq = next_seq;
         let mut kept = Vec::with_capacity(fresh.stored.len());
@@ -205,7 +207,12 @@ impl Store {
             }
         }
         self.keep_scores(&mut writer.scored, kept);
-        self.checkpoint_if_due(&mut writer.checkpointed, next_seq);
+        if self.checkpoint_if_due(&mut writer.checkpointed, next_seq) {
+            writer.reopen_due = true;
+        }
+        if writer.reopen_due {
+            writer.reopen_due = !self.reopen_sled();
+        }
         Ok(results)
     }
 
@@ -231,8 +238,8 @@ impl Store {
         let Some(&(last, _)) = pending.last() else {
             return;
         };
-        let kept = &self.inner.kept;
-        let write = || -> Result<(), sled::Error> {
+        let write = || -> Result<(), StoreError> {
+            let kept = &self.sled()?.kept;
             kept.insert(last.to_be_bytes(), years::encode_batch(pending))?;
             let stamp = *self
                 .inner

@@ -38,7 +38,6 @@ mod tests;
 
 use std::collections::HashSet;
 use std::ffi::OsString;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
@@ -155,18 +154,18 @@ pub struct Store {
 }
 
 struct Inner {
-    db: sled::Db,
-    /// seq → the report's one record ([`record`]).
-    log: sled::Tree,
-    /// The last seq of a run of commits → what they decided of the scores of their
-    /// records ([`years::Scored`], [`years::encode_batch`]): a replay's shortcut, derived,
-    /// written after the index every [`StoreOptions::keep_scores_every`] reports and never synced on its
-    /// own (a replay computes what is missing), pruned below the snapshot in place.
-    kept: sled::Tree,
+    /// The database and its trees ([`durable::Sled`]), cloned out for each read or write:
+    /// `log` (seq → the report's one record, [`record`]) and `kept` (the last seq of a run
+    /// of commits → what they decided of the scores of their records, [`years::Scored`],
+    /// [`years::encode_batch`]: a replay's shortcut, derived, written after the index every
+    /// [`StoreOptions::keep_scores_every`] reports and never synced on its own, since a
+    /// replay computes what is missing; pruned below the snapshot in place). Closed and
+    /// opened again after a checkpoint ([`Store::reopen_sled`]); `None` only when that
+    /// open failed.
+    sled: RwLock<Option<Arc<durable::Sled>>>,
     index: RwLock<Index>,
     dir: PathBuf,
     options: StoreOptions,
-    log_file: File,
     synced_blobs: Mutex<HashSet<OsString>>,
     /// Set by the first failed write: the reason, and whether the disk was full.
     failed: Mutex<Option<(String, bool)>>,
@@ -185,8 +184,11 @@ struct Writer {
     checkpointed: u64,
     /// The seq the next stored report gets: one past the last record's.
     next_seq: u64,
-    /// What the last commits decided of the scores, not yet kept ([`Inner::kept`]).
+    /// What the last commits decided of the scores, not yet kept ([`Inner::sled`]'s `kept`).
     scored: Vec<(u64, years::Scored)>,
+    /// True from a checkpoint until sled is opened again after it ([`Store::reopen_sled`]
+    /// waits for a moment when no backup reads it).
+    reopen_due: bool,
 }
 
 /// Where the database lives unless the command line says otherwise.
@@ -215,28 +217,22 @@ impl Store {
     fn open_unchecked(dir: &Path, options: StoreOptions) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)?;
         let started = std::time::Instant::now();
-        let db = durable::open_db(dir)?;
+        let sled = durable::open_sled(dir)?;
         // sled 0.34 reads back all it logged since the database was last opened.
         tracing::info!(
             elapsed_ms = started.elapsed().as_millis() as u64,
-            bytes = db.size_on_disk().unwrap_or(0),
+            bytes = sled.db.size_on_disk().unwrap_or(0),
             "sled opened"
         );
-        let log_file = File::open(dir.join("db"))?;
-        let log = db.open_tree(LOG)?;
-        migrate::from_four_trees(&db, &log, dir)?;
+        migrate::from_four_trees(&sled.db, &sled.log, dir)?;
         durable::sync_files(dir)?;
-        let next_seq = last_seq(&log)?.map_or(1, |seq| seq + 1);
-        let kept = db.open_tree(KEPT)?;
+        let next_seq = last_seq(&sled.log)?.map_or(1, |seq| seq + 1);
         let store = Store {
             inner: Arc::new(Inner {
-                log,
-                kept,
-                db,
+                sled: RwLock::new(Some(Arc::new(sled))),
                 index: RwLock::new(Index::new()),
                 dir: dir.to_owned(),
                 options,
-                log_file,
                 synced_blobs: Mutex::new(HashSet::new()),
                 failed: Mutex::new(None),
                 commit_lock: Mutex::new(Writer {
@@ -244,6 +240,7 @@ impl Store {
                     checkpointed: 0,
                     next_seq,
                     scored: Vec::new(),
+                    reopen_due: false,
                 }),
                 snapshots: Arc::new(snapshots::Snapshots::new(dir)),
                 loaded: std::sync::OnceLock::new(),
@@ -291,9 +288,20 @@ impl Store {
         Ok(())
     }
 
+    /// The database and its trees, for one read or write: hold the handle only as long as
+    /// that takes, since sled is opened again after a checkpoint only when no handle is
+    /// out ([`Store::reopen_sled`]).
+    fn sled(&self) -> Result<Arc<durable::Sled>, StoreError> {
+        let slot = self.inner.sled.read().unwrap_or_else(|p| p.into_inner());
+        match &*slot {
+            Some(sled) => Ok(Arc::clone(sled)),
+            None => Err(self.failed().unwrap_or(StoreError::Closed)),
+        }
+    }
+
     /// The record stored under `seq` (one the index names).
     fn record(&self, seq: u64) -> Result<StoredReport, StoreError> {
-        match self.inner.log.get(seq.to_be_bytes())? {
+        match self.sled()?.log.get(seq.to_be_bytes())? {
             Some(bytes) => record::decode(seq, &bytes),
             None => Err(corrupt(
                 &format!("seq {seq}"),
@@ -368,12 +376,13 @@ impl Store {
         self.inner.snapshots.wait();
         self.inner.snapshots.remove()?;
         // The scores kept are those of the old readings: made again below.
-        self.inner.kept.clear()?;
+        let sled = self.sled()?;
+        sled.kept.clear()?;
         writer.scored.clear();
         writer.checkpointed = 0;
         let mut index = Index::new();
         let mut count = 0;
-        for entry in self.inner.log.range(..writer.next_seq.to_be_bytes()) {
+        for entry in sled.log.range(..writer.next_seq.to_be_bytes()) {
             let (key, bytes) = entry?;
             let seq = seq_of(&key)?;
             let stored = record::decode(seq, &bytes)?;
@@ -384,7 +393,7 @@ impl Store {
             let id: IdBytes = id_key(&report.id)?;
             let document = stored.document.unwrap_or_default();
             let record = record::encode(&id, &report, basis.as_ref(), document, &content)?;
-            self.inner.log.insert(&key, record)?;
+            sled.log.insert(&key, record)?;
             let new = years::Stored {
                 report: &report,
                 basis: basis.as_ref(),
@@ -403,7 +412,10 @@ impl Store {
 
     /// Bytes the database occupies on disk.
     pub fn size_on_disk(&self) -> u64 {
-        self.inner.db.size_on_disk().unwrap_or(0)
+        self.sled()
+            .ok()
+            .and_then(|sled| sled.db.size_on_disk().ok())
+            .unwrap_or(0)
     }
 }
 

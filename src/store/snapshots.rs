@@ -174,9 +174,9 @@ impl Snapshots {
 
 impl Store {
     /// Writes a checkpoint stamped `next_seq` when enough reports came since the last
-    /// (`checkpointed`, updated). The caller holds the commit lock, so the index holds
-    /// exactly the reports below `next_seq`.
-    pub(super) fn checkpoint_if_due(&self, checkpointed: &mut u64, next_seq: u64) {
+    /// (`checkpointed`, updated); true when it did. The caller holds the commit lock, so
+    /// the index holds exactly the reports below `next_seq`.
+    pub(super) fn checkpoint_if_due(&self, checkpointed: &mut u64, next_seq: u64) -> bool {
         let index = self.index();
         let every = self
             .inner
@@ -187,7 +187,9 @@ impl Store {
         if next_seq - (*checkpointed).min(next_seq) >= every {
             *checkpointed = next_seq;
             self.inner.snapshots.checkpoint(&index, next_seq);
+            return true;
         }
+        false
     }
 
     /// Loads the index at open: from the snapshot and the reports stored after it, or
@@ -244,7 +246,7 @@ impl Store {
         };
         // Its last row must be the last record below its stamp: a snapshot of another
         // database, or one written before a rollback, does not fit.
-        let last_below = match self.inner.log.range(..seq.to_be_bytes()).next_back() {
+        let last_below = match self.sled()?.log.range(..seq.to_be_bytes()).next_back() {
             Some(entry) => {
                 let (key, bytes) = entry?;
                 let seq = seq_of(&key)?;
@@ -271,8 +273,9 @@ impl Store {
     /// did (see the module doc): a scan of the `log`. Returns how many.
     fn replay(&self, index: &mut Index, seq: u64) -> Result<u64, StoreError> {
         let mut count = 0;
-        let mut kept = Kept::from(self.inner.kept.range(seq.to_be_bytes()..));
-        for entry in self.inner.log.range(seq.to_be_bytes()..) {
+        let sled = self.sled()?;
+        let mut kept = Kept::from(sled.kept.range(seq.to_be_bytes()..));
+        for entry in sled.log.range(seq.to_be_bytes()..) {
             let (key, bytes) = entry?;
             let seq = seq_of(&key)?;
             let stored = record::decode(seq, &bytes)?;

@@ -553,19 +553,20 @@ fn a_replay_sets_the_scores_its_commits_kept_and_computes_the_same_without_them(
     assert!(got.iter().all(|(_, s)| s.is_some()), "{got:?}");
     let answered = answers(&store);
     // One entry a batch.
-    assert_eq!(store.inner.kept.len(), 3);
+    assert_eq!(store.sled().unwrap().kept.len(), 3);
     // A crash: no snapshot; every report is replayed, with the scores kept.
     drop(store);
     assert!(!dir.path().join(SNAPSHOT).exists());
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.index_load(), IndexLoad::Rebuilt);
-    assert_eq!(store.inner.kept.len(), 3);
+    assert_eq!(store.sled().unwrap().kept.len(), 3);
     assert_eq!(marks(&store), got);
     assert_eq!(answers(&store), answered);
     // The replay takes what is kept: a kept score changed by hand shows (the last
     // report's, which no later commit scores again).
     let last = 4u64.to_be_bytes();
-    let kept = years::decode_batch(&store.inner.kept.get(last).unwrap().unwrap()).unwrap();
+    let kept =
+        years::decode_batch(&store.sled().unwrap().kept.get(last).unwrap().unwrap()).unwrap();
     assert_eq!(
         years::decode_batch(&years::encode_batch(&kept)),
         Some(kept.clone())
@@ -578,7 +579,8 @@ fn a_replay_sets_the_scores_its_commits_kept_and_computes_the_same_without_them(
         coverage: 0.5,
     }));
     store
-        .inner
+        .sled()
+        .unwrap()
         .kept
         .insert(last, years::encode_batch(&changed))
         .unwrap();
@@ -586,7 +588,7 @@ fn a_replay_sets_the_scores_its_commits_kept_and_computes_the_same_without_them(
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.index().score(3).map(|s| s.score), Some(12.5));
     // None kept: the replay computes them, the same as the commits did.
-    store.inner.kept.clear().unwrap();
+    store.sled().unwrap().kept.clear().unwrap();
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(marks(&store), got);
@@ -620,4 +622,45 @@ fn a_reindex_leaves_no_scores_kept_of_the_readings_before_it() {
     assert_eq!(store.index().score(0), None);
     assert_eq!(store.index().score(1), None);
     assert!(store.index().score(2).is_some());
+}
+
+/// How many times the store opened sled again since it was opened.
+fn reopened(store: &Store) -> u64 {
+    store.sled().unwrap().reopened
+}
+
+#[test]
+fn sled_is_opened_again_after_each_checkpoint_unless_a_backup_reads_it() {
+    let dir = tempdir("reopen");
+    let store = Store::open_with(&dir, with_checkpoints_every(2)).unwrap();
+    store
+        .commit(vec![doc(&yearly("甲区", 0, 1)), doc(&yearly("乙区", 0, 2))])
+        .unwrap();
+    assert_eq!(reopened(&store), 1);
+    // A backup reading keeps the database open: the next checkpoint leaves it open ...
+    let mut backup = store.backup_records(store.backup_stamp().unwrap()).unwrap();
+    let first = backup.next().unwrap().unwrap();
+    store
+        .commit(vec![doc(&yearly("甲区", 1, 3)), doc(&yearly("乙区", 1, 4))])
+        .unwrap();
+    assert_eq!(reopened(&store), 1);
+    // ... the backup reads on to its stamp ...
+    let rest: Vec<_> = backup.collect::<Result<_, _>>().unwrap();
+    assert_eq!(
+        std::iter::once(first.seq)
+            .chain(rest.iter().map(|r| r.seq))
+            .collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    // ... and the first commit after it reopens it, with no checkpoint due.
+    store.commit(vec![doc(&yearly("丙区", 0, 5))]).unwrap();
+    assert_eq!(reopened(&store), 2);
+    let got = reports(&store);
+    assert_eq!(got.len(), 5);
+    // Every report reads after the reopens, and after an open with no close.
+    drop(store);
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(reports(&store), got);
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
 }
