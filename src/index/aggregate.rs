@@ -223,9 +223,9 @@ impl Index {
                 let second = part(total / 2..total);
                 (first.join().expect("aggregate thread"), second)
             });
-            a.merge(b)
+            a.merge(b).compact()
         } else {
-            part(0..total)
+            part(0..total).compact()
         };
         let (page, total_groups) = self.order_groups(&whole, group_by, ranking);
         pb::AggregateResponse {
@@ -456,6 +456,7 @@ impl Index {
             sums: metrics.iter().map(|_| (Vec::new(), Vec::new())).collect(),
             rates: rates.iter().map(|_| Vec::new()).collect(),
             scores: Vec::new(),
+            slotted: false,
         };
         for (year, t) in years {
             let mut key = [0u32; MAX_DIMS];
@@ -500,8 +501,19 @@ impl Index {
         group_by: &[Dim],
         scores: Option<u8>,
     ) -> Partial {
-        let (group_of, keys) = self.group(rows, group_by);
-        let n = keys.len();
+        // Grouped by agency alone (the grouping with the most groups), a group is its
+        // agency's string id: no table maps ids to groups, and the two halves of a split
+        // aggregate line up, so their merge adds arrays ([`Partial::slotted`]).
+        let slotted = matches!(group_by, [Dim::Agency]);
+        let (group_of, keys, n) = if slotted {
+            let agency = &self.places[AGENCY];
+            let of: Vec<u32> = rows.iter().map(|&r| agency[r as usize]).collect();
+            (of, Vec::new(), self.strings.names.len())
+        } else {
+            let (of, keys) = self.group(rows, group_by);
+            let n = keys.len();
+            (of, keys, n)
+        };
         let mut reports = vec![0u64; n];
         for &g in &group_of {
             reports[g as usize] += 1;
@@ -539,6 +551,7 @@ impl Index {
             sums,
             rates,
             scores: score_sums,
+            slotted,
         }
     }
 
@@ -640,6 +653,10 @@ pub(super) struct Partial {
     pub(super) rates: Vec<Vec<(f64, f64, u64)>>,
     /// Per group, its compliance scores' sums; empty when not asked for.
     pub(super) scores: Vec<ScoreSum>,
+    /// True when group `g` is the string id `g` of a one-dimension key, for every id of the
+    /// index's strings (those no selected row has count 0 reports), and `keys` is empty:
+    /// [`Partial::compact`] turns it into groups with keys.
+    pub(super) slotted: bool,
 }
 
 /// A group's compliance scores: those that count (assessed enough of the profile) summed,
@@ -679,8 +696,77 @@ impl ScoreSum {
 }
 
 impl Partial {
+    /// The groups with a selected report, each with its key, in the order of their slots
+    /// (see [`Partial::slotted`]); a partial with keys as it is.
+    pub(super) fn compact(self) -> Partial {
+        if !self.slotted {
+            return self;
+        }
+        let live: Vec<usize> = (0..self.reports.len())
+            .filter(|&g| self.reports[g] > 0)
+            .collect();
+        let gather = |v: &[u64]| -> Vec<u64> { live.iter().map(|&g| v[g]).collect() };
+        Partial {
+            keys: live
+                .iter()
+                .map(|&g| {
+                    let mut key = [0u32; MAX_DIMS];
+                    key[0] = g as u32;
+                    key
+                })
+                .collect(),
+            reports: gather(&self.reports),
+            sums: self
+                .sums
+                .iter()
+                .map(|(sum, present)| (live.iter().map(|&g| sum[g]).collect(), gather(present)))
+                .collect(),
+            rates: self
+                .rates
+                .iter()
+                .map(|rate| live.iter().map(|&g| rate[g]).collect())
+                .collect(),
+            scores: if self.scores.is_empty() {
+                Vec::new()
+            } else {
+                live.iter().map(|&g| self.scores[g]).collect()
+            },
+            slotted: false,
+        }
+    }
+
     /// Adds `other`'s groups into these.
-    pub(super) fn merge(mut self, other: Partial) -> Partial {
+    pub(super) fn merge(self, other: Partial) -> Partial {
+        if self.slotted && other.slotted && self.reports.len() == other.reports.len() {
+            return self.add_slots(&other);
+        }
+        let (this, other) = (self.compact(), other.compact());
+        this.merge_keyed(other)
+    }
+
+    /// [`Partial::merge`] of two slotted partials over the same strings: slot by slot.
+    fn add_slots(mut self, other: &Partial) -> Partial {
+        let add = |a: &mut [u64], b: &[u64]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        add(&mut self.reports, &other.reports);
+        for ((sum, present), (s2, p2)) in self.sums.iter_mut().zip(&other.sums) {
+            sum.iter_mut().zip(s2).for_each(|(x, y)| *x += y);
+            add(present, p2);
+        }
+        for (rate, r2) in self.rates.iter_mut().zip(&other.rates) {
+            for (x, y) in rate.iter_mut().zip(r2) {
+                x.0 += y.0;
+                x.1 += y.1;
+                x.2 += y.2;
+            }
+        }
+        for (x, y) in self.scores.iter_mut().zip(&other.scores) {
+            x.merge(y);
+        }
+        self
+    }
+
+    /// [`Partial::merge`] of two partials with keys.
+    fn merge_keyed(mut self, other: Partial) -> Partial {
         let mut at = GroupMap::new(&self.keys, &other.keys);
         // At most every group of `other` is new: room for them at once, not by doubling
         // while they come.

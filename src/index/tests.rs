@@ -542,6 +542,7 @@ fn partials_merge_by_table_and_by_hash_alike() {
             .map(|&r| (r as f64, 2.0 * r as f64, r))
             .collect()],
         scores: Vec::new(),
+        slotted: false,
     };
     for second in [0u32, 7] {
         let a = part(&[[5, second], [9, second]], &[1, 2]);
@@ -820,4 +821,40 @@ fn a_body_printed_with_and_without_its_city_is_one_body() {
         Some(Placed::New)
     );
     assert_eq!(index.insert_after(&bare, 6, &[], None), Some(Placed::New));
+}
+
+/// Two slotted parts (grouped by agency: a group is its string id) merge slot by slot, and
+/// compact to the groups with a report, as two parts with keys merge.
+#[test]
+fn slotted_partials_merge_as_keyed_ones() {
+    use super::aggregate::Partial;
+    let slotted = |reports: &[u64]| Partial {
+        keys: Vec::new(),
+        reports: reports.to_vec(),
+        sums: vec![(
+            reports.iter().map(|&r| r as f64 * 10.0).collect(),
+            reports.iter().map(|&r| r / 2).collect(),
+        )],
+        rates: vec![reports
+            .iter()
+            .map(|&r| (r as f64, 2.0 * r as f64, r))
+            .collect()],
+        scores: Vec::new(),
+        slotted: true,
+    };
+    let (a, b) = (&[0, 3, 0, 1, 0][..], &[2, 1, 0, 0, 0][..]);
+    let merged = slotted(a).merge(slotted(b)).compact();
+    let keyed = slotted(a).compact().merge(slotted(b).compact());
+    let firsts = |p: &Partial| p.keys.iter().map(|k| k[0]).collect::<Vec<u32>>();
+    assert_eq!(firsts(&merged), vec![0, 1, 3]);
+    assert_eq!(merged.reports, vec![2, 4, 1]);
+    assert_eq!(merged.sums[0], (vec![20.0, 40.0, 10.0], vec![1, 1, 0]));
+    assert_eq!(
+        merged.rates[0],
+        vec![(2.0, 4.0, 2), (4.0, 8.0, 4), (1.0, 2.0, 1)]
+    );
+    // The keyed merge keeps first-seen order; the same groups with the same sums.
+    let mut got: Vec<_> = firsts(&keyed).into_iter().zip(keyed.reports).collect();
+    got.sort_unstable();
+    assert_eq!(got, vec![(0, 2), (1, 4), (3, 1)]);
 }
