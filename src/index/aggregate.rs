@@ -120,6 +120,19 @@ impl Index {
 
     /// The group of every selected row, and each group's dimension values.
     fn group(&self, rows: &[u32], group_by: &[Dim]) -> (Vec<u32>, Vec<[u32; MAX_DIMS]>) {
+        if let [dim] = group_by {
+            let level = match dim {
+                Dim::Agency => Some(AGENCY),
+                Dim::Province => Some(1),
+                Dim::City => Some(2),
+                Dim::County => Some(3),
+                Dim::Township => Some(4),
+                Dim::Year | Dim::Template => None,
+            };
+            if let Some(level) = level {
+                return self.group_by_place(rows, &self.places[level]);
+            }
+        }
         let mut keys: Vec<[u32; MAX_DIMS]> = Vec::new();
         let mut dense: Vec<u32> = Vec::new();
         let mut hashed: HashMap<[u32; MAX_DIMS], u32> = HashMap::default();
@@ -146,6 +159,31 @@ impl Index {
                 })
             };
             of.push(g);
+        }
+        (of, keys)
+    }
+
+    /// [`Index::group`] by one place (`ids`, a string id a row, [`NONE`] for none): a table
+    /// as long as the string table maps ids to groups, with no key built a row. The groups
+    /// come in the same order, with the same keys.
+    fn group_by_place(&self, rows: &[u32], ids: &[u32]) -> (Vec<u32>, Vec<[u32; MAX_DIMS]>) {
+        let mut table = vec![NONE; self.strings.names.len()];
+        let mut unplaced = NONE;
+        let mut keys: Vec<[u32; MAX_DIMS]> = Vec::new();
+        let mut of = Vec::with_capacity(rows.len());
+        for &r in rows {
+            let id = ids[r as usize];
+            let slot = match table.get_mut(id as usize) {
+                Some(slot) => slot,
+                None => &mut unplaced,
+            };
+            if *slot == NONE {
+                *slot = keys.len() as u32;
+                let mut key = [0u32; MAX_DIMS];
+                key[0] = id;
+                keys.push(key);
+            }
+            of.push(*slot);
         }
         (of, keys)
     }
@@ -540,8 +578,8 @@ impl Index {
         if let Some(min) = scores {
             score_sums = vec![ScoreSum::default(); n];
             for (&r, &g) in rows.iter().zip(&group_of) {
-                if let Some(s) = self.scores.get(r) {
-                    score_sums[g as usize].add(s, min);
+                if let Some((score, percent)) = self.scores.percent(r) {
+                    score_sums[g as usize].add(score, percent, min);
                 }
             }
         }
@@ -556,9 +594,9 @@ impl Index {
     }
 
     /// (numerator, denominator, reports) of one rate per group, over the rows that print
-    /// every path the rate needs. The rows go [`RATE_CHUNK`] at a time through buffers of
-    /// that size, so a rate over a million rows touches ~70 KB of scratch, not 17 MB of
-    /// fresh pages a query.
+    /// every path the rate needs: one pass over the rows, its paths read side by side
+    /// (each through a cursor that unpacks a block once), a row given up at its first
+    /// missing path. Summed in the order of the rate's paths, as the per-year totals sum.
     fn rate_sums(
         &self,
         def: &RateDef,
@@ -566,41 +604,37 @@ impl Index {
         group_of: &[u32],
         groups: usize,
     ) -> Vec<(f64, f64, u64)> {
-        let paths: Vec<(bool, f64, &super::Column)> = def
-            .numerator
+        let column = |path: &str| {
+            let m = catalogue::index_of(path).expect("rate path in catalogue");
+            &self.columns[m]
+        };
+        let mut numerator: Vec<_> = def.numerator.iter().map(|p| column(p).cursor()).collect();
+        let mut denominator: Vec<_> = def
+            .denominator
             .iter()
-            .map(|p| (true, 1.0, *p))
-            .chain(def.denominator.iter().map(|(s, p)| (false, *s, *p)))
-            .map(|(into_num, sign, path)| {
-                let m = catalogue::index_of(path).expect("rate path in catalogue");
-                (into_num, sign, &self.columns[m])
-            })
+            .map(|(sign, p)| (*sign, column(p).cursor()))
             .collect();
-        let chunk = RATE_CHUNK.min(rows.len());
-        let mut num = vec![0.0; chunk];
-        let mut den = vec![0.0; chunk];
-        let mut whole = vec![true; chunk];
         let mut out = vec![(0.0, 0.0, 0u64); groups];
-        for (rows, group_of) in rows.chunks(RATE_CHUNK).zip(group_of.chunks(RATE_CHUNK)) {
-            let n = rows.len();
-            num[..n].fill(0.0);
-            den[..n].fill(0.0);
-            whole[..n].fill(true);
-            for &(into_num, sign, column) in &paths {
-                let acc = if into_num { &mut num } else { &mut den };
-                column.scan(rows, |k, v| match v {
-                    Some(v) => acc[k] += sign * v,
-                    None => whole[k] = false,
-                });
-            }
-            for (k, &g) in group_of.iter().enumerate() {
-                if whole[k] {
-                    let o = &mut out[g as usize];
-                    o.0 += num[k];
-                    o.1 += den[k];
-                    o.2 += 1;
+        'rows: for (&r, &g) in rows.iter().zip(group_of) {
+            let r = r as usize;
+            let mut num = 0.0;
+            for cursor in &mut numerator {
+                match cursor.at(r) {
+                    Some(v) => num += v,
+                    None => continue 'rows,
                 }
             }
+            let mut den = 0.0;
+            for (sign, cursor) in &mut denominator {
+                match cursor.at(r) {
+                    Some(v) => den += *sign * v,
+                    None => continue 'rows,
+                }
+            }
+            let o = &mut out[g as usize];
+            o.0 += num;
+            o.1 += den;
+            o.2 += 1;
         }
         out
     }
@@ -672,12 +706,13 @@ pub(super) struct ScoreSum {
 }
 
 impl ScoreSum {
-    fn add(&mut self, s: super::Score, min_coverage: u8) {
-        // Coverage is kept in whole percent: compared as the snapshot holds it.
-        if (s.coverage * 100.0).round() as u8 >= min_coverage {
-            self.sum += s.score;
+    /// Adds a score that assessed `percent` of the profile (in whole percent, as the index
+    /// keeps it: compared as it is, with no rounding a row).
+    fn add(&mut self, score: f64, percent: u8, min_coverage: u8) {
+        if percent >= min_coverage {
+            self.sum += score;
             self.scored += 1;
-            self.coverage += s.coverage;
+            self.coverage += f64::from(percent) / 100.0;
         } else {
             self.thin += 1;
         }
@@ -826,10 +861,6 @@ fn ordered_bits(x: f64) -> u64 {
         b | 1 << 63
     }
 }
-
-/// Rows a rate sums at a time (its three scratch buffers hold this many each); the
-/// per-year totals' rebuild reads rates as many rows at a time.
-pub(super) const RATE_CHUNK: usize = 1 << 12;
 
 /// Values of one dimension below this are grouped through a table, not a hash.
 const DENSE: u32 = 1 << 20;

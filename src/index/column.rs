@@ -160,6 +160,41 @@ impl Packed {
     }
 }
 
+/// See [`Column::cursor`].
+pub struct Cursor<'a> {
+    column: &'a Column,
+    /// The block whose codes `codes` holds.
+    block: usize,
+    codes: [u32; BLOCK],
+}
+
+impl Cursor<'_> {
+    /// Row `r`'s value; fastest when rows come in ascending order.
+    #[inline]
+    pub fn at(&mut self, r: usize) -> Option<f64> {
+        let column = self.column;
+        match &column.data {
+            Data::Packed(p) => {
+                let (b, bit) = (r / BLOCK, r % BLOCK);
+                let mask = p.present[b];
+                if mask >> bit & 1 == 0 {
+                    return None;
+                }
+                if b != self.block {
+                    p.unpack(b, &mut self.codes);
+                    self.block = b;
+                }
+                let rank = (mask & ((1u64 << bit) - 1)).count_ones() as usize;
+                Some(column.decode(self.codes[rank]))
+            }
+            Data::Floats(d) => {
+                let v = d[r];
+                (!v.is_nan()).then_some(v)
+            }
+        }
+    }
+}
+
 impl Column {
     pub fn new(signed: bool) -> Column {
         Column {
@@ -263,32 +298,19 @@ impl Column {
     /// Calls `f(k, value)` for each `rows[k]`, in order. Rows in ascending order (what
     /// selections give) unpack each block once.
     pub fn scan(&self, rows: &[u32], mut f: impl FnMut(usize, Option<f64>)) {
-        match &self.data {
-            Data::Packed(p) => {
-                let mut codes = [0u32; BLOCK];
-                let mut block = usize::MAX;
-                for (k, &r) in rows.iter().enumerate() {
-                    let r = r as usize;
-                    let (b, bit) = (r / BLOCK, r % BLOCK);
-                    let mask = p.present[b];
-                    if mask >> bit & 1 == 0 {
-                        f(k, None);
-                        continue;
-                    }
-                    if b != block {
-                        p.unpack(b, &mut codes);
-                        block = b;
-                    }
-                    let rank = (mask & ((1u64 << bit) - 1)).count_ones() as usize;
-                    f(k, Some(self.decode(codes[rank])));
-                }
-            }
-            Data::Floats(d) => {
-                for (k, &r) in rows.iter().enumerate() {
-                    let v = d[r as usize];
-                    f(k, (!v.is_nan()).then_some(v));
-                }
-            }
+        let mut cursor = self.cursor();
+        for (k, &r) in rows.iter().enumerate() {
+            f(k, cursor.at(r as usize));
+        }
+    }
+
+    /// A reader of this column's values at rows asked in ascending order, which unpacks
+    /// each block once: several columns read row by row side by side.
+    pub fn cursor(&self) -> Cursor<'_> {
+        Cursor {
+            column: self,
+            block: usize::MAX,
+            codes: [0; BLOCK],
         }
     }
 

@@ -88,6 +88,13 @@ impl Scores {
         }
     }
 
+    /// Row `r`'s score and the percent of the profile it assessed, as kept: what a ranking
+    /// compares with its minimum coverage, without going through a fraction.
+    pub(super) fn percent(&self, r: u32) -> Option<(f64, u8)> {
+        let s = self.score[r as usize];
+        (!s.is_nan()).then(|| (s, self.coverage[r as usize]))
+    }
+
     pub(super) fn get(&self, r: u32) -> Option<Score> {
         let s = self.score[r as usize];
         (!s.is_nan()).then(|| Score {

@@ -102,13 +102,17 @@ impl Index {
                     .filter(|&level| f.placed[level] && selector.unplaced.is_some())
                     .map(|level| self.places[1 + level].as_slice())
                     .collect();
-                part.filter(|&r| {
-                    (f.all_revisions || self.latest[r])
-                        && (!ranged || (self.years[r] != NO_YEAR && years.contains(&self.years[r])))
-                        && levels.iter().all(|places| places[r] != unplaced)
-                })
-                .map(|r| r as u32)
-                .collect()
+                let mut rows = Vec::with_capacity(part.len());
+                rows.extend(
+                    part.filter(|&r| {
+                        (f.all_revisions || self.latest[r])
+                            && (!ranged
+                                || (self.years[r] != NO_YEAR && years.contains(&self.years[r])))
+                            && levels.iter().all(|places| places[r] != unplaced)
+                    })
+                    .map(|r| r as u32),
+                );
+                rows
             }
             None => part
                 .map(|r| r as u32)

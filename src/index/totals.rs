@@ -8,10 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use super::aggregate::RATE_CHUNK;
 use super::column::Column;
 use crate::model::catalogue::{self, METRICS};
 use crate::model::rates::RATES;
+
+/// Rows the rebuild reads each rate's paths for at a time (a buffer of cells a path).
+const RATE_CHUNK: usize = 1 << 12;
 
 /// The totals of one year (or of reports with no year).
 #[derive(Debug, Clone)]
