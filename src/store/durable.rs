@@ -7,6 +7,11 @@
 //! loss. sled also writes its `conf` file and its own snapshots unsynced; [`sync_files`]
 //! syncs them at open and at [`settle`].
 //!
+//! sled 0.34 reads back at each open everything it logged since the last open, so the
+//! store closes and opens it again after each index checkpoint ([`Store::reopen_sled`]),
+//! and [`settle`] does once more after a clean stop: a start after a crash then reads only
+//! sled's log since the last checkpoint, as the index replays only the reports since then.
+//!
 //! Disk full: sled 0.34 can hang in its next flush once a write has failed, so a commit is
 //! refused *before* writing when the filesystem would keep less than the minimum free
 //! space plus [`BATCH_SPACE_FACTOR`] times the batch's bytes ([`Store::check_space`]).

@@ -20,7 +20,8 @@
 //! - [`batch`]: one group commit (one sync per batch);
 //! - [`years`]: rule 10's links between neighbouring years, for commit and replay;
 //! - [`snapshots`]: the index's snapshot, its checkpoints and the load at open;
-//! - [`durable`]: what makes a commit durable on sled 0.34, and the free-space guard;
+//! - [`durable`]: what makes a commit durable on sled 0.34, the free-space guard, and
+//!   sled closed and opened again after each checkpoint;
 //! - [`migrate`]: a data directory of the earlier layout (four trees) rewritten as a `log`;
 //! - [`backup`]: a consistent cut of the stored reports for a backup, and a restore into an
 //!   empty directory through the commit path.
