@@ -2,7 +2,8 @@
 //! checked on the way back in, so a damaged file is an error, never a panic.
 
 use super::codec::{
-    damaged, get_u32, get_u64, put_u32, put_u64, take, SnapshotError, Source, VERSION,
+    damaged, get_u32, get_u64, put_u32, put_u64, take, SnapshotError, Source, TOTALS_SUMMED,
+    VERSION,
 };
 use super::column::{Column, COLUMN_HEADER_BYTES};
 use super::compliance::Scores;
@@ -12,8 +13,8 @@ use crate::model::catalogue::{self, METRICS};
 use crate::model::id::{IdBytes, ID_BYTES};
 
 /// The snapshot format: magic, version, a fingerprint of the catalogue (columns follow its
-/// order), the store's next sequence number, the arenas, rows, ids and columns, and a CRC-32
-/// of everything before it.
+/// order), the store's next sequence number, the arenas, rows, ids and columns, the scores,
+/// the per-year totals, and a CRC-32 of everything before it.
 const MAGIC: &[u8; 4] = b"NBIX";
 
 /// A row on disk: its seq (u64), [`ROW_WORDS`] u32 fields (agency, four region levels,
@@ -153,6 +154,7 @@ impl Index {
         }
         put_u64(&mut sink.out, self.scores.len() as u64);
         self.scores.encode(&mut sink.out);
+        self.totals.encode(&mut sink.out);
         sink.finish()
     }
 
@@ -184,7 +186,7 @@ impl Index {
             return Err(SnapshotError::NotASnapshot);
         }
         let version = src.u32()?;
-        if version != VERSION {
+        if version != VERSION && version != TOTALS_SUMMED {
             return Err(SnapshotError::NotASnapshot);
         }
         if src.u64()? != catalogue::fingerprint() {
@@ -254,8 +256,12 @@ impl Index {
         }
         let years: Vec<i32> = index.rows.iter().map(|r| r.year).collect();
         index.scores = Scores::read(src, &years)?;
+        let totals = match version {
+            VERSION => Some(Totals::read(src)?),
+            _ => None,
+        };
         if src.left() != 0 {
-            return Err(damaged("bytes after the scores"));
+            return Err(damaged("bytes after the scores and totals"));
         }
         index.by_id.reserve(n);
         index.years.reserve(n);
@@ -283,7 +289,10 @@ impl Index {
             }
             index.post_row(at);
         }
-        index.totals = Totals::rebuild(&index.years, &index.latest, &index.columns);
+        index.totals = match totals {
+            Some(totals) => totals,
+            None => Totals::rebuild(&index.years, &index.latest, &index.columns),
+        };
         Ok((index, next_seq))
     }
 }

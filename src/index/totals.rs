@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use super::codec::{damaged, put_u32, put_u64, SnapshotError, Source};
 use super::column::Column;
 use crate::model::catalogue::{self, METRICS};
 use crate::model::rates::RATES;
@@ -16,7 +17,7 @@ use crate::model::rates::RATES;
 const RATE_CHUNK: usize = 1 << 12;
 
 /// The totals of one year (or of reports with no year).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct YearTotals {
     pub reports: i64,
     /// Per metric: (sum, reports printing it).
@@ -45,7 +46,7 @@ impl YearTotals {
 }
 
 /// Totals by year over every row, and over the latest revisions only.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Totals {
     all: BTreeMap<i32, YearTotals>,
     latest: BTreeMap<i32, YearTotals>,
@@ -82,7 +83,80 @@ fn rate_paths() -> &'static [RatePaths] {
     })
 }
 
+/// A year's totals on disk: its year (u32), reports (u64), each metric's sum and reports
+/// (2 × u64), each rate's three parts (3 × u64), then a byte a metric and a rate (1:
+/// inexact).
+fn year_bytes() -> usize {
+    4 + 8 + METRICS.len() * (16 + 1) + RATES.len() * (24 + 1)
+}
+
 impl Totals {
+    /// The totals as a snapshot keeps them: for every rows, then for the latest revisions,
+    /// how many years, then each year ([`year_bytes`]).
+    pub(super) fn encode(&self, out: &mut Vec<u8>) {
+        for map in [&self.all, &self.latest] {
+            put_u64(out, map.len() as u64);
+            for (&year, t) in map {
+                put_u32(out, year as u32);
+                put_u64(out, t.reports as u64);
+                for &(sum, printed) in &t.sums {
+                    put_u64(out, sum as u64);
+                    put_u64(out, printed as u64);
+                }
+                for &(num, den, reports) in &t.rates {
+                    for v in [num, den, reports] {
+                        put_u64(out, v as u64);
+                    }
+                }
+                out.extend(t.inexact_metric.iter().map(|&b| u8::from(b)));
+                out.extend(t.inexact_rate.iter().map(|&b| u8::from(b)));
+            }
+        }
+    }
+
+    /// Totals written by [`Totals::encode`].
+    pub(super) fn read<R: std::io::Read>(src: &mut Source<R>) -> Result<Totals, SnapshotError> {
+        let mut totals = Totals::default();
+        for latest in [false, true] {
+            for _ in 0..src.len(year_bytes())? {
+                let mut input = src.take(year_bytes())?;
+                let input = &mut input;
+                let year = super::codec::get_u32(input)? as i32;
+                let mut t = YearTotals::new();
+                let mut next = || super::codec::get_u64(input).map(|v| v as i64);
+                t.reports = next()?;
+                for sum in &mut t.sums {
+                    *sum = (next()?, next()?);
+                }
+                for rate in &mut t.rates {
+                    *rate = (next()?, next()?, next()?);
+                }
+                let flags = super::codec::take(input, METRICS.len() + RATES.len())?;
+                for (slot, &b) in t
+                    .inexact_metric
+                    .iter_mut()
+                    .chain(t.inexact_rate.iter_mut())
+                    .zip(flags)
+                {
+                    *slot = match b {
+                        0 => false,
+                        1 => true,
+                        _ => return Err(damaged("a year's totals hold a flag that is not 0 or 1")),
+                    };
+                }
+                let map = if latest {
+                    &mut totals.latest
+                } else {
+                    &mut totals.all
+                };
+                if map.insert(year, t).is_some() {
+                    return Err(damaged(format!("the totals of year {year} twice")));
+                }
+            }
+        }
+        Ok(totals)
+    }
+
     /// Adds (`sign` 1) or removes (`sign` -1) one row with cells `value(metric)`, in the
     /// all-revisions totals when `all` and the latest-revision totals when `latest`.
     pub fn account(
