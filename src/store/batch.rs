@@ -217,7 +217,7 @@ impl Store {
     }
 
     /// Keeps what the commits of `scored` decided of the scores for a replay (see
-    /// [`super::Inner::kept`]): gathered in `pending`, written as one entry under its last
+    /// [`super::durable::Sled::kept`]): gathered in `pending`, written as one entry under its last
     /// seq once it holds [`super::StoreOptions::keep_scores_every`] reports; then entries
     /// wholly below the snapshot in place are pruned. The batch is acknowledged whatever
     /// happens here: a replay without them computes them.

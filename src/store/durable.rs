@@ -84,12 +84,16 @@ pub(super) fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
 
 /// The open database and the handles the store writes through. Held behind one slot
 /// ([`Store::sled`]) so that it can be closed and opened again while the server runs
-/// ([`Store::reopen_if_due`]).
+/// ([`Store::reopen_sled`]).
 pub(super) struct Sled {
     pub(super) db: sled::Db,
-    /// seq → the report's one record.
+    /// seq → the report's one record ([`super::record`]).
     pub(super) log: sled::Tree,
-    /// Scores kept for a replay (see [`super::Inner`]).
+    /// The last seq of a run of commits → what they decided of the scores of their records
+    /// ([`super::years::Scored`], [`super::years::encode_batch`]): a replay's shortcut,
+    /// derived, written after the index every
+    /// [`super::StoreOptions::keep_scores_every`] reports and never synced on its own (a
+    /// replay computes what is missing), pruned below the snapshot in place.
     pub(super) kept: sled::Tree,
     /// sled's log file, synced after each flush (module doc).
     pub(super) log_file: File,

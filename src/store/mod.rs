@@ -124,7 +124,7 @@ pub struct StoreOptions {
     pub min_free_bytes: u64,
     /// Reports between two index checkpoints at the least (see [`snapshots`]).
     pub checkpoint_rows: u64,
-    /// Reports whose scores are kept for a replay in one entry ([`Inner::kept`]): a replay
+    /// Reports whose scores are kept for a replay in one entry ([`durable::Sled::kept`]): a replay
     /// after a crash computes the scores of fewer than this many.
     pub keep_scores_every: usize,
 }
@@ -155,14 +155,9 @@ pub struct Store {
 }
 
 struct Inner {
-    /// The database and its trees ([`durable::Sled`]), cloned out for each read or write:
-    /// `log` (seq → the report's one record, [`record`]) and `kept` (the last seq of a run
-    /// of commits → what they decided of the scores of their records, [`years::Scored`],
-    /// [`years::encode_batch`]: a replay's shortcut, derived, written after the index every
-    /// [`StoreOptions::keep_scores_every`] reports and never synced on its own, since a
-    /// replay computes what is missing; pruned below the snapshot in place). Closed and
-    /// opened again after a checkpoint ([`Store::reopen_sled`]); `None` only when that
-    /// open failed.
+    /// The database and its trees ([`durable::Sled`]), taken out for each read or write.
+    /// Closed and opened again after a checkpoint ([`Store::reopen_sled`]); `None` only
+    /// when that open failed.
     sled: RwLock<Option<Arc<durable::Sled>>>,
     index: RwLock<Index>,
     dir: PathBuf,
@@ -198,7 +193,7 @@ pub const DEFAULT_DATA_DIR: &str = "./data";
 /// The name of the tree of records.
 const LOG: &str = "log";
 
-/// The name of the tree of scores kept for replays ([`Inner::kept`]).
+/// The name of the tree of scores kept for replays ([`durable::Sled::kept`]).
 const KEPT: &str = "scored";
 
 impl Store {

@@ -308,7 +308,7 @@ impl Store {
     }
 }
 
-/// The scores kept for a replay ([`super::Inner::kept`]), read in seq order beside the
+/// The scores kept for a replay ([`super::durable::Sled::kept`]), read in seq order beside the
 /// records: each entry a run of commits', under its last seq.
 struct Kept {
     entries: sled::Iter,
