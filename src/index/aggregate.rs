@@ -42,6 +42,19 @@ impl Dim {
             _ => return None,
         })
     }
+
+    /// Where a place dimension's ids are in [`Index::places`] (the agency, or a region
+    /// level); `None` for the year and the template.
+    fn place(self) -> Option<usize> {
+        match self {
+            Dim::Agency => Some(AGENCY),
+            Dim::Province => Some(1),
+            Dim::City => Some(2),
+            Dim::County => Some(3),
+            Dim::Township => Some(4),
+            Dim::Year | Dim::Template => None,
+        }
+    }
 }
 
 /// Most dimensions one aggregate groups by (each dimension once).
@@ -98,14 +111,10 @@ pub struct Ranking {
 impl Index {
     /// Row `r`'s value of a dimension as a number (string id, year or template).
     fn dim_id(&self, r: usize, dim: Dim) -> u32 {
-        match dim {
-            Dim::Year => self.years[r] as u32,
-            Dim::Agency => self.places[AGENCY][r],
-            Dim::Province => self.places[1][r],
-            Dim::City => self.places[2][r],
-            Dim::County => self.places[3][r],
-            Dim::Township => self.places[4][r],
-            Dim::Template => self.rows[r].template as u32,
+        match (dim, dim.place()) {
+            (_, Some(level)) => self.places[level][r],
+            (Dim::Year, None) => self.years[r] as u32,
+            (_, None) => self.rows[r].template as u32,
         }
     }
 
@@ -120,18 +129,11 @@ impl Index {
 
     /// The group of every selected row, and each group's dimension values.
     fn group(&self, rows: &[u32], group_by: &[Dim]) -> (Vec<u32>, Vec<[u32; MAX_DIMS]>) {
-        if let [dim] = group_by {
-            let level = match dim {
-                Dim::Agency => Some(AGENCY),
-                Dim::Province => Some(1),
-                Dim::City => Some(2),
-                Dim::County => Some(3),
-                Dim::Township => Some(4),
-                Dim::Year | Dim::Template => None,
-            };
-            if let Some(level) = level {
-                return self.group_by_place(rows, &self.places[level]);
-            }
+        if let Some(level) = match group_by {
+            [dim] => dim.place(),
+            _ => None,
+        } {
+            return self.group_by_place(rows, &self.places[level]);
         }
         let mut keys: Vec<[u32; MAX_DIMS]> = Vec::new();
         let mut dense: Vec<u32> = Vec::new();

@@ -55,15 +55,30 @@ fn compress_with(
     bytes: &[u8],
     pick: fn(&mut Compressors) -> &mut zstd::bulk::Compressor<'static>,
 ) -> std::io::Result<Vec<u8>> {
-    COMPRESSORS.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.is_none() {
-            *c = Some(Compressors {
+    with_local(
+        &COMPRESSORS,
+        || {
+            Ok(Compressors {
                 document: zstd::bulk::Compressor::with_dictionary(DOCUMENT_LEVEL, DOCUMENT_SAMPLE)?,
                 report: zstd::bulk::Compressor::with_dictionary(REPORT_LEVEL, REPORT_SAMPLE)?,
-            });
+            })
+        },
+        |c| pick(c).compress(bytes),
+    )
+}
+
+/// Calls `f` with this thread's value of `cell`, made by `make` at the thread's first call.
+fn with_local<T: 'static, R>(
+    cell: &'static std::thread::LocalKey<std::cell::RefCell<Option<T>>>,
+    make: impl FnOnce() -> std::io::Result<T>,
+    f: impl FnOnce(&mut T) -> std::io::Result<R>,
+) -> std::io::Result<R> {
+    cell.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = Some(make()?);
         }
-        pick(c.as_mut().expect("set above")).compress(bytes)
+        f(c.as_mut().expect("set above"))
     })
 }
 
@@ -116,16 +131,16 @@ fn unpack_sampled(
         .flatten()
         .filter(|&n| n <= BULK_AT_MOST);
     match (prefix, size) {
-        (p, Some(size)) if p == number => DECOMPRESSORS.with(|d| {
-            let mut d = d.borrow_mut();
-            if d.is_none() {
-                *d = Some(Decompressors {
+        (p, Some(size)) if p == number => with_local(
+            &DECOMPRESSORS,
+            || {
+                Ok(Decompressors {
                     document: zstd::bulk::Decompressor::with_dictionary(DOCUMENT_SAMPLE)?,
                     report: zstd::bulk::Decompressor::with_dictionary(REPORT_SAMPLE)?,
-                });
-            }
-            pick(d.as_mut().expect("set above")).decompress(zstd, size as usize)
-        }),
+                })
+            },
+            |d| pick(d).decompress(zstd, size as usize),
+        ),
         _ => sampled(zstd, prefix, (number, sample)).and_then(read_all),
     }
 }
