@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::select::Selector;
+use super::column::{below, BlockValues, Column, Ones, BLOCK};
+use super::select::{Picked, Selector};
 use super::{Index, Selection, AGENCY, NONE, NO_YEAR};
 use crate::model::catalogue::{self, METRICS};
 use crate::model::finding::Code;
@@ -128,7 +129,7 @@ impl Index {
     }
 
     /// The group of every selected row, and each group's dimension values.
-    fn group(&self, rows: &[u32], group_by: &[Dim]) -> (Vec<u32>, Vec<[u32; MAX_DIMS]>) {
+    fn group(&self, rows: &Picked, group_by: &[Dim]) -> (Vec<u32>, Vec<[u32; MAX_DIMS]>) {
         if let Some(level) = match group_by {
             [dim] => dim.place(),
             _ => None,
@@ -138,8 +139,8 @@ impl Index {
         let mut keys: Vec<[u32; MAX_DIMS]> = Vec::new();
         let mut dense: Vec<u32> = Vec::new();
         let mut hashed: HashMap<[u32; MAX_DIMS], u32> = HashMap::default();
-        let mut of = Vec::with_capacity(rows.len());
-        for &r in rows {
+        let mut of = Vec::with_capacity(rows.len);
+        for r in rows.rows() {
             let mut key = [0u32; MAX_DIMS];
             for (k, dim) in group_by.iter().take(MAX_DIMS).enumerate() {
                 key[k] = self.dim_id(r as usize, *dim);
@@ -168,12 +169,12 @@ impl Index {
     /// [`Index::group`] by one place (`ids`, a string id a row, [`NONE`] for none): a table
     /// as long as the string table maps ids to groups, with no key built a row. The groups
     /// come in the same order, with the same keys.
-    fn group_by_place(&self, rows: &[u32], ids: &[u32]) -> (Vec<u32>, Vec<[u32; MAX_DIMS]>) {
+    fn group_by_place(&self, rows: &Picked, ids: &[u32]) -> (Vec<u32>, Vec<[u32; MAX_DIMS]>) {
         let mut table = vec![NONE; self.strings.names.len()];
         let mut unplaced = NONE;
         let mut keys: Vec<[u32; MAX_DIMS]> = Vec::new();
-        let mut of = Vec::with_capacity(rows.len());
-        for &r in rows {
+        let mut of = Vec::with_capacity(rows.len);
+        for r in rows.rows() {
             let id = ids[r as usize];
             let slot = match table.get_mut(id as usize) {
                 Some(slot) => slot,
@@ -263,9 +264,9 @@ impl Index {
                 let second = part(total / 2..total);
                 (first.join().expect("aggregate thread"), second)
             });
-            a.merge(b).compact()
+            a.merge(b)
         } else {
-            part(0..total).compact()
+            part(0..total)
         };
         let (page, total_groups) = self.order_groups(&whole, group_by, ranking);
         pb::AggregateResponse {
@@ -284,7 +285,7 @@ impl Index {
                         key: group_by
                             .iter()
                             .enumerate()
-                            .map(|(k, d)| self.dim_name(*d, whole.keys[g][k]))
+                            .map(|(k, d)| self.dim_name(*d, whole.key(g)[k]))
                             .collect(),
                         reports: whole.reports[g],
                         sums: metrics
@@ -332,8 +333,10 @@ impl Index {
         group_by: &[Dim],
         ranking: &Ranking,
     ) -> (Vec<u32>, usize) {
-        let mut groups: Vec<u32> = (0..whole.keys.len() as u32)
-            .filter(|&g| whole.reports[g as usize] >= ranking.min_reports)
+        // A slot no selected report has is no group.
+        let least = ranking.min_reports.max(1);
+        let mut groups: Vec<u32> = (0..whole.reports.len() as u32)
+            .filter(|&g| whole.reports[g as usize] >= least)
             .collect();
         let total = groups.len();
         let value = |g: u32| -> Option<f64> {
@@ -369,7 +372,7 @@ impl Index {
         let cmp = |a: &u32, b: &u32| -> Ordering {
             by_value(a, b).then_with(|| {
                 let by_key =
-                    self.cmp_keys(&whole.keys[*a as usize], &whole.keys[*b as usize], group_by);
+                    self.cmp_keys(&whole.key(*a as usize), &whole.key(*b as usize), group_by);
                 match (ranking.order, ranking.descending) {
                     (Order::Key, true) => by_key.reverse(),
                     _ => by_key,
@@ -385,10 +388,11 @@ impl Index {
                 groups.select_nth_unstable_by(end - 1, cmp);
                 groups.truncate(end);
             } else {
-                // By value first, each group's value read once into a key whose order is
-                // the ranking's (a selection over 166,000 agencies then compares integers,
-                // not values looked up in the sums); then the names only among the groups
-                // tied with the last of the page, as many as the page has room for.
+                // By value first, each group's value read into a key whose order is the
+                // ranking's (integers compared, not values looked up in the sums): the
+                // page's last key found by keeping the best keys so far in a heap as long
+                // as the page, then the groups better than it, and among those tied with
+                // it the first by name, as many as the page has room for.
                 let rank_key = |g: u32| -> (bool, u64) {
                     match value(g) {
                         Some(x) if ranking.descending => (false, !ordered_bits(x)),
@@ -396,13 +400,25 @@ impl Index {
                         None => (true, 0),
                     }
                 };
-                let mut keyed: Vec<((bool, u64), u32)> =
-                    groups.iter().map(|&g| (rank_key(g), g)).collect();
-                keyed.select_nth_unstable_by_key(end - 1, |k| k.0);
-                let last = keyed[end - 1].0;
+                let last = if end <= HEAP_CUT_AT {
+                    let mut best = std::collections::BinaryHeap::with_capacity(end + 1);
+                    for &g in &groups {
+                        let key = rank_key(g);
+                        if best.len() < end {
+                            best.push(key);
+                        } else if best.peek().is_some_and(|worst| key < *worst) {
+                            best.pop();
+                            best.push(key);
+                        }
+                    }
+                    *best.peek().expect("a page of at least one group")
+                } else {
+                    let mut keys: Vec<(bool, u64)> = groups.iter().map(|&g| rank_key(g)).collect();
+                    *keys.select_nth_unstable(end - 1).1
+                };
                 let (mut better, mut tied) = (Vec::with_capacity(end), Vec::new());
-                for &(key, g) in &keyed {
-                    match key.cmp(&last) {
+                for &g in &groups {
+                    match rank_key(g).cmp(&last) {
                         Ordering::Less => better.push(g),
                         Ordering::Equal => tied.push(g),
                         Ordering::Greater => {}
@@ -410,7 +426,7 @@ impl Index {
                 }
                 let room = end - better.len();
                 if room < tied.len() {
-                    self.first_by_key(&mut tied, room, &whole.keys, group_by);
+                    self.first_by_key(&mut tied, room, whole, group_by);
                 }
                 better.append(&mut tied);
                 groups = better;
@@ -422,28 +438,28 @@ impl Index {
     }
 
     /// Cuts `groups` (tied by value) to the `room` first in the order of their keys' names.
-    /// Grouped by one named dimension, each name is looked up once and the selection
-    /// compares the names themselves, not a lookup of both at each comparison (many groups
-    /// tie at a cut: every body with no application, ranked from the fewest).
-    fn first_by_key(
-        &self,
-        groups: &mut Vec<u32>,
-        room: usize,
-        keys: &[[u32; MAX_DIMS]],
-        group_by: &[Dim],
-    ) {
+    /// Grouped by one named dimension, each name is looked up once and compared with the
+    /// last of the best kept so far (many groups tie at a cut: every body with no
+    /// application, ranked from the fewest).
+    fn first_by_key(&self, groups: &mut Vec<u32>, room: usize, whole: &Partial, group_by: &[Dim]) {
         let named = matches!(group_by, [d] if !matches!(d, Dim::Year | Dim::Template));
         if named {
-            let mut names: Vec<(&str, u32)> = groups
-                .iter()
-                .map(|&g| (self.strings.name(keys[g as usize][0]), g))
-                .collect();
-            names.select_nth_unstable_by(room - 1, |a, b| a.0.cmp(b.0));
-            names.truncate(room);
-            *groups = names.into_iter().map(|(_, g)| g).collect();
+            let name = |g: u32| self.strings.name(whole.key(g as usize)[0]);
+            let mut best: std::collections::BinaryHeap<(&str, u32)> =
+                std::collections::BinaryHeap::with_capacity(room + 1);
+            for &g in groups.iter() {
+                let entry = (name(g), g);
+                if best.len() < room {
+                    best.push(entry);
+                } else if best.peek().is_some_and(|worst| entry.0 < worst.0) {
+                    best.pop();
+                    best.push(entry);
+                }
+            }
+            *groups = best.into_iter().map(|(_, g)| g).collect();
         } else {
             groups.select_nth_unstable_by(room - 1, |a, b| {
-                self.cmp_keys(&keys[*a as usize], &keys[*b as usize], group_by)
+                self.cmp_keys(&whole.key(*a as usize), &whole.key(*b as usize), group_by)
             });
             groups.truncate(room);
         }
@@ -535,7 +551,7 @@ impl Index {
     /// `scores` (the minimum coverage, in percent) their compliance scores' sums.
     fn partial(
         &self,
-        rows: &[u32],
+        rows: &Picked,
         metrics: &[usize],
         rates: &[usize],
         group_by: &[Dim],
@@ -545,98 +561,124 @@ impl Index {
         // agency's string id: no table maps ids to groups, and the two halves of a split
         // aggregate line up, so their merge adds arrays ([`Partial::slotted`]).
         let slotted = matches!(group_by, [Dim::Agency]);
-        let (group_of, keys, n) = if slotted {
+        if slotted {
             let agency = &self.places[AGENCY];
-            let of: Vec<u32> = rows.iter().map(|&r| agency[r as usize]).collect();
-            (of, Vec::new(), self.strings.names.len())
-        } else {
-            let (of, keys) = self.group(rows, group_by);
-            let n = keys.len();
-            (of, keys, n)
-        };
+            let n = self.strings.names.len();
+            let group = |r: usize, _: usize| agency[r] as usize;
+            return self.tally(rows, group, n, None, metrics, rates, scores);
+        }
+        let (group_of, keys) = self.group(rows, group_by);
+        let n = keys.len();
+        let group = |_: usize, k: usize| group_of[k] as usize;
+        self.tally(rows, group, n, Some(keys), metrics, rates, scores)
+    }
+
+    /// [`Index::partial`] with each row's group given by `group(row, k)` (`k`: the row's
+    /// place among the selected rows), one of `n`; the groups' keys, or `None` when they
+    /// are slots ([`Partial::slotted`]).
+    #[allow(clippy::too_many_arguments)]
+    fn tally(
+        &self,
+        rows: &Picked,
+        group: impl Fn(usize, usize) -> usize + Copy,
+        n: usize,
+        keys: Option<Vec<[u32; MAX_DIMS]>>,
+        metrics: &[usize],
+        rates: &[usize],
+        scores: Option<u8>,
+    ) -> Partial {
         let mut reports = vec![0u64; n];
-        for &g in &group_of {
-            reports[g as usize] += 1;
+        for (k, r) in rows.rows().enumerate() {
+            reports[group(r as usize, k)] += 1;
         }
         let sums = metrics
             .iter()
             .map(|&m| {
                 let (mut sum, mut present) = (vec![0.0; n], vec![0u64; n]);
-                self.columns[m].scan(rows, |k, v| {
-                    if let Some(v) = v {
-                        let g = group_of[k] as usize;
-                        sum[g] += v;
+                let mut block = BlockValues::default();
+                for (b, mask, first) in rows.blocks() {
+                    self.columns[m].read_block(b, mask, &mut block);
+                    for bit in Ones(block.present) {
+                        let k = first + (mask & below(bit)).count_ones() as usize;
+                        let g = group(b * BLOCK + bit, k);
+                        sum[g] += block.values[bit];
                         present[g] += 1;
                     }
-                });
+                }
                 (sum, present)
             })
             .collect();
         let rates = rates
             .iter()
-            .map(|&r| self.rate_sums(&RATES[r], rows, &group_of, n))
+            .map(|&r| self.rate_sums(&RATES[r], rows, group, n))
             .collect();
         let mut score_sums = Vec::new();
         if let Some(min) = scores {
             score_sums = vec![ScoreSum::default(); n];
-            for (&r, &g) in rows.iter().zip(&group_of) {
+            for (k, r) in rows.rows().enumerate() {
                 if let Some((score, percent)) = self.scores.percent(r) {
-                    score_sums[g as usize].add(score, percent, min);
+                    score_sums[group(r as usize, k)].add(score, percent, min);
                 }
             }
         }
         Partial {
-            keys,
+            slotted: keys.is_none(),
+            keys: keys.unwrap_or_default(),
             reports,
             sums,
             rates,
             scores: score_sums,
-            slotted,
         }
     }
 
     /// (numerator, denominator, reports) of one rate per group, over the rows that print
-    /// every path the rate needs: one pass over the rows, its paths read side by side
-    /// (each through a cursor that unpacks a block once), a row given up at its first
-    /// missing path. Summed in the order of the rate's paths, as the per-year totals sum.
+    /// every path the rate needs: block by block, each path read at the rows that printed
+    /// every path before it (a row is given up at its first missing path). Summed in the
+    /// order of the rate's paths, as the per-year totals sum.
     fn rate_sums(
         &self,
         def: &RateDef,
-        rows: &[u32],
-        group_of: &[u32],
+        rows: &Picked,
+        group: impl Fn(usize, usize) -> usize,
         groups: usize,
     ) -> Vec<(f64, f64, u64)> {
         let column = |path: &str| {
             let m = catalogue::index_of(path).expect("rate path in catalogue");
             &self.columns[m]
         };
-        let mut numerator: Vec<_> = def.numerator.iter().map(|p| column(p).cursor()).collect();
-        let mut denominator: Vec<_> = def
-            .denominator
+        let paths: Vec<(f64, &Column)> = def
+            .numerator
             .iter()
-            .map(|(sign, p)| (*sign, column(p).cursor()))
+            .map(|p| (1.0, column(p)))
+            .chain(def.denominator.iter().map(|(sign, p)| (*sign, column(p))))
             .collect();
+        let numerators = def.numerator.len();
+        let mut values = vec![BlockValues::default(); paths.len()];
         let mut out = vec![(0.0, 0.0, 0u64); groups];
-        'rows: for (&r, &g) in rows.iter().zip(group_of) {
-            let r = r as usize;
-            let mut num = 0.0;
-            for cursor in &mut numerator {
-                match cursor.at(r) {
-                    Some(v) => num += v,
-                    None => continue 'rows,
+        for (b, mask, first) in rows.blocks() {
+            let mut every = mask;
+            for ((_, column), block) in paths.iter().zip(&mut values) {
+                column.read_block(b, every, block);
+                every = block.present;
+                if every == 0 {
+                    break;
                 }
             }
-            let mut den = 0.0;
-            for (sign, cursor) in &mut denominator {
-                match cursor.at(r) {
-                    Some(v) => den += *sign * v,
-                    None => continue 'rows,
+            for bit in Ones(every) {
+                let mut num = 0.0;
+                for block in &values[..numerators] {
+                    num += block.values[bit];
                 }
+                let mut den = 0.0;
+                for ((sign, _), block) in paths[numerators..].iter().zip(&values[numerators..]) {
+                    den += *sign * block.values[bit];
+                }
+                let k = first + (mask & below(bit)).count_ones() as usize;
+                let o = &mut out[group(b * BLOCK + bit, k)];
+                o.0 += num;
+                o.1 += den;
+                o.2 += 1;
             }
-            let o = &mut out[g as usize];
-            o.0 += num;
-            o.1 += den;
-            o.2 += 1;
         }
         out
     }
@@ -733,6 +775,17 @@ impl ScoreSum {
 }
 
 impl Partial {
+    /// Group `g`'s key.
+    pub(super) fn key(&self, g: usize) -> [u32; MAX_DIMS] {
+        if self.slotted {
+            let mut key = [0u32; MAX_DIMS];
+            key[0] = g as u32;
+            key
+        } else {
+            self.keys[g]
+        }
+    }
+
     /// The groups with a selected report, each with its key, in the order of their slots
     /// (see [`Partial::slotted`]); a partial with keys as it is.
     pub(super) fn compact(self) -> Partial {
@@ -866,6 +919,10 @@ fn ordered_bits(x: f64) -> u64 {
 
 /// Values of one dimension below this are grouped through a table, not a hash.
 const DENSE: u32 = 1 << 20;
+
+/// A ranking's page ending at most this far in is cut by a heap as long as the page (one
+/// comparison for most groups); a longer one by a selection over every group's key.
+const HEAP_CUT_AT: usize = 4096;
 
 /// Group keys to group numbers, for merging partials: a table by the first dimension's
 /// value when every key has only that one and it is small (grouping by one dimension, the

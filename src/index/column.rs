@@ -160,6 +160,48 @@ impl Packed {
     }
 }
 
+/// The set bits of a mask, lowest first, as bit positions.
+#[derive(Debug, Clone, Copy)]
+pub struct Ones(pub u64);
+
+impl Iterator for Ones {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        if self.0 == 0 {
+            return None;
+        }
+        let bit = self.0.trailing_zeros() as usize;
+        self.0 &= self.0 - 1;
+        Some(bit)
+    }
+}
+
+/// The mask of the bits below `bit`.
+#[inline]
+pub fn below(bit: usize) -> u64 {
+    (1u64 << bit) - 1
+}
+
+/// Some rows of one block and their values (see [`Column::read_block`]).
+#[derive(Debug, Clone)]
+pub struct BlockValues {
+    /// Bit `i`: the block's row `i` was asked for and prints the cell.
+    pub present: u64,
+    /// The value of each row `present` names, at its bit; the others are stale.
+    pub values: [f64; BLOCK],
+}
+
+impl Default for BlockValues {
+    fn default() -> BlockValues {
+        BlockValues {
+            present: 0,
+            values: [0.0; BLOCK],
+        }
+    }
+}
+
 /// See [`Column::cursor`].
 pub struct Cursor<'a> {
     column: &'a Column,
@@ -311,6 +353,59 @@ impl Column {
             column: self,
             block: usize::MAX,
             codes: [0; BLOCK],
+        }
+    }
+
+    /// The values of block `b` at the rows of `want` (bit `i`: the block's row `i`) that
+    /// print the cell, into `out`. Each value is read where it lies: a block of which a
+    /// query wants a few rows costs those few.
+    #[inline]
+    pub fn read_block(&self, b: usize, want: u64, out: &mut BlockValues) {
+        match &self.data {
+            Data::Packed(p) => {
+                let mask = p.present.get(b).copied().unwrap_or(0);
+                out.present = mask & want;
+                if out.present == 0 {
+                    return;
+                }
+                if b == p.start.len() {
+                    for bit in Ones(out.present) {
+                        let rank = (mask & below(bit)).count_ones() as usize;
+                        out.values[bit] = self.decode(p.open[rank]);
+                    }
+                } else {
+                    let w = p.width[b];
+                    let start = u64::from(p.start[b]);
+                    if w == 0 {
+                        for bit in Ones(out.present) {
+                            out.values[bit] = 0.0;
+                        }
+                    } else if out.present.count_ones() * 4 >= mask.count_ones() {
+                        // Most printed rows wanted: the codes read in a row.
+                        let mut at = start;
+                        for bit in Ones(mask) {
+                            out.values[bit] = self.decode(p.read(at, w));
+                            at += u64::from(w);
+                        }
+                    } else {
+                        for bit in Ones(out.present) {
+                            let rank = u64::from((mask & below(bit)).count_ones());
+                            out.values[bit] = self.decode(p.read(start + rank * u64::from(w), w));
+                        }
+                    }
+                }
+            }
+            Data::Floats(d) => {
+                let base = b * BLOCK;
+                let mut present = 0;
+                for bit in Ones(want) {
+                    if let Some(&v) = d.get(base + bit).filter(|v| !v.is_nan()) {
+                        present |= 1 << bit;
+                        out.values[bit] = v;
+                    }
+                }
+                out.present = present;
+            }
         }
     }
 
@@ -587,6 +682,23 @@ mod tests {
             let mut got = Vec::new();
             c.scan(&rows, |_, v| got.push(v));
             proptest::prop_assert_eq!(got, rows.iter().map(|&r| want[r as usize]).collect::<Vec<_>>());
+            // Block by block, at the picked rows (and past the last block: nothing).
+            let mut out = BlockValues::default();
+            for b in 0..=want.len() / BLOCK + 1 {
+                let asked = rows
+                    .iter()
+                    .filter(|&&r| r as usize / BLOCK == b)
+                    .fold(0u64, |m, &r| m | 1 << (r as usize % BLOCK));
+                c.read_block(b, asked, &mut out);
+                let mut expected = 0u64;
+                for bit in Ones(asked) {
+                    if let Some(v) = want[b * BLOCK + bit] {
+                        expected |= 1 << bit;
+                        proptest::prop_assert_eq!(out.values[bit], v);
+                    }
+                }
+                proptest::prop_assert_eq!(out.present, expected);
+            }
             let mut bytes = Vec::new();
             c.encode(&mut bytes);
             proptest::prop_assert_eq!(read(&bytes).unwrap(), (c, 0));

@@ -4,6 +4,7 @@
 
 use rustc_hash::FxHashSet as HashSet;
 
+use super::column::{Ones, BLOCK};
 use super::{division_prefix, Index, AGENCY, CODE_POSTINGS, NONE, NO_YEAR};
 use crate::model::finding::Code;
 use crate::pb::{Severity, Template};
@@ -76,6 +77,8 @@ impl Index {
             .as_ref()
             .map_or(self.rows.len(), |(c, _)| c.len());
         self.select_part(&selector, candidates.as_ref(), 0..total)
+            .rows()
+            .collect()
     }
 
     /// The rows `selector` keeps among candidates (or all rows) `part`.
@@ -84,16 +87,20 @@ impl Index {
         selector: &Selector<'_>,
         candidates: Option<&(Vec<u32>, Option<usize>)>,
         part: std::ops::Range<usize>,
-    ) -> Vec<u32> {
+    ) -> Picked {
+        let mut picked = Picked::default();
         match candidates {
-            Some((rows, known)) => rows[part]
-                .iter()
-                .copied()
-                .filter(|&r| selector.keeps(self, r, *known))
-                .collect(),
+            Some((rows, known)) => {
+                for &r in rows[part].iter() {
+                    if selector.keeps(self, r, *known) {
+                        picked.push(r);
+                    }
+                }
+            }
             None if selector.hot_only() => {
                 // Only the hot columns decide: the latest flags, the years and, for a
-                // ranking by place, the place columns of the levels it needs.
+                // ranking by place, the place columns of the levels it needs. A block's
+                // mask is made from them at once, with no row listed.
                 let f = selector.selection;
                 let ranged = f.year_from.is_some() || f.year_to.is_some();
                 let years = f.year_from.unwrap_or(i32::MIN)..=f.year_to.unwrap_or(i32::MAX);
@@ -102,23 +109,97 @@ impl Index {
                     .filter(|&level| f.placed[level] && selector.unplaced.is_some())
                     .map(|level| self.places[1 + level].as_slice())
                     .collect();
-                let mut rows = Vec::with_capacity(part.len());
-                rows.extend(
-                    part.filter(|&r| {
-                        (f.all_revisions || self.latest[r])
-                            && (!ranged
-                                || (self.years[r] != NO_YEAR && years.contains(&self.years[r])))
-                            && levels.iter().all(|places| places[r] != unplaced)
-                    })
-                    .map(|r| r as u32),
-                );
-                rows
+                picked.blocks.reserve(part.len() / BLOCK + 2);
+                let mut start = part.start;
+                while start < part.end {
+                    let b = start / BLOCK;
+                    let end = ((b + 1) * BLOCK).min(part.end);
+                    let mut mask = 0u64;
+                    if f.all_revisions {
+                        for r in start..end {
+                            mask |= 1 << (r % BLOCK);
+                        }
+                    } else {
+                        for (r, &latest) in (start..end).zip(&self.latest[start..end]) {
+                            mask |= u64::from(latest) << (r % BLOCK);
+                        }
+                    }
+                    if ranged || !levels.is_empty() {
+                        for bit in Ones(mask) {
+                            let r = b * BLOCK + bit;
+                            let year = self.years[r];
+                            if (ranged && (year == NO_YEAR || !years.contains(&year)))
+                                || levels.iter().any(|places| places[r] == unplaced)
+                            {
+                                mask &= !(1 << bit);
+                            }
+                        }
+                    }
+                    picked.push_block(b as u32, mask);
+                    start = end;
+                }
             }
-            None => part
-                .map(|r| r as u32)
-                .filter(|&r| selector.keeps(self, r, None))
-                .collect(),
+            None => {
+                for r in part {
+                    if selector.keeps(self, r as u32, None) {
+                        picked.push(r as u32);
+                    }
+                }
+            }
         }
+        picked
+    }
+}
+
+/// The rows a selection keeps, block by block of [`BLOCK`] rows: each block that holds
+/// one with the mask of those it holds (bit `i`: the block's row `i`), blocks ascending.
+/// A column is then read a block at a time, its absent cells skipped by their masks.
+#[derive(Debug, Default)]
+pub(super) struct Picked {
+    pub(super) blocks: Vec<(u32, u64)>,
+    /// How many rows in all.
+    pub(super) len: usize,
+}
+
+impl Picked {
+    /// Adds row `r`, past every row added so far.
+    fn push(&mut self, r: u32) {
+        let (b, bit) = (r / BLOCK as u32, r % BLOCK as u32);
+        match self.blocks.last_mut() {
+            Some((last, mask)) if *last == b => *mask |= 1 << bit,
+            last => {
+                debug_assert!(last.is_none_or(|(l, _)| *l < b), "rows in ascending order");
+                self.blocks.push((b, 1 << bit));
+            }
+        }
+        self.len += 1;
+    }
+
+    /// Adds block `b`'s rows of `mask`, past every block added so far.
+    fn push_block(&mut self, b: u32, mask: u64) {
+        if mask != 0 {
+            self.blocks.push((b, mask));
+            self.len += mask.count_ones() as usize;
+        }
+    }
+
+    /// The rows, ascending.
+    pub(super) fn rows(&self) -> PickedRows<'_> {
+        PickedRows {
+            blocks: self.blocks.iter(),
+            base: 0,
+            mask: 0,
+        }
+    }
+
+    /// Each block with its mask and how many rows come before it: the row at `bit` is the
+    /// `first + (mask & below(bit)).count_ones()`th.
+    pub(super) fn blocks(&self) -> impl Iterator<Item = (usize, u64, usize)> + '_ {
+        self.blocks.iter().scan(0usize, |first, &(b, mask)| {
+            let at = *first;
+            *first += mask.count_ones() as usize;
+            Some((b as usize, mask, at))
+        })
     }
 }
 
@@ -318,5 +399,29 @@ impl<'a> Selector<'a> {
             }
         }
         true
+    }
+}
+
+/// See [`Picked::rows`].
+pub(super) struct PickedRows<'a> {
+    blocks: std::slice::Iter<'a, (u32, u64)>,
+    /// The first row of the block `mask` is left of.
+    base: u32,
+    mask: u64,
+}
+
+impl Iterator for PickedRows<'_> {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        while self.mask == 0 {
+            let &(b, mask) = self.blocks.next()?;
+            self.base = b * BLOCK as u32;
+            self.mask = mask;
+        }
+        let bit = self.mask.trailing_zeros();
+        self.mask &= self.mask - 1;
+        Some(self.base + bit)
     }
 }

@@ -883,3 +883,85 @@ fn slotted_partials_merge_as_keyed_ones() {
     got.sort_unstable();
     assert_eq!(got, vec![(0, 2), (1, 4), (3, 1)]);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+    /// Whatever path a selection takes (a region's posting list, the hot columns' masks,
+    /// or every row asked), it keeps the rows the per-row test keeps; and an aggregate by
+    /// city, read a block at a time, sums what the rows' values sum. Over more than one
+    /// block of rows, some unplaced, some superseded, some fractional.
+    #[test]
+    fn selections_and_block_reads_agree_with_the_rows_one_by_one(
+        reports in proptest::collection::vec(
+            (0u8..40, 0u8..3, 2019i32..2023, proptest::option::of(0u32..50), proptest::option::of(0u32..50), 0u8..20),
+            1..300),
+        province in proptest::option::of(0u8..3),
+        from in proptest::option::of(2018i32..2024),
+        all_revisions in proptest::bool::ANY,
+        placed in proptest::bool::ANY,
+        template in proptest::bool::ANY,
+    ) {
+        let provinces = ["江苏省", "浙江省", ""];
+        let paths = ["applications.new_received.total", "applications.closed_total.total"];
+        let mut index = Index::new();
+        for (i, (body, place, year, a, b, fraction)) in reports.iter().enumerate() {
+            let mut r = Report {
+                id: hex_id(&format!("r{i}")),
+                agency: format!("机关{body}"),
+                year: Some(*year),
+                template: Template::Template2021 as i32,
+                ..Default::default()
+            };
+            let p = provinces[*place as usize];
+            r.region = Some(pb::Region {
+                province: p.into(),
+                city: if p.is_empty() { String::new() } else { format!("{p}{}市", body % 4) },
+                ..Default::default()
+            });
+            for (path, cell) in paths.iter().zip([a, b]) {
+                if let (Some(m), Some(v)) = (catalogue::index_of(path), cell) {
+                    let v = f64::from(*v) + if *fraction == 0 { 0.5 } else { 0.0 };
+                    catalogue::set(&mut r, m, Some(v));
+                }
+            }
+            index.insert(&r, i as u64, &[]);
+        }
+        let selection = Selection {
+            province: province.map(|p| provinces[p as usize].to_owned()).unwrap_or_default(),
+            year_from: from,
+            all_revisions,
+            placed: [placed, placed, false, false],
+            template: template.then_some(Template::Template2021),
+            ..Default::default()
+        };
+        let selector = Selector::new(&index, &selection);
+        let by_row: Vec<u32> = if selector.nothing {
+            Vec::new()
+        } else {
+            (0..index.len() as u32).filter(|&r| selector.keeps(&index, r, None)).collect()
+        };
+        let rows = index.select(&selection);
+        proptest::prop_assert_eq!(&rows, &by_row);
+        let metrics: Vec<usize> = paths.iter().filter_map(|p| catalogue::index_of(p)).collect();
+        let got = index.aggregate_by(&metrics, &[], &[Dim::City], &selection, &Ranking::default(), false);
+        let mut want: std::collections::BTreeMap<String, Vec<(f64, u64)>> = Default::default();
+        let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
+        for &r in &rows {
+            let city = index.strings.name(index.places[2][r as usize]).to_owned();
+            *counts.entry(city.clone()).or_default() += 1;
+            let sums = want.entry(city).or_insert_with(|| vec![(0.0, 0); metrics.len()]);
+            for (s, &m) in sums.iter_mut().zip(&metrics) {
+                if let Some(v) = index.value(r, m) {
+                    s.0 += v;
+                    s.1 += 1;
+                }
+            }
+        }
+        proptest::prop_assert_eq!(got.groups.len(), want.len());
+        for g in &got.groups {
+            proptest::prop_assert_eq!(g.reports, counts[&g.key[0]]);
+            let sums: Vec<(f64, u64)> = g.sums.iter().map(|s| (s.sum, s.reports)).collect();
+            proptest::prop_assert_eq!(&sums, &want[&g.key[0]]);
+        }
+    }
+}
