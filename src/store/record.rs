@@ -195,7 +195,7 @@ pub(super) fn encode(
 /// and the narrative. Over the real corpus less the three sampled, a basis takes 490 bytes
 /// against 2,704 compressed alone (`examples/basis_sizes.rs`). Never to change: records compressed against it name
 /// it by number, and a test (`store::tests`) pins its bytes; a new sample takes a new number.
-const BASIS_SAMPLE: &[u8] = include_bytes!("basis-sample-1.json");
+pub(super) const BASIS_SAMPLE: &[u8] = include_bytes!("basis-sample-1.json");
 
 /// The `basis_prefix` of a basis compressed against [`BASIS_SAMPLE`] and its document; 0
 /// is one compressed alone (records of an older server).
@@ -217,14 +217,60 @@ pub(super) fn compress_basis(
     };
     let json = serde_json::to_vec(basis).map_err(std::io::Error::other)?;
     let prefix = [BASIS_SAMPLE, content].concat();
-    let zstd = |e: usize| std::io::Error::other(zstd::zstd_safe::get_error_name(e));
-    let mut cctx = zstd::zstd_safe::CCtx::create();
-    cctx.set_parameter(zstd::zstd_safe::CParameter::CompressionLevel(BASIS_LEVEL))
-        .map_err(zstd)?;
-    cctx.ref_prefix(&prefix).map_err(zstd)?;
     let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(json.len()));
-    cctx.compress2(&mut out, &json).map_err(zstd)?;
+    // The prefix is raw content (the sample is JSON, not a zstd dictionary), read as the
+    // frame's history: what `ref_prefix` would give, through a context kept for the
+    // thread (a context made per basis was 2 % of the server's CPU during ingest, perf).
+    with_local(
+        &BASIS_CONTEXTS,
+        || Ok(BasisContexts::default()),
+        |c| {
+            c.compress
+                .compress_using_dict(&mut out, &json, &prefix, BASIS_LEVEL)
+                .map_err(zstd_error)
+        },
+    )?;
     Ok((out, BASIS_PREFIX))
+}
+
+/// One zstd context per thread for each way of a basis, made at its first use.
+#[derive(Default)]
+struct BasisContexts {
+    compress: zstd::zstd_safe::CCtx<'static>,
+    decompress: zstd::zstd_safe::DCtx<'static>,
+}
+
+thread_local! {
+    static BASIS_CONTEXTS: std::cell::RefCell<Option<BasisContexts>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn zstd_error(code: usize) -> std::io::Error {
+    std::io::Error::other(zstd::zstd_safe::get_error_name(code))
+}
+
+/// The bytes of a basis compressed against `prefix`: through this thread's context when
+/// the frame says its size (every frame [`compress_basis`] writes does), by a stream
+/// otherwise.
+fn unpack_basis(zstd: &[u8], prefix: &[u8]) -> std::io::Result<Vec<u8>> {
+    let size = zstd::zstd_safe::get_frame_content_size(zstd)
+        .ok()
+        .flatten()
+        .filter(|&n| n <= BULK_AT_MOST);
+    let Some(size) = size else {
+        return zstd::stream::read::Decoder::with_ref_prefix(zstd, prefix).and_then(read_all);
+    };
+    let mut out = Vec::with_capacity(size as usize);
+    with_local(
+        &BASIS_CONTEXTS,
+        || Ok(BasisContexts::default()),
+        |c| {
+            c.decompress
+                .decompress_using_dict(&mut out, zstd, prefix)
+                .map_err(zstd_error)
+        },
+    )?;
+    Ok(out)
 }
 
 /// The record's compliance basis; `None` when it has none (the text was not read, or the
@@ -240,8 +286,7 @@ pub(super) fn basis(record: &StoredReport) -> Result<Option<Basis>, StoreError> 
         BASIS_PREFIX => {
             let (content, _) = document(record)?;
             let prefix = [BASIS_SAMPLE, &content].concat();
-            zstd::stream::read::Decoder::with_ref_prefix(record.basis_zstd.as_slice(), &prefix)
-                .and_then(read_all)
+            unpack_basis(&record.basis_zstd, &prefix)
         }
         other => return Err(bad(&format!("unknown prefix {other}"))),
     }

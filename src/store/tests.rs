@@ -473,6 +473,28 @@ fn a_record_is_kept_against_its_samples_and_an_older_record_still_reads() {
         stored.basis_zstd.len(),
         alone.len()
     );
+    // The prefix is the frame's history, as `ref_prefix` makes it: a basis a server of
+    // the last release compressed through `ref_prefix` reads here, and one written here
+    // reads through a `ref_prefix` stream.
+    let prefix = [record::BASIS_SAMPLE, &text[..]].concat();
+    let mut cctx = zstd::zstd_safe::CCtx::create();
+    cctx.set_parameter(zstd::zstd_safe::CParameter::CompressionLevel(3))
+        .unwrap();
+    cctx.ref_prefix(&prefix).unwrap();
+    let mut by_prefix = Vec::with_capacity(zstd::zstd_safe::compress_bound(json.len()));
+    cctx.compress2(&mut by_prefix, &json).unwrap();
+    let last_release = crate::pb::StoredReport {
+        basis_zstd: by_prefix,
+        ..stored.clone()
+    };
+    assert_eq!(record::basis(&last_release).unwrap(), Some(basis.clone()));
+    let mut streamed = Vec::new();
+    std::io::Read::read_to_end(
+        &mut zstd::stream::read::Decoder::with_ref_prefix(&stored.basis_zstd[..], &prefix).unwrap(),
+        &mut streamed,
+    )
+    .unwrap();
+    assert_eq!(streamed, json);
     // A record of an older server: the JSON and the report compressed alone, prefix 0.
     let older = crate::pb::StoredReport {
         basis_zstd: zstd::bulk::compress(&json, -1).unwrap(),
