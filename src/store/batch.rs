@@ -191,13 +191,21 @@ impl Store {
         let mut kept = Vec::with_capacity(fresh.stored.len());
         {
             let mut index = self.inner.index.write().unwrap_or_else(|p| p.into_inner());
-            for (&(seq, at), basis) in fresh.stored.iter().zip(&bases) {
+            for (&(seq, at), basis) in fresh.stored.iter().zip(bases) {
                 let stored = years::Stored {
                     report: &results[at].report,
                     basis: basis.as_ref(),
                     seq,
                 };
-                let (placed, scored) = years::insert(&mut index, stored, self, None);
+                let records = super::Committing {
+                    store: self,
+                    recent: std::cell::RefCell::new(&mut writer.recent),
+                };
+                let (placed, scored) = years::insert(&mut index, stored, &records, None);
+                // What a read of its record would give: the report as encoded, the basis
+                // as its JSON reads back (see `recent`).
+                let compared = std::sync::Arc::new((results[at].report.clone(), basis));
+                writer.recent.put(seq, compared);
                 results[at].committed = match placed {
                     Some(Placed::Revision { supersedes }) => Committed::Revision { supersedes },
                     Some(Placed::Rendition { of, .. }) => Committed::Rendition { of },

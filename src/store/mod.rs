@@ -30,6 +30,7 @@ pub mod backup;
 mod batch;
 mod durable;
 mod migrate;
+mod recent;
 mod record;
 mod snapshots;
 mod years;
@@ -185,6 +186,8 @@ struct Writer {
     /// True from a checkpoint until sled is opened again after it ([`Store::reopen_sled`]
     /// waits for a moment when no backup reads it).
     reopen_due: bool,
+    /// The reports committed last, which the next commits' scores read in hand.
+    recent: recent::Recent,
 }
 
 /// Where the database lives unless the command line says otherwise.
@@ -237,6 +240,7 @@ impl Store {
                     next_seq,
                     scored: Vec::new(),
                     reopen_due: false,
+                    recent: recent::Recent::default(),
                 }),
                 snapshots: Arc::new(snapshots::Snapshots::new(dir)),
                 loaded: std::sync::OnceLock::new(),
@@ -375,6 +379,7 @@ impl Store {
         let sled = self.sled()?;
         sled.kept.clear()?;
         writer.scored.clear();
+        writer.recent.clear();
         writer.checkpointed = 0;
         let mut index = Index::new();
         let mut count = 0;
@@ -436,8 +441,29 @@ fn corrupt(key: &str, why: &str) -> StoreError {
 }
 
 impl years::Records for Store {
-    fn compared(&self, seq: u64) -> Result<(Report, Option<crate::compliance::Basis>), StoreError> {
+    fn compared(&self, seq: u64) -> Result<recent::Compared, StoreError> {
         let record = self.record(seq)?;
-        Ok((record::report(&record)?, record::basis(&record)?))
+        Ok(Arc::new((
+            record::report(&record)?,
+            record::basis(&record)?,
+        )))
+    }
+}
+
+/// The records as a commit reads them: the reports committed or read last from
+/// [`recent::Recent`], the others from sled (and then kept there).
+struct Committing<'a> {
+    store: &'a Store,
+    recent: std::cell::RefCell<&'a mut recent::Recent>,
+}
+
+impl years::Records for Committing<'_> {
+    fn compared(&self, seq: u64) -> Result<recent::Compared, StoreError> {
+        if let Some(compared) = self.recent.borrow().get(seq) {
+            return Ok(compared);
+        }
+        let compared = self.store.compared(seq)?;
+        self.recent.borrow_mut().put(seq, Arc::clone(&compared));
+        Ok(compared)
     }
 }

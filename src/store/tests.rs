@@ -686,3 +686,45 @@ fn sled_is_opened_again_after_each_checkpoint_unless_a_backup_reads_it() {
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The reports a commit keeps in hand for the next commits' scores are what a read of
+/// their records gives, field for field, over every real report of the corpus (their
+/// bases hold fractions, quotes and evidence of every kind): so a replay, which reads the
+/// records, scores as the commits did.
+#[test]
+fn the_reports_kept_in_hand_are_what_their_records_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/real");
+    let mut texts: Vec<_> = std::fs::read_dir(&real)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    texts.sort();
+    let docs: Vec<NewDocument> = texts
+        .iter()
+        .map(|p| {
+            let bytes = std::fs::read(p).unwrap();
+            let (report, basis) =
+                crate::Reader::default().read_assessed(&bytes, &crate::Hints::default());
+            NewDocument::new(report_id(&bytes), &bytes, Hints::default(), report, basis).unwrap()
+        })
+        .collect();
+    assert!(docs.len() > 50);
+    store.commit(docs).unwrap();
+    let seqs: Vec<u64> = {
+        let index = store.index();
+        (0..index.len() as u32).map(|r| index.seq(r)).collect()
+    };
+    assert!(seqs.len() > 50);
+    let writer = store.writer();
+    let mut with_basis = 0;
+    for seq in seqs {
+        let kept = writer.recent.get(seq).expect("kept in hand");
+        let read = years::Records::compared(&store, seq).unwrap();
+        assert_eq!(*kept, *read, "seq {seq}");
+        with_basis += usize::from(read.1.is_some());
+    }
+    assert!(with_basis > 40, "{with_basis} with a basis");
+}

@@ -11,8 +11,8 @@
 //! a crash gives what the commits gave; [`findings`] gives GetReport the findings again.
 
 use std::cell::RefCell;
-use std::rc::Rc;
 
+use super::recent::Compared;
 use super::StoreError;
 use crate::compliance::profile::default_profile;
 use crate::compliance::{text, Basis, Others, Previous};
@@ -39,7 +39,7 @@ pub(super) struct Stored<'a> {
 /// Where the scores read the stored reports they compare with: the store's records.
 pub(super) trait Records {
     /// The report stored under `seq` and its compliance basis.
-    fn compared(&self, seq: u64) -> Result<(Report, Option<Basis>), StoreError>;
+    fn compared(&self, seq: u64) -> Result<Compared, StoreError>;
 }
 
 /// Adds a stored report (own findings only) to `index` among those of its body and year
@@ -301,7 +301,7 @@ fn alike(
 }
 
 /// A stored report and its basis, as read once for one insert.
-type Read = Rc<(Report, Option<Basis>)>;
+type Read = Compared;
 
 /// The report just inserted, in hand (its row is scored without reading it back), and the
 /// reports read for it so far: each is read, and its narrative's shingles made, once.
@@ -321,7 +321,7 @@ fn fetch(index: &Index, row: u32, known: &Known<'_>, records: &impl Records) -> 
     if let Some((_, r)) = known.read.borrow().iter().find(|(at, _)| *at == row) {
         return Some(r.clone());
     }
-    let r = Rc::new(read(records, index.seq(row))?);
+    let r = read(records, index.seq(row))?;
     known.read.borrow_mut().push((row, r.clone()));
     Some(r)
 }
@@ -382,7 +382,7 @@ fn rescore(index: &Index, row: u32, known: &Known<'_>, records: &impl Records) -
 
 /// The stored report `seq` and its basis; a record that cannot be read is logged and
 /// scored as absent (the open that read it fails on it anyway).
-fn read(records: &impl Records, seq: u64) -> Option<(Report, Option<Basis>)> {
+fn read(records: &impl Records, seq: u64) -> Option<Compared> {
     records
         .compared(seq)
         .inspect_err(
