@@ -732,8 +732,9 @@ pub(super) struct Partial {
     /// Per group, its compliance scores' sums; empty when not asked for.
     pub(super) scores: Vec<ScoreSum>,
     /// True when group `g` is the string id `g` of a one-dimension key, for every id of the
-    /// index's strings (those no selected row has count 0 reports), and `keys` is empty:
-    /// [`Partial::compact`] turns it into groups with keys.
+    /// index's strings (those no selected row has count 0 reports, and are no group), and
+    /// `keys` is empty: [`Partial::key`] gives a slot's key, and [`Partial::compact`] turns
+    /// it into groups with keys for a merge with a keyed partial.
     pub(super) slotted: bool,
 }
 

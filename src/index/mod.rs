@@ -10,8 +10,10 @@
 //! The rooms:
 //! - this one: the rows, ids, revisions and arenas; insert, cross-year findings, summaries
 //!   and the pages of ListReports;
-//! - [`select`]: a typed [`Selection`] resolved against the index into rows;
-//! - [`aggregate`]: sums, rates and finding counts per group;
+//! - [`select`]: a typed [`Selection`] resolved against the index into rows, kept as a
+//!   mask a block of 64 rows;
+//! - [`aggregate`]: sums, rates and finding counts per group, each column read a block at
+//!   a time at the selected rows;
 //! - [`totals`]: exact per-year totals that answer the commonest aggregates without a scan;
 //! - [`column`](mod@column): one metric's values, bit-packed in blocks of 64 rows;
 //! - [`compliance`](mod@compliance): each row's compliance score and what the search for

@@ -19,6 +19,8 @@
 //! - [`record`]: the one record of a report;
 //! - [`batch`]: one group commit (one sync per batch);
 //! - [`years`]: rule 10's links between neighbouring years, for commit and replay;
+//! - [`recent`]: the reports committed or read last, which the next commits' scores read
+//!   in hand rather than from sled;
 //! - [`snapshots`]: the index's snapshot, its checkpoints and the load at open;
 //! - [`durable`]: what makes a commit durable on sled 0.34, the free-space guard, and
 //!   sled closed and opened again after each checkpoint;

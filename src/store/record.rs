@@ -39,10 +39,22 @@ const REPORT_SAMPLE: &[u8] = include_bytes!("report-sample-1.pb");
 /// compressed alone (records of an older server).
 pub(super) const REPORT_PREFIX: u32 = 1;
 
-/// One compressor per thread and level, made once.
+/// One compressor per thread and level, made once; and a context for the bases, whose
+/// prefix is each report's own.
 struct Compressors {
     document: zstd::bulk::Compressor<'static>,
     report: zstd::bulk::Compressor<'static>,
+    basis: zstd::zstd_safe::CCtx<'static>,
+}
+
+impl Compressors {
+    fn new() -> std::io::Result<Compressors> {
+        Ok(Compressors {
+            document: zstd::bulk::Compressor::with_dictionary(DOCUMENT_LEVEL, DOCUMENT_SAMPLE)?,
+            report: zstd::bulk::Compressor::with_dictionary(REPORT_LEVEL, REPORT_SAMPLE)?,
+            basis: zstd::zstd_safe::CCtx::create(),
+        })
+    }
 }
 
 thread_local! {
@@ -55,16 +67,7 @@ fn compress_with(
     bytes: &[u8],
     pick: fn(&mut Compressors) -> &mut zstd::bulk::Compressor<'static>,
 ) -> std::io::Result<Vec<u8>> {
-    with_local(
-        &COMPRESSORS,
-        || {
-            Ok(Compressors {
-                document: zstd::bulk::Compressor::with_dictionary(DOCUMENT_LEVEL, DOCUMENT_SAMPLE)?,
-                report: zstd::bulk::Compressor::with_dictionary(REPORT_LEVEL, REPORT_SAMPLE)?,
-            })
-        },
-        |c| pick(c).compress(bytes),
-    )
+    with_local(&COMPRESSORS, Compressors::new, |c| pick(c).compress(bytes))
 }
 
 /// Calls `f` with this thread's value of `cell`, made by `make` at the thread's first call.
@@ -101,10 +104,21 @@ pub(super) fn document_reader(
 
 /// One decompressor per thread and sample, made once: a decompressor made per record
 /// zeroes its context and digests its sample each time (a fifth of the server's CPU
-/// samples during a restart at 100k reports, perf).
+/// samples during a restart at 100k reports, perf). And a context for the bases.
 struct Decompressors {
     document: zstd::bulk::Decompressor<'static>,
     report: zstd::bulk::Decompressor<'static>,
+    basis: zstd::zstd_safe::DCtx<'static>,
+}
+
+impl Decompressors {
+    fn new() -> std::io::Result<Decompressors> {
+        Ok(Decompressors {
+            document: zstd::bulk::Decompressor::with_dictionary(DOCUMENT_SAMPLE)?,
+            report: zstd::bulk::Decompressor::with_dictionary(REPORT_SAMPLE)?,
+            basis: zstd::zstd_safe::DCtx::create(),
+        })
+    }
 }
 
 thread_local! {
@@ -131,16 +145,9 @@ fn unpack_sampled(
         .flatten()
         .filter(|&n| n <= BULK_AT_MOST);
     match (prefix, size) {
-        (p, Some(size)) if p == number => with_local(
-            &DECOMPRESSORS,
-            || {
-                Ok(Decompressors {
-                    document: zstd::bulk::Decompressor::with_dictionary(DOCUMENT_SAMPLE)?,
-                    report: zstd::bulk::Decompressor::with_dictionary(REPORT_SAMPLE)?,
-                })
-            },
-            |d| pick(d).decompress(zstd, size as usize),
-        ),
+        (p, Some(size)) if p == number => with_local(&DECOMPRESSORS, Decompressors::new, |d| {
+            pick(d).decompress(zstd, size as usize)
+        }),
         _ => sampled(zstd, prefix, (number, sample)).and_then(read_all),
     }
 }
@@ -221,28 +228,12 @@ pub(super) fn compress_basis(
     // The prefix is raw content (the sample is JSON, not a zstd dictionary), read as the
     // frame's history: what `ref_prefix` would give, through a context kept for the
     // thread (a context made per basis was 2 % of the server's CPU during ingest, perf).
-    with_local(
-        &BASIS_CONTEXTS,
-        || Ok(BasisContexts::default()),
-        |c| {
-            c.compress
-                .compress_using_dict(&mut out, &json, &prefix, BASIS_LEVEL)
-                .map_err(zstd_error)
-        },
-    )?;
+    with_local(&COMPRESSORS, Compressors::new, |c| {
+        c.basis
+            .compress_using_dict(&mut out, &json, &prefix, BASIS_LEVEL)
+            .map_err(zstd_error)
+    })?;
     Ok((out, BASIS_PREFIX))
-}
-
-/// One zstd context per thread for each way of a basis, made at its first use.
-#[derive(Default)]
-struct BasisContexts {
-    compress: zstd::zstd_safe::CCtx<'static>,
-    decompress: zstd::zstd_safe::DCtx<'static>,
-}
-
-thread_local! {
-    static BASIS_CONTEXTS: std::cell::RefCell<Option<BasisContexts>> =
-        const { std::cell::RefCell::new(None) };
 }
 
 fn zstd_error(code: usize) -> std::io::Error {
@@ -261,15 +252,11 @@ fn unpack_basis(zstd: &[u8], prefix: &[u8]) -> std::io::Result<Vec<u8>> {
         return zstd::stream::read::Decoder::with_ref_prefix(zstd, prefix).and_then(read_all);
     };
     let mut out = Vec::with_capacity(size as usize);
-    with_local(
-        &BASIS_CONTEXTS,
-        || Ok(BasisContexts::default()),
-        |c| {
-            c.decompress
-                .decompress_using_dict(&mut out, zstd, prefix)
-                .map_err(zstd_error)
-        },
-    )?;
+    with_local(&DECOMPRESSORS, Decompressors::new, |d| {
+        d.basis
+            .decompress_using_dict(&mut out, zstd, prefix)
+            .map_err(zstd_error)
+    })?;
     Ok(out)
 }
 
