@@ -188,7 +188,7 @@ struct Writer {
     /// True from a checkpoint until sled is opened again after it ([`Store::reopen_sled`]
     /// waits for a moment when no backup reads it).
     reopen_due: bool,
-    /// The reports committed last, which the next commits' scores read in hand.
+    /// The reports committed or read last, which the next commits' scores read in hand.
     recent: recent::Recent,
 }
 
