@@ -143,7 +143,7 @@ impl Packed {
         if mask >> bit & 1 == 0 {
             return None;
         }
-        let rank = (mask & ((1u64 << bit) - 1)).count_ones() as usize;
+        let rank = (mask & below(bit)).count_ones() as usize;
         if b == self.start.len() {
             return Some(self.open[rank]);
         }
@@ -226,7 +226,7 @@ impl Cursor<'_> {
                     p.unpack(b, &mut self.codes);
                     self.block = b;
                 }
-                let rank = (mask & ((1u64 << bit) - 1)).count_ones() as usize;
+                let rank = (mask & below(bit)).count_ones() as usize;
                 Some(column.decode(self.codes[rank]))
             }
             Data::Floats(d) => {
@@ -420,13 +420,8 @@ impl Column {
                         continue;
                     }
                     p.unpack(b, &mut codes);
-                    let mut bits = mask;
-                    let mut k = 0;
-                    while bits != 0 {
-                        let bit = bits.trailing_zeros() as usize;
+                    for (k, bit) in Ones(mask).enumerate() {
                         f(b * BLOCK + bit, self.decode(codes[k]));
-                        k += 1;
-                        bits &= bits - 1;
                     }
                 }
             }
