@@ -3,12 +3,14 @@
 //! library is caught by `extract` and reported as UNREADABLE, so it is printed, not fatal.
 #![no_main]
 
+mod caught;
+
 use libfuzzer_sys::fuzz_target;
 use nianbao::extract::Kind;
 use nianbao::Hints;
 
 fuzz_target!(|data: &[u8]| {
-    quiet_caught_panics();
+    caught::tolerate_dependency_panics();
     // Past the cheap checks (signature, %%EOF at the end) into the PDF reader itself.
     let mut pdf = Vec::with_capacity(data.len() + 16);
     if !data.starts_with(b"%PDF-") {
@@ -25,12 +27,3 @@ fuzz_target!(|data: &[u8]| {
         assert!(value.is_finite(), "{path} = {value}");
     }
 });
-
-/// libFuzzer's hook aborts on any panic, even one `extract` catches; this one prints it.
-/// A panic that escapes still fails the run (fuzz_target! aborts on it).
-fn quiet_caught_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        std::panic::set_hook(Box::new(|info| eprintln!("caught: {info}")));
-    });
-}

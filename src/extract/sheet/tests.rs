@@ -350,6 +350,23 @@ fn hostile_xls_files_are_refused_before_calamine_reads_them() {
     }
     let bytes = ole(&[("Workbook", &biff("a", &[], &mulrk(1, 2, 2)))]);
     assert!(to_html(&bytes, Kind::Xls, &limits).is_ok());
+    // Workbook records cut shorter than calamine reads them (it slices without looking):
+    // CODEPAGE, DATEMODE, EXTERNSHEET and a BOF with no version, a BOUNDSHEET with no
+    // visibility byte.
+    for short in [
+        rec(0x0042, &[]),
+        rec(0x0022, &[1]),
+        rec(0x0017, &[]),
+        rec(0x0809, &[6]),
+        rec(0x0085, &[0, 0, 0, 0, 0]),
+    ] {
+        let bytes = ole(&[("Workbook", &biff("a", &short, &[]))]);
+        let err = to_html(&bytes, Kind::Xls, &limits).unwrap_err();
+        assert!(err.reason.contains("过短"), "{}", err.reason);
+    }
+    let codepage = rec(0x0042, &1200u16.to_le_bytes());
+    let bytes = ole(&[("Workbook", &biff("a", &codepage, &number_rec(0, 0, 7.0)))]);
+    assert!(to_html(&bytes, Kind::Xls, &limits).is_ok());
     // Encrypted: a FILEPASS record, or an encrypted OOXML package in OLE.
     let bytes = ole(&[("Workbook", &biff("a", &rec(0x002F, &[1, 0]), &[]))]);
     let err = to_html(&bytes, Kind::Xls, &limits).unwrap_err();

@@ -115,11 +115,23 @@ fn fresh_compound_file(name: &str, stream: &[u8]) -> Result<Vec<u8>, Unreadable>
 /// up front (a writer counts formatted blank cells too, so more than the cells read).
 const STATED_CELLS_PER_CELL: u64 = 16;
 
+/// The workbook records calamine slices without checking their length, with the bytes it
+/// reads: BOF (version), CODEPAGE, DATEMODE, EXTERNSHEET (count) and BOUNDSHEET (offset,
+/// visibility, type).
+const GLOBAL_MINIMUMS: [(u16, &str, usize); 5] = [
+    (0x0809, "BOF", 2),
+    (0x0042, "CODEPAGE", 2),
+    (0x0022, "DATEMODE", 2),
+    (0x0017, "EXTERNSHEET", 2),
+    (0x0085, "BOUNDSHEET", 6),
+];
+
 /// A record type calamine ignores, given to records it must not parse.
 const IGNORED: u16 = 0x0000;
 
 /// Walks the BIFF records as calamine will: the globals up to their EOF (a FILEPASS means
-/// the workbook is encrypted), then each sheet from its BOUNDSHEET offset up to its EOF.
+/// the workbook is encrypted, and a record shorter than calamine reads it, see
+/// [`GLOBAL_MINIMUMS`], is refused), then each sheet from its BOUNDSHEET offset up to its EOF.
 /// Refuses a sheet whose DIMENSIONS is inconsistent or states more than
 /// [`STATED_CELLS_PER_CELL`] × [`Limits::max_cells`], workbooks whose cells' bounding boxes
 /// (which calamine allocates in full) add up to more than [`Limits::max_cells`], and sheets
@@ -139,6 +151,11 @@ fn check_biff(stream: &mut [u8], limits: &Limits) -> Result<(), Unreadable> {
     let mut offsets = Vec::new();
     unparsed_formulas(stream, 0);
     for (typ, data) in records(stream, 0) {
+        if let Some(&(_, what, least)) = GLOBAL_MINIMUMS.iter().find(|m| m.0 == typ) {
+            if data.len() < least {
+                return Err(broken(format!("工作簿的 {what} 记录过短")));
+            }
+        }
         match typ {
             0x002F => return Err(Unreadable::new(ENCRYPTED)),
             0x0085 if data.len() >= 4 => {
