@@ -16,6 +16,9 @@ mod body;
 mod gazetteer;
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 
 use crate::decode::fold;
 use crate::pb::{CountyKind, PlaceLevel, Region};
@@ -458,16 +461,9 @@ fn anchor_text(clues: &Clues) -> String {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(|l| head_of(l, MAX_ANCHOR_LINE_BYTES));
-    let mut publisher_lines = 0;
-    for l in lines.clone() {
-        if PUBLISHER_KEYS.iter().any(|k| l.contains(k)) {
-            out.push_str(l);
-            out.push('\n');
-            publisher_lines += 1;
-            if publisher_lines >= HEAD_LINES {
-                break;
-            }
-        }
+    for l in publisher_lines(clues.text).take(HEAD_LINES) {
+        out.push_str(l);
+        out.push('\n');
     }
     for l in lines.clone().take(HEAD_LINES) {
         out.push_str(l);
@@ -479,6 +475,31 @@ fn anchor_text(clues: &Clues) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The lines of `text` that hold one of [`PUBLISHER_KEYS`] within their first
+/// [`MAX_ANCHOR_LINE_BYTES`] once trimmed, trimmed and cut so, in order. One automaton pass
+/// over the whole text finds the keys; only the lines around them are looked at.
+fn publisher_lines(text: &str) -> impl Iterator<Item = &str> {
+    static KEYS: LazyLock<AhoCorasick> =
+        LazyLock::new(|| AhoCorasick::new(PUBLISHER_KEYS).expect("fixed keys build"));
+    let bytes = text.as_bytes();
+    let mut last_start = None;
+    KEYS.find_iter(text).filter_map(move |m| {
+        let start = memchr::memrchr(b'\n', &bytes[..m.start()]).map_or(0, |i| i + 1);
+        if last_start == Some(start) {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', &bytes[m.end()..]).map_or(text.len(), |i| m.end() + i);
+        let line = head_of(text[start..end].trim(), MAX_ANCHOR_LINE_BYTES);
+        // The line's first key is its leftmost: past the cut, so are the others.
+        let cut_at = line.as_ptr() as usize - text.as_ptr() as usize + line.len();
+        if m.end() > cut_at {
+            return None;
+        }
+        last_start = Some(start);
+        Some(line)
+    })
 }
 
 /// The first `bytes` of `s` (cut back to a character boundary).

@@ -133,3 +133,30 @@ fn a_body_is_named_without_the_divisions_above_a_place_of_one_name() {
         "国务院办公厅"
     );
 }
+
+proptest::proptest! {
+    /// The one-pass search for publisher lines keeps exactly the lines a line-by-line test
+    /// keeps: trimmed, cut at MAX_ANCHOR_LINE_BYTES, holding a key before the cut.
+    #[test]
+    fn publisher_lines_are_those_a_line_by_line_test_keeps(
+        pieces in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "来源", "信息来源：", "发布机构", "发文", "单位", "发布", "机关", "来",
+                "源", "淮安市洪泽区人民政府", "一二三四五六七八九十", "abcdefghij",
+                "\n", "\r\n", "\n\n", " ", "\u{3000}", "\t", "|",
+            ]),
+            0..120,
+        )
+    ) {
+        let text: String = pieces.concat();
+        let slow: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| head_of(l, MAX_ANCHOR_LINE_BYTES))
+            .filter(|l| PUBLISHER_KEYS.iter().any(|k| l.contains(k)))
+            .collect();
+        let fast: Vec<&str> = publisher_lines(&text).collect();
+        proptest::prop_assert_eq!(fast, slow);
+    }
+}
