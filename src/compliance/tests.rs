@@ -666,7 +666,7 @@ fn all_concluded_with_cases_carried_forward_contradicts() {
     let i = crate::model::catalogue::index_of("applications.carried_forward.total").unwrap();
     crate::model::catalogue::set(&mut r, i, Some(1.0));
     r.findings.clear();
-    let v = indicators::no_contradiction(&r, &t);
+    let v = indicators::no_contradiction(&r, &t, &text::Outline::of(&t));
     assert_eq!(status(&v), FAIL, "{}", v.reason);
     let quoted = v.evidence.iter().any(|e| match e {
         Evidence::Text { quote, .. } => quote.contains("均已办结"),
@@ -685,14 +685,21 @@ fn all_concluded_with_cases_carried_forward_contradicts() {
         path: "applications.carried_forward".into(),
         ..Default::default()
     });
-    assert_eq!(status(&indicators::no_contradiction(&doubtful, &t)), READER);
+    assert_eq!(
+        status(&indicators::no_contradiction(
+            &doubtful,
+            &t,
+            &text::Outline::of(&t)
+        )),
+        READER
+    );
 
     // 海坛片区 2025: 全年共受理政府信息公开申请2件，按时办结率100% — a rate of those
     // concluded in time, no claim that all were: one carried forward contradicts nothing.
     let (mut haitan, t) = load("real/fujian-pingtan-haitan-area-bureau-2025.txt");
     crate::model::catalogue::set(&mut haitan, i, Some(1.0));
     haitan.findings.clear();
-    let v = indicators::no_contradiction(&haitan, &t);
+    let v = indicators::no_contradiction(&haitan, &t, &text::Outline::of(&t));
     assert_eq!(status(&v), PASS, "{}", v.reason);
     // A table 三 not read decides nothing.
     let v = verdict(

@@ -7,6 +7,7 @@
 //! (a title, a statistics period, a sentence naming the report's author, a claim that every
 //! application was concluded) are compared, and a pair the words do not decide is left out.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -430,7 +431,7 @@ const SENTENCE_ENDS: [char; 6] = ['。', '；', ';', '\n', '！', '!'];
 /// or no sentence claims it; FAIL (the publisher's; the reader's when table 三 was read
 /// with doubts, [`doubted`]) with the sentence and the cell; NOT_ASSESSABLE when the cell
 /// was not read, or something is carried forward and section 一 is not found.
-pub fn no_contradiction(report: &Report, text: &str) -> Indicator {
+pub fn no_contradiction(report: &Report, text: &str, outline: &Outline) -> Indicator {
     let id = Id::NoContradiction;
     let path = format!("{FORWARD}.{}", APPLICANT_COLUMNS[T3_TOTAL_COLUMN]);
     let forward = catalogue::index_of(&path).and_then(|i| catalogue::get(report, i));
@@ -446,8 +447,16 @@ pub fn no_contradiction(report: &Report, text: &str) -> Indicator {
         return Indicator::pass(id, "表三无结转下年度的申请，文字无从矛盾", vec![cell]);
     }
     let folded = crate::decode::fold::to_simplified(text);
+    // A text with nothing to fold has the caller's outline.
+    let refolded;
+    let outline = match &folded {
+        Cow::Borrowed(_) => outline,
+        Cow::Owned(f) => {
+            refolded = Outline::of(f);
+            &refolded
+        }
+    };
     let folded: &str = &folded;
-    let outline = Outline::of(folded);
     if outline.first(1).is_none() {
         return Indicator::not_assessable(id, "未找到「一、总体情况」", vec![cell]);
     }
@@ -456,20 +465,9 @@ pub fn no_contradiction(report: &Report, text: &str) -> Indicator {
         .iter()
         .find(|h| h.section >= 2)
         .map_or(folded.len(), |h| h.start);
-    let mut claims = Vec::new();
-    let mut start = 0;
-    for piece in folded[..end].split_inclusive(SENTENCE_ENDS) {
-        let (a, b) = (start, start + piece.len());
-        start = b;
-        // 按时办结率100% says those concluded were on time, not that all were.
-        let piece = piece.replace(ON_TIME_RATE, "");
-        if ALL_CONCLUDED.iter().any(|w| piece.contains(w))
-            && piece.contains("申请")
-            && !NOT_THIS_CLAIM.iter().any(|w| piece.contains(w))
-        {
-            claims.push(text_evidence(text, a, b));
-        }
-    }
+    let mut claims: Vec<Evidence> = claimed(&folded[..end])
+        .map(|(a, b)| text_evidence(text, a, b))
+        .collect();
     if claims.is_empty() {
         return Indicator::pass(
             id,
@@ -491,9 +489,81 @@ pub fn no_contradiction(report: &Report, text: &str) -> Indicator {
     )
 }
 
+/// Whether a sentence claims every application was concluded: a word of
+/// [`ALL_CONCLUDED`] once [`ON_TIME_RATE`] is taken out, 申请, and none of
+/// [`NOT_THIS_CLAIM`].
+fn is_claim(sentence: &str) -> bool {
+    // 按时办结率100% says those concluded were on time, not that all were.
+    let sentence = sentence.replace(ON_TIME_RATE, "");
+    ALL_CONCLUDED.iter().any(|w| sentence.contains(w))
+        && sentence.contains("申请")
+        && !NOT_THIS_CLAIM.iter().any(|w| sentence.contains(w))
+}
+
+/// The sentences of `section` (split after each of [`SENTENCE_ENDS`]) that are claims
+/// ([`is_claim`]), as byte spans in order. Only the sentences around a word of
+/// [`ALL_CONCLUDED`] or [`ON_TIME_RATE`], found in one automaton pass, are looked at: a
+/// claim holds such a word, or held one before the rate was taken out, and no word spans
+/// two sentences.
+fn claimed(section: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    static ANCHORS: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    let anchors = ANCHORS.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(ALL_CONCLUDED.iter().chain([&ON_TIME_RATE]))
+            .expect("fixed words build")
+    });
+    let mut last = None;
+    anchors.find_iter(section).filter_map(move |m| {
+        let a = section[..m.start()]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| SENTENCE_ENDS.contains(c))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        if last == Some(a) {
+            return None;
+        }
+        last = Some(a);
+        let b = section[m.end()..]
+            .char_indices()
+            .find(|(_, c)| SENTENCE_ENDS.contains(c))
+            .map_or(section.len(), |(i, c)| m.end() + i + c.len_utf8());
+        is_claim(&section[a..b]).then_some((a, b))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The sentences found around the anchor words are exactly the claims among all
+        /// the sentences.
+        #[test]
+        fn claims_found_around_their_words_are_every_claim(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "全部办结", "均已办结", "办结率100%", "按时办结率", "按时办结率100%",
+                    "申请", "结转", "办", "结", "全部", "依法答复", "本年度", "。", "；",
+                    ";", "\n", "！", "!", "，", "政府信息公开", "尚未",
+                ]),
+                0..60,
+            )
+        ) {
+            let section: String = pieces.concat();
+            let mut slow = Vec::new();
+            let mut start = 0;
+            for piece in section.split_inclusive(SENTENCE_ENDS) {
+                let (a, b) = (start, start + piece.len());
+                start = b;
+                if is_claim(piece) {
+                    slow.push((a, b));
+                }
+            }
+            let fast: Vec<(usize, usize)> = claimed(&section).collect();
+            proptest::prop_assert_eq!(fast, slow);
+        }
+    }
 
     #[test]
     fn names_agree_by_their_divisions() {

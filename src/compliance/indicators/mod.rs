@@ -117,7 +117,7 @@ pub fn own(
         arithmetic(report),
         narrative_matches_tables(report),
         agency_year_consistent(report, text),
-        no_contradiction(report, text),
+        no_contradiction(report, text, outline),
     ]
 }
 
