@@ -19,8 +19,15 @@ pub const SECTION_TITLES: [&str; 6] = [
     "六、其他需要报告的事项",
 ];
 
-/// The section numerals, 1..=6.
-const NUMERALS: [char; 6] = ['一', '二', '三', '四', '五', '六'];
+/// The section numerals, 1..=6 (一 二 三 四 五 六), in UTF-8.
+const NUMERAL_BYTES: [[u8; 3]; 6] = [
+    *b"\xE4\xB8\x80",
+    *b"\xE4\xBA\x8C",
+    *b"\xE4\xB8\x89",
+    *b"\xE5\x9B\x9B",
+    *b"\xE4\xBA\x94",
+    *b"\xE5\x85\xAD",
+];
 
 /// Characters before a numeral that make it part of a number or a sub-item, not a heading.
 const NOT_BEFORE: &str = "十百千万零〇两第（(〔[【";
@@ -79,49 +86,54 @@ pub struct Heading {
 /// stands before it makes it part of a number or an item ([`NOT_BEFORE`]), and when a
 /// separator follows; its title must name a section and must not be a table 三 row label.
 pub fn headings(text: &str) -> Vec<Heading> {
+    // Each numeral is found by memchr's vectorised search (a numeral's lead byte never
+    // continues a character, so every match starts one), then read in text order.
+    let mut numerals: Vec<(usize, usize)> = NUMERAL_BYTES
+        .iter()
+        .enumerate()
+        .flat_map(|(n, b)| memchr::memmem::find_iter(text.as_bytes(), b).map(move |at| (at, n)))
+        .collect();
+    numerals.sort_unstable();
     let mut out = Vec::new();
-    let mut prev: Option<char> = None;
-    for (at, c) in text.char_indices() {
-        let before = prev;
-        prev = Some(c);
-        let Some(n) = NUMERALS.iter().position(|&x| x == c) else {
-            continue;
-        };
+    for (here, n) in numerals {
+        let before = text[..here].chars().next_back();
         // Fused text runs a figure or a unit into the heading (…432.52元三、收到…), so
         // only what makes the numeral part of a number or an item is refused: 十三、
         // 第三、 （三）, a letter.
         if before.is_some_and(|b| NOT_BEFORE.contains(b) || b.is_ascii_alphabetic()) {
             continue;
         }
-        let rest = &text[at + c.len_utf8()..];
+        let rest = &text[here + 3..];
         let after_ws = rest.trim_start_matches([' ', '\u{3000}', '\t']);
         let Some(sep) = after_ws.chars().next().filter(|s| SEPARATORS.contains(s)) else {
             continue;
         };
         let title_from = &after_ws[sep.len_utf8()..];
         let title_from = title_from.trim_start_matches([' ', '\u{3000}', '\t']);
-        let window: String = title_from
-            .chars()
-            .take_while(|ch| !TITLE_ENDS.contains(ch))
+        let window_len = title_from
+            .char_indices()
+            .take_while(|(_, ch)| !TITLE_ENDS.contains(ch))
             .take(TITLE_WINDOW)
-            .collect();
-        let after_title = &title_from[window.len()..];
+            .last()
+            .map_or(0, |(i, ch)| i + ch.len_utf8());
+        let window = &title_from[..window_len];
+        let after_title = &title_from[window_len..];
         if after_title.starts_with(LIST_ENDS) && window.chars().count() < TITLE_WINDOW {
             continue;
         }
         if TABLE_ROW_STARTS.iter().any(|r| window.starts_with(r)) {
             continue;
         }
-        let Some(section) = section_of(&window) else {
+        let Some(section) = section_of(window) else {
             continue;
         };
         let end = text.len() - after_title.len();
         out.push(Heading {
             numeral: n as u8 + 1,
             section,
-            start: at,
+            start: here,
             end,
-            title: window,
+            title: window.to_owned(),
         });
     }
     out
@@ -410,4 +422,81 @@ pub fn narrative_in(text: &str, outline: &Outline) -> Option<String> {
         }
     }
     (!out.is_empty()).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`headings`] as it read before: every character in turn.
+    fn headings_char_by_char(text: &str) -> Vec<Heading> {
+        const NUMERALS: [char; 6] = ['一', '二', '三', '四', '五', '六'];
+        let mut out = Vec::new();
+        let mut prev: Option<char> = None;
+        for (at, c) in text.char_indices() {
+            let before = prev;
+            prev = Some(c);
+            let Some(n) = NUMERALS.iter().position(|&x| x == c) else {
+                continue;
+            };
+            if before.is_some_and(|b| NOT_BEFORE.contains(b) || b.is_ascii_alphabetic()) {
+                continue;
+            }
+            let rest = &text[at + c.len_utf8()..];
+            let after_ws = rest.trim_start_matches([' ', '\u{3000}', '\t']);
+            let Some(sep) = after_ws.chars().next().filter(|s| SEPARATORS.contains(s)) else {
+                continue;
+            };
+            let title_from = &after_ws[sep.len_utf8()..];
+            let title_from = title_from.trim_start_matches([' ', '\u{3000}', '\t']);
+            let window: String = title_from
+                .chars()
+                .take_while(|ch| !TITLE_ENDS.contains(ch))
+                .take(TITLE_WINDOW)
+                .collect();
+            let after_title = &title_from[window.len()..];
+            if after_title.starts_with(LIST_ENDS) && window.chars().count() < TITLE_WINDOW {
+                continue;
+            }
+            if TABLE_ROW_STARTS.iter().any(|r| window.starts_with(r)) {
+                continue;
+            }
+            let Some(section) = section_of(&window) else {
+                continue;
+            };
+            let end = text.len() - after_title.len();
+            out.push(Heading {
+                numeral: n as u8 + 1,
+                section,
+                start: at,
+                end,
+                title: window,
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn the_numeral_bytes_are_the_numerals() {
+        assert_eq!(NUMERAL_BYTES.concat(), "一二三四五六".as_bytes());
+    }
+
+    proptest::proptest! {
+        /// The numerals found by search give exactly the headings the character walk gives.
+        #[test]
+        fn headings_from_searched_numerals_are_those_by_characters(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "一", "二", "三", "四", "五", "六", "七", "十", "第", "（", "a", "、", ".",
+                    "，", " ", "\u{3000}", "\t", "\n", "。", "；", "：", "总体情况", "主动公开",
+                    "收到和处理政府信息公开申请情况", "行政复议", "存在的主要问题",
+                    "其他需要报告的事项", "本年新收", "2021年", "432.52元", "乙", "丁",
+                ]),
+                0..80,
+            )
+        ) {
+            let text: String = pieces.concat();
+            proptest::prop_assert_eq!(headings(&text), headings_char_by_char(&text));
+        }
+    }
 }
