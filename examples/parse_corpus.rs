@@ -3,10 +3,14 @@
 //!
 //!     cargo run --release --example parse_corpus -- time [N] [ROUNDS]   # MB/s and µs a report
 //!     cargo run --release --example parse_corpus -- dump [N] DIR        # every report's Debug form
+//!     cargo run --release --example parse_corpus -- assess [N] [ROUNDS] # parse + compliance basis
+//!     cargo run --release --example parse_corpus -- dump-assessed [N] DIR
 //!
 //! `time` parses reports 0..N (3,000 by default, the system benchmark's sample) ROUNDS times
 //! (5) after one warm-up round and prints each round and the best. `dump` writes report `i`'s
 //! parsed Report as `DIR/i.txt`, so two builds' outputs can be compared byte for byte.
+//! `assess` and `dump-assessed` do the same through `Reader::read_assessed`, which also makes
+//! the compliance basis, as the server's parse threads do at ingest.
 
 #[path = "../benches/system/gen.rs"]
 #[allow(dead_code)]
@@ -24,13 +28,18 @@ fn main() {
     let docs: Vec<gen::Generated> = (0..n).map(|i| gen::report(&patterns, i)).collect();
     let hints: Vec<nianbao::Hints> = docs.iter().map(gen::Generated::hints).collect();
     match mode.as_str() {
-        "time" => {
+        "time" | "assess" => {
             let rounds: usize = args.next().map_or(5, |s| s.parse().expect("ROUNDS"));
             let bytes: usize = docs.iter().map(|d| d.content.len()).sum();
+            let reader = nianbao::Reader::default();
             let round = || {
                 let t = Instant::now();
                 for (d, h) in docs.iter().zip(&hints) {
-                    std::hint::black_box(nianbao::parse_document(&d.content, h));
+                    if mode == "assess" {
+                        std::hint::black_box(reader.read_assessed(&d.content, h));
+                    } else {
+                        std::hint::black_box(nianbao::parse_document(&d.content, h));
+                    }
                 }
                 t.elapsed().as_secs_f64()
             };
@@ -61,6 +70,19 @@ fn main() {
                     .expect("write");
             }
         }
-        other => panic!("unknown mode {other}: time or dump"),
+        "dump-assessed" => {
+            let dir = std::path::PathBuf::from(args.next().expect("DIR"));
+            std::fs::create_dir_all(&dir).expect("create DIR");
+            let reader = nianbao::Reader::default();
+            for (i, (d, h)) in docs.iter().zip(&hints).enumerate() {
+                let (report, basis) = reader.read_assessed(&d.content, h);
+                std::fs::write(
+                    dir.join(format!("{i}.txt")),
+                    format!("{report:#?}\n{basis:#?}\n"),
+                )
+                .expect("write");
+            }
+        }
+        other => panic!("unknown mode {other}: time, assess, dump or dump-assessed"),
     }
 }
