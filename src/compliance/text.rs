@@ -94,49 +94,48 @@ pub fn headings(text: &str) -> Vec<Heading> {
         .flat_map(|(n, b)| memchr::memmem::find_iter(text.as_bytes(), b).map(move |at| (at, n)))
         .collect();
     numerals.sort_unstable();
-    let mut out = Vec::new();
-    for (here, n) in numerals {
-        let before = text[..here].chars().next_back();
-        // Fused text runs a figure or a unit into the heading (…432.52元三、收到…), so
-        // only what makes the numeral part of a number or an item is refused: 十三、
-        // 第三、 （三）, a letter.
-        if before.is_some_and(|b| NOT_BEFORE.contains(b) || b.is_ascii_alphabetic()) {
-            continue;
-        }
-        let rest = &text[here + 3..];
-        let after_ws = rest.trim_start_matches([' ', '\u{3000}', '\t']);
-        let Some(sep) = after_ws.chars().next().filter(|s| SEPARATORS.contains(s)) else {
-            continue;
-        };
-        let title_from = &after_ws[sep.len_utf8()..];
-        let title_from = title_from.trim_start_matches([' ', '\u{3000}', '\t']);
-        let window_len = title_from
-            .char_indices()
-            .take_while(|(_, ch)| !TITLE_ENDS.contains(ch))
-            .take(TITLE_WINDOW)
-            .last()
-            .map_or(0, |(i, ch)| i + ch.len_utf8());
-        let window = &title_from[..window_len];
-        let after_title = &title_from[window_len..];
-        if after_title.starts_with(LIST_ENDS) && window.chars().count() < TITLE_WINDOW {
-            continue;
-        }
-        if TABLE_ROW_STARTS.iter().any(|r| window.starts_with(r)) {
-            continue;
-        }
-        let Some(section) = section_of(window) else {
-            continue;
-        };
-        let end = text.len() - after_title.len();
-        out.push(Heading {
-            numeral: n as u8 + 1,
-            section,
-            start: here,
-            end,
-            title: window.to_owned(),
-        });
+    numerals
+        .into_iter()
+        .filter_map(|(at, n)| heading_at(text, at, n))
+        .collect()
+}
+
+/// The heading whose numeral (`n`, 0-based) stands at byte `at` of `text`, if it is one.
+fn heading_at(text: &str, at: usize, n: usize) -> Option<Heading> {
+    let before = text[..at].chars().next_back();
+    // Fused text runs a figure or a unit into the heading (…432.52元三、收到…), so only
+    // what makes the numeral part of a number or an item is refused: 十三、 第三、 （三）,
+    // a letter.
+    if before.is_some_and(|b| NOT_BEFORE.contains(b) || b.is_ascii_alphabetic()) {
+        return None;
     }
-    out
+    let rest = &text[at + NUMERAL_BYTES[n].len()..];
+    let after_ws = rest.trim_start_matches([' ', '\u{3000}', '\t']);
+    let sep = after_ws.chars().next().filter(|s| SEPARATORS.contains(s))?;
+    let title_from = &after_ws[sep.len_utf8()..];
+    let title_from = title_from.trim_start_matches([' ', '\u{3000}', '\t']);
+    let window_len = title_from
+        .char_indices()
+        .take_while(|(_, ch)| !TITLE_ENDS.contains(ch))
+        .take(TITLE_WINDOW)
+        .last()
+        .map_or(0, |(i, ch)| i + ch.len_utf8());
+    let window = &title_from[..window_len];
+    let after_title = &title_from[window_len..];
+    if after_title.starts_with(LIST_ENDS) && window.chars().count() < TITLE_WINDOW {
+        return None;
+    }
+    if TABLE_ROW_STARTS.iter().any(|r| window.starts_with(r)) {
+        return None;
+    }
+    let section = section_of(window)?;
+    Some(Heading {
+        numeral: n as u8 + 1,
+        section,
+        start: at,
+        end: text.len() - after_title.len(),
+        title: window.to_owned(),
+    })
 }
 
 /// The section a title names: the one whose word appears first in it.
@@ -428,52 +427,15 @@ pub fn narrative_in(text: &str, outline: &Outline) -> Option<String> {
 mod tests {
     use super::*;
 
-    /// [`headings`] as it read before: every character in turn.
+    /// [`headings`] walking every character, as it did before the search.
     fn headings_char_by_char(text: &str) -> Vec<Heading> {
         const NUMERALS: [char; 6] = ['一', '二', '三', '四', '五', '六'];
-        let mut out = Vec::new();
-        let mut prev: Option<char> = None;
-        for (at, c) in text.char_indices() {
-            let before = prev;
-            prev = Some(c);
-            let Some(n) = NUMERALS.iter().position(|&x| x == c) else {
-                continue;
-            };
-            if before.is_some_and(|b| NOT_BEFORE.contains(b) || b.is_ascii_alphabetic()) {
-                continue;
-            }
-            let rest = &text[at + c.len_utf8()..];
-            let after_ws = rest.trim_start_matches([' ', '\u{3000}', '\t']);
-            let Some(sep) = after_ws.chars().next().filter(|s| SEPARATORS.contains(s)) else {
-                continue;
-            };
-            let title_from = &after_ws[sep.len_utf8()..];
-            let title_from = title_from.trim_start_matches([' ', '\u{3000}', '\t']);
-            let window: String = title_from
-                .chars()
-                .take_while(|ch| !TITLE_ENDS.contains(ch))
-                .take(TITLE_WINDOW)
-                .collect();
-            let after_title = &title_from[window.len()..];
-            if after_title.starts_with(LIST_ENDS) && window.chars().count() < TITLE_WINDOW {
-                continue;
-            }
-            if TABLE_ROW_STARTS.iter().any(|r| window.starts_with(r)) {
-                continue;
-            }
-            let Some(section) = section_of(&window) else {
-                continue;
-            };
-            let end = text.len() - after_title.len();
-            out.push(Heading {
-                numeral: n as u8 + 1,
-                section,
-                start: at,
-                end,
-                title: window,
-            });
-        }
-        out
+        text.char_indices()
+            .filter_map(|(at, c)| {
+                let n = NUMERALS.iter().position(|&x| x == c)?;
+                heading_at(text, at, n)
+            })
+            .collect()
     }
 
     #[test]
