@@ -17,9 +17,23 @@ type Query = (
 );
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .map_or(1_000_000, |s| s.parse().expect("N"));
+    let first = std::env::args().nth(1);
+    if first.as_deref() == Some("--snapshot") {
+        let path = std::env::args().nth(2).expect("--snapshot PATH");
+        let file = std::fs::File::open(&path).expect("open the snapshot");
+        let len = file.metadata().expect("its length").len();
+        let t = Instant::now();
+        let (index, _) = Index::read_from(std::io::BufReader::new(file), len).expect("decode");
+        println!(
+            "{path}: {len} bytes, {} rows, read in {:.2} s; resident {} MiB",
+            index.len(),
+            t.elapsed().as_secs_f64(),
+            resident_mib()
+        );
+        print_memory(&index, index.len());
+        return;
+    }
+    let n: usize = first.map_or(1_000_000, |s| s.parse().expect("N"));
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let mut base = Vec::new();
     let mut names: Vec<_> = std::fs::read_dir(&dir)
@@ -64,29 +78,7 @@ fn main() {
         t.elapsed().as_secs_f64(),
         resident_mib()
     );
-    let parts = index.heap_bytes();
-    let total: usize = parts.iter().map(|p| p.1).sum();
-    println!("index heap: {} MiB", total >> 20);
-    for (part, bytes) in &parts {
-        println!(
-            "  {part}: {:.1} MiB ({:.1} B/row)",
-            *bytes as f64 / 1048576.0,
-            *bytes as f64 / n as f64
-        );
-    }
-    let profile = index.column_profile();
-    let printed: usize = profile.iter().map(|p| p.0).sum();
-    let mut shares: Vec<f64> = profile.iter().map(|p| p.0 as f64 / n as f64).collect();
-    shares.sort_by(f64::total_cmp);
-    println!(
-        "{} columns; cells printed {:.1} a row; columns printed by no row {}, by < 10% {}, by > 90% {}; median share {:.2}",
-        profile.len(),
-        printed as f64 / n as f64,
-        shares.iter().filter(|&&s| s == 0.0).count(),
-        shares.iter().filter(|&&s| s < 0.1).count(),
-        shares.iter().filter(|&&s| s > 0.9).count(),
-        shares[shares.len() / 2]
-    );
+    print_memory(&index, n);
     let metric = nianbao::catalogue::index_of("applications.new_received.total")
         .or_else(|| nianbao::catalogue::index_of("applications.new"))
         .unwrap_or(0);
@@ -218,6 +210,42 @@ fn main() {
 }
 
 /// This process's resident memory.
+/// Where the index's heap goes, part by part, and how its columns are filled.
+fn print_memory(index: &Index, n: usize) {
+    let parts = index.heap_bytes();
+    let total: usize = parts.iter().map(|p| p.1).sum();
+    println!("index heap: {} MiB", total >> 20);
+    for (part, bytes) in &parts {
+        println!(
+            "  {part}: {:.1} MiB ({:.1} B/row)",
+            *bytes as f64 / 1048576.0,
+            *bytes as f64 / n as f64
+        );
+    }
+    let profile = index.column_profile();
+    let printed: usize = profile.iter().map(|p| p.printed).sum();
+    let zeros: usize = profile.iter().map(|p| p.zeros).sum();
+    let mut shares: Vec<f64> = profile
+        .iter()
+        .map(|p| p.printed as f64 / n as f64)
+        .collect();
+    shares.sort_by(f64::total_cmp);
+    println!(
+        "{} columns; cells printed {:.1} a row; columns printed by no row {}, by < 10% {}, by > 90% {}; median share {:.2}",
+        profile.len(),
+        printed as f64 / n as f64,
+        shares.iter().filter(|&&s| s == 0.0).count(),
+        shares.iter().filter(|&&s| s < 0.1).count(),
+        shares.iter().filter(|&&s| s > 0.9).count(),
+        shares[shares.len() / 2]
+    );
+    println!(
+        "cells printing 0: {:.1} a row ({:.0} % of the printed)",
+        zeros as f64 / n as f64,
+        zeros as f64 * 100.0 / printed.max(1) as f64
+    );
+}
+
 fn resident_mib() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
     let pages: u64 = statm

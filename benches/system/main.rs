@@ -807,20 +807,29 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Starts the server, under the program `SERVER_WRAP` names when set (`SERVER_WRAP=heaptrack`
+/// records where its memory goes; the measures of that run are the wrapper's, not the server's).
 fn spawn_server(dir: &Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(dir)
-        // The store's lines say how a restart's time splits between sled and the index.
-        .env("RUST_LOG", "warn,nianbao::store=info")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start nianbao serve")
+    let mut cmd = match std::env::var_os("SERVER_WRAP") {
+        Some(wrapper) => {
+            let mut c = Command::new(wrapper);
+            c.arg(env!("CARGO_BIN_EXE_nianbao"));
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_nianbao")),
+    };
+    cmd.args([
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--data-dir",
+    ])
+    .arg(dir)
+    // The store's lines say how a restart's time splits between sled and the index.
+    .env("RUST_LOG", "warn,nianbao::store=info")
+    .stdout(Stdio::null())
+    .spawn()
+    .expect("start nianbao serve")
 }
 
 /// SIGTERM, then wait for the exit.

@@ -170,7 +170,7 @@ impl Index {
     /// as long as the string table maps ids to groups, with no key built a row. The groups
     /// come in the same order, with the same keys.
     fn group_by_place(&self, rows: &Picked, ids: &[u32]) -> (Vec<u32>, Vec<[u32; MAX_DIMS]>) {
-        let mut table = vec![NONE; self.strings.names.len()];
+        let mut table = vec![NONE; self.strings.len()];
         let mut unplaced = NONE;
         let mut keys: Vec<[u32; MAX_DIMS]> = Vec::new();
         let mut of = Vec::with_capacity(rows.len);
@@ -563,7 +563,7 @@ impl Index {
         let slotted = matches!(group_by, [Dim::Agency]);
         if slotted {
             let agency = &self.places[AGENCY];
-            let n = self.strings.names.len();
+            let n = self.strings.len();
             let group = |r: usize, _: usize| agency[r] as usize;
             return self.tally(rows, group, n, None, metrics, rates, scores);
         }

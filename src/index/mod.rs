@@ -47,31 +47,87 @@ pub use compliance::{Other, Score};
 pub use select::Selection;
 use totals::Totals;
 
-/// A string table: every agency and region name is stored once.
+/// A string table: every agency and region name is stored once, in one text, and found
+/// again through a table of ids hashed by the name they stand for.
 #[derive(Debug, Default)]
 struct Interner {
-    ids: HashMap<String, u32>,
-    names: Vec<String>,
+    /// Every name, one after another.
+    text: String,
+    /// Where each name ends in `text`; it starts where the one before ends.
+    ends: Vec<usize>,
+    /// Each name's id, placed by the hash of the name.
+    ids: hashbrown::HashTable<u32>,
+    hasher: std::hash::RandomState,
 }
 
 impl Interner {
+    fn hash(&self, s: &str) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.hasher, s)
+    }
+
     fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&id) = self.ids.get(s) {
+        let hash = self.hash(s);
+        if let Some(&id) = self.ids.find(hash, |&id| self.name(id) == s) {
             return id;
         }
-        let id = self.names.len() as u32;
-        self.names.push(s.to_owned());
-        self.ids.insert(s.to_owned(), id);
+        let id = self.ends.len() as u32;
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
+        let Interner {
+            text,
+            ends,
+            ids,
+            hasher,
+        } = self;
+        ids.insert_unique(hash, id, |&other| {
+            std::hash::BuildHasher::hash_one(&*hasher, name_in(text, ends, other))
+        });
         id
     }
 
     fn get(&self, s: &str) -> Option<u32> {
-        self.ids.get(s).copied()
+        self.ids
+            .find(self.hash(s), |&id| self.name(id) == s)
+            .copied()
     }
 
     fn name(&self, id: u32) -> &str {
-        &self.names[id as usize]
+        name_in(&self.text, &self.ends, id)
     }
+
+    /// How many names it holds.
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Every name, by id.
+    fn names(&self) -> impl Iterator<Item = &str> {
+        (0..self.len() as u32).map(|id| self.name(id))
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.text.capacity()
+            + self.ends.capacity() * std::mem::size_of::<usize>()
+            + hash_table_bytes(self.ids.capacity(), 4)
+    }
+}
+
+/// Name `id` of an [`Interner`]'s `text` and `ends`.
+fn name_in<'a>(text: &'a str, ends: &[usize], id: u32) -> &'a str {
+    let id = id as usize;
+    let start = if id == 0 { 0 } else { ends[id - 1] };
+    &text[start..ends[id]]
+}
+
+/// The heap bytes of a hashbrown table of `cap` entries of `entry` bytes: its buckets and
+/// control bytes.
+fn hash_table_bytes(cap: usize, entry: usize) -> usize {
+    let buckets = if cap == 0 {
+        0
+    } else {
+        (cap * 8 / 7).next_power_of_two()
+    };
+    buckets * (entry + 1)
 }
 
 /// No row, no string.
@@ -112,6 +168,14 @@ struct Row {
     /// True when it is another rendition of the reading `prev` belongs to (the same
     /// report); false when it starts a reading of its own (the first, or a revision).
     rendition: bool,
+}
+
+/// One column's share of the index (see [`Index::column_profile`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnProfile {
+    pub printed: usize,
+    pub zeros: usize,
+    pub heap: usize,
 }
 
 /// Where [`Index::insert_after`] put a report among those of its body and year.
@@ -359,16 +423,7 @@ impl Index {
     /// from their bucket counts): what `examples/index_load.rs` prints.
     pub fn heap_bytes(&self) -> Vec<(&'static str, usize)> {
         use std::mem::size_of;
-        /// A hashbrown table of `cap` entries of `entry` bytes: buckets and control bytes.
-        fn table(cap: usize, entry: usize) -> usize {
-            let buckets = if cap == 0 {
-                0
-            } else {
-                (cap * 8 / 7).next_power_of_two()
-            };
-            buckets * (entry + 1)
-        }
-        let names: usize = self.strings.names.iter().map(|s| s.capacity()).sum();
+        let table = hash_table_bytes;
         let postings: usize = self.postings.values().map(|l| l.capacity() * 4).sum();
         vec![
             ("columns", self.columns.iter().map(Column::heap_bytes).sum()),
@@ -385,9 +440,7 @@ impl Index {
             ),
             (
                 "strings",
-                2 * names
-                    + self.strings.names.capacity() * size_of::<String>()
-                    + table(self.strings.ids.capacity(), size_of::<String>() + 4)
+                self.strings.heap_bytes()
                     + self.agencies.capacity() * 4
                     + self
                         .agency_text
@@ -404,15 +457,23 @@ impl Index {
         ]
     }
 
-    /// Per catalogue metric: how many rows print it and the bytes its column holds.
-    pub fn column_profile(&self) -> Vec<(usize, usize)> {
+    /// Per catalogue metric: how many rows print it, how many of those print 0, and the
+    /// bytes its column holds.
+    pub fn column_profile(&self) -> Vec<ColumnProfile> {
         self.columns
             .iter()
             .map(|c| {
-                (
-                    (0..c.len()).filter(|&i| c.get(i).is_some()).count(),
-                    c.heap_bytes(),
-                )
+                let values = (0..c.len()).filter_map(|i| c.get(i));
+                let (mut printed, mut zeros) = (0, 0);
+                for v in values {
+                    printed += 1;
+                    zeros += usize::from(v == 0.0);
+                }
+                ColumnProfile {
+                    printed,
+                    zeros,
+                    heap: c.heap_bytes(),
+                }
             })
             .collect()
     }

@@ -98,8 +98,8 @@ impl Index {
         put_u32(out, VERSION);
         put_u64(out, catalogue::fingerprint());
         put_u64(out, next_seq);
-        put_u64(out, self.strings.names.len() as u64);
-        for name in &self.strings.names {
+        put_u64(out, self.strings.len() as u64);
+        for name in self.strings.names() {
             put_u32(&mut sink.out, name.len() as u32);
             sink.out.extend_from_slice(name.as_bytes());
             sink.spill_if_full()?;
@@ -197,11 +197,11 @@ impl Index {
         for _ in 0..src.len(NAME_MIN_BYTES)? {
             let n = src.u32()? as usize;
             let name = std::str::from_utf8(src.take(n)?).map_err(damaged)?;
-            if index.strings.intern(name) as usize != index.strings.names.len() - 1 {
+            if index.strings.intern(name) as usize != index.strings.len() - 1 {
                 return Err(damaged(format!("string {name:?} twice")));
             }
         }
-        let strings = index.strings.names.len() as u32;
+        let strings = index.strings.len() as u32;
         let n = src.len(ROW_BYTES)?;
         index.rows.reserve_exact(n);
         for place in &mut index.places {

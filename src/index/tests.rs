@@ -965,3 +965,29 @@ proptest::proptest! {
         }
     }
 }
+
+proptest::proptest! {
+    /// The string table gives each name one id, in the order names first came, and gives
+    /// the name back from its id; a name never interned has no id. A plain map is the model.
+    #[test]
+    fn each_name_has_one_id_and_reads_back(
+        names in proptest::collection::vec("[a-c市区县\\x00]{0,4}", 0..60),
+        absent in "[d-f]{1,3}",
+    ) {
+        let mut table = Interner::default();
+        let mut model: std::collections::HashMap<String, u32> = Default::default();
+        for name in &names {
+            let next = model.len() as u32;
+            let want = *model.entry(name.clone()).or_insert(next);
+            proptest::prop_assert_eq!(table.intern(name), want);
+        }
+        proptest::prop_assert_eq!(table.len(), model.len());
+        for (name, &id) in &model {
+            proptest::prop_assert_eq!(table.get(name), Some(id));
+            proptest::prop_assert_eq!(table.name(id), name.as_str());
+        }
+        let by_id: Vec<&str> = table.names().collect();
+        proptest::prop_assert_eq!(by_id.len(), model.len());
+        proptest::prop_assert_eq!(table.get(&absent), None);
+    }
+}
