@@ -191,51 +191,47 @@ pub enum Placed {
     Rendition { of: String, counted: bool },
 }
 
-/// The row of each id. Ids are SHA-256 digests, so their first 8 bytes spread well: rows
-/// are found by those (12 bytes an entry, not 36) and the full id is checked against the
-/// index's `ids`. An id whose first 8 bytes another id has already goes to `clashes`
-/// under all 32.
-/// The leading bytes of an id that [`IdMap`] finds rows by.
-const SHORT_KEY_BYTES: usize = 8;
-
+/// The row of each id: a table of row numbers, placed by a hash folded from the id's 32
+/// bytes and checked against the index's `ids` (5 bytes a slot, not the 12 of a map from
+/// the id's first 8 bytes and the 36 of one from the whole id). Ids are SHA-256 digests of
+/// what was stored, so their bytes spread well; ids that share their first bytes (hand-made
+/// ones) still spread by their others.
 #[derive(Debug, Default)]
 struct IdMap {
-    short: HashMap<u64, u32>,
-    clashes: HashMap<IdBytes, u32>,
+    rows: hashbrown::HashTable<u32>,
 }
 
 impl IdMap {
-    fn short_key(id: &IdBytes) -> u64 {
-        u64::from_le_bytes(id[..SHORT_KEY_BYTES].try_into().expect("8 bytes"))
+    fn hash(id: &IdBytes) -> u64 {
+        let word = |i: usize| u64::from_le_bytes(id[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+        (word(0) ^ word(1).rotate_left(17) ^ word(2).rotate_left(31) ^ word(3).rotate_left(47))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
 
     /// The row of `id`; `ids` are the index's ids by row.
     fn get(&self, ids: &[IdBytes], id: &IdBytes) -> Option<u32> {
-        match self.short.get(&Self::short_key(id)) {
-            Some(&row) if ids[row as usize] == *id => Some(row),
-            Some(_) => self.clashes.get(id).copied(),
-            None => None,
-        }
+        self.rows
+            .find(Self::hash(id), |&row| ids[row as usize] == *id)
+            .copied()
     }
 
     /// Records `row` for `id`; false (and nothing changed) when `id` has a row already.
+    /// Every row in the table has its id in `ids`.
     fn insert(&mut self, ids: &[IdBytes], id: IdBytes, row: u32) -> bool {
         if self.get(ids, &id).is_some() {
             return false;
         }
-        match self.short.entry(Self::short_key(&id)) {
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(row);
-            }
-            std::collections::hash_map::Entry::Occupied(_) => {
-                self.clashes.insert(id, row);
-            }
-        }
+        self.rows
+            .insert_unique(Self::hash(&id), row, |&r| Self::hash(&ids[r as usize]));
         true
     }
 
-    fn reserve(&mut self, n: usize) {
-        self.short.reserve(n);
+    fn reserve(&mut self, ids: &[IdBytes], n: usize) {
+        self.rows.reserve(n, |&r| Self::hash(&ids[r as usize]));
+    }
+
+    fn heap_bytes(&self) -> usize {
+        hash_table_bytes(self.rows.capacity(), 4)
     }
 }
 
@@ -429,10 +425,7 @@ impl Index {
             ("columns", self.columns.iter().map(Column::heap_bytes).sum()),
             ("rows", self.rows.capacity() * size_of::<Row>()),
             ("ids", self.ids.capacity() * size_of::<IdBytes>()),
-            (
-                "id map",
-                table(self.by_id.short.capacity(), 12) + table(self.by_id.clashes.capacity(), 36),
-            ),
+            ("id map", self.by_id.heap_bytes()),
             ("heads", table(self.heads.capacity(), 12)),
             (
                 "postings",

@@ -263,7 +263,7 @@ impl Index {
         if src.left() != 0 {
             return Err(damaged("bytes after the scores and totals"));
         }
-        index.by_id.reserve(n);
+        index.by_id.reserve(&index.ids, n);
         index.years.reserve(n);
         index.latest.reserve(n);
         for at in 0..n as u32 {

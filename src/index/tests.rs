@@ -991,3 +991,37 @@ proptest::proptest! {
         proptest::prop_assert_eq!(table.get(&absent), None);
     }
 }
+
+proptest::proptest! {
+    /// The id map finds each id's row and no row for an id it was not given, whether ids
+    /// share their first bytes or not; an id given twice keeps its first row. Enough ids
+    /// that lookups meet slots of other ids whose tags match.
+    #[test]
+    fn each_id_finds_its_row(
+        ids in proptest::collection::vec((0u8..16, 0u8..16, 0u8..16), 0..2000),
+        absent in (16u8..32, 0u8..16),
+    ) {
+        let id = |(a, b, c): (u8, u8, u8)| {
+            let mut bytes = [0u8; 32];
+            bytes[0] = a;
+            bytes[15] = b;
+            bytes[31] = c;
+            bytes
+        };
+        let mut map = IdMap::default();
+        let mut rows: Vec<IdBytes> = Vec::new();
+        let mut model: std::collections::HashMap<IdBytes, u32> = Default::default();
+        for &t in &ids {
+            let key = id(t);
+            let fresh = !model.contains_key(&key);
+            rows.push(key);
+            let row = rows.len() as u32 - 1;
+            proptest::prop_assert_eq!(map.insert(&rows, key, row), fresh);
+            model.entry(key).or_insert(row);
+        }
+        for (key, &row) in &model {
+            proptest::prop_assert_eq!(map.get(&rows, key), Some(row));
+        }
+        proptest::prop_assert_eq!(map.get(&rows, &id((absent.0, absent.1, 0))), None);
+    }
+}
