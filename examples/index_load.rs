@@ -58,6 +58,7 @@ fn main() {
         let city = format!("{}市{}", province, body % 97);
         r.agency = format!("{city}第{body}局");
         r.year = Some(2019 + (i % 6) as i32);
+        r.source = format!("https://www.gov.example/xxgk/{body}/{}/ndbg.html", i % 6);
         r.region = Some(pb::Region {
             province: province.into(),
             city,
@@ -190,9 +191,10 @@ fn main() {
     let t = Instant::now();
     let bytes = index.encode(n as u64);
     println!(
-        "snapshot: {} bytes ({:.0} B/row), encoded in {:.2} s",
+        "snapshot: {} bytes ({:.0} B/row, checksum {:08x}), encoded in {:.2} s",
         bytes.len(),
         bytes.len() as f64 / n as f64,
+        u32::from_le_bytes(bytes[bytes.len() - 4..].try_into().expect("4 bytes")),
         t.elapsed().as_secs_f64()
     );
     let t = Instant::now();

@@ -3,8 +3,8 @@
 //!
 //! [`Index`] holds what queries need of every stored report, maintained as reports are
 //! written, so no query decodes a stored report: per report a fixed-size row of its
-//! dimensions (year, agency, region, format, revision status, where its finding codes and
-//! source sit in two shared arenas), and one narrow [`Column`] per catalogue metric. Posting
+//! dimensions (year, agency, region, format, revision status, where its finding codes sit
+//! in a shared arena), its source apart, and one narrow [`Column`] per catalogue metric. Posting
 //! lists by agency and by region name let a filtered query visit only the rows it selects.
 //!
 //! The rooms:
@@ -18,7 +18,8 @@
 //! - [`column`](mod@column): one metric's values, bit-packed in blocks of 64 rows;
 //! - [`compliance`](mod@compliance): each row's compliance score and what the search for
 //!   a like report of another body found;
-//! - [`snapshot`]: the binary form the store keeps across a restart.
+//! - [`snapshot`]: the binary form the store keeps across a restart;
+//! - [`sources`]: each row's source, front-coded.
 
 pub mod aggregate;
 pub mod codec;
@@ -26,6 +27,7 @@ pub mod column;
 pub mod compliance;
 pub mod select;
 pub mod snapshot;
+pub mod sources;
 pub mod totals;
 
 #[cfg(test)]
@@ -45,6 +47,7 @@ use column::Column;
 use compliance::Scores;
 pub use compliance::{Other, Score};
 pub use select::Selection;
+use sources::Sources;
 use totals::Totals;
 
 /// A string table: every agency and region name is stored once, in one text, and found
@@ -157,9 +160,6 @@ struct Row {
     findings: u32,
     own: u16,
     cross: u16,
-    /// Its source is `sources[source .. source + source_len]`.
-    source: u32,
-    source_len: u32,
     year: i32,
     template: i32,
     /// True while it is the reading queries count for its body and year: the best
@@ -254,7 +254,8 @@ pub struct Index {
     columns: Vec<Column>,
     /// Finding codes of every row, packed by [`pack`].
     findings: Vec<u16>,
-    sources: String,
+    /// Each row's source.
+    sources: Sources,
     // Derived from the fields above (rebuilt by `decode`).
     by_id: IdMap,
     /// (body, year) → the newest row, where the chain of `prev` starts; the body is
@@ -397,7 +398,7 @@ impl Index {
                 .map(|m| Column::new(m.kind == MetricKind::SignedCount))
                 .collect(),
             findings: Vec::new(),
-            sources: String::new(),
+            sources: Sources::default(),
             by_id: IdMap::default(),
             heads: HashMap::default(),
             postings: HashMap::default(),
@@ -441,7 +442,7 @@ impl Index {
                         .map_or(0, |(t, s)| t.capacity() + s.capacity() * 4),
             ),
             ("findings", self.findings.capacity() * 2),
-            ("sources", self.sources.capacity()),
+            ("sources", self.sources.heap_bytes()),
             (
                 "years + latest",
                 self.years.capacity() * 4 + self.latest.capacity(),
@@ -729,15 +730,6 @@ impl Index {
         let own = (self.findings.len() as u32 - findings) as u16;
         self.findings.extend(packed(cross));
         let cross = (self.findings.len() as u32 - findings - u32::from(own)) as u16;
-        // Sources beyond 4 GiB in all are not kept (far past any planned size).
-        let (source, source_len) = match u32::try_from(self.sources.len() + report.source.len()) {
-            Ok(_) => {
-                let start = self.sources.len() as u32;
-                self.sources.push_str(&report.source);
-                (start, report.source.len() as u32)
-            }
-            Err(_) => (0, 0),
-        };
         let code = self.strings.intern(&region_code(report));
         let published = published_number(report);
         let mut prev = NONE;
@@ -781,8 +773,6 @@ impl Index {
             findings,
             own,
             cross,
-            source,
-            source_len,
             year: report.year.unwrap_or(NO_YEAR),
             template: Template::try_from(report.template).unwrap_or(Template::Unknown) as i32,
             latest: counted,
@@ -792,6 +782,7 @@ impl Index {
         self.latest.push(counted);
         self.scores.push();
         self.ids.push(key);
+        self.sources.push(&report.source);
         self.by_id.insert(&self.ids, key, at);
         for (m, column) in self.columns.iter_mut().enumerate() {
             column.push(catalogue::get(report, m));
@@ -920,7 +911,6 @@ impl Index {
 
     pub fn summary(&self, i: u32) -> pb::ReportSummary {
         let row = &self.rows[i as usize];
-        let start = row.source as usize;
         let place = |k: usize| self.strings.name(self.places[k][i as usize]).to_owned();
         pb::ReportSummary {
             id: self.id(i),
@@ -939,7 +929,7 @@ impl Index {
             errors: self.count(row, Severity::Error),
             warnings: self.count(row, Severity::Warning),
             infos: self.count(row, Severity::Info),
-            source: self.sources[start..start + row.source_len as usize].to_owned(),
+            source: self.sources.get(i as usize),
             latest: row.latest,
             published: date_text(row.published),
             findings: Vec::new(),

@@ -65,13 +65,6 @@ impl<'w, W: std::io::Write> Sink<'w, W> {
         Ok(())
     }
 
-    /// Writes `bytes` past the buffer (which must be empty).
-    fn write_direct(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        debug_assert!(self.out.is_empty());
-        self.crc.update(bytes);
-        self.w.write_all(bytes)
-    }
-
     /// Writes what is gathered, then the checksum of everything written.
     fn finish(mut self) -> std::io::Result<()> {
         self.spill()?;
@@ -105,7 +98,11 @@ impl Index {
             sink.spill_if_full()?;
         }
         put_u64(&mut sink.out, self.rows.len() as u64);
+        // Each source's place in the sources laid end to end, as the rows give it.
+        let mut sources = self.sources.walk();
+        let mut source_at = 0u32;
         for (at, row) in self.rows.iter().enumerate() {
+            let source_len = sources.next_source().len() as u32;
             let out = &mut sink.out;
             put_u64(out, row.seq);
             for place in &self.places {
@@ -122,8 +119,8 @@ impl Index {
                 put_u32(out, v);
             }
             for v in [
-                row.source,
-                row.source_len,
+                source_at,
+                source_len,
                 row.year as u32,
                 row.template as u32,
                 row.published,
@@ -132,6 +129,8 @@ impl Index {
             }
             out.push((u8::from(row.latest) * LATEST) | (u8::from(row.rendition) * RENDITION));
             sink.spill_if_full()?;
+            // Sources hold at most u32::MAX bytes in all.
+            source_at += source_len;
         }
         for id in &self.ids {
             sink.out.extend_from_slice(id);
@@ -144,9 +143,12 @@ impl Index {
             }
             sink.spill_if_full()?;
         }
-        put_u64(&mut sink.out, self.sources.len() as u64);
-        sink.spill()?;
-        sink.write_direct(self.sources.as_bytes())?;
+        put_u64(&mut sink.out, u64::from(source_at));
+        let mut sources = self.sources.walk();
+        for _ in 0..self.sources.len() {
+            sink.out.extend_from_slice(sources.next_source().as_bytes());
+            sink.spill_if_full()?;
+        }
         put_u64(&mut sink.out, self.columns.len() as u64);
         for c in &self.columns {
             c.encode(&mut sink.out);
@@ -207,13 +209,16 @@ impl Index {
         for place in &mut index.places {
             place.reserve_exact(n);
         }
+        // Each row's source as (offset, length) in the sources read after the rows.
+        let mut spans: Vec<(u32, u32)> = Vec::with_capacity(n);
         let mut at = 0u32;
         while (at as usize) < n {
             let k = (n - at as usize).min(ROWS_AT_ONCE);
             let input = &mut src.take(k * ROW_BYTES)?;
             for _ in 0..k {
-                let (row, places) = read_row(input, at, n, strings)?;
+                let (row, places, span) = read_row(input, at, n, strings)?;
                 index.rows.push(row);
+                spans.push(span);
                 for (column, place) in index.places.iter_mut().zip(places) {
                     column.push(place);
                 }
@@ -241,7 +246,15 @@ impl Index {
             }
         }
         let len = src.len(1)?;
-        index.sources = String::from_utf8(src.take(len)?.to_vec()).map_err(damaged)?;
+        let text = std::str::from_utf8(src.take(len)?).map_err(damaged)?;
+        for (at, &(start, len)) in spans.iter().enumerate() {
+            let (start, end) = (start as usize, start as usize + len as usize);
+            if end > text.len() || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+                return Err(damaged(format!("row {at} points outside its arenas")));
+            }
+            index.sources.push(&text[start..end]);
+        }
+        drop(spans);
         if src.len(COLUMN_HEADER_BYTES)? != METRICS.len() {
             return Err(damaged("column count differs from the catalogue"));
         }
@@ -269,12 +282,7 @@ impl Index {
         for at in 0..n as u32 {
             let row = index.rows[at as usize];
             let end = row.findings as usize + usize::from(row.own) + usize::from(row.cross);
-            let source_end = row.source as usize + row.source_len as usize;
-            if end > index.findings.len()
-                || !index.sources.is_char_boundary(row.source as usize)
-                || source_end > index.sources.len()
-                || !index.sources.is_char_boundary(source_end)
-            {
+            if end > index.findings.len() {
                 return Err(damaged(format!("row {at} points outside its arenas")));
             }
             if !index.by_id.insert(&index.ids, index.ids[at as usize], at) {
@@ -297,14 +305,13 @@ impl Index {
     }
 }
 
-/// Row `at` of `n` from the front of `input`, and its agency and region names; `strings`
-/// names are interned.
-fn read_row(
-    input: &mut &[u8],
-    at: u32,
-    n: usize,
-    strings: u32,
-) -> Result<(Row, [u32; PLACES]), SnapshotError> {
+/// A row as a snapshot holds it: the row, its agency and region names, and its source's
+/// offset and length among the sources laid end to end.
+type ReadRow = (Row, [u32; PLACES], (u32, u32));
+
+/// Row `at` of `n` from the front of `input`, its agency and region names (`strings`
+/// names are interned), and where its source lies among the sources laid end to end.
+fn read_row(input: &mut &[u8], at: u32, n: usize, strings: u32) -> Result<ReadRow, SnapshotError> {
     let seq = get_u64(input)?;
     let mut v = [0u32; ROW_WORDS];
     for x in &mut v {
@@ -319,8 +326,6 @@ fn read_row(
         findings: v[8],
         own: u16::try_from(v[9]).map_err(damaged)?,
         cross: u16::try_from(v[10]).map_err(damaged)?,
-        source: v[11],
-        source_len: v[12],
         year: v[13] as i32,
         template: v[14] as i32,
         published: v[15],
@@ -336,5 +341,5 @@ fn read_row(
     {
         return Err(damaged(format!("row {at} points outside the index")));
     }
-    Ok((row, [v[0], v[1], v[2], v[3], v[4]]))
+    Ok((row, [v[0], v[1], v[2], v[3], v[4]], (v[11], v[12])))
 }

@@ -1025,3 +1025,46 @@ proptest::proptest! {
         proptest::prop_assert_eq!(map.get(&rows, &id((absent.0, absent.1, 0))), None);
     }
 }
+
+proptest::proptest! {
+    /// Front-coded sources give back each source pushed, one by one and walked in order,
+    /// whatever they share with the one before (multi-byte characters cut anywhere).
+    #[test]
+    fn sources_read_back_as_pushed(
+        sources in proptest::collection::vec("(https://[a-c]{0,3}\\.gov\\.cn/)?[a-c市区/]{0,6}", 0..80),
+    ) {
+        let mut kept = sources::Sources::default();
+        for s in &sources {
+            kept.push(s);
+        }
+        proptest::prop_assert_eq!(kept.len(), sources.len());
+        for (i, s) in sources.iter().enumerate() {
+            proptest::prop_assert_eq!(&kept.get(i), s);
+        }
+        let mut walk = kept.walk();
+        for s in &sources {
+            proptest::prop_assert_eq!(walk.next_source(), s.as_str());
+        }
+    }
+}
+
+#[test]
+fn a_snapshot_keeps_each_rows_source() {
+    let mut index = Index::new();
+    let sources = [
+        "https://a.gov.cn/xxgk/2021/1.html",
+        "",
+        "https://a.gov.cn/xxgk/2021/2.html",
+        "http://b.gov.cn/公开/年报.html",
+    ];
+    for (i, source) in sources.iter().enumerate() {
+        let mut r = report(&format!("s{i}"), &format!("某局{i}"), 2021, 1.0, 1.0, 1.0);
+        r.source = (*source).to_owned();
+        index.insert(&r, i as u64, &[]);
+    }
+    let (back, _) = Index::decode(&index.encode(9)).expect("decode");
+    for i in 0..sources.len() as u32 {
+        assert_eq!(back.summary(i).source, sources[i as usize]);
+        assert_eq!(index.summary(i).source, sources[i as usize]);
+    }
+}
