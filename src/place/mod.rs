@@ -116,32 +116,40 @@ const NATIONAL_ENDS: &[&str] = &["部", "总署", "总局"];
 /// 江苏省, 淮安 → 淮安市, 广西 → 广西壮族自治区). `Err` holds the full names it could mean:
 /// none, or several (朝阳 → 朝阳区, 朝阳县).
 pub fn full_name(level: Level, given: &str) -> Result<&'static str, Vec<&'static str>> {
-    use std::collections::{BTreeSet, HashMap};
     use std::sync::OnceLock;
-    type Names = HashMap<&'static str, BTreeSet<&'static str>>;
-    // Per level: each name and each stem → the full names it stands for.
-    static NAMES: OnceLock<[Names; 4]> = OnceLock::new();
+    // Per level: (a name or a stem, a full name it stands for), sorted and without repeats.
+    static NAMES: OnceLock<[Vec<(&'static str, &'static str)>; 4]> = OnceLock::new();
     let names = NAMES.get_or_init(|| {
-        let mut by_level: [Names; 4] = Default::default();
+        let mut by_level: [Vec<(&'static str, &'static str)>; 4] = Default::default();
         for d in &gazetteer::get().divisions {
-            let map = &mut by_level[d.level() as usize];
-            map.entry(d.name).or_default().insert(d.name);
+            let list = &mut by_level[d.level() as usize];
+            list.push((d.name, d.name));
             if let Some(stem) = gazetteer::stem(d) {
-                map.entry(stem).or_default().insert(d.name);
+                list.push((stem, d.name));
             }
+        }
+        for list in &mut by_level {
+            list.sort_unstable();
+            list.dedup();
+            list.shrink_to_fit();
         }
         by_level
     });
     let given = given.trim();
-    let Some(full) = names[level as usize].get(given) else {
-        return Err(Vec::new());
-    };
-    if full.contains(given) {
-        return Ok(full.get(given).copied().unwrap_or_default());
+    let list = &names[level as usize];
+    let from = list.partition_point(|&(key, _)| key < given);
+    let full: Vec<&'static str> = list[from..]
+        .iter()
+        .take_while(|&&(key, _)| key == given)
+        .map(|&(_, full)| full)
+        .collect();
+    if let Some(&name) = full.iter().find(|&&f| f == given) {
+        return Ok(name);
     }
-    match full.len() {
-        1 => Ok(full.first().copied().unwrap_or_default()),
-        _ => Err(full.iter().copied().collect()),
+    match full.as_slice() {
+        [] => Err(Vec::new()),
+        [one] => Ok(one),
+        _ => Err(full),
     }
 }
 

@@ -160,3 +160,50 @@ proptest::proptest! {
         proptest::prop_assert_eq!(fast, slow);
     }
 }
+
+#[test]
+fn a_short_name_stands_for_its_one_full_name() {
+    assert_eq!(full_name(Level::Province, "江苏"), Ok("江苏省"));
+    assert_eq!(full_name(Level::Province, " 广西 "), Ok("广西壮族自治区"));
+    assert_eq!(full_name(Level::Prefecture, "淮安"), Ok("淮安市"));
+    assert_eq!(full_name(Level::Province, "北京市"), Ok("北京市"));
+    assert_eq!(full_name(Level::Province, "火星"), Err(Vec::new()));
+    let Err(several) = full_name(Level::County, "朝阳") else {
+        panic!("朝阳 names more than one county");
+    };
+    assert!(several.contains(&"朝阳区") && several.contains(&"朝阳县"));
+    assert!(several.windows(2).all(|w| w[0] < w[1]));
+}
+
+/// Every name and stem of the gazetteer means, at its level, what a map from each to the
+/// set of full names it stands for says.
+#[test]
+fn full_names_are_those_a_map_of_sets_gives() {
+    use std::collections::{BTreeSet, HashMap};
+    let mut by_level: [HashMap<&str, BTreeSet<&str>>; 4] = Default::default();
+    for d in &gazetteer::get().divisions {
+        let map = &mut by_level[d.level() as usize];
+        map.entry(d.name).or_default().insert(d.name);
+        if let Some(stem) = gazetteer::stem(d) {
+            map.entry(stem).or_default().insert(d.name);
+        }
+    }
+    let levels = [
+        Level::Province,
+        Level::Prefecture,
+        Level::County,
+        Level::Township,
+    ];
+    for level in levels {
+        for (given, full) in &by_level[level as usize] {
+            let want = if full.contains(given) {
+                Ok(*given)
+            } else if full.len() == 1 {
+                Ok(*full.first().expect("one"))
+            } else {
+                Err(full.iter().copied().collect())
+            };
+            assert_eq!(full_name(level, given), want, "{given} at {level:?}");
+        }
+    }
+}
