@@ -152,6 +152,9 @@ struct Row {
     published: u32,
     /// The report of the same body and year stored just before it, or [`NONE`].
     prev: u32,
+    /// Its body ([`crate::place::body`]'s name, interned), or [`NONE`] when it has no
+    /// agency or no year (then it is no body's and year's).
+    body: u32,
     /// The row its cross-year findings compare it with (the latest report of its body for
     /// the year before, when they were made), or [`NONE`].
     before: u32,
@@ -235,6 +238,53 @@ impl IdMap {
     }
 }
 
+/// (body, year) → the newest row of that body and year: a table of row numbers placed by
+/// a hash of the row's body and year (5 bytes a slot, not the 13 of a map keyed by both).
+#[derive(Debug, Default)]
+struct Heads {
+    rows: hashbrown::HashTable<u32>,
+}
+
+impl Heads {
+    fn hash(body: u32, year: i32) -> u64 {
+        // splitmix64's finisher: body ids are small and sequential, years few.
+        let mut x = (u64::from(body) << 32) | u64::from(year as u32);
+        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        x ^ (x >> 31)
+    }
+
+    /// The newest row of `body` and `year`; `rows` are the index's rows.
+    fn get(&self, rows: &[Row], body: u32, year: i32) -> Option<u32> {
+        self.rows
+            .find(Self::hash(body, year), |&r| {
+                let row = &rows[r as usize];
+                row.body == body && row.year == year
+            })
+            .copied()
+    }
+
+    /// Makes row `at` (in `rows`, with a body) the newest of its body and year.
+    fn set(&mut self, rows: &[Row], at: u32) {
+        let (body, year) = (rows[at as usize].body, rows[at as usize].year);
+        let hash = Self::hash(body, year);
+        let rehash = |&r: &u32| Self::hash(rows[r as usize].body, rows[r as usize].year);
+        match self.rows.find_mut(hash, |&r| {
+            let row = &rows[r as usize];
+            row.body == body && row.year == year
+        }) {
+            Some(head) => *head = at,
+            None => {
+                self.rows.insert_unique(hash, at, rehash);
+            }
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        hash_table_bytes(self.rows.capacity(), 4)
+    }
+}
+
 /// One page of ListReports.
 #[derive(Debug, Default)]
 pub struct Page {
@@ -262,7 +312,7 @@ pub struct Index {
     /// [`crate::place::body`]'s name, interned. The row counted
     /// for a body and year (the best rendition of the latest revision) is the one row of
     /// its chain flagged `latest`, found by walking it (see [`Index::counted_from`]).
-    heads: HashMap<(u32, i32), u32>,
+    heads: Heads,
     /// (0, agency) or (1 + region level, name) → rows, in storage order.
     postings: HashMap<(u8, u32), Vec<u32>>,
     /// Every agency name that has rows.
@@ -400,7 +450,7 @@ impl Index {
             findings: Vec::new(),
             sources: Sources::default(),
             by_id: IdMap::default(),
-            heads: HashMap::default(),
+            heads: Heads::default(),
             postings: HashMap::default(),
             agencies: Vec::new(),
             agency_text: Some((String::new(), Vec::new())),
@@ -427,7 +477,7 @@ impl Index {
             ("rows", self.rows.capacity() * size_of::<Row>()),
             ("ids", self.ids.capacity() * size_of::<IdBytes>()),
             ("id map", self.by_id.heap_bytes()),
-            ("heads", table(self.heads.capacity(), 12)),
+            ("heads", self.heads.heap_bytes()),
             (
                 "postings",
                 postings + table(self.postings.capacity(), 8 + size_of::<Vec<u32>>()),
@@ -497,12 +547,10 @@ impl Index {
     /// Every row of the body and year row `r` belongs to, oldest first.
     fn chain(&self, r: u32) -> Vec<u32> {
         let row = &self.rows[r as usize];
-        let mut at = self
-            .strings
-            .get(self.body_of(r))
-            .and_then(|body| self.heads.get(&(body, row.year)))
-            .copied()
-            .unwrap_or(r);
+        let mut at = match row.body {
+            NONE => r,
+            body => self.heads.get(&self.rows, body, row.year).unwrap_or(r),
+        };
         let mut list = Vec::new();
         while at != NONE {
             list.push(at);
@@ -632,7 +680,7 @@ impl Index {
     /// and year, if any.
     pub fn latest_row(&self, body: &str, year: i32) -> Option<u32> {
         let a = self.strings.get(body)?;
-        self.counted_from(*self.heads.get(&(a, year))?)
+        self.counted_from(self.heads.get(&self.rows, a, year)?)
     }
 
     /// The row counted among `head` and the rows before it in its chain: the one flagged
@@ -733,11 +781,12 @@ impl Index {
         let code = self.strings.intern(&region_code(report));
         let published = published_number(report);
         let mut prev = NONE;
+        let mut body_id = NONE;
         let mut placed = Placed::New;
         let mut counted = true;
         if let Some((body, year)) = body_key(report) {
-            let body = (self.strings.intern(&body), year);
-            prev = self.heads.insert(body, at).unwrap_or(NONE);
+            body_id = self.strings.intern(&body);
+            prev = self.heads.get(&self.rows, body_id, year).unwrap_or(NONE);
             if let Some(old) = self.counted_from(prev) {
                 let held = self.facts(old);
                 placed = if reading::same_report(&held, report) {
@@ -769,6 +818,7 @@ impl Index {
             code,
             published,
             prev,
+            body: body_id,
             before: before.unwrap_or(NONE),
             findings,
             own,
@@ -778,6 +828,9 @@ impl Index {
             latest: counted,
             rendition: matches!(placed, Placed::Rendition { .. }),
         });
+        if body_id != NONE {
+            self.heads.set(&self.rows, at);
+        }
         self.years.push(self.rows[at as usize].year);
         self.latest.push(counted);
         self.scores.push();

@@ -293,7 +293,8 @@ impl Index {
             let agency = index.places[AGENCY][at as usize];
             if row.year != NO_YEAR && !index.strings.name(agency).is_empty() {
                 let body = index.body_id(at);
-                index.heads.insert((body, row.year), at);
+                index.rows[at as usize].body = body;
+                index.heads.set(&index.rows, at);
             }
             index.post_row(at);
         }
@@ -322,6 +323,7 @@ fn read_row(input: &mut &[u8], at: u32, n: usize, strings: u32) -> Result<ReadRo
         seq,
         code: v[5],
         prev: v[6],
+        body: NONE,
         before: v[7],
         findings: v[8],
         own: u16::try_from(v[9]).map_err(damaged)?,

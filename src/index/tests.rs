@@ -1068,3 +1068,41 @@ fn a_snapshot_keeps_each_rows_source() {
         assert_eq!(index.summary(i).source, sources[i as usize]);
     }
 }
+
+proptest::proptest! {
+    /// The heads give each body and year its newest row, and none to a body and year that
+    /// has no row; a plain map is the model.
+    #[test]
+    fn heads_give_the_newest_row_of_each_body_and_year(
+        keys in proptest::collection::vec((0u32..300, 2018i32..2024), 0..1500),
+    ) {
+        let mut heads = Heads::default();
+        let mut rows: Vec<Row> = Vec::new();
+        let mut model: std::collections::HashMap<(u32, i32), u32> = Default::default();
+        for &(body, year) in &keys {
+            rows.push(Row {
+                seq: rows.len() as u64,
+                code: 0,
+                published: 0,
+                prev: NONE,
+                body,
+                before: NONE,
+                findings: 0,
+                own: 0,
+                cross: 0,
+                year,
+                template: 0,
+                latest: true,
+                rendition: false,
+            });
+            let at = rows.len() as u32 - 1;
+            heads.set(&rows, at);
+            model.insert((body, year), at);
+        }
+        for (&(body, year), &row) in &model {
+            proptest::prop_assert_eq!(heads.get(&rows, body, year), Some(row));
+        }
+        proptest::prop_assert_eq!(heads.get(&rows, 300, 2020), None);
+        proptest::prop_assert_eq!(heads.get(&rows, 0, 2030), None);
+    }
+}
