@@ -280,6 +280,14 @@ impl Heads {
         }
     }
 
+    /// Room for `n` more heads, so that a snapshot's load does not grow the table (each
+    /// growth reads the body and year of every row in it).
+    fn reserve(&mut self, rows: &[Row], n: usize) {
+        self.rows.reserve(n, |&r| {
+            Self::hash(rows[r as usize].body, rows[r as usize].year)
+        });
+    }
+
     fn heap_bytes(&self) -> usize {
         hash_table_bytes(self.rows.capacity(), 4)
     }

@@ -277,6 +277,7 @@ impl Index {
             return Err(damaged("bytes after the scores and totals"));
         }
         index.by_id.reserve(&index.ids, n);
+        index.heads.reserve(&index.rows, n);
         index.years.reserve(n);
         index.latest.reserve(n);
         for at in 0..n as u32 {
