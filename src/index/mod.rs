@@ -254,13 +254,18 @@ impl Heads {
         x ^ (x >> 31)
     }
 
+    /// True of a row (of `rows`) of `body` and `year`.
+    fn of(rows: &[Row], body: u32, year: i32) -> impl Fn(&u32) -> bool + '_ {
+        move |&r| {
+            let row = &rows[r as usize];
+            row.body == body && row.year == year
+        }
+    }
+
     /// The newest row of `body` and `year`; `rows` are the index's rows.
     fn get(&self, rows: &[Row], body: u32, year: i32) -> Option<u32> {
         self.rows
-            .find(Self::hash(body, year), |&r| {
-                let row = &rows[r as usize];
-                row.body == body && row.year == year
-            })
+            .find(Self::hash(body, year), Self::of(rows, body, year))
             .copied()
     }
 
@@ -269,10 +274,7 @@ impl Heads {
         let (body, year) = (rows[at as usize].body, rows[at as usize].year);
         let hash = Self::hash(body, year);
         let rehash = |&r: &u32| Self::hash(rows[r as usize].body, rows[r as usize].year);
-        match self.rows.find_mut(hash, |&r| {
-            let row = &rows[r as usize];
-            row.body == body && row.year == year
-        }) {
+        match self.rows.find_mut(hash, Self::of(rows, body, year)) {
             Some(head) => *head = at,
             None => {
                 self.rows.insert_unique(hash, at, rehash);
