@@ -7,13 +7,17 @@
 /// compliance score; 6: each row's coverage, narrative SimHash and like report of another
 /// body beside its score; 7: a body and year's reports are those of one
 /// [`crate::place::body`], so 淮安市洪泽区人民政府 and 洪泽区人民政府 count once; 8: the
-/// per-year totals after the scores). A version-7 snapshot is read, its totals summed again
-/// from its columns ([`TOTALS_SUMMED`]). An older one is not read: the store rebuilds the
+/// per-year totals after the scores; 9: a column's block may keep its zeros apart from its
+/// other codes). A version-8 snapshot is read as it is (its blocks are all flat), and a
+/// version-7 one too, its totals summed again from its columns ([`TOTALS_SUMMED`]). An older one is not read: the store rebuilds the
 /// index from its records, which hold what the new columns are made of and which report of
 /// a body and year is counted.
-pub(super) const VERSION: u32 = 8;
+pub(super) const VERSION: u32 = 9;
 
-/// The version before [`VERSION`], read too: it holds no per-year totals, so they are summed
+/// The version before [`VERSION`], read as it is: its columns' blocks are all flat.
+pub(super) const FLAT_BLOCKS: u32 = 8;
+
+/// The version before [`FLAT_BLOCKS`], read too: it holds no per-year totals, so they are summed
 /// again from the columns as it is read (0.6–0.7 s of a restart at 1M reports).
 pub(super) const TOTALS_SUMMED: u32 = 7;
 
@@ -26,7 +30,7 @@ pub enum SnapshotError {
     /// The checksum does not match the bytes (a torn or damaged write).
     #[error("checksum mismatch")]
     Checksum,
-    /// Not a snapshot of this version (or of [`TOTALS_SUMMED`]).
+    /// Not a snapshot of this version (or of [`FLAT_BLOCKS`] or [`TOTALS_SUMMED`]).
     #[error("not a version-{VERSION} index snapshot")]
     NotASnapshot,
     /// Written for another metric catalogue: its columns do not line up with this one's.

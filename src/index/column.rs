@@ -42,14 +42,21 @@ enum Data {
 }
 
 /// The codes of a column, block by block. Every block but the last (the open one, whose
-/// codes wait in `open` until its 64 rows are in) is packed into `bits`.
+/// codes wait in `open` until its 64 rows are in) is packed into `bits`, one of two ways:
+/// - **flat**: each printed row's code at the block's width;
+/// - **zeros apart** (the width byte's [`ZEROS_APART`] bit): a bit per printed row, set
+///   when its code is not 0, then those codes less one at the block's width. Chosen when
+///   shorter, as it is when most printed cells are 0 and a few are not.
 #[derive(Debug, Clone, Default)]
 struct Packed {
     /// Per block: bit `i` is set when the block's row `i` prints the cell.
     present: Vec<u64>,
-    /// Per packed block: the bit offset of its first code in `bits`.
-    start: Vec<u32>,
-    /// Per packed block: the width of each of its codes in bits (0 to 32).
+    /// Per [`GROUP`] packed blocks: the bit offset in `bits` of the first one's codes.
+    base: Vec<u32>,
+    /// Per packed block: the bit offset of its codes from its group's base.
+    offset: Vec<u16>,
+    /// Per packed block: the width of each of its codes in bits (0 to 32), with
+    /// [`ZEROS_APART`] set when its zeros are kept apart.
     width: Vec<u8>,
     /// The packed codes, little-endian within and across words.
     bits: Vec<u64>,
@@ -57,6 +64,37 @@ struct Packed {
     used: u64,
     /// The codes of the open block's printed rows, in row order.
     open: Vec<u32>,
+}
+
+/// Packed blocks per base offset. A block is at most 64 + 64 × 32 bits, so a group's
+/// offsets fit 16 bits.
+const GROUP: usize = 16;
+
+/// The flag of a block's width byte whose zeros are kept apart.
+const ZEROS_APART: u8 = 0x80;
+
+/// The longest a packed block can be, in bits: a bit and a 32-bit code per row.
+const MAX_BLOCK_BITS: u64 = (BLOCK as u64) * 33;
+
+/// How a packed block reads: where its codes start, their width, and whether its zeros
+/// are apart.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    start: u64,
+    width: u8,
+    zeros_apart: bool,
+}
+
+impl Layout {
+    /// The block's length in bits, given its printed rows and, for one with zeros apart,
+    /// its codes that are not 0.
+    fn bits(self, printed: u32, nonzero: u32) -> u64 {
+        if self.zeros_apart {
+            u64::from(printed) + u64::from(nonzero) * u64::from(self.width)
+        } else {
+            u64::from(printed) * u64::from(self.width)
+        }
+    }
 }
 
 /// Equal when they hold the same values (absent equals absent) in the same representation.
@@ -84,56 +122,155 @@ fn bits_of(c: u32) -> u8 {
 }
 
 impl Packed {
-    /// The `w`-bit code at bit offset `at`.
-    fn read(&self, at: u64, w: u8) -> u32 {
-        if w == 0 {
+    /// `n` bits (at most 64) at bit offset `at`.
+    fn read_bits(&self, at: u64, n: u32) -> u64 {
+        if n == 0 {
             return 0;
         }
         let word = (at / 64) as usize;
         let shift = at % 64;
         let mut v = self.bits[word] >> shift;
-        if shift + u64::from(w) > 64 {
+        if shift + u64::from(n) > 64 {
             v |= self.bits[word + 1] << (64 - shift);
         }
-        (v & ((1u64 << w) - 1)) as u32
+        if n == 64 {
+            v
+        } else {
+            v & ((1u64 << n) - 1)
+        }
     }
 
-    /// Packs the open block's codes at the width of the largest.
+    /// The `w`-bit code at bit offset `at`.
+    fn read(&self, at: u64, w: u8) -> u32 {
+        self.read_bits(at, u32::from(w)) as u32
+    }
+
+    /// Appends the low `n` bits (at most 64) of `v`.
+    fn append(&mut self, v: u64, n: u32) {
+        if n == 0 {
+            return;
+        }
+        let word = (self.used / 64) as usize;
+        let shift = self.used % 64;
+        if word >= self.bits.len() {
+            self.bits.push(0);
+        }
+        self.bits[word] |= v << shift;
+        if shift + u64::from(n) > 64 {
+            self.bits.push(v >> (64 - shift));
+        }
+        self.used += u64::from(n);
+    }
+
+    /// How packed block `b` reads.
+    fn layout(&self, b: usize) -> Layout {
+        let w = self.width[b];
+        Layout {
+            start: u64::from(self.base[b / GROUP]) + u64::from(self.offset[b]),
+            width: w & !ZEROS_APART,
+            zeros_apart: w & ZEROS_APART != 0,
+        }
+    }
+
+    /// Records that the next packed block starts at bit `at` (at or past the one before),
+    /// or `None` when it lies past its group's 16-bit offsets.
+    fn place(&mut self, at: u64) -> Option<()> {
+        let b = self.offset.len();
+        if b % GROUP == 0 {
+            self.base.push(u32::try_from(at).ok()?);
+        }
+        let from = u64::from(self.base[b / GROUP]);
+        self.offset.push(u16::try_from(at.checked_sub(from)?).ok()?);
+        Some(())
+    }
+
+    /// Packs the open block's codes, flat or with their zeros apart, whichever is shorter.
     fn close_block(&mut self) {
-        let w = self.open.iter().copied().map(bits_of).max().unwrap_or(0);
-        self.start.push(self.used as u32);
-        self.width.push(w);
-        if w > 0 {
-            for &c in &self.open {
-                let word = (self.used / 64) as usize;
-                let shift = self.used % 64;
-                if word >= self.bits.len() {
-                    self.bits.push(0);
-                }
-                self.bits[word] |= u64::from(c) << shift;
-                if shift + u64::from(w) > 64 {
-                    self.bits.push(u64::from(c) >> (64 - shift));
-                }
-                self.used += u64::from(w);
+        let flat = self.open.iter().copied().map(bits_of).max().unwrap_or(0);
+        let nonzero = self.open.iter().filter(|&&c| c != 0).count() as u64;
+        let less_one = self
+            .open
+            .iter()
+            .filter(|&&c| c != 0)
+            .map(|&c| bits_of(c - 1))
+            .max()
+            .unwrap_or(0);
+        let printed = self.open.len() as u64;
+        let apart = printed + nonzero * u64::from(less_one) < printed * u64::from(flat);
+        self.place(self.used)
+            .expect("a group of blocks spans less than 16 bits of offset");
+        let open = std::mem::take(&mut self.open);
+        if apart {
+            self.width.push(less_one | ZEROS_APART);
+            let flags = open
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (k, &c)| m | u64::from(c != 0) << k);
+            self.append(flags, printed as u32);
+            for &c in open.iter().filter(|&&c| c != 0) {
+                self.append(u64::from(c - 1), u32::from(less_one));
+            }
+        } else {
+            self.width.push(flat);
+            for &c in &open {
+                self.append(u64::from(c), u32::from(flat));
             }
         }
+        self.open = open;
         self.open.clear();
     }
 
     /// The codes of block `b`'s printed rows, into `out` (in row order); how many.
     fn unpack(&self, b: usize, out: &mut [u32; BLOCK]) -> usize {
         let n = self.present[b].count_ones() as usize;
-        if b == self.start.len() {
+        if b == self.offset.len() {
             out[..n].copy_from_slice(&self.open);
             return n;
         }
-        let w = self.width[b];
-        let mut at = u64::from(self.start[b]);
-        for slot in &mut out[..n] {
-            *slot = self.read(at, w);
-            at += u64::from(w);
+        let Layout {
+            start,
+            width,
+            zeros_apart,
+        } = self.layout(b);
+        let mut at = start;
+        if zeros_apart {
+            let flags = self.read_bits(at, n as u32);
+            at += n as u64;
+            for (k, slot) in out[..n].iter_mut().enumerate() {
+                *slot = if flags >> k & 1 == 0 {
+                    0
+                } else {
+                    let c = self.read(at, width) + 1;
+                    at += u64::from(width);
+                    c
+                };
+            }
+        } else {
+            for slot in &mut out[..n] {
+                *slot = self.read(at, width);
+                at += u64::from(width);
+            }
         }
         n
+    }
+
+    /// The code of packed block `b`'s printed row of rank `rank`.
+    fn code_at(&self, b: usize, rank: u32) -> u32 {
+        let Layout {
+            start,
+            width,
+            zeros_apart,
+        } = self.layout(b);
+        if !zeros_apart {
+            return self.read(start + u64::from(rank) * u64::from(width), width);
+        }
+        let flags = self.read_bits(start, rank + 1);
+        if flags >> rank == 0 {
+            return 0;
+        }
+        let printed = u64::from(self.present[b].count_ones());
+        let before = u64::from((flags & below(rank as usize)).count_ones());
+        self.read(start + printed + before * u64::from(width), width) + 1
     }
 
     /// The code of row `i`, when it prints the cell.
@@ -143,17 +280,17 @@ impl Packed {
         if mask >> bit & 1 == 0 {
             return None;
         }
-        let rank = (mask & below(bit)).count_ones() as usize;
-        if b == self.start.len() {
-            return Some(self.open[rank]);
+        let rank = (mask & below(bit)).count_ones();
+        if b == self.offset.len() {
+            return Some(self.open[rank as usize]);
         }
-        let w = self.width[b];
-        Some(self.read(u64::from(self.start[b]) + rank as u64 * u64::from(w), w))
+        Some(self.code_at(b, rank))
     }
 
     fn heap_bytes(&self) -> usize {
         self.present.capacity() * 8
-            + self.start.capacity() * 4
+            + self.base.capacity() * 4
+            + self.offset.capacity() * 2
             + self.width.capacity()
             + self.bits.capacity() * 8
             + self.open.capacity() * 4
@@ -300,7 +437,7 @@ impl Column {
             Data::Floats(d) => d.push(value.unwrap_or(f64::NAN)),
             // Room for another block of the widest codes under a u32 bit offset.
             Data::Packed(p)
-                if code != Some(None) && p.used + (BLOCK as u64) * 32 < u64::from(u32::MAX) =>
+                if code != Some(None) && p.used + MAX_BLOCK_BITS < u64::from(u32::MAX) =>
             {
                 let bit = self.len % BLOCK;
                 if bit == 0 {
@@ -368,30 +505,38 @@ impl Column {
                 if out.present == 0 {
                     return;
                 }
-                if b == p.start.len() {
+                if b == p.offset.len() {
                     for bit in Ones(out.present) {
                         let rank = (mask & below(bit)).count_ones() as usize;
                         out.values[bit] = self.decode(p.open[rank]);
                     }
+                    return;
+                }
+                let Layout {
+                    start,
+                    width: w,
+                    zeros_apart,
+                } = p.layout(b);
+                if w == 0 && !zeros_apart {
+                    for bit in Ones(out.present) {
+                        out.values[bit] = 0.0;
+                    }
+                } else if out.present.count_ones() * 4 >= mask.count_ones() {
+                    // Most printed rows wanted: the codes read in a row.
+                    let mut codes = [0u32; BLOCK];
+                    p.unpack(b, &mut codes);
+                    for (k, bit) in Ones(mask).enumerate() {
+                        out.values[bit] = self.decode(codes[k]);
+                    }
+                } else if zeros_apart {
+                    for bit in Ones(out.present) {
+                        let rank = (mask & below(bit)).count_ones();
+                        out.values[bit] = self.decode(p.code_at(b, rank));
+                    }
                 } else {
-                    let w = p.width[b];
-                    let start = u64::from(p.start[b]);
-                    if w == 0 {
-                        for bit in Ones(out.present) {
-                            out.values[bit] = 0.0;
-                        }
-                    } else if out.present.count_ones() * 4 >= mask.count_ones() {
-                        // Most printed rows wanted: the codes read in a row.
-                        let mut at = start;
-                        for bit in Ones(mask) {
-                            out.values[bit] = self.decode(p.read(at, w));
-                            at += u64::from(w);
-                        }
-                    } else {
-                        for bit in Ones(out.present) {
-                            let rank = u64::from((mask & below(bit)).count_ones());
-                            out.values[bit] = self.decode(p.read(start + rank * u64::from(w), w));
-                        }
+                    for bit in Ones(out.present) {
+                        let rank = u64::from((mask & below(bit)).count_ones());
+                        out.values[bit] = self.decode(p.read(start + rank * u64::from(w), w));
                     }
                 }
             }
@@ -436,7 +581,7 @@ impl Column {
     }
 
     /// Appends the column to `out`: signedness, kind and length, then for a packed column
-    /// the masks, the packed blocks' offsets and widths, the packed words and the open
+    /// the masks, the packed blocks' bit offsets (u32) and width bytes, the packed words and the open
     /// block's codes, each array after its length; for `f64`s, the values.
     pub fn encode(&self, out: &mut Vec<u8>) {
         out.push(u8::from(self.signed));
@@ -445,7 +590,7 @@ impl Column {
         match &self.data {
             Data::Packed(p) => {
                 p.present.iter().for_each(|&m| put_u64(out, m));
-                p.start.iter().for_each(|&s| put_u32(out, s));
+                (0..p.offset.len()).for_each(|b| put_u32(out, p.layout(b).start as u32));
                 out.extend_from_slice(&p.width);
                 put_u64(out, p.used);
                 put_u64(out, p.bits.len() as u64);
@@ -470,7 +615,7 @@ impl Column {
                     present: words(src, blocks)?,
                     ..Packed::default()
                 };
-                p.start = u32s(src, closed)?;
+                let starts = u32s(src, closed)?;
                 p.width = src.take(closed)?.to_vec();
                 p.used = src.u64()?;
                 let n = src.len(8)?;
@@ -478,7 +623,7 @@ impl Column {
                 if blocks > closed {
                     p.open = u32s(src, p.present[closed].count_ones() as usize)?;
                 }
-                check(&p, len)?;
+                check(&mut p, &starts, len)?;
                 Data::Packed(p)
             }
             FLOATS => Data::Floats(
@@ -525,18 +670,32 @@ fn u32s<R: Read>(src: &mut Source<R>, n: usize) -> Result<Vec<u32>, SnapshotErro
         .collect())
 }
 
-/// Checks that a decoded column's blocks fit together: each packed block starts where the
-/// one before ends, widths are at most 32, the last bit is inside the words, no row past
-/// the length is marked, and the open block holds a code per marked row.
-fn check(p: &Packed, len: usize) -> Result<(), SnapshotError> {
+/// Checks that a decoded column's blocks fit together, and places them: each packed block
+/// starts where the one before ends, widths are at most 32 (and no flag but
+/// [`ZEROS_APART`] is set), the last bit is inside the words, no row past the length is
+/// marked, and the open block holds a code per marked row.
+fn check(p: &mut Packed, starts: &[u32], len: usize) -> Result<(), SnapshotError> {
+    let words_bits = p.bits.len() as u64 * 64;
     let mut at = 0u64;
-    for (b, (&start, &w)) in p.start.iter().zip(&p.width).enumerate() {
-        if w > 32 || u64::from(start) != at {
+    for (b, &start) in starts.iter().enumerate() {
+        let w = p.width[b];
+        if w & !ZEROS_APART > 32 || u64::from(start) != at {
             return Err(damaged(format!(
                 "column block {b} does not follow the one before"
             )));
         }
-        at += u64::from(w) * u64::from(p.present[b].count_ones());
+        let printed = p.present[b].count_ones();
+        let nonzero = if w & ZEROS_APART != 0 {
+            if u64::from(start) + u64::from(printed) > words_bits {
+                return Err(damaged("column codes do not fill their words"));
+            }
+            p.read_bits(u64::from(start), printed).count_ones()
+        } else {
+            0
+        };
+        p.place(at)
+            .ok_or_else(|| damaged(format!("column block {b} lies past its group")))?;
+        at += p.layout(b).bits(printed, nonzero);
     }
     if at != p.used || p.used.div_ceil(64) != p.bits.len() as u64 || p.used >= u64::from(u32::MAX) {
         return Err(damaged("column codes do not fill their words"));
@@ -614,6 +773,75 @@ mod tests {
         round_trip(&c);
     }
 
+    /// The packed block `b` of a column, as (its width byte, its length in bits).
+    fn block(c: &Column, b: usize) -> (u8, u64) {
+        let Data::Packed(p) = &c.data else {
+            panic!("packed")
+        };
+        let end = if b + 1 < p.offset.len() {
+            p.layout(b + 1).start
+        } else {
+            p.used
+        };
+        (p.width[b], end - p.layout(b).start)
+    }
+
+    #[test]
+    fn a_block_of_zeros_and_a_few_counts_keeps_its_zeros_apart() {
+        let mut values = vec![Some(0.0); BLOCK];
+        values[3] = Some(1000.0);
+        values[40] = Some(7.0);
+        values[41] = None;
+        let mut c = Column::new(false);
+        for v in values.iter().chain(&values) {
+            c.push(*v);
+        }
+        // 63 printed rows: flat, 63 codes of 10 bits; apart, 63 flags and two codes of
+        // 10 bits (999 and 6).
+        assert_eq!(block(&c, 0), (10 | ZEROS_APART, 63 + 2 * 10));
+        for (i, v) in values.iter().chain(&values).enumerate() {
+            assert_eq!(c.get(i), *v, "row {i}");
+        }
+        round_trip(&c);
+        // Counts all of a size stay flat.
+        let mut flat = Column::new(false);
+        for i in 0..BLOCK {
+            flat.push(Some(f64::from(i as u32 % 4 + 4)));
+        }
+        assert_eq!(block(&flat, 0), (3, 64 * 3));
+        round_trip(&flat);
+    }
+
+    #[test]
+    fn a_damaged_block_of_zeros_apart_is_an_error() {
+        let mut c = Column::new(false);
+        for i in 0..BLOCK * 2 {
+            c.push(Some(if i % 20 == 0 { 300.0 } else { 0.0 }));
+        }
+        assert_eq!(block(&c, 0).0, 9 | ZEROS_APART);
+        let mut bytes = Vec::new();
+        c.encode(&mut bytes);
+        // The width bytes follow the header, two masks and two starts.
+        let width_at = COLUMN_HEADER_BYTES + 2 * 8 + 2 * 4;
+        assert_eq!(bytes[width_at], 9 | ZEROS_APART);
+        for bad in [
+            33 | ZEROS_APART,
+            0x40 | 9,
+            10 | ZEROS_APART,
+            8 | ZEROS_APART,
+            9,
+        ] {
+            let mut damaged = bytes.clone();
+            damaged[width_at] = bad;
+            assert!(read(&damaged).is_err(), "width byte {bad:#x}");
+        }
+        // A flag cleared: the block is shorter than the start of the next says.
+        let mut damaged = bytes.clone();
+        let bits_at = width_at + 2 + 16;
+        damaged[bits_at] &= !1;
+        assert!(read(&damaged).is_err());
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
 
@@ -628,7 +856,14 @@ mod tests {
                 ]),
                 0..700,
             ),
+            // Share of the rows forced to 0 (most blocks of real columns are mostly 0).
+            zeros in 0u32..4,
         ) {
+            let values: Vec<Option<f64>> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| if (i as u32 * 7 + 3) % 4 < zeros { v.map(|_| 0.0) } else { *v })
+                .collect();
             let mut c = Column::new(false);
             for v in &values {
                 c.push(*v);
@@ -641,6 +876,27 @@ mod tests {
             let mut got = Vec::new();
             c.scan(&rows, |_, v| got.push(v));
             proptest::prop_assert_eq!(&got, &values);
+            // Whole blocks, every row and every third row (read in a row, and one by one).
+            let mut out = BlockValues::default();
+            for want in [u64::MAX, 0x9249_2492_4924_9249] {
+                for b in 0..values.len().div_ceil(BLOCK) {
+                    c.read_block(b, want, &mut out);
+                    for bit in Ones(want) {
+                        let w = values.get(b * BLOCK + bit).copied().flatten();
+                        proptest::prop_assert_eq!(out.present >> bit & 1 == 1, w.is_some());
+                        if let Some(w) = w {
+                            proptest::prop_assert_eq!(out.values[bit], w);
+                        }
+                    }
+                }
+            }
+            let mut present = Vec::new();
+            c.for_each_present(|r, v| present.push((r, v)));
+            let want: Vec<(usize, f64)> = values.iter().enumerate().filter_map(|(r, v)| v.map(|v| (r, v))).collect();
+            proptest::prop_assert_eq!(present, want);
+            let mut bytes = Vec::new();
+            c.encode(&mut bytes);
+            proptest::prop_assert_eq!(read(&bytes).unwrap(), (c, 0));
         }
 
         /// Against the slow way: a plain vector of the values pushed.

@@ -2,8 +2,8 @@
 //! checked on the way back in, so a damaged file is an error, never a panic.
 
 use super::codec::{
-    damaged, get_u32, get_u64, put_u32, put_u64, take, SnapshotError, Source, TOTALS_SUMMED,
-    VERSION,
+    damaged, get_u32, get_u64, put_u32, put_u64, take, SnapshotError, Source, FLAT_BLOCKS,
+    TOTALS_SUMMED, VERSION,
 };
 use super::column::{Column, COLUMN_HEADER_BYTES};
 use super::compliance::Scores;
@@ -188,7 +188,7 @@ impl Index {
             return Err(SnapshotError::NotASnapshot);
         }
         let version = src.u32()?;
-        if version != VERSION && version != TOTALS_SUMMED {
+        if ![VERSION, FLAT_BLOCKS, TOTALS_SUMMED].contains(&version) {
             return Err(SnapshotError::NotASnapshot);
         }
         if src.u64()? != catalogue::fingerprint() {
@@ -270,8 +270,8 @@ impl Index {
         let years: Vec<i32> = index.rows.iter().map(|r| r.year).collect();
         index.scores = Scores::read(src, &years)?;
         let totals = match version {
-            VERSION => Some(Totals::read(src)?),
-            _ => None,
+            TOTALS_SUMMED => None,
+            _ => Some(Totals::read(src)?),
         };
         if src.left() != 0 {
             return Err(damaged("bytes after the scores and totals"));
