@@ -74,6 +74,19 @@ impl Scores {
         self.score.len()
     }
 
+    /// The bytes its vectors hold on the heap (the map of years counted by its lists).
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.score.capacity() * 8
+            + self.coverage.capacity()
+            + self.simhash.capacity() * 8
+            + self.other.capacity() * 4
+            + self
+                .by_year
+                .values()
+                .map(|l| l.capacity() * std::mem::size_of::<(u64, u32)>())
+                .sum::<usize>()
+    }
+
     pub(super) fn set(&mut self, r: u32, score: Option<Score>) {
         let r = r as usize;
         match score {

@@ -508,6 +508,7 @@ impl Index {
                 self.years.capacity() * 4 + self.latest.capacity(),
             ),
             ("places", self.places.iter().map(|p| p.capacity() * 4).sum()),
+            ("scores", self.scores.heap_bytes()),
         ]
     }
 
