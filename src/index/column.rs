@@ -236,14 +236,10 @@ impl Packed {
         if zeros_apart {
             let flags = self.read_bits(at, n as u32);
             at += n as u64;
-            for (k, slot) in out[..n].iter_mut().enumerate() {
-                *slot = if flags >> k & 1 == 0 {
-                    0
-                } else {
-                    let c = self.read(at, width) + 1;
-                    at += u64::from(width);
-                    c
-                };
+            out[..n].fill(0);
+            for k in Ones(flags) {
+                out[k] = self.read(at, width) + 1;
+                at += u64::from(width);
             }
         } else {
             for slot in &mut out[..n] {
