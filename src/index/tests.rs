@@ -420,6 +420,42 @@ fn an_older_snapshot_is_not_read() {
     }
 }
 
+/// Version 8 wrote every block flat, as version 9 still may: its snapshots read as they are,
+/// each value where it was.
+#[test]
+fn a_version_8_snapshot_reads_as_it_is() {
+    let mut index = Index::new();
+    for i in 0..200u32 {
+        let r = report(
+            &format!("r{i}"),
+            &format!("某市第{}局", i / 3),
+            2019 + (i % 3) as i32,
+            f64::from(i % 7 + 1),
+            f64::from(i % 5 + 1),
+            f64::from(i % 3 + 1),
+        );
+        index.insert(&r, u64::from(i), &[]);
+    }
+    let mut old = index.encode(200);
+    old[4..8].copy_from_slice(&8u32.to_le_bytes());
+    let n = old.len() - 4;
+    let crc = crc32fast::hash(&old[..n]);
+    old[n..].copy_from_slice(&crc.to_le_bytes());
+    let (back, next) = Index::decode(&old).unwrap();
+    assert_eq!(next, 200);
+    assert_eq!(back.len(), 200);
+    for r in 0..200u32 {
+        for m in 0..catalogue::METRICS.len() {
+            assert_eq!(back.value(r, m), index.value(r, m), "row {r}, metric {m}");
+        }
+    }
+    // A version this build does not know is not read.
+    old[4..8].copy_from_slice(&10u32.to_le_bytes());
+    let crc = crc32fast::hash(&old[..n]);
+    old[n..].copy_from_slice(&crc.to_le_bytes());
+    assert_eq!(Index::decode(&old).err(), Some(SnapshotError::NotASnapshot));
+}
+
 #[test]
 fn set_cross_replaces_only_cross_year_codes() {
     let mut index = Index::new();
