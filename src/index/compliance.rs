@@ -58,7 +58,26 @@ pub(super) struct Scores {
     simhash: Vec<u64>,
     other: Vec<u32>,
     /// Derived: per year, the rows with a SimHash and their hashes, in row order.
-    by_year: HashMap<i32, Vec<(u64, u32)>>,
+    by_year: HashMap<i32, YearHashes>,
+}
+
+/// One year's SimHashes and their rows, in row order, side by side (12 bytes a row, not
+/// the 16 of a vector of pairs): a search reads the hashes in one pass.
+#[derive(Debug, Clone, Default)]
+struct YearHashes {
+    hashes: Vec<u64>,
+    rows: Vec<u32>,
+}
+
+impl YearHashes {
+    fn push(&mut self, hash: u64, row: u32) {
+        self.hashes.push(hash);
+        self.rows.push(row);
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.hashes.capacity() * 8 + self.rows.capacity() * 4
+    }
 }
 
 impl Scores {
@@ -83,7 +102,7 @@ impl Scores {
             + self
                 .by_year
                 .values()
-                .map(|l| l.capacity() * std::mem::size_of::<(u64, u32)>())
+                .map(YearHashes::heap_bytes)
                 .sum::<usize>()
     }
 
@@ -121,18 +140,19 @@ impl Scores {
         let hash = hash.unwrap_or(0);
         self.simhash[r as usize] = hash;
         if hash != 0 {
-            self.by_year.entry(year).or_default().push((hash, r));
+            self.by_year.entry(year).or_default().push(hash, r);
         }
     }
 
     /// The rows of `year` whose SimHash is within `near` bits of `hash`, in row order.
     pub(super) fn near(&self, year: i32, hash: u64, near: u32) -> impl Iterator<Item = u32> + '_ {
-        self.by_year
-            .get(&year)
-            .into_iter()
-            .flatten()
-            .filter(move |(h, _)| (h ^ hash).count_ones() <= near)
-            .map(|&(_, r)| r)
+        self.by_year.get(&year).into_iter().flat_map(move |y| {
+            y.hashes
+                .iter()
+                .zip(&y.rows)
+                .filter(move |(&h, _)| (h ^ hash).count_ones() <= near)
+                .map(|(_, &r)| r)
+        })
     }
 
     pub(super) fn set_other(&mut self, r: u32, other: Other) {
@@ -207,13 +227,49 @@ impl Scores {
         }
         for (r, (&hash, &year)) in scores.simhash.iter().zip(years).enumerate() {
             if hash != 0 {
-                scores
-                    .by_year
-                    .entry(year)
-                    .or_default()
-                    .push((hash, r as u32));
+                scores.by_year.entry(year).or_default().push(hash, r as u32);
             }
         }
         Ok(scores)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// The rows near a hash are those a pass over every row finds, in row order.
+        #[test]
+        fn near_rows_are_those_a_pass_over_every_row_finds(
+            rows in proptest::collection::vec(
+                (2019i32..2022, proptest::prop_oneof![
+                    1 => proptest::prelude::Just(0u64),
+                    2 => proptest::prelude::Just(0xF0F0_F0F0_F0F0_F0F0u64),
+                    4 => proptest::prelude::any::<u64>(),
+                ]),
+                0..200,
+            ),
+            probe in proptest::prelude::any::<u64>(),
+            near in 0u32..40,
+        ) {
+            let mut scores = Scores::default();
+            for (r, &(year, hash)) in rows.iter().enumerate() {
+                scores.push();
+                scores.set_simhash(r as u32, year, (hash != 0).then_some(hash));
+            }
+            for probe in [probe, 0xF0F0_F0F0_F0F0_F0F0, 0xF0F0_F0F0_F0F0_F0F1] {
+                for year in 2019..2022 {
+                    let want: Vec<u32> = rows
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, &(y, h))| y == year && h != 0 && (h ^ probe).count_ones() <= near)
+                        .map(|(r, _)| r as u32)
+                        .collect();
+                    let got: Vec<u32> = scores.near(year, probe, near).collect();
+                    proptest::prop_assert_eq!(got, want);
+                }
+            }
+        }
     }
 }
