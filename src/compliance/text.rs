@@ -8,6 +8,8 @@
 //! A heading is recognised by its words, never by the layout around it: it may stand on its
 //! own line or run on into the text (`一、总体情况2021年，我区…`).
 
+use crate::model::hash::mix;
+
 /// The six sections, 1-based, as the format prints them (both the 2019 and the 2021 formats
 /// print the same six headings).
 pub const SECTION_TITLES: [&str; 6] = [
@@ -387,15 +389,6 @@ pub const SIMHASH_NEAR: u32 = 14;
 /// How many bits two [`simhash`]es differ in.
 pub fn simhash_distance(a: u64, b: u64) -> u32 {
     (a ^ b).count_ones()
-}
-
-/// SplitMix64's finaliser: every bit of the input moves about half the output's.
-fn mix(mut h: u64) -> u64 {
-    h ^= h >> 30;
-    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h ^= h >> 27;
-    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
-    h ^ (h >> 31)
 }
 
 /// Whether two narratives are alike ([`Shingles::alike`]).

@@ -9,9 +9,9 @@
 /// [`crate::place::body`], so 淮安市洪泽区人民政府 and 洪泽区人民政府 count once; 8: the
 /// per-year totals after the scores; 9: a column's block may keep its zeros apart from its
 /// other codes). A version-8 snapshot is read as it is (its blocks are all flat), and a
-/// version-7 one too, its totals summed again from its columns ([`TOTALS_SUMMED`]). An older one is not read: the store rebuilds the
-/// index from its records, which hold what the new columns are made of and which report of
-/// a body and year is counted.
+/// version-7 one too, its totals summed again from its columns ([`TOTALS_SUMMED`]). An
+/// older one is not read: the store rebuilds the index from its records, which hold what
+/// the new columns are made of and which report of a body and year is counted.
 pub(super) const VERSION: u32 = 9;
 
 /// The version before [`VERSION`], read as it is: its columns' blocks are all flat.

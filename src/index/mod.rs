@@ -247,11 +247,8 @@ struct Heads {
 
 impl Heads {
     fn hash(body: u32, year: i32) -> u64 {
-        // splitmix64's finisher: body ids are small and sequential, years few.
-        let mut x = (u64::from(body) << 32) | u64::from(year as u32);
-        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        x ^ (x >> 31)
+        // Mixed: body ids are small and sequential, years few.
+        crate::model::hash::mix((u64::from(body) << 32) | u64::from(year as u32))
     }
 
     /// True of a row (of `rows`) of `body` and `year`.

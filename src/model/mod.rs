@@ -5,6 +5,7 @@
 //!   formats) and path-based access to a Report's cells.
 //! - [`finding`]: the stable finding codes, their severities and the Finding constructor.
 //! - [`form`]: the shape of the printed forms (tables, rows, columns) and the body key.
+//! - [`hash`]: the 64-bit mixer the SimHash and the index's tables hash with.
 //! - [`hints`]: what a client says with a document (source, agency, year, content type,
 //!   publication), in one shape from the service to the reader and the store.
 //! - [`rates`]: the rates of domain.md.
@@ -19,6 +20,7 @@
 pub mod catalogue;
 pub mod finding;
 pub mod form;
+pub mod hash;
 pub mod hints;
 pub mod id;
 pub mod kind;
