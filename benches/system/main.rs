@@ -480,6 +480,10 @@ fn run_size(root: &Path, patterns: &[gen::Pattern], n: usize, streams: usize) ->
          loaded and the reports after it replayed); {clean:.2} s after a clean stop (which \
          took {stop_secs:.2} s: index snapshot written, sled opened once more and closed).\n"
     );
+    // NIANBAO_BENCH_KEEP keeps the data directory, to start a server on it later.
+    if std::env::var_os("NIANBAO_BENCH_KEEP").is_some() {
+        eprintln!("[{n}] data kept in {}", data.keep().display());
+    }
     out
 }
 
