@@ -113,7 +113,7 @@ impl Index {
     /// Row `r`'s value of a dimension as a number (string id, year or template).
     fn dim_id(&self, r: usize, dim: Dim) -> u32 {
         match (dim, dim.place()) {
-            (_, Some(level)) => self.places[level][r],
+            (_, Some(level)) => self.places[level].name(r),
             (Dim::Year, None) => self.years[r] as u32,
             (_, None) => self.rows[r].template as u32,
         }
@@ -130,12 +130,6 @@ impl Index {
 
     /// The group of every selected row, and each group's dimension values.
     fn group(&self, rows: &Picked, group_by: &[Dim]) -> (Vec<u32>, Vec<[u32; MAX_DIMS]>) {
-        if let Some(level) = match group_by {
-            [dim] => dim.place(),
-            _ => None,
-        } {
-            return self.group_by_place(rows, &self.places[level]);
-        }
         let mut keys: Vec<[u32; MAX_DIMS]> = Vec::new();
         let mut dense: Vec<u32> = Vec::new();
         let mut hashed: HashMap<[u32; MAX_DIMS], u32> = HashMap::default();
@@ -162,31 +156,6 @@ impl Index {
                 })
             };
             of.push(g);
-        }
-        (of, keys)
-    }
-
-    /// [`Index::group`] by one place (`ids`, a string id a row, [`NONE`] for none): a table
-    /// as long as the string table maps ids to groups, with no key built a row. The groups
-    /// come in the same order, with the same keys.
-    fn group_by_place(&self, rows: &Picked, ids: &[u32]) -> (Vec<u32>, Vec<[u32; MAX_DIMS]>) {
-        let mut table = vec![NONE; self.strings.len()];
-        let mut unplaced = NONE;
-        let mut keys: Vec<[u32; MAX_DIMS]> = Vec::new();
-        let mut of = Vec::with_capacity(rows.len);
-        for r in rows.rows() {
-            let id = ids[r as usize];
-            let slot = match table.get_mut(id as usize) {
-                Some(slot) => slot,
-                None => &mut unplaced,
-            };
-            if *slot == NONE {
-                *slot = keys.len() as u32;
-                let mut key = [0u32; MAX_DIMS];
-                key[0] = id;
-                keys.push(key);
-            }
-            of.push(*slot);
         }
         (of, keys)
     }
@@ -285,7 +254,7 @@ impl Index {
                         key: group_by
                             .iter()
                             .enumerate()
-                            .map(|(k, d)| self.dim_name(*d, whole.key(g)[k]))
+                            .map(|(k, d)| self.dim_name(*d, self.key_of(&whole, group_by, g)[k]))
                             .collect(),
                         reports: whole.reports[g],
                         sums: metrics
@@ -322,6 +291,19 @@ impl Index {
                 })
                 .collect(),
         }
+    }
+
+    /// Group `g`'s key in `whole`, grouped by `group_by`: a slotted partial's group is a
+    /// slot of the place it is grouped by, keyed by the slot's name.
+    fn key_of(&self, whole: &Partial, group_by: &[Dim], g: usize) -> [u32; MAX_DIMS] {
+        let mut key = whole.key(g);
+        if whole.slotted {
+            let level = group_by[0]
+                .place()
+                .expect("only a place's partial is slotted");
+            key[0] = self.places[level].name_of_slot(key[0]);
+        }
+        key
     }
 
     /// The groups of one page of `ranking`, in order, and how many groups rank in all.
@@ -371,8 +353,11 @@ impl Index {
         };
         let cmp = |a: &u32, b: &u32| -> Ordering {
             by_value(a, b).then_with(|| {
-                let by_key =
-                    self.cmp_keys(&whole.key(*a as usize), &whole.key(*b as usize), group_by);
+                let by_key = self.cmp_keys(
+                    &self.key_of(whole, group_by, *a as usize),
+                    &self.key_of(whole, group_by, *b as usize),
+                    group_by,
+                );
                 match (ranking.order, ranking.descending) {
                     (Order::Key, true) => by_key.reverse(),
                     _ => by_key,
@@ -444,7 +429,10 @@ impl Index {
     fn first_by_key(&self, groups: &mut Vec<u32>, room: usize, whole: &Partial, group_by: &[Dim]) {
         let named = matches!(group_by, [d] if !matches!(d, Dim::Year | Dim::Template));
         if named {
-            let name = |g: u32| self.strings.name(whole.key(g as usize)[0]);
+            let name = |g: u32| {
+                self.strings
+                    .name(self.key_of(whole, group_by, g as usize)[0])
+            };
             let mut best: std::collections::BinaryHeap<(&str, u32)> =
                 std::collections::BinaryHeap::with_capacity(room + 1);
             for &g in groups.iter() {
@@ -459,7 +447,11 @@ impl Index {
             *groups = best.into_iter().map(|(_, g)| g).collect();
         } else {
             groups.select_nth_unstable_by(room - 1, |a, b| {
-                self.cmp_keys(&whole.key(*a as usize), &whole.key(*b as usize), group_by)
+                self.cmp_keys(
+                    &self.key_of(whole, group_by, *a as usize),
+                    &self.key_of(whole, group_by, *b as usize),
+                    group_by,
+                )
             });
             groups.truncate(room);
         }
@@ -557,15 +549,17 @@ impl Index {
         group_by: &[Dim],
         scores: Option<u8>,
     ) -> Partial {
-        // Grouped by agency alone (the grouping with the most groups), a group is its
-        // agency's string id: no table maps ids to groups, and the two halves of a split
-        // aggregate line up, so their merge adds arrays ([`Partial::slotted`]).
-        let slotted = matches!(group_by, [Dim::Agency]);
-        if slotted {
-            let agency = &self.places[AGENCY];
-            let n = self.strings.len();
-            let group = |r: usize, _: usize| agency[r] as usize;
-            return self.tally(rows, group, n, None, metrics, rates, scores);
+        // Grouped by one place alone, a group is the row's slot at that level: no table
+        // maps ids to groups, the counts are arrays as long as the level has names, and
+        // the two halves of a split aggregate line up, so their merge adds arrays
+        // ([`Partial::slotted`]; [`Index::key_of`] names a slot).
+        if let [dim] = group_by {
+            if let Some(level) = dim.place() {
+                let places = &self.places[level];
+                let slots = places.slots();
+                let group = |r: usize, _: usize| slots[r] as usize;
+                return self.tally(rows, group, places.width(), None, metrics, rates, scores);
+            }
         }
         let (group_of, keys) = self.group(rows, group_by);
         let n = keys.len();
@@ -731,10 +725,10 @@ pub(super) struct Partial {
     pub(super) rates: Vec<Vec<(f64, f64, u64)>>,
     /// Per group, its compliance scores' sums; empty when not asked for.
     pub(super) scores: Vec<ScoreSum>,
-    /// True when group `g` is the string id `g` of a one-dimension key, for every id of the
-    /// index's strings (those no selected row has count 0 reports, and are no group), and
-    /// `keys` is empty: [`Partial::key`] gives a slot's key, and [`Partial::compact`] turns
-    /// it into groups with keys for a merge with a keyed partial.
+    /// True when group `g` is slot `g` of one place level, for every slot of the level
+    /// (those no selected row has count 0 reports, and are no group), and `keys` is empty:
+    /// [`Partial::key`] gives a slot's key (the slot), and [`Partial::compact`] turns it
+    /// into groups with keys for a merge with a keyed partial.
     pub(super) slotted: bool,
 }
 

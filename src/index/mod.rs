@@ -25,6 +25,7 @@ pub mod aggregate;
 pub mod codec;
 pub mod column;
 pub mod compliance;
+mod places;
 pub mod select;
 pub mod snapshot;
 pub mod sources;
@@ -46,6 +47,7 @@ pub use codec::SnapshotError;
 use column::Column;
 use compliance::Scores;
 pub use compliance::{Other, Score};
+use places::Level;
 pub use select::Selection;
 use sources::Sources;
 use totals::Totals;
@@ -328,9 +330,10 @@ pub struct Index {
     /// for in one pass. `None` once a name holds a NUL (then each name is searched).
     agency_text: Option<(String, Vec<u32>)>,
     /// Each row's agency (`places[AGENCY]`) and region name per level (`places[1 + level]`),
-    /// as string ids: apart from the rows, so that grouping by one reads 4 bytes a row,
-    /// not a row's cache line.
-    places: [Vec<u32>; PLACES],
+    /// as slots of the level's names: apart from the rows, so that grouping by one reads 4
+    /// bytes a row, not a row's cache line, and counts into an array as long as the level
+    /// has names.
+    places: [Level; PLACES],
     /// Each row's year and whether it is the latest revision, apart from the rows so that
     /// whole-index scans read 5 bytes a row, not a row's 56.
     years: Vec<i32>,
@@ -504,7 +507,7 @@ impl Index {
                 "years + latest",
                 self.years.capacity() * 4 + self.latest.capacity(),
             ),
-            ("places", self.places.iter().map(|p| p.capacity() * 4).sum()),
+            ("places", self.places.iter().map(Level::heap_bytes).sum()),
             ("scores", self.scores.heap_bytes()),
         ]
     }
@@ -667,7 +670,7 @@ impl Index {
     /// The body row `r`'s report is from ([`crate::place::body`] over what the row holds:
     /// the agency and the division names it was placed in).
     fn body_of(&self, r: u32) -> &str {
-        let name = |p: usize| self.strings.name(self.places[p][r as usize]);
+        let name = |p: usize| self.strings.name(self.places[p].name(r as usize));
         let year = Some(self.years[r as usize]).filter(|&y| y != NO_YEAR);
         crate::place::body(name(AGENCY), [name(1), name(2), name(3), name(4)], year)
     }
@@ -860,7 +863,7 @@ impl Index {
     fn post_row(&mut self, at: u32) {
         let row = self.rows[at as usize];
         for k in 0..PLACES {
-            let name = self.places[k][at as usize];
+            let name = self.places[k].name(at as usize);
             if !self.strings.name(name).is_empty() {
                 self.post((k as u8, name), at);
             }
@@ -897,7 +900,7 @@ impl Index {
             .map(|&r| {
                 (
                     r,
-                    self.strings.name(self.places[AGENCY][r as usize]),
+                    self.strings.name(self.places[AGENCY].name(r as usize)),
                     self.strings.name(self.rows[r as usize].code),
                 )
             })
@@ -906,7 +909,7 @@ impl Index {
 
     /// Row `r`'s agency as its report names it.
     pub fn agency(&self, r: u32) -> &str {
-        self.strings.name(self.places[AGENCY][r as usize])
+        self.strings.name(self.places[AGENCY].name(r as usize))
     }
 
     /// Row `r`'s value of catalogue metric `m`, when its report prints it.
@@ -972,7 +975,11 @@ impl Index {
 
     pub fn summary(&self, i: u32) -> pb::ReportSummary {
         let row = &self.rows[i as usize];
-        let place = |k: usize| self.strings.name(self.places[k][i as usize]).to_owned();
+        let place = |k: usize| {
+            self.strings
+                .name(self.places[k].name(i as usize))
+                .to_owned()
+        };
         pb::ReportSummary {
             id: self.id(i),
             agency: place(AGENCY),

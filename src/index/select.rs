@@ -104,11 +104,19 @@ impl Index {
                 let f = selector.selection;
                 let ranged = f.year_from.is_some() || f.year_to.is_some();
                 let years = f.year_from.unwrap_or(i32::MIN)..=f.year_to.unwrap_or(i32::MAX);
-                let unplaced = selector.unplaced.unwrap_or(NONE);
-                let levels: Vec<&[u32]> = (0..4)
-                    .filter(|&level| f.placed[level] && selector.unplaced.is_some())
-                    .map(|level| self.places[1 + level].as_slice())
-                    .collect();
+                // Per level a placed row is asked for: its slots, and the slot of no place.
+                let levels: Vec<(&[u32], u32)> = selector
+                    .unplaced
+                    .map(|empty| {
+                        (0..4)
+                            .filter(|&level| f.placed[level])
+                            .map(|level| {
+                                let places = &self.places[1 + level];
+                                (places.slots(), places.slot_or_none(empty))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 picked.blocks.reserve(part.len() / BLOCK + 2);
                 let mut start = part.start;
                 while start < part.end {
@@ -129,7 +137,7 @@ impl Index {
                             let r = b * BLOCK + bit;
                             let year = self.years[r];
                             if (ranged && (year == NO_YEAR || !years.contains(&year)))
-                                || levels.iter().any(|places| places[r] == unplaced)
+                                || levels.iter().any(|(slots, unplaced)| slots[r] == *unplaced)
                             {
                                 mask &= !(1 << bit);
                             }
@@ -354,7 +362,7 @@ impl<'a> Selector<'a> {
             return true;
         }
         let row = &index.rows[r as usize];
-        let region = |level: usize| index.places[1 + level][r as usize];
+        let region = |level: usize| index.places[1 + level].name(r as usize);
         for (level, want) in self.region.iter().enumerate() {
             if Some(level) != known && want.is_some_and(|id| id != region(level)) {
                 return false;
@@ -394,7 +402,7 @@ impl<'a> Selector<'a> {
             }
         }
         if let Some(agencies) = &self.agencies {
-            if !agencies.contains(&index.places[AGENCY][r as usize]) {
+            if !agencies.contains(&index.places[AGENCY].name(r as usize)) {
                 return false;
             }
         }

@@ -106,7 +106,7 @@ impl Index {
             let out = &mut sink.out;
             put_u64(out, row.seq);
             for place in &self.places {
-                put_u32(out, place[at]);
+                put_u32(out, place.name(at));
             }
             put_u32(out, row.code);
             for v in [
@@ -212,6 +212,8 @@ impl Index {
         // Each row's source as (offset, length) in the sources read after the rows.
         let mut spans: Vec<(u32, u32)> = Vec::with_capacity(n);
         let mut at = 0u32;
+        // Per level, the slot of each string id seen so far.
+        let mut seen: [Vec<u32>; PLACES] = Default::default();
         while (at as usize) < n {
             let k = (n - at as usize).min(ROWS_AT_ONCE);
             let input = &mut src.take(k * ROW_BYTES)?;
@@ -219,8 +221,8 @@ impl Index {
                 let (row, places, span) = read_row(input, at, n, strings)?;
                 index.rows.push(row);
                 spans.push(span);
-                for (column, place) in index.places.iter_mut().zip(places) {
-                    column.push(place);
+                for ((column, place), seen) in index.places.iter_mut().zip(places).zip(&mut seen) {
+                    column.push_seen(place, seen);
                 }
                 at += 1;
             }
@@ -291,7 +293,7 @@ impl Index {
             }
             index.years.push(row.year);
             index.latest.push(row.latest);
-            let agency = index.places[AGENCY][at as usize];
+            let agency = index.places[AGENCY].name(at as usize);
             if row.year != NO_YEAR && !index.strings.name(agency).is_empty() {
                 let body = index.body_id(at);
                 index.rows[at as usize].body = body;

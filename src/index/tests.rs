@@ -884,7 +884,7 @@ fn a_body_printed_with_and_without_its_city_is_one_body() {
     assert_eq!(index.insert_after(&bare, 6, &[], None), Some(Placed::New));
 }
 
-/// Two slotted parts (grouped by agency: a group is its string id) merge slot by slot, and
+/// Two slotted parts (grouped by one place: a group is its slot) merge slot by slot, and
 /// compact to the groups with a report, as two parts with keys merge.
 #[test]
 fn slotted_partials_merge_as_keyed_ones() {
@@ -983,7 +983,7 @@ proptest::proptest! {
         let mut want: std::collections::BTreeMap<String, Vec<(f64, u64)>> = Default::default();
         let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
         for &r in &rows {
-            let city = index.strings.name(index.places[2][r as usize]).to_owned();
+            let city = index.strings.name(index.places[2].name(r as usize)).to_owned();
             *counts.entry(city.clone()).or_default() += 1;
             let sums = want.entry(city).or_insert_with(|| vec![(0.0, 0); metrics.len()]);
             for (s, &m) in sums.iter_mut().zip(&metrics) {
@@ -1140,5 +1140,41 @@ proptest::proptest! {
         }
         proptest::prop_assert_eq!(heads.get(&rows, 300, 2020), None);
         proptest::prop_assert_eq!(heads.get(&rows, 0, 2030), None);
+    }
+}
+
+proptest::proptest! {
+    /// A place level gives each row back the name it was pushed with, whether pushed one by
+    /// one or through a table of names seen (as a snapshot's load does); it has one slot a
+    /// distinct name, numbered in the order names first came. A plain vector is the model.
+    #[test]
+    fn a_place_level_gives_each_row_its_name(
+        names in proptest::collection::vec((0u32..40, proptest::bool::ANY), 0..200),
+    ) {
+        let mut level = places::Level::default();
+        let mut seen = Vec::new();
+        for &(name, through_seen) in &names {
+            if through_seen {
+                level.push_seen(name, &mut seen);
+            } else {
+                level.push(name);
+            }
+        }
+        let mut distinct: Vec<u32> = Vec::new();
+        for (r, &(name, _)) in names.iter().enumerate() {
+            proptest::prop_assert_eq!(level.name(r), name);
+            if !distinct.contains(&name) {
+                distinct.push(name);
+            }
+            let slot = level.slots()[r];
+            proptest::prop_assert_eq!(distinct[slot as usize], name);
+            proptest::prop_assert_eq!(level.name_of_slot(slot), name);
+        }
+        proptest::prop_assert_eq!(level.width(), distinct.len());
+        for name in 0u32..41 {
+            let want = distinct.iter().position(|&d| d == name).map(|s| s as u32);
+            proptest::prop_assert_eq!(level.slot_of(name), want);
+            proptest::prop_assert_eq!(level.slot_or_none(name), want.unwrap_or(NONE));
+        }
     }
 }
