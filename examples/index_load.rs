@@ -1,6 +1,8 @@
 //! The in-memory index alone at N reports (no gRPC, no sled): build time, aggregate
 //! latencies for the benchmark's queries (two of them rankings), snapshot encode/decode time and size.
 //! cargo run --release --example index_load -- N
+//! With `--snapshot PATH [OUT]`: reads a store's snapshot and prints where its memory goes;
+//! with OUT, writes it again there in this build's snapshot version.
 use std::time::Instant;
 
 use nianbao::index::{Dim, Index, Order, Ranking, Score, Selection};
@@ -23,7 +25,8 @@ fn main() {
         let file = std::fs::File::open(&path).expect("open the snapshot");
         let len = file.metadata().expect("its length").len();
         let t = Instant::now();
-        let (index, _) = Index::read_from(std::io::BufReader::new(file), len).expect("decode");
+        let (index, next_seq) =
+            Index::read_from(std::io::BufReader::new(file), len).expect("decode");
         println!(
             "{path}: {len} bytes, {} rows, read in {:.2} s; resident {} MiB",
             index.len(),
@@ -31,6 +34,13 @@ fn main() {
             resident_mib()
         );
         print_memory(&index, index.len());
+        if let Some(out) = std::env::args().nth(3) {
+            let mut file =
+                std::io::BufWriter::new(std::fs::File::create(&out).expect("create OUT"));
+            index.encode_to(next_seq, &mut file).expect("write OUT");
+            std::io::Write::flush(&mut file).expect("write OUT");
+            println!("written again to {out}");
+        }
         return;
     }
     let n: usize = first.map_or(1_000_000, |s| s.parse().expect("N"));

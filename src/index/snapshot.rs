@@ -2,8 +2,8 @@
 //! checked on the way back in, so a damaged file is an error, never a panic.
 
 use super::codec::{
-    damaged, get_u32, get_u64, put_u32, put_u64, take, SnapshotError, Source, FLAT_BLOCKS,
-    TOTALS_SUMMED, VERSION,
+    damaged, get_u32, get_u64, put_u32, put_u64, take, SnapshotError, Source, BODIES, FLAT_BLOCKS,
+    TOTALS_SUMMED, VERSION, WITHOUT_BODIES,
 };
 use super::column::{Column, COLUMN_HEADER_BYTES};
 use super::compliance::Scores;
@@ -19,13 +19,22 @@ const MAGIC: &[u8; 4] = b"NBIX";
 
 /// A row on disk: its seq (u64), [`ROW_WORDS`] u32 fields (agency, four region levels,
 /// division code, prev, before, findings, own, cross, source, source length, year,
-/// template, publication date) and a byte of flags ([`LATEST`], [`RENDITION`]).
-const ROW_WORDS: usize = 16;
+/// template, publication date, body) and a byte of flags ([`LATEST`], [`RENDITION`]).
+/// Before [`BODIES`], a row held no body: each was made again from its names at a load.
+const ROW_WORDS: usize = 17;
 /// The flag of a row counted for its body and year.
 const LATEST: u8 = 1;
 /// The flag of a row that is another rendition of the reading before it.
 const RENDITION: u8 = 2;
-const ROW_BYTES: usize = 8 + 4 * ROW_WORDS + 1;
+/// The bytes of a row on disk in snapshot `version`.
+fn row_bytes(version: u32) -> usize {
+    let words = if version >= BODIES {
+        ROW_WORDS
+    } else {
+        ROW_WORDS - 1
+    };
+    8 + 4 * words + 1
+}
 /// A row's compliance on disk: score (f64), coverage (u8), SimHash (u64), the row alike (u32).
 const SCORE_BYTES: usize = 8 + 1 + 8 + 4;
 /// A name on disk takes at least its u32 length.
@@ -85,10 +94,21 @@ impl Index {
     /// [`Index::encode`] written to `w` a megabyte at a time, so that a large index is
     /// never held twice in memory.
     pub fn encode_to(&self, next_seq: u64, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.encode_as(VERSION, next_seq, w)
+    }
+
+    /// [`Index::encode_to`] in snapshot `version` ([`VERSION`], or an older one that tests
+    /// read back): rows hold their body from [`BODIES`] on.
+    pub(super) fn encode_as(
+        &self,
+        version: u32,
+        next_seq: u64,
+        w: &mut impl std::io::Write,
+    ) -> std::io::Result<()> {
         let mut sink = Sink::new(w);
         let out = &mut sink.out;
         out.extend_from_slice(MAGIC);
-        put_u32(out, VERSION);
+        put_u32(out, version);
         put_u64(out, catalogue::fingerprint());
         put_u64(out, next_seq);
         put_u64(out, self.strings.len() as u64);
@@ -126,6 +146,9 @@ impl Index {
                 row.published,
             ] {
                 put_u32(out, v);
+            }
+            if version >= BODIES {
+                put_u32(out, row.body);
             }
             out.push((u8::from(row.latest) * LATEST) | (u8::from(row.rendition) * RENDITION));
             sink.spill_if_full()?;
@@ -188,7 +211,7 @@ impl Index {
             return Err(SnapshotError::NotASnapshot);
         }
         let version = src.u32()?;
-        if ![VERSION, FLAT_BLOCKS, TOTALS_SUMMED].contains(&version) {
+        if ![VERSION, WITHOUT_BODIES, FLAT_BLOCKS, TOTALS_SUMMED].contains(&version) {
             return Err(SnapshotError::NotASnapshot);
         }
         if src.u64()? != catalogue::fingerprint() {
@@ -204,7 +227,8 @@ impl Index {
             }
         }
         let strings = index.strings.len() as u32;
-        let n = src.len(ROW_BYTES)?;
+        let row_bytes = row_bytes(version);
+        let n = src.len(row_bytes)?;
         index.rows.reserve_exact(n);
         for place in &mut index.places {
             place.reserve_exact(n);
@@ -216,9 +240,9 @@ impl Index {
         let mut seen: [Vec<u32>; PLACES] = Default::default();
         while (at as usize) < n {
             let k = (n - at as usize).min(ROWS_AT_ONCE);
-            let input = &mut src.take(k * ROW_BYTES)?;
+            let input = &mut src.take(k * row_bytes)?;
             for _ in 0..k {
-                let (row, places, span) = read_row(input, at, n, strings)?;
+                let (row, places, span) = read_row(input, at, n, strings, version >= BODIES)?;
                 index.rows.push(row);
                 spans.push(span);
                 for ((column, place), seen) in index.places.iter_mut().zip(places).zip(&mut seen) {
@@ -294,9 +318,16 @@ impl Index {
             index.years.push(row.year);
             index.latest.push(row.latest);
             let agency = index.places[AGENCY].name(at as usize);
-            if row.year != NO_YEAR && !index.strings.name(agency).is_empty() {
+            let bodied = row.year != NO_YEAR && !index.strings.name(agency).is_empty();
+            if version < BODIES && bodied {
                 let body = index.body_id(at);
                 index.rows[at as usize].body = body;
+            } else if bodied != (row.body != NONE) {
+                return Err(damaged(format!(
+                    "row {at} has a body against its agency and year"
+                )));
+            }
+            if bodied {
                 index.heads.set(&index.rows, at);
             }
             index.post_row(at);
@@ -314,11 +345,20 @@ impl Index {
 type ReadRow = (Row, [u32; PLACES], (u32, u32));
 
 /// Row `at` of `n` from the front of `input`, its agency and region names (`strings`
-/// names are interned), and where its source lies among the sources laid end to end.
-fn read_row(input: &mut &[u8], at: u32, n: usize, strings: u32) -> Result<ReadRow, SnapshotError> {
+/// names are interned), and where its source lies among the sources laid end to end. A
+/// row holds its body when `bodied` (see [`BODIES`]); else its body is [`NONE`].
+fn read_row(
+    input: &mut &[u8],
+    at: u32,
+    n: usize,
+    strings: u32,
+    bodied: bool,
+) -> Result<ReadRow, SnapshotError> {
     let seq = get_u64(input)?;
     let mut v = [0u32; ROW_WORDS];
-    for x in &mut v {
+    v[ROW_WORDS - 1] = NONE;
+    let words = if bodied { ROW_WORDS } else { ROW_WORDS - 1 };
+    for x in &mut v[..words] {
         *x = get_u32(input)?;
     }
     let flags = take(input, 1)?[0];
@@ -326,7 +366,7 @@ fn read_row(input: &mut &[u8], at: u32, n: usize, strings: u32) -> Result<ReadRo
         seq,
         code: v[5],
         prev: v[6],
-        body: NONE,
+        body: v[16],
         before: v[7],
         findings: v[8],
         own: u16::try_from(v[9]).map_err(damaged)?,
@@ -341,6 +381,7 @@ fn read_row(input: &mut &[u8], at: u32, n: usize, strings: u32) -> Result<ReadRo
         return Err(damaged(format!("row {at} has unknown flags {flags:#x}")));
     }
     if v[..6].iter().any(|&s| s >= strings)
+        || (row.body != NONE && row.body >= strings)
         || (row.prev != NONE && row.prev >= at)
         || (row.before != NONE && row.before as usize >= n)
     {
