@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use super::durable::ignore_gone;
 use super::{record, seq_of, years, IndexLoad, Store, StoreError};
 use crate::index::Index;
+use crate::pb::{Report, StoredReport};
 
 /// The index snapshot's file name in the data directory, and its name while written.
 pub(super) const SNAPSHOT: &str = "index.snapshot";
@@ -271,30 +272,63 @@ impl Store {
 
     /// Adds the reports stored from `seq` on to `index`, in seq order, as their commits
     /// did (see the module doc): a scan of the `log`. Returns how many.
+    /// The records are read and unpacked on a second thread, a little ahead of the index.
     fn replay(&self, index: &mut Index, seq: u64) -> Result<u64, StoreError> {
-        let mut count = 0;
+        /// Records unpacked ahead of the index, at most.
+        const AHEAD: usize = 256;
+        type Unpacked = Result<(u64, StoredReport, Report), StoreError>;
         let sled = self.sled()?;
         let mut kept = Kept::from(sled.kept.range(seq.to_be_bytes()..));
-        for entry in sled.log.range(seq.to_be_bytes()..) {
-            let (key, bytes) = entry?;
-            let seq = seq_of(&key)?;
-            let stored = record::decode(seq, &bytes)?;
-            let report = record::report(&stored)?;
-            // What the commit decided of the scores, when kept: the basis is not needed.
-            let kept = kept.take(seq)?.filter(|k| k.fits_next(index, seq));
-            let basis = match kept {
-                Some(_) => None,
-                None => record::basis(&stored)?,
-            };
-            let new = years::Stored {
-                report: &report,
-                basis: basis.as_ref(),
-                seq,
-            };
-            years::insert(index, new, self, kept.as_ref());
-            count += 1;
-        }
-        Ok(count)
+        let log = &sled.log;
+        std::thread::scope(|scope| {
+            let (send, unpacked) = std::sync::mpsc::sync_channel::<Unpacked>(AHEAD);
+            scope.spawn(move || {
+                for entry in log.range(seq.to_be_bytes()..) {
+                    let one = entry.map_err(StoreError::from).and_then(|(key, bytes)| {
+                        let seq = seq_of(&key)?;
+                        let stored = record::decode(seq, &bytes)?;
+                        let report = record::report(&stored)?;
+                        Ok((seq, stored, report))
+                    });
+                    let failed = one.is_err();
+                    // A closed channel: the replay stopped at an error.
+                    if send.send(one).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+            let mut count = 0;
+            for one in unpacked {
+                let (seq, stored, report) = one?;
+                self.replay_one(index, &mut kept, seq, &stored, &report)?;
+                count += 1;
+            }
+            Ok(count)
+        })
+    }
+
+    /// Indexes one record of a replay.
+    fn replay_one(
+        &self,
+        index: &mut Index,
+        kept: &mut Kept,
+        seq: u64,
+        stored: &StoredReport,
+        report: &Report,
+    ) -> Result<(), StoreError> {
+        // What the commit decided of the scores, when kept: the basis is not needed.
+        let kept = kept.take(seq)?.filter(|k| k.fits_next(index, seq));
+        let basis = match kept {
+            Some(_) => None,
+            None => record::basis(stored)?,
+        };
+        let new = years::Stored {
+            report,
+            basis: basis.as_ref(),
+            seq,
+        };
+        years::insert(index, new, self, kept.as_ref());
+        Ok(())
     }
 
     /// Writes the snapshot of a clean stop, stamped `seq`, unless one with that stamp is in
