@@ -237,6 +237,7 @@ impl Store {
         };
         // Decoded as it is read, so the file is never held whole beside the index.
         let len = file.metadata()?.len();
+        read_ahead(&file, len);
         let reader = std::io::BufReader::with_capacity(READ_BUFFER, file);
         let (index, seq) = match Index::read_from(reader, len) {
             Ok(decoded) => decoded,
@@ -340,6 +341,26 @@ impl Store {
         }
         snapshots.write(&self.index(), seq)
     }
+}
+
+/// Asks the kernel to read the whole of `file` (`len` bytes) into its cache now, so that a
+/// load decodes while the disk reads, rather than wait for each buffer in turn (after a
+/// crash, or a backup that pushed the snapshot out of the cache, a load at 1M rows waited
+/// about 0.8 s on the disk). Only a hint: where it is not known or fails, nothing changes.
+fn read_ahead(file: &File, len: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let len = libc::off_t::try_from(len).unwrap_or(0);
+        // SAFETY: the descriptor is open for as long as `file` is borrowed; the call reads
+        // no memory of ours.
+        unsafe {
+            libc::posix_fadvise(file.as_raw_fd(), 0, len, libc::POSIX_FADV_SEQUENTIAL);
+            libc::posix_fadvise(file.as_raw_fd(), 0, len, libc::POSIX_FADV_WILLNEED);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, len);
 }
 
 /// The scores kept for a replay ([`super::durable::Sled::kept`]), read in seq order beside the
